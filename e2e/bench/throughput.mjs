@@ -1,0 +1,117 @@
+// Throughput benchmark (not a test): sustained extrinsics per second on a dev node, with every
+// transaction signed before submission starts, and mean block fullness.
+//
+// Run through scripts/bench/throughput.sh, which starts a fresh dev node and writes the report.
+// Each workload builds one kind of call; later issues add market extrinsics here so that they are
+// measured in the same run as the balance-transfer baseline and reported as a ratio to it.
+import { writeFileSync } from 'node:fs';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { connect, sleep } from '../lib/node.mjs';
+
+const RPC_PORT = Number(process.env.BENCH_RPC_PORT || 9950);
+const PER_SENDER = Number(process.env.BENCH_TXS_PER_SENDER || 1000);
+const OUT = process.env.BENCH_OUT || 'throughput.json';
+const SENDERS = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'];
+
+/** Workloads: name and a builder of the i-th call for `sender` (with `next` the next sender). */
+const WORKLOADS = [
+  {
+    name: 'balances.transfer_keep_alive',
+    build: (api, sender, next) => api.tx.balances.transferKeepAlive(next.address, 10n ** 12n),
+  },
+];
+
+async function runWorkload(api, workload, pairs) {
+  // 1. Sign everything first (immortal era, consecutive nonces per sender).
+  const signed = [];
+  for (let s = 0; s < pairs.length; s++) {
+    const sender = pairs[s];
+    const next = pairs[(s + 1) % pairs.length];
+    let nonce = (await api.rpc.system.accountNextIndex(sender.address)).toNumber();
+    for (let i = 0; i < PER_SENDER; i++) {
+      const tx = workload.build(api, sender, next, i);
+      signed.push(tx.sign(sender, { nonce: nonce++, era: 0 }).toHex());
+    }
+  }
+  const total = signed.length;
+
+  // 2. Watch blocks from now on.
+  const startBlock = (await api.rpc.chain.getHeader()).number.toNumber();
+  const maxNormal = api.consts.system.blockWeights.perClass.normal.maxTotal.unwrap().refTime.toBigInt();
+
+  // 3. Submit, keeping a bounded number of requests in flight.
+  const t0 = Date.now();
+  let submitted = 0;
+  let rejected = 0;
+  const inFlight = new Set();
+  for (const hex of signed) {
+    const p = api.rpc.author.submitExtrinsic(hex).then(() => { submitted++; }, () => { rejected++; });
+    inFlight.add(p);
+    p.finally(() => inFlight.delete(p));
+    if (inFlight.size >= 256) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const submitSeconds = (Date.now() - t0) / 1000;
+
+  // 4. Count what the chain included, block by block, until everything landed or it stalls.
+  const blocks = [];
+  let n = startBlock + 1;
+  let included = 0;
+  let idle = 0;
+  while (included < submitted && idle < 10) {
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    if (n > best) { await sleep(500); continue; }
+    const hash = await api.rpc.chain.getBlockHash(n);
+    const [block, weight, now] = await Promise.all([
+      api.rpc.chain.getBlock(hash),
+      api.query.system.blockWeight.at(hash),
+      api.query.timestamp.now.at(hash),
+    ]);
+    const count = block.block.extrinsics.filter((x) => x.isSigned).length;
+    included += count;
+    idle = count === 0 && included > 0 ? idle + 1 : 0;
+    blocks.push({ number: n, count, refTime: weight.normal.refTime.toBigInt(), timestamp: now.toNumber() });
+    n++;
+  }
+
+  // Sustained rate: included transactions over the chain time from the block before the first
+  // loaded block to the last loaded block.
+  const loaded = blocks.filter((b) => b.count > 0);
+  const first = loaded[0];
+  const last = loaded[loaded.length - 1];
+  const prevTimestamp = blocks.find((b) => b.number === first.number - 1)?.timestamp
+    ?? (await api.query.timestamp.now.at(await api.rpc.chain.getBlockHash(first.number - 1))).toNumber();
+  const seconds = (last.timestamp - prevTimestamp) / 1000;
+  const fullness = loaded.map((b) => Number(b.refTime) / Number(maxNormal));
+  return {
+    workload: workload.name,
+    signed: total,
+    submitted,
+    rejected_by_pool: rejected,
+    included,
+    submit_seconds: submitSeconds,
+    blocks_with_load: loaded.length,
+    chain_seconds: seconds,
+    tps: included / seconds,
+    mean_extrinsics_per_block: included / loaded.length,
+    mean_block_fullness_normal_weight: fullness.reduce((a, b) => a + b, 0) / fullness.length,
+    max_block_fullness_normal_weight: Math.max(...fullness),
+  };
+}
+
+await cryptoWaitReady();
+const keyring = new Keyring({ type: 'sr25519' });
+const pairs = SENDERS.map((uri) => keyring.addFromUri(uri));
+const api = await connect(RPC_PORT);
+const results = [];
+for (const workload of WORKLOADS) {
+  const r = await runWorkload(api, workload, pairs);
+  console.log(JSON.stringify(r));
+  results.push(r);
+}
+const baseline = results[0].tps;
+for (const r of results) r.ratio_to_transfers = r.tps / baseline;
+writeFileSync(OUT, JSON.stringify({ per_sender: PER_SENDER, senders: SENDERS.length, results }, null, 2));
+await api.disconnect();
+process.exit(0);

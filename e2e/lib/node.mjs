@@ -1,0 +1,119 @@
+// Helpers for the end-to-end tests: start and stop loopx-node processes, connect polkadot.js
+// (metadata only, no hand-written types), wait for chain conditions.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TARGET_DIR = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'loopx', 'target');
+export const NODE_BIN = process.env.LOOPX_NODE || join(TARGET_DIR, 'release', 'loopx-node');
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor(what, check, { timeoutMs = 60_000, everyMs = 500 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
+}
+
+/** Connects polkadot.js to a node's RPC port, retrying while the node starts. */
+export async function connect(rpcPort, { timeoutMs = 60_000 } = {}) {
+  const provider = new WsProvider(`ws://127.0.0.1:${rpcPort}`, 500);
+  await waitFor(`RPC on port ${rpcPort}`, () => provider.isConnected, { timeoutMs });
+  return ApiPromise.create({ provider, noInitWarn: true });
+}
+
+/** Runs loopx-node to completion (for subcommands); returns { status, stdout, stderr }. */
+export function runNode(args, { timeoutMs = 60_000 } = {}) {
+  const r = spawnSync(NODE_BIN, args, { encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts a `--dev` node on the given ports with a throw-away base path. */
+export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660 } = {}) {
+  const base = mkdtempSync(join(tmpdir(), 'loopx-dev-'));
+  const proc = spawn(
+    NODE_BIN,
+    ['--dev', '--base-path', base, '--rpc-port', `${rpcPort}`, '--port', `${p2pPort}`,
+      '--prometheus-port', `${promPort}`, '--no-mdns', '--rpc-max-connections', '1000'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  proc.stderr.on('data', (d) => { log = (log + d).slice(-20_000); });
+  const exited = new Promise((r) => proc.on('exit', r));
+  let api;
+  try {
+    api = await connect(rpcPort);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw new Error(`dev node did not come up: ${e.message}\n--- node log ---\n${log}`);
+  }
+  return {
+    api,
+    log: () => log,
+    async stop() {
+      await api.disconnect().catch(() => {});
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `scripts/local-net.sh <args>` against a private state directory. */
+export function localNet(netDir, ...args) {
+  const r = spawnSync(join(REPO_ROOT, 'scripts', 'local-net.sh'), args, {
+    encoding: 'utf8',
+    env: { ...process.env, LOOPX_NET_DIR: netDir, LOOPX_NODE: NODE_BIN },
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`local-net.sh ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+export const LOCAL_RPC_PORTS = { alice: 9944, bob: 9945, charlie: 9946 };
+
+/** Number of the best and the finalized block. */
+export async function heads(api) {
+  const best = (await api.rpc.chain.getHeader()).number.toNumber();
+  const finalizedHash = await api.rpc.chain.getFinalizedHead();
+  const finalized = (await api.rpc.chain.getHeader(finalizedHash)).number.toNumber();
+  return { best, finalized };
+}
+
+/**
+ * Signs and submits `tx`, resolves when it is in a block with that block's hash and the
+ * transaction's events; rejects if the pool refuses it.
+ */
+export function submitAndWatch(tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsub;
+    tx.signAndSend(signer, (result) => {
+      if (result.status.isInBlock) {
+        unsub?.();
+        resolve({ blockHash: result.status.asInBlock, events: result.events, dispatchError: result.dispatchError });
+      } else if (result.isError) {
+        unsub?.();
+        reject(new Error(`transaction failed: ${result.status.type}`));
+      }
+    }).then((u) => { unsub = u; }, reject);
+  });
+}
+
+export function tmpDir(prefix) {
+  return mkdtempSync(join(tmpdir(), prefix));
+}

@@ -1,0 +1,46 @@
+// Bad input to the node's command line gets a clear message and a non-zero exit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runNode, tmpDir } from '../lib/node.mjs';
+
+test('an unknown --chain name is refused with the names it accepts', () => {
+  const r = runNode(['build-spec', '--chain', 'no-such-chain']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /unknown chain `no-such-chain`: use `dev`, `local`/);
+});
+
+test('a malformed chain-spec file is refused', () => {
+  const dir = tmpDir('loopx-cli-');
+  const file = join(dir, 'broken.json');
+  writeFileSync(file, '{ "name": "broken", ');
+  try {
+    const r = runNode(['build-spec', '--chain', file]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /invalid chain spec/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an RPC port in use stops the node with an error', { timeout: 60_000 }, async () => {
+  const server = createServer().listen(9977, '127.0.0.1');
+  await new Promise((r) => server.on('listening', r));
+  try {
+    const r = runNode(['--dev', '--tmp', '--rpc-port', '9977', '--port', '30377', '--no-prometheus'], { timeoutMs: 50_000 });
+    assert.notEqual(r.status, 0, 'node must exit non-zero');
+    assert.match(r.stderr, /9977|address already in use|Address already in use/i);
+  } finally {
+    server.close();
+  }
+});
+
+test('build-spec emits LPX properties and, with --raw, a raw genesis', () => {
+  const plain = JSON.parse(runNode(['build-spec', '--chain', 'local', '--disable-default-bootnode']).stdout);
+  assert.equal(plain.properties.tokenSymbol, 'LPX');
+  assert.equal(plain.properties.tokenDecimals, 12);
+  const raw = JSON.parse(runNode(['build-spec', '--chain', 'local', '--raw', '--disable-default-bootnode']).stdout);
+  assert.ok(raw.genesis.raw.top, 'raw spec has raw storage');
+});

@@ -1,0 +1,99 @@
+//! # LoopX primitives
+//!
+//! The small vocabulary the LoopX pallets use to talk to each other without reaching into each
+//! other's storage (see `shared/design.md`, "How the parts talk"):
+//!
+//! - [`ReputationHandler`]: read and change an account's reputation, always with a
+//!   [`ReputationReason`] so that every change is explained by an event.
+//! - [`Slashing`]: cut a validator's bond (and its delegators') by a fraction.
+//! - [`logistic_reputation`]: MintAI's R = max / (1 + e^(−θ·Σc)) in deterministic fixed point.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod logistic;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_runtime::{DispatchError, Perbill, RuntimeDebug};
+
+pub use logistic::logistic_reputation;
+
+/// A reputation score, from 0 to the runtime's maximum (1,000,000 in LoopX).
+pub type Reputation = u32;
+
+/// Why a reputation changed. Carried in the `ReputationChanged` event.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, RuntimeDebug, TypeInfo, MaxEncodedLen,
+)]
+pub enum ReputationReason {
+	/// Set by governance (root).
+	Governance,
+	/// Penalty that comes with a slash.
+	Slashed,
+	/// A claim (learning proof, query answer) was accepted by the vote.
+	ClaimAccepted,
+	/// A claim was rejected by the vote.
+	ClaimRejected,
+	/// A vote on the side of the outcome.
+	VotedWithOutcome,
+	/// A vote against the outcome.
+	VotedAgainstOutcome,
+	/// Committed a vote and never revealed it.
+	MissedReveal,
+	/// A market deal completed.
+	DealCompleted,
+	/// A market deal failed through this party (no delivery, lost dispute).
+	DealFailed,
+	/// Client ratings of the services provided (MintAI).
+	ClientRating,
+}
+
+/// Why a validator is slashed. Carried in the `Slashed` event.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, RuntimeDebug, TypeInfo, MaxEncodedLen,
+)]
+pub enum SlashReason {
+	/// Slashed by governance (root).
+	Governance,
+	/// A forged learning proof (model update claim rejected).
+	ForgedLearning,
+	/// A forged query answer (inference or aggregation).
+	ForgedAnswer,
+	/// A lost dispute in a market.
+	LostDispute,
+	/// Failed to deliver what was sold.
+	NonDelivery,
+}
+
+/// Reads and changes reputations. Every change emits an event that carries the reason.
+pub trait ReputationHandler<AccountId> {
+	/// The account's current reputation (decay applied).
+	fn reputation(who: &AccountId) -> Reputation;
+	/// Raises the reputation by `amount`, saturating at the maximum.
+	fn reward(who: &AccountId, amount: Reputation, reason: ReputationReason);
+	/// Lowers the reputation by `amount`, saturating at zero.
+	fn penalize(who: &AccountId, amount: Reputation, reason: ReputationReason);
+	/// Sets the reputation to `score` (clamped to the maximum).
+	fn set(who: &AccountId, score: Reputation, reason: ReputationReason);
+}
+
+/// What a slash took.
+#[derive(Clone, Copy, PartialEq, Eq, RuntimeDebug, Default)]
+pub struct SlashOutcome<Balance> {
+	/// Taken from the validator's own bond (active and unlocking).
+	pub own: Balance,
+	/// Taken from its delegators, together.
+	pub delegated: Balance,
+}
+
+/// Slashes validators for provable misbehaviour.
+pub trait Slashing<AccountId, Balance> {
+	/// Cuts `fraction` of `who`'s bond and of every delegation to it, moves the funds to the
+	/// slash destination, applies the reputation penalty and, if `chill`, removes `who` from the
+	/// candidates. Returns what was taken.
+	fn slash(
+		who: &AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		chill: bool,
+	) -> Result<SlashOutcome<Balance>, DispatchError>;
+}

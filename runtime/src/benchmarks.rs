@@ -1,0 +1,12 @@
+//! The pallets whose benchmarks `loopx-node benchmark pallet` runs (built with
+//! `--features runtime-benchmarks`).
+
+frame_benchmarking::define_benchmarks!(
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_sudo, Sudo]
+	[pallet_utility, Utility]
+);
+
+pub use crate::{Balances, Runtime, Sudo, Timestamp, Utility};

@@ -1,0 +1,113 @@
+//! Genesis presets served through `sp-genesis-builder`.
+//!
+//! The presets are not written in Rust: each is the JSON genesis patch that operators edit in
+//! `chain-spec/<network>/genesis.json` (validators with their session keys, endowments, sudo key),
+//! compiled into the runtime. One file per network is the single source of truth, for the
+//! built-in `--dev` / `--chain local` specs and for `scripts/build-spec.sh` alike.
+
+use alloc::vec::Vec;
+use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+
+/// `development`: one validator (Alice), endowed dev accounts, Alice is sudo.
+pub const DEVELOPMENT_PATCH: &[u8] = include_bytes!("../../chain-spec/dev/genesis.json");
+/// `local_testnet`: three validators (Alice, Bob, Charlie), endowed dev accounts, Alice is sudo.
+pub const LOCAL_TESTNET_PATCH: &[u8] = include_bytes!("../../chain-spec/local/genesis.json");
+
+/// The JSON genesis patch of a named preset, or `None` for an unknown name.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		DEV_RUNTIME_PRESET => DEVELOPMENT_PATCH,
+		LOCAL_TESTNET_RUNTIME_PRESET => LOCAL_TESTNET_PATCH,
+		_ => return None,
+	};
+	Some(patch.to_vec())
+}
+
+/// The names of the presets this runtime ships.
+pub fn preset_names() -> Vec<PresetId> {
+	alloc::vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{AccountId, RuntimeGenesisConfig, SessionKeys};
+	use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+	/// Applies a preset patch to the default genesis config, as the node does.
+	fn config_of(patch: &[u8]) -> RuntimeGenesisConfig {
+		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+		let patch: serde_json::Value = serde_json::from_slice(patch).expect("preset is valid JSON");
+		json_merge(&mut config, patch);
+		serde_json::from_value(config).expect("preset patch fits RuntimeGenesisConfig")
+	}
+
+	fn json_merge(a: &mut serde_json::Value, b: serde_json::Value) {
+		match (a, b) {
+			(serde_json::Value::Object(a), serde_json::Value::Object(b)) =>
+				for (k, v) in b {
+					json_merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+				},
+			(a, b) => *a = b,
+		}
+	}
+
+	fn session_keys_of(who: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AccountId, SessionKeys) {
+		let account: AccountId = who.to_account_id();
+		(account, SessionKeys { babe: who.public().into(), grandpa: grandpa.public().into() })
+	}
+
+	#[test]
+	fn every_named_preset_is_served_and_unknown_names_are_not() {
+		for name in preset_names() {
+			assert!(get_preset(&name).is_some(), "{name:?}");
+		}
+		assert!(get_preset(&PresetId::from("no_such_preset")).is_none());
+	}
+
+	#[test]
+	fn development_preset_has_alice_as_only_validator_and_sudo() {
+		let config = config_of(DEVELOPMENT_PATCH);
+		let (alice, keys) = session_keys_of(Sr25519Keyring::Alice, Ed25519Keyring::Alice);
+		assert_eq!(config.session.keys, vec![(alice.clone(), alice.clone(), keys)]);
+		assert_eq!(config.sudo.key, Some(alice));
+	}
+
+	#[test]
+	fn local_testnet_preset_has_alice_bob_charlie_as_validators() {
+		let config = config_of(LOCAL_TESTNET_PATCH);
+		let expected: Vec<_> = [
+			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		]
+		.into_iter()
+		.map(|(s, e)| {
+			let (account, keys) = session_keys_of(s, e);
+			(account.clone(), account, keys)
+		})
+		.collect();
+		assert_eq!(config.session.keys, expected);
+	}
+
+	#[test]
+	fn presets_endow_the_six_dev_accounts_with_a_million_lpx() {
+		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH] {
+			let config = config_of(patch);
+			let expected: Vec<_> = Sr25519Keyring::iter()
+				.take(6)
+				.map(|k| (k.to_account_id(), 1_000_000 * crate::UNITS))
+				.collect();
+			assert_eq!(config.balances.balances, expected);
+		}
+	}
+
+	#[test]
+	fn presets_build_a_genesis_state() {
+		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH] {
+			let config = config_of(patch);
+			let storage = sp_runtime::BuildStorage::build_storage(&config);
+			assert!(storage.is_ok(), "{:?}", storage.err());
+		}
+	}
+}

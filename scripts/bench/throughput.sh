@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Throughput baseline (a benchmark, not a test): starts a fresh dev node, submits pre-signed
+# balance transfers (and, as later issues add them, market extrinsics) and writes
+# scripts/bench/REPORT.md with transactions per second, block fullness and this command.
+#   scripts/bench/throughput.sh                      6 senders x 1000 transfers
+#   BENCH_TXS_PER_SENDER=2000 scripts/bench/throughput.sh
+set -euo pipefail
+source "$(dirname "$0")/../lib/common.sh"
+
+ensure_setup
+build_node
+ensure_e2e_packages
+
+work="$(mktemp -d)"
+trap 'kill $node_pid 2>/dev/null || true; wait $node_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+"$NODE_BIN" --dev --base-path "$work/db" --rpc-port 9950 --port 30350 --prometheus-port 9660 \
+	--no-mdns --rpc-max-connections 1000 --pool-limit 20000 --pool-kbytes 65536 \
+	>"$work/node.log" 2>&1 &
+node_pid=$!
+export BENCH_OUT="$work/throughput.json"
+(cd "$REPO_ROOT/e2e" && node bench/throughput.mjs)
+
+python3 - "$BENCH_OUT" "$REPO_ROOT/scripts/bench/REPORT.md" "$*" <<'PY'
+import json, sys, platform, subprocess, datetime, os
+data = json.load(open(sys.argv[1]))
+report = sys.argv[2]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+lines = [
+    "# Throughput report",
+    "",
+    f"Run {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC at commit `{commit or '?'}` on {os.cpu_count()} cores ({cpu}).",
+    "",
+    "Reproduce: `scripts/bench/throughput.sh`"
+    + (f" (BENCH_TXS_PER_SENDER={os.environ['BENCH_TXS_PER_SENDER']})" if os.environ.get("BENCH_TXS_PER_SENDER") else ""),
+    "",
+    f"A fresh `loopx-node --dev` (release build, one validator, 3 s blocks); {data['senders']} senders x "
+    f"{data['per_sender']} transactions, all signed before submission (immortal era), submitted over "
+    "WebSocket RPC with at most 256 requests in flight. Rate = included transactions / chain time "
+    "from the block before the first loaded block to the last loaded block. Fullness = normal-class "
+    "ref-time weight used / the normal-class maximum (75 % of 2 s).",
+    "",
+    "| workload | included / signed | loaded blocks | tx/s | ratio to transfers | mean tx/block | mean fullness | max fullness |",
+    "|---|---|---|---|---|---|---|---|",
+]
+for r in data["results"]:
+    lines.append(
+        f"| `{r['workload']}` | {r['included']} / {r['signed']} | {r['blocks_with_load']} | {r['tps']:.1f} | "
+        f"{r['ratio_to_transfers']:.2f} | {r['mean_extrinsics_per_block']:.1f} | "
+        f"{100*r['mean_block_fullness_normal_weight']:.1f} % | {100*r['max_block_fullness_normal_weight']:.1f} % |"
+    )
+lines += ["", "Raw figures:", "", "```json", json.dumps(data, indent=2), "```", ""]
+open(report, "w").write("\n".join(lines))
+print("\n".join(lines[:16]))
+PY
+log "report written to scripts/bench/REPORT.md"

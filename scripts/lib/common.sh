@@ -1,0 +1,58 @@
+# Shared by the scripts in scripts/: paths, idempotent set-up, the node binary.
+# shellcheck shell=bash
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# One persistent target directory outside the clone, so CI and every checkout reuse the build.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/loopx/target}"
+NODE_BIN="$CARGO_TARGET_DIR/release/loopx-node"
+
+log() { printf '\033[1;34m[loopx]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[loopx] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Debian packages the build needs: protoc (litep2p's protobufs), OpenSSL headers (WebRTC
+# transport), pkg-config, and Node.js + npm for the end-to-end tests.
+ensure_debian_packages() {
+	local missing=()
+	command -v protoc >/dev/null || missing+=(protobuf-compiler)
+	command -v pkg-config >/dev/null || missing+=(pkg-config)
+	dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+	command -v node >/dev/null || missing+=(nodejs)
+	command -v npm >/dev/null || missing+=(npm)
+	command -v python3 >/dev/null || missing+=(python3)
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing Debian packages: ${missing[*]}"
+	local sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The runtime is compiled to WebAssembly: it needs the wasm targets and the standard library's
+# source (wasm-builder builds `core`/`alloc` itself for wasm32v1-none).
+ensure_rust_toolchain() {
+	command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
+	local installed
+	installed="$(rustup target list --installed)"
+	for target in wasm32-unknown-unknown wasm32v1-none; do
+		grep -qx "$target" <<<"$installed" || { log "adding rust target $target"; rustup target add "$target"; }
+	done
+	rustup component list --installed | grep -q '^rust-src' || { log "adding rust-src"; rustup component add rust-src; }
+}
+
+ensure_setup() {
+	ensure_debian_packages
+	ensure_rust_toolchain
+}
+
+build_node() {
+	log "building loopx-node (release) into $CARGO_TARGET_DIR"
+	(cd "$REPO_ROOT" && cargo build --release --locked -p loopx-node)
+}
+
+# npm packages of the end-to-end tests, pinned by e2e/package-lock.json.
+ensure_e2e_packages() {
+	if [ ! -d "$REPO_ROOT/e2e/node_modules/@polkadot/api" ]; then
+		log "installing end-to-end test packages (npm ci)"
+		(cd "$REPO_ROOT/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}

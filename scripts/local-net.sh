@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Three LoopX validators (Alice, Bob, Charlie) on loopback, `--chain local`.
+#
+#   scripts/local-net.sh start [name...]   start all three (or the named ones); Alice is bootnode
+#   scripts/local-net.sh stop  [name...]   stop all (or the named ones) by PID, cleanly (SIGTERM)
+#   scripts/local-net.sh status            which are running, their best/finalized block
+#   scripts/local-net.sh purge             stop all and delete their databases and logs
+#
+# Ports: p2p 30333+i, RPC 9944+i, Prometheus 9615+i for i = 0 (alice), 1 (bob), 2 (charlie).
+# State, logs and PID files live in $LOOPX_NET_DIR (default: /tmp/loopx-local-net).
+# Set LOOPX_NODE to use another binary; LOOPX_CHAIN to use another chain spec.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+NET_DIR="${LOOPX_NET_DIR:-/tmp/loopx-local-net}"
+NODE="${LOOPX_NODE:-$NODE_BIN}"
+CHAIN="${LOOPX_CHAIN:-local}"
+ALL=(alice bob charlie)
+# Alice's fixed network key, so the others know her peer id before she starts.
+ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
+
+index_of() {
+	case "$1" in
+	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;;
+	*) die "unknown validator '$1' (alice, bob or charlie)" ;;
+	esac
+}
+
+pid_of() { cat "$NET_DIR/$1.pid" 2>/dev/null || true; }
+is_running() { local pid; pid="$(pid_of "$1")"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+
+rpc() { # rpc <port> <method> [params-json]
+	curl -s -m 3 -H 'Content-Type: application/json' \
+		-d "{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"$2\",\"params\":${3:-[]}}" "http://127.0.0.1:$1"
+}
+
+start_one() {
+	local name="$1" i p2p rpc_port prom
+	i="$(index_of "$name")"
+	p2p=$((30333 + i)); rpc_port=$((9944 + i)); prom=$((9615 + i))
+	if is_running "$name"; then log "$name already running (pid $(pid_of "$name"))"; return; fi
+	for port in "$p2p" "$rpc_port" "$prom"; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			die "port $port (for $name) is in use; stop whatever holds it first"
+		fi
+	done
+	local args=(--chain "$CHAIN" "--$name" --base-path "$NET_DIR/$name" --port "$p2p"
+		--rpc-port "$rpc_port" --prometheus-port "$prom" --rpc-cors all --no-mdns
+		--unsafe-force-node-key-generation --allow-private-ip --name "$name")
+	if [ "$name" = alice ]; then
+		args+=(--node-key "$ALICE_NODE_KEY")
+	else
+		args+=(--bootnodes "/ip4/127.0.0.1/tcp/30333/p2p/$(alice_peer_id)")
+	fi
+	mkdir -p "$NET_DIR"
+	nohup "$NODE" "${args[@]}" >"$NET_DIR/$name.log" 2>&1 &
+	echo $! >"$NET_DIR/$name.pid"
+	log "$name started (pid $!, rpc ws://127.0.0.1:$rpc_port, log $NET_DIR/$name.log)"
+}
+
+alice_peer_id() {
+	local key_file="$NET_DIR/alice.node-key"
+	mkdir -p "$NET_DIR"
+	printf '%s' "$ALICE_NODE_KEY" >"$key_file"
+	"$NODE" key inspect-node-key --file "$key_file"
+}
+
+stop_one() {
+	local name="$1" pid
+	index_of "$name" >/dev/null
+	pid="$(pid_of "$name")"
+	if ! is_running "$name"; then rm -f "$NET_DIR/$name.pid"; log "$name is not running"; return; fi
+	kill -TERM "$pid"
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 10 s; killing"; kill -KILL "$pid"; fi
+	rm -f "$NET_DIR/$name.pid"
+	log "$name stopped"
+}
+
+status() {
+	for name in "${ALL[@]}"; do
+		local i port best fin
+		i="$(index_of "$name")"; port=$((9944 + i))
+		if is_running "$name"; then
+			best="$(rpc "$port" chain_getHeader | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"]["number"],16))' 2>/dev/null || echo '?')"
+			fin="$(rpc "$port" chain_getFinalizedHead | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])' 2>/dev/null || echo '')"
+			fin="$( [ -n "$fin" ] && rpc "$port" chain_getHeader "[\"$fin\"]" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"]["number"],16))' 2>/dev/null || echo '?')"
+			printf '%-8s running  pid %-7s best #%-6s finalized #%s\n' "$name" "$(pid_of "$name")" "$best" "$fin"
+		else
+			printf '%-8s stopped\n' "$name"
+		fi
+	done
+}
+
+cmd="${1:-status}"; shift || true
+names=("$@"); [ ${#names[@]} -eq 0 ] && names=("${ALL[@]}")
+case "$cmd" in
+start)
+	[ -x "$NODE" ] || die "no node binary at $NODE: run scripts/run.sh or cargo build --release -p loopx-node"
+	for n in "${names[@]}"; do start_one "$n"; done ;;
+stop) for n in "${names[@]}"; do stop_one "$n"; done ;;
+status) status ;;
+purge)
+	for n in "${ALL[@]}"; do stop_one "$n"; done
+	rm -rf "$NET_DIR"; log "removed $NET_DIR" ;;
+*) die "usage: $0 start|stop|status|purge [alice|bob|charlie ...]" ;;
+esac
