@@ -25,13 +25,20 @@ const WORKLOADS = [
 async function runWorkload(api, workload, pairs) {
   // 1. Sign everything first (immortal era, consecutive nonces per sender).
   const signed = [];
+  const common = {
+    era: 0, // immortal: pre-signed transactions must not expire while they wait
+    blockHash: api.genesisHash,
+    genesisHash: api.genesisHash,
+    runtimeVersion: api.runtimeVersion,
+    signedExtensions: api.registry.signedExtensions,
+  };
   for (let s = 0; s < pairs.length; s++) {
     const sender = pairs[s];
     const next = pairs[(s + 1) % pairs.length];
     let nonce = (await api.rpc.system.accountNextIndex(sender.address)).toNumber();
     for (let i = 0; i < PER_SENDER; i++) {
       const tx = workload.build(api, sender, next, i);
-      signed.push(tx.sign(sender, { nonce: nonce++, era: 0 }).toHex());
+      signed.push(tx.sign(sender, { ...common, nonce: nonce++ }).toHex());
     }
   }
   const total = signed.length;
@@ -83,6 +90,12 @@ async function runWorkload(api, workload, pairs) {
   const prevTimestamp = blocks.find((b) => b.number === first.number - 1)?.timestamp
     ?? (await api.query.timestamp.now.at(await api.rpc.chain.getBlockHash(first.number - 1))).toNumber();
   const seconds = (last.timestamp - prevTimestamp) / 1000;
+  // Steady state: the loaded blocks between the first and the last (which are partly empty
+  // because submission starts and ends mid-block).
+  const middle = loaded.slice(1, -1);
+  const steadyTps = middle.length
+    ? middle.reduce((a, b) => a + b.count, 0) / ((middle[middle.length - 1].timestamp - loaded[0].timestamp) / 1000)
+    : null;
   const fullness = loaded.map((b) => Number(b.refTime) / Number(maxNormal));
   return {
     workload: workload.name,
@@ -94,6 +107,7 @@ async function runWorkload(api, workload, pairs) {
     blocks_with_load: loaded.length,
     chain_seconds: seconds,
     tps: included / seconds,
+    steady_tps: steadyTps,
     mean_extrinsics_per_block: included / loaded.length,
     mean_block_fullness_normal_weight: fullness.reduce((a, b) => a + b, 0) / fullness.length,
     max_block_fullness_normal_weight: Math.max(...fullness),

@@ -38,7 +38,7 @@ export async function connect(rpcPort, { timeoutMs = 60_000 } = {}) {
 
 /** Runs loopx-node to completion (for subcommands); returns { status, stdout, stderr }. */
 export function runNode(args, { timeoutMs = 60_000 } = {}) {
-  const r = spawnSync(NODE_BIN, args, { encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(NODE_BIN, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 256 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

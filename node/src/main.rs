@@ -4,6 +4,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod preflight;
 mod rpc;
 mod service;
 #[cfg(feature = "runtime-benchmarks")]

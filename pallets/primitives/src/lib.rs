@@ -13,7 +13,8 @@ pub mod logistic;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{DispatchError, Perbill, RuntimeDebug};
+use core::fmt::Debug;
+use sp_runtime::{DispatchError, Perbill};
 
 pub use logistic::logistic_reputation;
 
@@ -22,7 +23,7 @@ pub type Reputation = u32;
 
 /// Why a reputation changed. Carried in the `ReputationChanged` event.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, RuntimeDebug, TypeInfo, MaxEncodedLen,
+	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
 pub enum ReputationReason {
 	/// Set by governance (root).
@@ -49,7 +50,7 @@ pub enum ReputationReason {
 
 /// Why a validator is slashed. Carried in the `Slashed` event.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, RuntimeDebug, TypeInfo, MaxEncodedLen,
+	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
 pub enum SlashReason {
 	/// Slashed by governance (root).
@@ -77,7 +78,7 @@ pub trait ReputationHandler<AccountId> {
 }
 
 /// What a slash took.
-#[derive(Clone, Copy, PartialEq, Eq, RuntimeDebug, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct SlashOutcome<Balance> {
 	/// Taken from the validator's own bond (active and unlocking).
 	pub own: Balance,

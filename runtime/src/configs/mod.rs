@@ -25,8 +25,6 @@ use crate::{
 	EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION, VERSION,
 };
 
-/// We assume that ~10% of the block weight is consumed by `on_initialize` handlers.
-const AVERAGE_ON_INITIALIZE_RATIO: Perbill = Perbill::from_percent(10);
 /// Normal (user) extrinsics may fill 75% of a block; the rest is kept for operational ones.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 /// Two seconds of compute per block, with a 3 s slot: the remaining second is for propagation
