@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
-use sp_runtime::Perbill;
+use sp_runtime::{PerThing, Perbill};
 
 /// One eligible candidate: who, total backing (own + delegated) and reputation.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use loopx_primitives::Reputation;
 use scale_info::TypeInfo;
-use sp_runtime::Perbill;
+use sp_runtime::{traits::Saturating, Perbill};
 
 /// A stored reputation: the score when last written and the session it was written in.
 #[derive(

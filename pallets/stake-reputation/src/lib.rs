@@ -1,0 +1,960 @@
+//! # Stake and reputation pallet
+//!
+//! LoopX's "proof of stake with weighted voting": accounts bond LPX, validators are elected each
+//! session from the candidates above a stake and a reputation threshold, and each validator's
+//! weight is its backing (own bond + delegations) times its reputation. The weights become BABE
+//! authority weights (primary-slot leader probability) and GRANDPA voter weights (wired in the
+//! runtime). Reputation is earned and lost through [`ReputationHandler`], which the markets and
+//! the voting pallet call; slashing through [`Slashing`].
+//!
+//! ## Overview
+//!
+//! - **Bonds**: [`Pallet::bond`], [`Pallet::bond_extra`], [`Pallet::unbond`] into unlocking
+//!   chunks that mature after [`Config::BondingDuration`] sessions, [`Pallet::withdraw_unbonded`],
+//!   [`Pallet::rebond`]. Bonded funds are held under [`HoldReason::Staking`].
+//! - **Candidacy**: [`Pallet::validate`] (needs session keys, minimum stake and reputation) and
+//!   [`Pallet::chill`].
+//! - **Delegation**: [`Pallet::delegate`] and [`Pallet::undelegate`] (the undelegated amount
+//!   unlocks like an unbond). Delegators share their validator's slashes pro rata.
+//! - **Reputation**: a score in `0..=MaxReputation`, neutral start, decaying toward neutral by
+//!   [`Config::ReputationDecay`] per session (computed lazily: no hook walks all accounts).
+//! - **Election** (each session, as pallet-session's `SessionManager`): eligible candidates by
+//!   weight, top [`Config::MaxValidators`], deterministic tie-break, no share above
+//!   [`Config::MaxWeightShare`]; never an empty set.
+//! - **Slashing**: [`Slashing::slash`] cuts the bond and delegations by a fraction, sends the
+//!   funds to [`Config::SlashDestination`] (or burns them), penalises reputation and can chill.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod election;
+pub mod reputation;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod property_tests;
+#[cfg(test)]
+mod tests;
+
+use alloc::vec::Vec;
+use codec::{Decode, Encode, MaxEncodedLen};
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, Mutate, MutateHold},
+		tokens::{Fortitude, Precision, Restriction},
+		Contains,
+	},
+	BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
+};
+use frame_system::pallet_prelude::*;
+use loopx_primitives::{
+	Reputation, ReputationHandler, ReputationReason, SlashOutcome, SlashReason, Slashing,
+};
+use scale_info::TypeInfo;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
+use sp_staking::SessionIndex;
+
+pub use pallet::*;
+pub use reputation::ReputationRecord;
+pub use weights::WeightInfo;
+
+/// The balance type of the currency that is staked.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Part of a bond on its way out: `value` becomes withdrawable in session `unlock_in`.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct UnlockChunk<Balance> {
+	/// Amount unlocking.
+	pub value: Balance,
+	/// First session in which it can be withdrawn.
+	pub unlock_in: SessionIndex,
+}
+
+/// An account's bond: what is active (backs a candidacy) and what is unlocking.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, DefaultNoBound, TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Ledger<T: Config> {
+	/// Bonded and counting toward a candidacy.
+	pub active: BalanceOf<T>,
+	/// Unbonded, still held until each chunk matures.
+	pub unlocking: BoundedVec<UnlockChunk<BalanceOf<T>>, T::MaxUnlockingChunks>,
+}
+
+impl<T: Config> Ledger<T> {
+	/// Everything this ledger holds (active and unlocking).
+	pub fn total(&self) -> BalanceOf<T> {
+		self.unlocking.iter().fold(self.active, |acc, c| acc.saturating_add(c.value))
+	}
+}
+
+/// A validator candidate.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Candidate<Balance> {
+	/// The share of the validator's rewards kept before its delegators are paid.
+	pub commission: Perbill,
+	/// Sum of the delegations to this candidate.
+	pub delegated: Balance,
+	/// Number of delegators.
+	pub delegators: u32,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The staked currency: bonds and delegations are held on it.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Smallest active bond an account may have (other than zero).
+		#[pallet::constant]
+		type MinBond: Get<BalanceOf<Self>>;
+
+		/// Smallest own bond of a validator candidate.
+		#[pallet::constant]
+		type MinValidatorStake: Get<BalanceOf<Self>>;
+
+		/// Smallest delegation.
+		#[pallet::constant]
+		type MinDelegation: Get<BalanceOf<Self>>;
+
+		/// Smallest reputation of a validator candidate.
+		#[pallet::constant]
+		type MinValidatorReputation: Get<Reputation>;
+
+		/// The highest reputation.
+		#[pallet::constant]
+		type MaxReputation: Get<Reputation>;
+
+		/// The reputation of an account that has none recorded, and where reputations decay to.
+		#[pallet::constant]
+		type NeutralReputation: Get<Reputation>;
+
+		/// The fraction of the distance to neutral that a reputation loses each session.
+		#[pallet::constant]
+		type ReputationDecay: Get<Perbill>;
+
+		/// Size of the validator set.
+		#[pallet::constant]
+		type MaxValidators: Get<u32>;
+
+		/// Below this many eligible candidates the current set is kept.
+		#[pallet::constant]
+		type MinValidators: Get<u32>;
+
+		/// Most candidates at once (bounds the election's work).
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+
+		/// Most delegators of one validator (bounds a slash's work).
+		#[pallet::constant]
+		type MaxDelegatorsPerValidator: Get<u32>;
+
+		/// Most validators one account delegates to.
+		#[pallet::constant]
+		type MaxDelegationsPerDelegator: Get<u32>;
+
+		/// Most unlocking chunks in a ledger.
+		#[pallet::constant]
+		type MaxUnlockingChunks: Get<u32>;
+
+		/// Sessions an unbonded amount stays held before it can be withdrawn.
+		#[pallet::constant]
+		type BondingDuration: Get<SessionIndex>;
+
+		/// Largest share of the total weight one validator may have (below 1/3 so that no single
+		/// validator can stall GRANDPA alone).
+		#[pallet::constant]
+		type MaxWeightShare: Get<Perbill>;
+
+		/// Reputation lost with every slash.
+		#[pallet::constant]
+		type SlashReputationPenalty: Get<Reputation>;
+
+		/// Where slashed funds go; `None` burns them.
+		type SlashDestination: Get<Option<Self::AccountId>>;
+
+		/// Whether an account has registered session keys (pallet-session's `set_keys`).
+		type HasSessionKeys: Contains<Self::AccountId>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Reasons for which this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// Bonded, delegated or unlocking stake.
+		#[codec(index = 0)]
+		Staking,
+	}
+
+	/// The session in progress.
+	#[pallet::storage]
+	pub type CurrentSession<T> = StorageValue<_, SessionIndex, ValueQuery>;
+
+	/// Bonds by account.
+	#[pallet::storage]
+	pub type Ledgers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Ledger<T>>;
+
+	/// Validator candidates.
+	#[pallet::storage]
+	pub type Candidates<T: Config> =
+		CountedStorageMap<_, Blake2_128Concat, T::AccountId, Candidate<BalanceOf<T>>>;
+
+	/// Delegations: validator → delegator → amount.
+	#[pallet::storage]
+	pub type Delegations<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		BalanceOf<T>,
+	>;
+
+	/// The validators each account delegates to.
+	#[pallet::storage]
+	pub type DelegationsOf<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<T::AccountId, T::MaxDelegationsPerDelegator>,
+		ValueQuery,
+	>;
+
+	/// Recorded reputations (an account without one has the neutral reputation).
+	#[pallet::storage]
+	pub type Reputations<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ReputationRecord>;
+
+	/// The elected validators and their weights (parts per billion) for the current and the
+	/// next session.
+	#[pallet::storage]
+	pub type ElectedWeights<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		SessionIndex,
+		BoundedVec<(T::AccountId, u64), T::MaxValidators>,
+	>;
+
+	#[pallet::genesis_config]
+	#[derive(DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Initial stakers: (account, bond, reputation, is a validator candidate).
+		pub stakers: Vec<(T::AccountId, BalanceOf<T>, Reputation, bool)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (who, bond, reputation, validate) in &self.stakers {
+				assert!(*bond >= T::MinBond::get(), "genesis bond below MinBond");
+				assert!(*reputation <= T::MaxReputation::get(), "genesis reputation above max");
+				T::Currency::hold(&HoldReason::Staking.into(), who, *bond)
+					.expect("genesis staker can afford its bond");
+				Ledgers::<T>::insert(who, Ledger::<T> { active: *bond, unlocking: Default::default() });
+				Reputations::<T>::insert(who, ReputationRecord { score: *reputation, updated_in: 0 });
+				if *validate {
+					Candidates::<T>::insert(
+						who,
+						Candidate { commission: Perbill::zero(), delegated: Zero::zero(), delegators: 0 },
+					);
+				}
+			}
+			assert!(
+				Candidates::<T>::count() <= T::MaxCandidates::get(),
+				"more genesis candidates than MaxCandidates"
+			);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `amount` was bonded by `who` (its active bond is now `active`).
+		Bonded { who: T::AccountId, amount: BalanceOf<T>, active: BalanceOf<T> },
+		/// `amount` was unbonded; it can be withdrawn from session `unlock_in`.
+		Unbonded { who: T::AccountId, amount: BalanceOf<T>, unlock_in: SessionIndex },
+		/// `amount` of matured unlocking funds was released to `who`.
+		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
+		/// `amount` of unlocking funds was bonded again.
+		Rebonded { who: T::AccountId, amount: BalanceOf<T> },
+		/// `who` is a validator candidate with `commission`.
+		Validating { who: T::AccountId, commission: Perbill },
+		/// `who` is no longer a validator candidate.
+		Chilled { who: T::AccountId },
+		/// `delegator` delegated `amount` to `validator`.
+		Delegated { delegator: T::AccountId, validator: T::AccountId, amount: BalanceOf<T> },
+		/// `delegator` withdrew `amount` from `validator`; it unlocks in session `unlock_in`.
+		Undelegated {
+			delegator: T::AccountId,
+			validator: T::AccountId,
+			amount: BalanceOf<T>,
+			unlock_in: SessionIndex,
+		},
+		/// A reputation changed.
+		ReputationChanged { who: T::AccountId, old: Reputation, new: Reputation, reason: ReputationReason },
+		/// `who` was slashed: `own` from its bond, `delegated` from its delegators.
+		Slashed {
+			who: T::AccountId,
+			fraction: Perbill,
+			own: BalanceOf<T>,
+			delegated: BalanceOf<T>,
+			reason: SlashReason,
+		},
+		/// The validators of `session` were elected; weights in parts per billion.
+		ValidatorsElected { session: SessionIndex, validators: Vec<(T::AccountId, u64)> },
+		/// Too few candidates were eligible for `session` (`eligible` of the minimum
+		/// `required`): the current set stays.
+		ElectionKeptCurrentSet { session: SessionIndex, eligible: u32, required: u32 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account has bonded already: use `bond_extra`.
+		AlreadyBonded,
+		/// The account has not bonded.
+		NotBonded,
+		/// The bond would be below `MinBond` (and above zero).
+		BondBelowMinimum,
+		/// Unbonding, rebonding or undelegating more than there is.
+		NotEnoughBonded,
+		/// Nothing has matured yet.
+		NothingToWithdraw,
+		/// No unlocking funds to rebond.
+		NothingToRebond,
+		/// Too many unlocking chunks: withdraw or rebond first.
+		TooManyUnlockingChunks,
+		/// The free balance cannot cover the amount.
+		InsufficientFunds,
+		/// A zero amount.
+		ZeroAmount,
+		/// The own bond is below `MinValidatorStake`.
+		InsufficientValidatorStake,
+		/// A validator cannot unbond below `MinValidatorStake`: chill first.
+		ValidatorStakeBelowMinimum,
+		/// The reputation is below `MinValidatorReputation`.
+		ReputationTooLow,
+		/// No session keys are registered (`session.setKeys`).
+		NoSessionKeys,
+		/// `MaxCandidates` candidates exist already.
+		TooManyCandidates,
+		/// The account is not a validator candidate.
+		NotCandidate,
+		/// A validator cannot delegate to itself.
+		CannotDelegateToSelf,
+		/// The delegation would be below `MinDelegation` (and above zero).
+		DelegationBelowMinimum,
+		/// The validator has `MaxDelegatorsPerValidator` delegators already.
+		TooManyDelegators,
+		/// The account delegates to `MaxDelegationsPerDelegator` validators already.
+		TooManyDelegations,
+		/// No delegation from this account to that validator.
+		NoDelegation,
+		/// A reputation above `MaxReputation`.
+		ReputationOutOfRange,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Bonds `value` of the caller's free balance (held under [`HoldReason::Staking`]).
+		///
+		/// Fails with [`Error::AlreadyBonded`] if the caller has a bond (use `bond_extra`),
+		/// [`Error::BondBelowMinimum`] below `MinBond`, [`Error::InsufficientFunds`] if the free
+		/// balance cannot cover it. Emits [`Event::Bonded`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::bond())]
+		pub fn bond(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Ledgers::<T>::contains_key(&who), Error::<T>::AlreadyBonded);
+			ensure!(value >= T::MinBond::get() && !value.is_zero(), Error::<T>::BondBelowMinimum);
+			Self::hold(&who, value)?;
+			Ledgers::<T>::insert(&who, Ledger::<T> { active: value, unlocking: Default::default() });
+			Self::deposit_event(Event::Bonded { who, amount: value, active: value });
+			Ok(())
+		}
+
+		/// Adds `value` of the caller's free balance to its active bond.
+		///
+		/// Fails with [`Error::NotBonded`], [`Error::ZeroAmount`], [`Error::BondBelowMinimum`] (if
+		/// the result stays below `MinBond`) or [`Error::InsufficientFunds`]. Emits
+		/// [`Event::Bonded`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn bond_extra(
+			origin: OriginFor<T>,
+			#[pallet::compact] value: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			let active = ledger.active.saturating_add(value);
+			ensure!(active >= T::MinBond::get(), Error::<T>::BondBelowMinimum);
+			Self::hold(&who, value)?;
+			ledger.active = active;
+			Ledgers::<T>::insert(&who, ledger);
+			Self::deposit_event(Event::Bonded { who, amount: value, active });
+			Ok(())
+		}
+
+		/// Moves `value` of the active bond into an unlocking chunk that matures after
+		/// `BondingDuration` sessions; it stays held until then.
+		///
+		/// Fails with [`Error::NotBonded`], [`Error::ZeroAmount`], [`Error::NotEnoughBonded`]
+		/// (more than active), [`Error::BondBelowMinimum`] (remainder above zero but below
+		/// `MinBond`), [`Error::ValidatorStakeBelowMinimum`] (a candidate going below
+		/// `MinValidatorStake`: chill first) or [`Error::TooManyUnlockingChunks`]. Emits
+		/// [`Event::Unbonded`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			ensure!(value <= ledger.active, Error::<T>::NotEnoughBonded);
+			let remaining = ledger.active.saturating_sub(value);
+			ensure!(
+				remaining.is_zero() || remaining >= T::MinBond::get(),
+				Error::<T>::BondBelowMinimum
+			);
+			if Candidates::<T>::contains_key(&who) {
+				ensure!(remaining >= T::MinValidatorStake::get(), Error::<T>::ValidatorStakeBelowMinimum);
+			}
+			let unlock_in = Self::unlock_session();
+			Self::add_unlocking(&mut ledger, value, unlock_in)?;
+			ledger.active = remaining;
+			Ledgers::<T>::insert(&who, ledger);
+			Self::deposit_event(Event::Unbonded { who, amount: value, unlock_in });
+			Ok(())
+		}
+
+		/// Releases every unlocking chunk that has matured. Removes the ledger when nothing is
+		/// left in it.
+		///
+		/// Fails with [`Error::NotBonded`] or [`Error::NothingToWithdraw`] (nothing matured yet).
+		/// Emits [`Event::Withdrawn`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			let now = CurrentSession::<T>::get();
+			let mut matured = BalanceOf::<T>::zero();
+			ledger.unlocking.retain(|chunk| {
+				if chunk.unlock_in <= now {
+					matured = matured.saturating_add(chunk.value);
+					false
+				} else {
+					true
+				}
+			});
+			ensure!(!matured.is_zero(), Error::<T>::NothingToWithdraw);
+			Self::release(&who, matured)?;
+			if ledger.active.is_zero() && ledger.unlocking.is_empty() {
+				Ledgers::<T>::remove(&who);
+			} else {
+				Ledgers::<T>::insert(&who, ledger);
+			}
+			Self::deposit_event(Event::Withdrawn { who, amount: matured });
+			Ok(())
+		}
+
+		/// Bonds `value` of the unlocking funds again (the most recent chunks first).
+		///
+		/// Fails with [`Error::NotBonded`], [`Error::ZeroAmount`], [`Error::NothingToRebond`],
+		/// [`Error::NotEnoughBonded`] (more than is unlocking) or [`Error::BondBelowMinimum`].
+		/// Emits [`Event::Rebonded`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::rebond())]
+		pub fn rebond(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
+			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			ensure!(!ledger.unlocking.is_empty(), Error::<T>::NothingToRebond);
+			let unlocking = ledger.total().saturating_sub(ledger.active);
+			ensure!(value <= unlocking, Error::<T>::NotEnoughBonded);
+			let active = ledger.active.saturating_add(value);
+			ensure!(active >= T::MinBond::get(), Error::<T>::BondBelowMinimum);
+			let mut left = value;
+			while !left.is_zero() {
+				let Some(last) = ledger.unlocking.last_mut() else { break };
+				if last.value <= left {
+					left = left.saturating_sub(last.value);
+					ledger.unlocking.pop();
+				} else {
+					last.value = last.value.saturating_sub(left);
+					left = Zero::zero();
+				}
+			}
+			ledger.active = active;
+			Ledgers::<T>::insert(&who, ledger);
+			Self::deposit_event(Event::Rebonded { who, amount: value });
+			Ok(())
+		}
+
+		/// Declares the caller a validator candidate with `commission` (or changes its
+		/// commission). Takes effect at the next election.
+		///
+		/// Fails with [`Error::NotBonded`], [`Error::InsufficientValidatorStake`],
+		/// [`Error::ReputationTooLow`], [`Error::NoSessionKeys`] or
+		/// [`Error::TooManyCandidates`]. Emits [`Event::Validating`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::validate())]
+		pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			ensure!(ledger.active >= T::MinValidatorStake::get(), Error::<T>::InsufficientValidatorStake);
+			ensure!(
+				Self::reputation_of(&who) >= T::MinValidatorReputation::get(),
+				Error::<T>::ReputationTooLow
+			);
+			ensure!(T::HasSessionKeys::contains(&who), Error::<T>::NoSessionKeys);
+			match Candidates::<T>::get(&who) {
+				Some(mut candidate) => {
+					candidate.commission = commission;
+					Candidates::<T>::insert(&who, candidate);
+				},
+				None => {
+					ensure!(
+						Candidates::<T>::count() < T::MaxCandidates::get(),
+						Error::<T>::TooManyCandidates
+					);
+					let delegated = Delegations::<T>::iter_prefix_values(&who)
+						.take(T::MaxDelegatorsPerValidator::get() as usize)
+						.fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(b));
+					let delegators = Delegations::<T>::iter_prefix_values(&who)
+						.take(T::MaxDelegatorsPerValidator::get() as usize)
+						.count() as u32;
+					Candidates::<T>::insert(&who, Candidate { commission, delegated, delegators });
+				},
+			}
+			Self::deposit_event(Event::Validating { who, commission });
+			Ok(())
+		}
+
+		/// Stops the caller's candidacy from the next election on. Its delegations stay (their
+		/// owners may undelegate).
+		///
+		/// Fails with [`Error::NotCandidate`]. Emits [`Event::Chilled`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::chill())]
+		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_chill(&who)
+		}
+
+		/// Delegates `amount` of the caller's free balance to the candidate `validator` (held
+		/// under [`HoldReason::Staking`]). Adds to an existing delegation.
+		///
+		/// Fails with [`Error::CannotDelegateToSelf`], [`Error::NotCandidate`],
+		/// [`Error::ZeroAmount`], [`Error::DelegationBelowMinimum`],
+		/// [`Error::TooManyDelegators`], [`Error::TooManyDelegations`] or
+		/// [`Error::InsufficientFunds`]. Emits [`Event::Delegated`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::delegate())]
+		pub fn delegate(
+			origin: OriginFor<T>,
+			validator: T::AccountId,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let delegator = ensure_signed(origin)?;
+			ensure!(delegator != validator, Error::<T>::CannotDelegateToSelf);
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let mut candidate = Candidates::<T>::get(&validator).ok_or(Error::<T>::NotCandidate)?;
+			let existing = Delegations::<T>::get(&validator, &delegator);
+			let total = existing.unwrap_or_default().saturating_add(amount);
+			ensure!(total >= T::MinDelegation::get(), Error::<T>::DelegationBelowMinimum);
+			if existing.is_none() {
+				ensure!(
+					candidate.delegators < T::MaxDelegatorsPerValidator::get(),
+					Error::<T>::TooManyDelegators
+				);
+				DelegationsOf::<T>::try_mutate(&delegator, |list| {
+					list.try_push(validator.clone()).map_err(|_| Error::<T>::TooManyDelegations)
+				})?;
+				candidate.delegators = candidate.delegators.saturating_add(1);
+			}
+			if let Err(e) = Self::hold(&delegator, amount) {
+				if existing.is_none() {
+					DelegationsOf::<T>::mutate(&delegator, |list| list.retain(|v| v != &validator));
+				}
+				return Err(e);
+			}
+			candidate.delegated = candidate.delegated.saturating_add(amount);
+			Candidates::<T>::insert(&validator, candidate);
+			Delegations::<T>::insert(&validator, &delegator, total);
+			Self::deposit_event(Event::Delegated { delegator, validator, amount });
+			Ok(())
+		}
+
+		/// Withdraws `amount` of the caller's delegation to `validator`; it unlocks like an
+		/// unbond (an unlocking chunk in the caller's ledger, withdrawn with
+		/// `withdraw_unbonded`). Works whether or not `validator` is still a candidate.
+		///
+		/// Fails with [`Error::ZeroAmount`], [`Error::NoDelegation`],
+		/// [`Error::NotEnoughBonded`], [`Error::DelegationBelowMinimum`] (remainder above zero
+		/// but below `MinDelegation`) or [`Error::TooManyUnlockingChunks`]. Emits
+		/// [`Event::Undelegated`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::undelegate())]
+		pub fn undelegate(
+			origin: OriginFor<T>,
+			validator: T::AccountId,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let delegator = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let delegated =
+				Delegations::<T>::get(&validator, &delegator).ok_or(Error::<T>::NoDelegation)?;
+			ensure!(amount <= delegated, Error::<T>::NotEnoughBonded);
+			let remaining = delegated.saturating_sub(amount);
+			ensure!(
+				remaining.is_zero() || remaining >= T::MinDelegation::get(),
+				Error::<T>::DelegationBelowMinimum
+			);
+			let unlock_in = Self::unlock_session();
+			let mut ledger = Ledgers::<T>::get(&delegator).unwrap_or_default();
+			Self::add_unlocking(&mut ledger, amount, unlock_in)?;
+			Ledgers::<T>::insert(&delegator, ledger);
+			if remaining.is_zero() {
+				Delegations::<T>::remove(&validator, &delegator);
+				DelegationsOf::<T>::mutate(&delegator, |list| list.retain(|v| v != &validator));
+			} else {
+				Delegations::<T>::insert(&validator, &delegator, remaining);
+			}
+			Candidates::<T>::mutate(&validator, |maybe| {
+				if let Some(candidate) = maybe {
+					candidate.delegated = candidate.delegated.saturating_sub(amount);
+					if remaining.is_zero() {
+						candidate.delegators = candidate.delegators.saturating_sub(1);
+					}
+				}
+			});
+			Self::deposit_event(Event::Undelegated { delegator, validator, amount, unlock_in });
+			Ok(())
+		}
+
+		/// Sets `who`'s reputation to `score` (governance).
+		///
+		/// Fails with `BadOrigin` unless root, [`Error::ReputationOutOfRange`] above
+		/// `MaxReputation`. Emits [`Event::ReputationChanged`].
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::set_reputation())]
+		pub fn set_reputation(origin: OriginFor<T>, who: T::AccountId, score: Reputation) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(score <= T::MaxReputation::get(), Error::<T>::ReputationOutOfRange);
+			<Self as ReputationHandler<T::AccountId>>::set(&who, score, ReputationReason::Governance);
+			Ok(())
+		}
+
+		/// Slashes `who` by `fraction` (governance), as [`Slashing::slash`] does for the other
+		/// pallets.
+		///
+		/// Fails with `BadOrigin` unless root, [`Error::NotBonded`] if `who` has no bond. Emits
+		/// [`Event::Slashed`], [`Event::ReputationChanged`] and, if `chill`, [`Event::Chilled`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::force_slash(T::MaxDelegatorsPerValidator::get()))]
+		pub fn force_slash(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			fraction: Perbill,
+			chill: bool,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(Ledgers::<T>::contains_key(&who), Error::<T>::NotBonded);
+			<Self as Slashing<T::AccountId, BalanceOf<T>>>::slash(
+				&who,
+				fraction,
+				SlashReason::Governance,
+				chill,
+			)?;
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The current reputation of `who` (decay applied; neutral if none is recorded).
+	pub fn reputation_of(who: &T::AccountId) -> Reputation {
+		match Reputations::<T>::get(who) {
+			Some(record) => reputation::decayed(
+				record,
+				CurrentSession::<T>::get(),
+				T::NeutralReputation::get(),
+				T::ReputationDecay::get(),
+			),
+			None => T::NeutralReputation::get(),
+		}
+	}
+
+	/// The elected validators of `session` with their weights (parts per billion), if known.
+	pub fn weights_of_session(session: SessionIndex) -> Vec<(T::AccountId, u64)> {
+		ElectedWeights::<T>::get(session).map(|v| v.into_inner()).unwrap_or_default()
+	}
+
+	/// `who`'s own bond plus the delegations to it (zero if not bonded).
+	pub fn backing_of(who: &T::AccountId) -> BalanceOf<T> {
+		let own = Ledgers::<T>::get(who).map(|l| l.active).unwrap_or_default();
+		let delegated = Candidates::<T>::get(who).map(|c| c.delegated).unwrap_or_default();
+		own.saturating_add(delegated)
+	}
+
+	/// The candidates that may be elected now, with their backing and reputation.
+	pub fn eligible_contenders() -> Vec<election::Contender<T::AccountId>>
+	where
+		BalanceOf<T>: Into<u128>,
+	{
+		Candidates::<T>::iter()
+			.take(T::MaxCandidates::get() as usize)
+			.filter_map(|(who, candidate)| {
+				let own = Ledgers::<T>::get(&who).map(|l| l.active).unwrap_or_default();
+				let reputation = Self::reputation_of(&who);
+				let eligible = own >= T::MinValidatorStake::get() &&
+					reputation >= T::MinValidatorReputation::get() &&
+					T::HasSessionKeys::contains(&who);
+				eligible.then(|| election::Contender {
+					backing: own.saturating_add(candidate.delegated).into(),
+					who,
+					reputation,
+				})
+			})
+			.collect()
+	}
+
+	/// Elects the validators of `session` and records their weights; `None` keeps the current
+	/// set (too few eligible candidates).
+	fn plan_session(session: SessionIndex) -> Option<Vec<T::AccountId>>
+	where
+		BalanceOf<T>: Into<u128>,
+	{
+		let contenders = Self::eligible_contenders();
+		let eligible = contenders.len() as u32;
+		let required = T::MinValidators::get().max(1);
+		let elected = election::elect(
+			contenders,
+			T::MaxValidators::get() as usize,
+			T::MaxWeightShare::get(),
+		);
+		if (elected.len() as u32) < required {
+			// Keep what was planned last, with its weights.
+			if let Some(previous) = ElectedWeights::<T>::get(session.saturating_sub(1)) {
+				ElectedWeights::<T>::insert(session, previous);
+			}
+			Self::deposit_event(Event::ElectionKeptCurrentSet { session, eligible, required });
+			return None;
+		}
+		let bounded = BoundedVec::<_, T::MaxValidators>::truncate_from(elected);
+		let validators = bounded.iter().map(|(who, _)| who.clone()).collect();
+		Self::deposit_event(Event::ValidatorsElected { session, validators: bounded.to_vec() });
+		ElectedWeights::<T>::insert(session, bounded);
+		Some(validators)
+	}
+
+	fn do_chill(who: &T::AccountId) -> DispatchResult {
+		ensure!(Candidates::<T>::contains_key(who), Error::<T>::NotCandidate);
+		Candidates::<T>::remove(who);
+		Self::deposit_event(Event::Chilled { who: who.clone() });
+		Ok(())
+	}
+
+	fn unlock_session() -> SessionIndex {
+		CurrentSession::<T>::get().saturating_add(T::BondingDuration::get())
+	}
+
+	fn add_unlocking(
+		ledger: &mut Ledger<T>,
+		value: BalanceOf<T>,
+		unlock_in: SessionIndex,
+	) -> DispatchResult {
+		if let Some(last) = ledger.unlocking.last_mut().filter(|c| c.unlock_in == unlock_in) {
+			last.value = last.value.saturating_add(value);
+			return Ok(());
+		}
+		ledger
+			.unlocking
+			.try_push(UnlockChunk { value, unlock_in })
+			.map_err(|_| Error::<T>::TooManyUnlockingChunks.into())
+	}
+
+	fn hold(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		T::Currency::hold(&HoldReason::Staking.into(), who, amount)
+			.map_err(|_| Error::<T>::InsufficientFunds.into())
+	}
+
+	fn release(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		T::Currency::release(&HoldReason::Staking.into(), who, amount, Precision::BestEffort)
+			.map(|_| ())
+	}
+
+	/// Takes up to `amount` from `who`'s staking hold to the slash destination (or burns it);
+	/// returns what was taken.
+	fn take_held(who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		let reason = HoldReason::Staking.into();
+		let taken = match T::SlashDestination::get() {
+			Some(dest) => T::Currency::transfer_on_hold(
+				&reason,
+				who,
+				&dest,
+				amount,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			),
+			None => T::Currency::burn_held(&reason, who, amount, Precision::BestEffort, Fortitude::Force),
+		};
+		taken.unwrap_or_else(|e| {
+			log::error!(target: "runtime::stake-reputation", "slash of {amount:?} failed: {e:?}");
+			Zero::zero()
+		})
+	}
+
+	fn write_reputation(who: &T::AccountId, new: Reputation, reason: ReputationReason) {
+		let old = Self::reputation_of(who);
+		let new = new.min(T::MaxReputation::get());
+		Reputations::<T>::insert(
+			who,
+			ReputationRecord { score: new, updated_in: CurrentSession::<T>::get() },
+		);
+		Self::deposit_event(Event::ReputationChanged { who: who.clone(), old, new, reason });
+	}
+}
+
+impl<T: Config> ReputationHandler<T::AccountId> for Pallet<T> {
+	fn reputation(who: &T::AccountId) -> Reputation {
+		Self::reputation_of(who)
+	}
+
+	fn reward(who: &T::AccountId, amount: Reputation, reason: ReputationReason) {
+		let new = Self::reputation_of(who).saturating_add(amount);
+		Self::write_reputation(who, new, reason);
+	}
+
+	fn penalize(who: &T::AccountId, amount: Reputation, reason: ReputationReason) {
+		let new = Self::reputation_of(who).saturating_sub(amount);
+		Self::write_reputation(who, new, reason);
+	}
+
+	fn set(who: &T::AccountId, score: Reputation, reason: ReputationReason) {
+		Self::write_reputation(who, score, reason);
+	}
+}
+
+impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn slash(
+		who: &T::AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		chill: bool,
+	) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+		let mut outcome = SlashOutcome::default();
+		// Own bond: active first, then each unlocking chunk, by the same fraction.
+		if let Some(mut ledger) = Ledgers::<T>::get(who) {
+			let cut = fraction * ledger.active;
+			let taken = Self::take_held(who, cut);
+			ledger.active = ledger.active.saturating_sub(taken);
+			outcome.own = taken;
+			for chunk in ledger.unlocking.iter_mut() {
+				let taken = Self::take_held(who, fraction * chunk.value);
+				chunk.value = chunk.value.saturating_sub(taken);
+				outcome.own = outcome.own.saturating_add(taken);
+			}
+			ledger.unlocking.retain(|c| !c.value.is_zero());
+			if ledger.active.is_zero() && ledger.unlocking.is_empty() {
+				Ledgers::<T>::remove(who);
+			} else {
+				Ledgers::<T>::insert(who, ledger);
+			}
+		}
+		// Delegators, pro rata (at most MaxDelegatorsPerValidator of them).
+		let delegations: Vec<_> = Delegations::<T>::iter_prefix(who)
+			.take(T::MaxDelegatorsPerValidator::get() as usize)
+			.collect();
+		for (delegator, amount) in delegations {
+			let taken = Self::take_held(&delegator, fraction * amount);
+			let left = amount.saturating_sub(taken);
+			if left.is_zero() {
+				Delegations::<T>::remove(who, &delegator);
+				DelegationsOf::<T>::mutate(&delegator, |list| list.retain(|v| v != who));
+				Candidates::<T>::mutate(who, |c| {
+					if let Some(c) = c {
+						c.delegators = c.delegators.saturating_sub(1);
+					}
+				});
+			} else {
+				Delegations::<T>::insert(who, &delegator, left);
+			}
+			outcome.delegated = outcome.delegated.saturating_add(taken);
+		}
+		Candidates::<T>::mutate(who, |c| {
+			if let Some(c) = c {
+				c.delegated = c.delegated.saturating_sub(outcome.delegated);
+			}
+		});
+		Self::deposit_event(Event::Slashed {
+			who: who.clone(),
+			fraction,
+			own: outcome.own,
+			delegated: outcome.delegated,
+			reason,
+		});
+		<Self as ReputationHandler<T::AccountId>>::penalize(
+			who,
+			T::SlashReputationPenalty::get(),
+			ReputationReason::Slashed,
+		);
+		if chill && Candidates::<T>::contains_key(who) {
+			Self::do_chill(who)?;
+		}
+		Ok(outcome)
+	}
+}
+
+impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T>
+where
+	BalanceOf<T>: Into<u128>,
+{
+	fn new_session(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
+		Self::plan_session(new_index)
+	}
+
+	fn start_session(start_index: SessionIndex) {
+		CurrentSession::<T>::put(start_index);
+		// Weights older than the previous session are no longer read.
+		ElectedWeights::<T>::remove(start_index.saturating_sub(2));
+	}
+
+	fn end_session(_end_index: SessionIndex) {}
+}

@@ -1,0 +1,462 @@
+//! Tests of every call, every failure path, the election, slashing and the issuance they keep.
+
+use crate::{mock::*, *};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::InspectHold,
+};
+use loopx_primitives::{ReputationHandler, ReputationReason, SlashReason, Slashing};
+use pallet_session::SessionManager;
+use sp_runtime::{DispatchError, Perbill};
+
+type Stake = crate::Pallet<Test>;
+
+fn origin(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+fn held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::Staking.into(), &who)
+}
+fn free(who: AccountId) -> Balance {
+	Balances::free_balance(who)
+}
+fn issuance() -> Balance {
+	Balances::total_issuance()
+}
+fn go_to_session(index: u32) {
+	<Stake as SessionManager<AccountId>>::start_session(index);
+}
+
+// ---- bond ----
+
+#[test]
+fn bond_holds_funds_and_creates_a_ledger() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Stake::bond(origin(1), 300));
+		assert_eq!(held(1), 300);
+		assert_eq!(free(1), 9_700);
+		assert_eq!(Ledgers::<Test>::get(1).unwrap().active, 300);
+		assert_eq!(events(), vec![Event::Bonded { who: 1, amount: 300, active: 300 }]);
+	});
+}
+
+#[test]
+fn bond_failures_change_nothing() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(Stake::bond(origin(1), MIN_BOND - 1), Error::<Test>::BondBelowMinimum);
+		assert_noop!(Stake::bond(origin(1), 0), Error::<Test>::BondBelowMinimum);
+		assert_noop!(Stake::bond(origin(1), 10_001), Error::<Test>::InsufficientFunds);
+		assert_ok!(Stake::bond(origin(1), 100));
+		assert_noop!(Stake::bond(origin(1), 100), Error::<Test>::AlreadyBonded);
+		assert_noop!(Stake::bond(RuntimeOrigin::root(), 100), DispatchError::BadOrigin);
+	});
+}
+
+#[test]
+fn bond_extra_adds_and_checks() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(Stake::bond_extra(origin(1), 50), Error::<Test>::NotBonded);
+		assert_ok!(Stake::bond(origin(1), 100));
+		assert_noop!(Stake::bond_extra(origin(1), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Stake::bond_extra(origin(1), 9_901), Error::<Test>::InsufficientFunds);
+		assert_ok!(Stake::bond_extra(origin(1), 50));
+		assert_eq!(Ledgers::<Test>::get(1).unwrap().active, 150);
+		assert_eq!(held(1), 150);
+	});
+}
+
+#[test]
+fn balances_at_the_extremes_do_not_overflow() {
+	new_test_ext().execute_with(|| {
+		let rich = 100;
+		let all = free(rich);
+		assert_ok!(Stake::bond(origin(rich), all - 1));
+		assert_noop!(Stake::bond_extra(origin(rich), u128::MAX), Error::<Test>::InsufficientFunds);
+		assert_eq!(Stake::backing_of(&rich), all - 1);
+		// A validator with an enormous bond and maximal reputation still gets a finite weight.
+		Stake::set(&rich, 1_000_000, ReputationReason::Governance);
+		set_keys(rich, true);
+		assert_ok!(Stake::validate(origin(rich), Perbill::zero()));
+		assert_eq!(Stake::new_session(1), Some(vec![rich]));
+		assert_eq!(Stake::weights_of_session(1), vec![(rich, 1_000_000_000)]);
+	});
+}
+
+// ---- unbond / withdraw / rebond ----
+
+#[test]
+fn unbond_moves_funds_into_a_chunk_that_matures() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Stake::bond(origin(1), 300));
+		assert_ok!(Stake::unbond(origin(1), 100));
+		let ledger = Ledgers::<Test>::get(1).unwrap();
+		assert_eq!(ledger.active, 200);
+		assert_eq!(ledger.unlocking.to_vec(), vec![UnlockChunk { value: 100, unlock_in: 2 }]);
+		assert_eq!(held(1), 300, "still held while unlocking");
+		// Withdrawing before maturity fails.
+		assert_noop!(Stake::withdraw_unbonded(origin(1)), Error::<Test>::NothingToWithdraw);
+		go_to_session(1);
+		assert_noop!(Stake::withdraw_unbonded(origin(1)), Error::<Test>::NothingToWithdraw);
+		go_to_session(2);
+		assert_ok!(Stake::withdraw_unbonded(origin(1)));
+		assert_eq!(held(1), 200);
+		assert_eq!(free(1), 9_800);
+		assert!(events().contains(&Event::Withdrawn { who: 1, amount: 100 }));
+	});
+}
+
+#[test]
+fn unbond_failures_change_nothing() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(Stake::unbond(origin(1), 10), Error::<Test>::NotBonded);
+		assert_ok!(Stake::bond(origin(1), 300));
+		assert_noop!(Stake::unbond(origin(1), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Stake::unbond(origin(1), 301), Error::<Test>::NotEnoughBonded);
+		assert_noop!(Stake::unbond(origin(1), 295), Error::<Test>::BondBelowMinimum);
+		// A candidate may not go below the validator minimum while validating.
+		assert_ok!(Stake::validate(origin(1), Perbill::zero()));
+		assert_noop!(Stake::unbond(origin(1), 201), Error::<Test>::ValidatorStakeBelowMinimum);
+		assert_ok!(Stake::unbond(origin(1), 200));
+	});
+}
+
+#[test]
+fn unlocking_chunks_are_bounded_and_merge_within_a_session() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Stake::bond(origin(1), 1_000));
+		assert_ok!(Stake::unbond(origin(1), 10));
+		assert_ok!(Stake::unbond(origin(1), 10)); // same session: merged
+		assert_eq!(Ledgers::<Test>::get(1).unwrap().unlocking.len(), 1);
+		go_to_session(1);
+		assert_ok!(Stake::unbond(origin(1), 10));
+		go_to_session(2);
+		assert_ok!(Stake::unbond(origin(1), 10));
+		go_to_session(3);
+		assert_noop!(Stake::unbond(origin(1), 10), Error::<Test>::TooManyUnlockingChunks);
+	});
+}
+
+#[test]
+fn withdrawing_everything_removes_the_ledger() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Stake::bond(origin(1), 100));
+		assert_ok!(Stake::unbond(origin(1), 100));
+		go_to_session(2);
+		assert_ok!(Stake::withdraw_unbonded(origin(1)));
+		assert!(Ledgers::<Test>::get(1).is_none());
+		assert_eq!(free(1), 10_000);
+		assert_noop!(Stake::withdraw_unbonded(origin(1)), Error::<Test>::NotBonded);
+	});
+}
+
+#[test]
+fn rebond_takes_the_latest_chunks_first() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Stake::bond(origin(1), 1_000));
+		assert_noop!(Stake::rebond(origin(1), 10), Error::<Test>::NothingToRebond);
+		assert_ok!(Stake::unbond(origin(1), 100));
+		go_to_session(1);
+		assert_ok!(Stake::unbond(origin(1), 50));
+		assert_noop!(Stake::rebond(origin(1), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Stake::rebond(origin(1), 151), Error::<Test>::NotEnoughBonded);
+		assert_ok!(Stake::rebond(origin(1), 70));
+		let ledger = Ledgers::<Test>::get(1).unwrap();
+		assert_eq!(ledger.active, 920);
+		assert_eq!(ledger.unlocking.to_vec(), vec![UnlockChunk { value: 80, unlock_in: 2 }]);
+		assert_eq!(held(1), 1_000);
+	});
+}
+
+// ---- candidacy ----
+
+#[test]
+fn validate_requires_stake_reputation_and_keys() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(Stake::validate(origin(1), Perbill::zero()), Error::<Test>::NotBonded);
+		assert_ok!(Stake::bond(origin(1), MIN_VALIDATOR_STAKE - 1));
+		assert_noop!(
+			Stake::validate(origin(1), Perbill::zero()),
+			Error::<Test>::InsufficientValidatorStake
+		);
+		assert_ok!(Stake::bond_extra(origin(1), 1));
+		Stake::set(&1, 299_999, ReputationReason::Governance);
+		assert_noop!(Stake::validate(origin(1), Perbill::zero()), Error::<Test>::ReputationTooLow);
+		Stake::set(&1, 300_000, ReputationReason::Governance);
+		set_keys(1, false);
+		assert_noop!(Stake::validate(origin(1), Perbill::zero()), Error::<Test>::NoSessionKeys);
+		set_keys(1, true);
+		assert_ok!(Stake::validate(origin(1), Perbill::from_percent(5)));
+		assert_eq!(Candidates::<Test>::get(1).unwrap().commission, Perbill::from_percent(5));
+		// Again: changes the commission.
+		assert_ok!(Stake::validate(origin(1), Perbill::from_percent(7)));
+		assert_eq!(Candidates::<Test>::count(), 1);
+	});
+}
+
+#[test]
+fn candidates_are_bounded() {
+	new_test_ext().execute_with(|| {
+		for who in 1..=8 {
+			set_keys(who, true);
+			assert_ok!(Stake::bond(origin(who), 200));
+			assert_ok!(Stake::validate(origin(who), Perbill::zero()));
+		}
+		set_keys(9, true);
+		assert_ok!(Stake::bond(origin(9), 200));
+		assert_noop!(Stake::validate(origin(9), Perbill::zero()), Error::<Test>::TooManyCandidates);
+	});
+}
+
+#[test]
+fn chill_ends_candidacy() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(Stake::chill(origin(1)), Error::<Test>::NotCandidate);
+		assert_ok!(Stake::bond(origin(1), 200));
+		assert_ok!(Stake::validate(origin(1), Perbill::zero()));
+		assert_ok!(Stake::chill(origin(1)));
+		assert!(Candidates::<Test>::get(1).is_none());
+		assert!(events().contains(&Event::Chilled { who: 1 }));
+	});
+}
+
+// ---- delegation ----
+
+fn candidate(who: AccountId) {
+	assert_ok!(Stake::bond(origin(who), 200));
+	assert_ok!(Stake::validate(origin(who), Perbill::from_percent(10)));
+}
+
+#[test]
+fn delegate_holds_funds_and_counts_toward_backing() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 50));
+		assert_ok!(Stake::delegate(origin(6), 1, 25));
+		assert_eq!(Delegations::<Test>::get(1, 6), Some(75));
+		assert_eq!(held(6), 75);
+		assert_eq!(Stake::backing_of(&1), 275);
+		let c = Candidates::<Test>::get(1).unwrap();
+		assert_eq!((c.delegated, c.delegators), (75, 1));
+	});
+}
+
+#[test]
+fn delegate_failures_change_nothing() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(Stake::delegate(origin(6), 1, 50), Error::<Test>::NotCandidate);
+		candidate(1);
+		assert_noop!(Stake::delegate(origin(1), 1, 50), Error::<Test>::CannotDelegateToSelf);
+		assert_noop!(Stake::delegate(origin(6), 1, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Stake::delegate(origin(6), 1, 4), Error::<Test>::DelegationBelowMinimum);
+		assert_noop!(Stake::delegate(origin(6), 1, 10_001), Error::<Test>::InsufficientFunds);
+		// Per-delegator bound (2).
+		candidate(2);
+		candidate(3);
+		assert_ok!(Stake::delegate(origin(6), 1, 10));
+		assert_ok!(Stake::delegate(origin(6), 2, 10));
+		assert_noop!(Stake::delegate(origin(6), 3, 10), Error::<Test>::TooManyDelegations);
+		// Per-validator bound (4).
+		for d in [7, 8, 9] {
+			assert_ok!(Stake::delegate(origin(d), 1, 10));
+		}
+		assert_noop!(Stake::delegate(origin(5), 1, 10), Error::<Test>::TooManyDelegators);
+	});
+}
+
+#[test]
+fn undelegate_unlocks_like_an_unbond() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 50));
+		assert_noop!(Stake::undelegate(origin(6), 2, 10), Error::<Test>::NoDelegation);
+		assert_noop!(Stake::undelegate(origin(6), 1, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Stake::undelegate(origin(6), 1, 51), Error::<Test>::NotEnoughBonded);
+		assert_noop!(Stake::undelegate(origin(6), 1, 47), Error::<Test>::DelegationBelowMinimum);
+		assert_ok!(Stake::undelegate(origin(6), 1, 50));
+		assert!(Delegations::<Test>::get(1, 6).is_none());
+		assert!(DelegationsOf::<Test>::get(6).is_empty());
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 0);
+		assert_eq!(held(6), 50, "held until the chunk matures");
+		go_to_session(2);
+		assert_ok!(Stake::withdraw_unbonded(origin(6)));
+		assert_eq!(held(6), 0);
+		assert_eq!(free(6), 10_000);
+	});
+}
+
+// ---- reputation ----
+
+#[test]
+fn reputation_changes_emit_events_and_saturate() {
+	new_test_ext().execute_with(|| {
+		assert_eq!(Stake::reputation(&1), NEUTRAL);
+		Stake::reward(&1, 600_000, ReputationReason::ClaimAccepted);
+		assert_eq!(Stake::reputation(&1), 1_000_000);
+		Stake::penalize(&1, 2_000_000, ReputationReason::ClaimRejected);
+		assert_eq!(Stake::reputation(&1), 0);
+		assert_eq!(
+			events(),
+			vec![
+				Event::ReputationChanged { who: 1, old: NEUTRAL, new: 1_000_000, reason: ReputationReason::ClaimAccepted },
+				Event::ReputationChanged { who: 1, old: 1_000_000, new: 0, reason: ReputationReason::ClaimRejected },
+			]
+		);
+	});
+}
+
+#[test]
+fn set_reputation_is_root_only_and_bounded() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(Stake::set_reputation(origin(1), 1, 10), DispatchError::BadOrigin);
+		assert_noop!(
+			Stake::set_reputation(RuntimeOrigin::root(), 1, 1_000_001),
+			Error::<Test>::ReputationOutOfRange
+		);
+		assert_ok!(Stake::set_reputation(RuntimeOrigin::root(), 1, 900_000));
+		assert_eq!(Stake::reputation(&1), 900_000);
+	});
+}
+
+#[test]
+fn reputation_decays_toward_neutral_each_session() {
+	new_test_ext().execute_with(|| {
+		Stake::set(&1, 900_000, ReputationReason::Governance);
+		go_to_session(1);
+		assert_eq!(Stake::reputation(&1), 860_000);
+		go_to_session(3);
+		assert_eq!(Stake::reputation(&1), 791_600);
+	});
+}
+
+// ---- election ----
+
+#[test]
+fn the_election_weights_backing_by_reputation() {
+	new_test_ext_with(vec![(1, 100, NEUTRAL, true), (2, 200, NEUTRAL, true), (3, 500, NEUTRAL, true)])
+		.execute_with(|| {
+			// 1 : 2 : 5 would give the largest 62.5 %: the 60 % cap cuts it to 60 % and the others
+			// keep their 1 : 2 ratio.
+			assert_eq!(Stake::new_session(1), Some(vec![3, 2, 1]));
+			assert_eq!(
+				Stake::weights_of_session(1),
+				vec![(3, 600_000_000), (2, 266_666_666), (1, 133_333_333)]
+			);
+			// Doubling Bob's reputation doubles his raw weight.
+			Stake::set(&2, 2 * NEUTRAL, ReputationReason::Governance);
+			Stake::new_session(2);
+			let w = Stake::weights_of_session(2);
+			assert_eq!(w.iter().find(|(a, _)| *a == 2).unwrap().1, 400_000_000);
+		});
+}
+
+#[test]
+fn the_election_skips_ineligible_candidates_and_keeps_the_set_when_none_is_eligible() {
+	new_test_ext_with(vec![(1, 100, NEUTRAL, true), (2, 200, NEUTRAL, true)]).execute_with(|| {
+		assert_eq!(Stake::new_session(1), Some(vec![2, 1]));
+		set_keys(2, false);
+		assert_eq!(Stake::new_session(2), Some(vec![1]));
+		Stake::set(&1, 0, ReputationReason::Governance);
+		System::reset_events();
+		assert_eq!(Stake::new_session(3), None);
+		assert_eq!(
+			events(),
+			vec![Event::ElectionKeptCurrentSet { session: 3, eligible: 0, required: 1 }]
+		);
+		assert_eq!(Stake::weights_of_session(3), Stake::weights_of_session(2));
+	});
+}
+
+#[test]
+fn the_election_takes_the_top_n() {
+	new_test_ext_with(vec![
+		(1, 100, NEUTRAL, true),
+		(2, 400, NEUTRAL, true),
+		(3, 300, NEUTRAL, true),
+		(4, 200, NEUTRAL, true),
+	])
+	.execute_with(|| {
+		assert_eq!(Stake::new_session(1), Some(vec![2, 3, 4]));
+	});
+}
+
+// ---- slashing ----
+
+#[test]
+fn slashing_cuts_bond_and_delegations_pro_rata_into_the_treasury() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::unbond(origin(1), 100)); // 100 active + 100 unlocking
+		let before = issuance();
+		let out = Stake::slash(&1, Perbill::from_percent(10), SlashReason::ForgedLearning, true).unwrap();
+		assert_eq!((out.own, out.delegated), (20, 10));
+		assert_eq!(held(1), 180);
+		assert_eq!(held(6), 90);
+		assert_eq!(Delegations::<Test>::get(1, 6), Some(90));
+		assert_eq!(free(TREASURY), 1 + 30);
+		assert_eq!(issuance(), before, "slashing to the treasury keeps issuance");
+		assert_eq!(Stake::reputation(&1), NEUTRAL - 100_000);
+		assert!(Candidates::<Test>::get(1).is_none(), "chilled");
+		let ledger = Ledgers::<Test>::get(1).unwrap();
+		assert_eq!((ledger.active, ledger.unlocking[0].value), (90, 90));
+	});
+}
+
+#[test]
+fn slashing_with_burning_reduces_issuance_by_exactly_the_slash() {
+	new_test_ext().execute_with(|| {
+		burn_slashes(true);
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		let before = issuance();
+		let out = Stake::slash(&1, Perbill::from_percent(50), SlashReason::ForgedAnswer, false).unwrap();
+		assert_eq!(issuance(), before - out.own - out.delegated);
+		assert_eq!(out.own + out.delegated, 150);
+		assert!(Candidates::<Test>::get(1).is_some(), "not chilled");
+	});
+}
+
+#[test]
+fn force_slash_is_root_only() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_noop!(
+			Stake::force_slash(origin(2), 1, Perbill::from_percent(10), false),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Stake::force_slash(RuntimeOrigin::root(), 7, Perbill::from_percent(10), false),
+			Error::<Test>::NotBonded
+		);
+		assert_ok!(Stake::force_slash(RuntimeOrigin::root(), 1, Perbill::from_percent(10), false));
+		assert_eq!(held(1), 180);
+	});
+}
+
+#[test]
+fn a_slashed_validator_weighs_less_at_the_next_election() {
+	new_test_ext_with(vec![(1, 400, NEUTRAL, true), (2, 400, NEUTRAL, true)]).execute_with(|| {
+		Stake::new_session(1);
+		assert_eq!(Stake::weights_of_session(1), vec![(1, 500_000_000), (2, 500_000_000)]);
+		Stake::slash(&1, Perbill::from_percent(50), SlashReason::Governance, false).unwrap();
+		Stake::new_session(2);
+		let w = Stake::weights_of_session(2);
+		let w1 = w.iter().find(|(a, _)| *a == 1).unwrap().1;
+		let w2 = w.iter().find(|(a, _)| *a == 2).unwrap().1;
+		// 200 × 400k against 400 × 500k: Bob would have 71 %, the 60 % cap leaves Alice 40 %.
+		assert_eq!((w1, w2), (400_000_000, 600_000_000));
+	});
+}
+
+// ---- genesis ----
+
+#[test]
+fn genesis_stakers_are_bonded_and_candidates() {
+	new_test_ext_with(vec![(1, 100, 700_000, true), (6, 50, NEUTRAL, false)]).execute_with(|| {
+		assert_eq!(held(1), 100);
+		assert_eq!(Stake::reputation(&1), 700_000);
+		assert!(Candidates::<Test>::get(1).is_some());
+		assert!(Candidates::<Test>::get(6).is_none());
+		assert_eq!(Ledgers::<Test>::get(6).unwrap().active, 50);
+	});
+}
