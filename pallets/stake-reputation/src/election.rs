@@ -28,15 +28,34 @@ impl<AccountId> Contender<AccountId> {
 /// in parts per billion (at least 1), so it fits BABE's and GRANDPA's `u64` weights with room.
 pub const WEIGHT_SCALE: u128 = 1_000_000_000;
 
+/// An elected validator and its two weights, each in parts per billion of its set's total.
+#[derive(
+	Clone, Debug, PartialEq, Eq, codec::Encode, codec::Decode, codec::DecodeWithMemTracking,
+	scale_info::TypeInfo,
+	codec::MaxEncodedLen,
+)]
+pub struct ElectedValidator<AccountId> {
+	/// The validator.
+	pub who: AccountId,
+	/// Share of backing × reputation: BABE's authority weight (primary-slot probability).
+	pub weight: u64,
+	/// The same share with the cap applied: GRANDPA's voter weight.
+	pub finality_weight: u64,
+}
+
 /// Elects up to `max` contenders by raw weight (backing × reputation), highest first, ties broken
-/// by account id (ascending) so that every validator computes the same set. No validator's share
-/// of the total weight exceeds `cap` when that is possible (`cap · n > 1`); otherwise all weights
-/// are equal. Returns `(who, weight)` with weights summing to about [`WEIGHT_SCALE`].
+/// by account id (ascending) so that every validator computes the same set.
+///
+/// Each elected validator gets two weights (parts per billion, at least 1): `weight`, its share
+/// of the raw weight, which BABE uses for leader election; and `finality_weight`, the same share
+/// with no validator above `cap` (when `cap · n > 1`; otherwise all equal), which GRANDPA uses,
+/// so that no single validator can stall finality alone while block production still follows
+/// stake × reputation.
 pub fn elect<AccountId: Ord + Clone>(
 	mut contenders: Vec<Contender<AccountId>>,
 	max: usize,
 	cap: Perbill,
-) -> Vec<(AccountId, u64)> {
+) -> Vec<ElectedValidator<AccountId>> {
 	contenders.retain(|c| c.raw_weight() > 0);
 	contenders.sort_by(|a, b| match b.raw_weight().cmp(&a.raw_weight()) {
 		Ordering::Equal => a.who.cmp(&b.who),
@@ -44,15 +63,21 @@ pub fn elect<AccountId: Ord + Clone>(
 	});
 	contenders.truncate(max);
 	let raw: Vec<u128> = contenders.iter().map(|c| c.raw_weight()).collect();
-	let capped = cap_shares(&raw, cap);
-	let total: u128 = capped.iter().fold(0u128, |acc, w| acc.saturating_add(*w));
+	let weights = shares(&raw);
+	let finality = shares(&cap_shares(&raw, cap));
 	contenders
 		.into_iter()
-		.zip(capped)
-		.map(|(c, w)| {
-			let share = if total == 0 { 1 } else { mul_div(w, WEIGHT_SCALE, total).max(1) };
-			(c.who, share as u64)
-		})
+		.zip(weights.into_iter().zip(finality))
+		.map(|(c, (weight, finality_weight))| ElectedValidator { who: c.who, weight, finality_weight })
+		.collect()
+}
+
+/// Each value's share of their sum in parts per billion (at least 1).
+fn shares(values: &[u128]) -> Vec<u64> {
+	let total: u128 = values.iter().fold(0u128, |acc, w| acc.saturating_add(*w));
+	values
+		.iter()
+		.map(|w| if total == 0 { 1 } else { mul_div(*w, WEIGHT_SCALE, total).max(1) as u64 })
 		.collect()
 }
 
@@ -114,47 +139,60 @@ mod tests {
 		Contender { who, backing, reputation }
 	}
 
+	fn who(set: &[ElectedValidator<u64>]) -> Vec<u64> {
+		set.iter().map(|v| v.who).collect()
+	}
+	fn weights(set: &[ElectedValidator<u64>]) -> Vec<u64> {
+		set.iter().map(|v| v.weight).collect()
+	}
+	fn finality(set: &[ElectedValidator<u64>]) -> Vec<u64> {
+		set.iter().map(|v| v.finality_weight).collect()
+	}
+
 	#[test]
 	fn weights_follow_backing_times_reputation() {
 		let set = elect(vec![c(1, 100, 10), c(2, 200, 10), c(3, 500, 10)], 10, Perbill::one());
-		assert_eq!(set.iter().map(|(w, _)| *w).collect::<Vec<_>>(), vec![3, 2, 1]);
-		assert_eq!(set[0].1, 625_000_000);
-		assert_eq!(set[1].1, 250_000_000);
-		assert_eq!(set[2].1, 125_000_000);
+		assert_eq!(who(&set), vec![3, 2, 1]);
+		assert_eq!(weights(&set), vec![625_000_000, 250_000_000, 125_000_000]);
+		assert_eq!(finality(&set), weights(&set));
 	}
 
 	#[test]
 	fn takes_the_top_n_and_breaks_ties_by_account() {
 		let set = elect(vec![c(9, 100, 1), c(4, 100, 1), c(7, 300, 1), c(5, 100, 1)], 3, Perbill::one());
-		assert_eq!(set.iter().map(|(w, _)| *w).collect::<Vec<_>>(), vec![7, 4, 5]);
+		assert_eq!(who(&set), vec![7, 4, 5]);
 	}
 
 	#[test]
 	fn zero_weight_contenders_are_not_elected() {
 		let set = elect(vec![c(1, 0, 10), c(2, 100, 0), c(3, 1, 1)], 10, Perbill::one());
-		assert_eq!(set, vec![(3, WEIGHT_SCALE as u64)]);
+		assert_eq!(who(&set), vec![3]);
+		assert_eq!(weights(&set), vec![WEIGHT_SCALE as u64]);
 	}
 
 	#[test]
 	fn the_cap_limits_the_largest_share() {
-		// 1 : 2 : 5 with a 40 % cap: the largest is cut to 40 %, the others keep their ratio.
+		// 1 : 2 : 5 with a 40 % cap: for finality the largest is cut to 40 % and the others keep
+		// their ratio; the block-production weights stay uncapped.
 		let set = elect(vec![c(1, 100, 1), c(2, 200, 1), c(3, 500, 1)], 10, Perbill::from_percent(40));
-		let total: u64 = set.iter().map(|(_, w)| w).sum();
-		let top = set[0].1 as f64 / total as f64;
-		assert!((top - 0.4).abs() < 1e-6, "{top}");
-		assert!((set[1].1 as f64 / set[2].1 as f64 - 2.0).abs() < 1e-6);
+		let f = finality(&set);
+		let total: u64 = f.iter().sum();
+		assert!((f[0] as f64 / total as f64 - 0.4).abs() < 1e-6, "{f:?}");
+		assert!((f[1] as f64 / f[2] as f64 - 2.0).abs() < 1e-6);
+		assert_eq!(weights(&set), vec![625_000_000, 250_000_000, 125_000_000]);
 	}
 
 	#[test]
 	fn an_unreachable_cap_gives_equal_weights() {
 		let set = elect(vec![c(1, 100, 1), c(2, 900, 1)], 10, Perbill::from_percent(30));
-		assert_eq!(set[0].1, set[1].1);
+		assert_eq!(set[0].finality_weight, set[1].finality_weight);
+		assert_eq!(weights(&set), vec![900_000_000, 100_000_000]);
 	}
 
 	#[test]
 	fn extreme_values_do_not_overflow() {
 		let set = elect(vec![c(1, u128::MAX, u32::MAX), c(2, u128::MAX / 3, 7)], 10, Perbill::from_percent(60));
 		assert_eq!(set.len(), 2);
-		assert!(set.iter().all(|(_, w)| *w >= 1));
+		assert!(set.iter().all(|v| v.weight >= 1 && v.finality_weight >= 1));
 	}
 }

@@ -63,6 +63,7 @@ use sp_runtime::{
 use sp_staking::SessionIndex;
 
 pub use pallet::*;
+pub use election::ElectedValidator;
 pub use reputation::ReputationRecord;
 pub use weights::WeightInfo;
 
@@ -257,14 +258,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Reputations<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ReputationRecord>;
 
-	/// The elected validators and their weights (parts per billion) for the current and the
-	/// next session.
+	/// The elected validators and their weights for the current and the next session.
 	#[pallet::storage]
 	pub type ElectedWeights<T: Config> = StorageMap<
 		_,
 		Twox64Concat,
 		SessionIndex,
-		BoundedVec<(T::AccountId, u64), T::MaxValidators>,
+		BoundedVec<ElectedValidator<T::AccountId>, T::MaxValidators>,
 	>;
 
 	#[pallet::genesis_config]
@@ -332,8 +332,9 @@ pub mod pallet {
 			delegated: BalanceOf<T>,
 			reason: SlashReason,
 		},
-		/// The validators of `session` were elected; weights in parts per billion.
-		ValidatorsElected { session: SessionIndex, validators: Vec<(T::AccountId, u64)> },
+		/// The validators of `session` were elected, with their block-production and finality
+		/// weights (parts per billion).
+		ValidatorsElected { session: SessionIndex, validators: Vec<ElectedValidator<T::AccountId>> },
 		/// Too few candidates were eligible for `session` (`eligible` of the minimum
 		/// `required`): the current set stays.
 		ElectionKeptCurrentSet { session: SessionIndex, eligible: u32, required: u32 },
@@ -717,8 +718,8 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The elected validators of `session` with their weights (parts per billion), if known.
-	pub fn weights_of_session(session: SessionIndex) -> Vec<(T::AccountId, u64)> {
+	/// The elected validators of `session` with their weights, if known.
+	pub fn weights_of_session(session: SessionIndex) -> Vec<ElectedValidator<T::AccountId>> {
 		ElectedWeights::<T>::get(session).map(|v| v.into_inner()).unwrap_or_default()
 	}
 
@@ -774,7 +775,7 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		let bounded = BoundedVec::<_, T::MaxValidators>::truncate_from(elected);
-		let validators = bounded.iter().map(|(who, _)| who.clone()).collect();
+		let validators = bounded.iter().map(|v| v.who.clone()).collect();
 		Self::deposit_event(Event::ValidatorsElected { session, validators: bounded.to_vec() });
 		ElectedWeights::<T>::insert(session, bounded);
 		Some(validators)

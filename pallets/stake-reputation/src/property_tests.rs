@@ -26,7 +26,7 @@ proptest! {
 		let mut expected = cs.clone();
 		expected.sort_by(|a, b| b.raw_weight().cmp(&a.raw_weight()).then(a.who.cmp(&b.who)));
 		expected.truncate(n);
-		prop_assert_eq!(set.iter().map(|(w, _)| *w).collect::<Vec<_>>(), expected.iter().map(|c| c.who).collect::<Vec<_>>());
+		prop_assert_eq!(set.iter().map(|v| v.who).collect::<Vec<_>>(), expected.iter().map(|c| c.who).collect::<Vec<_>>());
 		// Shuffle deterministically and elect again.
 		let len = cs.len();
 		for i in 0..len {
@@ -41,14 +41,14 @@ proptest! {
 	fn election_respects_the_cap(cs in contenders(), n in 1usize..20, cap_pct in 5u32..100) {
 		let cap = Perbill::from_percent(cap_pct);
 		let set = elect(cs, n, cap);
-		let total: u64 = set.iter().map(|(_, w)| *w).sum();
+		let total: u64 = set.iter().map(|v| v.finality_weight).sum();
 		if (cap.deconstruct() as u128) * (set.len() as u128) > Perbill::ACCURACY as u128 {
-			for (_, w) in &set {
-				let share = *w as f64 / total as f64;
+			for v in &set {
+				let share = v.finality_weight as f64 / total as f64;
 				prop_assert!(share <= cap_pct as f64 / 100.0 + 1e-6, "share {} > cap {}", share, cap_pct);
 			}
 		} else {
-			prop_assert!(set.iter().all(|(_, w)| *w == set[0].1));
+			prop_assert!(set.iter().all(|v| v.finality_weight == set[0].finality_weight));
 		}
 	}
 
@@ -66,9 +66,9 @@ proptest! {
 		let mut parts: Vec<_> = (0..k).map(|i| Contender { who: i as u64, backing: part, reputation }).collect();
 		parts.push(rival);
 		let together = elect(parts, 20, Perbill::one());
-		let share = |set: &[(u64, u64)]| {
-			let total: u64 = set.iter().map(|(_, w)| *w).sum();
-			set.iter().filter(|(w, _)| *w != 99).map(|(_, w)| *w).sum::<u64>() as f64 / total as f64
+		let share = |set: &[ElectedValidator<u64>]| {
+			let total: u64 = set.iter().map(|v| v.weight).sum();
+			set.iter().filter(|v| v.who != 99).map(|v| v.weight).sum::<u64>() as f64 / total as f64
 		};
 		prop_assert!(share(&together) <= share(&alone) + 1e-6);
 	}

@@ -23,6 +23,14 @@ fn free(who: AccountId) -> Balance {
 fn issuance() -> Balance {
 	Balances::total_issuance()
 }
+/// (validator, block-production weight) of a session.
+fn weights(session: u32) -> Vec<(AccountId, u64)> {
+	Stake::weights_of_session(session).into_iter().map(|v| (v.who, v.weight)).collect()
+}
+/// (validator, finality weight) of a session.
+fn finality(session: u32) -> Vec<(AccountId, u64)> {
+	Stake::weights_of_session(session).into_iter().map(|v| (v.who, v.finality_weight)).collect()
+}
 fn go_to_session(index: u32) {
 	<Stake as SessionManager<AccountId>>::start_session(index);
 }
@@ -78,7 +86,7 @@ fn balances_at_the_extremes_do_not_overflow() {
 		set_keys(rich, true);
 		assert_ok!(Stake::validate(origin(rich), Perbill::zero()));
 		assert_eq!(Stake::new_session(1), Some(vec![rich]));
-		assert_eq!(Stake::weights_of_session(1), vec![(rich, 1_000_000_000)]);
+		assert_eq!(weights(1), vec![(rich, 1_000_000_000)]);
 	});
 }
 
@@ -334,18 +342,15 @@ fn reputation_decays_toward_neutral_each_session() {
 fn the_election_weights_backing_by_reputation() {
 	new_test_ext_with(vec![(1, 100, NEUTRAL, true), (2, 200, NEUTRAL, true), (3, 500, NEUTRAL, true)])
 		.execute_with(|| {
-			// 1 : 2 : 5 would give the largest 62.5 %: the 60 % cap cuts it to 60 % and the others
-			// keep their 1 : 2 ratio.
+			// 1 : 2 : 5 for block production; for finality the 60 % cap cuts the largest share
+			// (62.5 %) to 60 % and the others keep their 1 : 2 ratio.
 			assert_eq!(Stake::new_session(1), Some(vec![3, 2, 1]));
-			assert_eq!(
-				Stake::weights_of_session(1),
-				vec![(3, 600_000_000), (2, 266_666_666), (1, 133_333_333)]
-			);
-			// Doubling Bob's reputation doubles his raw weight.
+			assert_eq!(weights(1), vec![(3, 625_000_000), (2, 250_000_000), (1, 125_000_000)]);
+			assert_eq!(finality(1), vec![(3, 600_000_000), (2, 266_666_666), (1, 133_333_333)]);
+			// Doubling Bob's reputation doubles his raw weight: 250 : 200 : 50.
 			Stake::set(&2, 2 * NEUTRAL, ReputationReason::Governance);
 			Stake::new_session(2);
-			let w = Stake::weights_of_session(2);
-			assert_eq!(w.iter().find(|(a, _)| *a == 2).unwrap().1, 400_000_000);
+			assert_eq!(weights(2), vec![(3, 500_000_000), (2, 400_000_000), (1, 100_000_000)]);
 		});
 }
 
@@ -362,7 +367,7 @@ fn the_election_skips_ineligible_candidates_and_keeps_the_set_when_none_is_eligi
 			events(),
 			vec![Event::ElectionKeptCurrentSet { session: 3, eligible: 0, required: 1 }]
 		);
-		assert_eq!(Stake::weights_of_session(3), Stake::weights_of_session(2));
+		assert_eq!(weights(3), weights(2));
 	});
 }
 
@@ -437,14 +442,13 @@ fn force_slash_is_root_only() {
 fn a_slashed_validator_weighs_less_at_the_next_election() {
 	new_test_ext_with(vec![(1, 400, NEUTRAL, true), (2, 400, NEUTRAL, true)]).execute_with(|| {
 		Stake::new_session(1);
-		assert_eq!(Stake::weights_of_session(1), vec![(1, 500_000_000), (2, 500_000_000)]);
+		assert_eq!(weights(1), vec![(1, 500_000_000), (2, 500_000_000)]);
 		Stake::slash(&1, Perbill::from_percent(50), SlashReason::Governance, false).unwrap();
 		Stake::new_session(2);
-		let w = Stake::weights_of_session(2);
-		let w1 = w.iter().find(|(a, _)| *a == 1).unwrap().1;
-		let w2 = w.iter().find(|(a, _)| *a == 2).unwrap().1;
-		// 200 × 400k against 400 × 500k: Bob would have 71 %, the 60 % cap leaves Alice 40 %.
-		assert_eq!((w1, w2), (400_000_000, 600_000_000));
+		// 200 × 400k against 400 × 500k: 80 : 200.
+		assert_eq!(weights(2), vec![(2, 714_285_714), (1, 285_714_285)]);
+		// For finality Bob's 71 % is capped at 60 %.
+		assert_eq!(finality(2), vec![(2, 600_000_000), (1, 400_000_000)]);
 	});
 }
 
