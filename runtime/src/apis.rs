@@ -17,7 +17,7 @@ use sp_version::RuntimeVersion;
 
 use crate::{
 	AccountId, Babe, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakeReputation, System, TransactionPayment,
 	BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 
@@ -215,6 +215,28 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_stake_reputation::runtime_api::StakeReputationApi<Block, AccountId, Balance> for Runtime {
+		fn reputation(who: AccountId) -> u32 {
+			StakeReputation::reputation_of(&who)
+		}
+
+		fn weight(who: AccountId) -> pallet_stake_reputation::ElectedValidator<AccountId> {
+			StakeReputation::weight_in_session(&who, StakeReputation::current_session())
+		}
+
+		fn current_validators() -> Vec<pallet_stake_reputation::ElectedValidator<AccountId>> {
+			StakeReputation::weights_of_session(StakeReputation::current_session())
+		}
+
+		fn next_validators() -> Vec<pallet_stake_reputation::ElectedValidator<AccountId>> {
+			StakeReputation::weights_of_session(StakeReputation::current_session().saturating_add(1))
+		}
+
+		fn candidates() -> Vec<pallet_stake_reputation::runtime_api::CandidateInfo<AccountId, Balance>> {
+			StakeReputation::candidate_infos()
 		}
 	}
 

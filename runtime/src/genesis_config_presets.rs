@@ -91,15 +91,35 @@ mod tests {
 	}
 
 	#[test]
-	fn presets_endow_the_six_dev_accounts_with_a_million_lpx() {
+	fn presets_endow_the_six_dev_accounts_with_a_million_lpx_and_the_treasury() {
 		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH] {
 			let config = config_of(patch);
-			let expected: Vec<_> = Sr25519Keyring::iter()
+			let mut expected: Vec<_> = Sr25519Keyring::iter()
 				.take(6)
 				.map(|k| (k.to_account_id(), 1_000_000 * crate::UNITS))
 				.collect();
+			expected.push((crate::TreasuryAccount::get(), crate::UNITS));
 			assert_eq!(config.balances.balances, expected);
 		}
+	}
+
+	#[test]
+	fn local_testnet_stakes_are_one_two_five_with_equal_reputation() {
+		let config = config_of(LOCAL_TESTNET_PATCH);
+		let stakes: Vec<_> = config
+			.stake_reputation
+			.stakers
+			.iter()
+			.map(|(who, bond, rep, validates)| (who.clone(), *bond / (10_000 * crate::UNITS), *rep, *validates))
+			.collect();
+		assert_eq!(
+			stakes,
+			vec![
+				(Sr25519Keyring::Alice.to_account_id(), 1, 500_000, true),
+				(Sr25519Keyring::Bob.to_account_id(), 2, 500_000, true),
+				(Sr25519Keyring::Charlie.to_account_id(), 5, 500_000, true),
+			]
+		);
 	}
 
 	#[test]

@@ -24,6 +24,7 @@ mod benchmarks;
 pub mod configs;
 pub mod constants;
 pub mod genesis_config_presets;
+mod weighted_authorities;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -36,6 +37,7 @@ pub use apis::RuntimeApi;
 pub use constants::*;
 pub use frame_support::{construct_runtime, parameter_types};
 pub use frame_system::Call as SystemCall;
+pub use configs::{MaxAuthorities, TreasuryAccount};
 pub use pallet_balances::Call as BalancesCall;
 pub use pallet_timestamp::Call as TimestampCall;
 
@@ -73,7 +75,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -173,12 +175,15 @@ mod runtime {
 	pub type Balances = pallet_balances;
 	#[runtime::pallet_index(5)]
 	pub type TransactionPayment = pallet_transaction_payment;
+	// Before Session: its genesis (stakes) must exist when Session asks for the first set.
 	#[runtime::pallet_index(6)]
-	pub type Session = pallet_session;
+	pub type StakeReputation = pallet_stake_reputation;
 	#[runtime::pallet_index(7)]
-	pub type Grandpa = pallet_grandpa;
+	pub type Session = pallet_session;
 	#[runtime::pallet_index(8)]
-	pub type Utility = pallet_utility;
+	pub type Grandpa = pallet_grandpa;
 	#[runtime::pallet_index(9)]
+	pub type Utility = pallet_utility;
+	#[runtime::pallet_index(10)]
 	pub type Sudo = pallet_sudo;
 }

@@ -29,6 +29,7 @@ extern crate alloc;
 
 pub mod election;
 pub mod reputation;
+pub mod runtime_api;
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -730,6 +731,46 @@ impl<T: Config> Pallet<T> {
 		own.saturating_add(delegated)
 	}
 
+	/// Every candidate with its bond, delegations, reputation and eligibility (runtime API).
+	pub fn candidate_infos() -> Vec<runtime_api::CandidateInfo<T::AccountId, BalanceOf<T>>> {
+		Candidates::<T>::iter()
+			.take(T::MaxCandidates::get() as usize)
+			.map(|(who, c)| {
+				let own = Ledgers::<T>::get(&who).map(|l| l.active).unwrap_or_default();
+				let reputation = Self::reputation_of(&who);
+				let eligible = Self::is_eligible(&who, own, reputation);
+				runtime_api::CandidateInfo {
+					who,
+					own,
+					delegated: c.delegated,
+					delegators: c.delegators,
+					reputation,
+					commission: c.commission,
+					eligible,
+				}
+			})
+			.collect()
+	}
+
+	/// `who`'s weights in `session` (zeros if it is not elected in it).
+	pub fn weight_in_session(who: &T::AccountId, session: SessionIndex) -> ElectedValidator<T::AccountId> {
+		Self::weights_of_session(session)
+			.into_iter()
+			.find(|v| &v.who == who)
+			.unwrap_or(ElectedValidator { who: who.clone(), weight: 0, finality_weight: 0 })
+	}
+
+	/// The current session.
+	pub fn current_session() -> SessionIndex {
+		CurrentSession::<T>::get()
+	}
+
+	fn is_eligible(who: &T::AccountId, own: BalanceOf<T>, reputation: Reputation) -> bool {
+		own >= T::MinValidatorStake::get() &&
+			reputation >= T::MinValidatorReputation::get() &&
+			T::HasSessionKeys::contains(who)
+	}
+
 	/// The candidates that may be elected now, with their backing and reputation.
 	pub fn eligible_contenders() -> Vec<election::Contender<T::AccountId>>
 	where
@@ -740,10 +781,7 @@ impl<T: Config> Pallet<T> {
 			.filter_map(|(who, candidate)| {
 				let own = Ledgers::<T>::get(&who).map(|l| l.active).unwrap_or_default();
 				let reputation = Self::reputation_of(&who);
-				let eligible = own >= T::MinValidatorStake::get() &&
-					reputation >= T::MinValidatorReputation::get() &&
-					T::HasSessionKeys::contains(&who);
-				eligible.then(|| election::Contender {
+				Self::is_eligible(&who, own, reputation).then(|| election::Contender {
 					backing: own.saturating_add(candidate.delegated).into(),
 					who,
 					reputation,

@@ -7,7 +7,8 @@ use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	traits::{ConstU128, ConstU32, ConstU64, ConstU8, Contains, VariantCountOf},
+	PalletId,
 	weights::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
@@ -15,13 +16,16 @@ use frame_support::{
 };
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{AccountIdConversion, One},
+	Perbill,
+};
 use sp_version::RuntimeVersion;
 
 use crate::{
 	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Session, SessionKeys, System,
+	RuntimeTask, Session, SessionKeys, StakeReputation, System, UNITS,
 	EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION, VERSION,
 };
 
@@ -145,9 +149,10 @@ impl pallet_session::Config for Runtime {
 	type ValidatorIdOf = sp_runtime::traits::ConvertInto;
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
-	// The validator set stays as in genesis until the stake-reputation pallet elects it.
-	type SessionManager = ();
-	type SessionHandler = <SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
+	// Each session's validators are elected by stake × reputation ...
+	type SessionManager = StakeReputation;
+	// ... and handed to BABE and GRANDPA with their weights.
+	type SessionHandler = crate::weighted_authorities::WeightedSessionHandler;
 	type Keys = SessionKeys;
 	type DisablingStrategy = ();
 	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
@@ -166,4 +171,50 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Where slashed stake goes (a keyless account; governance spends from it).
+	pub TreasuryAccount: AccountId = TREASURY_PALLET_ID.into_account_truncating();
+	pub SlashDestination: Option<AccountId> = Some(TreasuryAccount::get());
+	pub const ReputationDecay: Perbill = Perbill::from_percent(1);
+	/// Below 1/3: no single validator can stall GRANDPA (which needs more than 2/3) alone.
+	pub const MaxWeightShare: Perbill = Perbill::from_percent(30);
+}
+
+/// The treasury's pallet id (its account receives slashes).
+pub const TREASURY_PALLET_ID: PalletId = PalletId(*b"lpx/trsy");
+
+/// Whether an account has registered session keys with `session.setKeys`.
+pub struct HasSessionKeys;
+impl Contains<AccountId> for HasSessionKeys {
+	fn contains(who: &AccountId) -> bool {
+		pallet_session::NextKeys::<Runtime>::contains_key(who)
+	}
+}
+
+impl pallet_stake_reputation::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MinBond = ConstU128<UNITS>;
+	type MinValidatorStake = ConstU128<{ 1_000 * UNITS }>;
+	type MinDelegation = ConstU128<{ 10 * UNITS }>;
+	type MinValidatorReputation = ConstU32<100_000>;
+	type MaxReputation = ConstU32<1_000_000>;
+	type NeutralReputation = ConstU32<500_000>;
+	type ReputationDecay = ReputationDecay;
+	type MaxValidators = MaxAuthorities;
+	type MinValidators = ConstU32<1>;
+	type MaxCandidates = ConstU32<256>;
+	type MaxDelegatorsPerValidator = ConstU32<64>;
+	type MaxDelegationsPerDelegator = ConstU32<16>;
+	type MaxUnlockingChunks = ConstU32<16>;
+	// 10 sessions = 10 minutes: short for a test chain; a public network would use days.
+	type BondingDuration = ConstU32<10>;
+	type MaxWeightShare = MaxWeightShare;
+	type SlashReputationPenalty = ConstU32<100_000>;
+	type SlashDestination = SlashDestination;
+	type HasSessionKeys = HasSessionKeys;
+	type WeightInfo = pallet_stake_reputation::weights::SubstrateWeight<Runtime>;
 }
