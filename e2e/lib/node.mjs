@@ -29,10 +29,26 @@ export async function waitFor(what, check, { timeoutMs = 60_000, everyMs = 500 }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
 }
 
-/** Connects polkadot.js to a node's RPC port, retrying while the node starts. */
+/** Whether the node answers a plain HTTP JSON-RPC call on `rpcPort`. */
+async function rpcAnswers(rpcPort) {
+  try {
+    const r = await fetch(`http://127.0.0.1:${rpcPort}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: 1, jsonrpc: '2.0', method: 'system_health', params: [] }),
+    });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Connects polkadot.js to a node's RPC port once the node answers there. */
 export async function connect(rpcPort, { timeoutMs = 60_000 } = {}) {
+  // Wait with plain HTTP first: a WebSocket provider would log every failed attempt.
+  await waitFor(`RPC on port ${rpcPort}`, () => rpcAnswers(rpcPort), { timeoutMs });
   const provider = new WsProvider(`ws://127.0.0.1:${rpcPort}`, 500);
-  await waitFor(`RPC on port ${rpcPort}`, () => provider.isConnected, { timeoutMs });
+  await waitFor(`WebSocket on port ${rpcPort}`, () => provider.isConnected, { timeoutMs });
   return ApiPromise.create({ provider, noInitWarn: true });
 }
 
