@@ -13,7 +13,7 @@ const dev = ['--chain', 'dev', '--base-path', base];
 
 before(async () => {
   // Produce a few finalized blocks in a persistent database, then stop the node.
-  const proc = spawn(NODE_BIN, [...dev, '--alice', '--rpc-port', '9961', '--port', '30361',
+  const proc = spawn(NODE_BIN, [...dev, '--alice', '--unsafe-force-node-key-generation', '--rpc-port', '9961', '--port', '30361',
     '--no-prometheus', '--no-mdns'], { stdio: 'ignore' });
   const exited = new Promise((r) => proc.on('exit', r));
   const api = await connect(9961);

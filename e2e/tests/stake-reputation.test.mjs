@@ -84,7 +84,7 @@ test('elected weights follow stake 1 : 2 : 5 and are BABE\'s; GRANDPA\'s are cap
  * fails it roughly once in 5,000 runs while equal weights (a third each) fail it with n ≳ 60.
  * The same window covers five session changes, through which GRANDPA must keep finalizing.
  */
-test('over 300 blocks primary slots follow the weights, and GRANDPA finalizes across 5 sessions', { timeout: 1_200_000 }, async () => {
+test('over 300 blocks primary slots follow the weights, and GRANDPA finalizes across 5 sessions', { timeout: 1_200_000 }, async (t) => {
   const C = 0.25;
   const startBlock = (await heads(api)).best;
   const startSession = await session();
@@ -131,6 +131,7 @@ test('over 300 blocks primary slots follow the weights, and GRANDPA finalizes ac
     const e = expected[who] / primaries;
     const o = observed[who] / primaries;
     const tolerance = 4 * Math.sqrt((e * (1 - e)) / primaries) + 0.02;
+    t.diagnostic(`${who}: ${observed[who]} of ${primaries} primary blocks = ${(100 * o).toFixed(1)} %, expected ${(100 * e).toFixed(1)} % ± ${(100 * tolerance).toFixed(1)}`);
     assert.ok(Math.abs(o - e) <= tolerance,
       `${who}: observed ${(100 * o).toFixed(1)} % of ${primaries} primary blocks, expected ${(100 * e).toFixed(1)} % ± ${(100 * tolerance).toFixed(1)}`);
   }

@@ -111,8 +111,8 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Benchmark(cmd)) => crate::benchmarking::run(&cli, cmd),
 		#[cfg(not(feature = "runtime-benchmarks"))]
 		Some(Subcommand::Benchmark { .. }) => Err("this loopx-node was built without benchmarks: \
-			build it with `cargo build --release -p loopx-node --features runtime-benchmarks` \
-			(or run scripts/bench/weights.sh)"
+			build one with `cargo build --release -p loopx-node --features runtime-benchmarks` \
+			(use a separate CARGO_TARGET_DIR: see the README)"
 			.into()),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;

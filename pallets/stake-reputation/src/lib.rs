@@ -776,16 +776,13 @@ impl<T: Config> Pallet<T> {
 	where
 		BalanceOf<T>: Into<u128>,
 	{
-		Candidates::<T>::iter()
-			.take(T::MaxCandidates::get() as usize)
-			.filter_map(|(who, candidate)| {
-				let own = Ledgers::<T>::get(&who).map(|l| l.active).unwrap_or_default();
-				let reputation = Self::reputation_of(&who);
-				Self::is_eligible(&who, own, reputation).then(|| election::Contender {
-					backing: own.saturating_add(candidate.delegated).into(),
-					who,
-					reputation,
-				})
+		Self::candidate_infos()
+			.into_iter()
+			.filter(|c| c.eligible)
+			.map(|c| election::Contender {
+				backing: c.own.saturating_add(c.delegated).into(),
+				who: c.who,
+				reputation: c.reputation,
 			})
 			.collect()
 	}
