@@ -2,11 +2,14 @@
 # Three LoopX validators (Alice, Bob, Charlie) on loopback, `--chain local`.
 #
 #   scripts/local-net.sh start [name...]   start all three (or the named ones); Alice is bootnode
-#   scripts/local-net.sh stop  [name...]   stop all (or the named ones) by PID, cleanly (SIGTERM)
+#   scripts/local-net.sh stop  [name...]   stop all running (or the named ones) cleanly (SIGTERM)
 #   scripts/local-net.sh status            which are running, their best/finalized block
 #   scripts/local-net.sh purge             stop all and delete their databases and logs
 #
 # Ports: p2p 30333+i, RPC 9944+i, Prometheus 9615+i for i = 0 (alice), 1 (bob), 2 (charlie).
+# `start dave` adds a fourth node (i = 3) with Dave's dev keys. Dave is funded in the local
+# genesis but is not a validator there: he becomes one by bonding, `session.setKeys` and
+# `stakeReputation.validate` (see README, "Becoming a validator").
 # State, logs and PID files live in $LOOPX_NET_DIR (default: /tmp/loopx-local-net).
 # Set LOOPX_NODE to use another binary; LOOPX_CHAIN to use another chain spec.
 set -euo pipefail
@@ -21,8 +24,8 @@ ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
 
 index_of() {
 	case "$1" in
-	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;;
-	*) die "unknown validator '$1' (alice, bob or charlie)" ;;
+	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;; dave) echo 3 ;;
+	*) die "unknown node '$1' (alice, bob, charlie or dave)" ;;
 	esac
 }
 
@@ -77,8 +80,11 @@ stop_one() {
 	log "$name stopped"
 }
 
+# The genesis validators, and Dave if he has been started.
+known() { echo "${ALL[@]}"; [ -f "$NET_DIR/dave.pid" ] && echo dave; true; }
+
 status() {
-	for name in "${ALL[@]}"; do
+	for name in $(known); do
 		local i port best fin
 		i="$(index_of "$name")"; port=$((9944 + i))
 		if is_running "$name"; then
@@ -98,10 +104,12 @@ case "$cmd" in
 start)
 	[ -x "$NODE" ] || die "no node binary at $NODE: run scripts/run.sh or cargo build --release -p loopx-node"
 	for n in "${names[@]}"; do start_one "$n"; done ;;
-stop) for n in "${names[@]}"; do stop_one "$n"; done ;;
+stop)
+	[ $# -eq 0 ] && read -r -a names <<<"$(known | tr '\n' ' ')"
+	for n in "${names[@]}"; do stop_one "$n"; done ;;
 status) status ;;
 purge)
-	for n in "${ALL[@]}"; do stop_one "$n"; done
+	for n in $(known); do stop_one "$n"; done
 	rm -rf "$NET_DIR"; log "removed $NET_DIR" ;;
-*) die "usage: $0 start|stop|status|purge [alice|bob|charlie ...]" ;;
+*) die "usage: $0 start|stop|status|purge [alice|bob|charlie|dave ...]" ;;
 esac

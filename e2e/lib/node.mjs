@@ -43,6 +43,18 @@ async function rpcAnswers(rpcPort) {
   }
 }
 
+/** One JSON-RPC call over HTTP (for methods polkadot.js does not know); throws on an error. */
+export async function rpcCall(rpcPort, method, params = []) {
+  const r = await fetch(`http://127.0.0.1:${rpcPort}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ id: 1, jsonrpc: '2.0', method, params }),
+  });
+  const body = await r.json();
+  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}
+
 /** Connects polkadot.js to a node's RPC port once the node answers there. */
 export async function connect(rpcPort, { timeoutMs = 60_000 } = {}) {
   // Wait with plain HTTP first: a WebSocket provider would log every failed attempt.

@@ -1,23 +1,26 @@
 // Stake × reputation on the three-validator network (local preset: stakes 1 : 2 : 5, equal
 // reputation): the runtime's elected weights, BABE's authority weights and GRANDPA's voter
 // weights, primary-slot shares over 300 blocks, finality across session changes, and the
-// reaction to governance changing a reputation and to a slash.
+// reaction to governance changing a reputation and to a slash; a fourth node joining the set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, heads, localNet, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
+import { connect, heads, localNet, rpcCall, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-stake-net-');
 let api;
 let keyring;
 let alice;
+let daveApi;
 const ADDR = {
   alice: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
   bob: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
   charlie: '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y',
 };
+const DAVE = '5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy';
+const DAVE_RPC_PORT = 9947;
 
 before(async () => {
   await cryptoWaitReady();
@@ -29,6 +32,7 @@ before(async () => {
 
 after(async () => {
   await api?.disconnect().catch(() => {});
+  await daveApi?.disconnect().catch(() => {});
   try { localNet(netDir, 'stop'); } finally { rmSync(netDir, { recursive: true, force: true }); }
 });
 
@@ -169,4 +173,62 @@ test('a slashed validator\'s weight drops at the next election', { timeout: 300_
   await waitForSession(s + 1);
   const after = byAccount(await api.call.stakeReputationApi.nextValidators())[ADDR.charlie].weight;
   assert.ok(after < before * 0.7, `${before} -> ${after}`);
+});
+
+async function ok(tx, signer) {
+  const { dispatchError, events } = await submitAndWatch(tx, signer);
+  assert.equal(dispatchError, undefined, `${tx.method.section}.${tx.method.method} failed: ${dispatchError}`);
+  return events;
+}
+
+test('a fourth node that bonds, sets keys and validates is elected and authors blocks', { timeout: 600_000 }, async (t) => {
+  const dave = keyring.addFromUri('//Dave');
+  localNet(netDir, 'start', 'dave');
+  daveApi = await connect(DAVE_RPC_PORT);
+  await waitFor('Dave\'s node to sync', async () => {
+    const [mine, theirs] = await Promise.all([heads(daveApi), heads(api)]);
+    return mine.best >= theirs.best - 2;
+  }, { timeoutMs: 120_000, everyMs: 2_000 });
+
+  // New session keys in Dave's keystore, with the proof that Dave's account owns them.
+  const { keys, proof } = await rpcCall(DAVE_RPC_PORT, 'author_rotateKeysWithOwner', [`0x${Buffer.from(dave.publicKey).toString('hex')}`]);
+  await ok(api.tx.stakeReputation.bond(30_000n * 10n ** 12n), dave);
+  // Validating before the keys are set is refused.
+  const early = await submitAndWatch(api.tx.stakeReputation.validate(50_000_000), dave);
+  assert.ok(early.dispatchError?.isModule);
+  assert.equal(api.registry.findMetaError(early.dispatchError.asModule).name, 'NoSessionKeys');
+  await ok(api.tx.session.setKeys(keys, proof), dave);
+  await ok(api.tx.stakeReputation.validate(50_000_000), dave); // 5 % commission
+  const candidates = await api.call.stakeReputationApi.candidates();
+  assert.ok(candidates.some((c) => c.who.toString() === DAVE && c.eligible.isTrue), 'Dave is an eligible candidate');
+
+  // The next session change elects him for the session after; then he is a BABE authority.
+  const s = await session();
+  await waitForSession(s + 1);
+  const next = byAccount(await api.call.stakeReputationApi.nextValidators());
+  assert.ok(next[DAVE]?.weight > 0, `Dave in the next set: ${JSON.stringify(next)}`);
+  await waitForSession(s + 2);
+  assert.equal(byAccount(await api.call.stakeReputationApi.currentValidators())[DAVE].weight, next[DAVE].weight);
+  const daveBabe = (await api.query.session.nextKeys(DAVE)).unwrap().babe;
+  const authorities = await api.query.babe.authorities();
+  const mine = authorities.find(([key]) => key.eq(daveBabe));
+  assert.equal(mine?.[1].toNumber(), next[DAVE].weight, 'Dave is a BABE authority with his elected weight');
+
+  // He authors blocks (primary or secondary slots), which the others import and finalize.
+  const from = (await heads(api)).best;
+  let authored = 0;
+  let checked = from;
+  await waitFor('a block authored by Dave, finalized', async () => {
+    const { finalized } = await heads(api);
+    for (; checked < finalized; checked++) {
+      const header = await api.rpc.chain.getHeader(await api.rpc.chain.getBlockHash(checked + 1));
+      const log = header.digest.logs.find((l) => l.isPreRuntime && l.asPreRuntime[0].toString() === 'BABE');
+      const digest = api.registry.createType('RawBabePreDigest', log.asPreRuntime[1]);
+      const index = (digest.isPrimary ? digest.asPrimary : digest.isSecondaryVRF ? digest.asSecondaryVRF : digest.asSecondaryPlain).authorityIndex.toNumber();
+      const set = await (await api.at(header.parentHash)).query.babe.authorities();
+      if (set[index][0].eq(daveBabe)) authored += 1;
+    }
+    return authored > 0;
+  }, { timeoutMs: 180_000, everyMs: 3_000 });
+  t.diagnostic(`Dave authored ${authored} of blocks #${from + 1}..#${checked}`);
 });

@@ -7,6 +7,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_utility, Utility]
+	[pallet_stake_reputation, StakeReputation]
 );
 
-pub use crate::{Balances, Runtime, Sudo, Timestamp, Utility};
+pub use crate::{Balances, Runtime, StakeReputation, Sudo, Timestamp, Utility};

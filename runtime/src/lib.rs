@@ -18,9 +18,11 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
-pub mod apis;
+// Declared before `apis`, which uses the `list_benchmarks!`/`add_benchmarks!` it defines.
 #[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
 mod benchmarks;
+pub mod apis;
 pub mod configs;
 pub mod constants;
 pub mod genesis_config_presets;

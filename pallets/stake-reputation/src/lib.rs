@@ -102,6 +102,13 @@ impl<T: Config> Ledger<T> {
 	}
 }
 
+/// Sets up, for the benchmarks, state that belongs to other pallets.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Registers session keys for `who`, so that [`Config::HasSessionKeys`] holds for it.
+	fn register_session_keys(who: &AccountId);
+}
+
 /// A validator candidate.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct Candidate<Balance> {
@@ -211,6 +218,10 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
+
+		/// Sets up, for the benchmarks, what this pallet's calls cannot (session keys).
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Reasons for which this pallet holds funds.
@@ -531,7 +542,7 @@ pub mod pallet {
 		/// [`Error::ReputationTooLow`], [`Error::NoSessionKeys`] or
 		/// [`Error::TooManyCandidates`]. Emits [`Event::Validating`].
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::validate())]
+		#[pallet::weight(T::WeightInfo::validate(T::MaxDelegatorsPerValidator::get()))]
 		pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;

@@ -114,6 +114,15 @@ impl pallet_stake_reputation::Config for Test {
 	type SlashDestination = SlashTo;
 	type HasSessionKeys = Keys;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = Keys;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_stake_reputation::BenchmarkHelper<AccountId> for Keys {
+	fn register_session_keys(who: &AccountId) {
+		set_keys(*who, true);
+	}
 }
 
 /// Accounts 1..=9 hold 10_000 each, the treasury 1; nobody is bonded.
