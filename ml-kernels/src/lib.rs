@@ -12,6 +12,8 @@
 //!   TT-rounded), not core by core.
 //! - [`robust`]: aggregation that tolerates poisoned updates (median, trimmed mean, Multi-Krum,
 //!   norm clipping).
+//! - [`data`]: a seeded synthetic wallet-transaction stream with planted fraud and its features,
+//!   IID and Dirichlet label-skew sharding, and a CSV loader with a documented schema.
 //! - [`selection`]: training-data defences (lowest-loss fraction, per-group caps).
 //! - [`privacy`]: clipping plus Gaussian noise, with the (ε, δ) spent.
 //! - [`metrics`]: AUC, accuracy, RMSE and log-loss in a fixed reduction order, so every
@@ -19,6 +21,7 @@
 //!
 //! Every random draw comes from a seeded `rand_chacha` generator passed in by the caller.
 
+pub mod data;
 pub mod layers;
 pub mod merge;
 pub mod metrics;
