@@ -28,11 +28,8 @@ pub fn random_tt(row_modes: &[usize], col_modes: &[usize], rank: usize, variance
 	let per_core = (variance / interior).powf(1.0 / d as f64);
 	let normal = Normal::new(0.0, per_core.sqrt()).unwrap_or_else(|_| Normal::new(0.0, 1.0).expect("valid"));
 	let mut rng = ChaCha8Rng::seed_from_u64(seed);
-	let cores = (0..d)
-		.map(|k| {
-			Array4::from_shape_fn((ranks[k], row_modes[k], col_modes[k], ranks[k + 1]), |_| normal.sample(&mut rng) as f32)
-		})
-		.collect();
+	let cores =
+		(0..d).map(|k| Array4::from_shape_fn((ranks[k], row_modes[k], col_modes[k], ranks[k + 1]), |_| normal.sample(&mut rng) as f32)).collect();
 	TtMatrix::from_cores(cores).expect("ranks chain by construction")
 }
 
@@ -56,6 +53,9 @@ fn cores_to_tt<B: Backend>(cores: &[Param<Tensor<B, 4>>]) -> TtMatrix {
 	)
 	.expect("cores of a module chain")
 }
+
+/// Largest `M · N` for which [`TtLinear::forward`] materialises the weight (2²⁰ entries, 4 MiB).
+pub const MATERIALIZE_LIMIT: usize = 1 << 20;
 
 /// A linear layer with its weight matrix in TT form.
 #[derive(Module, Debug)]
@@ -89,7 +89,53 @@ impl<B: Backend> TtLinear<B> {
 	}
 
 	/// `x · Wᵀ + b` for a batch `x` of shape `[B, N]`; returns `[B, M]`.
+	///
+	/// Layers of up to [`MATERIALIZE_LIMIT`] weights build `W` from the cores for the pass and
+	/// do one matmul ([`Self::forward_materialized`]): for small layers the per-core
+	/// contraction is dominated by per-operation overhead (measured in `BENCHMARKS.md`, B5).
+	/// Larger layers never form `W` ([`Self::forward_factorized`]). Either way the parameters
+	/// and their gradients are the cores'.
 	pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+		let (m, n) = self.dims();
+		if m.saturating_mul(n) <= MATERIALIZE_LIMIT {
+			self.forward_materialized(x)
+		} else {
+			self.forward_factorized(x)
+		}
+	}
+
+	/// `(outputs, inputs)`.
+	pub fn dims(&self) -> (usize, usize) {
+		self.cores.iter().fold((1, 1), |(m, n), c| {
+			let [_, mk, nk, _] = c.val().dims();
+			(m * mk, n * nk)
+		})
+	}
+
+	/// The weight `W` (`[M, N]`) contracted from the cores, differentiably.
+	pub fn weight(&self) -> Tensor<B, 2> {
+		let first = self.cores[0].val();
+		let [_, m0, n0, r0] = first.dims();
+		// t: [P, Q, r] — rows and columns so far, open rank.
+		let mut t: Tensor<B, 3> = first.reshape([m0, n0, r0]);
+		for core in &self.cores[1..] {
+			let g = core.val();
+			let [r, m, n, r1] = g.dims();
+			let [p, q, _] = t.dims();
+			let prod = t.reshape([p * q, r]).matmul(g.reshape([r, m * n * r1]));
+			t = prod.reshape([p, q, m, n, r1]).permute([0, 2, 1, 3, 4]).reshape([p * m, q * n, r1]);
+		}
+		let [p, q, _] = t.dims();
+		t.reshape([p, q])
+	}
+
+	/// Forward through the materialised weight.
+	pub fn forward_materialized(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+		x.matmul(self.weight().transpose()) + self.bias.val().unsqueeze::<2>()
+	}
+
+	/// Forward contracting the input with one core at a time, never forming `W`.
+	pub fn forward_factorized(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
 		let [batch, n_total] = x.dims();
 		let d = self.cores.len();
 		let first_n = self.cores[0].val().dims()[2];

@@ -13,7 +13,11 @@
 //! - [`robust`]: aggregation that tolerates poisoned updates (median, trimmed mean, Multi-Krum,
 //!   norm clipping).
 //! - [`data`]: a seeded synthetic wallet-transaction stream with planted fraud and its features,
-//!   IID and Dirichlet label-skew sharding, and a CSV loader with a documented schema.
+//!   IID and Dirichlet label-skew sharding, a CSV loader with a documented schema, and the
+//!   MovieLens-100K loader.
+//! - [`models`]: the fraud TT-MLP and the two-tower TT-Rec recommender, their parameters as
+//!   exchangeable state (wire messages, sound merge, robust aggregation), training steps and the
+//!   deterministic `evaluate` validators re-run.
 //! - [`selection`]: training-data defences (lowest-loss fraction, per-group caps).
 //! - [`privacy`]: clipping plus Gaussian noise, with the (ε, δ) spent.
 //! - [`metrics`]: AUC, accuracy, RMSE and log-loss in a fixed reduction order, so every
@@ -21,10 +25,14 @@
 //!
 //! Every random draw comes from a seeded `rand_chacha` generator passed in by the caller.
 
+/// The burn version the models are built with, for crates that drive them.
+pub use burn;
+
 pub mod data;
 pub mod layers;
 pub mod merge;
 pub mod metrics;
+pub mod models;
 pub mod privacy;
 pub mod quant;
 pub mod robust;

@@ -62,9 +62,7 @@ pub fn core_average(a: &TtMatrix, t1: u64, b: &TtMatrix, t2: u64) -> Result<TtMa
 		return Err(TtError::DifferentModes);
 	}
 	let (alpha, beta) = age_weights(t1, t2);
-	TtMatrix::from_cores(
-		a.cores().iter().zip(b.cores()).map(|(x, y)| x * alpha as f32 + y * beta as f32).collect(),
-	)
+	TtMatrix::from_cores(a.cores().iter().zip(b.cores()).map(|(x, y)| x * alpha as f32 + y * beta as f32).collect())
 }
 
 #[cfg(test)]
@@ -78,9 +76,7 @@ mod tests {
 		let mut rng = ChaCha8Rng::seed_from_u64(seed);
 		let (rows, cols) = ([4, 3, 4], [2, 4, 2]);
 		TtMatrix::from_cores(
-			(0..3)
-				.map(|k| Array4::from_shape_fn((ranks[k], rows[k], cols[k], ranks[k + 1]), |_| rng.random_range(-1.0f32..1.0)))
-				.collect(),
+			(0..3).map(|k| Array4::from_shape_fn((ranks[k], rows[k], cols[k], ranks[k + 1]), |_| rng.random_range(-1.0f32..1.0))).collect(),
 		)
 		.unwrap()
 	}

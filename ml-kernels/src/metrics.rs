@@ -85,7 +85,11 @@ pub fn log_loss(probabilities: &[f32], labels: &[bool]) -> Result<f64, MetricErr
 		.zip(labels)
 		.map(|(p, l)| {
 			let p = f64::from(*p).clamp(EPS, 1.0 - EPS);
-			if *l { -p.ln() } else { -(1.0 - p).ln() }
+			if *l {
+				-p.ln()
+			} else {
+				-(1.0 - p).ln()
+			}
 		})
 		.sum();
 	Ok(sum / labels.len() as f64)
@@ -120,17 +124,11 @@ mod tests {
 		let scores: Vec<f32> = (0..10_000).map(|i| ((i * 7919 % 10_007) as f32 / 10_007.0).powi(3)).collect();
 		let labels: Vec<bool> = (0..10_000).map(|i| (i * 31 % 7) < 3).collect();
 		let targets: Vec<f32> = scores.iter().map(|s| s * 0.9 + 0.01).collect();
-		let first = (
-			auc(&scores, &labels).unwrap().to_bits(),
-			log_loss(&scores, &labels).unwrap().to_bits(),
-			rmse(&scores, &targets).unwrap().to_bits(),
-		);
+		let first =
+			(auc(&scores, &labels).unwrap().to_bits(), log_loss(&scores, &labels).unwrap().to_bits(), rmse(&scores, &targets).unwrap().to_bits());
 		for _ in 0..5 {
-			let again = (
-				auc(&scores, &labels).unwrap().to_bits(),
-				log_loss(&scores, &labels).unwrap().to_bits(),
-				rmse(&scores, &targets).unwrap().to_bits(),
-			);
+			let again =
+				(auc(&scores, &labels).unwrap().to_bits(), log_loss(&scores, &labels).unwrap().to_bits(), rmse(&scores, &targets).unwrap().to_bits());
 			assert_eq!(again, first);
 		}
 	}

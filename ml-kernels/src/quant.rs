@@ -75,13 +75,7 @@ pub struct Quantized {
 pub fn quantize(values: &[f32], precision: Precision, block: usize, rng: &mut ChaCha8Rng) -> Quantized {
 	let block = block.max(1);
 	let Some(q_max) = precision.q_max() else {
-		return Quantized {
-			precision,
-			block,
-			len: values.len(),
-			scales: Vec::new(),
-			codes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-		};
+		return Quantized { precision, block, len: values.len(), scales: Vec::new(), codes: values.iter().flat_map(|v| v.to_le_bytes()).collect() };
 	};
 	let mut scales = Vec::with_capacity(values.len().div_ceil(block));
 	let mut codes = Vec::with_capacity(values.len());
@@ -116,14 +110,8 @@ pub fn quantize(values: &[f32], precision: Precision, block: usize, rng: &mut Ch
 /// The values `q` stands for.
 pub fn dequantize(q: &Quantized) -> Vec<f32> {
 	match q.precision {
-		Precision::F32 => q
-			.codes
-			.chunks_exact(4)
-			.map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-			.collect(),
-		Precision::Int8 => (0..q.len)
-			.map(|i| f32::from(q.codes[i] as i8) * q.scales[i / q.block])
-			.collect(),
+		Precision::F32 => q.codes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+		Precision::Int8 => (0..q.len).map(|i| f32::from(q.codes[i] as i8) * q.scales[i / q.block]).collect(),
 		Precision::Int4 => (0..q.len)
 			.map(|i| {
 				let byte = q.codes[i / 2];

@@ -67,7 +67,11 @@ impl Aggregator {
 			Aggregator::Mean => Ok(mean(updates, len)),
 			Aggregator::Median => Ok(per_coordinate(updates, len, |v| {
 				let mid = v.len() / 2;
-				if v.len() % 2 == 1 { f64::from(v[mid]) } else { (f64::from(v[mid - 1]) + f64::from(v[mid])) / 2.0 }
+				if v.len() % 2 == 1 {
+					f64::from(v[mid])
+				} else {
+					(f64::from(v[mid - 1]) + f64::from(v[mid])) / 2.0
+				}
 			})),
 			Aggregator::TrimmedMean { trim } => {
 				if n <= 2 * trim {
@@ -216,10 +220,7 @@ mod tests {
 		assert_eq!(Aggregator::Mean.aggregate(&none), Err(AggregationError::Empty));
 		let a = [1.0f32, 2.0];
 		let b = [1.0f32];
-		assert_eq!(
-			Aggregator::Median.aggregate(&[&a, &b]),
-			Err(AggregationError::LengthMismatch { index: 1, expected: 2, found: 1 })
-		);
+		assert_eq!(Aggregator::Median.aggregate(&[&a, &b]), Err(AggregationError::LengthMismatch { index: 1, expected: 2, found: 1 }));
 		assert!(matches!(Aggregator::TrimmedMean { trim: 1 }.aggregate(&[&a, &a]), Err(AggregationError::TooFew { .. })));
 		assert!(matches!(Aggregator::MultiKrum { f: 1, m: 1 }.aggregate(&[&a, &a, &a, &a]), Err(AggregationError::TooFew { .. })));
 	}

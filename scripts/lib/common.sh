@@ -10,7 +10,8 @@ log() { printf '\033[1;34m[loopx]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[loopx] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Debian packages the build needs: protoc (litep2p's protobufs), OpenSSL headers (WebRTC
-# transport), pkg-config, and Node.js + npm for the end-to-end tests.
+# transport), pkg-config, Node.js + npm for the end-to-end tests, a TTF font for the simulator's
+# PNG plots, and pip for fetching MovieLens-100K (benchmarks only).
 ensure_debian_packages() {
 	local missing=()
 	command -v protoc >/dev/null || missing+=(protobuf-compiler)
@@ -19,6 +20,8 @@ ensure_debian_packages() {
 	command -v node >/dev/null || missing+=(nodejs)
 	command -v npm >/dev/null || missing+=(npm)
 	command -v python3 >/dev/null || missing+=(python3)
+	python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing Debian packages: ${missing[*]}"
 	local sudo=""

@@ -1,7 +1,8 @@
 //! Training data: the labelled table the models train on, a seeded synthetic wallet-transaction
 //! generator with planted fraud, IID and non-IID sharding across nodes, and a CSV loader for
-//! users' own data.
+//! users' own data, and the MovieLens-100K ratings for the recommender.
 
+pub mod movielens;
 pub mod shard;
 pub mod table;
 pub mod wallet;
@@ -77,6 +78,43 @@ impl Dataset {
 	}
 }
 
+/// Per-feature standardisation `(x − mean) / std`, fitted on training data and applied to
+/// every set (std floored at 1e-6 so constant features stay finite).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standardizer {
+	/// Mean of each feature.
+	pub mean: Vec<f32>,
+	/// Standard deviation of each feature.
+	pub std: Vec<f32>,
+}
+
+impl Standardizer {
+	/// Fits on `data` (f64 sums in row order).
+	pub fn fit(data: &Dataset) -> Self {
+		let (dim, n) = (data.dim(), data.len().max(1) as f64);
+		let mut mean = vec![0.0f64; dim];
+		let mut square = vec![0.0f64; dim];
+		for i in 0..data.len() {
+			for (j, &x) in data.row(i).iter().enumerate() {
+				mean[j] += f64::from(x);
+				square[j] += f64::from(x) * f64::from(x);
+			}
+		}
+		let mean: Vec<f64> = mean.iter().map(|s| s / n).collect();
+		let std = square.iter().zip(&mean).map(|(s, m)| ((s / n - m * m).max(0.0).sqrt()).max(1e-6) as f32).collect();
+		Self { mean: mean.into_iter().map(|m| m as f32).collect(), std }
+	}
+
+	/// Standardises `data` in place (it must have the fitted number of features).
+	pub fn apply(&self, data: &mut Dataset) {
+		let dim = self.mean.len();
+		for (k, x) in data.features.iter_mut().enumerate() {
+			let j = k % dim;
+			*x = (*x - self.mean[j]) / self.std[j];
+		}
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -100,6 +138,17 @@ mod tests {
 		assert_eq!(s.labels, vec![false, true]);
 		assert_eq!(s.groups, vec![9, 7]);
 		assert!((t.positive_rate() - 1.0 / 3.0).abs() < 1e-12);
+	}
+
+	#[test]
+	fn standardizing_centres_and_scales() {
+		let mut t = table();
+		let s = Standardizer::fit(&t);
+		assert_eq!(s.mean, vec![3.0, 4.0]);
+		s.apply(&mut t);
+		let col0: Vec<f32> = (0..3).map(|i| t.row(i)[0]).collect();
+		let std = (8.0f32 / 3.0).sqrt();
+		assert!(col0.iter().zip([-2.0 / std, 0.0, 2.0 / std]).all(|(a, b)| (a - b).abs() < 1e-6));
 	}
 
 	#[test]

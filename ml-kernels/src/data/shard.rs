@@ -72,11 +72,8 @@ mod tests {
 			let shards = label_skew(&labels, 16, alpha, 3);
 			assert!(is_partition(&shards, labels.len()));
 			// Variance across nodes of the positive share.
-			let shares: Vec<f64> = shards
-				.iter()
-				.filter(|s| !s.is_empty())
-				.map(|s| s.iter().filter(|&&i| labels[i]).count() as f64 / s.len() as f64)
-				.collect();
+			let shares: Vec<f64> =
+				shards.iter().filter(|s| !s.is_empty()).map(|s| s.iter().filter(|&&i| labels[i]).count() as f64 / s.len() as f64).collect();
 			let mean = shares.iter().sum::<f64>() / shares.len() as f64;
 			shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / shares.len() as f64
 		};

@@ -67,12 +67,8 @@ pub fn read_csv<R: io::Read>(reader: R) -> Result<Dataset, TableError> {
 	if feature_columns.is_empty() {
 		return Err(TableError::NoFeatures);
 	}
-	let mut data = Dataset {
-		names: feature_columns.iter().map(|&c| header[c].clone()).collect(),
-		features: Vec::new(),
-		labels: Vec::new(),
-		groups: Vec::new(),
-	};
+	let mut data =
+		Dataset { names: feature_columns.iter().map(|&c| header[c].clone()).collect(), features: Vec::new(), labels: Vec::new(), groups: Vec::new() };
 	let mut group_ids = HashMap::<String, u64>::new();
 	for record in csv.records() {
 		let record = record?;

@@ -25,14 +25,18 @@ fn tt_linear_forward_equals_the_dense_product_of_its_cores() {
 	let bias: Vec<f32> = (0..24).map(|i| i as f32 * 0.01).collect();
 	let layer = TtLinear::<Cpu>::from_tt(&tt, &bias, &dev);
 	let x = random_input(2, 5, 24);
-	let y = to_vec(layer.forward(Tensor::from_data(TensorData::new(x.clone(), [5, 24]), &dev)));
 	let w = tt.to_dense(); // [M = 24 outputs, N = 24 inputs]
-	for b in 0..5 {
-		for i in 0..24 {
-			let want: f64 = (0..24).map(|j| f64::from(w[[i, j]]) * f64::from(x[b * 24 + j])).sum::<f64>() + f64::from(bias[i]);
-			assert!((f64::from(y[b * 24 + i]) - want).abs() < 1e-4, "({b},{i}): {} vs {want}", y[b * 24 + i]);
+	let input = || Tensor::from_data(TensorData::new(x.clone(), [5, 24]), &dev);
+	for y in [layer.forward_factorized(input()), layer.forward_materialized(input()), layer.forward(input())].map(to_vec) {
+		for b in 0..5 {
+			for i in 0..24 {
+				let want: f64 = (0..24).map(|j| f64::from(w[[i, j]]) * f64::from(x[b * 24 + j])).sum::<f64>() + f64::from(bias[i]);
+				assert!((f64::from(y[b * 24 + i]) - want).abs() < 1e-4, "({b},{i}): {} vs {want}", y[b * 24 + i]);
+			}
 		}
 	}
+	let weight = to_vec(layer.weight());
+	assert!(weight.iter().zip(w.iter()).all(|(a, b)| (a - b).abs() < 1e-5));
 	assert_eq!(layer.to_tt(), tt);
 }
 
@@ -72,27 +76,30 @@ fn tt_linear_gradients_match_finite_differences() {
 		}
 		loss
 	};
-	let layer = TtLinear::<Train>::from_tt(&tt, &[0.0; 6], &dev);
-	let xs = Tensor::from_data(TensorData::new(x.clone(), [4, 8]), &dev);
-	let ts = Tensor::from_data(TensorData::new(target.clone(), [4, 6]), &dev);
-	let diff = layer.forward(xs) - ts;
-	let loss = (diff.clone() * diff).sum();
-	let grads = loss.backward();
-	let h = 1e-2f32;
-	for (k, core) in layer.cores.iter().enumerate() {
-		let grad = to_vec(core.val().grad(&grads).expect("cores are trainable"));
-		for (flat, g) in grad.iter().enumerate() {
-			let mut cores = tt.cores().to_vec();
-			let mut plus = cores[k].clone();
-			let mut minus = cores[k].clone();
-			plus.as_slice_mut().unwrap()[flat] += h;
-			minus.as_slice_mut().unwrap()[flat] -= h;
-			cores[k] = plus;
-			let lp = loss_of(&TtMatrix::from_cores(cores.clone()).unwrap());
-			cores[k] = minus;
-			let lm = loss_of(&TtMatrix::from_cores(cores).unwrap());
-			let numeric = (lp - lm) / (2.0 * f64::from(h));
-			assert!((f64::from(*g) - numeric).abs() <= 1e-3 * (1.0 + numeric.abs()), "core {k}[{flat}]: autodiff {g}, numeric {numeric}");
+	for materialized in [false, true] {
+		let layer = TtLinear::<Train>::from_tt(&tt, &[0.0; 6], &dev);
+		let xs = Tensor::from_data(TensorData::new(x.clone(), [4, 8]), &dev);
+		let ts = Tensor::from_data(TensorData::new(target.clone(), [4, 6]), &dev);
+		let y = if materialized { layer.forward_materialized(xs) } else { layer.forward_factorized(xs) };
+		let diff = y - ts;
+		let loss = (diff.clone() * diff).sum();
+		let grads = loss.backward();
+		let h = 1e-2f32;
+		for (k, core) in layer.cores.iter().enumerate() {
+			let grad = to_vec(core.val().grad(&grads).expect("cores are trainable"));
+			for (flat, g) in grad.iter().enumerate() {
+				let mut cores = tt.cores().to_vec();
+				let mut plus = cores[k].clone();
+				let mut minus = cores[k].clone();
+				plus.as_slice_mut().unwrap()[flat] += h;
+				minus.as_slice_mut().unwrap()[flat] -= h;
+				cores[k] = plus;
+				let lp = loss_of(&TtMatrix::from_cores(cores.clone()).unwrap());
+				cores[k] = minus;
+				let lm = loss_of(&TtMatrix::from_cores(cores).unwrap());
+				let numeric = (lp - lm) / (2.0 * f64::from(h));
+				assert!((f64::from(*g) - numeric).abs() <= 1e-3 * (1.0 + numeric.abs()), "core {k}[{flat}]: autodiff {g}, numeric {numeric}");
+			}
 		}
 	}
 }

@@ -31,6 +31,9 @@ pub enum TtError {
 	/// A mode or rank of size zero.
 	#[error("a mode or rank is zero")]
 	EmptyMode,
+	/// An entry is NaN or infinite (a diverged model): nothing to decompose.
+	#[error("the matrix has a NaN or infinite entry")]
+	NonFinite,
 	/// The modes do not multiply to the matrix's dimensions.
 	#[error("modes multiply to {modes:?}, the matrix is {matrix:?}")]
 	ModesMismatch {
@@ -50,13 +53,7 @@ pub enum TtError {
 /// If `max_rank` does not bind, the result is within `eps · ‖dense‖_F` of `dense` in Frobenius
 /// norm (each of the `d − 1` truncations drops at most `eps/√(d−1) · ‖dense‖_F`; Oseledets
 /// 2011, Theorem 2.2). With `eps = 0` and full ranks it is exact up to rounding.
-pub fn tt_svd(
-	dense: &Array2<f32>,
-	row_modes: &[usize],
-	col_modes: &[usize],
-	max_rank: usize,
-	eps: f64,
-) -> Result<TtMatrix, TtError> {
+pub fn tt_svd(dense: &Array2<f32>, row_modes: &[usize], col_modes: &[usize], max_rank: usize, eps: f64) -> Result<TtMatrix, TtError> {
 	let d = row_modes.len();
 	if d == 0 || col_modes.len() != d {
 		return Err(TtError::NoCores);
@@ -68,12 +65,12 @@ pub fn tt_svd(
 	if modes != dense.dim() {
 		return Err(TtError::ModesMismatch { modes, matrix: dense.dim() });
 	}
+	if dense.iter().any(|v| !v.is_finite()) {
+		return Err(TtError::NonFinite);
+	}
 	// W as a tensor (m₁…m_d, n₁…n_d), then interleaved to (m₁, n₁, …, m_d, n_d).
 	let shape: Vec<usize> = row_modes.iter().chain(col_modes).copied().collect();
-	let tensor: ArrayD<f64> = dense
-		.mapv(f64::from)
-		.into_shape_with_order(IxDyn(&shape))
-		.expect("sizes checked");
+	let tensor: ArrayD<f64> = dense.mapv(f64::from).into_shape_with_order(IxDyn(&shape)).expect("sizes checked");
 	let axes: Vec<usize> = (0..d).flat_map(|k| [k, d + k]).collect();
 	let interleaved: Vec<f64> = tensor.permuted_axes(IxDyn(&axes)).as_standard_layout().iter().copied().collect();
 
@@ -138,6 +135,10 @@ pub fn tt_add(a: &TtMatrix, alpha: f32, b: &TtMatrix, beta: f32) -> Result<TtMat
 /// bind (TT rounding: right-to-left QR orthogonalization, then left-to-right truncated SVDs;
 /// Oseledets 2011, Algorithm 2). Never forms the dense matrix.
 pub fn tt_round(tt: &TtMatrix, max_rank: usize, eps: f64) -> Result<TtMatrix, TtError> {
+	// An SVD of non-finite entries does not converge.
+	if tt.cores.iter().any(|c| c.iter().any(|v| !v.is_finite())) {
+		return Err(TtError::NonFinite);
+	}
 	let d = tt.cores.len();
 	let mut cores: Vec<(usize, usize, usize, usize, Vec<f64>)> = tt
 		.cores
@@ -175,6 +176,5 @@ pub fn tt_round(tt: &TtMatrix, max_rank: usize, eps: f64) -> Result<TtMatrix, Tt
 }
 
 fn core_from(r0: usize, m: usize, n: usize, r1: usize, data: &[f64]) -> Array4<f32> {
-	Array4::from_shape_vec((r0, m, n, r1), data.iter().map(|&v| v as f32).collect())
-		.expect("length is r0·m·n·r1")
+	Array4::from_shape_vec((r0, m, n, r1), data.iter().map(|&v| v as f32).collect()).expect("length is r0·m·n·r1")
 }

@@ -27,7 +27,9 @@ pub struct TtMatrix {
 impl TtMatrix {
 	/// Builds a TT matrix from cores, checking that their ranks chain and start and end at 1.
 	pub fn from_cores(cores: Vec<Array4<f32>>) -> Result<Self, TtError> {
-		let Some(first) = cores.first() else { return Err(TtError::NoCores) };
+		let Some(first) = cores.first() else {
+			return Err(TtError::NoCores);
+		};
 		if first.shape()[0] != 1 {
 			return Err(TtError::BoundaryRank { rank: first.shape()[0] });
 		}
@@ -94,10 +96,7 @@ impl TtMatrix {
 			let (r0, m, n, r1) = core.dim();
 			let g = core.mapv(f64::from).into_shape_with_order((r0, m * n * r1)).expect("standard layout");
 			let q = p.dot(&g); // (M_k·N_k, m·n·r1)
-			let q = q
-				.into_shape_with_order((rows, cols, m, n, r1))
-				.expect("contiguous")
-				.permuted_axes([0, 2, 1, 3, 4]);
+			let q = q.into_shape_with_order((rows, cols, m, n, r1)).expect("contiguous").permuted_axes([0, 2, 1, 3, 4]);
 			rows *= m;
 			cols *= n;
 			p = q.as_standard_layout().into_owned().into_shape_with_order((rows * cols, r1)).expect("contiguous");

@@ -5,13 +5,8 @@ use rand_chacha::ChaCha8Rng;
 
 fn random_cores(seed: u64, rows: &[usize], cols: &[usize], ranks: &[usize]) -> TtMatrix {
 	let mut rng = ChaCha8Rng::seed_from_u64(seed);
-	let cores = (0..rows.len())
-		.map(|k| {
-			Array4::from_shape_fn((ranks[k], rows[k], cols[k], ranks[k + 1]), |_| {
-				rng.random_range(-1.0f32..1.0)
-			})
-		})
-		.collect();
+	let cores =
+		(0..rows.len()).map(|k| Array4::from_shape_fn((ranks[k], rows[k], cols[k], ranks[k + 1]), |_| rng.random_range(-1.0f32..1.0))).collect();
 	TtMatrix::from_cores(cores).unwrap()
 }
 
@@ -89,10 +84,7 @@ fn tt_svd_respects_the_error_bound_and_the_rank_cap() {
 #[test]
 fn tt_svd_rejects_modes_that_do_not_fit() {
 	let dense = Array2::<f32>::zeros((6, 4));
-	assert_eq!(
-		tt_svd(&dense, &[2, 2], &[2, 2], 4, 0.0),
-		Err(TtError::ModesMismatch { modes: (4, 4), matrix: (6, 4) })
-	);
+	assert_eq!(tt_svd(&dense, &[2, 2], &[2, 2], 4, 0.0), Err(TtError::ModesMismatch { modes: (4, 4), matrix: (6, 4) }));
 	assert_eq!(tt_svd(&dense, &[], &[], 4, 0.0), Err(TtError::NoCores));
 	assert_eq!(tt_svd(&dense, &[6, 1], &[4, 0], 4, 0.0), Err(TtError::EmptyMode));
 }
@@ -101,10 +93,7 @@ fn tt_svd_rejects_modes_that_do_not_fit() {
 fn from_cores_checks_the_rank_chain() {
 	let a = Array4::<f32>::zeros((1, 2, 2, 3));
 	let b = Array4::<f32>::zeros((2, 2, 2, 1));
-	assert_eq!(
-		TtMatrix::from_cores(vec![a.clone(), b]),
-		Err(TtError::RankMismatch { core: 1, left: 3, right: 2 })
-	);
+	assert_eq!(TtMatrix::from_cores(vec![a.clone(), b]), Err(TtError::RankMismatch { core: 1, left: 3, right: 2 }));
 	assert_eq!(TtMatrix::from_cores(vec![a]), Err(TtError::BoundaryRank { rank: 3 }));
 	assert_eq!(TtMatrix::from_cores(vec![]), Err(TtError::NoCores));
 }
@@ -149,4 +138,15 @@ fn parameter_counts_and_shapes() {
 	let tt = random_cores(11, &[10, 10, 10], &[2, 2, 4], &[1, 4, 4, 1]);
 	assert_eq!(tt.shape(), (1000, 16));
 	assert_eq!(tt.num_params(), 10 * 2 * 4 + 4 * 10 * 2 * 4 + 4 * 10 * 4);
+}
+
+#[test]
+fn non_finite_matrices_are_refused_not_decomposed() {
+	let mut dense = random_cores(3, &[2, 3], &[3, 2], &[1, 2, 1]).to_dense();
+	dense[[1, 1]] = f32::NAN;
+	assert_eq!(tt_svd(&dense, &[2, 3], &[3, 2], 4, 0.0), Err(TtError::NonFinite));
+	let mut cores = random_cores(3, &[2, 3], &[3, 2], &[1, 2, 1]).into_cores();
+	cores[1][[0, 0, 0, 0]] = f32::INFINITY;
+	let tt = TtMatrix::from_cores(cores).unwrap();
+	assert_eq!(tt_round(&tt, 2, 0.0), Err(TtError::NonFinite));
 }

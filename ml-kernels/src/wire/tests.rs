@@ -14,13 +14,7 @@ fn message(precision: Precision, partition: Partition) -> Message {
 	let range = partition_range(total, partition.index, partition.count);
 	let values: Vec<f32> = range.map(|i| (i as f32 * 0.37).sin()).collect();
 	let mut rng = ChaCha8Rng::seed_from_u64(1);
-	Message {
-		model_id: [7; 32],
-		model_version: 42,
-		shapes,
-		partition,
-		values: quantize(&values, precision, 16, &mut rng),
-	}
+	Message { model_id: [7; 32], model_version: 42, shapes, partition, values: quantize(&values, precision, 16, &mut rng) }
 }
 
 fn rehash(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -98,10 +92,7 @@ fn rejects_each_kind_of_malformed_message() {
 	assert_eq!(decode(&edit(65, &[7])), Err(WireError::BadShape(0)));
 	assert_eq!(decode(&edit(66, &0u32.to_le_bytes())), Err(WireError::BadShape(0)));
 	assert_eq!(decode(&edit(66, &u32::MAX.to_le_bytes())), Err(WireError::TooManyParams));
-	assert_eq!(
-		decode(&edit(plen, &5u32.to_le_bytes())),
-		Err(WireError::PayloadLength { expected: 61 + 4 * 4, found: 5 })
-	);
+	assert_eq!(decode(&edit(plen, &5u32.to_le_bytes())), Err(WireError::PayloadLength { expected: 61 + 4 * 4, found: 5 }));
 	assert_eq!(decode(&edit(plen + 4, &f32::NAN.to_le_bytes())), Err(WireError::InvalidScale(0)));
 	assert_eq!(decode(&edit(plen + 4 + 4, &(-1.0f32).to_le_bytes())), Err(WireError::InvalidScale(1)));
 	assert_eq!(decode(&edit(plen + 4 + 16 + 5, &[0x80])), Err(WireError::InvalidCode(5)));
@@ -180,5 +171,9 @@ proptest! {
 }
 
 fn rehash_or_keep(bytes: Vec<u8>) -> Vec<u8> {
-	if bytes.len() > 32 { rehash(bytes) } else { bytes }
+	if bytes.len() > 32 {
+		rehash(bytes)
+	} else {
+		bytes
+	}
 }
