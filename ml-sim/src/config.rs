@@ -113,6 +113,9 @@ pub struct SimConfig {
 	/// Train on the lowest-loss share of each batch (1 = all samples).
 	#[arg(long, default_value_t = 1.0)]
 	pub keep: f64,
+	/// Rounds trained on every sample before `--keep` applies (warm-up).
+	#[arg(long, default_value_t = 10)]
+	pub keep_after: usize,
 	/// Merge rule.
 	#[arg(long, value_enum, default_value_t = MergeRule::Mean)]
 	pub merge: MergeRule,

@@ -75,7 +75,8 @@ pub fn read_csv(path: &Path) -> Result<Vec<RoundStats>, ReportError> {
 			messages: int(6)?,
 			online: int(7)? as usize,
 			fallbacks: int(8)?,
-			diverged: int(9)?,
+			// Absent in CSVs written before the column existed.
+			diverged: if r.len() > 9 { int(9)? } else { 0 },
 		});
 	}
 	Ok(out)

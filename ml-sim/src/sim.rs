@@ -112,7 +112,7 @@ struct Node {
 }
 
 /// Trains one model on `rows`-sampled batches for `steps` SGD steps from `state`.
-fn local_update(state: &ModelState, data: &Dataset, cfg: &SimConfig, steps: usize, rng: &mut ChaCha8Rng, device: &FlexDevice) -> ModelState {
+fn local_update(state: &ModelState, data: &Dataset, cfg: &SimConfig, steps: usize, keep: f64, rng: &mut ChaCha8Rng, device: &FlexDevice) -> ModelState {
 	if data.is_empty() {
 		return state.clone();
 	}
@@ -120,7 +120,7 @@ fn local_update(state: &ModelState, data: &Dataset, cfg: &SimConfig, steps: usiz
 	let mut optim = SgdConfig::new().init::<Train, Mlp<Train>>();
 	for _ in 0..steps {
 		let rows: Vec<usize> = (0..cfg.batch).map(|_| rng.random_range(0..data.len())).collect();
-		model = classifier_step(model, &mut optim, data, &rows, cfg.lr, cfg.keep).0;
+		model = classifier_step(model, &mut optim, data, &rows, cfg.lr, keep).0;
 	}
 	model.state()
 }
@@ -256,7 +256,10 @@ pub fn run(cfg: &SimConfig, scenario: &Scenario, mut on_round: impl FnMut(&Round
 					Err(e) => return Err(e.into()),
 				}
 			}
-			let updated = local_update(&node.state, &scenario.shards[i], cfg, cfg.local_steps, &mut rng, &device);
+			// Trimming from the first step can lock in a wrong model (the kept samples are the
+			// ones the untrained model already agrees with), so selection starts after a warm-up.
+			let keep = if round > cfg.keep_after { cfg.keep } else { 1.0 };
+			let updated = local_update(&node.state, &scenario.shards[i], cfg, cfg.local_steps, keep, &mut rng, &device);
 			// A step that diverged (a poisoned merge can blow the weights up) is dropped: the
 			// node keeps its merged model, as a real worker would.
 			if updated.flatten().iter().any(|v| !v.is_finite()) {
@@ -300,12 +303,12 @@ pub fn privacy_spent(cfg: &SimConfig) -> Option<f64> {
 }
 
 /// The centrally trained baseline: the same model and optimizer on the whole (clean) training
-/// set, `steps` SGD steps of `cfg.batch`. Returns its test AUC.
+/// set, `steps` SGD steps of `cfg.batch`, every sample used. Returns its test AUC.
 pub fn central_auc(cfg: &SimConfig, scenario: &Scenario, steps: usize) -> Result<f64, SimError> {
 	let device = FlexDevice::default();
 	let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xCE27);
 	let init = Mlp::<Cpu>::new(&spec(cfg), cfg.seed, &device).state();
-	let trained = local_update(&init, &scenario.train, cfg, steps, &mut rng, &device);
+	let trained = local_update(&init, &scenario.train, cfg, steps, 1.0, &mut rng, &device);
 	Ok(evaluate(&Mlp::<Cpu>::from_state(&trained, &device), &scenario.test, &device)?.auc)
 }
 
