@@ -3,7 +3,7 @@
 //! standardised on the training part, sharded across nodes and optionally poisoned.
 
 use crate::config::{SimConfig, Split};
-use loopx_ml_kernels::data::{shard, wallet, Dataset, Standardizer};
+use loopx_ml_kernels::data::{shard, split_in_time_standardized, wallet, Dataset};
 
 /// The data of one simulation.
 pub struct Scenario {
@@ -19,13 +19,8 @@ impl Scenario {
 	/// Builds the data for `cfg`.
 	pub fn new(cfg: &SimConfig) -> Self {
 		let wallets = (cfg.transactions / 20).max(100) as u32;
-		let mut all = wallet::generate(&wallet::WalletConfig { wallets, transactions: cfg.transactions, fraud_share: 0.05, seed: cfg.seed });
-		let cut = all.len() * 3 / 4;
-		let mut test = all.subset(&(cut..all.len()).collect::<Vec<_>>());
-		all = all.subset(&(0..cut).collect::<Vec<_>>());
-		let scaler = Standardizer::fit(&all);
-		scaler.apply(&mut all);
-		scaler.apply(&mut test);
+		let stream = wallet::generate(&wallet::WalletConfig { wallets, transactions: cfg.transactions, fraud_share: 0.05, seed: cfg.seed });
+		let (all, test) = split_in_time_standardized(&stream, 0.75);
 		let parts = match cfg.split {
 			Split::Iid => shard::iid(all.len(), cfg.nodes, cfg.seed ^ 0x5157),
 			Split::NonIid => shard::label_skew(&all.labels, cfg.nodes, cfg.alpha, cfg.seed ^ 0x5157),

@@ -112,7 +112,15 @@ struct Node {
 }
 
 /// Trains one model on `rows`-sampled batches for `steps` SGD steps from `state`.
-fn local_update(state: &ModelState, data: &Dataset, cfg: &SimConfig, steps: usize, keep: f64, rng: &mut ChaCha8Rng, device: &FlexDevice) -> ModelState {
+fn local_update(
+	state: &ModelState,
+	data: &Dataset,
+	cfg: &SimConfig,
+	steps: usize,
+	keep: f64,
+	rng: &mut ChaCha8Rng,
+	device: &FlexDevice,
+) -> ModelState {
 	if data.is_empty() {
 		return state.clone();
 	}

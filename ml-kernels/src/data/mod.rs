@@ -115,6 +115,19 @@ impl Standardizer {
 	}
 }
 
+/// Splits `data` in time: the first `train_share` of the rows (in order) train, the rest test
+/// — fraud is judged on transactions the model has not seen — and standardises both with the
+/// training part's statistics.
+pub fn split_in_time_standardized(data: &Dataset, train_share: f64) -> (Dataset, Dataset) {
+	let cut = ((data.len() as f64 * train_share.clamp(0.0, 1.0)) as usize).min(data.len());
+	let mut train = data.subset(&(0..cut).collect::<Vec<_>>());
+	let mut test = data.subset(&(cut..data.len()).collect::<Vec<_>>());
+	let scaler = Standardizer::fit(&train);
+	scaler.apply(&mut train);
+	scaler.apply(&mut test);
+	(train, test)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

@@ -5,7 +5,7 @@ use super::{
 	two_tower::{TwoTower, TwoTowerSpec},
 };
 use crate::{
-	data::{movielens::Ratings, wallet, Dataset, Standardizer},
+	data::{movielens::Ratings, split_in_time_standardized, wallet, Dataset},
 	quant::{ErrorFeedback, Precision},
 	robust::Aggregator,
 	wire,
@@ -26,14 +26,7 @@ fn device() -> burn::backend::flex::FlexDevice {
 
 fn wallet_split(seed: u64) -> (Dataset, Dataset) {
 	let cfg = wallet::WalletConfig { wallets: 600, transactions: 12_000, fraud_share: 0.08, seed };
-	let mut data = wallet::generate(&cfg);
-	let cut = data.len() * 3 / 4;
-	let mut test = data.subset(&(cut..data.len()).collect::<Vec<_>>());
-	data = data.subset(&(0..cut).collect::<Vec<_>>());
-	let s = Standardizer::fit(&data);
-	s.apply(&mut data);
-	s.apply(&mut test);
-	(data, test)
+	split_in_time_standardized(&wallet::generate(&cfg), 0.75)
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {

@@ -10,7 +10,7 @@ use loopx_ml_kernels::{
 		module::AutodiffModule,
 		optim::{AdamConfig, SgdConfig},
 	},
-	data::{movielens, wallet, Dataset, Standardizer},
+	data::{movielens, split_in_time_standardized, wallet, Dataset},
 	metrics::auc,
 	models::{
 		mlp::{Mlp, MlpSpec},
@@ -199,14 +199,7 @@ fn synthetic_bench(rank: usize) -> Res {
 }
 
 fn wallet_data() -> (Dataset, Dataset) {
-	let mut all = wallet::generate(&wallet::WalletConfig { wallets: 3_000, transactions: 60_000, fraud_share: 0.05, seed: 1 });
-	let cut = all.len() * 3 / 4;
-	let mut test = all.subset(&(cut..all.len()).collect::<Vec<_>>());
-	all = all.subset(&(0..cut).collect::<Vec<_>>());
-	let s = Standardizer::fit(&all);
-	s.apply(&mut all);
-	s.apply(&mut test);
-	(all, test)
+	split_in_time_standardized(&wallet::generate(&wallet::WalletConfig { wallets: 3_000, transactions: 60_000, fraud_share: 0.05, seed: 1 }), 0.75)
 }
 
 fn train_fraud(spec: &MlpSpec, train: &Dataset, steps: usize) -> Mlp<Train> {
