@@ -16,9 +16,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Babe, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakeReputation, System, TransactionPayment,
-	BABE_GENESIS_EPOCH_CONFIG, VERSION,
+	AccountId, Babe, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce, Rewards,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakeReputation, System, TransactionPayment,
+	WeightedVoting, BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
 
 impl_runtime_apis! {
@@ -237,6 +237,44 @@ impl_runtime_apis! {
 
 		fn candidates() -> Vec<pallet_stake_reputation::runtime_api::CandidateInfo<AccountId, Balance>> {
 			StakeReputation::candidate_infos()
+		}
+	}
+
+	impl pallet_weighted_voting::runtime_api::WeightedVotingApi<Block, AccountId, BlockNumber> for Runtime {
+		fn claims_for_voter(who: AccountId) -> Vec<pallet_weighted_voting::runtime_api::VotableClaim<BlockNumber>> {
+			WeightedVoting::claims_for_voter(&who)
+		}
+
+		fn claim(id: loopx_primitives::ClaimId) -> Option<pallet_weighted_voting::Claim<AccountId, BlockNumber>> {
+			pallet_weighted_voting::Claims::<Runtime>::get(id)
+		}
+
+		fn tally(id: loopx_primitives::ClaimId) -> Option<pallet_weighted_voting::runtime_api::TallyInfo> {
+			WeightedVoting::tally_of(id)
+		}
+
+		fn vote_commitment(
+			claim: loopx_primitives::ClaimId,
+			voter: AccountId,
+			verdict: loopx_primitives::Verdict,
+			salt: [u8; 32],
+		) -> sp_core::H256 {
+			pallet_weighted_voting::vote_commitment(claim, &voter, &verdict, &salt)
+		}
+	}
+
+	impl pallet_rewards::runtime_api::RewardsApi<Block, AccountId, Balance> for Runtime {
+		fn pending_rewards(who: AccountId) -> Vec<(pallet_rewards::EraIndex, Balance)> {
+			Rewards::pending_rewards(&who)
+		}
+
+		fn current_points(who: AccountId) -> pallet_rewards::Points {
+			let era = pallet_rewards::CurrentEra::<Runtime>::get();
+			pallet_rewards::AccountPoints::<Runtime>::get(era, &who).unwrap_or_default()
+		}
+
+		fn current_era() -> pallet_rewards::EraIndex {
+			pallet_rewards::CurrentEra::<Runtime>::get()
 		}
 	}
 

@@ -8,6 +8,8 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_utility, Utility]
 	[pallet_stake_reputation, StakeReputation]
+	[pallet_weighted_voting, WeightedVoting]
+	[pallet_rewards, Rewards]
 );
 
-pub use crate::{Balances, Runtime, StakeReputation, Sudo, Timestamp, Utility};
+pub use crate::{Balances, Rewards, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting};

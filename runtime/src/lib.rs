@@ -1,8 +1,8 @@
 //! # LoopX runtime
 //!
 //! The state-transition function of the LoopX chain: FRAME system pallets, BABE block production,
-//! GRANDPA finality, sessions, balances (token LPX, 12 decimals), fees, utility and sudo. Later
-//! issues add the LoopX pallets (stake & reputation, weighted voting, markets, rewards).
+//! GRANDPA finality, sessions, balances (token LPX, 12 decimals), fees, utility and sudo, and the
+//! LoopX pallets: stake & reputation, weighted voting, rewards (the markets follow).
 //!
 //! Layout: [`configs`] holds each pallet's configuration, [`apis`] the runtime APIs the node and
 //! clients call, [`genesis_config_presets`] the `development` and `local_testnet` genesis presets
@@ -77,7 +77,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -188,4 +188,8 @@ mod runtime {
 	pub type Utility = pallet_utility;
 	#[runtime::pallet_index(10)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(11)]
+	pub type WeightedVoting = pallet_weighted_voting;
+	#[runtime::pallet_index(12)]
+	pub type Rewards = pallet_rewards;
 }

@@ -7,9 +7,25 @@
 //!   [`ReputationReason`] so that every change is explained by an event.
 //! - [`Slashing`]: cut a validator's bond (and its delegators') by a fraction.
 //! - [`logistic_reputation`]: MintAI's R = max / (1 + e^(−θ·Σc)) in deterministic fixed point.
+//! - [`claims`]: claims, verdicts and decisions of the weighted vote ([`ClaimRegistry`],
+//!   [`ClaimOutcome`], [`VoterSet`]).
+//! - [`contributions`]: contribution points ([`ContributionSink`]), market fees ([`FeeSink`])
+//!   and validator exposure ([`StakeExposure`]) for the rewards pallet.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
+pub mod claims;
+pub mod contributions;
 pub mod logistic;
+
+pub use claims::{
+	ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, Thresholds, Verdict,
+	VoterInfo, VoterSet,
+};
+pub use contributions::{
+	ContributionCategory, ContributionSink, Exposure, FeeSink, StakeExposure, CATEGORIES,
+};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -63,6 +79,8 @@ pub enum SlashReason {
 	LostDispute,
 	/// Failed to deliver what was sold.
 	NonDelivery,
+	/// A claim of a class without a more specific reason (tests) was rejected.
+	RejectedClaim,
 }
 
 /// Reads and changes reputations. Every change emits an event that carries the reason.

@@ -999,9 +999,49 @@ where
 
 	fn start_session(start_index: SessionIndex) {
 		CurrentSession::<T>::put(start_index);
-		// Weights older than the previous session are no longer read.
-		ElectedWeights::<T>::remove(start_index.saturating_sub(2));
+		// Weights older than the previous session are no longer read (at sessions 0 and 1 there
+		// are none: a saturating index would remove the current one).
+		if let Some(old) = start_index.checked_sub(2) {
+			ElectedWeights::<T>::remove(old);
+		}
 	}
 
 	fn end_session(_end_index: SessionIndex) {}
+}
+
+/// The validators of the current session vote on claims, with their backing and reputation.
+impl<T: Config> loopx_primitives::VoterSet<T::AccountId> for Pallet<T>
+where
+	BalanceOf<T>: Into<u128>,
+{
+	fn current_session() -> SessionIndex {
+		CurrentSession::<T>::get()
+	}
+
+	fn voters() -> Vec<loopx_primitives::VoterInfo<T::AccountId>> {
+		Self::weights_of_session(CurrentSession::<T>::get())
+			.into_iter()
+			.map(|v| loopx_primitives::VoterInfo {
+				stake: Self::backing_of(&v.who).into(),
+				reputation: Self::reputation_of(&v.who),
+				who: v.who,
+			})
+			.collect()
+	}
+}
+
+/// A candidate's commission, own bond and delegations, for sharing its rewards.
+impl<T: Config> loopx_primitives::StakeExposure<T::AccountId> for Pallet<T>
+where
+	BalanceOf<T>: Into<u128>,
+{
+	fn exposure(who: &T::AccountId) -> Option<loopx_primitives::Exposure<T::AccountId>> {
+		let candidate = Candidates::<T>::get(who)?;
+		let own = Ledgers::<T>::get(who).map(|l| l.active).unwrap_or_default().into();
+		let delegations = Delegations::<T>::iter_prefix(who)
+			.take(T::MaxDelegatorsPerValidator::get() as usize)
+			.map(|(delegator, amount)| (delegator, amount.into()))
+			.collect();
+		Some(loopx_primitives::Exposure { commission: candidate.commission, own, delegations })
+	}
 }

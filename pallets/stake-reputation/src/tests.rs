@@ -464,3 +464,49 @@ fn genesis_stakers_are_bonded_and_candidates() {
 		assert_eq!(Ledgers::<Test>::get(6).unwrap().active, 50);
 	});
 }
+
+// ---- what the voting and rewards pallets read ----
+
+#[test]
+fn voter_set_is_the_current_sessions_validators_with_backing_and_reputation() {
+	use loopx_primitives::{StakeExposure, VoterInfo, VoterSet};
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		candidate(2);
+		assert_ok!(Stake::delegate(origin(6), 1, 50));
+		assert_ok!(Stake::set_reputation(RuntimeOrigin::root(), 2, 800_000));
+		Stake::new_session(1);
+		go_to_session(1);
+		assert_eq!(<Stake as VoterSet<AccountId>>::current_session(), 1);
+		let mut voters = <Stake as VoterSet<AccountId>>::voters();
+		voters.sort_by_key(|v| v.who);
+		assert_eq!(
+			voters,
+			vec![
+				VoterInfo { who: 1, stake: 250, reputation: NEUTRAL },
+				// 800,000 decayed by 10 % of its distance to neutral over one session.
+				VoterInfo { who: 2, stake: 200, reputation: 770_000 },
+			]
+		);
+		// Candidates report their commission, own bond and delegations; others nothing.
+		let e = <Stake as StakeExposure<AccountId>>::exposure(&1).unwrap();
+		assert_eq!((e.commission, e.own, e.delegations), (Perbill::from_percent(10), 200, vec![(6, 50)]));
+		assert!(<Stake as StakeExposure<AccountId>>::exposure(&6).is_none());
+	});
+}
+
+#[test]
+fn the_first_sessions_keep_their_weights() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		Stake::new_session(0);
+		go_to_session(0);
+		assert_eq!(weights(0).len(), 1);
+		Stake::new_session(1);
+		go_to_session(1);
+		assert_eq!((weights(0).len(), weights(1).len()), (1, 1));
+		Stake::new_session(2);
+		go_to_session(2);
+		assert_eq!((weights(0).len(), weights(2).len()), (0, 1));
+	});
+}

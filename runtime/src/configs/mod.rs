@@ -108,7 +108,7 @@ impl pallet_timestamp::Config for Runtime {
 
 impl pallet_authorship::Config for Runtime {
 	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Babe>;
-	type EventHandler = ();
+	type EventHandler = AuthoringPoints;
 }
 
 impl pallet_balances::Config for Runtime {
@@ -134,8 +134,8 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Fees are burned for now; the rewards issue routes them into the reward pot and treasury.
-	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	// Fees and tips: a share to the reward pot, the rest to the treasury (pallet-rewards).
+	type OnChargeTransaction = FungibleAdapter<Balances, pallet_rewards::DealWithFees<Runtime>>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
@@ -233,5 +233,143 @@ impl pallet_stake_reputation::BenchmarkHelper<AccountId> for StakeReputationBenc
 		if let Ok(keys) = SessionKeys::decode(&mut TrailingZeroInput::zeroes()) {
 			pallet_session::NextKeys::<Runtime>::insert(who, keys);
 		}
+	}
+}
+
+/// Block authors earn one block-authoring contribution point per block.
+pub struct AuthoringPoints;
+impl pallet_authorship::EventHandler<AccountId, BlockNumber> for AuthoringPoints {
+	fn note_author(author: AccountId) {
+		use loopx_primitives::{ContributionCategory, ContributionSink};
+		<crate::Rewards as ContributionSink<AccountId>>::note(&author, ContributionCategory::BlockAuthoring, 1);
+	}
+}
+
+impl pallet_weighted_voting::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Voters = StakeReputation;
+	type Reputations = StakeReputation;
+	type SlashedBalance = Balance;
+	type Slasher = StakeReputation;
+	type Contributions = crate::Rewards;
+	// The markets register their outcome handlers here as they arrive.
+	type OnDecided = ();
+	type MaxVoters = MaxAuthorities;
+	type MaxOpenClaims = ConstU32<256>;
+	type MaxTalliesPerBlock = ConstU32<4>;
+	// 12 hours of 3 s blocks.
+	type MaxPeriod = ConstU32<14_400>;
+	// 1 hour.
+	type DecidedRetention = ConstU32<1_200>;
+	type VoterReward = ConstU32<1_000>;
+	type VoterPenalty = ConstU32<5_000>;
+	type MissedRevealPenalty = ConstU32<10_000>;
+	type ClaimantReward = ConstU32<5_000>;
+	type ClaimantPenalty = ConstU32<50_000>;
+	type VotePoints = ConstU64<10>;
+	type DivergenceLimit = ConstU32<3>;
+	type SuspensionBase = ConstU32<2>;
+	type WeightInfo = pallet_weighted_voting::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LoopxBenchmarkHelper;
+}
+
+parameter_types! {
+	pub const RewardsPalletId: PalletId = PalletId(*b"lpx/rwrd");
+	pub RewardsTreasury: Option<AccountId> = Some(TreasuryAccount::get());
+}
+
+/// The session in progress, as the staking pallet counts it.
+pub struct CurrentSession;
+impl frame_support::traits::Get<u32> for CurrentSession {
+	fn get() -> u32 {
+		StakeReputation::current_session()
+	}
+}
+
+impl pallet_rewards::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type PalletId = RewardsPalletId;
+	type Treasury = RewardsTreasury;
+	type CurrentSession = CurrentSession;
+	type Exposure = StakeReputation;
+	// 365.25 days of 3 s blocks.
+	type BlocksPerYear = ConstU32<10_519_200>;
+	type MaxDelegators = ConstU32<64>;
+	type MaxExpiryEras = ConstU32<84>;
+	type CleanupPerBlock = ConstU32<256>;
+	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LoopxBenchmarkHelper;
+}
+
+/// Sets up validators, delegators and sessions for the weighted-voting and rewards benchmarks by
+/// writing the staking pallet's state directly.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct LoopxBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl LoopxBenchmarkHelper {
+	/// Funds `who` and bonds `stake` of it.
+	fn bond(who: &AccountId, stake: Balance) {
+		use frame_support::traits::fungible::{Mutate, MutateHold};
+		let _ = Balances::set_balance(who, stake * 2);
+		let _ = Balances::hold(&pallet_stake_reputation::HoldReason::Staking.into(), who, stake);
+		pallet_stake_reputation::Ledgers::<Runtime>::insert(
+			who,
+			pallet_stake_reputation::Ledger::<Runtime> { active: stake, unlocking: Default::default() },
+		);
+	}
+
+	/// A fresh benchmark account with `stake` bonded.
+	fn bonded(name: &'static str, i: u32, stake: Balance) -> AccountId {
+		let who: AccountId = frame_benchmarking::account(name, i, 0);
+		Self::bond(&who, stake);
+		who
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_weighted_voting::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
+	fn setup_voters(n: u32) -> alloc::vec::Vec<AccountId> {
+		let session = StakeReputation::current_session();
+		let voters: alloc::vec::Vec<AccountId> =
+			(0..n).map(|i| Self::bonded("voter", i, 2_000 * UNITS)).collect();
+		let elected = voters
+			.iter()
+			.map(|who| pallet_stake_reputation::ElectedValidator { who: who.clone(), weight: 1, finality_weight: 1 })
+			.collect::<alloc::vec::Vec<_>>();
+		pallet_stake_reputation::ElectedWeights::<Runtime>::insert(
+			session,
+			frame_support::BoundedVec::truncate_from(elected),
+		);
+		voters
+	}
+	fn setup_claimant() -> AccountId {
+		Self::bonded("claimant", 0, 2_000 * UNITS)
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_rewards::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
+	fn setup_validator(who: &AccountId, d: u32) {
+		Self::bond(who, 2_000 * UNITS);
+		for i in 0..d {
+			let delegator = Self::bonded("delegator", i, 100 * UNITS);
+			pallet_stake_reputation::Delegations::<Runtime>::insert(who, &delegator, 100 * UNITS);
+		}
+		pallet_stake_reputation::Candidates::<Runtime>::insert(
+			who,
+			pallet_stake_reputation::Candidate {
+				commission: Perbill::from_percent(5),
+				delegated: 100 * UNITS * d as Balance,
+				delegators: d,
+			},
+		);
+	}
+	fn next_session() {
+		let s = StakeReputation::current_session();
+		pallet_stake_reputation::CurrentSession::<Runtime>::put(s + 1);
 	}
 }

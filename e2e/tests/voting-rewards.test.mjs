@@ -1,0 +1,145 @@
+// Weighted voting and rewards on the three-validator network: root opens a claim of the Test
+// class (configured only in the dev/local genesis) against Dave; Alice, Bob and Charlie commit
+// and reveal (Alice and Charlie: invalid, Bob: valid; stakes 1 : 2 : 5 with equal reputations,
+// so 6/8 of the weight says invalid); the claim is rejected, Dave is slashed,
+// the voters' reputations move, and at the era's end the voters on the side of the outcome are
+// paid their verification share next to everyone's block-authoring share.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
+import { connect, heads, localNet, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
+
+const netDir = tmpDir('loopx-voting-net-');
+const UNITS = 10n ** 12n;
+const VERIFICATION = 2; // index of ContributionCategory::Verification
+let api;
+let keys;
+
+before(async () => {
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519' });
+  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
+  localNet(netDir, 'start');
+  api = await connect(9944);
+});
+
+after(async () => {
+  await api?.disconnect().catch(() => {});
+  try { localNet(netDir, 'stop'); } finally { rmSync(netDir, { recursive: true, force: true }); }
+});
+
+/** Submits `tx` signed by `signer`; returns its events, asserting success unless `expectError`. */
+async function send(tx, signer, { expectError } = {}) {
+  const { dispatchError, events } = await submitAndWatch(tx, signer);
+  if (expectError) {
+    assert.ok(dispatchError?.isModule, `expected ${expectError}`);
+    const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+    assert.equal(`${section}.${name}`, expectError);
+    return events;
+  }
+  assert.equal(dispatchError, undefined, dispatchError && JSON.stringify(api.registry.findMetaError(dispatchError.asModule)));
+  return events;
+}
+
+const best = async () => (await heads(api)).best;
+const reputation = async (who) => (await api.call.stakeReputationApi.reputation(who.address)).toNumber();
+
+let claimId;
+let decidedEra;
+
+test('a rejected test claim slashes its claimant and moves the voters\' reputations', { timeout: 300_000 }, async () => {
+  const { alice, bob, charlie, dave } = keys;
+  await send(api.tx.stakeReputation.bond(100n * UNITS), dave);
+  assert.equal((await api.query.stakeReputation.ledgers(dave.address)).unwrap().active.toBigInt(), 100n * UNITS);
+
+  // Only root opens test claims.
+  const subject = randomAsU8a(32);
+  const commitment = randomAsU8a(32);
+  const signed = await submitAndWatch(api.tx.weightedVoting.openTestClaim(dave.address, subject, commitment, null), alice);
+  assert.ok(signed.dispatchError?.isBadOrigin, 'a signed origin cannot open a test claim');
+  const events = await send(api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(dave.address, subject, commitment, null)), alice);
+  const sudid = events.find(({ event }) => api.events.sudo.Sudid.is(event));
+  assert.ok(sudid.event.data.sudoResult.isOk, 'root opened the claim');
+  const opened = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).event.data;
+  claimId = opened.claim.toNumber();
+  assert.equal(opened.voters.toNumber(), 3, 'Alice, Bob and Charlie vote');
+  assert.equal(opened.claimant.toString(), dave.address);
+  const commitEnd = opened.commitEnd.toNumber();
+  const revealEnd = opened.revealEnd.toNumber();
+
+  const verdicts = { alice: 'Invalid', bob: 'Valid', charlie: 'Invalid' };
+  const salts = {};
+  for (const [name, verdict] of Object.entries(verdicts)) {
+    salts[name] = randomAsU8a(32);
+    const c = await api.call.weightedVotingApi.voteCommitment(claimId, keys[name].address, verdict, salts[name]);
+    await send(api.tx.weightedVoting.commitVote(claimId, c), keys[name]);
+  }
+  // The claimant may not vote, and a second commit is refused.
+  await send(api.tx.weightedVoting.commitVote(claimId, randomAsU8a(32)), dave, { expectError: 'weightedVoting.ClaimantCannotVote' });
+  await send(api.tx.weightedVoting.commitVote(claimId, randomAsU8a(32)), alice, { expectError: 'weightedVoting.AlreadyCommitted' });
+  const open = await api.call.weightedVotingApi.claimsForVoter(alice.address);
+  assert.ok(open.some((c) => c.claim.toNumber() === claimId && c.committed.isTrue), 'the runtime API lists the claim for Alice');
+
+  await waitFor(`block ${commitEnd}`, async () => (await best()) >= commitEnd, { timeoutMs: 90_000, everyMs: 1_000 });
+  // A reveal that does not match its commitment is refused.
+  await send(api.tx.weightedVoting.revealVote(claimId, 'Valid', salts.alice), alice, { expectError: 'weightedVoting.RevealMismatch' });
+  for (const [name, verdict] of Object.entries(verdicts)) {
+    await send(api.tx.weightedVoting.revealVote(claimId, verdict, salts[name]), keys[name]);
+  }
+  const running = await api.call.weightedVotingApi.tally(claimId);
+  assert.equal(running.unwrap().revealed.toNumber(), 3);
+
+  const before = { alice: await reputation(alice), bob: await reputation(bob), dave: await reputation(dave) };
+  await waitFor(`the tally at block ${revealEnd}`, async () => (await api.call.weightedVotingApi.tally(claimId)).unwrap().decision.isSome,
+    { timeoutMs: 90_000, everyMs: 1_000 });
+  const claim = (await api.call.weightedVotingApi.claim(claimId)).unwrap();
+  const { decision, at } = claim.status.asDecided;
+  // Valid weight 2/8 of the revealed weight: not more than the 50 % approval threshold.
+  assert.equal(decision.outcome.type, 'Rejected');
+  assert.equal(decision.agreeingWeight.toBigInt() * 8n, decision.revealedWeight.toBigInt() * 6n);
+  const decidedAt = await api.rpc.chain.getBlockHash(at.toNumber());
+  decidedEra = (await (await api.at(decidedAt)).query.rewards.currentEra()).toNumber();
+
+  // Dave lost 10 % of his bond to the treasury, and reputation.
+  assert.equal((await api.query.stakeReputation.ledgers(dave.address)).unwrap().active.toBigInt(), 90n * UNITS);
+  assert.ok((await reputation(dave)) < before.dave - 100_000, 'Dave lost the slash and the claim penalties');
+  assert.ok((await reputation(alice)) > before.alice, 'Alice voted with the outcome');
+  assert.ok((await reputation(bob)) < before.bob, 'Bob voted against it');
+});
+
+test('at the era\'s end the voters with the outcome are paid their verification share', { timeout: 300_000 }, async () => {
+  const { alice, bob, charlie } = keys;
+  assert.ok(decidedEra !== undefined, 'the claim was decided');
+  await waitFor(`era ${decidedEra} to end`, async () => (await api.query.rewards.currentEra()).toNumber() > decidedEra,
+    { timeoutMs: 120_000, everyMs: 2_000 });
+  const summary = (await api.query.rewards.eras(decidedEra)).unwrap();
+  const budgets = summary.budgets.map((b) => b.toBigInt());
+  const totals = summary.totals.map((t) => t.toBigInt());
+  const pointsOf = async (who) => (await api.query.rewards.accountPoints(decidedEra, who.address)).unwrap().map((p) => p.toBigInt());
+  const expected = (points) => points.reduce((sum, p, k) => (totals[k] > 0n ? sum + (budgets[k] * p) / totals[k] : sum), 0n);
+
+  const points = { alice: await pointsOf(alice), bob: await pointsOf(bob), charlie: await pointsOf(charlie) };
+  assert.equal(points.alice[VERIFICATION], 10n);
+  assert.equal(points.charlie[VERIFICATION], 10n);
+  assert.equal(points.bob[VERIFICATION], 0n, 'Bob voted against the outcome');
+  assert.ok(budgets[VERIFICATION] > 0n, 'the verification category has a budget');
+  assert.equal(summary.carriedIn.toBigInt() + summary.minted.toBigInt() + summary.fees.toBigInt() + summary.other.toBigInt(),
+    summary.allocated.toBigInt() + summary.carriedOut.toBigInt(), 'the era\'s accounts balance');
+
+  for (const [name, who] of Object.entries({ alice, bob })) {
+    const pending = (await api.call.rewardsApi.pendingRewards(who.address)).find(([era]) => era.toNumber() === decidedEra);
+    assert.equal(pending[1].toBigInt(), expected(points[name]), `${name}'s pending reward`);
+    const free0 = (await api.query.system.account(who.address)).data.free.toBigInt();
+    const events = await send(api.tx.rewards.claimRewards(decidedEra), who);
+    const rewarded = events.find(({ event }) => api.events.rewards.Rewarded.is(event)).event.data;
+    assert.equal(rewarded.amount.toBigInt(), expected(points[name]));
+    const fee = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
+    const free1 = (await api.query.system.account(who.address)).data.free.toBigInt();
+    assert.equal(free1 - free0, expected(points[name]) - fee, `${name} received the reward`);
+  }
+  // Alice's reward includes half the verification budget; Bob's has none of it.
+  assert.ok(expected(points.alice) >= budgets[VERIFICATION] / 2n);
+  await send(api.tx.rewards.claimRewards(decidedEra), alice, { expectError: 'rewards.NothingToClaim' });
+});

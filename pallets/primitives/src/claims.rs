@@ -1,0 +1,178 @@
+//! Claims and their verification by weighted commit–reveal votes.
+//!
+//! A market or the learning protocol never checks work itself: it opens a claim through
+//! [`ClaimRegistry`] and reacts to the [`Decision`] delivered to its [`ClaimOutcome`] handler.
+//! Who may vote, and with which weight, comes from a [`VoterSet`] (the staking pallet).
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_runtime::{DispatchError, Weight};
+
+use crate::Reputation;
+
+/// Identifies a claim; claims are numbered from 0 in the order they are opened.
+pub type ClaimId = u64;
+
+/// Session index (as in `sp_staking`).
+pub type SessionIndex = u32;
+
+/// What a claim is about. Each class has its own voting parameters.
+///
+/// Later pallets add classes at the end; indices never change.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub enum ClaimClass {
+	/// A learning proof: a new model version reached a claimed metric on a task's evaluation set.
+	#[codec(index = 0)]
+	ModelUpdate,
+	/// An answer to a computation-market query.
+	#[codec(index = 1)]
+	QueryResult,
+	/// A market dispute: the delivered data does not match what was sold.
+	#[codec(index = 2)]
+	DataDispute,
+	/// An evaluation score (score mode: voters report a number, the tally takes the median).
+	#[codec(index = 3)]
+	EvaluationScore,
+	/// A claim class for tests on development chains only: its parameters exist only in the
+	/// dev/local genesis and root cannot create them on a live chain.
+	#[codec(index = 4)]
+	Test,
+}
+
+/// A voter's verdict on a claim.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum Verdict {
+	/// The claim holds.
+	#[codec(index = 0)]
+	Valid,
+	/// The claim does not hold.
+	#[codec(index = 1)]
+	Invalid,
+	/// A score, for score-mode classes (for example a metric in parts per million).
+	#[codec(index = 2)]
+	Score(u32),
+}
+
+/// The result of a tally.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum Outcome {
+	/// Enough weight revealed and the approval threshold was met.
+	#[codec(index = 0)]
+	Accepted,
+	/// Enough weight revealed and the approval threshold was not met.
+	#[codec(index = 1)]
+	Rejected,
+	/// Too little of the eligible weight revealed: nothing is decided, nobody is slashed.
+	#[codec(index = 2)]
+	NoQuorum,
+}
+
+/// What the vote decided, as handed back to the pallet that opened the claim.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Decision {
+	/// Accepted, rejected or no quorum.
+	pub outcome: Outcome,
+	/// Score mode: the stake-weighted median of the revealed scores (if any were revealed).
+	pub score: Option<u32>,
+	/// The weight that revealed.
+	pub revealed_weight: u128,
+	/// The part of the revealed weight that voted with the outcome.
+	pub agreeing_weight: u128,
+}
+
+/// Eligibility thresholds of a claim: voters need at least this stake (backing) and reputation.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, Default, TypeInfo, MaxEncodedLen,
+)]
+pub struct Thresholds {
+	/// Smallest backing (own bond plus delegations).
+	pub min_stake: u128,
+	/// Smallest reputation.
+	pub min_reputation: Reputation,
+}
+
+/// What a pallet asks for when it opens a claim.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ClaimRequest<AccountId> {
+	/// The class (selects the voting parameters).
+	pub class: ClaimClass,
+	/// Who makes the claim; slashed if it is rejected.
+	pub claimant: AccountId,
+	/// What the claim is about (a task, a query, a deal), as the opening pallet identifies it.
+	pub subject: H256,
+	/// Hash of what is claimed (model hash and metric, answer, evidence).
+	pub commitment: H256,
+	/// Score mode: the score the claimant claims; the claim is accepted when the voters' median
+	/// is within the class tolerance of it. `None` in binary mode or for pure evaluations.
+	pub claimed_score: Option<u32>,
+	/// Thresholds for this claim instead of the class defaults; must lie within the class's
+	/// bounds. The LoopX whitepaper lowers them for complex work and raises them for simple work.
+	pub thresholds: Option<Thresholds>,
+}
+
+/// Opens claims for other pallets (there is no public extrinsic that opens a claim).
+pub trait ClaimRegistry<AccountId> {
+	/// Opens a claim and freezes its electorate; returns its id.
+	fn open_claim(request: ClaimRequest<AccountId>) -> Result<ClaimId, DispatchError>;
+}
+
+/// Receives the decision on a claim that a pallet opened. Implemented by the markets; a tuple
+/// of handlers calls each in turn (each ignores the classes it did not open).
+pub trait ClaimOutcome<AccountId> {
+	/// Called once per claim when its tally is done. Returns the weight it used.
+	fn on_claim_decided(
+		id: ClaimId,
+		class: ClaimClass,
+		claimant: &AccountId,
+		subject: &H256,
+		decision: &Decision,
+	) -> Weight;
+}
+
+#[impl_trait_for_tuples::impl_for_tuples(8)]
+impl<AccountId> ClaimOutcome<AccountId> for Tuple {
+	fn on_claim_decided(
+		id: ClaimId,
+		class: ClaimClass,
+		claimant: &AccountId,
+		subject: &H256,
+		decision: &Decision,
+	) -> Weight {
+		let mut weight = Weight::zero();
+		for_tuples!( #( weight = weight.saturating_add(Tuple::on_claim_decided(id, class, claimant, subject, decision)); )* );
+		weight
+	}
+}
+
+/// A potential voter: an active validator with its backing and reputation.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct VoterInfo<AccountId> {
+	/// The validator.
+	pub who: AccountId,
+	/// Own bond plus delegations.
+	pub stake: u128,
+	/// Current reputation.
+	pub reputation: Reputation,
+}
+
+impl<AccountId> VoterInfo<AccountId> {
+	/// Voting weight: stake × reputation. Linear in stake, so that splitting a stake across
+	/// accounts never adds weight.
+	pub fn weight(&self) -> u128 {
+		self.stake.saturating_mul(self.reputation as u128)
+	}
+}
+
+/// Who may vote now, and the session clock (suspensions are counted in sessions).
+pub trait VoterSet<AccountId> {
+	/// The session in progress.
+	fn current_session() -> SessionIndex;
+	/// The validators of the current session with their backing and reputation.
+	fn voters() -> alloc::vec::Vec<VoterInfo<AccountId>>;
+}

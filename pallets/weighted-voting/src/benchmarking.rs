@@ -1,0 +1,167 @@
+//! Benchmarks of every call and of the tally, each over the electorate size `v` (up to
+//! `MaxVoters`) or the number of claims ending in one block `c` (up to `MaxOpenClaims`).
+
+use super::*;
+use frame_benchmarking::v2::*;
+use frame_system::RawOrigin;
+
+/// Binary parameters with no thresholds, so that every voter the helper sets up is eligible.
+fn params<T: Config>() -> ClassParams<BlockNumberFor<T>> {
+	let none = Thresholds::default();
+	ClassParams {
+		mode: VoteMode::Binary,
+		thresholds: none,
+		loosest: none,
+		strictest: Thresholds { min_stake: u128::MAX, min_reputation: Reputation::MAX },
+		commit_period: One::one(),
+		reveal_period: One::one(),
+		quorum: Perbill::from_percent(50),
+		approval: Perbill::from_percent(50),
+		tolerance: 0,
+		slash: Perbill::from_percent(10),
+	}
+}
+
+/// A test-class claim with an electorate of `v` voters; returns the claim and the voters.
+fn claim_with_voters<T: Config>(v: u32) -> Result<(ClaimId, Vec<T::AccountId>), BenchmarkError> {
+	ClassParameters::<T>::insert(ClaimClass::Test, params::<T>());
+	let voters = T::BenchmarkHelper::setup_voters(v);
+	let claimant = T::BenchmarkHelper::setup_claimant();
+	let id = Pallet::<T>::do_open(ClaimRequest {
+		class: ClaimClass::Test,
+		claimant,
+		subject: H256::repeat_byte(1),
+		commitment: H256::repeat_byte(2),
+		claimed_score: None,
+		thresholds: None,
+	})?;
+	assert_eq!(Electorates::<T>::get(id).len() as u32, v);
+	Ok((id, voters))
+}
+
+fn salt(i: u32) -> [u8; 32] {
+	let mut s = [0u8; 32];
+	s[..4].copy_from_slice(&i.to_le_bytes());
+	s
+}
+
+/// Half the voters say `Valid`, half `Invalid`: the claim is rejected, so the tally slashes the
+/// claimant and changes every voter's reputation (the most work).
+fn verdict(i: u32) -> Verdict {
+	if i % 2 == 0 {
+		Verdict::Invalid
+	} else {
+		Verdict::Valid
+	}
+}
+
+fn commit_all<T: Config>(id: ClaimId, voters: &[T::AccountId]) -> Result<(), BenchmarkError> {
+	for (i, who) in voters.iter().enumerate() {
+		let c = vote_commitment(id, who, &verdict(i as u32), &salt(i as u32));
+		Pallet::<T>::commit_vote(RawOrigin::Signed(who.clone()).into(), id, c)?;
+	}
+	Ok(())
+}
+
+fn go_to_reveal<T: Config>(id: ClaimId) {
+	if let Some(c) = Claims::<T>::get(id) {
+		frame_system::Pallet::<T>::set_block_number(c.commit_end);
+	}
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn commit_vote(v: Linear<1, { T::MaxVoters::get() }>) -> Result<(), BenchmarkError> {
+		let (id, voters) = claim_with_voters::<T>(v)?;
+		let who = voters.last().cloned().ok_or(BenchmarkError::Weightless)?;
+		let c = vote_commitment(id, &who, &Verdict::Valid, &salt(0));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), id, c);
+
+		assert!(Electorates::<T>::get(id).iter().any(|b| b.who == who && b.commitment == Some(c)));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn reveal_vote(v: Linear<1, { T::MaxVoters::get() }>) -> Result<(), BenchmarkError> {
+		let (id, voters) = claim_with_voters::<T>(v)?;
+		commit_all::<T>(id, &voters)?;
+		go_to_reveal::<T>(id);
+		let i = voters.len() as u32 - 1;
+		let who = voters[i as usize].clone();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), id, verdict(i), salt(i));
+
+		assert!(Electorates::<T>::get(id).iter().any(|b| b.who == who && b.verdict == Some(verdict(i))));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_class_params() {
+		let p = params::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, ClaimClass::ModelUpdate, p);
+
+		assert_eq!(ClassParameters::<T>::get(ClaimClass::ModelUpdate), Some(p));
+	}
+
+	#[benchmark]
+	fn open_test_claim(v: Linear<1, { T::MaxVoters::get() }>) {
+		ClassParameters::<T>::insert(ClaimClass::Test, params::<T>());
+		T::BenchmarkHelper::setup_voters(v);
+		let claimant = T::BenchmarkHelper::setup_claimant();
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, claimant, H256::repeat_byte(1), H256::repeat_byte(2), None);
+
+		assert_eq!(Electorates::<T>::get(NextClaimId::<T>::get() - 1).len() as u32, v);
+	}
+
+	/// Moving `c` claims whose reveal period ends now into the tally queue.
+	#[benchmark]
+	fn queue_ended_claims(c: Linear<1, { T::MaxOpenClaims::get() }>) -> Result<(), BenchmarkError> {
+		let (first, _) = claim_with_voters::<T>(1)?;
+		for _ in 1..c {
+			claim_with_voters::<T>(1)?;
+		}
+		let end = Claims::<T>::get(first).map(|c| c.reveal_end).ok_or(BenchmarkError::Weightless)?;
+
+		#[block]
+		{
+			Pallet::<T>::queue_ended_claims(end);
+		}
+
+		assert_eq!(TallyQueue::<T>::get().len() as u32, c);
+		Ok(())
+	}
+
+	/// One claim with `v` voters, all revealed, half against: rejected, claimant slashed, every
+	/// voter's reputation changed.
+	#[benchmark]
+	fn tally(v: Linear<1, { T::MaxVoters::get() }>) -> Result<(), BenchmarkError> {
+		let (id, voters) = claim_with_voters::<T>(v)?;
+		commit_all::<T>(id, &voters)?;
+		go_to_reveal::<T>(id);
+		for (i, who) in voters.iter().enumerate() {
+			Pallet::<T>::reveal_vote(RawOrigin::Signed(who.clone()).into(), id, verdict(i as u32), salt(i as u32))?;
+		}
+		let end = Claims::<T>::get(id).map(|c| c.reveal_end).ok_or(BenchmarkError::Weightless)?;
+		frame_system::Pallet::<T>::set_block_number(end);
+
+		#[block]
+		{
+			Pallet::<T>::tally(id, end);
+		}
+
+		assert!(matches!(Claims::<T>::get(id).map(|c| c.status), Some(ClaimStatus::Decided { .. })));
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,842 @@
+//! # Weighted voting pallet
+//!
+//! One verification mechanism for every claim in LoopX: learning proofs, query answers, market
+//! disputes and evaluation scores. Other pallets open a **claim** through [`ClaimRegistry`]
+//! (there is no public extrinsic for it); the active validators vote on it with commit–reveal,
+//! weighted by stake × reputation; the tally goes back to the opening pallet through
+//! [`ClaimOutcome`], and this pallet applies the consequences: slashing and reputation for the
+//! claimant, reputation, contribution points and suspensions for the voters.
+//!
+//! ## Overview
+//!
+//! - **Classes** ([`ClaimClass`]) each have [`ClassParams`]: vote mode (binary or score),
+//!   eligibility thresholds and the bounds an opening pallet may move them within, commit and
+//!   reveal periods, quorum, approval threshold, score tolerance and the claimant's slash. Root
+//!   sets them with [`Pallet::set_class_params`].
+//! - **Opening** freezes the electorate: the current validators that meet the claim's
+//!   thresholds, are not suspended and are not the claimant, each with weight
+//!   `stake × reputation` (linear in stake, so splitting a stake adds no weight), at most
+//!   [`Config::MaxVoters`] of them (the heaviest).
+//! - **Voting**: [`Pallet::commit_vote`] with `blake2_256(SCALE(claim, voter, verdict, salt))`
+//!   during the commit period, then [`Pallet::reveal_vote`] during the reveal period.
+//! - **Tally** in `on_initialize`: claims whose reveal period ended join a queue; at most
+//!   [`Config::MaxTalliesPerBlock`] are tallied per block, the rest carry over.
+//!   - Binary: no quorum if the revealed weight is below `quorum × eligible` (rounded up);
+//!     otherwise accepted when the `Valid` weight is strictly more than `approval × revealed`.
+//!   - Score: the outcome carries the stake-weighted median of the scores; a claimed score
+//!     further than `tolerance` from it is rejected (DIN's median scoring).
+//! - **Consequences**: a rejected claimant is slashed by the class's fraction and loses
+//!   [`Config::ClaimantPenalty`] reputation (an accepted one gains [`Config::ClaimantReward`]);
+//!   voters with the outcome gain [`Config::VoterReward`] reputation and
+//!   [`Config::VotePoints`] verification points; voters against it (or, in score mode, further
+//!   than the tolerance from the median) lose [`Config::VoterPenalty`], and after
+//!   [`Config::DivergenceLimit`] such votes in a row are suspended for t, 2t, 4t… sessions
+//!   (t = [`Config::SuspensionBase`]); committed votes never revealed lose
+//!   [`Config::MissedRevealPenalty`].
+//!
+//! ## Worked example
+//!
+//! The local three-validator network (`chain-spec/local/genesis.json`, run by
+//! `e2e/tests/voting-rewards.test.mjs`). Its genesis configures the `Test` class: binary,
+//! thresholds min stake 0 and min reputation 100,000, commit and reveal periods of 10 blocks,
+//! quorum 50 %, approval 50 %, slash 10 %. The runtime sets voter reward 1,000 reputation, voter
+//! penalty 5,000, claimant penalty 50,000 and 10 verification points per agreeing vote.
+//!
+//! 1. Block n: Dave (bonded 100 LPX) is the claimant of a claim root opens with
+//!    `open_test_claim`. The electorate is frozen: Alice, Bob and Charlie back 10,000, 20,000
+//!    and 50,000 LPX with reputation 500,000, so their weights are 5·10²¹, 10²² and 2.5·10²²
+//!    (stake in 10⁻¹² LPX × reputation); eligible weight 4·10²². Commits until block n + 10,
+//!    reveals until n + 20.
+//! 2. Each commits `blake2_256(SCALE((claim, account, verdict, salt)))`: Alice and Charlie
+//!    `Invalid`, Bob `Valid`; then each reveals its verdict and salt.
+//! 3. Block n + 20, `on_initialize`: revealed weight 4·10²² ≥ 50 % quorum; the `Valid` weight
+//!    10²² is not more than 50 % of it, so the claim is **Rejected** (agreeing weight 3·10²²).
+//! 4. Consequences: Dave's bond is slashed by 10 % (100 → 90 LPX, to the treasury) and his
+//!    reputation falls by the staking pallet's slash penalty (100,000) and the claimant penalty
+//!    (50,000): 500,000 → 350,000. Alice and Charlie gain 1,000 reputation and 10 verification
+//!    points each; Bob loses 5,000 reputation and gets a strike (three in a row suspend him for 2
+//!    sessions, then 4, then 8…).
+//! 5. At the end of the era (one session on the local network) `pallet-rewards` gives the
+//!    verification category 15 % of the pot's unallocated funds; Alice and Charlie, with 10 of the
+//!    20 points each, can each claim half of it, next to their block-authoring share.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod runtime_api;
+pub mod tally;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod property_tests;
+#[cfg(test)]
+mod tests;
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::fmt::Debug;
+use frame_support::{pallet_prelude::*, BoundedVec};
+use frame_system::pallet_prelude::*;
+use loopx_primitives::{
+	claims::SessionIndex, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision, Outcome,
+	Reputation, ReputationHandler, ReputationReason, SlashReason, Slashing, Thresholds, Verdict, VoterSet,
+};
+use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_runtime::{
+	traits::{BlakeTwo256, Hash, One, Saturating, Zero},
+	Perbill,
+};
+
+pub use pallet::*;
+pub use tally::{Rules, Standing};
+pub use weights::WeightInfo;
+
+/// Binary (valid / invalid) or score votes.
+#[derive(serde::Serialize, serde::Deserialize, Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum VoteMode {
+	/// Voters say `Valid` or `Invalid`.
+	#[codec(index = 0)]
+	Binary,
+	/// Voters report a `Score`; the tally takes the stake-weighted median.
+	#[codec(index = 1)]
+	Score,
+}
+
+/// The voting parameters of a claim class.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct ClassParams<BlockNumber> {
+	/// Binary or score mode.
+	pub mode: VoteMode,
+	/// Default eligibility thresholds.
+	pub thresholds: Thresholds,
+	/// The lowest thresholds an opening pallet may ask for.
+	pub loosest: Thresholds,
+	/// The highest thresholds an opening pallet may ask for.
+	pub strictest: Thresholds,
+	/// Blocks during which votes are committed.
+	pub commit_period: BlockNumber,
+	/// Blocks during which committed votes are revealed.
+	pub reveal_period: BlockNumber,
+	/// Share of the eligible weight that must reveal for a decision.
+	pub quorum: Perbill,
+	/// Binary mode: accepted when the `Valid` weight is strictly more than this share of the
+	/// revealed weight (below 100 %).
+	pub approval: Perbill,
+	/// Score mode: largest distance from the median that still agrees.
+	pub tolerance: u32,
+	/// Share of a rejected claimant's bond that is slashed.
+	pub slash: Perbill,
+}
+
+/// One voter's place in a claim's electorate.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Ballot<AccountId> {
+	/// The voter.
+	pub who: AccountId,
+	/// Its weight, frozen when the claim opened.
+	pub weight: u128,
+	/// Its commitment, once committed.
+	pub commitment: Option<H256>,
+	/// Its verdict, once revealed.
+	pub verdict: Option<Verdict>,
+}
+
+/// Where a claim is in its life.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum ClaimStatus<BlockNumber> {
+	/// Commit or reveal period running (or waiting in the tally queue).
+	Voting,
+	/// Tallied in block `at`.
+	Decided { decision: Decision, at: BlockNumber },
+}
+
+/// A claim and its voting parameters.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Claim<AccountId, BlockNumber> {
+	/// The class.
+	pub class: ClaimClass,
+	/// Who claims.
+	pub claimant: AccountId,
+	/// What the claim is about.
+	pub subject: H256,
+	/// Commitment to what is claimed.
+	pub commitment: H256,
+	/// Score mode: the score claimed.
+	pub claimed_score: Option<u32>,
+	/// The thresholds the electorate was drawn with.
+	pub thresholds: Thresholds,
+	/// The class parameters when the claim opened (later changes do not affect it).
+	pub params: ClassParams<BlockNumber>,
+	/// Block in which it opened.
+	pub opened_at: BlockNumber,
+	/// First block in which votes can no longer be committed (and can be revealed).
+	pub commit_end: BlockNumber,
+	/// First block in which votes can no longer be revealed; the tally is queued then.
+	pub reveal_end: BlockNumber,
+	/// Total weight of the electorate.
+	pub eligible_weight: u128,
+	/// Voting or decided.
+	pub status: ClaimStatus<BlockNumber>,
+}
+
+/// A voter's divergence record.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, Default, TypeInfo, MaxEncodedLen)]
+pub struct VoterRecord {
+	/// Votes against the outcome in a row.
+	pub strikes: u32,
+	/// Suspensions so far (each one twice as long as the one before).
+	pub suspensions: u32,
+	/// First session in which it may vote again.
+	pub suspended_until: SessionIndex,
+}
+
+/// The tally rules of a claim.
+fn rules_of<BlockNumber>(params: &ClassParams<BlockNumber>) -> Rules {
+	Rules { mode: params.mode, quorum: params.quorum, approval: params.approval, tolerance: params.tolerance }
+}
+
+/// The commitment a voter publishes: `blake2_256(SCALE((claim, voter, verdict, salt)))`. The
+/// voter's account is inside, so that nobody can copy another's commitment.
+pub fn vote_commitment<AccountId: Encode>(claim: ClaimId, voter: &AccountId, verdict: &Verdict, salt: &[u8; 32]) -> H256 {
+	BlakeTwo256::hash_of(&(claim, voter, verdict, salt))
+}
+
+/// Sets up, for the benchmarks, what belongs to other pallets.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Makes `n` accounts active validators (stake and reputation) and returns them.
+	fn setup_voters(n: u32) -> Vec<AccountId>;
+	/// An account that can be a claimant (it is bonded, so that a slash has something to take).
+	fn setup_claimant() -> AccountId;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The active validators with their stake and reputation, and the session clock.
+		type Voters: VoterSet<Self::AccountId>;
+
+		/// Reputation changes for claimants and voters.
+		type Reputations: ReputationHandler<Self::AccountId>;
+
+		/// The balance type of [`Config::Slasher`].
+		type SlashedBalance: Debug;
+
+		/// Slashes rejected claimants.
+		type Slasher: Slashing<Self::AccountId, Self::SlashedBalance>;
+
+		/// Receives verification points for the voters on the side of the outcome.
+		type Contributions: ContributionSink<Self::AccountId>;
+
+		/// The pallets that opened claims hear their outcome here.
+		type OnDecided: ClaimOutcome<Self::AccountId>;
+
+		/// Largest electorate of a claim (the heaviest eligible voters).
+		#[pallet::constant]
+		type MaxVoters: Get<u32>;
+
+		/// Most claims open at once.
+		#[pallet::constant]
+		type MaxOpenClaims: Get<u32>;
+
+		/// Most claims tallied in one block; the rest wait for the next block.
+		#[pallet::constant]
+		type MaxTalliesPerBlock: Get<u32>;
+
+		/// Longest commit or reveal period a class may have.
+		#[pallet::constant]
+		type MaxPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks a decided claim stays readable before it is pruned.
+		#[pallet::constant]
+		type DecidedRetention: Get<BlockNumberFor<Self>>;
+
+		/// Reputation gained by a voter on the side of the outcome.
+		#[pallet::constant]
+		type VoterReward: Get<Reputation>;
+
+		/// Reputation lost by a voter against the outcome.
+		#[pallet::constant]
+		type VoterPenalty: Get<Reputation>;
+
+		/// Reputation lost by a voter that committed and never revealed.
+		#[pallet::constant]
+		type MissedRevealPenalty: Get<Reputation>;
+
+		/// Reputation gained by a claimant whose claim is accepted.
+		#[pallet::constant]
+		type ClaimantReward: Get<Reputation>;
+
+		/// Reputation lost by a claimant whose claim is rejected (besides the slash's penalty).
+		#[pallet::constant]
+		type ClaimantPenalty: Get<Reputation>;
+
+		/// Verification points per vote on the side of the outcome.
+		#[pallet::constant]
+		type VotePoints: Get<u64>;
+
+		/// Votes against the outcome in a row that suspend a voter.
+		#[pallet::constant]
+		type DivergenceLimit: Get<u32>;
+
+		/// Sessions of the first suspension; each later one doubles.
+		#[pallet::constant]
+		type SuspensionBase: Get<SessionIndex>;
+
+		/// Weights of this pallet's calls and hooks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up validators and claimants for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Voting parameters by class. A class without parameters cannot have claims.
+	#[pallet::storage]
+	pub type ClassParameters<T: Config> = StorageMap<_, Twox64Concat, ClaimClass, ClassParams<BlockNumberFor<T>>>;
+
+	/// The id the next claim gets.
+	#[pallet::storage]
+	pub type NextClaimId<T> = StorageValue<_, ClaimId, ValueQuery>;
+
+	/// Claims, open and recently decided.
+	#[pallet::storage]
+	pub type Claims<T: Config> = StorageMap<_, Twox64Concat, ClaimId, Claim<T::AccountId, BlockNumberFor<T>>>;
+
+	/// The frozen electorate of each open claim, sorted by account.
+	#[pallet::storage]
+	pub type Electorates<T: Config> = StorageMap<_, Twox64Concat, ClaimId, BoundedVec<Ballot<T::AccountId>, T::MaxVoters>, ValueQuery>;
+
+	/// The claims not yet decided, in the order they opened.
+	#[pallet::storage]
+	pub type OpenClaims<T: Config> = StorageValue<_, BoundedVec<ClaimId, T::MaxOpenClaims>, ValueQuery>;
+
+	/// The claims whose reveal period ends at the start of a block.
+	#[pallet::storage]
+	pub type Deadlines<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<ClaimId, T::MaxOpenClaims>, ValueQuery>;
+
+	/// Claims whose reveal period is over, waiting for their tally (oldest first).
+	#[pallet::storage]
+	pub type TallyQueue<T: Config> = StorageValue<_, BoundedVec<ClaimId, T::MaxOpenClaims>, ValueQuery>;
+
+	/// The oldest claim id that may still need pruning.
+	#[pallet::storage]
+	pub type PruneCursor<T> = StorageValue<_, ClaimId, ValueQuery>;
+
+	/// Voters' divergence strikes and suspensions.
+	#[pallet::storage]
+	pub type VoterRecords<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, VoterRecord, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The voting parameters of each class (the `Test` class only on development chains).
+		pub classes: Vec<(ClaimClass, ClassParams<BlockNumberFor<T>>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (class, params) in &self.classes {
+				assert!(Pallet::<T>::params_are_valid(params), "invalid genesis parameters for {class:?}");
+				ClassParameters::<T>::insert(class, params);
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// The parameters of `class` were set.
+		ClassParamsSet { class: ClaimClass, params: ClassParams<BlockNumberFor<T>> },
+		/// A claim opened; `voters` validators with `eligible_weight` in all may vote until
+		/// `commit_end` (commit) and `reveal_end` (reveal).
+		ClaimOpened {
+			claim: ClaimId,
+			class: ClaimClass,
+			claimant: T::AccountId,
+			subject: H256,
+			voters: u32,
+			eligible_weight: u128,
+			commit_end: BlockNumberFor<T>,
+			reveal_end: BlockNumberFor<T>,
+		},
+		/// `voter` committed a vote on `claim`.
+		VoteCommitted { claim: ClaimId, voter: T::AccountId },
+		/// `voter` revealed `verdict` on `claim`.
+		VoteRevealed { claim: ClaimId, voter: T::AccountId, verdict: Verdict },
+		/// `claim` was tallied.
+		ClaimDecided { claim: ClaimId, class: ClaimClass, claimant: T::AccountId, decision: Decision },
+		/// The rejected claimant of `claim` was slashed by `fraction`.
+		ClaimantSlashed { claim: ClaimId, who: T::AccountId, fraction: Perbill },
+		/// The slash of a rejected claimant failed (it is logged; the decision stands).
+		ClaimantSlashFailed { claim: ClaimId, who: T::AccountId },
+		/// `who` voted against the outcome too often and may not vote before session `until`.
+		VoterSuspended { who: T::AccountId, until: SessionIndex },
+		/// `count` claims wait for a tally in a later block (more than `MaxTalliesPerBlock` ended).
+		TalliesCarriedOver { count: u32 },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No claim with this id is open.
+		UnknownClaim,
+		/// The class has no parameters, so it cannot have claims.
+		ClassNotConfigured,
+		/// The parameters are inconsistent: a period is zero or above `MaxPeriod`, the quorum is
+		/// zero, the approval threshold is 100 %, or the thresholds lie outside their bounds.
+		InvalidParams,
+		/// The `Test` class is configured only in a development genesis.
+		TestClassIsGenesisOnly,
+		/// The thresholds asked for lie outside the class's bounds.
+		ThresholdsOutOfBounds,
+		/// A claimed score was given for a binary class.
+		ClaimedScoreInBinaryMode,
+		/// `MaxOpenClaims` claims are open already.
+		TooManyOpenClaims,
+		/// The claimant cannot vote on its own claim.
+		ClaimantCannotVote,
+		/// The account is not in the claim's electorate (not a validator when it opened, or below
+		/// the thresholds).
+		NotEligible,
+		/// The voter is suspended for voting against outcomes too often.
+		VoterSuspended,
+		/// The commit period is over.
+		CommitPeriodOver,
+		/// The reveal period has not started.
+		RevealPeriodNotStarted,
+		/// The reveal period is over.
+		RevealPeriodOver,
+		/// A vote on this claim was committed already.
+		AlreadyCommitted,
+		/// No vote on this claim was committed.
+		NotCommitted,
+		/// The vote was revealed already.
+		AlreadyRevealed,
+		/// The revealed verdict and salt do not hash to the commitment.
+		RevealMismatch,
+		/// A score on a binary claim, or valid/invalid on a score claim.
+		WrongVerdictKind,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::queue_ended_claims(now).saturating_add(Self::run_tallies(now)).saturating_add(Self::prune(now))
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxVoters::get() > 0, "MaxVoters must be positive");
+			assert!(T::MaxOpenClaims::get() > 0, "MaxOpenClaims must be positive");
+			assert!(T::MaxTalliesPerBlock::get() > 0, "MaxTalliesPerBlock must be positive");
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Commits a vote on `claim`: `commitment` = `blake2_256(SCALE((claim, voter, verdict,
+		/// salt)))` with a secret 32-byte salt (the runtime API `vote_commitment` computes it).
+		///
+		/// Only during the commit period, once, by a member of the claim's electorate that is
+		/// not the claimant and not suspended. Emits `VoteCommitted`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::commit_vote(T::MaxVoters::get()))]
+		pub fn commit_vote(origin: OriginFor<T>, claim: ClaimId, commitment: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
+			ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
+			ensure!(c.claimant != who, Error::<T>::ClaimantCannotVote);
+			ensure!(!Self::is_suspended(&who), Error::<T>::VoterSuspended);
+			ensure!(frame_system::Pallet::<T>::block_number() < c.commit_end, Error::<T>::CommitPeriodOver);
+			let mut electorate = Electorates::<T>::get(claim);
+			let i = electorate.binary_search_by(|b| b.who.cmp(&who)).map_err(|_| Error::<T>::NotEligible)?;
+			let ballot = &mut electorate[i];
+			ensure!(ballot.commitment.is_none(), Error::<T>::AlreadyCommitted);
+			ballot.commitment = Some(commitment);
+			Electorates::<T>::insert(claim, electorate);
+			Self::deposit_event(Event::VoteCommitted { claim, voter: who });
+			Ok(())
+		}
+
+		/// Reveals the vote committed on `claim`: the `verdict` and `salt` must hash to the
+		/// commitment. Only during the reveal period. `Valid`/`Invalid` for binary classes,
+		/// `Score` for score classes. Emits `VoteRevealed`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::reveal_vote(T::MaxVoters::get()))]
+		pub fn reveal_vote(origin: OriginFor<T>, claim: ClaimId, verdict: Verdict, salt: [u8; 32]) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
+			ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now >= c.commit_end, Error::<T>::RevealPeriodNotStarted);
+			ensure!(now < c.reveal_end, Error::<T>::RevealPeriodOver);
+			let score_kind = matches!(verdict, Verdict::Score(_));
+			ensure!(score_kind == (c.params.mode == VoteMode::Score), Error::<T>::WrongVerdictKind);
+			let mut electorate = Electorates::<T>::get(claim);
+			let i = electorate.binary_search_by(|b| b.who.cmp(&who)).map_err(|_| Error::<T>::NotEligible)?;
+			let ballot = &mut electorate[i];
+			let committed = ballot.commitment.ok_or(Error::<T>::NotCommitted)?;
+			ensure!(ballot.verdict.is_none(), Error::<T>::AlreadyRevealed);
+			ensure!(vote_commitment(claim, &who, &verdict, &salt) == committed, Error::<T>::RevealMismatch);
+			ballot.verdict = Some(verdict);
+			Electorates::<T>::insert(claim, electorate);
+			Self::deposit_event(Event::VoteRevealed { claim, voter: who, verdict });
+			Ok(())
+		}
+
+		/// Sets the voting parameters of `class` (root). Claims already open keep theirs.
+		///
+		/// Rejects inconsistent parameters, and the `Test` class, which only a development
+		/// genesis configures. Emits `ClassParamsSet`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::set_class_params())]
+		pub fn set_class_params(origin: OriginFor<T>, class: ClaimClass, params: ClassParams<BlockNumberFor<T>>) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(class != ClaimClass::Test, Error::<T>::TestClassIsGenesisOnly);
+			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+			ClassParameters::<T>::insert(class, params);
+			Self::deposit_event(Event::ClassParamsSet { class, params });
+			Ok(())
+		}
+
+		/// Opens a claim of the `Test` class (root; for end-to-end tests on development chains,
+		/// the only ones whose genesis configures that class). Emits `ClaimOpened`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::open_test_claim(T::MaxVoters::get()))]
+		pub fn open_test_claim(
+			origin: OriginFor<T>,
+			claimant: T::AccountId,
+			subject: H256,
+			commitment: H256,
+			claimed_score: Option<u32>,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			Self::do_open(ClaimRequest { class: ClaimClass::Test, claimant, subject, commitment, claimed_score, thresholds: None }).map(|_| ())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Whether `params` are consistent (see [`Error::InvalidParams`]).
+	pub fn params_are_valid(p: &ClassParams<BlockNumberFor<T>>) -> bool {
+		let within = |lo: &Thresholds, x: &Thresholds, hi: &Thresholds| {
+			lo.min_stake <= x.min_stake
+				&& x.min_stake <= hi.min_stake
+				&& lo.min_reputation <= x.min_reputation
+				&& x.min_reputation <= hi.min_reputation
+		};
+		!p.commit_period.is_zero()
+			&& !p.reveal_period.is_zero()
+			&& p.commit_period <= T::MaxPeriod::get()
+			&& p.reveal_period <= T::MaxPeriod::get()
+			&& !p.quorum.is_zero()
+			&& p.approval < Perbill::one()
+			&& within(&p.loosest, &p.thresholds, &p.strictest)
+	}
+
+	/// Whether `who` is suspended from voting now.
+	pub fn is_suspended(who: &T::AccountId) -> bool {
+		VoterRecords::<T>::get(who).suspended_until > T::Voters::current_session()
+	}
+
+	/// The electorate of a claim: eligible validators, heaviest first up to `MaxVoters`, then
+	/// sorted by account (for lookups and a deterministic tally order).
+	fn draw_electorate(claimant: &T::AccountId, thresholds: &Thresholds) -> BoundedVec<Ballot<T::AccountId>, T::MaxVoters> {
+		let mut voters: Vec<_> = T::Voters::voters()
+			.into_iter()
+			.filter(|v| {
+				&v.who != claimant
+					&& v.stake >= thresholds.min_stake
+					&& v.reputation >= thresholds.min_reputation
+					&& v.weight() > 0
+					&& !Self::is_suspended(&v.who)
+			})
+			.map(|v| Ballot { weight: v.weight(), who: v.who, commitment: None, verdict: None })
+			.collect();
+		voters.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.who.cmp(&b.who)));
+		voters.dedup_by(|a, b| a.who == b.who);
+		voters.truncate(T::MaxVoters::get() as usize);
+		voters.sort_by(|a, b| a.who.cmp(&b.who));
+		BoundedVec::truncate_from(voters)
+	}
+
+	fn do_open(request: ClaimRequest<T::AccountId>) -> Result<ClaimId, DispatchError> {
+		let params = ClassParameters::<T>::get(request.class).ok_or(Error::<T>::ClassNotConfigured)?;
+		ensure!(request.claimed_score.is_none() || params.mode == VoteMode::Score, Error::<T>::ClaimedScoreInBinaryMode);
+		let thresholds = request.thresholds.unwrap_or(params.thresholds);
+		let (lo, hi) = (&params.loosest, &params.strictest);
+		ensure!(
+			lo.min_stake <= thresholds.min_stake
+				&& thresholds.min_stake <= hi.min_stake
+				&& lo.min_reputation <= thresholds.min_reputation
+				&& thresholds.min_reputation <= hi.min_reputation,
+			Error::<T>::ThresholdsOutOfBounds
+		);
+		let id = NextClaimId::<T>::get();
+		let mut open = OpenClaims::<T>::get();
+		open.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let commit_end = now.saturating_add(params.commit_period);
+		let reveal_end = commit_end.saturating_add(params.reveal_period);
+		let mut deadline = Deadlines::<T>::get(reveal_end);
+		// Cannot fail: a deadline bucket holds open claims only, at most `MaxOpenClaims`.
+		deadline.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
+
+		let electorate = Self::draw_electorate(&request.claimant, &thresholds);
+		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
+		let voters = electorate.len() as u32;
+		// Checks done: write.
+		OpenClaims::<T>::put(open);
+		Deadlines::<T>::insert(reveal_end, deadline);
+		NextClaimId::<T>::put(id.saturating_add(1));
+		Electorates::<T>::insert(id, electorate);
+		Claims::<T>::insert(
+			id,
+			Claim {
+				class: request.class,
+				claimant: request.claimant.clone(),
+				subject: request.subject,
+				commitment: request.commitment,
+				claimed_score: request.claimed_score,
+				thresholds,
+				params,
+				opened_at: now,
+				commit_end,
+				reveal_end,
+				eligible_weight,
+				status: ClaimStatus::Voting,
+			},
+		);
+		Self::deposit_event(Event::ClaimOpened {
+			claim: id,
+			class: request.class,
+			claimant: request.claimant,
+			subject: request.subject,
+			voters,
+			eligible_weight,
+			commit_end,
+			reveal_end,
+		});
+		Ok(id)
+	}
+
+	/// Moves the claims whose reveal period ends now into the tally queue.
+	fn queue_ended_claims(now: BlockNumberFor<T>) -> Weight {
+		if !Deadlines::<T>::contains_key(now) {
+			return T::DbWeight::get().reads(1);
+		}
+		let ended = Deadlines::<T>::take(now);
+		let moved = ended.len() as u32;
+		let mut queue = TallyQueue::<T>::get();
+		for (i, id) in ended.iter().enumerate() {
+			if queue.try_push(*id).is_err() {
+				// Cannot happen (both hold open claims only); keep the rest for the next block.
+				log::error!(target: "runtime::weighted-voting", "tally queue full; {} claims deferred", moved as usize - i);
+				let rest = BoundedVec::truncate_from(ended[i..].to_vec());
+				Deadlines::<T>::insert(now.saturating_add(One::one()), rest);
+				break;
+			}
+		}
+		TallyQueue::<T>::put(queue);
+		T::WeightInfo::queue_ended_claims(moved)
+	}
+
+	/// Tallies up to `MaxTalliesPerBlock` queued claims.
+	fn run_tallies(now: BlockNumberFor<T>) -> Weight {
+		let mut queue = TallyQueue::<T>::get();
+		if queue.is_empty() {
+			return T::DbWeight::get().reads(1);
+		}
+		let take = queue.len().min(T::MaxTalliesPerBlock::get() as usize);
+		let batch: Vec<ClaimId> = queue.drain(..take).collect();
+		let mut weight = T::DbWeight::get().reads_writes(1, 1);
+		if !queue.is_empty() {
+			Self::deposit_event(Event::TalliesCarriedOver { count: queue.len() as u32 });
+		}
+		TallyQueue::<T>::put(queue);
+		for id in batch {
+			weight = weight.saturating_add(Self::tally(id, now));
+		}
+		weight
+	}
+
+	/// Decides one claim and applies the consequences; returns the weight used.
+	fn tally(id: ClaimId, now: BlockNumberFor<T>) -> Weight {
+		let Some(mut claim) = Claims::<T>::get(id) else { return T::DbWeight::get().reads(1) };
+		let electorate = Electorates::<T>::take(id);
+		let voters = electorate.len() as u32;
+		let rules = rules_of(&claim.params);
+		let decision = tally::decide(&electorate, claim.eligible_weight, &rules, claim.claimed_score);
+		let mut weight = T::WeightInfo::tally(voters);
+
+		for ballot in &electorate {
+			match tally::standing(ballot, &decision, &rules) {
+				Standing::Agreed => {
+					T::Reputations::reward(&ballot.who, T::VoterReward::get(), ReputationReason::VotedWithOutcome);
+					T::Contributions::note(&ballot.who, ContributionCategory::Verification, T::VotePoints::get());
+					VoterRecords::<T>::mutate(&ballot.who, |r| r.strikes = 0);
+				},
+				Standing::Diverged => {
+					T::Reputations::penalize(&ballot.who, T::VoterPenalty::get(), ReputationReason::VotedAgainstOutcome);
+					Self::add_strike(&ballot.who);
+				},
+				Standing::MissedReveal => T::Reputations::penalize(&ballot.who, T::MissedRevealPenalty::get(), ReputationReason::MissedReveal),
+				Standing::Absent | Standing::Undecided => {},
+			}
+		}
+		match decision.outcome {
+			Outcome::Accepted => T::Reputations::reward(&claim.claimant, T::ClaimantReward::get(), ReputationReason::ClaimAccepted),
+			Outcome::Rejected => {
+				let fraction = claim.params.slash;
+				match T::Slasher::slash(&claim.claimant, fraction, slash_reason(claim.class), false) {
+					Ok(_) => Self::deposit_event(Event::ClaimantSlashed { claim: id, who: claim.claimant.clone(), fraction }),
+					Err(e) => {
+						log::warn!(target: "runtime::weighted-voting", "slash of claimant of {id} failed: {e:?}");
+						Self::deposit_event(Event::ClaimantSlashFailed { claim: id, who: claim.claimant.clone() });
+					},
+				}
+				T::Reputations::penalize(&claim.claimant, T::ClaimantPenalty::get(), ReputationReason::ClaimRejected);
+			},
+			Outcome::NoQuorum => {},
+		}
+
+		claim.status = ClaimStatus::Decided { decision, at: now };
+		OpenClaims::<T>::mutate(|open| open.retain(|c| *c != id));
+		Self::deposit_event(Event::ClaimDecided { claim: id, class: claim.class, claimant: claim.claimant.clone(), decision });
+		weight = weight.saturating_add(T::OnDecided::on_claim_decided(id, claim.class, &claim.claimant, &claim.subject, &decision));
+		Claims::<T>::insert(id, claim);
+		weight
+	}
+
+	/// A vote against the outcome: a strike, and a suspension (t, 2t, 4t… sessions) when the
+	/// strikes in a row reach `DivergenceLimit`.
+	fn add_strike(who: &T::AccountId) {
+		let mut record = VoterRecords::<T>::get(who);
+		record.strikes = record.strikes.saturating_add(1);
+		if record.strikes >= T::DivergenceLimit::get() {
+			// Doubling stops at 2^16 of the base: beyond that the suspension outlasts any chain.
+			let factor = 1u32 << record.suspensions.min(16);
+			let until = T::Voters::current_session().saturating_add(T::SuspensionBase::get().saturating_mul(factor));
+			record = VoterRecord { strikes: 0, suspensions: record.suspensions.saturating_add(1), suspended_until: until };
+			Self::deposit_event(Event::VoterSuspended { who: who.clone(), until });
+		}
+		VoterRecords::<T>::insert(who, record);
+	}
+
+	/// Removes up to two decided claims older than `DecidedRetention`, oldest id first.
+	fn prune(now: BlockNumberFor<T>) -> Weight {
+		let mut cursor = PruneCursor::<T>::get();
+		let next = NextClaimId::<T>::get();
+		let mut weight = T::DbWeight::get().reads(2);
+		for _ in 0..2 {
+			if cursor >= next {
+				break;
+			}
+			weight = weight.saturating_add(T::DbWeight::get().reads(1));
+			match Claims::<T>::get(cursor) {
+				Some(Claim { status: ClaimStatus::Decided { at, .. }, .. }) if at.saturating_add(T::DecidedRetention::get()) <= now => {
+					Claims::<T>::remove(cursor);
+					weight = weight.saturating_add(T::DbWeight::get().writes(1));
+				},
+				Some(_) => break,
+				None => {},
+			}
+			cursor = cursor.saturating_add(1);
+		}
+		PruneCursor::<T>::put(cursor);
+		weight.saturating_add(T::DbWeight::get().writes(1))
+	}
+
+	/// The open claims `who` may still act on (runtime API).
+	pub fn claims_for_voter(who: &T::AccountId) -> Vec<runtime_api::VotableClaim<BlockNumberFor<T>>> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let suspended = Self::is_suspended(who);
+		OpenClaims::<T>::get()
+			.into_iter()
+			.filter_map(|id| {
+				let claim = Claims::<T>::get(id)?;
+				let electorate = Electorates::<T>::get(id);
+				let ballot = electorate.iter().find(|b| &b.who == who)?;
+				let phase = if now < claim.commit_end {
+					runtime_api::Phase::Commit
+				} else if now < claim.reveal_end {
+					runtime_api::Phase::Reveal
+				} else {
+					runtime_api::Phase::AwaitingTally
+				};
+				Some(runtime_api::VotableClaim {
+					claim: id,
+					class: claim.class,
+					subject: claim.subject,
+					commitment: claim.commitment,
+					claimed_score: claim.claimed_score,
+					mode: claim.params.mode,
+					phase,
+					commit_end: claim.commit_end,
+					reveal_end: claim.reveal_end,
+					weight: ballot.weight,
+					committed: ballot.commitment.is_some(),
+					revealed: ballot.verdict.is_some(),
+					suspended,
+				})
+			})
+			.collect()
+	}
+
+	/// The running or final tally of a claim (runtime API).
+	pub fn tally_of(id: ClaimId) -> Option<runtime_api::TallyInfo> {
+		let claim = Claims::<T>::get(id)?;
+		let electorate = Electorates::<T>::get(id);
+		let sum = |f: &dyn Fn(&Ballot<T::AccountId>) -> bool| electorate.iter().filter(|b| f(b)).fold(0u128, |acc, b| acc.saturating_add(b.weight));
+		Some(runtime_api::TallyInfo {
+			voters: electorate.len() as u32,
+			eligible_weight: claim.eligible_weight,
+			committed: electorate.iter().filter(|b| b.commitment.is_some()).count() as u32,
+			revealed: electorate.iter().filter(|b| b.verdict.is_some()).count() as u32,
+			valid_weight: sum(&|b| b.verdict == Some(Verdict::Valid)),
+			invalid_weight: sum(&|b| b.verdict == Some(Verdict::Invalid)),
+			score_weight: sum(&|b| matches!(b.verdict, Some(Verdict::Score(_)))),
+			decision: match claim.status {
+				ClaimStatus::Decided { decision, .. } => Some(decision),
+				ClaimStatus::Voting => None,
+			},
+		})
+	}
+}
+
+/// The slash reason recorded for a rejected claimant of `class`.
+fn slash_reason(class: ClaimClass) -> SlashReason {
+	match class {
+		ClaimClass::ModelUpdate | ClaimClass::EvaluationScore => SlashReason::ForgedLearning,
+		ClaimClass::QueryResult => SlashReason::ForgedAnswer,
+		ClaimClass::DataDispute => SlashReason::LostDispute,
+		ClaimClass::Test => SlashReason::RejectedClaim,
+	}
+}
+
+impl<T: Config> ClaimRegistry<T::AccountId> for Pallet<T> {
+	fn open_claim(request: ClaimRequest<T::AccountId>) -> Result<ClaimId, DispatchError> {
+		Self::do_open(request)
+	}
+}

@@ -1,0 +1,140 @@
+//! Property tests of the vote: weight cannot be gained by splitting a stake, and a colluding
+//! minority can neither pass a false claim nor block a true one.
+
+use crate::{mock::*, tally, *};
+use loopx_primitives::ClaimRegistry;
+use proptest::prelude::*;
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+	/// A validator that splits its stake over several accounts (same reputation) never has more
+	/// weight in a claim's electorate than it had with one account: weight is linear in stake,
+	/// and the parts may fall below the minimum stake or out of the `MaxVoters` heaviest.
+	#[test]
+	fn splitting_stake_gives_no_more_weight(
+		stake in 100u128..10_000,
+		cuts in proptest::collection::vec(1u128..1_000, 1..4),
+		others in proptest::collection::vec(100u128..10_000, 0..4),
+		reputation in 100_000u32..1_000_000,
+	) {
+		new_test_ext().execute_with(|| {
+			let other_voters: Vec<(AccountId, u128)> = others.iter().enumerate().map(|(i, s)| (20 + i as u64, *s)).collect();
+			// Whole: account 1 holds `stake`.
+			let mut whole = other_voters.clone();
+			whole.push((1, stake));
+			set_voters(&whole);
+			set_reputation(1, reputation);
+			let id = WeightedVoting::open_claim(test_request()).unwrap();
+			let whole_weight: u128 = Electorates::<Test>::get(id).iter().filter(|b| b.who == 1).map(|b| b.weight).sum();
+
+			// Split: accounts 1, 2, 3, … hold parts that add up to `stake`.
+			let mut parts = Vec::new();
+			let mut left = stake;
+			for (i, cut) in cuts.iter().enumerate() {
+				let part = (*cut).min(left.saturating_sub(1));
+				if part == 0 { break; }
+				parts.push((10 + i as u64, part));
+				left -= part;
+			}
+			parts.push((1, left));
+			let mut split = other_voters.clone();
+			split.extend(parts.iter().copied());
+			for (who, _) in &parts { set_reputation(*who, reputation); }
+			set_voters(&split);
+			let id = WeightedVoting::open_claim(test_request()).unwrap();
+			let split_weight: u128 = Electorates::<Test>::get(id)
+				.iter()
+				.filter(|b| parts.iter().any(|(w, _)| *w == b.who))
+				.map(|b| b.weight)
+				.sum();
+			prop_assert!(split_weight <= whole_weight, "split {} > whole {}", split_weight, whole_weight);
+			Ok(())
+		})?;
+	}
+
+	/// Honest voters reveal the truth; colluders, with less than min(approval, 1 − approval,
+	/// 1 − quorum) of the eligible weight, vote the opposite or hide. The outcome is the truth.
+	#[test]
+	fn a_colluding_minority_cannot_decide(
+		weights in proptest::collection::vec(1u128..1_000_000, 2..12),
+		colluding in proptest::collection::vec(any::<bool>(), 12),
+		hide in any::<bool>(),
+		truth in any::<bool>(),
+		approval in 1u32..99,
+		quorum in 1u32..99,
+	) {
+		let total: u128 = weights.iter().sum();
+		let bound = approval.min(100 - approval).min(100 - quorum) as u128;
+		// The voters `colluding` picks join the coalition while it stays below the bound.
+		let mut colluding_weight = 0u128;
+		let colluding: Vec<bool> = weights
+			.iter()
+			.zip(&colluding)
+			.map(|(w, wants)| {
+				let joins = *wants && (colluding_weight + w) * 100 < bound * total;
+				if joins { colluding_weight += w; }
+				joins
+			})
+			.collect();
+		let (honest, lie) = if truth { (Verdict::Valid, Verdict::Invalid) } else { (Verdict::Invalid, Verdict::Valid) };
+		let ballots: Vec<Ballot<u64>> = weights
+			.iter()
+			.zip(&colluding)
+			.enumerate()
+			.map(|(i, (w, c))| Ballot {
+				who: i as u64,
+				weight: *w,
+				commitment: Some(Default::default()),
+				verdict: if !*c { Some(honest) } else if hide { None } else { Some(lie) },
+			})
+			.collect();
+		let rules = tally::Rules {
+			mode: VoteMode::Binary,
+			quorum: Perbill::from_percent(quorum),
+			approval: Perbill::from_percent(approval),
+			tolerance: 0,
+		};
+		let decision = tally::decide(&ballots, total, &rules, None);
+		let expected = if truth { Outcome::Accepted } else { Outcome::Rejected };
+		prop_assert_eq!(decision.outcome, expected);
+	}
+
+	/// The same with the pallet end to end under the test class's defaults (quorum and approval
+	/// 50 %): any colluding weight below half.
+	#[test]
+	fn a_colluding_minority_cannot_decide_on_chain(
+		stakes in proptest::collection::vec(100u128..1_000, 3..6),
+		colluding in proptest::collection::vec(any::<bool>(), 6),
+		truth in any::<bool>(),
+	) {
+		new_test_ext().execute_with(|| {
+			let voters: Vec<(AccountId, u128)> = stakes.iter().enumerate().map(|(i, s)| (1 + i as u64, *s)).collect();
+			let total: u128 = stakes.iter().sum();
+			let colluding_stake: u128 = stakes.iter().zip(&colluding).filter(|(_, c)| **c).map(|(s, _)| *s).sum();
+			if colluding_stake * 2 >= total { return Ok(()); }
+			set_voters(&voters);
+			let id = WeightedVoting::open_claim(test_request()).unwrap();
+			let (honest, lie) = if truth { (Verdict::Valid, Verdict::Invalid) } else { (Verdict::Invalid, Verdict::Valid) };
+			let verdict = |i: usize| if colluding[i] { lie } else { honest };
+			for (i, (who, _)) in voters.iter().enumerate() { commit(*who, id, verdict(i)).unwrap(); }
+			run_to(1 + COMMIT);
+			for (i, (who, _)) in voters.iter().enumerate() { reveal(*who, id, verdict(i)).unwrap(); }
+			run_to(1 + COMMIT + REVEAL);
+			let outcome = decided()[0].3.outcome;
+			prop_assert_eq!(outcome, if truth { Outcome::Accepted } else { Outcome::Rejected });
+			Ok(())
+		})?;
+	}
+}
+
+fn test_request() -> ClaimRequest<AccountId> {
+	ClaimRequest {
+		class: ClaimClass::Test,
+		claimant: 99,
+		subject: Default::default(),
+		commitment: Default::default(),
+		claimed_score: None,
+		thresholds: None,
+	}
+}

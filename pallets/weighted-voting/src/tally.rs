@@ -1,0 +1,188 @@
+//! Counting a claim's revealed votes: pure functions over the ballots, so that unit and property
+//! tests can call them without a runtime.
+
+use crate::{Ballot, VoteMode};
+use alloc::vec::Vec;
+use loopx_primitives::{Decision, Outcome, Verdict};
+use sp_runtime::Perbill;
+
+/// How one ballot stands against the decision.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Standing {
+	/// Committed and never revealed.
+	MissedReveal,
+	/// Never committed: nothing happens to it.
+	Absent,
+	/// Revealed on the side of the outcome (or, in score mode, within the tolerance of the median).
+	Agreed,
+	/// Revealed against the outcome (or further than the tolerance from the median).
+	Diverged,
+	/// Revealed, but nothing was decided (no quorum).
+	Undecided,
+}
+
+/// The voting rules a tally applies (a snapshot of the class parameters).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Rules {
+	/// Binary or score mode.
+	pub mode: VoteMode,
+	/// Share of the eligible weight that must reveal.
+	pub quorum: Perbill,
+	/// Binary mode: a claim is accepted when its `Valid` weight is strictly more than this share
+	/// of the revealed weight.
+	pub approval: Perbill,
+	/// Score mode: how far a score may be from the median (and the median from the claimed
+	/// score) and still agree.
+	pub tolerance: u32,
+}
+
+/// Decides a claim from its ballots; `eligible` is the total weight of the electorate and
+/// `claimed_score` the claimant's score in score mode.
+pub fn decide<AccountId>(ballots: &[Ballot<AccountId>], eligible: u128, rules: &Rules, claimed_score: Option<u32>) -> Decision {
+	let revealed: u128 = ballots.iter().filter(|b| b.verdict.is_some()).fold(0, |acc, b| acc.saturating_add(b.weight));
+	let no_quorum = Decision { outcome: Outcome::NoQuorum, score: None, revealed_weight: revealed, agreeing_weight: 0 };
+	// The quorum is rounded up, so that "half" of three equal voters needs two of them.
+	if revealed == 0 || revealed < rules.quorum.mul_ceil(eligible) {
+		return Decision { score: median_score(ballots), ..no_quorum };
+	}
+	match rules.mode {
+		VoteMode::Binary => {
+			let valid = weight_where(ballots, |v| v == Verdict::Valid);
+			let outcome = if valid > rules.approval.mul_floor(revealed) { Outcome::Accepted } else { Outcome::Rejected };
+			let agreeing = if outcome == Outcome::Accepted { valid } else { revealed.saturating_sub(valid) };
+			Decision { outcome, score: None, revealed_weight: revealed, agreeing_weight: agreeing }
+		},
+		VoteMode::Score => {
+			let Some(median) = median_score(ballots) else { return no_quorum };
+			let outcome = match claimed_score {
+				Some(claimed) if claimed.abs_diff(median) > rules.tolerance => Outcome::Rejected,
+				_ => Outcome::Accepted,
+			};
+			let agreeing = weight_where(ballots, |v| matches!(v, Verdict::Score(s) if s.abs_diff(median) <= rules.tolerance));
+			Decision { outcome, score: Some(median), revealed_weight: revealed, agreeing_weight: agreeing }
+		},
+	}
+}
+
+/// Where a ballot stands against `decision`.
+pub fn standing<AccountId>(ballot: &Ballot<AccountId>, decision: &Decision, rules: &Rules) -> Standing {
+	let Some(verdict) = ballot.verdict else {
+		return if ballot.commitment.is_some() { Standing::MissedReveal } else { Standing::Absent };
+	};
+	let agrees = match (decision.outcome, verdict) {
+		(Outcome::NoQuorum, _) => return Standing::Undecided,
+		(_, Verdict::Score(s)) => decision.score.is_some_and(|m| s.abs_diff(m) <= rules.tolerance),
+		(Outcome::Accepted, v) => v == Verdict::Valid,
+		(Outcome::Rejected, v) => v == Verdict::Invalid,
+	};
+	if agrees {
+		Standing::Agreed
+	} else {
+		Standing::Diverged
+	}
+}
+
+/// The stake-weighted (lower) median of the revealed scores: the smallest score at which the
+/// cumulative weight reaches half of the revealed score weight. Ties in score are broken by the
+/// ballots' order, which is by account, so every node computes the same value.
+pub fn median_score<AccountId>(ballots: &[Ballot<AccountId>]) -> Option<u32> {
+	let mut scores: Vec<(u32, u128)> = ballots
+		.iter()
+		.filter_map(|b| match b.verdict {
+			Some(Verdict::Score(s)) => Some((s, b.weight)),
+			_ => None,
+		})
+		.collect();
+	if scores.is_empty() {
+		return None;
+	}
+	scores.sort_by_key(|(s, _)| *s);
+	let total: u128 = scores.iter().fold(0, |acc, (_, w)| acc.saturating_add(*w));
+	// Cumulative weight ≥ total / 2, computed without rounding: 2·cum ≥ total.
+	let mut cumulative: u128 = 0;
+	for (score, weight) in &scores {
+		cumulative = cumulative.saturating_add(*weight);
+		if cumulative.saturating_mul(2) >= total {
+			return Some(*score);
+		}
+	}
+	scores.last().map(|(s, _)| *s)
+}
+
+fn weight_where<AccountId>(ballots: &[Ballot<AccountId>], pred: impl Fn(Verdict) -> bool) -> u128 {
+	ballots.iter().filter(|b| b.verdict.is_some_and(&pred)).fold(0, |acc, b| acc.saturating_add(b.weight))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn ballot(who: u64, weight: u128, verdict: Option<Verdict>) -> Ballot<u64> {
+		Ballot { who, weight, commitment: Some(Default::default()), verdict }
+	}
+
+	fn binary() -> Rules {
+		Rules { mode: VoteMode::Binary, quorum: Perbill::from_percent(50), approval: Perbill::from_percent(50), tolerance: 0 }
+	}
+
+	#[test]
+	fn binary_majority_of_revealed_weight_decides() {
+		let b = [ballot(1, 40, Some(Verdict::Valid)), ballot(2, 35, Some(Verdict::Invalid)), ballot(3, 25, Some(Verdict::Valid))];
+		let d = decide(&b, 100, &binary(), None);
+		assert_eq!(d, Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 100, agreeing_weight: 65 });
+		assert_eq!(standing(&b[1], &d, &binary()), Standing::Diverged);
+		assert_eq!(standing(&b[2], &d, &binary()), Standing::Agreed);
+	}
+
+	#[test]
+	fn an_exact_half_is_not_a_majority() {
+		let b = [ballot(1, 50, Some(Verdict::Valid)), ballot(2, 50, Some(Verdict::Invalid))];
+		assert_eq!(decide(&b, 100, &binary(), None).outcome, Outcome::Rejected);
+	}
+
+	#[test]
+	fn quorum_is_rounded_up_and_missing_reveals_count() {
+		// Three equal voters, one reveals: 1/3 < 50%.
+		let b = [ballot(1, 1, Some(Verdict::Valid)), ballot(2, 1, None), ballot(3, 1, None)];
+		let d = decide(&b, 3, &binary(), None);
+		assert_eq!(d.outcome, Outcome::NoQuorum);
+		assert_eq!(standing(&b[1], &d, &binary()), Standing::MissedReveal);
+		assert_eq!(standing(&b[0], &d, &binary()), Standing::Undecided);
+		// Two of three: quorum.
+		let b = [ballot(1, 1, Some(Verdict::Valid)), ballot(2, 1, Some(Verdict::Valid)), ballot(3, 1, None)];
+		assert_eq!(decide(&b, 3, &binary(), None).outcome, Outcome::Accepted);
+	}
+
+	#[test]
+	fn nothing_revealed_is_no_quorum_even_with_zero_quorum() {
+		let rules = Rules { quorum: Perbill::zero(), ..binary() };
+		assert_eq!(decide::<u64>(&[], 0, &rules, None).outcome, Outcome::NoQuorum);
+	}
+
+	#[test]
+	fn weighted_median_known_answers() {
+		let s = |who, w, score| ballot(who, w, Some(Verdict::Score(score)));
+		// Weights 1, 1, 5 at scores 10, 20, 30: the heavy voter holds the median.
+		assert_eq!(median_score(&[s(1, 1, 10), s(2, 1, 20), s(3, 5, 30)]), Some(30));
+		// Equal weights, even count: the lower median.
+		assert_eq!(median_score(&[s(1, 1, 40), s(2, 1, 10), s(3, 1, 30), s(4, 1, 20)]), Some(20));
+		assert_eq!(median_score(&[s(1, 7, 5)]), Some(5));
+		assert_eq!(median_score::<u64>(&[]), None);
+	}
+
+	#[test]
+	fn score_mode_accepts_within_tolerance_and_marks_outliers() {
+		let rules = Rules { mode: VoteMode::Score, tolerance: 10, ..binary() };
+		let b = [ballot(1, 30, Some(Verdict::Score(900))), ballot(2, 30, Some(Verdict::Score(905))), ballot(3, 40, Some(Verdict::Score(500)))];
+		// Median 900 (cumulative 30+30 ≥ 50 after sorting 500, 900, 905 → 40, 70).
+		let d = decide(&b, 100, &rules, Some(895));
+		assert_eq!(d.score, Some(900));
+		assert_eq!(d.outcome, Outcome::Accepted);
+		assert_eq!(d.agreeing_weight, 60);
+		assert_eq!(standing(&b[2], &d, &rules), Standing::Diverged);
+		// A claimed score far from the median is rejected; the voters near it still agree.
+		let d = decide(&b, 100, &rules, Some(990));
+		assert_eq!(d.outcome, Outcome::Rejected);
+		assert_eq!(standing(&b[0], &d, &rules), Standing::Agreed);
+	}
+}

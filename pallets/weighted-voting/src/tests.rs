@@ -1,0 +1,481 @@
+//! Unit tests: every call, every rejection, and the tally's consequences.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok};
+use loopx_primitives::{ClaimRegistry, ReputationReason as RR};
+use sp_runtime::DispatchError;
+
+fn request(class: ClaimClass, claimant: AccountId) -> ClaimRequest<AccountId> {
+	ClaimRequest { class, claimant, subject: H256::repeat_byte(7), commitment: H256::repeat_byte(9), claimed_score: None, thresholds: None }
+}
+
+fn open(claimant: AccountId) -> ClaimId {
+	WeightedVoting::open_claim(request(ClaimClass::Test, claimant)).unwrap()
+}
+
+fn voters_of(claim: ClaimId) -> Vec<AccountId> {
+	Electorates::<Test>::get(claim).iter().map(|b| b.who).collect()
+}
+
+/// Opens a claim by 9, has 1, 2, 3 commit and reveal the given verdicts (`None`: no commit),
+/// and runs to the tally.
+fn vote_and_tally(verdicts: [Option<Verdict>; 3]) -> ClaimId {
+	let id = open(9);
+	for (who, v) in (1..=3).zip(verdicts) {
+		if let Some(v) = v {
+			assert_ok!(commit(who, id, v));
+		}
+	}
+	run_to(1 + COMMIT);
+	for (who, v) in (1..=3).zip(verdicts) {
+		if let Some(v) = v {
+			assert_ok!(reveal(who, id, v));
+		}
+	}
+	run_to(1 + COMMIT + REVEAL);
+	id
+}
+
+fn decision_of(id: ClaimId) -> Decision {
+	match Claims::<Test>::get(id).unwrap().status {
+		ClaimStatus::Decided { decision, .. } => decision,
+		ClaimStatus::Voting => panic!("claim {id} not decided"),
+	}
+}
+
+// --- opening ---
+
+#[test]
+fn opening_freezes_an_electorate_of_eligible_validators() {
+	new_test_ext().execute_with(|| {
+		set_voters(&[(1, 100), (2, 100), (3, 100), (4, 50), (9, 500)]);
+		let id = open(9);
+		assert_eq!(id, 0);
+		// 4 is below the minimum stake, 9 is the claimant.
+		assert_eq!(voters_of(id), vec![1, 2, 3]);
+		let claim = Claims::<Test>::get(id).unwrap();
+		assert_eq!(claim.eligible_weight, 3 * 100 * NEUTRAL as u128);
+		assert_eq!((claim.commit_end, claim.reveal_end), (1 + COMMIT, 1 + COMMIT + REVEAL));
+		assert_eq!(OpenClaims::<Test>::get().to_vec(), vec![0]);
+		assert!(events().contains(&Event::ClaimOpened {
+			claim: 0,
+			class: ClaimClass::Test,
+			claimant: 9,
+			subject: H256::repeat_byte(7),
+			voters: 3,
+			eligible_weight: 3 * 100 * NEUTRAL as u128,
+			commit_end: 6,
+			reveal_end: 11,
+		}));
+		// Bonding or gaining reputation after the opening changes nothing.
+		set_voters(&[(1, 100_000), (2, 100), (3, 100), (5, 1_000)]);
+		assert_noop!(commit(5, id, Verdict::Valid), Error::<Test>::NotEligible);
+		assert_eq!(Electorates::<Test>::get(id)[0].weight, 100 * NEUTRAL as u128);
+	});
+}
+
+#[test]
+fn electorate_excludes_low_reputation_and_suspended_and_keeps_the_heaviest() {
+	new_test_ext().execute_with(|| {
+		set_voters(&[(1, 100), (2, 200), (3, 300), (5, 400), (6, 500), (7, 600), (8, 700)]);
+		set_reputation(1, 99_999);
+		VoterRecords::<Test>::insert(2, VoterRecord { strikes: 0, suspensions: 1, suspended_until: 1 });
+		// MaxVoters = 5: of 3, 5, 6, 7, 8 (1 too low, 2 suspended) all five fit.
+		assert_eq!(voters_of(open(9)), vec![3, 5, 6, 7, 8]);
+		set_reputation(1, 500_000);
+		// With 1 eligible again there are six: the lightest (1) is left out.
+		set_session(1);
+		assert_eq!(voters_of(open(9)), vec![3, 5, 6, 7, 8]);
+	});
+}
+
+#[test]
+fn openers_may_move_thresholds_within_the_class_bounds_only() {
+	new_test_ext().execute_with(|| {
+		let mut r = request(ClaimClass::Test, 9);
+		r.thresholds = Some(Thresholds { min_stake: 10, min_reputation: 0 });
+		let id = WeightedVoting::open_claim(r.clone()).unwrap();
+		assert_eq!(voters_of(id), vec![1, 2, 3, 4]);
+		r.thresholds = Some(Thresholds { min_stake: 1_001, min_reputation: 0 });
+		assert_noop!(WeightedVoting::open_claim(r.clone()), Error::<Test>::ThresholdsOutOfBounds);
+		r.thresholds = Some(Thresholds { min_stake: 100, min_reputation: 900_001 });
+		assert_noop!(WeightedVoting::open_claim(r), Error::<Test>::ThresholdsOutOfBounds);
+	});
+}
+
+#[test]
+fn opening_rejects_bad_requests_and_writes_nothing() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::ModelUpdate, 9)), Error::<Test>::ClassNotConfigured);
+		let mut r = request(ClaimClass::Test, 9);
+		r.claimed_score = Some(5);
+		assert_noop!(WeightedVoting::open_claim(r), Error::<Test>::ClaimedScoreInBinaryMode);
+		for _ in 0..8 {
+			open(9);
+		}
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 9)), Error::<Test>::TooManyOpenClaims);
+		assert_eq!(NextClaimId::<Test>::get(), 8);
+	});
+}
+
+#[test]
+fn open_test_claim_is_root_only() {
+	new_test_ext().execute_with(|| {
+		let (s, c) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		assert_noop!(WeightedVoting::open_test_claim(RuntimeOrigin::signed(1), 9, s, c, None), DispatchError::BadOrigin);
+		assert_ok!(WeightedVoting::open_test_claim(RuntimeOrigin::root(), 9, s, c, None));
+		assert_eq!(Claims::<Test>::get(0).unwrap().class, ClaimClass::Test);
+	});
+}
+
+#[test]
+fn a_claim_without_voters_ends_without_quorum() {
+	new_test_ext().execute_with(|| {
+		set_voters(&[]);
+		let id = open(9);
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(decision_of(id).outcome, Outcome::NoQuorum);
+		assert!(slashes().is_empty());
+	});
+}
+
+// --- parameters ---
+
+#[test]
+fn set_class_params_is_root_only_and_validated() {
+	new_test_ext().execute_with(|| {
+		let p = binary_params();
+		assert_noop!(WeightedVoting::set_class_params(RuntimeOrigin::signed(1), ClaimClass::ModelUpdate, p), DispatchError::BadOrigin);
+		assert_noop!(WeightedVoting::set_class_params(RuntimeOrigin::root(), ClaimClass::Test, p), Error::<Test>::TestClassIsGenesisOnly);
+		let bad = [
+			ClassParams { commit_period: 0, ..p },
+			ClassParams { reveal_period: 0, ..p },
+			ClassParams { reveal_period: 101, ..p },
+			ClassParams { quorum: Perbill::zero(), ..p },
+			ClassParams { approval: Perbill::one(), ..p },
+			ClassParams { loosest: Thresholds { min_stake: 101, min_reputation: 0 }, ..p },
+			ClassParams { strictest: Thresholds { min_stake: 1_000, min_reputation: 1 }, ..p },
+		];
+		for b in bad {
+			assert_noop!(WeightedVoting::set_class_params(RuntimeOrigin::root(), ClaimClass::ModelUpdate, b), Error::<Test>::InvalidParams);
+		}
+		assert_ok!(WeightedVoting::set_class_params(RuntimeOrigin::root(), ClaimClass::ModelUpdate, p));
+		assert_eq!(ClassParameters::<Test>::get(ClaimClass::ModelUpdate), Some(p));
+		assert!(events().contains(&Event::ClassParamsSet { class: ClaimClass::ModelUpdate, params: p }));
+	});
+}
+
+#[test]
+fn open_claims_keep_the_parameters_they_opened_with() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(WeightedVoting::set_class_params(RuntimeOrigin::root(), ClaimClass::ModelUpdate, binary_params()));
+		let id = WeightedVoting::open_claim(request(ClaimClass::ModelUpdate, 9)).unwrap();
+		let stricter = ClassParams { quorum: Perbill::from_percent(100), ..binary_params() };
+		assert_ok!(WeightedVoting::set_class_params(RuntimeOrigin::root(), ClaimClass::ModelUpdate, stricter));
+		assert_ok!(commit(1, id, Verdict::Valid));
+		assert_ok!(commit(2, id, Verdict::Valid));
+		run_to(1 + COMMIT);
+		assert_ok!(reveal(1, id, Verdict::Valid));
+		assert_ok!(reveal(2, id, Verdict::Valid));
+		run_to(1 + COMMIT + REVEAL);
+		// Two of three is a quorum under the old 50 %, not under the new 100 %.
+		assert_eq!(decision_of(id).outcome, Outcome::Accepted);
+	});
+}
+
+// --- commit ---
+
+#[test]
+fn commit_failures() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(commit(1, 0, Verdict::Valid), Error::<Test>::UnknownClaim);
+		let id = open(9);
+		assert_noop!(commit(9, id, Verdict::Valid), Error::<Test>::ClaimantCannotVote);
+		assert_noop!(commit(4, id, Verdict::Valid), Error::<Test>::NotEligible);
+		assert_ok!(commit(1, id, Verdict::Valid));
+		assert_eq!(events().last(), Some(&Event::VoteCommitted { claim: id, voter: 1 }));
+		assert_noop!(commit(1, id, Verdict::Invalid), Error::<Test>::AlreadyCommitted);
+		VoterRecords::<Test>::insert(2, VoterRecord { strikes: 0, suspensions: 1, suspended_until: 5 });
+		assert_noop!(commit(2, id, Verdict::Valid), Error::<Test>::VoterSuspended);
+		run_to(1 + COMMIT);
+		assert_noop!(commit(3, id, Verdict::Valid), Error::<Test>::CommitPeriodOver);
+	});
+}
+
+// --- reveal ---
+
+#[test]
+fn reveal_failures() {
+	new_test_ext().execute_with(|| {
+		let id = open(9);
+		assert_ok!(commit(1, id, Verdict::Valid));
+		assert_ok!(commit(2, id, Verdict::Valid));
+		assert_noop!(reveal(1, id, Verdict::Valid), Error::<Test>::RevealPeriodNotStarted);
+		run_to(1 + COMMIT);
+		assert_noop!(reveal(1, 7, Verdict::Valid), Error::<Test>::UnknownClaim);
+		// A different verdict, or the right verdict with another salt, does not match.
+		assert_noop!(reveal(1, id, Verdict::Invalid), Error::<Test>::RevealMismatch);
+		assert_noop!(WeightedVoting::reveal_vote(RuntimeOrigin::signed(1), id, Verdict::Valid, [0; 32]), Error::<Test>::RevealMismatch);
+		assert_noop!(reveal(1, id, Verdict::Score(3)), Error::<Test>::WrongVerdictKind);
+		assert_noop!(reveal(3, id, Verdict::Valid), Error::<Test>::NotCommitted);
+		assert_noop!(reveal(4, id, Verdict::Valid), Error::<Test>::NotEligible);
+		assert_ok!(reveal(1, id, Verdict::Valid));
+		assert_eq!(events().last(), Some(&Event::VoteRevealed { claim: id, voter: 1, verdict: Verdict::Valid }));
+		assert_noop!(reveal(1, id, Verdict::Valid), Error::<Test>::AlreadyRevealed);
+		// One block too late: the reveal period is over (the tally ran).
+		run_to(1 + COMMIT + REVEAL);
+		assert_noop!(reveal(2, id, Verdict::Valid), Error::<Test>::UnknownClaim);
+	});
+}
+
+#[test]
+fn revealing_late_is_rejected_while_the_tally_waits() {
+	new_test_ext().execute_with(|| {
+		MaxTalliesPerBlock::set(1);
+		let first = open(9);
+		let id = open(9);
+		assert_ok!(commit(1, id, Verdict::Valid));
+		run_to(1 + COMMIT + REVEAL);
+		// `id` waits in the queue behind `first`: still open, but its reveal period is over.
+		assert_eq!(Claims::<Test>::get(id).unwrap().status, ClaimStatus::Voting);
+		assert!(matches!(Claims::<Test>::get(first).unwrap().status, ClaimStatus::Decided { .. }));
+		assert_noop!(reveal(1, id, Verdict::Valid), Error::<Test>::RevealPeriodOver);
+	});
+}
+
+#[test]
+fn copying_another_voters_commitment_cannot_be_revealed() {
+	new_test_ext().execute_with(|| {
+		let id = open(9);
+		let c1 = vote_commitment(id, &1u64, &Verdict::Valid, &salt(1));
+		assert_ok!(WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, c1));
+		assert_ok!(WeightedVoting::commit_vote(RuntimeOrigin::signed(2), id, c1));
+		run_to(1 + COMMIT);
+		assert_ok!(reveal(1, id, Verdict::Valid));
+		// 2 learns 1's verdict and salt, but its own account is in the hash.
+		assert_noop!(WeightedVoting::reveal_vote(RuntimeOrigin::signed(2), id, Verdict::Valid, salt(1)), Error::<Test>::RevealMismatch);
+	});
+}
+
+// --- tally and consequences ---
+
+#[test]
+fn accepted_claim_rewards_claimant_and_agreeing_voters() {
+	new_test_ext().execute_with(|| {
+		let id = vote_and_tally([Some(Verdict::Valid), Some(Verdict::Valid), Some(Verdict::Invalid)]);
+		let w = 100 * NEUTRAL as u128;
+		assert_eq!(decision_of(id), Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 3 * w, agreeing_weight: 2 * w });
+		assert!(slashes().is_empty());
+		let log = rep_log();
+		assert!(log.contains(&(9, 20_000, RR::ClaimAccepted)));
+		assert!(log.contains(&(1, 1_000, RR::VotedWithOutcome)));
+		assert!(log.contains(&(2, 1_000, RR::VotedWithOutcome)));
+		assert!(log.contains(&(3, -5_000, RR::VotedAgainstOutcome)));
+		assert_eq!(points(), vec![(1, ContributionCategory::Verification, 10), (2, ContributionCategory::Verification, 10)]);
+		assert_eq!(VoterRecords::<Test>::get(3).strikes, 1);
+		assert_eq!(decided(), vec![(id, ClaimClass::Test, 9, decision_of(id))]);
+		assert!(OpenClaims::<Test>::get().is_empty());
+		assert!(Electorates::<Test>::get(id).is_empty());
+	});
+}
+
+#[test]
+fn rejected_claim_slashes_the_claimant() {
+	new_test_ext().execute_with(|| {
+		let id = vote_and_tally([Some(Verdict::Invalid), Some(Verdict::Invalid), Some(Verdict::Valid)]);
+		assert_eq!(decision_of(id).outcome, Outcome::Rejected);
+		assert_eq!(slashes(), vec![(9, Perbill::from_percent(10), SlashReason::RejectedClaim)]);
+		assert!(rep_log().contains(&(9, -50_000, RR::ClaimRejected)));
+		assert!(events().contains(&Event::ClaimantSlashed { claim: id, who: 9, fraction: Perbill::from_percent(10) }));
+		assert!(rep_log().contains(&(3, -5_000, RR::VotedAgainstOutcome)));
+	});
+}
+
+#[test]
+fn a_failed_slash_is_reported_and_the_decision_stands() {
+	new_test_ext().execute_with(|| {
+		fail_slashes(true);
+		let id = vote_and_tally([Some(Verdict::Invalid), Some(Verdict::Invalid), None]);
+		assert_eq!(decision_of(id).outcome, Outcome::Rejected);
+		assert!(events().contains(&Event::ClaimantSlashFailed { claim: id, who: 9 }));
+		assert!(rep_log().contains(&(9, -50_000, RR::ClaimRejected)));
+	});
+}
+
+#[test]
+fn quorum_not_reached_decides_nothing_and_penalizes_missing_reveals() {
+	new_test_ext().execute_with(|| {
+		let id = open(9);
+		assert_ok!(commit(1, id, Verdict::Invalid));
+		assert_ok!(commit(2, id, Verdict::Invalid));
+		run_to(1 + COMMIT);
+		assert_ok!(reveal(1, id, Verdict::Invalid));
+		run_to(1 + COMMIT + REVEAL);
+		// One of three revealed: below 50 %.
+		assert_eq!(decision_of(id).outcome, Outcome::NoQuorum);
+		assert!(slashes().is_empty());
+		assert_eq!(rep_log(), vec![(2, -10_000, RR::MissedReveal)]);
+		assert!(points().is_empty());
+		assert_eq!(decided()[0].3.outcome, Outcome::NoQuorum);
+	});
+}
+
+#[test]
+fn more_claims_ending_in_one_block_than_k_carry_over() {
+	new_test_ext().execute_with(|| {
+		let ids: Vec<_> = (0..5).map(|_| open(9)).collect();
+		run_to(1 + COMMIT + REVEAL);
+		// K = 2: two decided, three carried over.
+		assert_eq!(decided().len(), 2);
+		assert!(events().contains(&Event::TalliesCarriedOver { count: 3 }));
+		assert_eq!(TallyQueue::<Test>::get().to_vec(), ids[2..].to_vec());
+		run_to(2 + COMMIT + REVEAL);
+		assert_eq!(decided().len(), 4);
+		run_to(3 + COMMIT + REVEAL);
+		assert_eq!(decided().iter().map(|d| d.0).collect::<Vec<_>>(), ids);
+		assert!(TallyQueue::<Test>::get().is_empty());
+		assert!(OpenClaims::<Test>::get().is_empty());
+	});
+}
+
+#[test]
+fn repeated_divergence_suspends_for_doubling_periods() {
+	new_test_ext().execute_with(|| {
+		let against = [Some(Verdict::Valid), Some(Verdict::Valid), Some(Verdict::Invalid)];
+		let mut start = 1;
+		let round = |start: &mut u64| {
+			System::set_block_number(*start);
+			let id = open(9);
+			for (who, v) in (1..=3).zip(against) {
+				assert_ok!(commit(who, id, v.unwrap()));
+			}
+			run_to(*start + COMMIT);
+			for (who, v) in (1..=3).zip(against) {
+				assert_ok!(reveal(who, id, v.unwrap()));
+			}
+			run_to(*start + COMMIT + REVEAL);
+			*start += COMMIT + REVEAL + 1;
+		};
+		round(&mut start);
+		assert_eq!(VoterRecords::<Test>::get(3), VoterRecord { strikes: 1, suspensions: 0, suspended_until: 0 });
+		round(&mut start);
+		// Limit 2 reached in session 0: suspended for the base, 3 sessions.
+		assert_eq!(VoterRecords::<Test>::get(3), VoterRecord { strikes: 0, suspensions: 1, suspended_until: 3 });
+		assert!(events().contains(&Event::VoterSuspended { who: 3, until: 3 }));
+		// Suspended voters are left out of new electorates.
+		assert!(!voters_of(open(9)).contains(&3));
+		set_session(3);
+		round(&mut start);
+		round(&mut start);
+		// Second suspension: twice the base.
+		assert_eq!(VoterRecords::<Test>::get(3), VoterRecord { strikes: 0, suspensions: 2, suspended_until: 9 });
+		// A vote with the outcome clears the strikes.
+		set_session(9);
+		round(&mut start);
+		let id = vote_and_tally_at(&mut start, [Verdict::Valid; 3]);
+		assert_eq!(decision_of(id).outcome, Outcome::Accepted);
+		assert_eq!(VoterRecords::<Test>::get(3).strikes, 0);
+	});
+}
+
+fn vote_and_tally_at(start: &mut u64, verdicts: [Verdict; 3]) -> ClaimId {
+	System::set_block_number(*start);
+	let id = open(9);
+	for (who, v) in (1..=3).zip(verdicts) {
+		assert_ok!(commit(who, id, v));
+	}
+	run_to(*start + COMMIT);
+	for (who, v) in (1..=3).zip(verdicts) {
+		assert_ok!(reveal(who, id, v));
+	}
+	run_to(*start + COMMIT + REVEAL);
+	*start += COMMIT + REVEAL + 1;
+	id
+}
+
+#[test]
+fn score_mode_uses_the_weighted_median_and_penalizes_outliers() {
+	new_test_ext().execute_with(|| {
+		set_voters(&[(1, 100), (2, 100), (3, 300)]);
+		let mut r = request(ClaimClass::EvaluationScore, 9);
+		r.claimed_score = Some(905);
+		let id = WeightedVoting::open_claim(r).unwrap();
+		let scores = [(1, 400), (2, 950), (3, 900)];
+		for (who, s) in scores {
+			assert_ok!(commit(who, id, Verdict::Score(s)));
+		}
+		run_to(1 + COMMIT);
+		assert_noop!(reveal(1, id, Verdict::Valid), Error::<Test>::WrongVerdictKind);
+		for (who, s) in scores {
+			assert_ok!(reveal(who, id, Verdict::Score(s)));
+		}
+		run_to(1 + COMMIT + REVEAL);
+		let d = decision_of(id);
+		// Sorted 400 (w 100), 900 (w 300), 950 (w 100): the median is 900; 905 is within 10.
+		assert_eq!((d.outcome, d.score), (Outcome::Accepted, Some(900)));
+		assert_eq!(d.agreeing_weight, 300 * NEUTRAL as u128);
+		let log = rep_log();
+		assert!(log.contains(&(1, -5_000, RR::VotedAgainstOutcome)));
+		assert!(log.contains(&(2, -5_000, RR::VotedAgainstOutcome)));
+		assert!(log.contains(&(3, 1_000, RR::VotedWithOutcome)));
+		assert_eq!(points(), vec![(3, ContributionCategory::Verification, 10)]);
+	});
+}
+
+#[test]
+fn score_claim_far_from_the_median_is_rejected_and_slashed() {
+	new_test_ext().execute_with(|| {
+		let mut r = request(ClaimClass::EvaluationScore, 9);
+		r.claimed_score = Some(990);
+		let id = WeightedVoting::open_claim(r).unwrap();
+		for who in 1..=3 {
+			assert_ok!(commit(who, id, Verdict::Score(800 + who as u32)));
+		}
+		run_to(1 + COMMIT);
+		for who in 1..=3 {
+			assert_ok!(reveal(who, id, Verdict::Score(800 + who as u32)));
+		}
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(decision_of(id).score, Some(802));
+		assert_eq!(decision_of(id).outcome, Outcome::Rejected);
+		assert_eq!(slashes(), vec![(9, Perbill::from_percent(10), SlashReason::ForgedLearning)]);
+		// All three are within 10 of the median: they agree.
+		assert_eq!(points().len(), 3);
+	});
+}
+
+#[test]
+fn decided_claims_are_pruned_after_the_retention() {
+	new_test_ext().execute_with(|| {
+		let id = vote_and_tally([Some(Verdict::Valid); 3]);
+		let decided_at = 1 + COMMIT + REVEAL;
+		run_to(decided_at + 9);
+		assert!(Claims::<Test>::get(id).is_some());
+		run_to(decided_at + 10);
+		assert!(Claims::<Test>::get(id).is_none());
+		assert_eq!(PruneCursor::<Test>::get(), 1);
+	});
+}
+
+#[test]
+fn runtime_api_reports_claims_to_vote_on_and_tallies() {
+	new_test_ext().execute_with(|| {
+		let id = open(9);
+		let for_1 = WeightedVoting::claims_for_voter(&1);
+		assert_eq!(for_1.len(), 1);
+		assert_eq!((for_1[0].claim, for_1[0].phase, for_1[0].committed), (id, runtime_api::Phase::Commit, false));
+		assert!(WeightedVoting::claims_for_voter(&4).is_empty());
+		assert_ok!(commit(1, id, Verdict::Valid));
+		run_to(1 + COMMIT);
+		let for_1 = WeightedVoting::claims_for_voter(&1);
+		assert_eq!((for_1[0].phase, for_1[0].committed), (runtime_api::Phase::Reveal, true));
+		assert_ok!(reveal(1, id, Verdict::Valid));
+		let t = WeightedVoting::tally_of(id).unwrap();
+		assert_eq!((t.voters, t.committed, t.revealed), (3, 1, 1));
+		assert_eq!(t.valid_weight, 100 * NEUTRAL as u128);
+		assert_eq!(t.decision, None);
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(WeightedVoting::tally_of(id).unwrap().decision.map(|d| d.outcome), Some(Outcome::NoQuorum));
+		assert!(WeightedVoting::claims_for_voter(&1).is_empty());
+	});
+}
