@@ -97,6 +97,14 @@ pub struct Thresholds {
 	pub min_reputation: Reputation,
 }
 
+impl Thresholds {
+	/// Whether both thresholds lie between `loosest` and `strictest` (inclusive).
+	pub fn within(&self, loosest: &Thresholds, strictest: &Thresholds) -> bool {
+		(loosest.min_stake..=strictest.min_stake).contains(&self.min_stake)
+			&& (loosest.min_reputation..=strictest.min_reputation).contains(&self.min_reputation)
+	}
+}
+
 /// What a pallet asks for when it opens a claim.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ClaimRequest<AccountId> {
@@ -175,4 +183,22 @@ pub trait VoterSet<AccountId> {
 	fn current_session() -> SessionIndex;
 	/// The validators of the current session with their backing and reputation.
 	fn voters() -> alloc::vec::Vec<VoterInfo<AccountId>>;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::Thresholds;
+
+	#[test]
+	fn thresholds_within_is_inclusive_on_both_bounds() {
+		let t = |min_stake, min_reputation| Thresholds { min_stake, min_reputation };
+		let (lo, hi) = (t(10, 100), t(20, 200));
+		assert!(t(10, 100).within(&lo, &hi));
+		assert!(t(20, 200).within(&lo, &hi));
+		assert!(t(15, 150).within(&lo, &hi));
+		assert!(!t(9, 150).within(&lo, &hi));
+		assert!(!t(21, 150).within(&lo, &hi));
+		assert!(!t(15, 99).within(&lo, &hi));
+		assert!(!t(15, 201).within(&lo, &hi));
+	}
 }

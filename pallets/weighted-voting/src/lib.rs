@@ -540,19 +540,13 @@ pub mod pallet {
 impl<T: Config> Pallet<T> {
 	/// Whether `params` are consistent (see [`Error::InvalidParams`]).
 	pub fn params_are_valid(p: &ClassParams<BlockNumberFor<T>>) -> bool {
-		let within = |lo: &Thresholds, x: &Thresholds, hi: &Thresholds| {
-			lo.min_stake <= x.min_stake
-				&& x.min_stake <= hi.min_stake
-				&& lo.min_reputation <= x.min_reputation
-				&& x.min_reputation <= hi.min_reputation
-		};
 		!p.commit_period.is_zero()
 			&& !p.reveal_period.is_zero()
 			&& p.commit_period <= T::MaxPeriod::get()
 			&& p.reveal_period <= T::MaxPeriod::get()
 			&& !p.quorum.is_zero()
 			&& p.approval < Perbill::one()
-			&& within(&p.loosest, &p.thresholds, &p.strictest)
+			&& p.thresholds.within(&p.loosest, &p.strictest)
 	}
 
 	/// Whether `who` is suspended from voting now.
@@ -585,14 +579,7 @@ impl<T: Config> Pallet<T> {
 		let params = ClassParameters::<T>::get(request.class).ok_or(Error::<T>::ClassNotConfigured)?;
 		ensure!(request.claimed_score.is_none() || params.mode == VoteMode::Score, Error::<T>::ClaimedScoreInBinaryMode);
 		let thresholds = request.thresholds.unwrap_or(params.thresholds);
-		let (lo, hi) = (&params.loosest, &params.strictest);
-		ensure!(
-			lo.min_stake <= thresholds.min_stake
-				&& thresholds.min_stake <= hi.min_stake
-				&& lo.min_reputation <= thresholds.min_reputation
-				&& thresholds.min_reputation <= hi.min_reputation,
-			Error::<T>::ThresholdsOutOfBounds
-		);
+		ensure!(thresholds.within(&params.loosest, &params.strictest), Error::<T>::ThresholdsOutOfBounds);
 		let id = NextClaimId::<T>::get();
 		let mut open = OpenClaims::<T>::get();
 		open.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
