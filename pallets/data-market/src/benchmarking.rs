@@ -1,0 +1,215 @@
+//! Benchmarks of every call and hook. Book operations are measured over the book size `b`
+//! (up to `MaxBookSize`): a resting insertion that climbs to the top of the heap, a matching
+//! order that makes `MaxFillsPerOrder` fills and rests its remainder, and a cancel of the best
+//! order. Their cost grows with log₂ b (the heap's height); the report in
+//! `pallets/data-market/BENCHMARKS.md` shows the measured shape.
+
+use super::*;
+use crate::engine::StoredBook;
+use book::HeapSlots;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Get, Hooks};
+use frame_system::RawOrigin;
+use loopx_primitives::{ClaimClass, ClaimOutcome, Decision, Outcome};
+use sp_runtime::traits::Saturating;
+
+const SEED: u32 = 0;
+const TAG: &[u8] = b"wallet-tx-v1";
+
+fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, i, SEED);
+	let amount = T::Currency::minimum_balance().saturating_mul(1_000_000_000u32.into());
+	T::Currency::set_balance(&who, amount);
+	EncryptionKeys::<T>::insert(&who, [7u8; 32]);
+	who
+}
+
+fn tag<T: Config>() -> TagOf<T> {
+	TAG.to_vec().try_into().expect("the tag fits MaxTagLen")
+}
+
+fn goods() -> Goods {
+	Goods {
+		kind: GoodsKind::RawData,
+		commitment: Commitment { content_hash: H256::repeat_byte(1), size: 4_096, samples: 100, schema: H256::repeat_byte(2) },
+	}
+}
+
+fn price<T: Config>(x: u32) -> BalanceOf<T> {
+	T::Currency::minimum_balance().saturating_mul(x.into())
+}
+
+fn expiry<T: Config>() -> BlockNumberFor<T> {
+	frame_system::Pallet::<T>::block_number().saturating_add(T::MaxOrderLifetime::get())
+}
+
+/// Fills the offer book with `b` one-unit offers from distinct sellers, priced 1,000 + i.
+fn fill_offer_book<T: Config>(b: u32) {
+	for i in 0..b {
+		let seller = funded::<T>("seller", i);
+		Pallet::<T>::do_post(seller, Side::Offer, tag::<T>(), Some(goods()), price::<T>(1_000 + i), 1, expiry::<T>(), None)
+			.expect("the book has room");
+	}
+}
+
+/// A delivered deal between a fresh seller and buyer, matched by a router.
+fn delivered_deal<T: Config>() -> (DealId, T::AccountId, T::AccountId) {
+	let seller = funded::<T>("seller", 0);
+	let buyer = funded::<T>("buyer", 0);
+	let router = funded::<T>("router", 0);
+	Pallet::<T>::register_router(RawOrigin::Signed(router.clone()).into(), T::MaxRouterFee::get()).expect("funded");
+	let offer = Pallet::<T>::do_post(seller.clone(), Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 1, expiry::<T>(), Some(router.clone()))
+		.expect("valid offer");
+	let bid = Pallet::<T>::do_post(buyer.clone(), Side::Bid, tag::<T>(), None, price::<T>(100), 1, expiry::<T>(), Some(router.clone()))
+		.expect("valid bid");
+	let deal = Pallet::<T>::do_route(router, offer, bid, 1).expect("routable");
+	Pallet::<T>::deliver(RawOrigin::Signed(seller.clone()).into(), deal, H256::repeat_byte(9)).expect("matched");
+	(deal, seller, buyer)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_key() {
+		let caller: T::AccountId = whitelisted_caller();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), [9u8; 32]);
+		assert_eq!(EncryptionKeys::<T>::get(&caller), Some([9u8; 32]));
+	}
+
+	/// An offer that crosses nothing and climbs from the bottom of a book of `b` to its top.
+	#[benchmark]
+	fn post_order_resting(b: Linear<1, { T::MaxBookSize::get() - 1 }>) {
+		fill_offer_book::<T>(b);
+		let caller = funded::<T>("caller", 0);
+		#[extrinsic_call]
+		post_offer(RawOrigin::Signed(caller), TAG.to_vec(), goods(), price::<T>(1), 1, expiry::<T>(), None);
+		assert_eq!(StoredBook::<T>::new(tag::<T>(), Side::Offer).len(), b + 1);
+	}
+
+	/// A bid that takes the `MaxFillsPerOrder` best offers of a book of `b` (each a deal and a
+	/// removal from the top of the heap) and rests one more unit.
+	#[benchmark]
+	fn post_order_matching(b: Linear<{ T::MaxFillsPerOrder::get() }, { T::MaxBookSize::get() }>) {
+		fill_offer_book::<T>(b);
+		let caller = funded::<T>("caller", 0);
+		let fills = T::MaxFillsPerOrder::get();
+		#[extrinsic_call]
+		post_bid(RawOrigin::Signed(caller), TAG.to_vec(), price::<T>(1_000_000), fills + 1, expiry::<T>(), None);
+		assert_eq!(NextDealId::<T>::get(), fills as u64);
+		assert_eq!(StoredBook::<T>::new(tag::<T>(), Side::Offer).len(), b - fills);
+	}
+
+	/// Cancelling the best order of a book of `b`: the heap's last entry sinks from the top.
+	#[benchmark]
+	fn cancel_order(b: Linear<1, { T::MaxBookSize::get() }>) {
+		fill_offer_book::<T>(b);
+		let best = book::peek(&StoredBook::<T>::new(tag::<T>(), Side::Offer)).expect("a full book").order;
+		let owner = Orders::<T>::get(best).expect("booked").owner;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), best);
+		assert!(Orders::<T>::get(best).is_none());
+	}
+
+	#[benchmark]
+	fn register_router() {
+		let caller = funded::<T>("router", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), T::MaxRouterFee::get());
+		assert!(Routers::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn unregister_router() {
+		let caller = funded::<T>("router", 0);
+		Pallet::<T>::register_router(RawOrigin::Signed(caller.clone()).into(), T::MaxRouterFee::get()).expect("funded");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+		assert!(!Routers::<T>::contains_key(&caller));
+	}
+
+	#[benchmark]
+	fn route() {
+		let seller = funded::<T>("seller", 0);
+		let buyer = funded::<T>("buyer", 0);
+		let router = funded::<T>("router", 0);
+		Pallet::<T>::register_router(RawOrigin::Signed(router.clone()).into(), T::MaxRouterFee::get()).expect("funded");
+		let offer = Pallet::<T>::do_post(seller, Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 2, expiry::<T>(), Some(router.clone()))
+			.expect("valid offer");
+		let bid = Pallet::<T>::do_post(buyer, Side::Bid, tag::<T>(), None, price::<T>(100), 2, expiry::<T>(), Some(router.clone()))
+			.expect("valid bid");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(router), offer, bid, 2);
+		assert!(Deals::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn deliver() {
+		let seller = funded::<T>("seller", 0);
+		let buyer = funded::<T>("buyer", 0);
+		Pallet::<T>::do_post(seller.clone(), Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 1, expiry::<T>(), None).expect("valid");
+		Pallet::<T>::do_post(buyer, Side::Bid, tag::<T>(), None, price::<T>(100), 1, expiry::<T>(), None).expect("valid");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(seller), 0, H256::repeat_byte(9));
+		assert!(matches!(Deals::<T>::get(0).map(|d| d.state), Some(DealState::Delivered { .. })));
+	}
+
+	/// Confirming a routed deal: seller, router and protocol fee are paid.
+	#[benchmark]
+	fn confirm() {
+		let (deal, _, buyer) = delivered_deal::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(buyer), deal);
+		assert!(!Deals::<T>::contains_key(deal));
+	}
+
+	/// Disputing opens a claim; the runtime's helper gives it the largest electorate.
+	#[benchmark]
+	fn dispute() {
+		T::BenchmarkHelper::prepare_dispute();
+		let (deal, _, buyer) = delivered_deal::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(buyer), deal, H256::repeat_byte(3));
+		assert!(matches!(Deals::<T>::get(deal).map(|d| d.state), Some(DealState::Disputed { .. })));
+	}
+
+	/// The costliest outcome: accepted, the deposit goes to the seller and the deal settles.
+	#[benchmark]
+	fn dispute_decided() {
+		T::BenchmarkHelper::prepare_dispute();
+		let (deal, seller, buyer) = delivered_deal::<T>();
+		Pallet::<T>::dispute(RawOrigin::Signed(buyer).into(), deal, H256::repeat_byte(3)).expect("delivered");
+		let Some(DealState::Disputed { claim, .. }) = Deals::<T>::get(deal).map(|d| d.state) else {
+			panic!("the deal is disputed")
+		};
+		let decision = Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 1, agreeing_weight: 1 };
+		#[block]
+		{
+			Pallet::<T>::on_claim_decided(claim, ClaimClass::DataDispute, &seller, &Pallet::<T>::deal_subject(deal), &decision);
+		}
+		assert!(!Deals::<T>::contains_key(deal));
+	}
+
+	/// `n` deals whose delivery period ends at the same block: each refunds and slashes.
+	#[benchmark]
+	fn on_timeouts(n: Linear<0, { T::MaxTimeoutsPerBlock::get() }>) {
+		let buyer = funded::<T>("buyer", 0);
+		for i in 0..n {
+			let seller = funded::<T>("seller", i);
+			Pallet::<T>::do_post(seller, Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 1, expiry::<T>(), None).expect("valid");
+			Pallet::<T>::do_post(buyer.clone(), Side::Bid, tag::<T>(), None, price::<T>(100), 1, expiry::<T>(), None).expect("valid");
+		}
+		let due = frame_system::Pallet::<T>::block_number().saturating_add(T::DeliveryPeriod::get());
+		assert_eq!(Timeouts::<T>::get(due).len() as u32, n);
+		frame_system::Pallet::<T>::set_block_number(due);
+		#[block]
+		{
+			Pallet::<T>::on_initialize(due);
+		}
+		assert_eq!(Deals::<T>::iter().count(), 0);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,584 @@
+//! The engine behind the calls: orders and books, matching, deals, escrow and timeouts.
+
+use crate::{
+	book::{self, BookEntry, HeapSlots},
+	*,
+};
+use frame_support::{
+	storage::with_storage_layer,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Restriction},
+	},
+};
+use loopx_primitives::{ClaimClass, ClaimOutcome, ClaimRequest, ContributionCategory, Decision, Outcome, ReputationReason};
+use sp_runtime::{
+	traits::{BlakeTwo256, CheckedMul, Hash, Saturating, UniqueSaturatedInto, Zero},
+	DispatchError,
+};
+
+/// How many blocks after a busy one a timeout may move to.
+const MAX_TIMEOUT_SLIDE: u32 = 16;
+
+/// One book (tag and side) in storage, as the heap of [`book`] sees it.
+pub(crate) struct StoredBook<T: Config> {
+	tag: TagOf<T>,
+	side: Side,
+}
+
+impl<T: Config> StoredBook<T> {
+	pub(crate) fn new(tag: TagOf<T>, side: Side) -> Self {
+		Self { tag, side }
+	}
+}
+
+impl<T: Config> HeapSlots for StoredBook<T> {
+	fn len(&self) -> u32 {
+		BookLen::<T>::get(&self.tag, self.side)
+	}
+	fn set_len(&mut self, len: u32) {
+		if len == 0 {
+			BookLen::<T>::remove(&self.tag, self.side);
+		} else {
+			BookLen::<T>::insert(&self.tag, self.side, len);
+		}
+	}
+	fn get(&self, slot: u32) -> Option<BookEntry> {
+		Books::<T>::get((&self.tag, self.side, slot))
+	}
+	fn put(&mut self, slot: u32, entry: BookEntry) {
+		Books::<T>::insert((&self.tag, self.side, slot), entry);
+		BookSlot::<T>::insert(entry.order, slot);
+	}
+	fn clear(&mut self, slot: u32) {
+		Books::<T>::remove((&self.tag, self.side, slot));
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The subject of a deal's dispute claim.
+	pub fn deal_subject(deal: DealId) -> H256 {
+		H256::from_low_u64_be(deal)
+	}
+
+	pub(crate) fn hold(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		T::Currency::hold(&reason.into(), who, amount).map_err(|_| Error::<T>::InsufficientBalance.into())
+	}
+
+	/// Releases up to `amount` of `who`'s `reason` hold; returns what was released.
+	pub(crate) fn release(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		T::Currency::release(&reason.into(), who, amount, Precision::BestEffort).unwrap_or_else(|e| {
+			log::error!(target: "runtime::data-market", "release of {amount:?} failed: {e:?}");
+			Zero::zero()
+		})
+	}
+
+	/// Moves `amount` of `from`'s `reason` hold to `to`'s free balance.
+	fn pay_held(reason: HoldReason, from: &T::AccountId, to: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		T::Currency::transfer_on_hold(&reason.into(), from, to, amount, Precision::Exact, Restriction::Free, Fortitude::Force)
+			.map(|_| ())
+	}
+
+	/// Takes `amount` of `who`'s `reason` hold to the slash destination (or burns it).
+	fn slash_held(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		match T::SlashDestination::get() {
+			Some(dest) => Self::pay_held(reason, who, &dest, amount),
+			None => T::Currency::burn_held(&reason.into(), who, amount, Precision::Exact, Fortitude::Force).map(|_| ()),
+		}
+	}
+
+	fn units(quantity: u32) -> BalanceOf<T> {
+		BalanceOf::<T>::from(quantity)
+	}
+
+	/// What an order holds for its unfilled quantity.
+	pub(crate) fn order_held(order: &OrderOf<T>) -> BalanceOf<T> {
+		let per_unit = match order.side {
+			Side::Offer => order.bond_per_unit,
+			Side::Bid => order.price,
+		};
+		per_unit.saturating_mul(Self::units(order.remaining))
+	}
+
+	fn points(amount: BalanceOf<T>) -> u64 {
+		let per_point = T::PaymentPerPoint::get();
+		if per_point.is_zero() {
+			return 0;
+		}
+		(amount / per_point).unique_saturated_into()
+	}
+
+	/// Schedules `timeout` at `at` or, if that block is full, at one of the next
+	/// [`MAX_TIMEOUT_SLIDE`] blocks; returns the block.
+	fn schedule(at: BlockNumberFor<T>, timeout: Timeout) -> Result<BlockNumberFor<T>, DispatchError> {
+		let mut block = at;
+		for _ in 0..=MAX_TIMEOUT_SLIDE {
+			let pushed = Timeouts::<T>::mutate(block, |due| due.try_push(timeout).is_ok());
+			if pushed {
+				return Ok(block);
+			}
+			block = block.saturating_add(1u32.into());
+		}
+		Err(Error::<T>::TooManyTimeouts.into())
+	}
+
+	fn unschedule(at: BlockNumberFor<T>, timeout: Timeout) {
+		Timeouts::<T>::mutate_exists(at, |due| {
+			if let Some(list) = due {
+				list.retain(|t| *t != timeout);
+				if list.is_empty() {
+					*due = None;
+				}
+			}
+		});
+	}
+
+	/// Posts an order: checks, holds, matches against the book (book orders), rests the
+	/// remainder. Transactional: an error leaves nothing behind.
+	#[allow(clippy::too_many_arguments)]
+	pub fn do_post(
+		owner: T::AccountId,
+		side: Side,
+		tag: TagOf<T>,
+		goods: Option<Goods>,
+		price: BalanceOf<T>,
+		quantity: u32,
+		expires: BlockNumberFor<T>,
+		router: Option<T::AccountId>,
+	) -> Result<OrderId, DispatchError> {
+		with_storage_layer(|| {
+			ensure!(EncryptionKeys::<T>::contains_key(&owner), Error::<T>::NoEncryptionKey);
+			ensure!(quantity > 0, Error::<T>::ZeroQuantity);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(expires > now, Error::<T>::ExpiryInPast);
+			ensure!(expires <= now.saturating_add(T::MaxOrderLifetime::get()), Error::<T>::ExpiryTooFar);
+			if let Some(r) = &router {
+				ensure!(Routers::<T>::contains_key(r), Error::<T>::NotRouter);
+			}
+			let total = price.checked_mul(&Self::units(quantity)).ok_or(Error::<T>::AmountOverflow)?;
+			let (bond_per_unit, held, reason) = match side {
+				Side::Offer => {
+					let bond = T::SellerBond::get() * price;
+					(bond, bond.checked_mul(&Self::units(quantity)).ok_or(Error::<T>::AmountOverflow)?, HoldReason::SellerBond)
+				},
+				Side::Bid => (Zero::zero(), total, HoldReason::Payment),
+			};
+			Self::hold(reason, &owner, held)?;
+			let id = NextOrderId::<T>::mutate(|n| {
+				let id = *n;
+				*n = n.saturating_add(1);
+				id
+			});
+			let mut order = Order { owner, side, tag, goods, price, remaining: quantity, filled: 0, bond_per_unit, expires, router };
+			Self::deposit_event(Event::OrderPosted {
+				order: id,
+				owner: order.owner.clone(),
+				side,
+				tag: order.tag.clone(),
+				price,
+				quantity,
+				expires,
+				router: order.router.clone(),
+				held,
+			});
+			if order.router.is_none() {
+				Self::match_against_book(id, &mut order)?;
+			}
+			if order.remaining == 0 {
+				Self::deposit_event(Event::OrderClosed { order: id, reason: CloseReason::Filled, released: Zero::zero() });
+				return Ok(id);
+			}
+			if order.router.is_none() {
+				let mut book = StoredBook::<T>::new(order.tag.clone(), side);
+				ensure!(book.len() < T::MaxBookSize::get(), Error::<T>::BookFull);
+				book::push(&mut book, BookEntry { rank: book::rank(side, price.unique_saturated_into()), order: id });
+			}
+			order.expires = Self::schedule(expires, Timeout::Order(id))?;
+			Orders::<T>::insert(id, order);
+			Ok(id)
+		})
+	}
+
+	/// Crosses `order` (not yet stored) with the best orders of the opposite book, at most
+	/// [`Config::MaxFillsPerOrder`] fills.
+	fn match_against_book(id: OrderId, order: &mut OrderOf<T>) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut book = StoredBook::<T>::new(order.tag.clone(), order.side.opposite());
+		for _ in 0..T::MaxFillsPerOrder::get() {
+			if order.remaining == 0 {
+				break;
+			}
+			let Some(top) = book::peek(&book) else { break };
+			let Some(mut resting) = Orders::<T>::get(top.order) else {
+				// A book entry without its order: drop it (never expected).
+				log::error!(target: "runtime::data-market", "book entry for missing order {}", top.order);
+				Self::unbook(&mut book, top.order);
+				continue;
+			};
+			if resting.expires <= now {
+				Self::close_order(top.order, resting, CloseReason::Expired);
+				continue;
+			}
+			let crosses = match order.side {
+				Side::Bid => resting.price <= order.price,
+				Side::Offer => resting.price >= order.price,
+			};
+			if !crosses {
+				break;
+			}
+			ensure!(resting.owner != order.owner, Error::<T>::WouldMatchOwnOrder);
+			let quantity = order.remaining.min(resting.remaining);
+			let price = resting.price;
+			match order.side {
+				Side::Offer => Self::open_deal(id, order, top.order, &mut resting, quantity, price, None)?,
+				Side::Bid => Self::open_deal(top.order, &mut resting, id, order, quantity, price, None)?,
+			};
+			if resting.remaining == 0 {
+				Self::close_order(top.order, resting, CloseReason::Filled);
+			} else {
+				Orders::<T>::insert(top.order, resting);
+			}
+		}
+		Ok(())
+	}
+
+	/// Removes a booked order from its book.
+	fn unbook(book: &mut StoredBook<T>, order: OrderId) {
+		if let Some(slot) = BookSlot::<T>::take(order) {
+			book::remove(book, slot);
+		}
+	}
+
+	/// Removes a stored order (from its book and timeouts) and releases what it holds.
+	pub(crate) fn close_order(id: OrderId, order: OrderOf<T>, reason: CloseReason) {
+		if order.router.is_none() {
+			Self::unbook(&mut StoredBook::<T>::new(order.tag.clone(), order.side), id);
+		}
+		Self::unschedule(order.expires, Timeout::Order(id));
+		let hold = match order.side {
+			Side::Offer => HoldReason::SellerBond,
+			Side::Bid => HoldReason::Payment,
+		};
+		let released = Self::release(hold, &order.owner, Self::order_held(&order));
+		Orders::<T>::remove(id);
+		Self::deposit_event(Event::OrderClosed { order: id, reason, released });
+	}
+
+	/// Matches `quantity` units of an offer with a bid at `price` (≤ the bid's price): moves the
+	/// bond and payment from the orders to a new deal, releases the bid's excess.
+	#[allow(clippy::too_many_arguments)]
+	fn open_deal(
+		offer_id: OrderId,
+		offer: &mut OrderOf<T>,
+		bid_id: OrderId,
+		bid: &mut OrderOf<T>,
+		quantity: u32,
+		price: BalanceOf<T>,
+		router: Option<(T::AccountId, Perbill)>,
+	) -> Result<DealId, DispatchError> {
+		let units = Self::units(quantity);
+		let payment = price.checked_mul(&units).ok_or(Error::<T>::AmountOverflow)?;
+		let reserved = bid.price.checked_mul(&units).ok_or(Error::<T>::AmountOverflow)?;
+		let bond = offer.bond_per_unit.checked_mul(&units).ok_or(Error::<T>::AmountOverflow)?;
+		let goods = offer.goods.ok_or(Error::<T>::WrongSide)?;
+		let buyer_key = EncryptionKeys::<T>::get(&bid.owner).ok_or(Error::<T>::NoEncryptionKey)?;
+		let released = Self::release(HoldReason::Payment, &bid.owner, reserved.saturating_sub(payment));
+		offer.remaining = offer.remaining.saturating_sub(quantity);
+		offer.filled = offer.filled.saturating_add(quantity);
+		bid.remaining = bid.remaining.saturating_sub(quantity);
+		bid.filled = bid.filled.saturating_add(quantity);
+		let id = NextDealId::<T>::mutate(|n| {
+			let id = *n;
+			*n = n.saturating_add(1);
+			id
+		});
+		let now = frame_system::Pallet::<T>::block_number();
+		let deliver_by = Self::schedule(now.saturating_add(T::DeliveryPeriod::get()), Timeout::Deal(id))?;
+		let deal = Deal {
+			offer: offer_id,
+			bid: bid_id,
+			seller: offer.owner.clone(),
+			buyer: bid.owner.clone(),
+			buyer_key,
+			tag: offer.tag.clone(),
+			goods,
+			quantity,
+			price,
+			payment,
+			bond,
+			router: router.clone(),
+			state: DealState::Matched,
+			deadline: Some(deliver_by),
+		};
+		AccountDeals::<T>::insert(&deal.seller, id, ());
+		AccountDeals::<T>::insert(&deal.buyer, id, ());
+		Self::deposit_event(Event::DealMatched {
+			deal: id,
+			offer: offer_id,
+			bid: bid_id,
+			seller: deal.seller.clone(),
+			buyer: deal.buyer.clone(),
+			quantity,
+			price,
+			payment,
+			bond,
+			router: router.map(|(r, _)| r),
+			released,
+			deliver_by,
+		});
+		Deals::<T>::insert(id, deal);
+		Ok(id)
+	}
+
+	/// The router `who` matches `quantity` units of `offer_id` and `bid_id`. Transactional.
+	pub fn do_route(who: T::AccountId, offer_id: OrderId, bid_id: OrderId, quantity: u32) -> Result<DealId, DispatchError> {
+		with_storage_layer(|| Self::route_orders(who, offer_id, bid_id, quantity))
+	}
+
+	fn route_orders(who: T::AccountId, offer_id: OrderId, bid_id: OrderId, quantity: u32) -> Result<DealId, DispatchError> {
+		let info = Routers::<T>::get(&who).ok_or(Error::<T>::NotRouter)?;
+		let mut offer = Orders::<T>::get(offer_id).ok_or(Error::<T>::UnknownOrder)?;
+		let mut bid = Orders::<T>::get(bid_id).ok_or(Error::<T>::UnknownOrder)?;
+		ensure!(offer.side == Side::Offer && bid.side == Side::Bid, Error::<T>::WrongSide);
+		let routable = |o: &OrderOf<T>| o.router.as_ref().is_none_or(|r| *r == who);
+		ensure!(
+			routable(&offer) && routable(&bid) && (offer.router.is_some() || bid.router.is_some()),
+			Error::<T>::NotRouterOfOrder
+		);
+		ensure!(offer.tag == bid.tag, Error::<T>::TagMismatch);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(offer.expires > now && bid.expires > now, Error::<T>::OrderExpired);
+		ensure!(offer.owner != bid.owner, Error::<T>::WouldMatchOwnOrder);
+		ensure!(bid.price >= offer.price, Error::<T>::PricesDoNotCross);
+		ensure!(quantity > 0, Error::<T>::ZeroQuantity);
+		ensure!(quantity <= offer.remaining.min(bid.remaining), Error::<T>::QuantityTooLarge);
+		let price = offer.price;
+		let deal = Self::open_deal(offer_id, &mut offer, bid_id, &mut bid, quantity, price, Some((who, info.fee)))?;
+		for (id, order) in [(offer_id, offer), (bid_id, bid)] {
+			if order.remaining == 0 {
+				Self::close_order(id, order, CloseReason::Filled);
+			} else {
+				Orders::<T>::insert(id, order);
+			}
+		}
+		Ok(deal)
+	}
+
+	/// Records a delivery. Transactional.
+	pub(crate) fn do_deliver(who: T::AccountId, id: DealId, ciphertext: H256) -> DispatchResult {
+		with_storage_layer(|| Self::record_delivery(who, id, ciphertext))
+	}
+
+	fn record_delivery(who: T::AccountId, id: DealId, ciphertext: H256) -> DispatchResult {
+		let mut deal = Deals::<T>::get(id).ok_or(Error::<T>::UnknownDeal)?;
+		ensure!(deal.seller == who, Error::<T>::NotSeller);
+		ensure!(deal.state == DealState::Matched, Error::<T>::WrongDealState);
+		if let Some(at) = deal.deadline {
+			Self::unschedule(at, Timeout::Deal(id));
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		let confirm_by = Self::schedule(now.saturating_add(T::ConfirmPeriod::get()), Timeout::Deal(id))?;
+		deal.state = DealState::Delivered { ciphertext };
+		deal.deadline = Some(confirm_by);
+		Deals::<T>::insert(id, deal);
+		Self::deposit_event(Event::Delivered { deal: id, ciphertext, confirm_by });
+		Ok(())
+	}
+
+	/// Disputes a delivered deal. Transactional.
+	pub(crate) fn do_dispute(who: T::AccountId, id: DealId, evidence: H256) -> DispatchResult {
+		with_storage_layer(|| Self::open_dispute(who, id, evidence))
+	}
+
+	fn open_dispute(who: T::AccountId, id: DealId, evidence: H256) -> DispatchResult {
+		let mut deal = Deals::<T>::get(id).ok_or(Error::<T>::UnknownDeal)?;
+		ensure!(deal.buyer == who, Error::<T>::NotBuyer);
+		let DealState::Delivered { ciphertext } = deal.state else { return Err(Error::<T>::WrongDealState.into()) };
+		let deposit = T::DisputeDeposit::get();
+		Self::hold(HoldReason::DisputeDeposit, &who, deposit)?;
+		let commitment = BlakeTwo256::hash_of(&(deal.goods.commitment.content_hash, ciphertext, evidence));
+		let claim = T::Claims::open_claim(ClaimRequest {
+			class: ClaimClass::DataDispute,
+			claimant: deal.seller.clone(),
+			subject: Self::deal_subject(id),
+			commitment,
+			claimed_score: None,
+			thresholds: None,
+		})?;
+		if let Some(at) = deal.deadline.take() {
+			Self::unschedule(at, Timeout::Deal(id));
+		}
+		deal.state = DealState::Disputed { ciphertext, evidence, claim, deposit };
+		Disputes::<T>::insert(claim, id);
+		Deals::<T>::insert(id, deal);
+		Self::deposit_event(Event::Disputed { deal: id, claim, evidence, deposit });
+		Ok(())
+	}
+
+	/// Pays the deal out to the seller (minus router and protocol fees), returns the bond,
+	/// records reputation and points, removes the deal. Transactional.
+	pub(crate) fn settle(id: DealId, deal: DealOf<T>) -> DispatchResult {
+		with_storage_layer(|| {
+			let payment = deal.payment;
+			let protocol_fee = T::ProtocolFee::get() * payment;
+			let router_fee = deal.router.as_ref().map(|(_, fee)| *fee * payment).unwrap_or_default();
+			let to_seller = payment.saturating_sub(protocol_fee).saturating_sub(router_fee);
+			Self::pay_held(HoldReason::Payment, &deal.buyer, &deal.seller, to_seller)?;
+			if let Some((router, _)) = &deal.router {
+				Self::pay_held(HoldReason::Payment, &deal.buyer, router, router_fee)?;
+				T::Contributions::note(router, ContributionCategory::Routing, Self::points(payment));
+			}
+			if !protocol_fee.is_zero() {
+				T::Currency::release(&HoldReason::Payment.into(), &deal.buyer, protocol_fee, Precision::Exact)?;
+				T::Fees::pay_fee(&deal.buyer, protocol_fee)?;
+			}
+			Self::release(HoldReason::SellerBond, &deal.seller, deal.bond);
+			T::Reputations::reward(&deal.seller, T::DealReputation::get(), ReputationReason::DealCompleted);
+			T::Reputations::reward(&deal.buyer, T::DealReputation::get(), ReputationReason::DealCompleted);
+			T::Contributions::note(&deal.seller, ContributionCategory::DataSale, Self::points(payment));
+			Self::remove_deal(id, &deal);
+			Self::deposit_event(Event::DealSettled { deal: id, seller: deal.seller.clone(), to_seller, router_fee, protocol_fee });
+			Ok(())
+		})
+	}
+
+	/// Refunds the buyer, slashes the seller's bond, penalises the seller, removes the deal.
+	/// Transactional.
+	pub(crate) fn refund(id: DealId, deal: DealOf<T>, reason: RefundReason) -> DispatchResult {
+		with_storage_layer(|| {
+			let refunded = Self::release(HoldReason::Payment, &deal.buyer, deal.payment);
+			Self::slash_held(HoldReason::SellerBond, &deal.seller, deal.bond)?;
+			T::Reputations::penalize(&deal.seller, T::DealFailurePenalty::get(), ReputationReason::DealFailed);
+			Self::remove_deal(id, &deal);
+			Self::deposit_event(Event::DealRefunded {
+				deal: id,
+				buyer: deal.buyer.clone(),
+				refunded,
+				bond_slashed: deal.bond,
+				reason,
+			});
+			Ok(())
+		})
+	}
+
+	fn remove_deal(id: DealId, deal: &DealOf<T>) {
+		if let Some(at) = deal.deadline {
+			Self::unschedule(at, Timeout::Deal(id));
+		}
+		AccountDeals::<T>::remove(&deal.seller, id);
+		AccountDeals::<T>::remove(&deal.buyer, id);
+		Deals::<T>::remove(id);
+	}
+
+	/// A settlement or refund in a hook failed: keep the deal and try again one confirmation
+	/// period later.
+	fn retry_later(id: DealId, mut deal: DealOf<T>, error: DispatchError) {
+		let now = frame_system::Pallet::<T>::block_number();
+		let retry_at = match Self::schedule(now.saturating_add(T::ConfirmPeriod::get()), Timeout::Deal(id)) {
+			Ok(at) => at,
+			Err(e) => {
+				log::error!(target: "runtime::data-market", "deal {id}: cannot reschedule ({e:?}) after {error:?}");
+				return;
+			},
+		};
+		deal.deadline = Some(retry_at);
+		Deals::<T>::insert(id, deal);
+		Self::deposit_event(Event::SettlementFailed { deal: id, error, retry_at });
+	}
+
+	/// Expires the orders and ends the deal periods due at `now`.
+	pub(crate) fn process_timeouts(now: BlockNumberFor<T>) -> Weight {
+		let due = Timeouts::<T>::take(now);
+		let n = due.len() as u32;
+		for timeout in due {
+			match timeout {
+				Timeout::Order(id) => {
+					if let Some(order) = Orders::<T>::get(id) {
+						Self::close_order(id, order, CloseReason::Expired);
+					}
+				},
+				Timeout::Deal(id) => {
+					let Some(mut deal) = Deals::<T>::get(id) else { continue };
+					// The bucket was taken: the deal no longer has a scheduled deadline.
+					deal.deadline = None;
+					let result = match deal.state {
+						DealState::Matched => Self::refund(id, deal.clone(), RefundReason::NotDelivered),
+						DealState::Delivered { .. } => Self::settle(id, deal.clone()),
+						// Only a decided dispute whose funds could not move is scheduled.
+						DealState::Disputed { .. } => match PendingDecisions::<T>::take(id) {
+							Some((claim, outcome)) => Self::apply_decision(id, claim, deal.clone(), outcome).inspect_err(|_| {
+								PendingDecisions::<T>::insert(id, (claim, outcome));
+							}),
+							None => Ok(()),
+						},
+					};
+					if let Err(e) = result {
+						Self::retry_later(id, deal, e);
+					}
+				},
+			}
+		}
+		T::WeightInfo::on_timeouts(n)
+	}
+
+	/// Applies the vote on a dispute; if moving the funds fails, the outcome is kept and
+	/// applied again one confirmation period later.
+	fn decide_dispute(claim: ClaimId, outcome: Outcome) {
+		let Some(id) = Disputes::<T>::take(claim) else { return };
+		let Some(deal) = Deals::<T>::get(id) else { return };
+		if let Err(e) = Self::apply_decision(id, claim, deal.clone(), outcome) {
+			PendingDecisions::<T>::insert(id, (claim, outcome));
+			Self::retry_later(id, deal, e);
+		}
+	}
+
+	/// Rejected: the buyer gets the payment and the deposit back, the bond is slashed. Accepted:
+	/// the seller is paid and gets the buyer's deposit. No quorum: the seller is paid, the
+	/// deposit returns. Transactional.
+	fn apply_decision(id: DealId, claim: ClaimId, deal: DealOf<T>, outcome: Outcome) -> DispatchResult {
+		let DealState::Disputed { deposit, .. } = deal.state else { return Ok(()) };
+		with_storage_layer(|| {
+			let mut deposit_to_seller = Zero::zero();
+			match outcome {
+				Outcome::Rejected => {
+					Self::release(HoldReason::DisputeDeposit, &deal.buyer, deposit);
+					Self::refund(id, deal.clone(), RefundReason::DisputeLost)?;
+				},
+				Outcome::Accepted => {
+					Self::pay_held(HoldReason::DisputeDeposit, &deal.buyer, &deal.seller, deposit)?;
+					deposit_to_seller = deposit;
+					T::Reputations::penalize(&deal.buyer, T::DealFailurePenalty::get(), ReputationReason::DealFailed);
+					Self::settle(id, deal.clone())?;
+				},
+				Outcome::NoQuorum => {
+					Self::release(HoldReason::DisputeDeposit, &deal.buyer, deposit);
+					Self::settle(id, deal.clone())?;
+				},
+			}
+			Self::deposit_event(Event::DisputeDecided { deal: id, claim, outcome, deposit_to_seller });
+			Ok(())
+		})
+	}
+}
+
+impl<T: Config> ClaimOutcome<T::AccountId> for Pallet<T> {
+	fn on_claim_decided(id: ClaimId, class: ClaimClass, _: &T::AccountId, _: &H256, decision: &Decision) -> Weight {
+		if class != ClaimClass::DataDispute {
+			return Weight::zero();
+		}
+		Self::decide_dispute(id, decision.outcome);
+		T::WeightInfo::dispute_decided()
+	}
+}

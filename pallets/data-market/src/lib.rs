@@ -1,0 +1,755 @@
+//! # Data market pallet
+//!
+//! The LoopX Data Market: users (data nodes) sell encrypted raw data and compressed local models
+//! to validators, and holders of trained models sell them (the Builder Market lists its model
+//! versions here: "buying a trained model is equivalent to trading model parameters in the Data
+//! Market"). This pallet is the one order book, escrow and delivery engine of LoopX.
+//!
+//! ## The cycle
+//!
+//! 1. **Keys.** Every participant registers an X25519 public key ([`Pallet::register_key`]).
+//!    Payloads never touch the chain: the seller encrypts them off-chain to the buyer's key (the
+//!    key is copied into the deal when it is made). The chain holds commitments ([`Commitment`]):
+//!    content hash, size, sample count, schema or model tag.
+//! 2. **Orders.** [`Pallet::post_offer`] (kind, tag, commitment, price per unit, quantity,
+//!    expiry) holds the seller's bond, [`Config::SellerBond`] of the price per unit;
+//!    [`Pallet::post_bid`] (tag, maximum price, quantity, expiry) holds `price × quantity` of the
+//!    buyer's funds. An order crosses the opposite book at the resting order's price, in
+//!    price-time priority, with partial fills (at most [`Config::MaxFillsPerOrder`] fills per
+//!    call); the remainder rests. Books are binary heaps in storage ([`book`]): best-price lookup
+//!    is one read, insertion and removal O(log n), and each book holds at most
+//!    [`Config::MaxBookSize`] orders. [`Pallet::cancel_order`] returns everything still held.
+//!    Orders expire at their expiry block (a few blocks later when that block is busy).
+//! 3. **Routers.** An order posted with a router does not enter the book: the named router
+//!    ([`Pallet::register_router`], bonded) matches it with [`Pallet::route`] against any
+//!    crossing order of the same tag and earns its fee on settlement.
+//! 4. **Deals** ([`DealState`]): a match creates a deal in `Matched`; the buyer's payment and
+//!    the seller's bond stay held. The seller delivers the payload off-chain and
+//!    [`Pallet::deliver`]s the ciphertext hash (`Delivered`) within [`Config::DeliveryPeriod`];
+//!    the buyer then [`Pallet::confirm`]s or [`Pallet::dispute`]s within
+//!    [`Config::ConfirmPeriod`]. A dispute holds [`Config::DisputeDeposit`] from the buyer and
+//!    opens a `DataDispute` claim in weighted voting (claimant: the seller, "my delivery matches
+//!    the commitment"), with the evidence committed.
+//! 5. **Settlement.** The payment goes to the seller, minus the router's fee and
+//!    [`Config::ProtocolFee`] (to the reward pot through [`Config::Fees`]); the bond returns;
+//!    seller and buyer gain [`Config::DealReputation`]; the seller earns data-sale points and the
+//!    router routing points (one point per [`Config::PaymentPerPoint`] of payment).
+//!
+//! Timeouts, checked in `on_initialize`: no delivery in time refunds the buyer and slashes the
+//! bond (to [`Config::SlashDestination`], or burned), and the seller loses
+//! [`Config::DealFailurePenalty`] reputation; no confirmation or dispute in time settles to the
+//! seller. Dispute outcomes: **Rejected** (the delivery was bad) refunds the buyer, slashes the
+//! bond, penalises the seller (the vote slashes the seller's stake too) and returns the deposit;
+//! **Accepted** settles to the seller, gives it the buyer's deposit and penalises the buyer;
+//! **NoQuorum** settles to the seller and returns the deposit (nothing was shown wrong).
+//!
+//! Neither side can walk away with both goods and money: the buyer's money is held before the
+//! seller delivers, and it leaves escrow only to the seller (confirmation, timeout, lost
+//! dispute) or back to the buyer (no delivery, dispute won, with the seller's bond slashed).
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod book;
+mod engine;
+pub mod runtime_api;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod property_tests;
+#[cfg(test)]
+mod tests;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::*, traits::fungible::Inspect};
+use frame_system::pallet_prelude::*;
+use loopx_primitives::{ClaimId, ClaimRegistry, ContributionSink, FeeSink, Reputation, ReputationHandler};
+use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_runtime::Perbill;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+/// Identifies an order.
+pub type OrderId = u64;
+/// Identifies a deal.
+pub type DealId = u64;
+/// An X25519 public key.
+pub type EncryptionKey = [u8; 32];
+
+/// The balance type of the currency.
+pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// A market tag: what is traded (a dataset schema, a model family), e.g. `wallet-tx-v1`.
+pub type TagOf<T> = BoundedVec<u8, <T as Config>::MaxTagLen>;
+/// An order of this runtime.
+pub type OrderOf<T> = Order<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>, TagOf<T>>;
+/// A deal of this runtime.
+pub type DealOf<T> = Deal<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>, TagOf<T>>;
+
+/// The side of an order.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum Side {
+	/// Sells.
+	Offer,
+	/// Buys.
+	Bid,
+}
+
+impl Side {
+	/// The side an order of this side matches against.
+	pub fn opposite(self) -> Side {
+		match self {
+			Side::Offer => Side::Bid,
+			Side::Bid => Side::Offer,
+		}
+	}
+}
+
+/// What an offer sells.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum GoodsKind {
+	/// Encrypted raw samples (a data node's local data).
+	RawData,
+	/// Compressed parameters of a locally trained model.
+	LocalModel,
+	/// A model version accepted in the Builder Market.
+	TrainedModel,
+}
+
+/// What the chain knows of a payload that travels off-chain.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Commitment {
+	/// Hash of the plaintext payload.
+	pub content_hash: H256,
+	/// Size of the payload in bytes.
+	pub size: u64,
+	/// Number of samples (raw data) or of training samples behind a model.
+	pub samples: u64,
+	/// Hash of the schema (raw data) or the model tag (models).
+	pub schema: H256,
+}
+
+/// The goods of an offer: kind and commitment.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Goods {
+	/// What is sold.
+	pub kind: GoodsKind,
+	/// Commitment to the payload.
+	pub commitment: Commitment,
+}
+
+/// An open order. Funds for its unfilled quantity are held: `price × remaining` of a bid,
+/// `bond_per_unit × remaining` of an offer.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Order<AccountId, Balance, BlockNumber, Tag> {
+	/// Who posted it.
+	pub owner: AccountId,
+	/// Offer or bid.
+	pub side: Side,
+	/// The market.
+	pub tag: Tag,
+	/// Offers: what is sold. Bids: `None`.
+	pub goods: Option<Goods>,
+	/// Price per unit (a bid's maximum).
+	pub price: Balance,
+	/// Units not yet matched.
+	pub remaining: u32,
+	/// Units matched so far.
+	pub filled: u32,
+	/// Offers: the bond held per unit. Bids: zero.
+	pub bond_per_unit: Balance,
+	/// The block at which it expires.
+	pub expires: BlockNumber,
+	/// The router that alone may match it; `None` for book orders.
+	pub router: Option<AccountId>,
+}
+
+/// Where a deal is in the fair-exchange protocol. Settled and refunded deals are removed (their
+/// end is in the events).
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum DealState<Balance> {
+	/// Matched; the seller must deliver.
+	Matched,
+	/// The seller delivered; the buyer must confirm or dispute.
+	Delivered {
+		/// Hash of the ciphertext the seller sent.
+		ciphertext: H256,
+	},
+	/// The buyer disputed; weighted voting decides.
+	Disputed {
+		/// Hash of the ciphertext the seller sent.
+		ciphertext: H256,
+		/// Hash of the buyer's evidence.
+		evidence: H256,
+		/// The claim in weighted voting.
+		claim: ClaimId,
+		/// The buyer's dispute deposit, held.
+		deposit: Balance,
+	},
+}
+
+/// A deal: a match between an offer and a bid for `quantity` units at `price`.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct Deal<AccountId, Balance, BlockNumber, Tag> {
+	/// The offer it came from.
+	pub offer: OrderId,
+	/// The bid it came from.
+	pub bid: OrderId,
+	/// Delivers; is paid.
+	pub seller: AccountId,
+	/// Pays; receives.
+	pub buyer: AccountId,
+	/// The buyer's key when the deal was made: the payload is encrypted to it.
+	pub buyer_key: EncryptionKey,
+	/// The market.
+	pub tag: Tag,
+	/// What is sold.
+	pub goods: Goods,
+	/// Units.
+	pub quantity: u32,
+	/// Price per unit.
+	pub price: Balance,
+	/// `price × quantity`, held from the buyer.
+	pub payment: Balance,
+	/// The seller's bond, held.
+	pub bond: Balance,
+	/// The router that made the match and its fee.
+	pub router: Option<(AccountId, Perbill)>,
+	/// Where the deal is.
+	pub state: DealState<Balance>,
+	/// When the current step times out (none while disputed: the vote has its own deadlines).
+	pub deadline: Option<BlockNumber>,
+}
+
+/// Something that times out at a block.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum Timeout {
+	/// An order expires.
+	Order(OrderId),
+	/// A deal's delivery or confirmation period ends.
+	Deal(DealId),
+}
+
+/// Why an order left the market.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum CloseReason {
+	/// Fully matched.
+	Filled,
+	/// Cancelled by its owner.
+	Cancelled,
+	/// Its expiry block came.
+	Expired,
+}
+
+/// Why a buyer was refunded.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum RefundReason {
+	/// The seller did not deliver in time.
+	NotDelivered,
+	/// The vote rejected the seller's delivery.
+	DisputeLost,
+}
+
+/// A registered router.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct RouterInfo<Balance> {
+	/// Its fee, a share of the payment of the deals it matches.
+	pub fee: Perbill,
+	/// Its bond, held.
+	pub bond: Balance,
+}
+
+/// What the benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Makes a dispute claim as costly to open as it can be (the largest electorate).
+	fn prepare_dispute();
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<AccountId> BenchmarkHelper<AccountId> for () {
+	fn prepare_dispute() {}
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_support::traits::fungible::{Mutate, MutateHold};
+	use sp_runtime::traits::Zero;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Funds this pallet holds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A bid's funds, then a deal's payment, in escrow.
+		Payment,
+		/// A seller's bond for its offers and deals.
+		SellerBond,
+		/// A router's bond.
+		RouterBond,
+		/// A buyer's deposit for a dispute.
+		DisputeDeposit,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The overarching event type.
+		#[allow(deprecated)]
+		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+
+		/// The currency payments, bonds and deposits are held in.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Reputation changes for completed and failed deals.
+		type Reputations: ReputationHandler<Self::AccountId>;
+
+		/// Data-sale and routing points.
+		type Contributions: ContributionSink<Self::AccountId>;
+
+		/// Takes the protocol fee (to the reward pot and the treasury).
+		type Fees: FeeSink<Self::AccountId, BalanceOf<Self>>;
+
+		/// Opens dispute claims in weighted voting.
+		type Claims: ClaimRegistry<Self::AccountId>;
+
+		/// Receives slashed bonds; `None` burns them.
+		type SlashDestination: Get<Option<Self::AccountId>>;
+
+		/// Longest tag, in bytes.
+		#[pallet::constant]
+		type MaxTagLen: Get<u32>;
+
+		/// Most orders resting in one book (one tag, one side).
+		#[pallet::constant]
+		type MaxBookSize: Get<u32>;
+
+		/// Most fills one posted order makes; the remainder rests.
+		#[pallet::constant]
+		type MaxFillsPerOrder: Get<u32>;
+
+		/// Most timeouts (order expiries, deal deadlines) due at one block.
+		#[pallet::constant]
+		type MaxTimeoutsPerBlock: Get<u32>;
+
+		/// Longest an order may rest.
+		#[pallet::constant]
+		type MaxOrderLifetime: Get<BlockNumberFor<Self>>;
+
+		/// Blocks the seller has to deliver after the match.
+		#[pallet::constant]
+		type DeliveryPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Blocks the buyer has to confirm or dispute after delivery.
+		#[pallet::constant]
+		type ConfirmPeriod: Get<BlockNumberFor<Self>>;
+
+		/// The seller's bond, as a share of the price of what it sells.
+		#[pallet::constant]
+		type SellerBond: Get<Perbill>;
+
+		/// The protocol's share of each payment, paid to [`Config::Fees`].
+		#[pallet::constant]
+		type ProtocolFee: Get<Perbill>;
+
+		/// The highest fee a router may ask. With [`Config::ProtocolFee`] at most 100 %.
+		#[pallet::constant]
+		type MaxRouterFee: Get<Perbill>;
+
+		/// A router's bond.
+		#[pallet::constant]
+		type RouterBond: Get<BalanceOf<Self>>;
+
+		/// What a buyer holds to dispute a delivery.
+		#[pallet::constant]
+		type DisputeDeposit: Get<BalanceOf<Self>>;
+
+		/// Reputation seller and buyer gain for a completed deal.
+		#[pallet::constant]
+		type DealReputation: Get<Reputation>;
+
+		/// Reputation lost by a seller that does not deliver or loses a dispute, and by a buyer
+		/// whose dispute the vote rejects.
+		#[pallet::constant]
+		type DealFailurePenalty: Get<Reputation>;
+
+		/// Payment that earns one contribution point (data sale for the seller, routing for the
+		/// router). Non-zero.
+		#[pallet::constant]
+		type PaymentPerPoint: Get<BalanceOf<Self>>;
+
+		/// Weights of the calls and hooks.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up what the benchmarks need from other pallets.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Registered encryption keys.
+	#[pallet::storage]
+	pub type EncryptionKeys<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, EncryptionKey>;
+
+	/// Registered routers.
+	#[pallet::storage]
+	pub type Routers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, RouterInfo<BalanceOf<T>>>;
+
+	/// The id of the next order.
+	#[pallet::storage]
+	pub type NextOrderId<T> = StorageValue<_, OrderId, ValueQuery>;
+
+	/// Open orders.
+	#[pallet::storage]
+	pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, OrderOf<T>>;
+
+	/// The slots of the book heaps: (tag, side, slot) → entry; slot 0 is the best order.
+	#[pallet::storage]
+	pub type Books<T: Config> = StorageNMap<
+		_,
+		(NMapKey<Blake2_128Concat, TagOf<T>>, NMapKey<Twox64Concat, Side>, NMapKey<Twox64Concat, u32>),
+		book::BookEntry,
+	>;
+
+	/// Number of orders in each book.
+	#[pallet::storage]
+	pub type BookLen<T: Config> = StorageDoubleMap<_, Blake2_128Concat, TagOf<T>, Twox64Concat, Side, u32, ValueQuery>;
+
+	/// The slot of each booked order.
+	#[pallet::storage]
+	pub type BookSlot<T> = StorageMap<_, Twox64Concat, OrderId, u32>;
+
+	/// The id of the next deal.
+	#[pallet::storage]
+	pub type NextDealId<T> = StorageValue<_, DealId, ValueQuery>;
+
+	/// Open deals.
+	#[pallet::storage]
+	pub type Deals<T: Config> = StorageMap<_, Twox64Concat, DealId, DealOf<T>>;
+
+	/// Open deals by party (seller or buyer).
+	#[pallet::storage]
+	pub type AccountDeals<T: Config> = StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, DealId, ()>;
+
+	/// What times out at each block.
+	#[pallet::storage]
+	pub type Timeouts<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<Timeout, T::MaxTimeoutsPerBlock>, ValueQuery>;
+
+	/// Deals under dispute, by claim.
+	#[pallet::storage]
+	pub type Disputes<T> = StorageMap<_, Twox64Concat, ClaimId, DealId>;
+
+	/// Decided disputes whose funds could not move yet (retried at the deal's deadline).
+	#[pallet::storage]
+	pub type PendingDecisions<T> = StorageMap<_, Twox64Concat, DealId, (ClaimId, loopx_primitives::Outcome)>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An account registered (or replaced) its encryption key.
+		KeyRegistered { who: T::AccountId, key: EncryptionKey },
+		/// An order was posted; `held` is what it holds (bond or funds).
+		OrderPosted {
+			order: OrderId,
+			owner: T::AccountId,
+			side: Side,
+			tag: TagOf<T>,
+			price: BalanceOf<T>,
+			quantity: u32,
+			expires: BlockNumberFor<T>,
+			router: Option<T::AccountId>,
+			held: BalanceOf<T>,
+		},
+		/// An order left the market; `released` is what it still held.
+		OrderClosed { order: OrderId, reason: CloseReason, released: BalanceOf<T> },
+		/// An account became a router.
+		RouterRegistered { router: T::AccountId, fee: Perbill, bond: BalanceOf<T> },
+		/// A router left; its bond was released.
+		RouterUnregistered { router: T::AccountId, released: BalanceOf<T> },
+		/// An offer and a bid matched. `released` is what the bid held above the deal's price.
+		DealMatched {
+			deal: DealId,
+			offer: OrderId,
+			bid: OrderId,
+			seller: T::AccountId,
+			buyer: T::AccountId,
+			quantity: u32,
+			price: BalanceOf<T>,
+			payment: BalanceOf<T>,
+			bond: BalanceOf<T>,
+			router: Option<T::AccountId>,
+			released: BalanceOf<T>,
+			deliver_by: BlockNumberFor<T>,
+		},
+		/// The seller delivered.
+		Delivered { deal: DealId, ciphertext: H256, confirm_by: BlockNumberFor<T> },
+		/// The buyer disputed the delivery.
+		Disputed { deal: DealId, claim: ClaimId, evidence: H256, deposit: BalanceOf<T> },
+		/// The deal settled to the seller.
+		DealSettled {
+			deal: DealId,
+			seller: T::AccountId,
+			to_seller: BalanceOf<T>,
+			router_fee: BalanceOf<T>,
+			protocol_fee: BalanceOf<T>,
+		},
+		/// The buyer was refunded and the seller's bond slashed.
+		DealRefunded {
+			deal: DealId,
+			buyer: T::AccountId,
+			refunded: BalanceOf<T>,
+			bond_slashed: BalanceOf<T>,
+			reason: RefundReason,
+		},
+		/// A dispute was decided; `deposit_to_seller` is the buyer's deposit the seller received.
+		DisputeDecided { deal: DealId, claim: ClaimId, outcome: loopx_primitives::Outcome, deposit_to_seller: BalanceOf<T> },
+		/// Moving a deal's funds failed (e.g. a party's account cannot receive them); retried at
+		/// `retry_at`.
+		SettlementFailed { deal: DealId, error: DispatchError, retry_at: BlockNumberFor<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account has no registered encryption key (both sides of a deal need one).
+		NoEncryptionKey,
+		/// The key is all zeros.
+		InvalidKey,
+		/// The tag is longer than `MaxTagLen`.
+		TagTooLong,
+		/// A quantity of zero.
+		ZeroQuantity,
+		/// The expiry block is not in the future.
+		ExpiryInPast,
+		/// The expiry is further than `MaxOrderLifetime` away.
+		ExpiryTooFar,
+		/// `price × quantity` (or the bond) does not fit in a balance.
+		AmountOverflow,
+		/// Not enough free balance for what must be held.
+		InsufficientBalance,
+		/// The book of this tag and side holds `MaxBookSize` orders.
+		BookFull,
+		/// Every block near the requested one already has `MaxTimeoutsPerBlock` timeouts.
+		TooManyTimeouts,
+		/// The order would match an order of the same account.
+		WouldMatchOwnOrder,
+		/// No open order with this id.
+		UnknownOrder,
+		/// Only the owner can cancel an order.
+		NotOrderOwner,
+		/// The account is not a registered router.
+		NotRouter,
+		/// The account is already a router.
+		AlreadyRouter,
+		/// The router's fee is above `MaxRouterFee`.
+		RouterFeeTooHigh,
+		/// The order is routed by another router, or neither order names the caller.
+		NotRouterOfOrder,
+		/// `route` needs an offer and a bid, in that order.
+		WrongSide,
+		/// The orders are for different tags.
+		TagMismatch,
+		/// The bid's price is below the offer's.
+		PricesDoNotCross,
+		/// The order has expired.
+		OrderExpired,
+		/// More units than the orders have left.
+		QuantityTooLarge,
+		/// No open deal with this id.
+		UnknownDeal,
+		/// Only the deal's seller can do this.
+		NotSeller,
+		/// Only the deal's buyer can do this.
+		NotBuyer,
+		/// The deal is not in the state this call needs.
+		WrongDealState,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::process_timeouts(now)
+		}
+
+		fn integrity_test() {
+			assert!(
+				T::ProtocolFee::get().deconstruct() as u64 + T::MaxRouterFee::get().deconstruct() as u64
+					<= Perbill::one().deconstruct() as u64,
+				"protocol fee and the largest router fee exceed the payment"
+			);
+			assert!(!T::PaymentPerPoint::get().is_zero(), "PaymentPerPoint must be non-zero");
+			assert!(T::MaxTimeoutsPerBlock::get() >= T::MaxFillsPerOrder::get(), "one order's deals must fit in a block's timeouts");
+			assert!(!T::DeliveryPeriod::get().is_zero() && !T::ConfirmPeriod::get().is_zero());
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers (or replaces) the caller's X25519 public key. Sellers encrypt payloads to it;
+		/// deals already made keep the key they were made with.
+		///
+		/// Emits [`Event::KeyRegistered`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_key())]
+		pub fn register_key(origin: OriginFor<T>, key: EncryptionKey) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(key != [0u8; 32], Error::<T>::InvalidKey);
+			EncryptionKeys::<T>::insert(&who, key);
+			Self::deposit_event(Event::KeyRegistered { who, key });
+			Ok(())
+		}
+
+		/// Offers `quantity` units of `goods` in market `tag` at `price` per unit until block
+		/// `expires`, holding the bond ([`Config::SellerBond`] of the price) per unit. Without a
+		/// `router` the offer crosses the bids of the book first (best price first, each fill at
+		/// the bid's price) and the remainder rests; with one it waits for that router.
+		///
+		/// Emits [`Event::OrderPosted`], a [`Event::DealMatched`] per fill and
+		/// [`Event::OrderClosed`] for each order filled completely.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::post_order_matching(T::MaxBookSize::get())
+			.max(T::WeightInfo::post_order_resting(T::MaxBookSize::get())))]
+		pub fn post_offer(
+			origin: OriginFor<T>,
+			tag: alloc::vec::Vec<u8>,
+			goods: Goods,
+			price: BalanceOf<T>,
+			quantity: u32,
+			expires: BlockNumberFor<T>,
+			router: Option<T::AccountId>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let tag = TagOf::<T>::try_from(tag).map_err(|_| Error::<T>::TagTooLong)?;
+			Self::do_post(who, Side::Offer, tag, Some(goods), price, quantity, expires, router).map(|_| ())
+		}
+
+		/// Bids for `quantity` units in market `tag` at up to `max_price` per unit until block
+		/// `expires`, holding `max_price × quantity`. Without a `router` the bid crosses the
+		/// offers of the book first (cheapest first, each fill at the offer's price, the
+		/// difference released at once) and the remainder rests; with one it waits for that
+		/// router.
+		///
+		/// Emits [`Event::OrderPosted`], a [`Event::DealMatched`] per fill and
+		/// [`Event::OrderClosed`] for each order filled completely.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::post_order_matching(T::MaxBookSize::get())
+			.max(T::WeightInfo::post_order_resting(T::MaxBookSize::get())))]
+		pub fn post_bid(
+			origin: OriginFor<T>,
+			tag: alloc::vec::Vec<u8>,
+			max_price: BalanceOf<T>,
+			quantity: u32,
+			expires: BlockNumberFor<T>,
+			router: Option<T::AccountId>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let tag = TagOf::<T>::try_from(tag).map_err(|_| Error::<T>::TagTooLong)?;
+			Self::do_post(who, Side::Bid, tag, None, max_price, quantity, expires, router).map(|_| ())
+		}
+
+		/// Cancels the caller's open order and releases what it still holds. Deals it already
+		/// made go on.
+		///
+		/// Emits [`Event::OrderClosed`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::cancel_order(T::MaxBookSize::get()))]
+		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
+			ensure!(o.owner == who, Error::<T>::NotOrderOwner);
+			Self::close_order(order, o, CloseReason::Cancelled);
+			Ok(())
+		}
+
+		/// Makes the caller a router asking `fee` of the payment of the deals it matches,
+		/// holding [`Config::RouterBond`].
+		///
+		/// Emits [`Event::RouterRegistered`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::register_router())]
+		pub fn register_router(origin: OriginFor<T>, fee: Perbill) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Routers::<T>::contains_key(&who), Error::<T>::AlreadyRouter);
+			ensure!(fee <= T::MaxRouterFee::get(), Error::<T>::RouterFeeTooHigh);
+			let bond = T::RouterBond::get();
+			Self::hold(HoldReason::RouterBond, &who, bond)?;
+			Routers::<T>::insert(&who, RouterInfo { fee, bond });
+			Self::deposit_event(Event::RouterRegistered { router: who, fee, bond });
+			Ok(())
+		}
+
+		/// Stops routing and releases the router's bond. Orders that name it can be cancelled
+		/// by their owners; deals it matched still pay its fee.
+		///
+		/// Emits [`Event::RouterUnregistered`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::unregister_router())]
+		pub fn unregister_router(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = Routers::<T>::take(&who).ok_or(Error::<T>::NotRouter)?;
+			let released = Self::release(HoldReason::RouterBond, &who, info.bond);
+			Self::deposit_event(Event::RouterUnregistered { router: who, released });
+			Ok(())
+		}
+
+		/// As a router, matches `quantity` units of `offer` with `bid` at the offer's price. At
+		/// least one of them must name the caller as router and neither may name another; both
+		/// open, same tag, prices crossing, different owners.
+		///
+		/// Emits [`Event::DealMatched`] and [`Event::OrderClosed`] for an order filled completely.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::route())]
+		pub fn route(origin: OriginFor<T>, offer: OrderId, bid: OrderId, quantity: u32) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_route(who, offer, bid, quantity).map(|_| ())
+		}
+
+		/// As the seller, records that the payload of `deal` was sent, encrypted to the deal's
+		/// buyer key, with hash `ciphertext`. The buyer then has [`Config::ConfirmPeriod`]
+		/// blocks to confirm or dispute.
+		///
+		/// Emits [`Event::Delivered`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::deliver())]
+		pub fn deliver(origin: OriginFor<T>, deal: DealId, ciphertext: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_deliver(who, deal, ciphertext)
+		}
+
+		/// As the buyer, confirms the delivery of `deal`: it settles to the seller.
+		///
+		/// Emits [`Event::DealSettled`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::confirm())]
+		pub fn confirm(origin: OriginFor<T>, deal: DealId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let d = Deals::<T>::get(deal).ok_or(Error::<T>::UnknownDeal)?;
+			ensure!(d.buyer == who, Error::<T>::NotBuyer);
+			ensure!(matches!(d.state, DealState::Delivered { .. }), Error::<T>::WrongDealState);
+			Self::settle(deal, d)
+		}
+
+		/// As the buyer, disputes the delivery of `deal` with evidence hash `evidence` (e.g.
+		/// the decrypted payload's hash that does not match the commitment), holding
+		/// [`Config::DisputeDeposit`]. Opens a `DataDispute` claim in weighted voting whose
+		/// claimant is the seller.
+		///
+		/// Emits [`Event::Disputed`].
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::dispute())]
+		pub fn dispute(origin: OriginFor<T>, deal: DealId, evidence: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute(who, deal, evidence)
+		}
+	}
+}

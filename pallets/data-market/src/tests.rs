@@ -1,0 +1,617 @@
+//! Unit tests: every call and its failure paths, every timeout, both dispute outcomes (and no
+//! quorum), routers, book bounds, extreme prices. Each test ends by checking that holds match
+//! the pallet's storage and that no unit was created or lost.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use loopx_primitives::{ClaimClass, ClaimOutcome, ContributionCategory, Decision, Outcome, ReputationReason};
+
+const TAG: &[u8] = b"wallet-tx-v1";
+const EXPIRES: u64 = 50;
+
+fn goods() -> Goods {
+	Goods {
+		kind: GoodsKind::RawData,
+		commitment: Commitment { content_hash: H256::repeat_byte(1), size: 4_096, samples: 100, schema: H256::repeat_byte(2) },
+	}
+}
+fn offer(who: AccountId, price: Balance, quantity: u32) -> DispatchResult {
+	DataMarket::post_offer(RuntimeOrigin::signed(who), TAG.to_vec(), goods(), price, quantity, EXPIRES, None)
+}
+fn bid(who: AccountId, price: Balance, quantity: u32) -> DispatchResult {
+	DataMarket::post_bid(RuntimeOrigin::signed(who), TAG.to_vec(), price, quantity, EXPIRES, None)
+}
+fn held(reason: HoldReason, who: AccountId) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::DataMarket(reason), &who)
+}
+fn free(who: AccountId) -> Balance {
+	Balances::free_balance(who)
+}
+fn tag() -> TagOf<Test> {
+	TAG.to_vec().try_into().unwrap()
+}
+fn book(side: Side) -> Vec<(OrderId, Balance, u32)> {
+	DataMarket::best_orders(TAG.to_vec(), side, 100).into_iter().map(|o| (o.id, o.price, o.remaining)).collect()
+}
+fn deal(id: DealId) -> DealOf<Test> {
+	Deals::<Test>::get(id).expect("deal exists")
+}
+fn decision(outcome: Outcome) -> Decision {
+	Decision { outcome, score: None, revealed_weight: 10, agreeing_weight: 10 }
+}
+/// Offer 2 units at 100 from SELLER, bid 2 at 100 from BUYER: deal 0.
+fn matched_deal() -> DealId {
+	assert_ok!(offer(SELLER, 100, 2));
+	assert_ok!(bid(BUYER, 100, 2));
+	0
+}
+fn delivered_deal() -> DealId {
+	let id = matched_deal();
+	assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::repeat_byte(7)));
+	id
+}
+fn disputed_deal() -> DealId {
+	let id = delivered_deal();
+	assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9)));
+	id
+}
+
+// ---- keys ----
+
+#[test]
+fn register_key_stores_and_replaces_the_key() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(DataMarket::register_key(RuntimeOrigin::signed(NO_KEY), [7; 32]));
+		assert_eq!(EncryptionKeys::<Test>::get(NO_KEY), Some([7; 32]));
+		assert_ok!(DataMarket::register_key(RuntimeOrigin::signed(NO_KEY), [8; 32]));
+		assert_eq!(EncryptionKeys::<Test>::get(NO_KEY), Some([8; 32]));
+		System::assert_last_event(Event::<Test>::KeyRegistered { who: NO_KEY, key: [8; 32] }.into());
+		assert_noop!(DataMarket::register_key(RuntimeOrigin::signed(NO_KEY), [0; 32]), Error::<Test>::InvalidKey);
+	});
+}
+
+#[test]
+fn a_buyer_or_seller_without_a_key_cannot_post() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(bid(NO_KEY, 100, 1), Error::<Test>::NoEncryptionKey);
+		assert_noop!(offer(NO_KEY, 100, 1), Error::<Test>::NoEncryptionKey);
+		assert_eq!(free(NO_KEY), INITIAL);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn deals_keep_the_key_the_buyer_had_when_matched() {
+	new_test_ext().execute_with(|| {
+		let id = matched_deal();
+		assert_ok!(DataMarket::register_key(RuntimeOrigin::signed(BUYER), [42; 32]));
+		assert_eq!(deal(id).buyer_key, [BUYER as u8; 32]);
+	});
+}
+
+// ---- orders ----
+
+#[test]
+fn non_crossing_orders_rest_in_their_books_with_their_holds() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(offer(SELLER, 100, 3));
+		assert_ok!(bid(BUYER, 90, 2));
+		assert_eq!(book(Side::Offer), vec![(0, 100, 3)]);
+		assert_eq!(book(Side::Bid), vec![(1, 90, 2)]);
+		assert_eq!(held(HoldReason::SellerBond, SELLER), 30);
+		assert_eq!(held(HoldReason::Payment, BUYER), 180);
+		assert_eq!(NextDealId::<Test>::get(), 0);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_crossing_bid_fills_at_the_resting_offers_price_and_gets_the_excess_back() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(offer(SELLER, 100, 2));
+		assert_ok!(bid(BUYER, 120, 2));
+		let d = deal(0);
+		assert_eq!((d.seller, d.buyer, d.quantity, d.price, d.payment, d.bond), (SELLER, BUYER, 2, 100, 200, 20));
+		assert_eq!(d.state, DealState::Matched);
+		assert_eq!(d.deadline, Some(1 + DELIVERY));
+		assert_eq!(held(HoldReason::Payment, BUYER), 200);
+		assert_eq!(free(BUYER), INITIAL - 200);
+		assert!(book(Side::Offer).is_empty() && book(Side::Bid).is_empty());
+		assert!(Orders::<Test>::iter().next().is_none());
+		let events = market_events();
+		assert!(events.contains(&Event::DealMatched {
+			deal: 0,
+			offer: 0,
+			bid: 1,
+			seller: SELLER,
+			buyer: BUYER,
+			quantity: 2,
+			price: 100,
+			payment: 200,
+			bond: 20,
+			router: None,
+			released: 40,
+			deliver_by: 1 + DELIVERY,
+		}));
+		assert!(events.contains(&Event::OrderClosed { order: 0, reason: CloseReason::Filled, released: 0 }));
+		assert!(events.contains(&Event::OrderClosed { order: 1, reason: CloseReason::Filled, released: 0 }));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_crossing_offer_fills_at_the_resting_bids_price() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(bid(BUYER, 120, 1));
+		assert_ok!(offer(SELLER, 100, 1));
+		assert_eq!((deal(0).price, deal(0).payment, deal(0).bond), (120, 120, 10));
+		assert_eq!(held(HoldReason::SellerBond, SELLER), 10);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn matching_follows_price_then_time_priority() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(offer(SELLER, 110, 1)); // order 0
+		assert_ok!(offer(SELLER2, 100, 1)); // order 1: cheaper
+		assert_ok!(offer(SELLER, 100, 1)); // order 2: same price, later
+		assert_ok!(bid(BUYER, 200, 2));
+		assert_eq!((deal(0).offer, deal(0).price), (1, 100));
+		assert_eq!((deal(1).offer, deal(1).price), (2, 100));
+		assert_eq!(book(Side::Offer), vec![(0, 110, 1)]);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn partial_fills_leave_the_rest_in_the_book() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(offer(SELLER, 100, 5));
+		assert_ok!(bid(BUYER, 100, 2));
+		assert_eq!(book(Side::Offer), vec![(0, 100, 3)]);
+		assert_eq!(Orders::<Test>::get(0).unwrap().filled, 2);
+		assert_eq!(held(HoldReason::SellerBond, SELLER), 50);
+		// A bid larger than what is offered rests with the remainder.
+		assert_ok!(bid(BUYER2, 100, 4));
+		assert_eq!(deal(1).quantity, 3);
+		assert_eq!(book(Side::Offer), vec![]);
+		assert_eq!(book(Side::Bid), vec![(2, 100, 1)]);
+		assert_eq!(held(HoldReason::Payment, BUYER2), 400);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn one_order_makes_at_most_max_fills_and_the_rest_rests() {
+	new_test_ext().execute_with(|| {
+		for _ in 0..2 {
+			assert_ok!(offer(SELLER, 100, 1));
+			assert_ok!(offer(SELLER2, 100, 1));
+		}
+		assert_ok!(bid(BUYER, 100, 4));
+		assert_eq!(NextDealId::<Test>::get(), 3);
+		assert_eq!(book(Side::Offer), vec![(3, 100, 1)]);
+		assert_eq!(book(Side::Bid), vec![(4, 100, 1)]);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn an_order_never_matches_its_owners_orders() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(offer(SELLER, 100, 1));
+		assert_noop!(bid(SELLER, 100, 1), Error::<Test>::WouldMatchOwnOrder);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn cancelling_after_a_partial_fill_returns_only_what_is_left() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(bid(BUYER, 100, 5));
+		assert_ok!(offer(SELLER, 100, 2));
+		assert_eq!(held(HoldReason::Payment, BUYER), 500);
+		assert_noop!(DataMarket::cancel_order(RuntimeOrigin::signed(SELLER), 0), Error::<Test>::NotOrderOwner);
+		assert_noop!(DataMarket::cancel_order(RuntimeOrigin::signed(BUYER), 9), Error::<Test>::UnknownOrder);
+		assert_ok!(DataMarket::cancel_order(RuntimeOrigin::signed(BUYER), 0));
+		System::assert_last_event(Event::<Test>::OrderClosed { order: 0, reason: CloseReason::Cancelled, released: 300 }.into());
+		// The deal's payment stays in escrow.
+		assert_eq!(held(HoldReason::Payment, BUYER), 200);
+		assert_eq!(deal(0).state, DealState::Matched);
+		assert!(book(Side::Bid).is_empty());
+		assert!(Timeouts::<Test>::get(EXPIRES).is_empty());
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn orders_expire_at_their_expiry_block_and_release_their_holds() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 10, 3, 5, None));
+		assert_ok!(DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 20, 1, 6, None));
+		run_to(4);
+		assert_eq!(book(Side::Bid).len(), 1);
+		run_to(5);
+		assert!(book(Side::Bid).is_empty());
+		assert_eq!(held(HoldReason::Payment, BUYER), 0);
+		assert!(market_events().contains(&Event::OrderClosed { order: 0, reason: CloseReason::Expired, released: 30 }));
+		run_to(6);
+		assert!(book(Side::Offer).is_empty());
+		assert_eq!(free(SELLER), INITIAL);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn expiry_must_be_in_the_future_and_within_the_lifetime() {
+	new_test_ext().execute_with(|| {
+		run_to(10);
+		let post = |expires| DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 10, 1, expires, None);
+		assert_noop!(post(10), Error::<Test>::ExpiryInPast);
+		assert_noop!(post(111), Error::<Test>::ExpiryTooFar);
+		assert_ok!(post(110));
+	});
+}
+
+#[test]
+fn a_busy_expiry_block_moves_the_expiry_to_the_next_free_block() {
+	new_test_ext().execute_with(|| {
+		// Four expiries at EXPIRES fill its block (MaxTimeoutsPerBlock = 4).
+		assert_ok!(bid(BUYER, 10, 1));
+		assert_ok!(bid(BUYER, 10, 1));
+		assert_ok!(offer(SELLER, 20, 1));
+		assert_ok!(offer(SELLER, 20, 1));
+		assert_ok!(bid(BUYER2, 10, 1));
+		assert_eq!(Orders::<Test>::get(4).unwrap().expires, EXPIRES + 1);
+		assert_eq!(Timeouts::<Test>::get(EXPIRES + 1).into_inner(), vec![Timeout::Order(4)]);
+		run_to(EXPIRES);
+		assert!(Orders::<Test>::get(4).is_some());
+		run_to(EXPIRES + 1);
+		assert_eq!(Orders::<Test>::iter().count(), 0);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_full_book_rejects_a_resting_order_but_still_matches_a_crossing_one() {
+	new_test_ext().execute_with(|| {
+		for price in [100, 101, 102, 103] {
+			assert_ok!(offer(SELLER, price, 1));
+		}
+		assert_noop!(offer(SELLER2, 104, 1), Error::<Test>::BookFull);
+		assert_eq!(free(SELLER2), INITIAL);
+		// The other side is not full, and an order that fills completely never rests.
+		assert_ok!(bid(BUYER, 100, 1));
+		assert_eq!(book(Side::Offer).len(), 3);
+		assert_ok!(offer(SELLER2, 104, 1));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn zero_prices_trade_for_free() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(offer(SELLER, 0, 1));
+		assert_ok!(bid(BUYER, 0, 1));
+		assert_eq!((deal(0).payment, deal(0).bond), (0, 0));
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::repeat_byte(7)));
+		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), 0));
+		assert_eq!((free(SELLER), free(BUYER)), (INITIAL, INITIAL));
+		assert!(points().iter().all(|(_, _, p)| *p == 0));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn maximal_prices_fail_cleanly() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(bid(BUYER, Balance::MAX, 2), Error::<Test>::AmountOverflow);
+		assert_noop!(bid(BUYER, Balance::MAX, 1), Error::<Test>::InsufficientBalance);
+		assert_noop!(offer(SELLER, Balance::MAX, 1), Error::<Test>::InsufficientBalance);
+		assert_noop!(offer(SELLER, Balance::MAX / 5, 100), Error::<Test>::AmountOverflow);
+		// A bid at the highest price ranks first and an offer at the highest price last.
+		assert_eq!(book::rank(Side::Bid, Balance::MAX), 0);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn invalid_order_inputs_are_rejected() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(bid(BUYER, 10, 0), Error::<Test>::ZeroQuantity);
+		assert_noop!(
+			DataMarket::post_bid(RuntimeOrigin::signed(BUYER), vec![b'x'; 17], 10, 1, EXPIRES, None),
+			Error::<Test>::TagTooLong
+		);
+		assert_noop!(
+			DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 10, 1, EXPIRES, Some(ROUTER)),
+			Error::<Test>::NotRouter
+		);
+	});
+}
+
+// ---- deals ----
+
+#[test]
+fn delivery_and_confirmation_split_the_payment() {
+	new_test_ext().execute_with(|| {
+		let id = matched_deal();
+		assert_noop!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), id), Error::<Test>::WrongDealState);
+		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(BUYER), id, H256::zero()), Error::<Test>::NotSeller);
+		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 9, H256::zero()), Error::<Test>::UnknownDeal);
+		run_to(3);
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::repeat_byte(7)));
+		System::assert_last_event(Event::<Test>::Delivered { deal: id, ciphertext: H256::repeat_byte(7), confirm_by: 3 + CONFIRM }.into());
+		assert_eq!(deal(id).state, DealState::Delivered { ciphertext: H256::repeat_byte(7) });
+		assert!(Timeouts::<Test>::get(1 + DELIVERY).is_empty());
+		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::zero()), Error::<Test>::WrongDealState);
+		assert_noop!(DataMarket::confirm(RuntimeOrigin::signed(SELLER), id), Error::<Test>::NotBuyer);
+		assert_eq!(
+			DataMarket::deals_of(SELLER).into_iter().map(|d| d.next).collect::<Vec<_>>(),
+			vec![runtime_api::NextStep::AwaitConfirmation]
+		);
+		assert_eq!(
+			DataMarket::deals_of(BUYER).into_iter().map(|d| d.next).collect::<Vec<_>>(),
+			vec![runtime_api::NextStep::ConfirmOrDispute]
+		);
+		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), id));
+		// 200 paid: 2 % protocol fee to the pot, 196 to the seller; the bond returns.
+		System::assert_last_event(
+			Event::<Test>::DealSettled { deal: id, seller: SELLER, to_seller: 196, router_fee: 0, protocol_fee: 4 }.into(),
+		);
+		assert_eq!(free(SELLER), INITIAL + 196);
+		assert_eq!(free(BUYER), INITIAL - 200);
+		assert_eq!(free(POT), 1 + 4);
+		assert_eq!(held(HoldReason::SellerBond, SELLER), 0);
+		assert!(Deals::<Test>::get(id).is_none() && DataMarket::deals_of(SELLER).is_empty());
+		assert!(Timeouts::<Test>::get(3 + CONFIRM).is_empty());
+		assert_eq!(
+			rep_log(),
+			vec![(SELLER, DEAL_REP as i64, ReputationReason::DealCompleted), (BUYER, DEAL_REP as i64, ReputationReason::DealCompleted)]
+		);
+		assert_eq!(points(), vec![(SELLER, ContributionCategory::DataSale, 20)]);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn no_delivery_in_time_refunds_the_buyer_and_slashes_the_bond() {
+	new_test_ext().execute_with(|| {
+		let id = matched_deal();
+		run_to(DELIVERY);
+		assert!(Deals::<Test>::get(id).is_some());
+		run_to(1 + DELIVERY);
+		assert!(Deals::<Test>::get(id).is_none());
+		assert_eq!(free(BUYER), INITIAL);
+		assert_eq!(free(SELLER), INITIAL - 20);
+		assert_eq!(free(TREASURY), 1 + 20);
+		assert!(market_events().contains(&Event::DealRefunded {
+			deal: id,
+			buyer: BUYER,
+			refunded: 200,
+			bond_slashed: 20,
+			reason: RefundReason::NotDelivered
+		}));
+		assert_eq!(rep_log(), vec![(SELLER, -(FAIL_REP as i64), ReputationReason::DealFailed)]);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn no_confirmation_in_time_settles_to_the_seller() {
+	new_test_ext().execute_with(|| {
+		let id = delivered_deal();
+		run_to(1 + CONFIRM);
+		assert!(Deals::<Test>::get(id).is_none());
+		assert_eq!(free(SELLER), INITIAL + 196);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_dispute_opens_a_claim_against_the_seller() {
+	new_test_ext().execute_with(|| {
+		let id = delivered_deal();
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(SELLER), id, H256::zero()), Error::<Test>::NotBuyer);
+		fail_claims(true);
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::zero()), DispatchError::Other("no voters"));
+		fail_claims(false);
+		assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9)));
+		let claim = &claims()[0];
+		assert_eq!((claim.class, claim.claimant, claim.subject), (ClaimClass::DataDispute, SELLER, DataMarket::deal_subject(id)));
+		assert_eq!(held(HoldReason::DisputeDeposit, BUYER), DEPOSIT);
+		assert!(matches!(deal(id).state, DealState::Disputed { claim: 100, deposit: DEPOSIT, .. }));
+		assert_eq!(deal(id).deadline, None);
+		// No timeout while the vote runs.
+		run_to(100);
+		assert!(Deals::<Test>::get(id).is_some());
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::zero()), Error::<Test>::WrongDealState);
+		assert_noop!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), id), Error::<Test>::WrongDealState);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_dispute_without_funds_for_the_deposit_fails() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(offer(SELLER, 100, 1));
+		assert_ok!(bid(BUYER, 100, 1));
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::zero()));
+		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<_>>::transfer(
+			&BUYER,
+			&BUYER2,
+			free(BUYER) - 10,
+			frame_support::traits::tokens::Preservation::Preserve
+		));
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), 0, H256::zero()), Error::<Test>::InsufficientBalance);
+	});
+}
+
+#[test]
+fn a_rejected_delivery_refunds_the_buyer_and_slashes_the_bond() {
+	new_test_ext().execute_with(|| {
+		let id = disputed_deal();
+		DataMarket::on_claim_decided(100, ClaimClass::DataDispute, &SELLER, &DataMarket::deal_subject(id), &decision(Outcome::Rejected));
+		assert!(Deals::<Test>::get(id).is_none());
+		assert_eq!(free(BUYER), INITIAL);
+		assert_eq!(free(SELLER), INITIAL - 20);
+		assert_eq!(free(TREASURY), 21);
+		assert!(market_events().contains(&Event::DisputeDecided { deal: id, claim: 100, outcome: Outcome::Rejected, deposit_to_seller: 0 }));
+		assert_eq!(rep_log(), vec![(SELLER, -(FAIL_REP as i64), ReputationReason::DealFailed)]);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn an_accepted_delivery_pays_the_seller_and_the_deposit() {
+	new_test_ext().execute_with(|| {
+		let id = disputed_deal();
+		DataMarket::on_claim_decided(100, ClaimClass::DataDispute, &SELLER, &DataMarket::deal_subject(id), &decision(Outcome::Accepted));
+		assert_eq!(free(SELLER), INITIAL + 196 + DEPOSIT);
+		assert_eq!(free(BUYER), INITIAL - 200 - DEPOSIT);
+		assert!(rep_log().contains(&(BUYER, -(FAIL_REP as i64), ReputationReason::DealFailed)));
+		assert!(market_events().contains(&Event::DisputeDecided {
+			deal: id,
+			claim: 100,
+			outcome: Outcome::Accepted,
+			deposit_to_seller: DEPOSIT
+		}));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn no_quorum_settles_to_the_seller_and_returns_the_deposit() {
+	new_test_ext().execute_with(|| {
+		let id = disputed_deal();
+		DataMarket::on_claim_decided(100, ClaimClass::DataDispute, &SELLER, &DataMarket::deal_subject(id), &decision(Outcome::NoQuorum));
+		assert_eq!(free(SELLER), INITIAL + 196);
+		assert_eq!(free(BUYER), INITIAL - 200);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn decisions_on_other_classes_or_unknown_claims_change_nothing() {
+	new_test_ext().execute_with(|| {
+		let id = disputed_deal();
+		DataMarket::on_claim_decided(100, ClaimClass::QueryResult, &SELLER, &H256::zero(), &decision(Outcome::Rejected));
+		DataMarket::on_claim_decided(7, ClaimClass::DataDispute, &SELLER, &H256::zero(), &decision(Outcome::Rejected));
+		assert!(matches!(deal(id).state, DealState::Disputed { .. }));
+		assert_books_balance();
+	});
+}
+
+// ---- routers ----
+
+#[test]
+fn routers_register_within_the_fee_cap_and_unregister() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(
+			DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(6)),
+			Error::<Test>::RouterFeeTooHigh
+		);
+		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(5)));
+		assert_eq!(held(HoldReason::RouterBond, ROUTER), ROUTER_BOND);
+		assert_noop!(
+			DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(1)),
+			Error::<Test>::AlreadyRouter
+		);
+		assert_ok!(DataMarket::unregister_router(RuntimeOrigin::signed(ROUTER)));
+		assert_eq!(free(ROUTER), INITIAL);
+		assert_noop!(DataMarket::unregister_router(RuntimeOrigin::signed(ROUTER)), Error::<Test>::NotRouter);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_router_matches_routed_orders_and_earns_its_fee() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(5)));
+		assert_ok!(DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 100, 3, EXPIRES, Some(ROUTER)));
+		// Routed orders stay out of the book: this crossing bid does not match them.
+		assert_ok!(bid(BUYER, 150, 2));
+		assert_eq!(NextDealId::<Test>::get(), 0);
+		assert!(book(Side::Offer).is_empty());
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(SELLER2), 0, 1, 1), Error::<Test>::NotRouter);
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 1, 0, 1), Error::<Test>::WrongSide);
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 0, 1, 3), Error::<Test>::QuantityTooLarge);
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 0, 1, 0), Error::<Test>::ZeroQuantity);
+		assert_ok!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 0, 1, 2));
+		let d = deal(0);
+		assert_eq!((d.price, d.payment, d.router), (100, 200, Some((ROUTER, Perbill::from_percent(5)))));
+		assert_eq!(Orders::<Test>::get(0).unwrap().remaining, 1);
+		assert!(Orders::<Test>::get(1).is_none());
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::repeat_byte(7)));
+		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), 0));
+		// 200: 10 to the router, 4 to the pot, 186 to the seller.
+		System::assert_last_event(
+			Event::<Test>::DealSettled { deal: 0, seller: SELLER, to_seller: 186, router_fee: 10, protocol_fee: 4 }.into(),
+		);
+		assert_eq!(free(ROUTER), INITIAL - ROUTER_BOND + 10);
+		assert!(points().contains(&(ROUTER, ContributionCategory::Routing, 20)));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_router_cannot_match_another_routers_orders_or_non_crossing_ones() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(1)));
+		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(SELLER2), Perbill::from_percent(1)));
+		assert_ok!(DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 100, 1, EXPIRES, Some(ROUTER)));
+		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 90, 1, EXPIRES, Some(ROUTER)));
+		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER2), b"other".to_vec(), 200, 1, EXPIRES, Some(ROUTER)));
+		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER2), TAG.to_vec(), 200, 1, EXPIRES, Some(SELLER2)));
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 0, 1, 1), Error::<Test>::PricesDoNotCross);
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 0, 2, 1), Error::<Test>::TagMismatch);
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 0, 3, 1), Error::<Test>::NotRouterOfOrder);
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(SELLER2), 0, 3, 1), Error::<Test>::NotRouterOfOrder);
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 0, 9, 1), Error::<Test>::UnknownOrder);
+		assert_books_balance();
+	});
+}
+
+// ---- bounds ----
+
+#[test]
+fn deal_deadlines_slide_when_a_block_is_full() {
+	new_test_ext().execute_with(|| {
+		// Four bids of one unit, then an offer that fills three (MaxFillsPerOrder) of them: its
+		// order expiry and three deal deadlines.
+		for _ in 0..4 {
+			assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 10, 1, 1 + DELIVERY, None));
+		}
+		// Block 11 holds the four bid expiries: the first deal's deadline slides to block 12;
+		// each filled bid leaves block 11, so the next deals fit there again.
+		assert_ok!(offer(SELLER, 10, 3));
+		assert_eq!(deal(0).deadline, Some(2 + DELIVERY));
+		assert_eq!(deal(1).deadline, Some(1 + DELIVERY));
+		assert_eq!(deal(2).deadline, Some(1 + DELIVERY));
+		run_to(2 + DELIVERY);
+		assert_eq!(Deals::<Test>::iter().count(), 0);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn heap_slots_stay_consistent_through_matching_and_cancelling() {
+	new_test_ext().execute_with(|| {
+		for (who, price) in [(SELLER, 105), (SELLER2, 101), (SELLER, 103), (SELLER2, 102)] {
+			assert_ok!(offer(who, price, 1));
+		}
+		assert_ok!(DataMarket::cancel_order(RuntimeOrigin::signed(SELLER), 2));
+		assert_eq!(book(Side::Offer), vec![(1, 101, 1), (3, 102, 1), (0, 105, 1)]);
+		assert_ok!(bid(BUYER, 102, 3));
+		assert_eq!(book(Side::Offer), vec![(0, 105, 1)]);
+		assert_eq!(book(Side::Bid), vec![(4, 102, 1)]);
+		for (id, _) in Orders::<Test>::iter() {
+			let slot = BookSlot::<Test>::get(id).unwrap();
+			let o = Orders::<Test>::get(id).unwrap();
+			assert_eq!(Books::<Test>::get((tag(), o.side, slot)).map(|e| e.order), Some(id));
+		}
+		assert_eq!(BookSlot::<Test>::iter().count(), 2);
+		assert_books_balance();
+	});
+}
