@@ -7,22 +7,47 @@
 import { writeFileSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, sleep } from '../lib/node.mjs';
+import { connect, sleep, submitAndWatch } from '../lib/node.mjs';
 
 const RPC_PORT = Number(process.env.BENCH_RPC_PORT || 9950);
 const PER_SENDER = Number(process.env.BENCH_TXS_PER_SENDER || 1000);
 const OUT = process.env.BENCH_OUT || 'throughput.json';
 const SENDERS = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'];
 
-/** Workloads: name and a builder of the i-th call for `sender` (with `next` the next sender). */
+const UNITS = 10n ** 12n;
+
+/**
+ * Workloads: name, an optional setup run once before signing, and a builder of the i-th call of
+ * sender number `s` (with `next` the next sender). The first is the baseline the others are
+ * reported against.
+ */
 const WORKLOADS = [
   {
     name: 'balances.transfer_keep_alive',
-    build: (api, sender, next) => api.tx.balances.transferKeepAlive(next.address, 10n ** 12n),
+    build: (api, s, sender, next) => api.tx.balances.transferKeepAlive(next.address, UNITS),
+  },
+  {
+    // Even senders offer, odd senders bid, one unit at one price in one book: submitted round
+    // robin, nearly every order crosses one resting order of the other side and makes a deal
+    // (holds, deal record, delivery deadline), the rest rests (heap insert, expiry).
+    name: 'dataMarket.post_offer + post_bid (matching)',
+    async setup(api, pairs) {
+      for (const p of pairs) await submitAndWatch(api.tx.dataMarket.registerKey(p.publicKey), p);
+      this.expiresFrom = (await api.rpc.chain.getHeader()).number.toNumber() + 2_000;
+    },
+    build(api, s, sender, next, i) {
+      const expires = this.expiresFrom + (i % 1_000); // spread expiries over many blocks
+      if (s % 2 === 0) {
+        const goods = { kind: 'RawData', commitment: { contentHash: new Uint8Array(32).fill(1), size: 1024, samples: 10, schema: new Uint8Array(32).fill(2) } };
+        return api.tx.dataMarket.postOffer('bench', goods, UNITS, 1, expires, null);
+      }
+      return api.tx.dataMarket.postBid('bench', UNITS, 1, expires, null);
+    },
   },
 ];
 
 async function runWorkload(api, workload, pairs) {
+  if (workload.setup) await workload.setup(api, pairs);
   // 1. Sign everything first (immortal era, consecutive nonces per sender).
   const signed = [];
   const common = {
@@ -32,15 +57,20 @@ async function runWorkload(api, workload, pairs) {
     runtimeVersion: api.runtimeVersion,
     signedExtensions: api.registry.signedExtensions,
   };
+  // Signed sender by sender, submitted round robin (i-th of every sender, then the i+1-th).
+  const bySender = [];
   for (let s = 0; s < pairs.length; s++) {
     const sender = pairs[s];
     const next = pairs[(s + 1) % pairs.length];
     let nonce = (await api.rpc.system.accountNextIndex(sender.address)).toNumber();
+    const txs = [];
     for (let i = 0; i < PER_SENDER; i++) {
-      const tx = workload.build(api, sender, next, i);
-      signed.push(tx.sign(sender, { ...common, nonce: nonce++ }).toHex());
+      const tx = workload.build(api, s, sender, next, i);
+      txs.push(tx.sign(sender, { ...common, nonce: nonce++ }).toHex());
     }
+    bySender.push(txs);
   }
+  for (let i = 0; i < PER_SENDER; i++) for (const txs of bySender) signed.push(txs[i]);
   const total = signed.length;
 
   // 2. Watch blocks from now on.
@@ -65,18 +95,21 @@ async function runWorkload(api, workload, pairs) {
   const blocks = [];
   let n = startBlock + 1;
   let included = 0;
+  let failed = 0;
   let idle = 0;
   while (included < submitted && idle < 10) {
     const best = (await api.rpc.chain.getHeader()).number.toNumber();
     if (n > best) { await sleep(500); continue; }
     const hash = await api.rpc.chain.getBlockHash(n);
-    const [block, weight, now] = await Promise.all([
+    const [block, weight, now, events] = await Promise.all([
       api.rpc.chain.getBlock(hash),
       api.query.system.blockWeight.at(hash),
       api.query.timestamp.now.at(hash),
+      api.query.system.events.at(hash),
     ]);
     const count = block.block.extrinsics.filter((x) => x.isSigned).length;
     included += count;
+    failed += events.filter(({ event }) => api.events.system.ExtrinsicFailed.is(event)).length;
     idle = count === 0 && included > 0 ? idle + 1 : 0;
     blocks.push({ number: n, count, refTime: weight.normal.refTime.toBigInt(), timestamp: now.toNumber() });
     n++;
@@ -103,6 +136,7 @@ async function runWorkload(api, workload, pairs) {
     submitted,
     rejected_by_pool: rejected,
     included,
+    failed_in_block: failed,
     submit_seconds: submitSeconds,
     blocks_with_load: loaded.length,
     chain_seconds: seconds,

@@ -16,7 +16,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Babe, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce, Rewards,
+	AccountId, Babe, Balance, Block, BlockNumber, DataMarket, Executive, Grandpa, InherentDataExt, Nonce, Rewards,
 	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakeReputation, System, TransactionPayment,
 	WeightedVoting, BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
@@ -260,6 +260,26 @@ impl_runtime_apis! {
 			salt: [u8; 32],
 		) -> sp_core::H256 {
 			pallet_weighted_voting::vote_commitment(claim, &voter, &verdict, &salt)
+		}
+	}
+
+	impl pallet_data_market::runtime_api::DataMarketApi<Block, AccountId, Balance, BlockNumber, pallet_data_market::TagOf<Runtime>> for Runtime {
+		fn best_orders(
+			tag: Vec<u8>,
+			side: pallet_data_market::Side,
+			n: u32,
+		) -> Vec<pallet_data_market::runtime_api::OrderView<AccountId, Balance, BlockNumber>> {
+			DataMarket::best_orders(tag, side, n)
+		}
+
+		fn deals_of(
+			who: AccountId,
+		) -> Vec<pallet_data_market::runtime_api::AccountDeal<AccountId, Balance, BlockNumber, pallet_data_market::TagOf<Runtime>>> {
+			DataMarket::deals_of(who)
+		}
+
+		fn encryption_key(who: AccountId) -> Option<pallet_data_market::EncryptionKey> {
+			pallet_data_market::EncryptionKeys::<Runtime>::get(who)
 		}
 	}
 

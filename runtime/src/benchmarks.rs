@@ -10,6 +10,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_stake_reputation, StakeReputation]
 	[pallet_weighted_voting, WeightedVoting]
 	[pallet_rewards, Rewards]
+	[pallet_data_market, DataMarket]
 );
 
-pub use crate::{Balances, Rewards, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting};
+pub use crate::{Balances, DataMarket, Rewards, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting};

@@ -123,6 +123,15 @@ mod tests {
 	}
 
 	#[test]
+	fn development_chains_have_short_deal_periods_within_bounds() {
+		for (patch, period) in [(DEVELOPMENT_PATCH, 10), (LOCAL_TESTNET_PATCH, 20)] {
+			let periods = config_of(patch).data_market.periods.expect("dev chains set deal periods");
+			assert_eq!((periods.delivery, periods.confirm), (period, period));
+			assert!(pallet_data_market::Pallet::<crate::Runtime>::periods_are_valid(&periods));
+		}
+	}
+
+	#[test]
 	fn presets_build_a_genesis_state() {
 		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH] {
 			let config = config_of(patch);

@@ -77,7 +77,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -192,4 +192,6 @@ mod runtime {
 	pub type WeightedVoting = pallet_weighted_voting;
 	#[runtime::pallet_index(12)]
 	pub type Rewards = pallet_rewards;
+	#[runtime::pallet_index(13)]
+	pub type DataMarket = pallet_data_market;
 }

@@ -201,7 +201,7 @@ mod benchmarks {
 			Pallet::<T>::do_post(seller, Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 1, expiry::<T>(), None).expect("valid");
 			Pallet::<T>::do_post(buyer.clone(), Side::Bid, tag::<T>(), None, price::<T>(100), 1, expiry::<T>(), None).expect("valid");
 		}
-		let due = frame_system::Pallet::<T>::block_number().saturating_add(T::DeliveryPeriod::get());
+		let due = frame_system::Pallet::<T>::block_number().saturating_add(Periods::<T>::get().delivery);
 		assert_eq!(Timeouts::<T>::get(due).len() as u32, n);
 		frame_system::Pallet::<T>::set_block_number(due);
 		#[block]
@@ -209,6 +209,14 @@ mod benchmarks {
 			Pallet::<T>::on_initialize(due);
 		}
 		assert_eq!(Deals::<T>::iter().count(), 0);
+	}
+
+	#[benchmark]
+	fn set_periods() {
+		let periods = DealPeriods { delivery: T::MaxDealPeriod::get(), confirm: T::MaxDealPeriod::get() };
+		#[extrinsic_call]
+		_(RawOrigin::Root, periods);
+		assert_eq!(Periods::<T>::get(), periods);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

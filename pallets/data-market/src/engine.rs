@@ -56,9 +56,17 @@ impl<T: Config> HeapSlots for StoredBook<T> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The subject of a deal's dispute claim.
+	/// Whether both periods are non-zero and at most [`Config::MaxDealPeriod`].
+	pub fn periods_are_valid(periods: &DealPeriods<BlockNumberFor<T>>) -> bool {
+		let max = T::MaxDealPeriod::get();
+		!periods.delivery.is_zero() && !periods.confirm.is_zero() && periods.delivery <= max && periods.confirm <= max
+	}
+
+	/// The subject of a deal's dispute claim: the deal id, big-endian, in the last 8 bytes.
 	pub fn deal_subject(deal: DealId) -> H256 {
-		H256::from_low_u64_be(deal)
+		let mut subject = [0u8; 32];
+		subject[24..].copy_from_slice(&deal.to_be_bytes());
+		H256(subject)
 	}
 
 	pub(crate) fn hold(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
@@ -305,7 +313,7 @@ impl<T: Config> Pallet<T> {
 			id
 		});
 		let now = frame_system::Pallet::<T>::block_number();
-		let deliver_by = Self::schedule(now.saturating_add(T::DeliveryPeriod::get()), Timeout::Deal(id))?;
+		let deliver_by = Self::schedule(now.saturating_add(Periods::<T>::get().delivery), Timeout::Deal(id))?;
 		let deal = Deal {
 			offer: offer_id,
 			bid: bid_id,
@@ -389,7 +397,7 @@ impl<T: Config> Pallet<T> {
 			Self::unschedule(at, Timeout::Deal(id));
 		}
 		let now = frame_system::Pallet::<T>::block_number();
-		let confirm_by = Self::schedule(now.saturating_add(T::ConfirmPeriod::get()), Timeout::Deal(id))?;
+		let confirm_by = Self::schedule(now.saturating_add(Periods::<T>::get().confirm), Timeout::Deal(id))?;
 		deal.state = DealState::Delivered { ciphertext };
 		deal.deadline = Some(confirm_by);
 		Deals::<T>::insert(id, deal);
@@ -486,7 +494,7 @@ impl<T: Config> Pallet<T> {
 	/// period later.
 	fn retry_later(id: DealId, mut deal: DealOf<T>, error: DispatchError) {
 		let now = frame_system::Pallet::<T>::block_number();
-		let retry_at = match Self::schedule(now.saturating_add(T::ConfirmPeriod::get()), Timeout::Deal(id)) {
+		let retry_at = match Self::schedule(now.saturating_add(Periods::<T>::get().confirm), Timeout::Deal(id)) {
 			Ok(at) => at,
 			Err(e) => {
 				log::error!(target: "runtime::data-market", "deal {id}: cannot reschedule ({e:?}) after {error:?}");

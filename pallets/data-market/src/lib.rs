@@ -255,6 +255,17 @@ pub enum RefundReason {
 	DisputeLost,
 }
 
+/// How long the parties of a deal have for each step, in blocks.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct DealPeriods<BlockNumber> {
+	/// From the match to the seller's delivery.
+	pub delivery: BlockNumber,
+	/// From the delivery to the buyer's confirmation or dispute.
+	pub confirm: BlockNumber,
+}
+
 /// A registered router.
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct RouterInfo<Balance> {
@@ -347,13 +358,19 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxOrderLifetime: Get<BlockNumberFor<Self>>;
 
-		/// Blocks the seller has to deliver after the match.
+		/// Blocks the seller has to deliver after the match, unless genesis or
+		/// [`Pallet::set_periods`] set [`Periods`].
 		#[pallet::constant]
 		type DeliveryPeriod: Get<BlockNumberFor<Self>>;
 
-		/// Blocks the buyer has to confirm or dispute after delivery.
+		/// Blocks the buyer has to confirm or dispute after delivery, unless genesis or
+		/// [`Pallet::set_periods`] set [`Periods`].
 		#[pallet::constant]
 		type ConfirmPeriod: Get<BlockNumberFor<Self>>;
+
+		/// The longest period [`Pallet::set_periods`] accepts.
+		#[pallet::constant]
+		type MaxDealPeriod: Get<BlockNumberFor<Self>>;
 
 		/// The seller's bond, as a share of the price of what it sells.
 		#[pallet::constant]
@@ -450,13 +467,42 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Disputes<T> = StorageMap<_, Twox64Concat, ClaimId, DealId>;
 
+	/// The [`Config::DeliveryPeriod`] and [`Config::ConfirmPeriod`] defaults.
+	#[pallet::type_value]
+	pub fn DefaultPeriods<T: Config>() -> DealPeriods<BlockNumberFor<T>> {
+		DealPeriods { delivery: T::DeliveryPeriod::get(), confirm: T::ConfirmPeriod::get() }
+	}
+
+	/// The deal periods in force; deals keep the deadlines they were given.
+	#[pallet::storage]
+	pub type Periods<T: Config> = StorageValue<_, DealPeriods<BlockNumberFor<T>>, ValueQuery, DefaultPeriods<T>>;
+
 	/// Decided disputes whose funds could not move yet (retried at the deal's deadline).
 	#[pallet::storage]
 	pub type PendingDecisions<T> = StorageMap<_, Twox64Concat, DealId, (ClaimId, loopx_primitives::Outcome)>;
 
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Deal periods other than the runtime's defaults (short ones on development chains).
+		pub periods: Option<DealPeriods<BlockNumberFor<T>>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some(periods) = &self.periods {
+				assert!(Pallet::<T>::periods_are_valid(periods), "invalid genesis deal periods");
+				Periods::<T>::put(periods);
+			}
+		}
+	}
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
+		/// The deal periods changed; deals made from now on use them.
+		PeriodsSet { periods: DealPeriods<BlockNumberFor<T>> },
 		/// An account registered (or replaced) its encryption key.
 		KeyRegistered { who: T::AccountId, key: EncryptionKey },
 		/// An order was posted; `held` is what it holds (bond or funds).
@@ -573,6 +619,8 @@ pub mod pallet {
 		NotBuyer,
 		/// The deal is not in the state this call needs.
 		WrongDealState,
+		/// A deal period is zero or longer than [`Config::MaxDealPeriod`].
+		InvalidPeriod,
 	}
 
 	#[pallet::hooks]
@@ -589,7 +637,7 @@ pub mod pallet {
 			);
 			assert!(!T::PaymentPerPoint::get().is_zero(), "PaymentPerPoint must be non-zero");
 			assert!(T::MaxTimeoutsPerBlock::get() >= T::MaxFillsPerOrder::get(), "one order's deals must fit in a block's timeouts");
-			assert!(!T::DeliveryPeriod::get().is_zero() && !T::ConfirmPeriod::get().is_zero());
+			assert!(Self::periods_are_valid(&DefaultPeriods::<T>::get()), "default deal periods out of bounds");
 		}
 	}
 
@@ -751,5 +799,18 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_dispute(who, deal, evidence)
 		}
+		/// Sets the deal periods (root). Deals already made keep their deadlines.
+		///
+		/// Emits [`Event::PeriodsSet`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::set_periods())]
+		pub fn set_periods(origin: OriginFor<T>, periods: DealPeriods<BlockNumberFor<T>>) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(Self::periods_are_valid(&periods), Error::<T>::InvalidPeriod);
+			Periods::<T>::put(&periods);
+			Self::deposit_event(Event::PeriodsSet { periods });
+			Ok(())
+		}
+
 	}
 }

@@ -141,6 +141,7 @@ impl pallet_data_market::Config for Test {
 	type MaxOrderLifetime = ConstU64<100>;
 	type DeliveryPeriod = ConstU64<DELIVERY>;
 	type ConfirmPeriod = ConstU64<CONFIRM>;
+	type MaxDealPeriod = ConstU64<1_000>;
 	type SellerBond = SellerBond;
 	type ProtocolFee = ProtocolFee;
 	type MaxRouterFee = MaxRouterFee;

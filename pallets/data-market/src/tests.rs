@@ -615,3 +615,31 @@ fn heap_slots_stay_consistent_through_matching_and_cancelling() {
 		assert_books_balance();
 	});
 }
+
+// ---- deal periods ----
+
+#[test]
+fn root_sets_deal_periods_within_bounds_and_only_new_deals_use_them() {
+	new_test_ext().execute_with(|| {
+		let first = matched_deal();
+		let short = DealPeriods { delivery: 3, confirm: 2 };
+		assert_noop!(DataMarket::set_periods(RuntimeOrigin::signed(BUYER), short), sp_runtime::DispatchError::BadOrigin);
+		for bad in [DealPeriods { delivery: 0, confirm: 2 }, DealPeriods { delivery: 3, confirm: 0 }, DealPeriods { delivery: 1_001, confirm: 2 }] {
+			assert_noop!(DataMarket::set_periods(RuntimeOrigin::root(), bad), Error::<Test>::InvalidPeriod);
+		}
+		assert_eq!(Periods::<Test>::get(), DealPeriods { delivery: DELIVERY, confirm: CONFIRM });
+		assert_ok!(DataMarket::set_periods(RuntimeOrigin::root(), short));
+		assert!(market_events().contains(&Event::PeriodsSet { periods: short }));
+
+		// A second deal, made after the change, times out after 3 blocks; the first keeps its own.
+		assert_ok!(offer(SELLER, 100, 1));
+		assert_ok!(bid(BUYER, 100, 1));
+		let second = first + 1;
+		run_to(1 + 3);
+		assert!(Deals::<Test>::get(second).is_none());
+		assert!(Deals::<Test>::get(first).is_some());
+		run_to(1 + DELIVERY);
+		assert!(Deals::<Test>::get(first).is_none());
+		assert_books_balance();
+	});
+}

@@ -27,6 +27,7 @@ pub trait WeightInfo {
 	fn dispute() -> Weight;
 	fn dispute_decided() -> Weight;
 	fn on_timeouts(n: u32, ) -> Weight;
+	fn set_periods() -> Weight;
 }
 
 fn log2(b: u32) -> u64 {
@@ -97,6 +98,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(1_u64 + 12 * n as u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64 + 12 * n as u64))
 	}
+	fn set_periods() -> Weight {
+		Weight::from_parts(8_000_000, 0).saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// Zero weights, for tests.
@@ -113,4 +117,5 @@ impl WeightInfo for () {
 	fn dispute() -> Weight { Weight::zero() }
 	fn dispute_decided() -> Weight { Weight::zero() }
 	fn on_timeouts(_n: u32, ) -> Weight { Weight::zero() }
+	fn set_periods() -> Weight { Weight::zero() }
 }

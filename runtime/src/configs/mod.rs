@@ -252,8 +252,8 @@ impl pallet_weighted_voting::Config for Runtime {
 	type SlashedBalance = Balance;
 	type Slasher = StakeReputation;
 	type Contributions = crate::Rewards;
-	// The markets register their outcome handlers here as they arrive.
-	type OnDecided = ();
+	// The markets that open claims act on their outcomes.
+	type OnDecided = (crate::DataMarket,);
 	type MaxVoters = MaxAuthorities;
 	type MaxOpenClaims = ConstU32<256>;
 	type MaxTalliesPerBlock = ConstU32<4>;
@@ -300,6 +300,47 @@ impl pallet_rewards::Config for Runtime {
 	type MaxExpiryEras = ConstU32<84>;
 	type CleanupPerBlock = ConstU32<256>;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LoopxBenchmarkHelper;
+}
+
+parameter_types! {
+	pub const SellerBond: Perbill = Perbill::from_percent(10);
+	pub const DataProtocolFee: Perbill = Perbill::from_percent(2);
+	pub const MaxRouterFee: Perbill = Perbill::from_percent(5);
+}
+
+impl pallet_data_market::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Reputations = StakeReputation;
+	type Contributions = crate::Rewards;
+	type Fees = crate::Rewards;
+	type Claims = crate::WeightedVoting;
+	type SlashDestination = SlashDestination;
+	type MaxTagLen = ConstU32<32>;
+	type MaxBookSize = ConstU32<1_024>;
+	type MaxFillsPerOrder = ConstU32<8>;
+	// Deal deadlines and order expiries due at one block: the market's sustained deal rate is
+	// about this many per block; processing them all takes a few per cent of a block.
+	type MaxTimeoutsPerBlock = ConstU32<512>;
+	// 7 days of 3 s blocks.
+	type MaxOrderLifetime = ConstU32<201_600>;
+	// 1 hour to deliver, 1 hour to confirm or dispute (genesis may set shorter periods).
+	type DeliveryPeriod = ConstU32<1_200>;
+	type ConfirmPeriod = ConstU32<1_200>;
+	// 7 days.
+	type MaxDealPeriod = ConstU32<201_600>;
+	type SellerBond = SellerBond;
+	type ProtocolFee = DataProtocolFee;
+	type MaxRouterFee = MaxRouterFee;
+	type RouterBond = ConstU128<{ 100 * UNITS }>;
+	type DisputeDeposit = ConstU128<{ 10 * UNITS }>;
+	type DealReputation = ConstU32<1_000>;
+	type DealFailurePenalty = ConstU32<20_000>;
+	type PaymentPerPoint = ConstU128<{ UNITS / 10 }>;
+	type WeightInfo = pallet_data_market::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LoopxBenchmarkHelper;
 }
@@ -371,5 +412,30 @@ impl pallet_rewards::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
 	fn next_session() {
 		let s = StakeReputation::current_session();
 		pallet_stake_reputation::CurrentSession::<Runtime>::put(s + 1);
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_data_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
+	/// The largest electorate, eligible whatever the genesis thresholds.
+	fn prepare_dispute() {
+		use loopx_primitives::{ClaimClass, Thresholds};
+		let none = Thresholds::default();
+		pallet_weighted_voting::ClassParameters::<Runtime>::insert(
+			ClaimClass::DataDispute,
+			pallet_weighted_voting::ClassParams {
+				mode: pallet_weighted_voting::VoteMode::Binary,
+				thresholds: none,
+				loosest: none,
+				strictest: none,
+				commit_period: 20,
+				reveal_period: 20,
+				quorum: Perbill::from_percent(50),
+				approval: Perbill::from_percent(50),
+				tolerance: 0,
+				slash: Perbill::from_percent(5),
+			},
+		);
+		<Self as pallet_weighted_voting::BenchmarkHelper<AccountId>>::setup_voters(MaxAuthorities::get());
 	}
 }

@@ -1,0 +1,167 @@
+// The data market on the dev chain, seen from polkadot.js with nothing but the metadata:
+// Dave (a data node) offers encrypted wallet-transaction data, Alice (the validator) bids and
+// they match; Dave delivers, Alice confirms and the payment splits 98 % to Dave, 2 % protocol
+// fee to the rewards pallet's fee sink (on the dev chain half to the reward pot, half to the
+// treasury: `feeToPot` 50 %). A second deal is never delivered: after the dev chain's 10-block
+// delivery period Alice is refunded and Dave's 10 % bond goes to the treasury.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
+import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { startDevNode, submitAndWatch, waitFor } from '../lib/node.mjs';
+
+const UNITS = 10n ** 12n;
+const TAG = 'wallet-tx-v1';
+const PRICE = 10n * UNITS;
+const SELLER_BOND_PERCENT = 10n;
+const PROTOCOL_FEE_PERCENT = 2n;
+
+let node;
+let api;
+let alice;
+let dave;
+let treasury;
+const seen = []; // every event of every block since the start, with its block number
+
+before(async () => {
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519' });
+  alice = keyring.addFromUri('//Alice');
+  dave = keyring.addFromUri('//Dave');
+  // `PalletId(*b"lpx/trsy").into_account_truncating()`: "modl" ++ id, zero-padded to 32 bytes.
+  treasury = keyring.encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('lpx/trsy'), new Uint8Array(20)));
+  node = await startDevNode({ rpcPort: 9952, p2pPort: 30352, promPort: 9662 });
+  api = node.api;
+  await api.rpc.chain.subscribeNewHeads(async (header) => {
+    const events = await (await api.at(header.hash)).query.system.events();
+    for (const { event } of events) seen.push({ block: header.number.toNumber(), event });
+  });
+});
+
+after(async () => {
+  await node?.stop();
+});
+
+/** Submits `tx` signed by `signer`; asserts success; returns its events and the fee it paid. */
+async function send(tx, signer) {
+  const { dispatchError, events, blockHash } = await submitAndWatch(tx, signer);
+  assert.equal(dispatchError, undefined, dispatchError && JSON.stringify(api.registry.findMetaError(dispatchError.asModule)));
+  const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data;
+  return { events, blockHash, fee: paid.actualFee.toBigInt() };
+}
+
+/** Submits `tx`, expecting the module error `name` ("pallet.Error"); returns the fee it paid. */
+async function sendFailing(tx, signer, name) {
+  const { dispatchError, events } = await submitAndWatch(tx, signer);
+  assert.ok(dispatchError?.isModule, `expected ${name}`);
+  const { section, name: error } = api.registry.findMetaError(dispatchError.asModule);
+  assert.equal(`${section}.${error}`, name);
+  return events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
+}
+
+const eventOf = (events, kind) => events.find(({ event }) => kind.is(event))?.event.data;
+const total = async (who) => {
+  const { free, reserved } = (await api.query.system.account(who)).data;
+  return free.toBigInt() + reserved.toBigInt();
+};
+const bestBlock = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+const goods = () => ({
+  kind: 'RawData',
+  commitment: { contentHash: randomAsU8a(32), size: 65_536, samples: 1_000, schema: randomAsU8a(32) },
+});
+
+let deal;
+
+test('a data node offers, a validator bids above the price, and they match at the offer\'s price', { timeout: 120_000 }, async () => {
+  // Without an encryption key nobody can trade.
+  await sendFailing(api.tx.dataMarket.postBid(TAG, PRICE, 1, (await bestBlock()) + 100, null), alice, 'dataMarket.NoEncryptionKey');
+  await send(api.tx.dataMarket.registerKey(randomAsU8a(32)), alice);
+  await send(api.tx.dataMarket.registerKey(randomAsU8a(32)), dave);
+
+  const expires = (await bestBlock()) + 200;
+  const { events: posted } = await send(api.tx.dataMarket.postOffer(TAG, goods(), PRICE, 2, expires, null), dave);
+  const offer = eventOf(posted, api.events.dataMarket.OrderPosted);
+  assert.equal(offer.held.toBigInt(), (2n * PRICE * SELLER_BOND_PERCENT) / 100n, 'the bond is 10 % of the price per unit');
+  const book = await api.call.dataMarketApi.bestOrders(TAG, 'Offer', 10);
+  assert.deepEqual(book.map((o) => [o.id.toNumber(), o.owner.toString(), o.price.toBigInt(), o.remaining.toNumber()]),
+    [[offer.order.toNumber(), dave.address, PRICE, 2]]);
+
+  // Alice bids 12 LPX a unit: she buys at Dave's 10 and gets the excess back at once.
+  const { events: matched } = await send(api.tx.dataMarket.postBid(TAG, 12n * UNITS, 2, expires, null), alice);
+  const m = eventOf(matched, api.events.dataMarket.DealMatched);
+  assert.ok(m, 'the bid crossed the offer');
+  assert.equal(m.seller.toString(), dave.address);
+  assert.equal(m.buyer.toString(), alice.address);
+  assert.equal(m.price.toBigInt(), PRICE);
+  assert.equal(m.quantity.toNumber(), 2);
+  assert.equal(m.payment.toBigInt(), 2n * PRICE);
+  assert.equal(m.released.toBigInt(), 2n * 2n * UNITS);
+  deal = m.deal.toNumber();
+  assert.equal((await api.call.dataMarketApi.bestOrders(TAG, 'Offer', 10)).length, 0, 'both orders cleared');
+
+  const [sellerView] = await api.call.dataMarketApi.dealsOf(dave.address);
+  assert.equal(sellerView.id.toNumber(), deal);
+  assert.ok(sellerView.isSeller.isTrue);
+  assert.equal(sellerView.next.toString(), 'Deliver');
+  const [buyerView] = await api.call.dataMarketApi.dealsOf(alice.address);
+  assert.equal(buyerView.next.toString(), 'AwaitDelivery');
+});
+
+test('delivery then confirmation pays the seller 98 % and the protocol 2 %', { timeout: 120_000 }, async () => {
+  assert.ok(deal !== undefined, 'the previous test made a deal');
+  const [daveBefore, aliceBefore] = [await total(dave.address), await total(alice.address)];
+
+  // Only the seller delivers, only the buyer confirms.
+  const aliceFailedFee = await sendFailing(api.tx.dataMarket.deliver(deal, randomAsU8a(32)), alice, 'dataMarket.NotSeller');
+  const { events: delivered, fee: deliverFee } = await send(api.tx.dataMarket.deliver(deal, randomAsU8a(32)), dave);
+  assert.ok(eventOf(delivered, api.events.dataMarket.Delivered));
+  const [buyerView] = await api.call.dataMarketApi.dealsOf(alice.address);
+  assert.equal(buyerView.next.toString(), 'ConfirmOrDispute');
+  const daveFailedFee = await sendFailing(api.tx.dataMarket.confirm(deal), dave, 'dataMarket.NotBuyer');
+
+  const { events: confirmed, fee: confirmFee } = await send(api.tx.dataMarket.confirm(deal), alice);
+  const settled = eventOf(confirmed, api.events.dataMarket.DealSettled);
+  const payment = 2n * PRICE;
+  const protocolFee = (payment * PROTOCOL_FEE_PERCENT) / 100n;
+  assert.equal(settled.protocolFee.toBigInt(), protocolFee);
+  assert.equal(settled.routerFee.toBigInt(), 0n);
+  assert.equal(settled.toSeller.toBigInt(), payment - protocolFee);
+  const taken = confirmed.map(({ event }) => event).find((e) => api.events.rewards.FeeTaken.is(e) && e.data.from.toString() === alice.address);
+  assert.ok(taken, 'the protocol fee went through the rewards pallet');
+  assert.equal(taken.data.toPot.toBigInt() + taken.data.toTreasury.toBigInt(), protocolFee);
+  assert.equal(taken.data.toPot.toBigInt(), protocolFee / 2n, 'half to the reward pot on the dev chain');
+
+  // To the last unit: Dave gains the payment minus the protocol fee and his transaction fees;
+  // Alice pays the payment and her transaction fees; the bond is free again.
+  assert.equal(await total(dave.address), daveBefore + payment - protocolFee - deliverFee - daveFailedFee);
+  assert.equal(await total(alice.address), aliceBefore - payment - confirmFee - aliceFailedFee);
+  assert.equal((await api.query.system.account(dave.address)).data.reserved.toBigInt(), 0n, 'no hold left on the seller');
+  assert.equal((await api.call.dataMarketApi.dealsOf(dave.address)).length, 0);
+  assert.equal((await api.query.dataMarket.deals(deal)).isNone, true);
+});
+
+test('an undelivered deal refunds the buyer and slashes the bond to the treasury after 10 blocks', { timeout: 180_000 }, async () => {
+  const expires = (await bestBlock()) + 200;
+  await send(api.tx.dataMarket.postOffer(TAG, goods(), PRICE, 1, expires, null), dave);
+  const aliceBefore = await total(alice.address);
+  const { events, fee, blockHash } = await send(api.tx.dataMarket.postBid(TAG, PRICE, 1, expires, null), alice);
+  // Nobody transacts while we wait, so the treasury gains exactly the bond.
+  const treasuryBefore = await total(treasury);
+  const m = eventOf(events, api.events.dataMarket.DealMatched);
+  const second = m.deal.toNumber();
+  const matchedAt = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+  assert.equal(m.deliverBy.toNumber(), matchedAt + 10, 'the dev chain gives 10 blocks to deliver');
+
+  const refunded = await waitFor('the delivery deadline', () => {
+    const hit = seen.find(({ event }) => api.events.dataMarket.DealRefunded.is(event) && event.data.deal.toNumber() === second);
+    return hit?.event.data;
+  }, { timeoutMs: 150_000 });
+  const bond = (PRICE * SELLER_BOND_PERCENT) / 100n;
+  assert.equal(refunded.reason.toString(), 'NotDelivered');
+  assert.equal(refunded.refunded.toBigInt(), PRICE);
+  assert.equal(refunded.bondSlashed.toBigInt(), bond);
+  assert.equal(await total(alice.address), aliceBefore - fee, 'Alice got all of her payment back');
+  assert.equal(await total(treasury), treasuryBefore + bond, 'the bond went to the treasury');
+  assert.equal((await api.query.dataMarket.deals(second)).isNone, true);
+});
