@@ -590,3 +590,25 @@ impl<T: Config> ClaimOutcome<T::AccountId> for Pallet<T> {
 		T::WeightInfo::dispute_decided()
 	}
 }
+
+/// Trained models from the builder market are offers of [`GoodsKind::TrainedModel`] in an
+/// ordinary book: the same matching, escrow, delivery and disputes as data.
+impl<T: Config> loopx_primitives::ModelMarket<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
+	fn list_model(
+		seller: T::AccountId,
+		tag: &[u8],
+		listing: loopx_primitives::ModelListing<BalanceOf<T>, BlockNumberFor<T>>,
+	) -> Result<OrderId, DispatchError> {
+		let tag = TagOf::<T>::try_from(tag.to_vec()).map_err(|_| Error::<T>::TagTooLong)?;
+		let goods = Goods {
+			kind: GoodsKind::TrainedModel,
+			commitment: Commitment {
+				content_hash: listing.model_hash,
+				size: listing.size,
+				samples: 0,
+				schema: listing.architecture,
+			},
+		};
+		Self::do_post(seller, Side::Offer, tag, Some(goods), listing.price, listing.quantity, listing.expires, None)
+	}
+}

@@ -11,6 +11,8 @@
 //!   [`ClaimOutcome`], [`VoterSet`]).
 //! - [`contributions`]: contribution points ([`ContributionSink`]), market fees ([`FeeSink`])
 //!   and validator exposure ([`StakeExposure`]) for the rewards pallet.
+//! - [`markets`]: trained models listed for sale through the data market's engine
+//!   ([`ModelMarket`]).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -18,6 +20,7 @@ extern crate alloc;
 pub mod claims;
 pub mod contributions;
 pub mod logistic;
+pub mod markets;
 
 pub use claims::{
 	ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, Thresholds, Verdict,
@@ -33,6 +36,7 @@ use core::fmt::Debug;
 use sp_runtime::{DispatchError, Perbill};
 
 pub use logistic::logistic_reputation;
+pub use markets::{ModelListing, ModelMarket};
 
 /// A reputation score, from 0 to the runtime's maximum (1,000,000 in LoopX).
 pub type Reputation = u32;

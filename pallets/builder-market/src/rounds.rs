@@ -1,0 +1,364 @@
+//! The engine behind the calls: deploying, round clocks, update claims and their outcomes,
+//! bounty payouts, ending, listing versions.
+
+use crate::*;
+use alloc::format;
+use frame_support::{
+	storage::with_storage_layer,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision as TokenPrecision, Restriction},
+	},
+};
+use loopx_primitives::{
+	ClaimClass, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision,
+	ModelListing, ModelMarket, Outcome, VoterSet,
+};
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{BlakeTwo256, Hash, Saturating, UniqueSaturatedInto, Zero},
+	DispatchError, Rounding,
+};
+
+/// How many blocks after a busy one a round end may move to.
+const MAX_ROUND_END_SLIDE: u32 = 16;
+
+impl<T: Config> Pallet<T> {
+	/// The subject of a task's update claims.
+	pub fn task_subject(task: TaskId) -> H256 {
+		let mut subject = [0u8; 32];
+		subject[28..].copy_from_slice(&task.to_be_bytes());
+		H256(subject)
+	}
+
+	/// The data-market book a version is sold in.
+	pub fn version_tag(task: TaskId, version: u32) -> alloc::vec::Vec<u8> {
+		format!("model/{task}/{version}").into_bytes()
+	}
+
+	/// Checks a spec against the runtime's bounds.
+	pub fn check_spec(spec: &TaskSpecOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
+		spec.architecture.validate().map_err(|_| Error::<T>::InvalidArchitecture)?;
+		ensure!(spec.metric.higher_is_better() == false || spec.target <= 1_000_000, Error::<T>::InvalidTarget);
+		ensure!(spec.hyper.batch_size > 0 && spec.hyper.local_steps > 0, Error::<T>::InvalidHyperParams);
+		ensure!(
+			spec.round_length >= T::MinRoundLength::get() && spec.round_length <= T::MaxRoundLength::get(),
+			Error::<T>::InvalidRoundLength
+		);
+		ensure!(spec.max_rounds > 0 && spec.max_rounds <= T::MaxRounds::get(), Error::<T>::InvalidMaxRounds);
+		ensure!(spec.deadline > now.saturating_add(spec.round_length), Error::<T>::DeadlineTooSoon);
+		ensure!(spec.bounty >= T::MinBounty::get(), Error::<T>::BountyTooLow);
+		Ok(())
+	}
+
+	/// Deploys a task. Transactional.
+	pub fn do_deploy(builder: T::AccountId, spec: TaskSpecOf<T>) -> Result<TaskId, DispatchError> {
+		with_storage_layer(|| {
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::check_spec(&spec, now)?;
+			let task = NextTaskId::<T>::get();
+			ensure!(task < T::MaxTasks::get(), Error::<T>::TooManyTasks);
+			let deposit = T::TaskDeposit::get();
+			for (reason, amount) in [(HoldReason::Bounty, spec.bounty), (HoldReason::TaskDeposit, deposit)] {
+				if !amount.is_zero() {
+					T::Currency::hold(&reason.into(), &builder, amount).map_err(|_| Error::<T>::InsufficientBalance)?;
+				}
+			}
+			let round_end = Self::schedule_round_end(task, &spec)?;
+			let bounty = spec.bounty;
+			Tasks::<T>::insert(
+				task,
+				Task {
+					builder: builder.clone(),
+					spec,
+					status: TaskStatus::Active,
+					bounty_left: bounty,
+					deposit,
+					round: 0,
+					round_end: Some(round_end),
+					current: None,
+				},
+			);
+			NextTaskId::<T>::put(task.saturating_add(1));
+			Self::deposit_event(Event::TaskDeployed { task, builder, bounty, deposit, round_end });
+			Self::deposit_event(Event::RoundStarted { task, round: 0, round_end });
+			Ok(task)
+		})
+	}
+
+	/// Schedules the close of a round starting now: `round_length` blocks on (never after the
+	/// deadline), moved up to 16 blocks later when a block is full.
+	pub(crate) fn schedule_round_end(task: TaskId, spec: &TaskSpecOf<T>) -> Result<BlockNumberFor<T>, DispatchError> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut block = now.saturating_add(spec.round_length).min(spec.deadline).max(now.saturating_add(1u32.into()));
+		for _ in 0..=MAX_ROUND_END_SLIDE {
+			if RoundEnds::<T>::mutate(block, |due| due.try_push(task).is_ok()) {
+				return Ok(block);
+			}
+			block = block.saturating_add(1u32.into());
+		}
+		Err(Error::<T>::TooManyRoundEnds.into())
+	}
+
+	/// Submits an update. Transactional.
+	pub fn do_submit(
+		trainer: T::AccountId,
+		task: TaskId,
+		parent: H256,
+		new_hash: H256,
+		claimed_metric: u32,
+		data: H256,
+	) -> Result<ClaimId, DispatchError> {
+		with_storage_layer(|| {
+			let t = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(t.status == TaskStatus::Active, Error::<T>::NotActive);
+			let eligible = T::Validators::voters().into_iter().any(|v| {
+				v.who == trainer && v.stake >= t.spec.trainers.min_stake && v.reputation >= t.spec.trainers.min_reputation
+			});
+			ensure!(eligible, Error::<T>::NotEligible);
+			ensure!(parent == t.current.map(|c| c.hash).unwrap_or_default(), Error::<T>::WrongParent);
+			if let Some(current) = t.current {
+				ensure!(t.spec.metric.better(claimed_metric, current.metric), Error::<T>::NoImprovement);
+			}
+			let mut round = Rounds::<T>::get(task, t.round).unwrap_or_default();
+			ensure!(!round.trainers.contains(&trainer), Error::<T>::AlreadySubmitted);
+			round.trainers.try_push(trainer.clone()).map_err(|_| Error::<T>::RoundFull)?;
+			round.pending = round.pending.saturating_add(1);
+			let claim = T::Claims::open_claim(ClaimRequest {
+				class: ClaimClass::ModelUpdate,
+				claimant: trainer.clone(),
+				subject: Self::task_subject(task),
+				commitment: BlakeTwo256::hash_of(&(task, parent, new_hash, claimed_metric, data)),
+				claimed_score: Some(claimed_metric),
+				thresholds: None,
+			})?;
+			Rounds::<T>::insert(task, t.round, round);
+			UpdateClaims::<T>::insert(
+				claim,
+				UpdateClaim { task, round: t.round, trainer: trainer.clone(), parent, new_hash, claimed_metric },
+			);
+			Self::deposit_event(Event::UpdateSubmitted { task, round: t.round, trainer, claim, new_hash, claimed_metric });
+			Ok(claim)
+		})
+	}
+
+	/// Closes the rounds due at `now`: marks each ended (paying it if nothing is pending), then
+	/// ends the task or starts its next round.
+	pub(crate) fn close_rounds(now: BlockNumberFor<T>) -> Weight {
+		let due = RoundEnds::<T>::take(now);
+		let n = due.len() as u32;
+		for task in due {
+			let Some(mut t) = Tasks::<T>::get(task) else { continue };
+			if t.status == TaskStatus::Ended || t.round_end != Some(now) {
+				continue;
+			}
+			Self::mark_round_ended(task, t.round, &mut t);
+			let reached = t.current.is_some_and(|c| t.spec.metric.reaches(c.metric, t.spec.target));
+			let last = t.round.saturating_add(1) >= t.spec.max_rounds;
+			let reason = if reached {
+				Some(EndReason::TargetReached)
+			} else if last {
+				Some(EndReason::MaxRounds)
+			} else if now.saturating_add(T::MinRoundLength::get()) > t.spec.deadline {
+				Some(EndReason::Deadline)
+			} else {
+				None
+			};
+			match reason {
+				Some(reason) => Self::end(task, t, reason),
+				None if t.status == TaskStatus::Paused => {
+					t.round_end = None;
+					Tasks::<T>::insert(task, t);
+				},
+				None => Self::start_next_round(task, t),
+			}
+		}
+		T::WeightInfo::close_rounds(n)
+	}
+
+	fn start_next_round(task: TaskId, mut t: TaskOf<T>) {
+		match Self::schedule_round_end(task, &t.spec) {
+			Ok(round_end) => {
+				let round = t.round.saturating_add(1);
+				t.round = round;
+				t.round_end = Some(round_end);
+				Tasks::<T>::insert(task, t);
+				Self::deposit_event(Event::RoundStarted { task, round, round_end });
+			},
+			// Every block for 16 blocks is full of round ends: pause; the builder resumes.
+			Err(_) => {
+				t.status = TaskStatus::Paused;
+				t.round_end = None;
+				Tasks::<T>::insert(task, t);
+				Self::deposit_event(Event::TaskPaused { task });
+			},
+		}
+	}
+
+	/// Marks a round ended and pays it if no update is pending.
+	fn mark_round_ended(task: TaskId, round: u32, t: &mut TaskOf<T>) {
+		let Some(mut state) = Rounds::<T>::get(task, round) else { return };
+		state.ended = true;
+		if state.pending == 0 {
+			Rounds::<T>::remove(task, round);
+			Self::pay_round(task, round, t, &state);
+		} else {
+			Rounds::<T>::insert(task, round, state);
+		}
+	}
+
+	/// Pays a round's budget (bounty left / rounds left, this one included) to its accepted
+	/// updates pro rata to their payout weight. Rounding dust stays in the bounty.
+	fn pay_round(task: TaskId, round: u32, t: &mut TaskOf<T>, state: &RoundOf<T>) {
+		if t.status == TaskStatus::Ended || state.accepted.is_empty() {
+			return;
+		}
+		let rounds_left = t.spec.max_rounds.saturating_sub(round).max(1);
+		let left: u128 = t.bounty_left.unique_saturated_into();
+		let budget = left / rounds_left as u128;
+		let total: u128 = state.accepted.iter().fold(0u128, |acc, u| acc.saturating_add(t.spec.metric.payout_weight(u.metric)));
+		if budget == 0 || total == 0 {
+			return;
+		}
+		let mut paid = BalanceOf::<T>::zero();
+		for update in state.accepted.iter() {
+			let weight = t.spec.metric.payout_weight(update.metric);
+			let share = multiply_by_rational_with_rounding(budget, weight, total, Rounding::Down).unwrap_or(0);
+			let amount: BalanceOf<T> = share.unique_saturated_into();
+			if amount.is_zero() {
+				continue;
+			}
+			let moved = T::Currency::transfer_on_hold(
+				&HoldReason::Bounty.into(),
+				&t.builder,
+				&update.trainer,
+				amount,
+				TokenPrecision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.unwrap_or_default();
+			paid = paid.saturating_add(moved);
+			Self::deposit_event(Event::TrainerPaid { task, round, trainer: update.trainer.clone(), amount: moved });
+		}
+		t.bounty_left = t.bounty_left.saturating_sub(paid);
+		Self::deposit_event(Event::RoundPaid { task, round, paid, updates: state.accepted.len() as u32 });
+	}
+
+	/// Ends a task: releases the bounty left and the deposit, unschedules its round end.
+	pub(crate) fn end(task: TaskId, mut t: TaskOf<T>, reason: EndReason) {
+		if let Some(at) = t.round_end.take() {
+			RoundEnds::<T>::mutate_exists(at, |due| {
+				if let Some(list) = due {
+					list.retain(|id| *id != task);
+					if list.is_empty() {
+						*due = None;
+					}
+				}
+			});
+		}
+		let bounty = T::Currency::release(&HoldReason::Bounty.into(), &t.builder, t.bounty_left, TokenPrecision::BestEffort)
+			.unwrap_or_default();
+		let deposit =
+			T::Currency::release(&HoldReason::TaskDeposit.into(), &t.builder, t.deposit, TokenPrecision::BestEffort)
+				.unwrap_or_default();
+		t.bounty_left = Zero::zero();
+		t.deposit = Zero::zero();
+		t.status = TaskStatus::Ended;
+		// Rounds with nothing pending will never be paid: drop them now (the rest go when their
+		// last update is decided).
+		let round = t.round;
+		if Rounds::<T>::get(task, round).is_some_and(|r| r.pending == 0) {
+			Rounds::<T>::remove(task, round);
+		}
+		Tasks::<T>::insert(task, t);
+		Self::deposit_event(Event::TaskEnded { task, reason, refunded: bounty.saturating_add(deposit) });
+	}
+
+	/// Lists a version in the data market.
+	pub fn do_list(
+		seller: T::AccountId,
+		task: TaskId,
+		version: u32,
+		price: BalanceOf<T>,
+		quantity: u32,
+		expires: BlockNumberFor<T>,
+	) -> Result<u64, DispatchError> {
+		let t = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+		let v = Versions::<T>::get(task, version).ok_or(Error::<T>::UnknownVersion)?;
+		ensure!(seller == t.builder || v.contributors.contains(&seller), Error::<T>::NotHolder);
+		let params = t.spec.architecture.num_params();
+		let size = match t.spec.precision {
+			Precision::F32 => params.saturating_mul(4),
+			Precision::Int8 => params,
+			Precision::Int4 => params.div_ceil(2),
+		};
+		let listing = ModelListing {
+			model_hash: v.hash,
+			size,
+			architecture: BlakeTwo256::hash_of(&t.spec.architecture),
+			price,
+			quantity,
+			expires,
+		};
+		let order = T::Market::list_model(seller.clone(), &Self::version_tag(task, version), listing)?;
+		Self::deposit_event(Event::VersionListed { task, version, seller, order });
+		Ok(order)
+	}
+
+	/// Records a decided update: an accepted one joins its round (and may become the new
+	/// version); the round is paid once it has ended and nothing is pending.
+	fn on_update_decided(claim: ClaimId, decision: &Decision) {
+		let Some(update) = UpdateClaims::<T>::take(claim) else { return };
+		let task = update.task;
+		let verified = decision.score;
+		Self::deposit_event(Event::UpdateDecided { task, claim, outcome: decision.outcome, verified });
+		let Some(mut t) = Tasks::<T>::get(task) else { return };
+		let Some(mut round) = Rounds::<T>::get(task, update.round) else { return };
+		round.pending = round.pending.saturating_sub(1);
+		if decision.outcome == Outcome::Accepted && t.status != TaskStatus::Ended {
+			let metric = verified.unwrap_or(update.claimed_metric);
+			// Cannot fail: at most one accepted update per submitted one.
+			let _ = round.accepted.try_push(AcceptedUpdate { trainer: update.trainer.clone(), metric });
+			T::Contributions::note(&update.trainer, ContributionCategory::Learning, T::LearningPoints::get());
+			let improves = t.current.map_or(true, |c| t.spec.metric.better(metric, c.metric));
+			if improves {
+				let number = t.current.map_or(1, |c| c.number.saturating_add(1));
+				let contributors = BoundedVec::truncate_from(round.accepted.iter().map(|u| u.trainer.clone()).collect());
+				let count = contributors.len() as u32;
+				Versions::<T>::insert(
+					task,
+					number,
+					VersionInfo {
+						hash: update.new_hash,
+						parent: update.parent,
+						metric,
+						contributors,
+						accepted_at: frame_system::Pallet::<T>::block_number(),
+					},
+				);
+				t.current = Some(CurrentVersion { number, hash: update.new_hash, metric });
+				T::Contributions::note(&t.builder, ContributionCategory::Building, T::BuildingPoints::get());
+				Self::deposit_event(Event::VersionAccepted { task, version: number, hash: update.new_hash, metric, contributors: count });
+			}
+		}
+		// A round of an ended task is never paid: it goes with its last decision.
+		if (round.ended || t.status == TaskStatus::Ended) && round.pending == 0 {
+			Rounds::<T>::remove(task, update.round);
+			Self::pay_round(task, update.round, &mut t, &round);
+		} else {
+			Rounds::<T>::insert(task, update.round, round);
+		}
+		Tasks::<T>::insert(task, t);
+	}
+}
+
+impl<T: Config> ClaimOutcome<T::AccountId> for Pallet<T> {
+	fn on_claim_decided(id: ClaimId, class: ClaimClass, _: &T::AccountId, _: &H256, decision: &Decision) -> Weight {
+		if class != ClaimClass::ModelUpdate {
+			return Weight::zero();
+		}
+		Self::on_update_decided(id, decision);
+		T::WeightInfo::update_decided()
+	}
+}

@@ -1,0 +1,400 @@
+//! Unit tests: every call and its failure paths, round clocks, update outcomes, the bounty
+//! split, the ways a task ends, and a version sold through the data market. Each test ends by
+//! checking that holds match the tasks and that no unit was created or lost.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use loopx_model_spec::{Modes, TtLayer};
+use loopx_primitives::{ClaimClass, ClaimOutcome, ContributionCategory, Decision, Outcome};
+
+const ROUND: u64 = 10;
+const BOUNTY: Balance = 10_000;
+
+fn fraud() -> Architecture {
+	let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
+	Architecture::Classifier {
+		layers: BoundedVec::truncate_from(vec![
+			TtLayer { out_modes: m(&[8, 8]), in_modes: m(&[4, 4]), rank: 4 },
+			TtLayer { out_modes: m(&[1]), in_modes: m(&[64]), rank: 1 },
+		]),
+	}
+}
+fn spec() -> TaskSpecOf<Test> {
+	TaskSpec {
+		architecture: fraud(),
+		precision: Precision::Int8,
+		metric: Metric::Auc,
+		target: 950_000,
+		eval_set: H256::repeat_byte(7),
+		hyper: HyperParams { learning_rate_ppm: 10_000, batch_size: 64, local_steps: 20, seed: 42 },
+		round_length: ROUND,
+		bounty: BOUNTY,
+		trainers: Thresholds { min_stake: 1_000, min_reputation: 200_000 },
+		max_rounds: 4,
+		deadline: 1_000,
+	}
+}
+fn deploy() -> TaskId {
+	assert_ok!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), spec()));
+	NextTaskId::<Test>::get() - 1
+}
+fn task(id: TaskId) -> TaskOf<Test> {
+	Tasks::<Test>::get(id).expect("task exists")
+}
+fn submit(who: AccountId, id: TaskId, parent: H256, new: u8, metric: u32) -> ClaimId {
+	assert_ok!(BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(new), metric, H256::zero()));
+	claims().len() as ClaimId - 1 + 100
+}
+fn decide(claim: ClaimId, outcome: Outcome, score: Option<u32>) {
+	let d = Decision { outcome, score, revealed_weight: 10, agreeing_weight: 10 };
+	BuilderMarket::on_claim_decided(claim, ClaimClass::ModelUpdate, &0, &H256::zero(), &d);
+}
+fn held_bounty() -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::BuilderMarket(HoldReason::Bounty), &BUILDER)
+}
+fn free(who: AccountId) -> Balance {
+	Balances::free_balance(who)
+}
+
+// ---- deploying ----
+
+#[test]
+fn deploy_holds_the_bounty_and_deposit_and_starts_round_zero() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let t = task(id);
+		assert_eq!((t.status, t.round, t.round_end, t.bounty_left, t.deposit), (TaskStatus::Active, 0, Some(1 + ROUND), BOUNTY, DEPOSIT));
+		assert_eq!(free(BUILDER), INITIAL - BOUNTY - DEPOSIT);
+		assert_eq!(RoundEnds::<Test>::get(1 + ROUND).into_inner(), vec![id]);
+		assert!(builder_events().contains(&Event::TaskDeployed { task: id, builder: BUILDER, bounty: BOUNTY, deposit: DEPOSIT, round_end: 1 + ROUND }));
+		assert_eq!(BuilderMarket::active_tasks().len(), 1);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn deploying_an_invalid_spec_fails_with_its_reason_and_holds_nothing() {
+	new_test_ext().execute_with(|| {
+		let bad = |f: fn(&mut TaskSpecOf<Test>)| {
+			let mut s = spec();
+			f(&mut s);
+			s
+		};
+		let cases: Vec<(TaskSpecOf<Test>, Error<Test>)> = vec![
+			(bad(|s| s.architecture = Architecture::Classifier { layers: BoundedVec::new() }), Error::InvalidArchitecture),
+			(
+				bad(|s| {
+					if let Architecture::Classifier { layers } = &mut s.architecture {
+						layers[1].out_modes = Modes::truncate_from(vec![2]);
+					}
+				}),
+				Error::InvalidArchitecture,
+			),
+			(bad(|s| s.target = 1_000_001), Error::InvalidTarget),
+			(bad(|s| s.hyper.batch_size = 0), Error::InvalidHyperParams),
+			(bad(|s| s.hyper.local_steps = 0), Error::InvalidHyperParams),
+			(bad(|s| s.round_length = 4), Error::InvalidRoundLength),
+			(bad(|s| s.round_length = 101), Error::InvalidRoundLength),
+			(bad(|s| s.max_rounds = 0), Error::InvalidMaxRounds),
+			(bad(|s| s.max_rounds = 11), Error::InvalidMaxRounds),
+			(bad(|s| s.deadline = 1 + ROUND), Error::DeadlineTooSoon),
+			(bad(|s| s.bounty = MIN_BOUNTY - 1), Error::BountyTooLow),
+			(bad(|s| s.bounty = INITIAL), Error::InsufficientBalance),
+		];
+		for (s, error) in cases {
+			assert_noop!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), s), error);
+		}
+		// A lower-is-better metric may have any target.
+		assert_ok!(BuilderMarket::deploy_model(
+			RuntimeOrigin::signed(BUILDER),
+			bad(|s| {
+				s.metric = Metric::Rmse;
+				s.target = 2_000_000;
+			})
+		));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn the_number_of_tasks_and_of_round_ends_per_block_is_bounded() {
+	new_test_ext().execute_with(|| {
+		// Two round ends fit in a block: the third task's round end moves one block on.
+		for _ in 0..3 {
+			deploy();
+		}
+		assert_eq!(task(2).round_end, Some(2 + ROUND));
+		assert_noop!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), spec()), Error::<Test>::TooManyTasks);
+		assert_books_balance();
+	});
+}
+
+// ---- builder controls ----
+
+#[test]
+fn only_the_builder_tops_up_pauses_resumes_and_ends() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let other = RuntimeOrigin::signed(TRAINER);
+		assert_noop!(BuilderMarket::top_up(other.clone(), id, 10), Error::<Test>::NotBuilder);
+		assert_noop!(BuilderMarket::pause(other.clone(), id), Error::<Test>::NotBuilder);
+		assert_noop!(BuilderMarket::end_task(other, id), Error::<Test>::NotBuilder);
+		assert_noop!(BuilderMarket::top_up(RuntimeOrigin::signed(BUILDER), 9, 10), Error::<Test>::UnknownTask);
+		assert_noop!(BuilderMarket::top_up(RuntimeOrigin::signed(BUILDER), id, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(BuilderMarket::top_up(RuntimeOrigin::signed(BUILDER), id, INITIAL), Error::<Test>::InsufficientBalance);
+		assert_ok!(BuilderMarket::top_up(RuntimeOrigin::signed(BUILDER), id, 500));
+		assert_eq!((task(id).bounty_left, held_bounty()), (BOUNTY + 500, BOUNTY + 500));
+		assert_noop!(BuilderMarket::resume(RuntimeOrigin::signed(BUILDER), id), Error::<Test>::NotPaused);
+		assert_ok!(BuilderMarket::pause(RuntimeOrigin::signed(BUILDER), id));
+		assert_noop!(BuilderMarket::pause(RuntimeOrigin::signed(BUILDER), id), Error::<Test>::NotActive);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_paused_task_takes_no_updates_and_its_next_round_waits_for_resume() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		assert_ok!(BuilderMarket::pause(RuntimeOrigin::signed(BUILDER), id));
+		assert_noop!(
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), id, H256::zero(), H256::repeat_byte(1), 700_000, H256::zero()),
+			Error::<Test>::NotActive
+		);
+		run_to(1 + ROUND);
+		assert_eq!((task(id).round, task(id).round_end), (0, None));
+		run_to(30);
+		assert_ok!(BuilderMarket::resume(RuntimeOrigin::signed(BUILDER), id));
+		assert_eq!((task(id).status, task(id).round, task(id).round_end), (TaskStatus::Active, 1, Some(30 + ROUND)));
+		submit(TRAINER, id, H256::zero(), 1, 700_000);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn ending_a_task_mid_round_returns_the_bounty_and_pays_no_pending_update() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let claim = submit(TRAINER, id, H256::zero(), 1, 700_000);
+		run_to(5);
+		assert_ok!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id));
+		assert_eq!(free(BUILDER), INITIAL);
+		assert_eq!(task(id).status, TaskStatus::Ended);
+		assert!(RoundEnds::<Test>::get(1 + ROUND).is_empty());
+		assert!(builder_events().contains(&Event::TaskEnded { task: id, reason: EndReason::Builder, refunded: BOUNTY + DEPOSIT }));
+		assert_noop!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id), Error::<Test>::TaskEnded);
+		assert_noop!(BuilderMarket::top_up(RuntimeOrigin::signed(BUILDER), id, 10), Error::<Test>::TaskEnded);
+		// The vote still decides the update, but nothing is paid or versioned.
+		decide(claim, Outcome::Accepted, Some(700_000));
+		assert_eq!(free(TRAINER), INITIAL);
+		assert!(Versions::<Test>::iter().next().is_none());
+		assert!(Rounds::<Test>::iter().next().is_none() && UpdateClaims::<Test>::iter().next().is_none());
+		run_to(1 + ROUND);
+		assert_eq!(BuilderMarket::active_tasks().len(), 0);
+		assert_books_balance();
+	});
+}
+
+// ---- updates ----
+
+#[test]
+fn submitting_an_update_opens_a_model_update_claim() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let claim = submit(TRAINER, id, H256::zero(), 1, 700_000);
+		let request = claims().pop().unwrap();
+		assert_eq!(request.class, ClaimClass::ModelUpdate);
+		assert_eq!(request.claimant, TRAINER);
+		assert_eq!(request.claimed_score, Some(700_000));
+		assert_eq!(request.subject, BuilderMarket::task_subject(id));
+		assert_eq!(UpdateClaims::<Test>::get(claim).map(|u| (u.task, u.round, u.trainer)), Some((id, 0, TRAINER)));
+		let rounds = BuilderMarket::open_rounds(id);
+		assert_eq!((rounds[0].round, rounds[0].pending, rounds[0].trainers.clone()), (0, 1, vec![TRAINER]));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn updates_are_checked_before_a_claim_opens() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let try_submit = |who, parent, metric| {
+			BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(1), metric, H256::zero())
+		};
+		assert_noop!(
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), 9, H256::zero(), H256::zero(), 1, H256::zero()),
+			Error::<Test>::UnknownTask
+		);
+		assert_noop!(try_submit(BUYER, H256::zero(), 700_000), Error::<Test>::NotEligible);
+		assert_noop!(try_submit(WEAK, H256::zero(), 700_000), Error::<Test>::NotEligible);
+		assert_noop!(try_submit(TRAINER, H256::repeat_byte(9), 700_000), Error::<Test>::WrongParent);
+		submit(TRAINER, id, H256::zero(), 1, 700_000);
+		assert_noop!(try_submit(TRAINER, H256::zero(), 700_000), Error::<Test>::AlreadySubmitted);
+		decide(100, Outcome::Accepted, Some(700_000));
+		// Version 1 exists: the parent must be it and the metric must beat it.
+		assert_noop!(try_submit(TRAINER2, H256::zero(), 800_000), Error::<Test>::WrongParent);
+		assert_noop!(try_submit(TRAINER2, H256::repeat_byte(1), 700_000), Error::<Test>::NoImprovement);
+		submit(TRAINER2, id, H256::repeat_byte(1), 2, 800_000);
+		submit(TRAINER3, id, H256::repeat_byte(1), 3, 810_000);
+		assert_eq!(claims().len(), 3);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_round_takes_at_most_max_updates() {
+	new_test_ext().execute_with(|| {
+		// Four eligible validators (WEAK too, with no reputation threshold), three updates a round.
+		let mut s = spec();
+		s.trainers.min_reputation = 0;
+		assert_ok!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), s));
+		submit(TRAINER, 0, H256::zero(), 1, 700_000);
+		submit(TRAINER2, 0, H256::zero(), 2, 700_000);
+		submit(TRAINER3, 0, H256::zero(), 3, 700_000);
+		assert_noop!(
+			BuilderMarket::submit_update(RuntimeOrigin::signed(WEAK), 0, H256::zero(), H256::repeat_byte(4), 700_000, H256::zero()),
+			Error::<Test>::RoundFull
+		);
+		// The next round has room again.
+		run_to(1 + ROUND);
+		submit(WEAK, 0, H256::zero(), 4, 700_000);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn accepted_updates_advance_the_version_and_rejected_ones_do_not() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let a = submit(TRAINER, id, H256::zero(), 1, 700_000);
+		let b = submit(TRAINER2, id, H256::zero(), 2, 750_000);
+		decide(b, Outcome::Rejected, Some(600_000));
+		assert!(task(id).current.is_none());
+		decide(a, Outcome::Accepted, Some(699_000));
+		assert_eq!(task(id).current, Some(CurrentVersion { number: 1, hash: H256::repeat_byte(1), metric: 699_000 }));
+		let v = Versions::<Test>::get(id, 1).unwrap();
+		assert_eq!((v.parent, v.metric, v.contributors.into_inner()), (H256::zero(), 699_000, vec![TRAINER]));
+		assert!(points().contains(&(TRAINER, ContributionCategory::Learning, 10)));
+		assert!(points().contains(&(BUILDER, ContributionCategory::Building, 5)));
+		assert!(!points().iter().any(|p| p.0 == TRAINER2));
+		assert_eq!(BuilderMarket::versions_of(id), vec![(1, H256::repeat_byte(1), 699_000, vec![TRAINER])]);
+		// Decisions on other classes or unknown claims change nothing.
+		let d = Decision { outcome: Outcome::Accepted, score: Some(1), revealed_weight: 1, agreeing_weight: 1 };
+		BuilderMarket::on_claim_decided(a, ClaimClass::DataDispute, &0, &H256::zero(), &d);
+		decide(a, Outcome::Accepted, Some(999_999));
+		assert_eq!(task(id).current.map(|c| c.number), Some(1));
+		assert_books_balance();
+	});
+}
+
+// ---- rounds and payouts ----
+
+#[test]
+fn a_round_pays_its_budget_pro_rata_to_verified_scores_once_all_are_decided() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let a = submit(TRAINER, id, H256::zero(), 1, 600_000);
+		let b = submit(TRAINER2, id, H256::zero(), 2, 200_000);
+		let c = submit(TRAINER3, id, H256::zero(), 3, 500_000);
+		decide(a, Outcome::Accepted, Some(600_000));
+		decide(c, Outcome::Rejected, Some(100_000));
+		run_to(1 + ROUND);
+		// The round ended with b pending: nothing paid yet; round 1 started.
+		assert_eq!((task(id).round, free(TRAINER)), (1, INITIAL));
+		decide(b, Outcome::Accepted, Some(200_000));
+		// Budget: 10,000 / 4 rounds = 2,500, split 600 : 200.
+		assert_eq!(free(TRAINER), INITIAL + 1_875);
+		assert_eq!(free(TRAINER2), INITIAL + 625);
+		assert_eq!(task(id).bounty_left, BOUNTY - 2_500);
+		assert!(builder_events().contains(&Event::RoundPaid { task: id, round: 0, paid: 2_500, updates: 2 }));
+		assert!(Rounds::<Test>::get(id, 0).is_none());
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn lower_is_better_metrics_pay_more_to_lower_values() {
+	new_test_ext().execute_with(|| {
+		let mut s = spec();
+		s.metric = Metric::Rmse;
+		s.target = 100_000;
+		assert_ok!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), s));
+		let a = submit(TRAINER, 0, H256::zero(), 1, 1_000_000);
+		let b = submit(TRAINER2, 0, H256::zero(), 2, 3_000_000);
+		decide(a, Outcome::Accepted, Some(999_999));
+		decide(b, Outcome::Accepted, Some(2_999_999));
+		run_to(1 + ROUND);
+		// Weights 10¹² / 10⁶ and 10¹² / (3·10⁶): 3 : 1 of 2,500.
+		assert_eq!(free(TRAINER) - INITIAL, 1_875);
+		assert_eq!(free(TRAINER2) - INITIAL, 624);
+		assert_eq!(task(0).current.map(|c| c.metric), Some(999_999));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_task_ends_after_its_last_round_and_returns_what_is_left() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		for r in 0..4u64 {
+			run_to(1 + ROUND * (r + 1));
+		}
+		assert_eq!(task(id).status, TaskStatus::Ended);
+		assert!(builder_events().contains(&Event::TaskEnded { task: id, reason: EndReason::MaxRounds, refunded: BOUNTY + DEPOSIT }));
+		assert_eq!(free(BUILDER), INITIAL);
+		assert!(RoundEnds::<Test>::iter().next().is_none());
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_task_ends_at_its_deadline_and_when_its_target_is_reached() {
+	new_test_ext().execute_with(|| {
+		let mut s = spec();
+		s.deadline = 18;
+		assert_ok!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), s));
+		run_to(1 + ROUND);
+		// Round 1 is cut at the deadline (block 18); no round fits after it.
+		assert_eq!(task(0).round_end, Some(18));
+		run_to(18);
+		assert!(builder_events().contains(&Event::TaskEnded { task: 0, reason: EndReason::Deadline, refunded: BOUNTY + DEPOSIT }));
+
+		let id = deploy();
+		let a = submit(TRAINER, id, H256::zero(), 1, 960_000);
+		decide(a, Outcome::Accepted, Some(955_000));
+		run_to(18 + ROUND);
+		assert_eq!(task(id).status, TaskStatus::Ended);
+		// The round was paid first (10,000 / 4), then the rest went back.
+		assert_eq!(free(TRAINER), INITIAL + 2_500);
+		assert!(builder_events().contains(&Event::TaskEnded { task: id, reason: EndReason::TargetReached, refunded: BOUNTY - 2_500 + DEPOSIT }));
+		assert_books_balance();
+	});
+}
+
+// ---- sales ----
+
+#[test]
+fn a_version_is_listed_and_bought_through_the_data_market() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		assert_noop!(BuilderMarket::list_version(RuntimeOrigin::signed(TRAINER), id, 1, 500, 1, 50), Error::<Test>::UnknownVersion);
+		let a = submit(TRAINER, id, H256::zero(), 1, 700_000);
+		decide(a, Outcome::Accepted, Some(700_000));
+		assert_noop!(BuilderMarket::list_version(RuntimeOrigin::signed(TRAINER2), id, 1, 500, 1, 50), Error::<Test>::NotHolder);
+		assert_ok!(BuilderMarket::list_version(RuntimeOrigin::signed(TRAINER), id, 1, 500, 2, 50));
+		let tag = BuilderMarket::version_tag(id, 1);
+		assert_eq!(tag, b"model/0/1".to_vec());
+		let offers = DataMarket::best_orders(tag.clone(), pallet_data_market::Side::Offer, 10);
+		let goods = offers[0].goods.clone().unwrap();
+		assert_eq!(goods.kind, pallet_data_market::GoodsKind::TrainedModel);
+		assert_eq!(goods.commitment.content_hash, H256::repeat_byte(1));
+		assert_eq!(goods.commitment.size, fraud().num_params());
+		// The builder may sell too; a buyer takes one copy, it is delivered and confirmed.
+		assert_ok!(BuilderMarket::list_version(RuntimeOrigin::signed(BUILDER), id, 1, 600, 1, 50));
+		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), tag, 500, 1, 50, None));
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(TRAINER), 0, H256::repeat_byte(5)));
+		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), 0));
+		assert_eq!(free(BUYER), INITIAL - 500);
+		assert_eq!(free(TRAINER), INITIAL + 490 - 50, "paid 500 less 2 %; the bond on the unsold copy is held");
+		assert_books_balance();
+	});
+}

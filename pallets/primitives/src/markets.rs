@@ -1,0 +1,33 @@
+//! How the Builder Market sells trained model versions through the Data Market's one
+//! order/escrow/delivery engine (a trained model is "model parameters traded in the Data
+//! Market", as the LoopX whitepaper puts it).
+
+use sp_core::H256;
+use sp_runtime::DispatchError;
+
+/// What a listed model version commits to; becomes the offer's commitment.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ModelListing<Balance, BlockNumber> {
+	/// Hash of the model's parameters (the accepted version's hash).
+	pub model_hash: H256,
+	/// Size of the encoded parameters, in bytes.
+	pub size: u64,
+	/// Hash of the architecture the parameters belong to.
+	pub architecture: H256,
+	/// Price of one copy.
+	pub price: Balance,
+	/// Copies for sale.
+	pub quantity: u32,
+	/// Block the offer expires at.
+	pub expires: BlockNumber,
+}
+
+/// Posts sell offers of trained models in a market book.
+pub trait ModelMarket<AccountId, Balance, BlockNumber> {
+	/// Offers copies of a model in book `tag` as `seller`; returns the order id.
+	fn list_model(
+		seller: AccountId,
+		tag: &[u8],
+		listing: ModelListing<Balance, BlockNumber>,
+	) -> Result<u64, DispatchError>;
+}
