@@ -16,7 +16,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Babe, Balance, Block, BlockNumber, DataMarket, Executive, Grandpa, InherentDataExt, Nonce, Rewards,
+	AccountId, Babe, Balance, Block, BlockNumber, BuilderMarket, DataMarket, Executive, Grandpa, InherentDataExt, Nonce, Rewards,
 	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakeReputation, System, TransactionPayment,
 	WeightedVoting, BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
@@ -280,6 +280,24 @@ impl_runtime_apis! {
 
 		fn encryption_key(who: AccountId) -> Option<pallet_data_market::EncryptionKey> {
 			pallet_data_market::EncryptionKeys::<Runtime>::get(who)
+		}
+	}
+
+	impl pallet_builder_market::runtime_api::BuilderMarketApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn active_tasks() -> Vec<pallet_builder_market::runtime_api::TaskView<AccountId, Balance, BlockNumber>> {
+			BuilderMarket::active_tasks()
+		}
+
+		fn task(id: pallet_builder_market::TaskId) -> Option<pallet_builder_market::Task<AccountId, Balance, BlockNumber>> {
+			pallet_builder_market::Tasks::<Runtime>::get(id)
+		}
+
+		fn versions(id: pallet_builder_market::TaskId) -> Vec<(u32, sp_core::H256, u32, Vec<AccountId>)> {
+			BuilderMarket::versions_of(id)
+		}
+
+		fn open_rounds(id: pallet_builder_market::TaskId) -> Vec<pallet_builder_market::runtime_api::OpenRound<AccountId>> {
+			BuilderMarket::open_rounds(id)
 		}
 	}
 

@@ -11,6 +11,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_weighted_voting, WeightedVoting]
 	[pallet_rewards, Rewards]
 	[pallet_data_market, DataMarket]
+	[pallet_builder_market, BuilderMarket]
 );
 
-pub use crate::{Balances, DataMarket, Rewards, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting};
+pub use crate::{Balances, BuilderMarket, DataMarket, Rewards, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting};

@@ -77,7 +77,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -194,4 +194,6 @@ mod runtime {
 	pub type Rewards = pallet_rewards;
 	#[runtime::pallet_index(13)]
 	pub type DataMarket = pallet_data_market;
+	#[runtime::pallet_index(14)]
+	pub type BuilderMarket = pallet_builder_market;
 }

@@ -13,7 +13,8 @@ build_node
 ensure_e2e_packages
 
 work="$(mktemp -d)"
-trap 'kill $node_pid 2>/dev/null || true; wait $node_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+# The node's log is kept in /tmp for a look at what the pool did.
+trap 'kill $node_pid 2>/dev/null || true; wait $node_pid 2>/dev/null || true; cp "$work/node.log" /tmp/loopx-throughput-node.log 2>/dev/null || true; rm -rf "$work"' EXIT
 "$NODE_BIN" --dev --base-path "$work/db" --rpc-port 9950 --port 30350 --prometheus-port 9660 \
 	--no-mdns --rpc-max-connections 1000 --pool-limit 20000 --pool-kbytes 65536 \
 	>"$work/node.log" 2>&1 &
@@ -36,8 +37,8 @@ lines = [
     + (f" (BENCH_TXS_PER_SENDER={os.environ['BENCH_TXS_PER_SENDER']})" if os.environ.get("BENCH_TXS_PER_SENDER") else ""),
     "",
     f"A fresh `loopx-node --dev` (release build, one validator, 3 s blocks); {data['senders']} senders x "
-    f"{data['per_sender']} transactions, all signed before submission (immortal era), submitted over "
-    "WebSocket RPC with at most 256 requests in flight. Rate = included transactions / chain time "
+    f"{data['per_sender']} transfers (market workloads: their own count per sender, in the raw figures), "
+    "all signed before submission (immortal era), submitted over WebSocket RPC with at most 256 requests in flight. Rate = included transactions / chain time "
     "from the block before the first loaded block to the last loaded block. Fullness = normal-class "
     "ref-time weight used / the normal-class maximum (75 % of 2 s). Steady = the loaded blocks "
     "other than the first and last (which submission starts and ends inside). Failed in block = "

@@ -116,9 +116,12 @@ mod benchmarks {
 		assert!(Tasks::<T>::get(task).is_some_and(|t| t.round == 1 && t.round_end.is_some()));
 	}
 
+	/// Cutting a round with `MaxUpdatesPerRound - 1` accepted updates: pays them, then releases.
 	#[benchmark]
 	fn end_task() {
-		let (task, builder, _) = round_with_one_pending::<T>(0);
+		let (task, builder, claim) = round_with_one_pending::<T>(0);
+		let decision = Decision { outcome: Outcome::Rejected, score: None, revealed_weight: 1, agreeing_weight: 1 };
+		Pallet::<T>::on_claim_decided(claim, ClaimClass::ModelUpdate, &builder, &H256::zero(), &decision);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(builder), task);
 		assert!(Tasks::<T>::get(task).is_some_and(|t| t.status == TaskStatus::Ended));

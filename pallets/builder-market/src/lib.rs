@@ -30,8 +30,9 @@
 //! When a round has ended and all its claims are decided, its budget (the bounty left divided
 //! by the rounds left) is paid to its accepted updates pro rata to their verified score, as in
 //! DIN's median scoring: the score is the verified metric for metrics where higher is better,
-//! and `10¹² / (1 + metric)` where lower is better (RMSE, log-loss). Claims still in voting when
-//! a task ends are decided as usual but are not paid: the bounty went back to the builder.
+//! and `10¹² / (1 + metric)` where lower is better (RMSE, log-loss). A task that ends (by its
+//! builder, too) with updates still in voting is `Finishing`: they are decided and paid as
+//! usual, then the rest of the bounty and the deposit go back.
 //!
 //! ## Sales
 //!
@@ -177,8 +178,18 @@ pub enum TaskStatus {
 	/// No updates are accepted; the round in progress ends as scheduled, the next starts on
 	/// [`Pallet::resume`].
 	Paused,
-	/// Done; the bounty and deposit went back. The record stays for the versions it lists.
+	/// Ended, waiting for the verdicts on its last updates (they are paid as usual); then
+	/// [`TaskStatus::Ended`].
+	Finishing(EndReason),
+	/// Done; the bounty left and the deposit went back. The record stays for its versions.
 	Ended,
+}
+
+impl TaskStatus {
+	/// Whether the task has ended (finishing or done).
+	pub fn has_ended(self) -> bool {
+		matches!(self, Self::Finishing(_) | Self::Ended)
+	}
 }
 
 /// Why a task ended.
@@ -220,8 +231,11 @@ pub struct Task<AccountId, Balance, BlockNumber> {
 	pub deposit: Balance,
 	/// The round in progress (0-based), or the last one.
 	pub round: u32,
-	/// When it ends (the block its close is scheduled at); `None` while paused between rounds.
+	/// When it ends (the block its close is scheduled at); `None` while paused between rounds
+	/// and once the task ended.
 	pub round_end: Option<BlockNumber>,
+	/// Ended rounds with updates still in voting.
+	pub unpaid_rounds: u32,
 	/// The current version, once one was accepted.
 	pub current: Option<CurrentVersion>,
 }
@@ -418,6 +432,9 @@ pub mod pallet {
 		TaskResumed { task: TaskId, round: u32, round_end: BlockNumberFor<T> },
 		/// A round started.
 		RoundStarted { task: TaskId, round: u32, round_end: BlockNumberFor<T> },
+		/// A task ended with updates still in voting: they are decided and paid, then the task
+		/// ends ([`Event::TaskEnded`]).
+		TaskFinishing { task: TaskId, reason: EndReason, unpaid_rounds: u32 },
 		/// A task ended; `refunded` (bounty left and deposit) went back to the builder.
 		TaskEnded { task: TaskId, reason: EndReason, refunded: BalanceOf<T> },
 		/// A trainer submitted an update, opened as claim `claim`.
@@ -521,7 +538,7 @@ pub mod pallet {
 			Tasks::<T>::try_mutate(task, |t| {
 				let t = t.as_mut().ok_or(Error::<T>::UnknownTask)?;
 				ensure!(t.builder == who, Error::<T>::NotBuilder);
-				ensure!(t.status != TaskStatus::Ended, Error::<T>::TaskEnded);
+				ensure!(!t.status.has_ended(), Error::<T>::TaskEnded);
 				T::Currency::hold(&HoldReason::Bounty.into(), &who, amount).map_err(|_| Error::<T>::InsufficientBalance)?;
 				t.bounty_left = t.bounty_left.saturating_add(amount);
 				Self::deposit_event(Event::BountyToppedUp { task, amount, bounty_left: t.bounty_left });
@@ -574,17 +591,17 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Ends a task (builder only): the bounty left and the deposit go back now. Updates
-		/// still in voting are decided but not paid.
+		/// Ends a task (builder only), cutting its round short. Updates already submitted are
+		/// decided and paid as usual; then the bounty left and the deposit go back.
 		///
-		/// Emits [`Event::TaskEnded`].
+		/// Emits [`Event::TaskEnded`], or [`Event::TaskFinishing`] while updates are in voting.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::end_task())]
 		pub fn end_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let t = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 			ensure!(t.builder == who, Error::<T>::NotBuilder);
-			ensure!(t.status != TaskStatus::Ended, Error::<T>::TaskEnded);
+			ensure!(!t.status.has_ended(), Error::<T>::TaskEnded);
 			Self::end(task, t, EndReason::Builder);
 			Ok(())
 		}

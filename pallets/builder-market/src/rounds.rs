@@ -76,6 +76,7 @@ impl<T: Config> Pallet<T> {
 					deposit,
 					round: 0,
 					round_end: Some(round_end),
+					unpaid_rounds: 0,
 					current: None,
 				},
 			);
@@ -149,10 +150,11 @@ impl<T: Config> Pallet<T> {
 		let n = due.len() as u32;
 		for task in due {
 			let Some(mut t) = Tasks::<T>::get(task) else { continue };
-			if t.status == TaskStatus::Ended || t.round_end != Some(now) {
+			if t.status.has_ended() || t.round_end != Some(now) {
 				continue;
 			}
-			Self::mark_round_ended(task, t.round, &mut t);
+			t.round_end = None;
+			Self::mark_round_ended(task, &mut t);
 			let reached = t.current.is_some_and(|c| t.spec.metric.reaches(c.metric, t.spec.target));
 			let last = t.round.saturating_add(1) >= t.spec.max_rounds;
 			let reason = if reached {
@@ -166,10 +168,7 @@ impl<T: Config> Pallet<T> {
 			};
 			match reason {
 				Some(reason) => Self::end(task, t, reason),
-				None if t.status == TaskStatus::Paused => {
-					t.round_end = None;
-					Tasks::<T>::insert(task, t);
-				},
+				None if t.status == TaskStatus::Paused => Tasks::<T>::insert(task, t),
 				None => Self::start_next_round(task, t),
 			}
 		}
@@ -195,14 +194,16 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Marks a round ended and pays it if no update is pending.
-	fn mark_round_ended(task: TaskId, round: u32, t: &mut TaskOf<T>) {
+	/// Marks the task's round ended and pays it if no update is pending.
+	fn mark_round_ended(task: TaskId, t: &mut TaskOf<T>) {
+		let round = t.round;
 		let Some(mut state) = Rounds::<T>::get(task, round) else { return };
 		state.ended = true;
 		if state.pending == 0 {
 			Rounds::<T>::remove(task, round);
 			Self::pay_round(task, round, t, &state);
 		} else {
+			t.unpaid_rounds = t.unpaid_rounds.saturating_add(1);
 			Rounds::<T>::insert(task, round, state);
 		}
 	}
@@ -245,7 +246,8 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::RoundPaid { task, round, paid, updates: state.accepted.len() as u32 });
 	}
 
-	/// Ends a task: releases the bounty left and the deposit, unschedules its round end.
+	/// Ends a task: cuts a running round short, then releases the bounty left and the deposit,
+	/// or, while updates are in voting, waits for them ([`TaskStatus::Finishing`]).
 	pub(crate) fn end(task: TaskId, mut t: TaskOf<T>, reason: EndReason) {
 		if let Some(at) = t.round_end.take() {
 			RoundEnds::<T>::mutate_exists(at, |due| {
@@ -256,7 +258,20 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 			});
+			Self::mark_round_ended(task, &mut t);
 		}
+		if t.unpaid_rounds > 0 {
+			t.status = TaskStatus::Finishing(reason);
+			let unpaid_rounds = t.unpaid_rounds;
+			Tasks::<T>::insert(task, t);
+			Self::deposit_event(Event::TaskFinishing { task, reason, unpaid_rounds });
+		} else {
+			Self::release_all(task, t, reason);
+		}
+	}
+
+	/// Releases a finished task's bounty left and deposit; the task is [`TaskStatus::Ended`].
+	fn release_all(task: TaskId, mut t: TaskOf<T>, reason: EndReason) {
 		let bounty = T::Currency::release(&HoldReason::Bounty.into(), &t.builder, t.bounty_left, TokenPrecision::BestEffort)
 			.unwrap_or_default();
 		let deposit =
@@ -265,12 +280,6 @@ impl<T: Config> Pallet<T> {
 		t.bounty_left = Zero::zero();
 		t.deposit = Zero::zero();
 		t.status = TaskStatus::Ended;
-		// Rounds with nothing pending will never be paid: drop them now (the rest go when their
-		// last update is decided).
-		let round = t.round;
-		if Rounds::<T>::get(task, round).is_some_and(|r| r.pending == 0) {
-			Rounds::<T>::remove(task, round);
-		}
 		Tasks::<T>::insert(task, t);
 		Self::deposit_event(Event::TaskEnded { task, reason, refunded: bounty.saturating_add(deposit) });
 	}
@@ -342,10 +351,15 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::VersionAccepted { task, version: number, hash: update.new_hash, metric, contributors: count });
 			}
 		}
-		// A round of an ended task is never paid: it goes with its last decision.
-		if (round.ended || t.status == TaskStatus::Ended) && round.pending == 0 {
+		if round.ended && round.pending == 0 {
 			Rounds::<T>::remove(task, update.round);
 			Self::pay_round(task, update.round, &mut t, &round);
+			t.unpaid_rounds = t.unpaid_rounds.saturating_sub(1);
+			if let TaskStatus::Finishing(reason) = t.status {
+				if t.unpaid_rounds == 0 {
+					return Self::release_all(task, t, reason);
+				}
+			}
 		} else {
 			Rounds::<T>::insert(task, update.round, round);
 		}

@@ -171,25 +171,70 @@ fn a_paused_task_takes_no_updates_and_its_next_round_waits_for_resume() {
 }
 
 #[test]
-fn ending_a_task_mid_round_returns_the_bounty_and_pays_no_pending_update() {
+fn ending_a_task_without_pending_updates_returns_everything_at_once() {
 	new_test_ext().execute_with(|| {
 		let id = deploy();
-		let claim = submit(TRAINER, id, H256::zero(), 1, 700_000);
 		run_to(5);
 		assert_ok!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id));
+		assert_eq!((task(id).status, task(id).round_end), (TaskStatus::Ended, None));
 		assert_eq!(free(BUILDER), INITIAL);
-		assert_eq!(task(id).status, TaskStatus::Ended);
 		assert!(RoundEnds::<Test>::get(1 + ROUND).is_empty());
 		assert!(builder_events().contains(&Event::TaskEnded { task: id, reason: EndReason::Builder, refunded: BOUNTY + DEPOSIT }));
 		assert_noop!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id), Error::<Test>::TaskEnded);
 		assert_noop!(BuilderMarket::top_up(RuntimeOrigin::signed(BUILDER), id, 10), Error::<Test>::TaskEnded);
-		// The vote still decides the update, but nothing is paid or versioned.
-		decide(claim, Outcome::Accepted, Some(700_000));
-		assert_eq!(free(TRAINER), INITIAL);
-		assert!(Versions::<Test>::iter().next().is_none());
-		assert!(Rounds::<Test>::iter().next().is_none() && UpdateClaims::<Test>::iter().next().is_none());
 		run_to(1 + ROUND);
 		assert_eq!(BuilderMarket::active_tasks().len(), 0);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn ending_a_task_mid_round_pays_the_updates_in_voting_then_returns_the_rest() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let a = submit(TRAINER, id, H256::zero(), 1, 700_000);
+		let b = submit(TRAINER2, id, H256::zero(), 2, 650_000);
+		run_to(5);
+		assert_ok!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id));
+		assert_eq!(task(id).status, TaskStatus::Finishing(EndReason::Builder));
+		assert!(builder_events().contains(&Event::TaskFinishing { task: id, reason: EndReason::Builder, unpaid_rounds: 1 }));
+		assert!(RoundEnds::<Test>::get(1 + ROUND).is_empty());
+		// No new updates, no second end, no top-up while finishing.
+		assert_noop!(
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER3), id, H256::zero(), H256::repeat_byte(3), 1, H256::zero()),
+			Error::<Test>::NotActive
+		);
+		assert_noop!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id), Error::<Test>::TaskEnded);
+		assert_noop!(BuilderMarket::top_up(RuntimeOrigin::signed(BUILDER), id, 10), Error::<Test>::TaskEnded);
+		assert_books_balance();
+
+		decide(b, Outcome::Rejected, Some(100_000));
+		assert_eq!(free(BUILDER), INITIAL - BOUNTY - DEPOSIT);
+		decide(a, Outcome::Accepted, Some(700_000));
+		// The cut round's budget (10,000 / 4) goes to the one accepted update, the rest back.
+		assert_eq!(free(TRAINER), INITIAL + 2_500);
+		assert_eq!(free(BUILDER), INITIAL - 2_500);
+		assert_eq!(task(id).status, TaskStatus::Ended);
+		assert_eq!(task(id).current.map(|c| c.number), Some(1));
+		assert!(builder_events().contains(&Event::TaskEnded { task: id, reason: EndReason::Builder, refunded: BOUNTY - 2_500 + DEPOSIT }));
+		assert!(Rounds::<Test>::iter().next().is_none() && UpdateClaims::<Test>::iter().next().is_none());
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn the_last_round_waits_for_its_verdicts_before_the_task_ends() {
+	new_test_ext().execute_with(|| {
+		let mut s = spec();
+		s.max_rounds = 1;
+		assert_ok!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), s));
+		let a = submit(TRAINER, 0, H256::zero(), 1, 700_000);
+		run_to(1 + ROUND);
+		assert_eq!(task(0).status, TaskStatus::Finishing(EndReason::MaxRounds));
+		decide(a, Outcome::Accepted, Some(700_000));
+		// One round: the whole bounty is its budget.
+		assert_eq!(free(TRAINER), INITIAL + BOUNTY);
+		assert!(builder_events().contains(&Event::TaskEnded { task: 0, reason: EndReason::MaxRounds, refunded: DEPOSIT }));
 		assert_books_balance();
 	});
 }

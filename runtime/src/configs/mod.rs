@@ -253,7 +253,7 @@ impl pallet_weighted_voting::Config for Runtime {
 	type Slasher = StakeReputation;
 	type Contributions = crate::Rewards;
 	// The markets that open claims act on their outcomes.
-	type OnDecided = (crate::DataMarket,);
+	type OnDecided = (crate::DataMarket, crate::BuilderMarket);
 	type MaxVoters = MaxAuthorities;
 	type MaxOpenClaims = ConstU32<256>;
 	type MaxTalliesPerBlock = ConstU32<4>;
@@ -341,6 +341,30 @@ impl pallet_data_market::Config for Runtime {
 	type DealFailurePenalty = ConstU32<20_000>;
 	type PaymentPerPoint = ConstU128<{ UNITS / 10 }>;
 	type WeightInfo = pallet_data_market::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LoopxBenchmarkHelper;
+}
+
+impl pallet_builder_market::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Validators = StakeReputation;
+	type Claims = crate::WeightedVoting;
+	type Contributions = crate::Rewards;
+	type Market = crate::DataMarket;
+	type MaxTasks = ConstU32<4_096>;
+	type MaxRounds = ConstU32<1_000>;
+	// 30 seconds to 12 hours.
+	type MinRoundLength = ConstU32<10>;
+	type MaxRoundLength = ConstU32<14_400>;
+	type MaxUpdatesPerRound = ConstU32<16>;
+	type MaxRoundEndsPerBlock = ConstU32<16>;
+	type MinBounty = ConstU128<{ 100 * UNITS }>;
+	type TaskDeposit = ConstU128<{ 10 * UNITS }>;
+	type LearningPoints = ConstU64<10>;
+	type BuildingPoints = ConstU64<10>;
+	type WeightInfo = pallet_builder_market::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LoopxBenchmarkHelper;
 }
@@ -437,5 +461,20 @@ impl pallet_data_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
 			},
 		);
 		<Self as pallet_weighted_voting::BenchmarkHelper<AccountId>>::setup_voters(MaxAuthorities::get());
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_builder_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
+	/// Validator `i` of the largest electorate (made once), with an encryption key.
+	fn trainer(i: u32) -> AccountId {
+		let session = StakeReputation::current_session();
+		let max = MaxAuthorities::get();
+		if pallet_stake_reputation::ElectedWeights::<Runtime>::get(session).map_or(0, |w| w.len()) < max as usize {
+			<Self as pallet_weighted_voting::BenchmarkHelper<AccountId>>::setup_voters(max);
+		}
+		let who: AccountId = frame_benchmarking::account("voter", i % max, 0);
+		pallet_data_market::EncryptionKeys::<Runtime>::insert(&who, [7u8; 32]);
+		who
 	}
 }

@@ -1,0 +1,150 @@
+// The builder market on the three-validator network: Dave deploys a fraud-detection task with a
+// 1,000 LPX bounty over 2 rounds; Bob (a validator) submits a model update claiming AUC 0.8;
+// Alice and Charlie evaluate it and reveal AUC scores within the ModelUpdate class's tolerance
+// (1 %), so the claim is accepted at their stake-weighted median and becomes version 1. The
+// task's last round ends while the claim is in voting: the task is Finishing until the verdict,
+// then round 0's budget (half the bounty) goes to Bob and the rest back to Dave. Bob lists
+// version 1 through the data market; Eve buys it, Bob delivers, Eve confirms.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
+import { connect, localNet, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
+
+const netDir = tmpDir('loopx-builder-net-');
+const UNITS = 10n ** 12n;
+const BOUNTY = 1_000n * UNITS;
+const ZERO = `0x${'00'.repeat(32)}`;
+let api;
+let keys;
+const seen = [];
+
+before(async () => {
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519' });
+  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
+  localNet(netDir, 'start');
+  api = await connect(9944);
+  await api.rpc.chain.subscribeNewHeads(async (header) => {
+    const events = await (await api.at(header.hash)).query.system.events();
+    for (const { event } of events) seen.push(event);
+  });
+});
+
+after(async () => {
+  await api?.disconnect().catch(() => {});
+  try { localNet(netDir, 'stop'); } finally { rmSync(netDir, { recursive: true, force: true }); }
+});
+
+async function send(tx, signer, { expectError } = {}) {
+  const { dispatchError, events } = await submitAndWatch(tx, signer);
+  if (expectError) {
+    assert.ok(dispatchError?.isModule, `expected ${expectError}`);
+    const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+    assert.equal(`${section}.${name}`, expectError);
+    return events;
+  }
+  assert.equal(dispatchError, undefined, dispatchError && JSON.stringify(api.registry.findMetaError(dispatchError.asModule)));
+  return events;
+}
+const eventOf = (events, kind) => events.find(({ event }) => kind.is(event))?.event.data;
+const best = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+const seenEvent = (kind, match) => seen.find((e) => kind.is(e) && match(e.data))?.data;
+
+function spec(deadline, rank = 4) {
+  return {
+    architecture: { Classifier: { layers: [{ outModes: [8, 8], inModes: [4, 4], rank }, { outModes: [1], inModes: [64], rank: 1 }] } },
+    precision: 'Int8',
+    metric: 'Auc',
+    target: 990_000,
+    evalSet: randomAsU8a(32),
+    hyper: { learningRatePpm: 10_000, batchSize: 64, localSteps: 20, seed: 42 },
+    roundLength: 10,
+    bounty: BOUNTY,
+    trainers: { minStake: 0, minReputation: 100_000 },
+    maxRounds: 2,
+    deadline,
+  };
+}
+
+let task;
+let version;
+
+test('a deployed task takes a validator\'s update, verified by the others, as version 1 and pays it', { timeout: 400_000 }, async () => {
+  const { alice, bob, charlie, dave } = keys;
+  await send(api.tx.builderMarket.deployModel(spec((await best()) + 1_000, 0)), dave, { expectError: 'builderMarket.InvalidArchitecture' });
+  const deployed = eventOf(await send(api.tx.builderMarket.deployModel(spec((await best()) + 1_000)), dave), api.events.builderMarket.TaskDeployed);
+  task = deployed.task.toNumber();
+  assert.equal(deployed.bounty.toBigInt(), BOUNTY);
+  const active = await api.call.builderMarketApi.activeTasks();
+  assert.ok(active.some((t) => t.id.toNumber() === task), 'the runtime API lists the task');
+
+  // Dave is not a validator; Bob is.
+  await send(api.tx.builderMarket.submitUpdate(task, ZERO, randomAsU8a(32), 800_000, randomAsU8a(32)), dave, { expectError: 'builderMarket.NotEligible' });
+  const modelHash = randomAsU8a(32);
+  const events = await send(api.tx.builderMarket.submitUpdate(task, ZERO, modelHash, 800_000, randomAsU8a(32)), bob);
+  const submitted = eventOf(events, api.events.builderMarket.UpdateSubmitted);
+  const opened = eventOf(events, api.events.weightedVoting.ClaimOpened);
+  const claim = submitted.claim.toNumber();
+  assert.equal(opened.claim.toNumber(), claim);
+  assert.equal(opened.class.toString(), 'ModelUpdate');
+  assert.equal(opened.voters.toNumber(), 2, 'Alice and Charlie vote; the claimant does not');
+
+  // Alice and Charlie re-evaluate the model and reveal their AUC (within 1 % of the claim).
+  const scores = { alice: 800_500, charlie: 799_000 };
+  const salts = {};
+  for (const [name, score] of Object.entries(scores)) {
+    salts[name] = randomAsU8a(32);
+    const c = await api.call.weightedVotingApi.voteCommitment(claim, keys[name].address, { Score: score }, salts[name]);
+    await send(api.tx.weightedVoting.commitVote(claim, c), keys[name]);
+  }
+  const commitEnd = opened.commitEnd.toNumber();
+  await waitFor(`block ${commitEnd}`, async () => (await best()) >= commitEnd, { timeoutMs: 120_000, everyMs: 1_000 });
+  for (const [name, score] of Object.entries(scores)) {
+    await send(api.tx.weightedVoting.revealVote(claim, { Score: score }, salts[name]), keys[name]);
+  }
+
+  // Meanwhile both rounds ended: the task waits for the verdict before it ends.
+  const finishing = await waitFor('the task to finish its rounds', () => seenEvent(api.events.builderMarket.TaskFinishing, (d) => d.task.toNumber() === task),
+    { timeoutMs: 120_000 });
+  assert.equal(finishing.reason.toString(), 'MaxRounds');
+  const accepted = await waitFor('the verdict', () => seenEvent(api.events.builderMarket.VersionAccepted, (d) => d.task.toNumber() === task),
+    { timeoutMs: 150_000 });
+  // The stake-weighted median: Charlie backs 5 of the 6 units of weight.
+  assert.equal(accepted.metric.toNumber(), 799_000);
+  version = accepted.version.toNumber();
+  assert.equal(version, 1);
+  assert.deepEqual((await api.call.builderMarketApi.versions(task)).map(([n, h, m, who]) => [n.toNumber(), h.toHex(), m.toNumber(), who.map(String)]),
+    [[1, `0x${Buffer.from(modelHash).toString('hex')}`, 799_000, [bob.address]]]);
+
+  // Round 0's budget is the bounty over the 2 rounds; the rest and the deposit go back.
+  const paid = await waitFor('the payout', () => seenEvent(api.events.builderMarket.TrainerPaid, (d) => d.task.toNumber() === task));
+  assert.equal(paid.trainer.toString(), bob.address);
+  assert.equal(paid.amount.toBigInt(), BOUNTY / 2n);
+  const ended = await waitFor('the end', () => seenEvent(api.events.builderMarket.TaskEnded, (d) => d.task.toNumber() === task));
+  assert.equal(ended.refunded.toBigInt(), BOUNTY / 2n + 10n * UNITS);
+  assert.equal((await api.call.builderMarketApi.task(task)).unwrap().status.toString(), 'Ended');
+});
+
+test('the trained version is listed and bought through the data market', { timeout: 200_000 }, async () => {
+  const { bob, eve, dave } = keys;
+  assert.ok(version, 'the previous test accepted a version');
+  await send(api.tx.dataMarket.registerKey(randomAsU8a(32)), bob);
+  await send(api.tx.dataMarket.registerKey(randomAsU8a(32)), eve);
+  const expires = (await best()) + 200;
+  await send(api.tx.builderMarket.listVersion(task, version, 50n * UNITS, 1, expires), eve, { expectError: 'builderMarket.NotHolder' });
+  const listed = eventOf(await send(api.tx.builderMarket.listVersion(task, version, 50n * UNITS, 1, expires), bob), api.events.builderMarket.VersionListed);
+  const tag = `model/${task}/${version}`;
+  const [offer] = await api.call.dataMarketApi.bestOrders(tag, 'Offer', 5);
+  assert.equal(offer.id.toNumber(), listed.order.toNumber());
+  assert.equal(offer.goods.unwrap().kind.toString(), 'TrainedModel');
+
+  const matched = eventOf(await send(api.tx.dataMarket.postBid(tag, 50n * UNITS, 1, expires, null), eve), api.events.dataMarket.DealMatched);
+  assert.equal(matched.seller.toString(), bob.address);
+  const deal = matched.deal.toNumber();
+  await send(api.tx.dataMarket.deliver(deal, randomAsU8a(32)), bob);
+  const settled = eventOf(await send(api.tx.dataMarket.confirm(deal), eve), api.events.dataMarket.DealSettled);
+  assert.equal(settled.toSeller.toBigInt(), 49n * UNITS, '50 LPX less the 2 % protocol fee');
+  assert.ok(dave, 'the builder could list it too');
+});
