@@ -108,6 +108,7 @@ async function runWorkload(api, workload, pairs) {
   let included = 0;
   let failed = 0;
   let idle = 0;
+  let stalled = 0;
   while (included < submitted && idle < 10) {
     const best = (await api.rpc.chain.getHeader()).number.toNumber();
     if (n > best) { await sleep(500); continue; }
@@ -121,7 +122,12 @@ async function runWorkload(api, workload, pairs) {
     const count = block.block.extrinsics.filter((x) => x.isSigned).length;
     included += count;
     failed += events.filter(({ event }) => api.events.system.ExtrinsicFailed.is(event)).length;
-    idle = count === 0 && included > 0 ? idle + 1 : 0;
+    // An empty block while the pool still holds transactions (it can be busy revalidating a
+    // large pool) is not the end of the run; ten empty blocks with an empty pool are.
+    const pooled = count === 0 ? (await api.rpc.author.pendingExtrinsics()).length : 0;
+    idle = count === 0 && included > 0 && pooled === 0 ? idle + 1 : 0;
+    stalled = count === 0 && pooled > 0 ? stalled + 1 : 0;
+    if (stalled >= 40) break;
     blocks.push({ number: n, count, refTime: weight.normal.refTime.toBigInt(), timestamp: now.toNumber() });
     n++;
   }

@@ -142,6 +142,24 @@ export function submitAndWatch(tx, signer) {
   });
 }
 
+/**
+ * Signs, submits and waits for `tx`; asserts it succeeded, or failed with the module error
+ * `expectError` ("pallet.Error"). Returns its events, block hash and the fee it paid.
+ */
+export async function sendChecked(api, tx, signer, { expectError } = {}) {
+  const { dispatchError, events, blockHash } = await submitAndWatch(tx, signer);
+  if (expectError) {
+    if (!dispatchError?.isModule) throw new Error(`expected ${expectError}, got ${dispatchError ?? 'success'}`);
+    const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+    if (`${section}.${name}` !== expectError) throw new Error(`expected ${expectError}, got ${section}.${name}`);
+  } else if (dispatchError) {
+    const detail = dispatchError.isModule ? JSON.stringify(api.registry.findMetaError(dispatchError.asModule)) : dispatchError.toString();
+    throw new Error(`transaction failed: ${detail}`);
+  }
+  const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+  return { events, blockHash, fee: paid ? paid.event.data.actualFee.toBigInt() : 0n };
+}
+
 export function tmpDir(prefix) {
   return mkdtempSync(join(tmpdir(), prefix));
 }

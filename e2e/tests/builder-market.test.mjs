@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { connect, localNet, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
+import { connect, localNet, sendChecked, tmpDir, waitFor } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-builder-net-');
 const UNITS = 10n ** 12n;
@@ -37,17 +37,7 @@ after(async () => {
   try { localNet(netDir, 'stop'); } finally { rmSync(netDir, { recursive: true, force: true }); }
 });
 
-async function send(tx, signer, { expectError } = {}) {
-  const { dispatchError, events } = await submitAndWatch(tx, signer);
-  if (expectError) {
-    assert.ok(dispatchError?.isModule, `expected ${expectError}`);
-    const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-    assert.equal(`${section}.${name}`, expectError);
-    return events;
-  }
-  assert.equal(dispatchError, undefined, dispatchError && JSON.stringify(api.registry.findMetaError(dispatchError.asModule)));
-  return events;
-}
+const send = async (tx, signer, opts) => (await sendChecked(api, tx, signer, opts)).events;
 const eventOf = (events, kind) => events.find(({ event }) => kind.is(event))?.event.data;
 const best = async () => (await api.rpc.chain.getHeader()).number.toNumber();
 const seenEvent = (kind, match) => seen.find((e) => kind.is(e) && match(e.data))?.data;

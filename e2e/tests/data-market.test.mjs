@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
-import { startDevNode, submitAndWatch, waitFor } from '../lib/node.mjs';
+import { sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 const TAG = 'wallet-tx-v1';
@@ -43,22 +43,11 @@ after(async () => {
   await node?.stop();
 });
 
-/** Submits `tx` signed by `signer`; asserts success; returns its events and the fee it paid. */
-async function send(tx, signer) {
-  const { dispatchError, events, blockHash } = await submitAndWatch(tx, signer);
-  assert.equal(dispatchError, undefined, dispatchError && JSON.stringify(api.registry.findMetaError(dispatchError.asModule)));
-  const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data;
-  return { events, blockHash, fee: paid.actualFee.toBigInt() };
-}
+/** Submits `tx` signed by `signer`; asserts success; returns its events, block and fee. */
+const send = (tx, signer) => sendChecked(api, tx, signer);
 
 /** Submits `tx`, expecting the module error `name` ("pallet.Error"); returns the fee it paid. */
-async function sendFailing(tx, signer, name) {
-  const { dispatchError, events } = await submitAndWatch(tx, signer);
-  assert.ok(dispatchError?.isModule, `expected ${name}`);
-  const { section, name: error } = api.registry.findMetaError(dispatchError.asModule);
-  assert.equal(`${section}.${error}`, name);
-  return events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
-}
+const sendFailing = async (tx, signer, name) => (await sendChecked(api, tx, signer, { expectError: name })).fee;
 
 const eventOf = (events, kind) => events.find(({ event }) => kind.is(event))?.event.data;
 const total = async (who) => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { connect, heads, localNet, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
+import { connect, heads, localNet, sendChecked, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-voting-net-');
 const UNITS = 10n ** 12n;
@@ -31,17 +31,7 @@ after(async () => {
 });
 
 /** Submits `tx` signed by `signer`; returns its events, asserting success unless `expectError`. */
-async function send(tx, signer, { expectError } = {}) {
-  const { dispatchError, events } = await submitAndWatch(tx, signer);
-  if (expectError) {
-    assert.ok(dispatchError?.isModule, `expected ${expectError}`);
-    const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-    assert.equal(`${section}.${name}`, expectError);
-    return events;
-  }
-  assert.equal(dispatchError, undefined, dispatchError && JSON.stringify(api.registry.findMetaError(dispatchError.asModule)));
-  return events;
-}
+const send = async (tx, signer, opts) => (await sendChecked(api, tx, signer, opts)).events;
 
 const best = async () => (await heads(api)).best;
 const reputation = async (who) => (await api.call.stakeReputationApi.reputation(who.address)).toNumber();
