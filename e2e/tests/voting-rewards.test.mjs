@@ -119,7 +119,7 @@ test('at the era\'s end the voters with the outcome are paid their verification 
     const points = (await before.query.rewards.accountPoints(decidedEra, who.address)).unwrap().map((p) => p.toBigInt());
     const expected = points.reduce((sum, p, k) => (totals[k] > 0n ? sum + (budgets[k] * p) / totals[k] : sum), 0n);
     assert.equal(summary.carriedIn.toBigInt() + summary.minted.toBigInt() + summary.fees.toBigInt() + summary.other.toBigInt(),
-      summary.allocated.toBigInt() + summary.carriedOut.toBigInt(), 'the era\'s accounts balance');
+      summary.allocated.toBigInt() + summary.carriedOut.toBigInt() + summary.spent.toBigInt(), 'the era\'s accounts balance');
     assert.ok(budgets[VERIFICATION] > 0n, 'the verification category has a budget');
     if (name === 'alice') assert.equal(points[VERIFICATION], 10n, 'Alice voted with the outcome');
     else assert.equal(points[VERIFICATION], 0n, 'Bob voted against the outcome');

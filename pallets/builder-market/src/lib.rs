@@ -648,3 +648,10 @@ pub mod pallet {
 		}
 	}
 }
+
+/// The registry of accepted versions that inference queries name (the compute market).
+impl<T: Config> loopx_primitives::ModelRegistry for Pallet<T> {
+	fn has_version(model: u32, version: u32) -> bool {
+		Versions::<T>::contains_key(model, version)
+	}
+}

@@ -72,6 +72,16 @@ pub trait FeeSink<AccountId, Balance> {
 	fn pay_fee(from: &AccountId, amount: Balance) -> DispatchResult;
 }
 
+/// Pays from the reward pot for work the protocol funds directly: the compute market's free
+/// queries (MintAI's service passes, funded by inflation).
+pub trait RewardPot<AccountId, Balance> {
+	/// Moves `amount` from the pot to `to`; fails, moving nothing, if the pot holds less than
+	/// that beyond what ended eras' accounts may still claim.
+	fn spend(to: &AccountId, amount: Balance) -> DispatchResult;
+	/// The pot's account (what a spend did not use goes back there).
+	fn account() -> AccountId;
+}
+
 /// How a validator's reward is shared: commission first, then pro rata to backing.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Exposure<AccountId> {

@@ -12,11 +12,13 @@
 //! - [`contributions`]: contribution points ([`ContributionSink`]), market fees ([`FeeSink`])
 //!   and validator exposure ([`StakeExposure`]) for the rewards pallet.
 //! - [`markets`]: trained models listed for sale through the data market's engine
-//!   ([`ModelMarket`]).
+//!   ([`ModelMarket`]) and the registry of accepted model versions ([`ModelRegistry`]).
+//! - [`agenda`]: per-block queues of due work for `on_initialize`, bounded per block.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod agenda;
 pub mod claims;
 pub mod contributions;
 pub mod logistic;
@@ -27,7 +29,7 @@ pub use claims::{
 	VoterInfo, VoterSet,
 };
 pub use contributions::{
-	ContributionCategory, ContributionSink, Exposure, FeeSink, StakeExposure, CATEGORIES,
+	ContributionCategory, ContributionSink, Exposure, FeeSink, RewardPot, StakeExposure, CATEGORIES,
 };
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -36,7 +38,7 @@ use core::fmt::Debug;
 use sp_runtime::{DispatchError, Perbill};
 
 pub use logistic::logistic_reputation;
-pub use markets::{ModelListing, ModelMarket};
+pub use markets::{ModelListing, ModelMarket, ModelRegistry};
 
 /// A reputation score, from 0 to the runtime's maximum (1,000,000 in LoopX).
 pub type Reputation = u32;

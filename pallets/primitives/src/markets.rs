@@ -31,3 +31,9 @@ pub trait ModelMarket<AccountId, Balance, BlockNumber> {
 		listing: ModelListing<Balance, BlockNumber>,
 	) -> Result<u64, DispatchError>;
 }
+
+/// The Builder Market's registry of accepted model versions (inference queries name one).
+pub trait ModelRegistry {
+	/// Whether version `version` of the model of task `model` was accepted.
+	fn has_version(model: u32, version: u32) -> bool;
+}

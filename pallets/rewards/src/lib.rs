@@ -23,9 +23,11 @@
 //!   is shared with its delegators: commission first, the rest pro rata to backing (own bond and
 //!   each delegation, at payout time). Rewards not paid within [`RewardParams::expiry_eras`]
 //!   eras expire to the treasury (or are burned).
-//! - **Accounting**: for every era, `carried_in + minted + fees = allocated + carried_out`, and
-//!   once it expires `allocated = paid + expired`, to the unit; [`Event::EraEnded`] and
-//!   [`Event::EraExpired`] carry the figures.
+//! - **Spends**: [`RewardPot::spend`] pays from what the pot holds beyond its liabilities, at
+//!   once (the compute market's free queries, funded by inflation as in MintAI).
+//! - **Accounting**: for every era, `carried_in + minted + fees + other = allocated + carried_out
+//!   + spent`, and once it expires `allocated = paid + expired`, to the unit; [`Event::EraEnded`]
+//!   and [`Event::EraExpired`] carry the figures.
 //!
 //! ## Worked example (continues `pallet-weighted-voting`'s)
 //!
@@ -66,7 +68,9 @@ use frame_support::{
 	BoundedVec, PalletId,
 };
 use frame_system::pallet_prelude::*;
-use loopx_primitives::{claims::SessionIndex, ContributionCategory, ContributionSink, FeeSink, StakeExposure, CATEGORIES};
+use loopx_primitives::{
+	claims::SessionIndex, ContributionCategory, ContributionSink, FeeSink, RewardPot, StakeExposure, CATEGORIES,
+};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	traits::{AccountIdConversion, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
@@ -112,8 +116,12 @@ pub struct EraSummary<Balance> {
 	pub minted: Balance,
 	/// Fees that reached the pot during the era.
 	pub fees: Balance,
-	/// Anything else that reached the pot (direct transfers, slashes sent there).
+	/// Anything else that reached the pot (direct transfers, slashes sent there, refunds of
+	/// spends).
 	pub other: Balance,
+	/// Spent from the pot during the era on work the protocol pays for directly (the compute
+	/// market's free queries, through [`RewardPot::spend`]).
+	pub spent: Balance,
 	/// Each category's budget.
 	pub budgets: [Balance; CATEGORIES],
 	/// Each category's points.
@@ -216,6 +224,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type EraFees<T: Config> = StorageMap<_, Twox64Concat, EraIndex, BalanceOf<T>, ValueQuery>;
 
+	/// What the pot spent during an era (until the era ends).
+	#[pallet::storage]
+	pub type EraSpent<T: Config> = StorageMap<_, Twox64Concat, EraIndex, BalanceOf<T>, ValueQuery>;
+
 	/// The accounts of ended eras that can still be claimed.
 	#[pallet::storage]
 	pub type Eras<T: Config> = StorageMap<_, Twox64Concat, EraIndex, EraSummary<BalanceOf<T>>, OptionQuery>;
@@ -274,6 +286,8 @@ pub mod pallet {
 		/// A market fee: `to_pot` went to the reward pot, `to_treasury` to the treasury (or was
 		/// burned).
 		FeeTaken { from: T::AccountId, to_pot: BalanceOf<T>, to_treasury: BalanceOf<T> },
+		/// The pot paid `amount` to `to` for work the protocol funds directly (a free query).
+		PotSpent { to: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -291,6 +305,8 @@ pub mod pallet {
 		PayoutFailed,
 		/// A fee could not be taken from the payer.
 		FeeFailed,
+		/// The pot holds less than the spend beyond what earlier eras' accounts may still claim.
+		PotExhausted,
 	}
 
 	#[pallet::hooks]
@@ -387,12 +403,13 @@ impl<T: Config> Pallet<T> {
 		let available = Self::pot_free().saturating_sub(liabilities);
 		let carried_in = CarriedOver::<T>::get();
 		let fees = EraFees::<T>::take(era);
-		let other = available.saturating_sub(carried_in).saturating_sub(minted).saturating_sub(fees);
+		let spent = EraSpent::<T>::take(era);
+		let other = available.saturating_add(spent).saturating_sub(carried_in).saturating_sub(minted).saturating_sub(fees);
 		let totals = EraPoints::<T>::take(era);
 		let budgets = math::budgets(available.unique_saturated_into(), &params.category_shares, &totals).map(BalanceOf::<T>::unique_saturated_from);
 		let allocated = budgets.iter().fold(BalanceOf::<T>::zero(), |acc, b| acc.saturating_add(*b));
 		let carried_out = available.saturating_sub(allocated);
-		let summary = EraSummary { carried_in, minted, fees, other, budgets, totals, allocated, carried_out, paid: Zero::zero() };
+		let summary = EraSummary { carried_in, minted, fees, other, spent, budgets, totals, allocated, carried_out, paid: Zero::zero() };
 		Liabilities::<T>::put(liabilities.saturating_add(allocated));
 		CarriedOver::<T>::put(carried_out);
 		Eras::<T>::insert(era, summary.clone());
@@ -519,6 +536,25 @@ impl<T: Config> ContributionSink<T::AccountId> for Pallet<T> {
 			p[k] = p[k].saturating_add(points);
 		});
 		EraPoints::<T>::mutate(era, |t| t[k] = t[k].saturating_add(points));
+	}
+}
+
+impl<T: Config> RewardPot<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn spend(to: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		// Only what no ended era may still claim.
+		let spendable = Self::pot_free().saturating_sub(Liabilities::<T>::get());
+		ensure!(amount <= spendable, Error::<T>::PotExhausted);
+		T::Currency::transfer(&Self::pot(), to, amount, Preservation::Preserve).map_err(|_| Error::<T>::PotExhausted)?;
+		EraSpent::<T>::mutate(CurrentEra::<T>::get(), |s| *s = s.saturating_add(amount));
+		Self::deposit_event(Event::PotSpent { to: to.clone(), amount });
+		Ok(())
+	}
+
+	fn account() -> T::AccountId {
+		Self::pot()
 	}
 }
 

@@ -79,7 +79,7 @@ proptest! {
 			let mut minted_total = 0;
 			let mut last_carried_out = 0;
 			for (era, s) in &summaries {
-				prop_assert_eq!(s.carried_in + s.minted + s.fees + s.other, s.allocated + s.carried_out, "era {}", era);
+				prop_assert_eq!(s.carried_in + s.minted + s.fees + s.other, s.allocated + s.carried_out + s.spent, "era {}", era);
 				prop_assert_eq!(s.other, 0);
 				prop_assert_eq!(s.carried_in, last_carried_out);
 				last_carried_out = s.carried_out;

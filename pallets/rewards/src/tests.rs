@@ -193,7 +193,7 @@ fn carried_over_funds_join_the_next_eras_budgets() {
 		// Era 1 is 10 blocks at issuance 9,001,010: 900 minted; available 405 + 900.
 		assert_eq!(s.minted, 900);
 		assert_eq!(s.budgets[C::DataSale.index()], Perbill::from_percent(5).mul_floor(1_305u128));
-		assert_eq!(s.carried_in + s.minted + s.fees + s.other, s.allocated + s.carried_out);
+		assert_eq!(s.carried_in + s.minted + s.fees + s.other, s.allocated + s.carried_out + s.spent);
 		// The unpaid 495 of era 0 was not counted as available.
 		assert_eq!(Liabilities::<Test>::get(), 495 + s.allocated);
 	});
@@ -292,5 +292,31 @@ fn the_pot_keeps_its_existential_deposit() {
 		assert_ok!(Rewards::claim_rewards(RuntimeOrigin::signed(2), 0));
 		assert!(free(pot()) >= ED + CarriedOver::<Test>::get());
 		assert_eq!(Balances::reducible_balance(&pot(), Preservation::Preserve, Fortitude::Polite), 405);
+	});
+}
+
+#[test]
+fn the_pot_spends_only_what_no_era_may_still_claim_and_accounts_for_it() {
+	new_test_ext().execute_with(|| {
+		first_era();
+		let issuance = Balances::total_issuance();
+		let spendable = Balances::reducible_balance(&pot(), Preservation::Preserve, Fortitude::Polite) - Liabilities::<Test>::get();
+		assert!(spendable > 100);
+		// More than the unallocated funds: nothing moves.
+		assert_noop!(<RewardsSink as RewardPot<AccountId, Balance>>::spend(&4, spendable + 1), Error::<Test>::PotExhausted);
+		let before = free(4);
+		assert_ok!(<RewardsSink as RewardPot<AccountId, Balance>>::spend(&4, 100));
+		assert_eq!(free(4), before + 100);
+		assert_eq!(EraSpent::<Test>::get(1), 100);
+		assert!(events().contains(&Event::PotSpent { to: 4, amount: 100 }));
+		assert_eq!(Balances::total_issuance(), issuance);
+		// The era's accounts show the spend and still balance; nothing counts as "other".
+		run_to(19);
+		next_session();
+		let s = Eras::<Test>::get(1).unwrap();
+		assert_eq!(s.spent, 100);
+		assert_eq!(s.other, 0);
+		assert_eq!(s.carried_in + s.minted + s.fees + s.other, s.allocated + s.carried_out + s.spent);
+		assert!(!EraSpent::<Test>::contains_key(1));
 	});
 }

@@ -1,0 +1,279 @@
+//! A query's life up to its answers: posting, eligibility, routing (by a router or the
+//! runtime's draw), commits and reveals, and the per-block agenda of due steps.
+
+use crate::{draw::weighted_draw, sql, *};
+use alloc::vec::Vec;
+use frame_support::{
+	storage::with_storage_layer,
+	traits::{fungible::MutateHold, Randomness},
+};
+use loopx_primitives::{agenda, ModelRegistry, RewardPot, VoterInfo, VoterSet};
+use sp_runtime::traits::{BlakeTwo256, Hash as _};
+use sp_runtime::{
+	traits::{AccountIdConversion, Saturating},
+	DispatchError, DispatchResult,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The account free-query fees wait in until they are paid out or returned to the pot.
+	pub fn escrow_account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	/// The commitment of `who`'s answer `result` to `query` with `salt`:
+	/// `blake2_256(SCALE(query, who, result, salt))`.
+	pub fn answer_commitment(query: QueryId, who: &T::AccountId, result: &[u8], salt: &[u8; 32]) -> H256 {
+		BlakeTwo256::hash_of(&(query, who, result, salt))
+	}
+
+	/// Checks and bounds a submitted kind.
+	fn bound_kind(kind: KindInput) -> Result<KindOf<T>, DispatchError> {
+		Ok(match kind {
+			QueryKind::Aggregation { sql, dataset } => {
+				let sql: BoundedVec<u8, T::MaxSqlLen> = sql.try_into().map_err(|_| Error::<T>::SqlTooLong)?;
+				sql::check_read_only(&sql).map_err(|e| match e {
+					sql::SqlError::Empty => Error::<T>::EmptySql,
+					sql::SqlError::Malformed => Error::<T>::MalformedSql,
+					sql::SqlError::MultipleStatements => Error::<T>::MultipleStatements,
+					sql::SqlError::NotReadOnly => Error::<T>::NotReadOnly,
+				})?;
+				ensure!(!dataset.is_empty(), Error::<T>::BadTag);
+				let dataset: TagOf<T> = dataset.try_into().map_err(|_| Error::<T>::BadTag)?;
+				QueryKind::Aggregation { sql, dataset }
+			},
+			QueryKind::Inference { model, version, input } => {
+				ensure!(T::Models::has_version(model, version), Error::<T>::UnknownModel);
+				let input = input.try_into().map_err(|_| Error::<T>::InputTooLarge)?;
+				QueryKind::Inference { model, version, input }
+			},
+		})
+	}
+
+	/// Posts a query; `fee` is `None` for a free query on the client's pass. Transactional.
+	pub(crate) fn do_post(
+		client: T::AccountId,
+		kind: KindInput,
+		fee: Option<BalanceOf<T>>,
+		redundancy: u32,
+		thresholds: Thresholds,
+		deadline: BlockNumberFor<T>,
+	) -> Result<QueryId, DispatchError> {
+		with_storage_layer(|| {
+			let kind = Self::bound_kind(kind)?;
+			ensure!(redundancy > 0, Error::<T>::ZeroRedundancy);
+			ensure!(redundancy <= T::MaxRedundancy::get(), Error::<T>::RedundancyTooHigh);
+			ensure!(
+				thresholds.within(&T::LoosestThresholds::get(), &T::StrictestThresholds::get()),
+				Error::<T>::ThresholdsOutOfBounds
+			);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(deadline > now, Error::<T>::DeadlinePassed);
+			let min_answer = T::MinAnswerPeriod::get();
+			let earliest = now.saturating_add(T::RouterWindow::get()).saturating_add(min_answer).saturating_add(min_answer);
+			ensure!(deadline >= earliest, Error::<T>::DeadlineTooSoon);
+			ensure!(deadline <= now.saturating_add(T::MaxQueryLifetime::get()), Error::<T>::DeadlineTooFar);
+			let count = QueryCount::<T>::get();
+			ensure!(count < T::MaxQueries::get(), Error::<T>::TooManyQueries);
+
+			let query = NextQueryId::<T>::get();
+			let (fee, payer) = match fee {
+				Some(fee) => {
+					ensure!(fee >= T::MinFee::get(), Error::<T>::FeeTooLow);
+					T::Currency::hold(&HoldReason::QueryFee.into(), &client, fee)?;
+					(fee, Payer::Client)
+				},
+				None => {
+					Self::use_pass(&client)?;
+					let fee = T::FreeQueryFee::get();
+					T::Pot::spend(&Self::escrow_account(), fee).map_err(|_| Error::<T>::PotExhausted)?;
+					(fee, Payer::Pot)
+				},
+			};
+			let route_by = now.saturating_add(T::RouterWindow::get());
+			let due = agenda::schedule::<Due<T>, _, _, _>(route_by, query).ok_or(Error::<T>::TooManyDue)?;
+			Queries::<T>::insert(
+				query,
+				Query {
+					client: client.clone(),
+					kind,
+					fee,
+					payer,
+					redundancy,
+					thresholds,
+					deadline,
+					status: QueryStatus::Open { route_by },
+					router: None,
+					answerers: BoundedVec::new(),
+					due: Some(due),
+				},
+			);
+			QueryCount::<T>::put(count.saturating_add(1));
+			NextQueryId::<T>::put(query.saturating_add(1));
+			Self::deposit_event(Event::QueryPosted {
+				query,
+				client,
+				fee,
+				redundancy,
+				deadline,
+				free: payer == Payer::Pot,
+			});
+			Ok(query)
+		})
+	}
+
+	/// The active validators eligible for `q`, with their reputation.
+	pub(crate) fn eligible(q: &QueryOf<T>) -> Vec<VoterInfo<T::AccountId>> {
+		let share = q.fee / BalanceOf::<T>::from(q.redundancy.max(1));
+		T::Validators::voters()
+			.into_iter()
+			.filter(|v| v.stake >= q.thresholds.min_stake && v.reputation >= q.thresholds.min_reputation)
+			.filter(|v| {
+				Capabilities::<T>::get(&v.who).is_some_and(|c| {
+					c.price <= share &&
+						match &q.kind {
+							QueryKind::Aggregation { dataset, .. } => c.tags.contains(dataset),
+							QueryKind::Inference { model, version, .. } => c.models.contains(&(*model, *version)),
+						}
+				})
+			})
+			.collect()
+	}
+
+	/// A router's assignment of an open query.
+	pub(crate) fn do_router_assign(
+		query: QueryId,
+		router: (T::AccountId, Perbill),
+		validators: BoundedVec<T::AccountId, T::MaxRedundancy>,
+	) -> DispatchResult {
+		let mut q = Queries::<T>::get(query).ok_or(Error::<T>::QueryNotFound)?;
+		ensure!(matches!(q.status, QueryStatus::Open { .. }), Error::<T>::NotOpen);
+		ensure!(validators.len() as u32 == q.redundancy, Error::<T>::WrongAssignmentSize);
+		for (k, v) in validators.iter().enumerate() {
+			ensure!(!validators[..k].contains(v), Error::<T>::DuplicateValidator);
+		}
+		let eligible = Self::eligible(&q);
+		ensure!(validators.iter().all(|v| eligible.iter().any(|e| e.who == *v)), Error::<T>::IneligibleValidator);
+		Self::start_answering(query, &mut q, validators, Some(router))?;
+		Queries::<T>::insert(query, q);
+		Ok(())
+	}
+
+	/// Assigns `validators` and schedules the evaluation at the deadline.
+	fn start_answering(
+		query: QueryId,
+		q: &mut QueryOf<T>,
+		validators: BoundedVec<T::AccountId, T::MaxRedundancy>,
+		router: Option<(T::AccountId, Perbill)>,
+	) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		let due = agenda::schedule::<Due<T>, _, _, _>(q.deadline, query).ok_or(Error::<T>::TooManyDue)?;
+		if let Some(old) = q.due.take() {
+			agenda::unschedule::<Due<T>, _, _, _>(old, &query);
+		}
+		// Commits until the middle of the time left, at least the shortest phase.
+		let half = q.deadline.saturating_sub(now) / 2u32.into();
+		let commit_end = now.saturating_add(half.max(T::MinAnswerPeriod::get())).min(q.deadline);
+		q.status = QueryStatus::Answering { commit_end };
+		q.due = Some(due);
+		q.answerers = validators.clone();
+		q.router = router.clone();
+		Self::deposit_event(Event::QueryAssigned {
+			query,
+			validators: validators.into_inner(),
+			router: router.map(|(r, _)| r),
+			commit_end,
+		});
+		Ok(())
+	}
+
+	/// The runtime's own assignment when the router window closed: `r` eligible validators
+	/// drawn by reputation from BABE's randomness, or a refund when there are fewer.
+	pub(crate) fn auto_assign(query: QueryId, mut q: QueryOf<T>) {
+		q.due = None;
+		let eligible = Self::eligible(&q);
+		if eligible.len() < q.redundancy as usize {
+			Self::refund(query, &q, RefundReason::NoProviders);
+			Self::remove_query(query, &q);
+			return;
+		}
+		let (random, _) = T::Randomness::random(&(b"loopx/compute/assign", query).encode());
+		let candidates: Vec<_> = eligible.into_iter().map(|v| (v.who, v.reputation as u64)).collect();
+		let drawn = weighted_draw(&candidates, q.redundancy as usize, random.0);
+		let drawn: BoundedVec<_, T::MaxRedundancy> = BoundedVec::truncate_from(drawn);
+		match Self::start_answering(query, &mut q, drawn, None) {
+			Ok(()) => Queries::<T>::insert(query, q),
+			Err(e) => {
+				log::warn!(target: "runtime::compute-market", "query {query}: assignment failed: {e:?}");
+				Self::refund(query, &q, RefundReason::NoProviders);
+				Self::remove_query(query, &q);
+			},
+		}
+	}
+
+	pub(crate) fn do_commit(query: QueryId, who: T::AccountId, commitment: H256) -> DispatchResult {
+		let q = Queries::<T>::get(query).ok_or(Error::<T>::QueryNotFound)?;
+		let QueryStatus::Answering { commit_end } = q.status else { return Err(Error::<T>::NotAnswering.into()) };
+		ensure!(q.answerers.contains(&who), Error::<T>::NotAssigned);
+		ensure!(frame_system::Pallet::<T>::block_number() <= commit_end, Error::<T>::CommitPhaseOver);
+		ensure!(!Answers::<T>::contains_key(query, &who), Error::<T>::AlreadyCommitted);
+		Answers::<T>::insert(query, &who, Answer { commitment, result: None, accepted: false });
+		Self::deposit_event(Event::AnswerCommitted { query, who });
+		Ok(())
+	}
+
+	pub(crate) fn do_reveal(query: QueryId, who: T::AccountId, result: Vec<u8>, salt: [u8; 32]) -> DispatchResult {
+		let mut q = Queries::<T>::get(query).ok_or(Error::<T>::QueryNotFound)?;
+		let QueryStatus::Answering { commit_end } = q.status else { return Err(Error::<T>::NotAnswering.into()) };
+		ensure!(q.answerers.contains(&who), Error::<T>::NotAssigned);
+		let mut answer = Answers::<T>::get(query, &who).ok_or(Error::<T>::NotCommitted)?;
+		ensure!(answer.result.is_none(), Error::<T>::AlreadyRevealed);
+		let now = frame_system::Pallet::<T>::block_number();
+		let all_committed = q.answerers.iter().all(|a| Answers::<T>::contains_key(query, a));
+		ensure!(all_committed || now > commit_end, Error::<T>::RevealTooEarly);
+		let result: ResultOf<T> = result.try_into().map_err(|_| Error::<T>::ResultTooLarge)?;
+		ensure!(Self::answer_commitment(query, &who, &result, &salt) == answer.commitment, Error::<T>::RevealMismatch);
+		let result_hash = BlakeTwo256::hash(&result);
+		answer.result = Some(result);
+		Answers::<T>::insert(query, &who, answer);
+		Self::deposit_event(Event::AnswerRevealed { query, who, result_hash });
+
+		let revealed = q.answerers.iter().filter(|a| Answers::<T>::get(query, *a).is_some_and(|x| x.result.is_some())).count();
+		if revealed == q.answerers.len() {
+			if let Some(due) = q.due.take() {
+				agenda::unschedule::<Due<T>, _, _, _>(due, &query);
+			}
+			Self::evaluate(query, q);
+		}
+		Ok(())
+	}
+
+	/// Runs the step due for `query` at `now`.
+	pub(crate) fn on_due(query: QueryId, now: BlockNumberFor<T>) {
+		let Some(mut q) = Queries::<T>::get(query) else { return };
+		if q.due != Some(now) {
+			// Rescheduled or settled since; a stale entry.
+			return;
+		}
+		q.due = None;
+		match q.status {
+			QueryStatus::Open { .. } => Self::auto_assign(query, q),
+			QueryStatus::Answering { .. } => Self::evaluate(query, q),
+			QueryStatus::Answered { .. } => {
+				Self::remove_query(query, &q);
+				Self::deposit_event(Event::QueryExpired { query });
+			},
+			QueryStatus::Disputed { .. } => Queries::<T>::insert(query, q),
+		}
+	}
+
+	/// Removes a query and everything stored for it.
+	pub(crate) fn remove_query(query: QueryId, q: &QueryOf<T>) {
+		for a in q.answerers.iter() {
+			Answers::<T>::remove(query, a);
+		}
+		Results::<T>::remove(query);
+		Queries::<T>::remove(query);
+		QueryCount::<T>::mutate(|c| *c = c.saturating_sub(1));
+	}
+
+}

@@ -1,0 +1,549 @@
+//! Unit tests: every call and its failure paths, routing, answers, disputes, payment, passes
+//! and ratings.
+
+use crate::{mock::*, *};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+};
+use loopx_primitives::{ClaimClass, ClaimOutcome, ContributionCategory as C, Decision, Outcome, ReputationReason};
+use sp_runtime::{traits::Zero, TokenError};
+
+type CM = Pallet<Test>;
+type E = Error<Test>;
+
+const SQL: &str = "SELECT wallet, COUNT(*), AVG(amount) FROM tx GROUP BY wallet";
+
+fn origin(who: AccountId) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+fn tag(t: &str) -> TagOf<Test> {
+	t.as_bytes().to_vec().try_into().unwrap()
+}
+fn aggregation(sql: &str) -> KindInput {
+	QueryKind::Aggregation { sql: sql.as_bytes().to_vec(), dataset: b"wallets".to_vec() }
+}
+fn inference(model: (u32, u32)) -> KindInput {
+	QueryKind::Inference { model: model.0, version: model.1, input: vec![1, 2, 3] }
+}
+fn loose() -> Thresholds {
+	Thresholds { min_stake: 0, min_reputation: 0 }
+}
+/// V1–V3 and WEAK hold the "wallets" data set and serve [`MODEL`] at price 10.
+fn advertise_all() {
+	for v in [V1, V2, V3, WEAK] {
+		assert_ok!(CM::advertise(origin(v), vec![tag("wallets")].try_into().unwrap(), vec![MODEL].try_into().unwrap(), 10));
+	}
+}
+fn post(fee: Balance, r: u32) -> QueryId {
+	assert_ok!(CM::post_query(origin(CLIENT), aggregation(SQL), fee, r, loose(), 20));
+	NextQueryId::<Test>::get() - 1
+}
+fn free(who: AccountId) -> Balance {
+	Balances::balance(&who)
+}
+fn held_fee(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::ComputeMarket(HoldReason::QueryFee), &who)
+}
+fn salt(who: AccountId) -> [u8; 32] {
+	[who as u8; 32]
+}
+fn commit(q: QueryId, who: AccountId, result: &[u8]) {
+	assert_ok!(CM::commit_answer(origin(who), q, CM::answer_commitment(q, &who, result, &salt(who))));
+}
+fn reveal(q: QueryId, who: AccountId, result: &[u8]) {
+	assert_ok!(CM::reveal_answer(origin(who), q, result.to_vec(), salt(who)));
+}
+fn router_assign(q: QueryId, validators: Vec<AccountId>) {
+	assert_ok!(CM::assign(origin(ROUTER), q, validators.try_into().unwrap()));
+}
+fn status(q: QueryId) -> QueryStatus<u64> {
+	Queries::<Test>::get(q).unwrap().status
+}
+fn decide(claim: u64, outcome: Outcome) {
+	let decision = Decision { outcome, score: None, revealed_weight: 3, agreeing_weight: 2 };
+	CM::on_claim_decided(claim, ClaimClass::QueryResult, &0, &Default::default(), &decision);
+}
+
+#[test]
+fn only_active_validators_advertise_known_things() {
+	new_test_ext().execute_with(|| {
+		let tags = || -> BoundedVec<TagOf<Test>, _> { vec![tag("wallets")].try_into().unwrap() };
+		assert_noop!(CM::advertise(origin(CLIENT), tags(), Default::default(), 10), E::NotValidator);
+		assert_noop!(CM::advertise(origin(V1), vec![tag("")].try_into().unwrap(), Default::default(), 10), E::BadTag);
+		assert_noop!(CM::advertise(origin(V1), tags(), vec![(7, 2)].try_into().unwrap(), 10), E::UnknownModel);
+		assert_ok!(CM::advertise(origin(V1), tags(), vec![MODEL].try_into().unwrap(), 10));
+		assert_eq!(Capabilities::<Test>::get(V1).unwrap().price, 10);
+		assert!(matches!(market_events().last(), Some(Event::CapabilitiesSet { who: V1, .. })));
+		assert_ok!(CM::withdraw_capabilities(origin(V1)));
+		assert!(Capabilities::<Test>::get(V1).is_none());
+		assert_noop!(CM::withdraw_capabilities(origin(V1)), E::NotValidator);
+	});
+}
+
+#[test]
+fn routers_register_with_a_bond_and_unregister() {
+	new_test_ext().execute_with(|| {
+		let rate = Perbill::from_percent(5);
+		assert_noop!(CM::register_router(origin(ROUTER), Perbill::from_percent(21)), E::RouterFeeTooHigh);
+		assert_ok!(CM::register_router(origin(ROUTER), rate));
+		assert_noop!(CM::register_router(origin(ROUTER), rate), E::AlreadyRouter);
+		assert_eq!(free(ROUTER), INITIAL - 500);
+		assert_ok!(CM::unregister_router(origin(ROUTER)));
+		assert_eq!(free(ROUTER), INITIAL);
+		assert_noop!(CM::unregister_router(origin(ROUTER)), E::NotRouter);
+		// Too poor for the bond: nothing is registered.
+		assert_noop!(CM::register_router(origin(1_000), rate), TokenError::FundsUnavailable);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn malformed_oversized_and_writing_sql_is_refused() {
+	new_test_ext().execute_with(|| {
+		let try_sql = |sql: Vec<u8>| {
+			CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql, dataset: b"wallets".to_vec() }, 1_000, 1, loose(), 20)
+		};
+		assert_noop!(try_sql(vec![b'x'; 257]), E::SqlTooLong);
+		assert_noop!(try_sql(b" -- nothing".to_vec()), E::EmptySql);
+		assert_noop!(try_sql(b"SELECT 'open".to_vec()), E::MalformedSql);
+		assert_noop!(try_sql(vec![0xff, 0xfe]), E::MalformedSql);
+		assert_noop!(try_sql(b"SELECT 1; SELECT 2".to_vec()), E::MultipleStatements);
+		assert_noop!(try_sql(b"DELETE FROM tx".to_vec()), E::NotReadOnly);
+		assert_noop!(try_sql(b"WITH x AS (SELECT 1) UPDATE tx SET a = 1".to_vec()), E::NotReadOnly);
+		let bad_tag = |dataset: Vec<u8>| {
+			CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql: SQL.into(), dataset }, 1_000, 1, loose(), 20)
+		};
+		assert_noop!(bad_tag(vec![]), E::BadTag);
+		assert_noop!(bad_tag(vec![b'a'; 17]), E::BadTag);
+		assert_eq!(held_fee(CLIENT), 0);
+	});
+}
+
+#[test]
+fn query_parameters_are_checked() {
+	new_test_ext().execute_with(|| {
+		let post = |kind, fee, r, t, deadline| CM::post_query(origin(CLIENT), kind, fee, r, t, deadline);
+		assert_noop!(post(inference((7, 2)), 1_000, 1, loose(), 20), E::UnknownModel);
+		let big = QueryKind::Inference { model: 7, version: 1, input: vec![0; 65] };
+		assert_noop!(post(big, 1_000, 1, loose(), 20), E::InputTooLarge);
+		assert_noop!(post(aggregation(SQL), 1_000, 0, loose(), 20), E::ZeroRedundancy);
+		assert_noop!(post(aggregation(SQL), 1_000, 5, loose(), 20), E::RedundancyTooHigh);
+		let strict = Thresholds { min_stake: 10_001, min_reputation: 0 };
+		assert_noop!(post(aggregation(SQL), 1_000, 1, strict, 20), E::ThresholdsOutOfBounds);
+		run_to(5);
+		assert_noop!(post(aggregation(SQL), 1_000, 1, loose(), 5), E::DeadlinePassed);
+		assert_noop!(post(aggregation(SQL), 1_000, 1, loose(), 3), E::DeadlinePassed);
+		// Router window 3 + two answer periods of 2: the earliest deadline is block 12.
+		assert_noop!(post(aggregation(SQL), 1_000, 1, loose(), 11), E::DeadlineTooSoon);
+		assert_noop!(post(aggregation(SQL), 1_000, 1, loose(), 106), E::DeadlineTooFar);
+		assert_noop!(post(aggregation(SQL), 99, 1, loose(), 20), E::FeeTooLow);
+		assert_noop!(post(aggregation(SQL), INITIAL + 1, 1, loose(), 20), TokenError::FundsUnavailable);
+		assert_ok!(post(aggregation(SQL), 1_000, 1, loose(), 12));
+		assert_ok!(post(inference(MODEL), 1_000, 2, Thresholds { min_stake: 10_000, min_reputation: 900_000 }, 105));
+		assert_eq!(held_fee(CLIENT), 2_000);
+		assert!(matches!(market_events().last(), Some(Event::QueryPosted { query: 1, fee: 1_000, free: false, .. })));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn the_number_of_stored_queries_is_bounded() {
+	new_test_ext().execute_with(|| {
+		for _ in 0..8 {
+			post(100, 1);
+		}
+		assert_noop!(CM::post_query(origin(CLIENT), aggregation(SQL), 100, 1, loose(), 20), E::TooManyQueries);
+	});
+}
+
+#[test]
+fn agreeing_answers_are_accepted_and_the_fee_is_split() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::from_percent(5)));
+		let q = post(1_003, 3);
+		router_assign(q, vec![V1, V2, V3]);
+		let QueryStatus::Answering { commit_end } = status(q) else { panic!("not answering") };
+		// Half of the 19 blocks left, from block 1.
+		assert_eq!(commit_end, 10);
+		let result = b"wallet 1: 3 tx, avg 20";
+		commit(q, V1, result);
+		commit(q, V2, result);
+		// Not everyone committed and the commit phase runs: too early.
+		assert_noop!(CM::reveal_answer(origin(V1), q, result.to_vec(), salt(V1)), E::RevealTooEarly);
+		commit(q, V3, result);
+		let (v1, router, pot) = (free(V1), free(ROUTER), free(POT));
+		reveal(q, V1, result);
+		reveal(q, V2, result);
+		reveal(q, V3, result);
+		// Protocol 10 % = 100, router 5 % = 50, the 853 left: 284 each, 1 back to the client.
+		assert_eq!(free(V1) - v1, 284);
+		assert_eq!(free(ROUTER) - router, 50);
+		assert_eq!(free(POT) - pot, 100);
+		assert_eq!(held_fee(CLIENT), 0);
+		assert_eq!(free(CLIENT), INITIAL - 1_003 + 1);
+		let QueryStatus::Answered { expires, .. } = status(q) else { panic!("not answered") };
+		assert_eq!(expires, 21);
+		assert_eq!(Results::<Test>::get(q).unwrap().into_inner(), result.to_vec());
+		assert!(market_events().iter().any(|e| matches!(e, Event::QueryAnswered { query, answerers, .. }
+			if *query == q && answerers == &vec![V1, V2, V3])));
+		for v in [V1, V2, V3] {
+			assert!(points().contains(&(v, C::QueryAnswer, 10)));
+			assert!(reputation_changes().contains(&(v, 1_000, ReputationReason::ClaimAccepted)));
+			assert!(Answers::<Test>::get(q, v).is_none(), "answers are cleared");
+		}
+		assert!(points().contains(&(ROUTER, C::Routing, 5)));
+		assert_books_balance();
+		// The result expires with the query.
+		run_to(21);
+		assert!(Queries::<Test>::get(q).is_none() && Results::<Test>::get(q).is_none());
+		assert!(market_events().contains(&Event::QueryExpired { query: q }));
+		assert_eq!(QueryCount::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn a_router_cannot_assign_ineligible_validators() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		let q = post(1_000, 2);
+		let assign = |who, v: Vec<AccountId>| CM::assign(origin(who), q, v.try_into().unwrap());
+		assert_noop!(assign(ROUTER, vec![V1, V2]), E::NotRouter);
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::from_percent(5)));
+		assert_noop!(CM::assign(origin(ROUTER), 99, vec![V1, V2].try_into().unwrap()), E::QueryNotFound);
+		assert_noop!(assign(ROUTER, vec![V1]), E::WrongAssignmentSize);
+		assert_noop!(assign(ROUTER, vec![V1, V1]), E::DuplicateValidator);
+		// Not a validator.
+		assert_noop!(assign(ROUTER, vec![V1, OTHER]), E::IneligibleValidator);
+		// Advertises nothing.
+		assert_ok!(CM::withdraw_capabilities(origin(V3)));
+		assert_noop!(assign(ROUTER, vec![V1, V3]), E::IneligibleValidator);
+		// Asks more than the fee's per-answer share (500).
+		assert_ok!(CM::advertise(origin(V3), vec![tag("wallets")].try_into().unwrap(), Default::default(), 501));
+		assert_noop!(assign(ROUTER, vec![V1, V3]), E::IneligibleValidator);
+		// Does not hold the data set.
+		assert_ok!(CM::advertise(origin(V3), vec![tag("movies")].try_into().unwrap(), Default::default(), 10));
+		assert_noop!(assign(ROUTER, vec![V1, V3]), E::IneligibleValidator);
+		// Below the query's reputation threshold.
+		assert_ok!(CM::post_query(origin(CLIENT), aggregation(SQL), 1_000, 2, Thresholds { min_stake: 0, min_reputation: 200_000 }, 20));
+		assert_noop!(CM::assign(origin(ROUTER), 1, vec![V1, WEAK].try_into().unwrap()), E::IneligibleValidator);
+		assert_ok!(assign(ROUTER, vec![V1, V2]));
+		// Assigned already.
+		assert_noop!(assign(ROUTER, vec![V1, V2]), E::NotOpen);
+	});
+}
+
+#[test]
+fn without_a_router_the_runtime_draws_eligible_validators() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		let strict = Thresholds { min_stake: 0, min_reputation: 200_000 };
+		assert_ok!(CM::post_query(origin(CLIENT), aggregation(SQL), 1_000, 3, strict, 20));
+		run_to(4);
+		let q = Queries::<Test>::get(0).unwrap();
+		assert!(matches!(q.status, QueryStatus::Answering { .. }));
+		let mut drawn = q.answerers.into_inner();
+		drawn.sort();
+		// WEAK is below the threshold: the three others are drawn.
+		assert_eq!(drawn, vec![V1, V2, V3]);
+		assert!(q.router.is_none());
+		assert!(market_events().iter().any(|e| matches!(e, Event::QueryAssigned { router: None, .. })));
+	});
+}
+
+#[test]
+fn with_too_few_eligible_validators_the_client_is_refunded() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(CM::advertise(origin(V1), vec![tag("wallets")].try_into().unwrap(), Default::default(), 10));
+		let q = post(1_000, 2);
+		run_to(4);
+		assert!(Queries::<Test>::get(q).is_none());
+		assert_eq!((free(CLIENT), held_fee(CLIENT)), (INITIAL, 0));
+		assert!(market_events().contains(&Event::QueryRefunded {
+			query: q,
+			payer: Payer::Client,
+			amount: 1_000,
+			reason: RefundReason::NoProviders
+		}));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn commits_and_reveals_are_checked() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		let q = post(1_000, 2);
+		assert_noop!(CM::commit_answer(origin(V1), q, Default::default()), E::NotAnswering);
+		assert_noop!(CM::commit_answer(origin(V1), 9, Default::default()), E::QueryNotFound);
+		router_assign(q, vec![V1, V2]);
+		assert_noop!(CM::commit_answer(origin(V3), q, Default::default()), E::NotAssigned);
+		assert_noop!(CM::reveal_answer(origin(V1), q, b"r".to_vec(), salt(V1)), E::NotCommitted);
+		commit(q, V1, b"r");
+		assert_noop!(CM::commit_answer(origin(V1), q, Default::default()), E::AlreadyCommitted);
+		commit(q, V2, b"r");
+		// A reveal that does not match its commitment (other result, other salt).
+		assert_noop!(CM::reveal_answer(origin(V1), q, b"s".to_vec(), salt(V1)), E::RevealMismatch);
+		assert_noop!(CM::reveal_answer(origin(V1), q, b"r".to_vec(), salt(V2)), E::RevealMismatch);
+		assert_noop!(CM::reveal_answer(origin(V1), q, vec![0; 65], salt(V1)), E::ResultTooLarge);
+		reveal(q, V1, b"r");
+		assert_noop!(CM::reveal_answer(origin(V1), q, b"r".to_vec(), salt(V1)), E::AlreadyRevealed);
+		// The commit phase ends.
+		let q2 = post(1_000, 1);
+		router_assign(q2, vec![V3]);
+		run_to(11);
+		assert_noop!(CM::commit_answer(origin(V3), q2, Default::default()), E::CommitPhaseOver);
+	});
+}
+
+#[test]
+fn disagreeing_answers_go_to_the_vote_and_the_accepted_one_is_paid() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		let q = post(1_000, 3);
+		router_assign(q, vec![V1, V2, V3]);
+		commit(q, V1, b"42");
+		commit(q, V2, b"42");
+		commit(q, V3, b"forged");
+		let (v1, v3) = (free(V1), free(V3));
+		reveal(q, V1, b"42");
+		reveal(q, V2, b"42");
+		reveal(q, V3, b"forged");
+		assert_eq!(status(q), QueryStatus::Disputed { pending: 3 });
+		let opened = claims();
+		assert_eq!(opened.len(), 3);
+		assert!(opened.iter().all(|c| c.class == ClaimClass::QueryResult && c.subject == CM::claim_subject(q)));
+		assert_eq!(opened[2].claimant, V3);
+		assert!(market_events().contains(&Event::QueryDisputed { query: q, claims: 3 }));
+		// The vote accepts V1 and V2 and rejects V3 (whom weighted voting slashes).
+		decide(100, Outcome::Accepted);
+		decide(102, Outcome::Rejected);
+		assert_eq!(status(q), QueryStatus::Disputed { pending: 1 });
+		decide(101, Outcome::Accepted);
+		assert!(matches!(status(q), QueryStatus::Answered { .. }));
+		// 10 % protocol fee; 900 between the two accepted answers.
+		assert_eq!(free(V1) - v1, 450);
+		assert_eq!(free(V3), v3);
+		assert_eq!(Results::<Test>::get(q).unwrap().into_inner(), b"42".to_vec());
+		assert!(market_events().contains(&Event::AnswerJudged { query: q, who: V3, accepted: false }));
+		// The vote moved reputations; the market adds none for voted answers.
+		assert!(!reputation_changes().iter().any(|(_, _, r)| *r == ReputationReason::ClaimAccepted));
+		// A decision on a claim the market does not know changes nothing.
+		decide(100, Outcome::Accepted);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_dispute_the_vote_rejects_entirely_refunds_the_client() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		let q = post(1_000, 2);
+		router_assign(q, vec![V1, V2]);
+		commit(q, V1, b"a");
+		commit(q, V2, b"b");
+		reveal(q, V1, b"a");
+		reveal(q, V2, b"b");
+		decide(100, Outcome::Rejected);
+		decide(101, Outcome::NoQuorum);
+		assert!(Queries::<Test>::get(q).is_none());
+		assert_eq!(free(CLIENT), INITIAL);
+		assert!(market_events().iter().any(|e| matches!(e, Event::QueryRefunded { reason: RefundReason::NoAcceptedAnswer, .. })));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn at_the_deadline_missing_answers_are_penalised_and_lone_answers_verified() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		// Nobody answers: refunded at the deadline.
+		let q0 = post(1_000, 2);
+		router_assign(q0, vec![V1, V2]);
+		// One of two answers: it goes to the vote.
+		let q1 = post(1_000, 2);
+		router_assign(q1, vec![V1, V2]);
+		commit(q1, V1, b"x");
+		run_to(11);
+		reveal(q1, V1, b"x");
+		run_to(20);
+		assert!(Queries::<Test>::get(q0).is_none());
+		assert!(market_events().iter().any(|e| matches!(e, Event::QueryRefunded { query: 0, reason: RefundReason::NoAnswer, .. })));
+		assert!(reputation_changes().contains(&(V1, -5_000, ReputationReason::DealFailed)));
+		assert!(market_events().contains(&Event::AnswerMissed { query: q1, who: V2 }));
+		assert_eq!(status(q1), QueryStatus::Disputed { pending: 1 });
+		assert_eq!(claims().len(), 1);
+		decide(100, Outcome::Accepted);
+		assert!(matches!(status(q1), QueryStatus::Answered { .. }));
+		assert_eq!(Queries::<Test>::get(q1).unwrap().answerers.into_inner(), vec![V1]);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn when_the_vote_cannot_take_a_dispute_the_client_is_refunded() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		let q = post(1_000, 2);
+		router_assign(q, vec![V1, V2]);
+		commit(q, V1, b"a");
+		commit(q, V2, b"b");
+		claims_fail(true);
+		reveal(q, V1, b"a");
+		reveal(q, V2, b"b");
+		assert!(Queries::<Test>::get(q).is_none());
+		assert!(AnswerClaims::<Test>::iter().next().is_none(), "no claim half-recorded");
+		assert_eq!(free(CLIENT), INITIAL);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn an_inference_query_is_answered_by_validators_serving_the_model() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::advertise(origin(V2), vec![tag("wallets")].try_into().unwrap(), Default::default(), 10));
+		assert_ok!(CM::post_query(origin(CLIENT), inference(MODEL), 1_000, 2, loose(), 20));
+		run_to(4);
+		let q = Queries::<Test>::get(0).unwrap();
+		assert!(!q.answerers.contains(&V2), "V2 does not serve the model");
+		assert_eq!(CM::assigned_queries(&q.answerers[0]).len(), 1);
+		for v in q.answerers.clone() {
+			commit(0, v, b"score 0.93");
+		}
+		for v in q.answerers.clone() {
+			reveal(0, v, b"score 0.93");
+		}
+		let view = CM::queries_of(&CLIENT);
+		assert_eq!(view[0].result.as_deref(), Some(&b"score 0.93"[..]));
+		assert!(CM::assigned_queries(&q.answerers[0]).is_empty());
+	});
+}
+
+#[test]
+fn passes_lock_grant_quotas_freeze_and_unlock_after_the_cool_down() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		let free_query = |who| CM::post_free_query(origin(who), aggregation(SQL), 1, loose(), 20);
+		assert_noop!(free_query(CLIENT), E::NoPass);
+		assert_noop!(CM::lock_for_pass(origin(CLIENT), 999), E::PassLockTooSmall);
+		assert_ok!(CM::lock_for_pass(origin(CLIENT), 3_000));
+		assert_ok!(CM::lock_for_pass(origin(OTHER), 1_000));
+		// Four free queries an era: 3 for CLIENT, 1 for OTHER.
+		assert_eq!(CM::pass_view(&CLIENT).unwrap().quota, 3);
+		let pot = free(POT);
+		for _ in 0..3 {
+			assert_ok!(free_query(CLIENT));
+		}
+		assert_eq!(free(POT), pot - 3 * FREE_FEE, "the pot pays free queries");
+		assert_eq!(free(CLIENT), INITIAL - 3_000, "the client pays nothing");
+		assert!(market_events().contains(&Event::PassFrozen { who: CLIENT, until_era: 1 }));
+		assert_noop!(free_query(CLIENT), E::PassFrozen);
+		// The next era the quota is back.
+		set_era(1);
+		assert_ok!(free_query(CLIENT));
+		assert_books_balance();
+		// Unlocking: a cool-down of 10 blocks, during which the pass is inactive.
+		assert_noop!(CM::unlock(origin(CLIENT)), E::NotUnlocking);
+		assert_ok!(CM::request_unlock(origin(CLIENT)));
+		assert_noop!(CM::request_unlock(origin(CLIENT)), E::PassUnlocking);
+		assert_noop!(CM::lock_for_pass(origin(CLIENT), 1_000), E::PassUnlocking);
+		assert_noop!(free_query(CLIENT), E::PassUnlocking);
+		assert_eq!(TotalLocked::<Test>::get(), 1_000);
+		run_to(10);
+		assert_noop!(CM::unlock(origin(CLIENT)), E::CoolDownNotOver);
+		run_to(11);
+		assert_ok!(CM::unlock(origin(CLIENT)));
+		assert!(Passes::<Test>::get(CLIENT).is_none());
+		assert_noop!(CM::unlock(origin(CLIENT)), E::NoPass);
+		assert_noop!(CM::request_unlock(origin(CLIENT)), E::NoPass);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_free_query_is_paid_from_the_pot_and_a_failed_one_goes_back_there() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		assert_ok!(CM::lock_for_pass(origin(CLIENT), 1_000));
+		assert_ok!(CM::post_free_query(origin(CLIENT), aggregation(SQL), 2, loose(), 20));
+		router_assign(0, vec![V1, V2]);
+		commit(0, V1, b"7");
+		commit(0, V2, b"7");
+		let (v1, client) = (free(V1), free(CLIENT));
+		reveal(0, V1, b"7");
+		reveal(0, V2, b"7");
+		// 300 from the pot: 30 protocol fee, 135 to each answerer; the client pays nothing.
+		assert_eq!(free(V1) - v1, 135);
+		assert_eq!(free(CLIENT), client);
+		assert!(Balances::total_balance(&CM::escrow_account()).is_zero());
+		// Unanswered: the pot gets its 300 back.
+		assert_ok!(CM::post_free_query(origin(CLIENT), aggregation(SQL), 2, loose(), 20));
+		let pot = free(POT);
+		run_to(30);
+		assert_eq!(free(POT), pot + FREE_FEE);
+		assert!(market_events().iter().any(|e| matches!(e, Event::QueryRefunded { payer: Payer::Pot, amount: FREE_FEE, .. })));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_free_query_fails_cleanly_when_the_pot_cannot_pay() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::lock_for_pass(origin(CLIENT), 1_000));
+		// Empty the pot (but its existential deposit).
+		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<_>>::transfer(
+			&POT,
+			&OTHER,
+			POT_FUNDS - 1,
+			frame_support::traits::tokens::Preservation::Preserve
+		));
+		assert_noop!(CM::post_free_query(origin(CLIENT), aggregation(SQL), 1, loose(), 20), E::PotExhausted);
+		assert_eq!(Passes::<Test>::get(CLIENT).unwrap().used, 0, "the quota is untouched");
+	});
+}
+
+#[test]
+fn clients_rate_the_answerers_of_their_answered_queries() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		let q = post(1_000, 2);
+		assert_noop!(CM::rate(origin(CLIENT), q, V1, Rating::Good), E::NotAnswered);
+		router_assign(q, vec![V1, V2]);
+		for v in [V1, V2] {
+			commit(q, v, b"ok");
+		}
+		for v in [V1, V2] {
+			reveal(q, v, b"ok");
+		}
+		assert_noop!(CM::rate(origin(OTHER), q, V1, Rating::Good), E::NotQueryClient);
+		assert_noop!(CM::rate(origin(CLIENT), 77, V1, Rating::Good), E::QueryNotFound);
+		assert_noop!(CM::rate(origin(CLIENT), q, V3, Rating::Good), E::NotAnAnswerer);
+		let mid = CM::service_reputation(0);
+		assert_eq!(mid, 50_000);
+		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Good));
+		let up = CM::service_reputation(1);
+		assert_eq!(ServiceReputation::<Test>::get(V1), Some(up));
+		assert!(reputation_changes().contains(&(V1, (up - mid) as i64, ReputationReason::ClientRating)));
+		// Only the latest rating counts: Good then Bad is a sum of −1, not 0.
+		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Bad));
+		assert_eq!(RatingSums::<Test>::get(V1), -1);
+		let down = CM::service_reputation(-1);
+		assert_eq!(ServiceReputation::<Test>::get(V1), Some(down));
+		assert!(reputation_changes().contains(&(V1, down as i64 - up as i64, ReputationReason::ClientRating)));
+		assert!(matches!(market_events().last(), Some(Event::Rated { rating: Rating::Bad, .. })));
+		// Rating the same again changes nothing.
+		let before = reputation_changes().len();
+		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Bad));
+		assert_eq!(reputation_changes().len(), before);
+	});
+}
