@@ -86,12 +86,13 @@ fn product(modes: &[u32]) -> u64 {
 	modes.iter().fold(1u64, |p, &m| p.saturating_mul(m as u64))
 }
 
-/// Parameters of a TT tensor with row modes `rows`, column modes `cols` and interior `rank`.
+/// Parameters of a TT tensor with row modes `rows`, column modes `cols` and interior `rank`
+/// (pairs of modes beyond the shorter side are ignored: `validate` rejects such shapes).
 fn tt_params(rows: &[u32], cols: &[u32], rank: u32) -> u64 {
-	let d = rows.len();
+	let d = rows.len().min(cols.len());
 	let r = |k: usize| if k == 0 || k == d { 1u64 } else { rank as u64 };
-	(0..d).fold(0u64, |acc, k| {
-		acc.saturating_add(r(k).saturating_mul(rows[k] as u64).saturating_mul(cols[k] as u64).saturating_mul(r(k + 1)))
+	rows.iter().zip(cols).enumerate().fold(0u64, |acc, (k, (&m, &n))| {
+		acc.saturating_add(r(k).saturating_mul(m as u64).saturating_mul(n as u64).saturating_mul(r(k + 1)))
 	})
 }
 
@@ -247,6 +248,13 @@ mod tests {
 		};
 		assert_eq!(rec(943).validate(), Ok(()));
 		assert_eq!(rec(1_001).validate(), Err(SpecError::TooFewRows));
+	}
+
+	#[test]
+	fn parameter_counts_of_invalid_shapes_do_not_panic() {
+		let a = classifier(vec![layer(&[2, 2, 2], &[3], 2)]);
+		assert_eq!(a.validate(), Err(SpecError::ModeCountMismatch));
+		assert_eq!(a.num_params(), 2 * 3 + 8);
 	}
 
 	#[test]

@@ -16,7 +16,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Babe, Balance, Block, BlockNumber, BuilderMarket, DataMarket, Executive, Grandpa, InherentDataExt, Nonce, Rewards,
+	AccountId, Babe, Balance, Block, BlockNumber, BuilderMarket, ComputeMarket, DataMarket, Executive, Grandpa, InherentDataExt, Nonce, Rewards,
 	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakeReputation, System, TransactionPayment,
 	WeightedVoting, BABE_GENESIS_EPOCH_CONFIG, VERSION,
 };
@@ -298,6 +298,24 @@ impl_runtime_apis! {
 
 		fn open_rounds(id: pallet_builder_market::TaskId) -> Vec<pallet_builder_market::runtime_api::OpenRound<AccountId>> {
 			BuilderMarket::open_rounds(id)
+		}
+	}
+
+	impl pallet_compute_market::runtime_api::ComputeMarketApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn assigned_queries(validator: AccountId) -> Vec<pallet_compute_market::runtime_api::AssignedQuery<BlockNumber>> {
+			ComputeMarket::assigned_queries(&validator)
+		}
+
+		fn queries_of(client: AccountId) -> Vec<pallet_compute_market::runtime_api::QueryView<AccountId, Balance, BlockNumber>> {
+			ComputeMarket::queries_of(&client)
+		}
+
+		fn answer_commitment(query: pallet_compute_market::QueryId, who: AccountId, result: Vec<u8>, salt: [u8; 32]) -> sp_core::H256 {
+			ComputeMarket::answer_commitment(query, &who, &result, &salt)
+		}
+
+		fn pass(who: AccountId) -> Option<pallet_compute_market::runtime_api::PassView<Balance, BlockNumber>> {
+			ComputeMarket::pass_view(&who)
 		}
 	}
 

@@ -12,6 +12,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_rewards, Rewards]
 	[pallet_data_market, DataMarket]
 	[pallet_builder_market, BuilderMarket]
+	[pallet_compute_market, ComputeMarket]
 );
 
-pub use crate::{Balances, BuilderMarket, DataMarket, Rewards, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting};
+pub use crate::{Balances, BuilderMarket, ComputeMarket, DataMarket, Rewards, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting};

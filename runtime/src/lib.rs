@@ -77,7 +77,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -196,4 +196,6 @@ mod runtime {
 	pub type DataMarket = pallet_data_market;
 	#[runtime::pallet_index(14)]
 	pub type BuilderMarket = pallet_builder_market;
+	#[runtime::pallet_index(15)]
+	pub type ComputeMarket = pallet_compute_market;
 }

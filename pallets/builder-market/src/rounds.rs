@@ -11,7 +11,7 @@ use frame_support::{
 	},
 };
 use loopx_primitives::{
-	ClaimClass, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision,
+	agenda, ClaimClass, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision,
 	ModelListing, ModelMarket, Outcome, VoterSet,
 };
 use sp_runtime::{
@@ -19,9 +19,6 @@ use sp_runtime::{
 	traits::{BlakeTwo256, Hash, Saturating, UniqueSaturatedInto, Zero},
 	DispatchError, Rounding,
 };
-
-/// How many blocks after a busy one a round end may move to.
-const MAX_ROUND_END_SLIDE: u32 = 16;
 
 impl<T: Config> Pallet<T> {
 	/// The subject of a task's update claims.
@@ -91,14 +88,8 @@ impl<T: Config> Pallet<T> {
 	/// deadline), moved up to 16 blocks later when a block is full.
 	pub(crate) fn schedule_round_end(task: TaskId, spec: &TaskSpecOf<T>) -> Result<BlockNumberFor<T>, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
-		let mut block = now.saturating_add(spec.round_length).min(spec.deadline).max(now.saturating_add(1u32.into()));
-		for _ in 0..=MAX_ROUND_END_SLIDE {
-			if RoundEnds::<T>::mutate(block, |due| due.try_push(task).is_ok()) {
-				return Ok(block);
-			}
-			block = block.saturating_add(1u32.into());
-		}
-		Err(Error::<T>::TooManyRoundEnds.into())
+		let block = now.saturating_add(spec.round_length).min(spec.deadline).max(now.saturating_add(1u32.into()));
+		agenda::schedule::<RoundEnds<T>, _, _, _>(block, task).ok_or_else(|| Error::<T>::TooManyRoundEnds.into())
 	}
 
 	/// Submits an update. Transactional.
@@ -250,14 +241,7 @@ impl<T: Config> Pallet<T> {
 	/// or, while updates are in voting, waits for them ([`TaskStatus::Finishing`]).
 	pub(crate) fn end(task: TaskId, mut t: TaskOf<T>, reason: EndReason) {
 		if let Some(at) = t.round_end.take() {
-			RoundEnds::<T>::mutate_exists(at, |due| {
-				if let Some(list) = due {
-					list.retain(|id| *id != task);
-					if list.is_empty() {
-						*due = None;
-					}
-				}
-			});
+			agenda::unschedule::<RoundEnds<T>, _, _, _>(at, &task);
 			Self::mark_round_ended(task, &mut t);
 		}
 		if t.unpaid_rounds > 0 {

@@ -294,6 +294,11 @@ pub enum RefundReason {
 pub trait BenchmarkHelper<AccountId> {
 	/// The `i`-th active validator (eligible at the loosest thresholds).
 	fn validator(i: u32) -> AccountId;
+	/// How many active validators [`BenchmarkHelper::validator`] can give (the largest
+	/// electorate).
+	fn max_validators() -> u32;
+	/// Makes `QueryResult` claims openable with the largest electorate.
+	fn prepare_dispute();
 	/// A (model, version) the model registry knows.
 	fn model() -> (u32, u32);
 	/// Funds the reward pot so that free queries can be paid.

@@ -182,6 +182,10 @@ impl crate::BenchmarkHelper<AccountId> for Fakes {
 	fn validator(i: u32) -> AccountId {
 		[V1, V2, V3, WEAK][i as usize % 4]
 	}
+	fn max_validators() -> u32 {
+		4
+	}
+	fn prepare_dispute() {}
 	fn model() -> (u32, u32) {
 		MODEL
 	}

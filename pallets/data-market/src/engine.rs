@@ -11,14 +11,13 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
-use loopx_primitives::{ClaimClass, ClaimOutcome, ClaimRequest, ContributionCategory, Decision, Outcome, ReputationReason};
+use loopx_primitives::{
+	agenda, ClaimClass, ClaimOutcome, ClaimRequest, ContributionCategory, Decision, Outcome, ReputationReason,
+};
 use sp_runtime::{
 	traits::{BlakeTwo256, CheckedMul, Hash, Saturating, UniqueSaturatedInto, Zero},
 	DispatchError,
 };
-
-/// How many blocks after a busy one a timeout may move to.
-const MAX_TIMEOUT_SLIDE: u32 = 16;
 
 /// One book (tag and side) in storage, as the heap of [`book`] sees it.
 pub(crate) struct StoredBook<T: Config> {
@@ -129,28 +128,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Schedules `timeout` at `at` or, if that block is full, at one of the next
-	/// [`MAX_TIMEOUT_SLIDE`] blocks; returns the block.
+	/// [`agenda::MAX_SLIDE`] blocks; returns the block.
 	fn schedule(at: BlockNumberFor<T>, timeout: Timeout) -> Result<BlockNumberFor<T>, DispatchError> {
-		let mut block = at;
-		for _ in 0..=MAX_TIMEOUT_SLIDE {
-			let pushed = Timeouts::<T>::mutate(block, |due| due.try_push(timeout).is_ok());
-			if pushed {
-				return Ok(block);
-			}
-			block = block.saturating_add(1u32.into());
-		}
-		Err(Error::<T>::TooManyTimeouts.into())
+		agenda::schedule::<Timeouts<T>, _, _, _>(at, timeout).ok_or_else(|| Error::<T>::TooManyTimeouts.into())
 	}
 
 	fn unschedule(at: BlockNumberFor<T>, timeout: Timeout) {
-		Timeouts::<T>::mutate_exists(at, |due| {
-			if let Some(list) = due {
-				list.retain(|t| *t != timeout);
-				if list.is_empty() {
-					*due = None;
-				}
-			}
-		});
+		agenda::unschedule::<Timeouts<T>, _, _, _>(at, &timeout);
 	}
 
 	/// Posts an order: checks, holds, matches against the book (book orders), rests the

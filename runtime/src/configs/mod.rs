@@ -253,7 +253,7 @@ impl pallet_weighted_voting::Config for Runtime {
 	type Slasher = StakeReputation;
 	type Contributions = crate::Rewards;
 	// The markets that open claims act on their outcomes.
-	type OnDecided = (crate::DataMarket, crate::BuilderMarket);
+	type OnDecided = (crate::DataMarket, crate::BuilderMarket, crate::ComputeMarket);
 	type MaxVoters = MaxAuthorities;
 	type MaxOpenClaims = ConstU32<256>;
 	type MaxTalliesPerBlock = ConstU32<4>;
@@ -369,6 +369,74 @@ impl pallet_builder_market::Config for Runtime {
 	type BenchmarkHelper = LoopxBenchmarkHelper;
 }
 
+parameter_types! {
+	pub const ComputePalletId: PalletId = PalletId(*b"lpx/cmpt");
+	pub const ComputeProtocolFee: Perbill = Perbill::from_percent(2);
+	pub const LoosestAnswerers: loopx_primitives::Thresholds = loopx_primitives::Thresholds { min_stake: 0, min_reputation: 0 };
+	pub const StrictestAnswerers: loopx_primitives::Thresholds =
+		loopx_primitives::Thresholds { min_stake: 1_000_000 * UNITS, min_reputation: 1_000_000 };
+}
+
+/// The reward era in progress (service-pass quotas are per era).
+pub struct CurrentRewardEra;
+impl frame_support::traits::Get<u32> for CurrentRewardEra {
+	fn get() -> u32 {
+		pallet_rewards::CurrentEra::<Runtime>::get()
+	}
+}
+
+impl pallet_compute_market::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Validators = StakeReputation;
+	type Reputations = StakeReputation;
+	type Claims = crate::WeightedVoting;
+	type Contributions = crate::Rewards;
+	type Fees = crate::Rewards;
+	type Pot = crate::Rewards;
+	type Models = crate::BuilderMarket;
+	type Randomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
+	type CurrentEra = CurrentRewardEra;
+	type PalletId = ComputePalletId;
+	type MaxSqlLen = ConstU32<2_048>;
+	type MaxInputLen = ConstU32<4_096>;
+	type MaxResultLen = ConstU32<4_096>;
+	type MaxTagLen = ConstU32<32>;
+	type MaxTags = ConstU32<16>;
+	type MaxModels = ConstU32<16>;
+	type MaxRedundancy = ConstU32<5>;
+	type MaxQueries = ConstU32<4_096>;
+	type MaxDuePerBlock = ConstU32<64>;
+	// 9 seconds for a router, then the runtime draws.
+	type RouterWindow = ConstU32<3>;
+	type MinAnswerPeriod = ConstU32<2>;
+	// 12 hours; results are kept 1 hour.
+	type MaxQueryLifetime = ConstU32<14_400>;
+	type ResultLifetime = ConstU32<1_200>;
+	type LoosestThresholds = LoosestAnswerers;
+	type StrictestThresholds = StrictestAnswerers;
+	type MinFee = ConstU128<{ UNITS / 10 }>;
+	type ProtocolFee = ComputeProtocolFee;
+	type MaxRouterFee = MaxRouterFee;
+	type RouterBond = ConstU128<{ 100 * UNITS }>;
+	type MinPassLock = ConstU128<{ 100 * UNITS }>;
+	// 1 hour.
+	type PassCooldown = ConstU32<1_200>;
+	type FreeQueriesPerEra = ConstU32<1_000>;
+	// Paid by the reward pot (inflation) per free query: the smallest fee of a paid query.
+	type FreeQueryFee = ConstU128<{ UNITS / 10 }>;
+	type AnswerPoints = ConstU64<10>;
+	type RoutingPoints = ConstU64<5>;
+	type AnswerReputation = ConstU32<1_000>;
+	type MissedAnswerPenalty = ConstU32<5_000>;
+	type RatingTheta = ConstU32<500>;
+	type MaxServiceReputation = ConstU32<100_000>;
+	type WeightInfo = pallet_compute_market::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LoopxBenchmarkHelper;
+}
+
 /// Sets up validators, delegators and sessions for the weighted-voting and rewards benchmarks by
 /// writing the staking pallet's state directly.
 #[cfg(feature = "runtime-benchmarks")]
@@ -440,13 +508,13 @@ impl pallet_rewards::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
 }
 
 #[cfg(feature = "runtime-benchmarks")]
-impl pallet_data_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
-	/// The largest electorate, eligible whatever the genesis thresholds.
-	fn prepare_dispute() {
-		use loopx_primitives::{ClaimClass, Thresholds};
+impl LoopxBenchmarkHelper {
+	/// Claims of `class` openable by anyone, voted on by the largest electorate.
+	fn open_class_to_all(class: loopx_primitives::ClaimClass) {
+		use loopx_primitives::Thresholds;
 		let none = Thresholds::default();
 		pallet_weighted_voting::ClassParameters::<Runtime>::insert(
-			ClaimClass::DataDispute,
+			class,
 			pallet_weighted_voting::ClassParams {
 				mode: pallet_weighted_voting::VoteMode::Binary,
 				thresholds: none,
@@ -461,6 +529,43 @@ impl pallet_data_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
 			},
 		);
 		<Self as pallet_weighted_voting::BenchmarkHelper<AccountId>>::setup_voters(MaxAuthorities::get());
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_data_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
+	/// The largest electorate, eligible whatever the genesis thresholds.
+	fn prepare_dispute() {
+		Self::open_class_to_all(loopx_primitives::ClaimClass::DataDispute);
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_compute_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
+	fn validator(i: u32) -> AccountId {
+		<Self as pallet_builder_market::BenchmarkHelper<AccountId>>::trainer(i)
+	}
+	fn max_validators() -> u32 {
+		MaxAuthorities::get()
+	}
+	fn prepare_dispute() {
+		Self::open_class_to_all(loopx_primitives::ClaimClass::QueryResult);
+	}
+	/// Version 1 of task 0, written directly.
+	fn model() -> (u32, u32) {
+		let version = pallet_builder_market::VersionInfo {
+			hash: sp_core::H256::repeat_byte(1),
+			parent: sp_core::H256::zero(),
+			metric: 900_000,
+			contributors: Default::default(),
+			accepted_at: 0,
+		};
+		pallet_builder_market::Versions::<Runtime>::insert(0, 1, version);
+		(0, 1)
+	}
+	fn fund_pot() {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::set_balance(&crate::Rewards::pot(), 1_000_000 * UNITS);
 	}
 }
 
