@@ -891,14 +891,23 @@ pub mod pallet {
 		}
 
 		/// Reveals the caller's `result` for `query` with the `salt` of its commitment. Once all
-		/// required answers are revealed the query is settled (answered, or disputed).
+		/// required answers are revealed the query is settled (answered, or disputed); a reveal
+		/// that does not settle is refunded the settlement's weight.
 		///
 		/// Emits [`Event::AnswerRevealed`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::reveal_answer(result.len() as u32).saturating_add(T::WeightInfo::evaluate_due(T::MaxRedundancy::get())))]
-		pub fn reveal_answer(origin: OriginFor<T>, query: QueryId, result: Vec<u8>, salt: [u8; 32]) -> DispatchResult {
+		pub fn reveal_answer(
+			origin: OriginFor<T>,
+			query: QueryId,
+			result: Vec<u8>,
+			salt: [u8; 32],
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_reveal(query, who, result, salt)
+			let len = result.len() as u32;
+			let settled = Self::do_reveal(query, who, result, salt)?;
+			// Only the last reveal settles the query; the others pay for the reveal alone.
+			Ok(if settled { None } else { Some(T::WeightInfo::reveal_answer(len)) }.into())
 		}
 
 		/// Locks `amount` (held) for the caller's service pass (at least

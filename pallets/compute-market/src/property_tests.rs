@@ -108,7 +108,7 @@ fn apply(action: &Action, committed: &mut Committed) -> DispatchResult {
 		Action::Reveal { query: q, validator } => {
 			let (q, who) = (query(q), assigned(query(q), validator));
 			let result = committed.get(&(q, who)).cloned().unwrap_or_default();
-			ComputeMarket::reveal_answer(signed(who), q, result, [who as u8; 32])
+			ComputeMarket::reveal_answer(signed(who), q, result, [who as u8; 32]).map(|_| ()).map_err(|e| e.error)
 		},
 		Action::Decide { claim, outcome } => {
 			let mut claims: Vec<_> = AnswerClaims::<Test>::iter_keys().collect();

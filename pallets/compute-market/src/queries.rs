@@ -221,7 +221,13 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_reveal(query: QueryId, who: T::AccountId, result: Vec<u8>, salt: [u8; 32]) -> DispatchResult {
+	/// Reveals an answer; returns whether it settled the query (the last answer).
+	pub(crate) fn do_reveal(
+		query: QueryId,
+		who: T::AccountId,
+		result: Vec<u8>,
+		salt: [u8; 32],
+	) -> Result<bool, DispatchError> {
 		let mut q = Queries::<T>::get(query).ok_or(Error::<T>::QueryNotFound)?;
 		let QueryStatus::Answering { commit_end } = q.status else { return Err(Error::<T>::NotAnswering.into()) };
 		ensure!(q.answerers.contains(&who), Error::<T>::NotAssigned);
@@ -238,13 +244,14 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::AnswerRevealed { query, who, result_hash });
 
 		let revealed = q.answerers.iter().filter(|a| Answers::<T>::get(query, *a).is_some_and(|x| x.result.is_some())).count();
-		if revealed == q.answerers.len() {
-			if let Some(due) = q.due.take() {
-				agenda::unschedule::<Due<T>, _, _, _>(due, &query);
-			}
-			Self::evaluate(query, q);
+		if revealed < q.answerers.len() {
+			return Ok(false);
 		}
-		Ok(())
+		if let Some(due) = q.due.take() {
+			agenda::unschedule::<Due<T>, _, _, _>(due, &query);
+		}
+		Self::evaluate(query, q);
+		Ok(true)
 	}
 
 	/// Runs the step due for `query` at `now`.

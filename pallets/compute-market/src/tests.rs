@@ -57,6 +57,26 @@ fn reveal(q: QueryId, who: AccountId, result: &[u8]) {
 fn router_assign(q: QueryId, validators: Vec<AccountId>) {
 	assert_ok!(CM::assign(origin(ROUTER), q, validators.try_into().unwrap()));
 }
+/// Every validator advertises, a zero-fee router is registered and assigns `validators` to a
+/// new query of `fee` (redundancy: their number).
+fn routed(fee: Balance, validators: Vec<AccountId>) -> QueryId {
+	advertise_all();
+	if !Routers::<Test>::contains_key(ROUTER) {
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+	}
+	let q = post(fee, validators.len() as u32);
+	router_assign(q, validators);
+	q
+}
+/// Each validator commits its result, then each reveals it.
+fn answer(q: QueryId, answers: &[(AccountId, &[u8])]) {
+	for (who, result) in answers {
+		commit(q, *who, result);
+	}
+	for (who, result) in answers {
+		reveal(q, *who, result);
+	}
+}
 fn status(q: QueryId) -> QueryStatus<u64> {
 	Queries::<Test>::get(q).unwrap().status
 }
@@ -288,7 +308,9 @@ fn commits_and_reveals_are_checked() {
 		assert_noop!(CM::reveal_answer(origin(V1), q, b"s".to_vec(), salt(V1)), E::RevealMismatch);
 		assert_noop!(CM::reveal_answer(origin(V1), q, b"r".to_vec(), salt(V2)), E::RevealMismatch);
 		assert_noop!(CM::reveal_answer(origin(V1), q, vec![0; 65], salt(V1)), E::ResultTooLarge);
-		reveal(q, V1, b"r");
+		// A reveal that does not settle the query pays for the reveal only.
+		let info = CM::reveal_answer(origin(V1), q, b"r".to_vec(), salt(V1)).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::reveal_answer(1)));
 		assert_noop!(CM::reveal_answer(origin(V1), q, b"r".to_vec(), salt(V1)), E::AlreadyRevealed);
 		// The commit phase ends.
 		let q2 = post(1_000, 1);
@@ -301,17 +323,9 @@ fn commits_and_reveals_are_checked() {
 #[test]
 fn disagreeing_answers_go_to_the_vote_and_the_accepted_one_is_paid() {
 	new_test_ext().execute_with(|| {
-		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
-		let q = post(1_000, 3);
-		router_assign(q, vec![V1, V2, V3]);
-		commit(q, V1, b"42");
-		commit(q, V2, b"42");
-		commit(q, V3, b"forged");
+		let q = routed(1_000, vec![V1, V2, V3]);
 		let (v1, v3) = (free(V1), free(V3));
-		reveal(q, V1, b"42");
-		reveal(q, V2, b"42");
-		reveal(q, V3, b"forged");
+		answer(q, &[(V1, b"42"), (V2, b"42"), (V3, b"forged")]);
 		assert_eq!(status(q), QueryStatus::Disputed { pending: 3 });
 		let opened = claims();
 		assert_eq!(opened.len(), 3);
@@ -340,14 +354,8 @@ fn disagreeing_answers_go_to_the_vote_and_the_accepted_one_is_paid() {
 #[test]
 fn a_dispute_the_vote_rejects_entirely_refunds_the_client() {
 	new_test_ext().execute_with(|| {
-		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
-		let q = post(1_000, 2);
-		router_assign(q, vec![V1, V2]);
-		commit(q, V1, b"a");
-		commit(q, V2, b"b");
-		reveal(q, V1, b"a");
-		reveal(q, V2, b"b");
+		let q = routed(1_000, vec![V1, V2]);
+		answer(q, &[(V1, b"a"), (V2, b"b")]);
 		decide(100, Outcome::Rejected);
 		decide(101, Outcome::NoQuorum);
 		assert!(Queries::<Test>::get(q).is_none());
@@ -360,14 +368,10 @@ fn a_dispute_the_vote_rejects_entirely_refunds_the_client() {
 #[test]
 fn at_the_deadline_missing_answers_are_penalised_and_lone_answers_verified() {
 	new_test_ext().execute_with(|| {
-		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
 		// Nobody answers: refunded at the deadline.
-		let q0 = post(1_000, 2);
-		router_assign(q0, vec![V1, V2]);
+		let q0 = routed(1_000, vec![V1, V2]);
 		// One of two answers: it goes to the vote.
-		let q1 = post(1_000, 2);
-		router_assign(q1, vec![V1, V2]);
+		let q1 = routed(1_000, vec![V1, V2]);
 		commit(q1, V1, b"x");
 		run_to(11);
 		reveal(q1, V1, b"x");
@@ -388,15 +392,9 @@ fn at_the_deadline_missing_answers_are_penalised_and_lone_answers_verified() {
 #[test]
 fn when_the_vote_cannot_take_a_dispute_the_client_is_refunded() {
 	new_test_ext().execute_with(|| {
-		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
-		let q = post(1_000, 2);
-		router_assign(q, vec![V1, V2]);
-		commit(q, V1, b"a");
-		commit(q, V2, b"b");
+		let q = routed(1_000, vec![V1, V2]);
 		claims_fail(true);
-		reveal(q, V1, b"a");
-		reveal(q, V2, b"b");
+		answer(q, &[(V1, b"a"), (V2, b"b")]);
 		assert!(Queries::<Test>::get(q).is_none());
 		assert!(AnswerClaims::<Test>::iter().next().is_none(), "no claim half-recorded");
 		assert_eq!(free(CLIENT), INITIAL);
@@ -475,11 +473,8 @@ fn a_free_query_is_paid_from_the_pot_and_a_failed_one_goes_back_there() {
 		assert_ok!(CM::lock_for_pass(origin(CLIENT), 1_000));
 		assert_ok!(CM::post_free_query(origin(CLIENT), aggregation(SQL), 2, loose(), 20));
 		router_assign(0, vec![V1, V2]);
-		commit(0, V1, b"7");
-		commit(0, V2, b"7");
 		let (v1, client) = (free(V1), free(CLIENT));
-		reveal(0, V1, b"7");
-		reveal(0, V2, b"7");
+		answer(0, &[(V1, b"7"), (V2, b"7")]);
 		// 300 from the pot: 30 protocol fee, 135 to each answerer; the client pays nothing.
 		assert_eq!(free(V1) - v1, 135);
 		assert_eq!(free(CLIENT), client);
@@ -514,17 +509,9 @@ fn a_free_query_fails_cleanly_when_the_pot_cannot_pay() {
 #[test]
 fn clients_rate_the_answerers_of_their_answered_queries() {
 	new_test_ext().execute_with(|| {
-		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
-		let q = post(1_000, 2);
+		let q = routed(1_000, vec![V1, V2]);
 		assert_noop!(CM::rate(origin(CLIENT), q, V1, Rating::Good), E::NotAnswered);
-		router_assign(q, vec![V1, V2]);
-		for v in [V1, V2] {
-			commit(q, v, b"ok");
-		}
-		for v in [V1, V2] {
-			reveal(q, v, b"ok");
-		}
+		answer(q, &[(V1, b"ok"), (V2, b"ok")]);
 		assert_noop!(CM::rate(origin(OTHER), q, V1, Rating::Good), E::NotQueryClient);
 		assert_noop!(CM::rate(origin(CLIENT), 77, V1, Rating::Good), E::QueryNotFound);
 		assert_noop!(CM::rate(origin(CLIENT), q, V3, Rating::Good), E::NotAnAnswerer);
