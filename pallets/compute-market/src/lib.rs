@@ -69,7 +69,7 @@ mod passes;
 mod queries;
 pub mod runtime_api;
 mod settle;
-pub mod sql;
+pub use loopx_sql_shape as sql;
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]

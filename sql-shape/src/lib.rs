@@ -1,6 +1,9 @@
-//! The shape check of aggregation SQL at submission: one read-only statement of bounded
-//! length. The runtime does not parse SQL beyond this; validators run the statement against
-//! their own tables in a read-only embedded engine (node workers).
+//! # LoopX SQL shape check
+//!
+//! The check of aggregation SQL that both sides run: the compute market's runtime when a query
+//! is posted, and the validators' query engine before it executes one. The runtime does not
+//! parse SQL beyond this; validators run the statement against their own tables in a read-only
+//! embedded engine (`loopx-query-engine`).
 //!
 //! The check scans tokens outside string literals, quoted identifiers and comments:
 //! - the text is UTF-8, not empty, and every quote and block comment is closed;
@@ -8,6 +11,7 @@
 //!   comments);
 //! - it starts with `SELECT` or `WITH` and contains none of the keywords that write, change the
 //!   schema, attach files, change settings or manage transactions.
+#![cfg_attr(not(test), no_std)]
 
 /// Why a statement was refused.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
