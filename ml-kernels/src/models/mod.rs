@@ -8,9 +8,12 @@
 //!   (TT-Rec) and a scoring head.
 //! - [`state`]: a model's parameters as TT matrices and bias vectors, outside burn: wire
 //!   encoding, sound age-weighted merge and robust aggregation.
+//! - [`from_spec`]: both families built from the chain's architecture type
+//!   (`loopx_model_spec::Architecture`, what the builder market stores for a task).
 //! - [`train`]: training steps (optionally on the lowest-loss fraction of each batch) and the
 //!   deterministic evaluation validators re-run.
 
+pub mod from_spec;
 pub mod mlp;
 pub mod state;
 pub mod train;

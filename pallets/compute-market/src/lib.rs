@@ -729,8 +729,6 @@ pub mod pallet {
 		NotAnswered,
 		/// The provider's answer was not among the accepted ones.
 		NotAnAnswerer,
-		/// A payment could not be made.
-		PaymentFailed,
 	}
 
 	#[pallet::hooks]
