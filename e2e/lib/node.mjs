@@ -70,13 +70,17 @@ export function runNode(args, { timeoutMs = 60_000 } = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Starts a `--dev` node on the given ports with a throw-away base path. */
-export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660 } = {}) {
+/**
+ * Starts a `--dev` node on the given ports with a throw-away base path. Its native workers are
+ * off unless `workers` is true: most tests play Alice's validator duties themselves.
+ */
+export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660, workers = false } = {}) {
   const base = mkdtempSync(join(tmpdir(), 'loopx-dev-'));
   const proc = spawn(
     NODE_BIN,
     ['--dev', '--base-path', base, '--rpc-port', `${rpcPort}`, '--port', `${p2pPort}`,
-      '--prometheus-port', `${promPort}`, '--no-mdns', '--rpc-max-connections', '1000'],
+      '--prometheus-port', `${promPort}`, '--no-mdns', '--rpc-max-connections', '1000',
+      ...(workers ? [] : ['--no-workers'])],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -102,11 +106,19 @@ export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort =
   };
 }
 
-/** Runs `scripts/local-net.sh <args>` against a private state directory. */
+/**
+ * Runs `scripts/local-net.sh <args>` against a private state directory, with the validators'
+ * native workers off (these tests play the validators' duties themselves).
+ */
 export function localNet(netDir, ...args) {
+  return localNetWithEnv({ LOOPX_NO_WORKERS: '1' }, netDir, ...args);
+}
+
+/** Runs `scripts/local-net.sh <args>` with `env` added (e.g. `LOOPX_FAULTY`), workers on. */
+export function localNetWithEnv(env, netDir, ...args) {
   const r = spawnSync(join(REPO_ROOT, 'scripts', 'local-net.sh'), args, {
     encoding: 'utf8',
-    env: { ...process.env, LOOPX_NET_DIR: netDir, LOOPX_NODE: NODE_BIN },
+    env: { ...process.env, LOOPX_NET_DIR: netDir, LOOPX_NODE: NODE_BIN, ...env },
     timeout: 120_000,
   });
   if (r.status !== 0) throw new Error(`local-net.sh ${args.join(' ')} failed:\n${r.stderr}`);

@@ -2,9 +2,10 @@
 // the client; Alice, the dev chain's one validator, advertises what she answers. No router
 // acts, so after the 3-block router window the runtime draws her (the only eligible validator).
 //
-// TEST HARNESS: until the node's workers answer queries (issue 8), this test plays Alice's
-// worker through ordinary signed extrinsics: it computes the aggregation over a small table of
-// its own, commits the hash of the answer and reveals it.
+// TEST HARNESS: the node runs with `--no-workers` and this test plays Alice's worker through
+// ordinary signed extrinsics (it computes the aggregation over a small table of its own,
+// commits, tries a mismatching reveal, reveals), to check each step's rules and amounts to the
+// unit. `worker-queries.test.mjs` has the node's own worker do it.
 //
 // 1. A paid aggregation query is answered and paid: 98 % to Alice, 2 % protocol fee.
 // 2. A pass holder's free query is answered and paid from the reward pot (Dave pays nothing).

@@ -10,6 +10,25 @@ pub struct Cli {
 	/// Options of the node itself (`--dev`, `--chain`, `--validator`, `--base-path`, ports, ...).
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Do not run the native workers (which a validator runs by default: advertising and
+	/// answering compute-market queries with the `lpxw` key). For nodes whose validator
+	/// duties someone plays by hand, e.g. tests that submit a validator's answers themselves.
+	#[arg(long)]
+	pub no_workers: bool,
+
+	/// TEST FACILITY, never on a real network: make this validator's workers cheat
+	/// (`forge-answers`: reveal forged answers to compute-market queries). The chain should
+	/// catch and slash it; the end-to-end tests use this to show that it does.
+	#[arg(long, value_enum, hide = true)]
+	pub worker_fault: Vec<WorkerFault>,
+}
+
+/// A cheat to inject into the workers (`--worker-fault`; tests only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkerFault {
+	/// Reveal forged answers to compute-market queries.
+	ForgeAnswers,
 }
 
 /// Subcommands of `loopx-node`.

@@ -128,13 +128,16 @@ pub fn run() -> sc_cli::Result<()> {
 					endpoint.retry_random_port = false;
 				}
 				crate::preflight::check_ports(&config).map_err(sc_cli::Error::Input)?;
+				let workers = (!cli.no_workers).then(|| loopx_worker::Faults {
+					forge_answers: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeAnswers),
+				});
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
-					>(config)
+					>(config, workers)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p =>
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, workers)
 							.map_err(sc_cli::Error::Service),
 				}
 			})

@@ -173,9 +173,11 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 }
 
 /// Builds and starts the full node: networking, RPC, BABE authoring (for validators), the
-/// GRANDPA voter and offchain workers.
+/// GRANDPA voter, offchain workers and (for validators, unless `workers` is `None`) the LoopX
+/// native workers, with the faults `workers` injects (tests only).
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>>(
 	config: Configuration,
+	workers: Option<loopx_worker::Faults>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -251,6 +253,26 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			"offchain-worker",
 			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 		);
+	}
+
+	if let Some(faults) = workers.filter(|_| config.role.is_authority()) {
+		let keystore = keystore_container.keystore();
+		if let Some(seed) = &config.dev_key_seed {
+			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
+		}
+		let metrics = loopx_worker::Metrics::register(config.prometheus_registry())
+			.map_err(|e| ServiceError::Other(format!("worker metrics: {e}")))?;
+		let params = loopx_worker::Params {
+			client: client.clone(),
+			pool: transaction_pool.clone(),
+			offchain_pool: OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+			keystore,
+			offchain_storage: backend.offchain_storage(),
+			metrics,
+			faults,
+		};
+		// Answering runs SQL: keep it off the async executor's threads.
+		task_manager.spawn_handle().spawn_blocking("loopx-workers", Some("loopx-worker"), loopx_worker::run(params));
 	}
 
 	let role = config.role;

@@ -317,6 +317,27 @@ impl_runtime_apis! {
 		fn pass(who: AccountId) -> Option<pallet_compute_market::runtime_api::PassView<Balance, BlockNumber>> {
 			ComputeMarket::pass_view(&who)
 		}
+
+		fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(pallet_compute_market::QueryId, AccountId, pallet_compute_market::KindInput)> {
+			ComputeMarket::disputed_answer(claim)
+		}
+
+		fn capabilities(who: AccountId) -> Option<pallet_compute_market::Capability<Vec<Vec<u8>>, Vec<(u32, u32)>, Balance>> {
+			ComputeMarket::capabilities_of(&who)
+		}
+	}
+
+	impl loopx_worker_api::WorkerApi<Block, AccountId, Nonce, Balance> for Runtime {
+		fn worker_account() -> Option<AccountId> {
+			crate::worker::worker_account()
+		}
+
+		fn submit(
+			action: loopx_worker_api::WorkerAction<Balance>,
+			nonce: Nonce,
+		) -> Result<(), loopx_worker_api::SubmitError> {
+			crate::worker::submit(action, nonce)
+		}
 	}
 
 	impl pallet_rewards::runtime_api::RewardsApi<Block, AccountId, Balance> for Runtime {

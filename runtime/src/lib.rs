@@ -27,6 +27,7 @@ pub mod configs;
 pub mod constants;
 pub mod genesis_config_presets;
 mod weighted_authorities;
+mod worker;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -77,7 +78,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

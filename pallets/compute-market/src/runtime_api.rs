@@ -20,6 +20,8 @@ pub struct AssignedQuery<BlockNumber> {
 	pub committed: bool,
 	/// Whether it revealed.
 	pub revealed: bool,
+	/// Whether every assigned validator committed (then reveals may start before `commit_end`).
+	pub all_committed: bool,
 }
 
 /// A client's query.
@@ -70,6 +72,11 @@ sp_api::decl_runtime_apis! {
 		fn answer_commitment(query: QueryId, who: AccountId, result: Vec<u8>, salt: [u8; 32]) -> H256;
 		/// `who`'s pass, with this era's use and quota.
 		fn pass(who: AccountId) -> Option<PassView<Balance, BlockNumber>>;
+		/// The query and answerer behind a `QueryResult` claim of a disputed query, with what the
+		/// query asks (for voters to answer it themselves).
+		fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(QueryId, AccountId, KindInput)>;
+		/// What validator `who` advertises, if anything.
+		fn capabilities(who: AccountId) -> Option<Capability<Vec<Vec<u8>>, Vec<(u32, u32)>, Balance>>;
 	}
 }
 
@@ -105,6 +112,7 @@ impl<T: Config> Pallet<T> {
 					deadline: q.deadline,
 					committed: answer.is_some(),
 					revealed,
+					all_committed: Answers::<T>::iter_prefix(id).count() == q.answerers.len(),
 				})
 			})
 			.collect()
@@ -126,6 +134,23 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		queries.sort_by_key(|q| q.id);
 		queries
+	}
+
+	/// See [`ComputeMarketApi::disputed_answer`].
+	pub fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(QueryId, T::AccountId, KindInput)> {
+		let (query, who) = AnswerClaims::<T>::get(claim)?;
+		let q = Queries::<T>::get(query)?;
+		Some((query, who, unbound::<T>(q.kind)))
+	}
+
+	/// See [`ComputeMarketApi::capabilities`].
+	pub fn capabilities_of(who: &T::AccountId) -> Option<Capability<Vec<Vec<u8>>, Vec<(u32, u32)>, BalanceOf<T>>> {
+		let c = Capabilities::<T>::get(who)?;
+		Some(Capability {
+			tags: c.tags.into_iter().map(|t| t.into_inner()).collect(),
+			models: c.models.into_inner(),
+			price: c.price,
+		})
 	}
 
 	/// See [`ComputeMarketApi::pass`].

@@ -407,14 +407,21 @@ fn an_inference_query_is_answered_by_validators_serving_the_model() {
 	new_test_ext().execute_with(|| {
 		advertise_all();
 		assert_ok!(CM::advertise(origin(V2), vec![tag("wallets")].try_into().unwrap(), Default::default(), 10));
+		let seen = CM::capabilities_of(&V2).unwrap();
+		assert_eq!((seen.tags, seen.models, seen.price), (vec![b"wallets".to_vec()], vec![], 10));
+		assert!(CM::capabilities_of(&CLIENT).is_none());
 		assert_ok!(CM::post_query(origin(CLIENT), inference(MODEL), 1_000, 2, loose(), 20));
 		run_to(4);
 		let q = Queries::<Test>::get(0).unwrap();
 		assert!(!q.answerers.contains(&V2), "V2 does not serve the model");
 		assert_eq!(CM::assigned_queries(&q.answerers[0]).len(), 1);
-		for v in q.answerers.clone() {
-			commit(0, v, b"score 0.93");
-		}
+		let (first, second) = (q.answerers[0], q.answerers[1]);
+		commit(0, first, b"score 0.93");
+		// The workers' view: who committed, and whether reveals may start early.
+		let view = |v| CM::assigned_queries(&v).pop().unwrap();
+		assert!(view(first).committed && !view(second).committed && !view(first).all_committed);
+		commit(0, second, b"score 0.93");
+		assert!(view(first).all_committed && view(second).all_committed && !view(first).revealed);
 		for v in q.answerers.clone() {
 			reveal(0, v, b"score 0.93");
 		}

@@ -1,0 +1,117 @@
+// The node's native worker answers compute-market queries on the dev chain, with nobody playing
+// Alice: her node advertises the demo dataset it holds (`wallet-demo`, the `transactions` table
+// of the seeded synthetic wallet-transaction stream), is drawn for Dave's aggregation queries,
+// runs the SQL in embedded SQLite, commits and reveals through transactions the runtime builds
+// and signs with her `lpxw` key (inserted by `--dev`). Dave reads the answers back; the fee is
+// split 98 % to Alice, 2 % protocol fee.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { u8aToString } from '@polkadot/util';
+import { sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
+
+const UNITS = 10n ** 12n;
+const FEE = 10n * UNITS;
+const PROTOCOL_PERCENT = 2n;
+const DATASET = 'wallet-demo';
+const PROM_PORT = 9666;
+const LOOSE = { minStake: 0, minReputation: 0 };
+
+let node;
+let api;
+let alice;
+let dave;
+
+before(async () => {
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519' });
+  alice = keyring.addFromUri('//Alice');
+  dave = keyring.addFromUri('//Dave');
+  node = await startDevNode({ rpcPort: 9956, p2pPort: 30356, promPort: PROM_PORT, workers: true });
+  api = node.api;
+});
+
+after(async () => {
+  await node?.stop();
+});
+
+const send = (tx, signer) => sendChecked(api, tx, signer);
+const bestBlock = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+
+/** Posts an aggregation query as Dave; returns its id. */
+async function post(sql) {
+  const deadline = (await bestBlock()) + 40;
+  const { events } = await send(api.tx.computeMarket.postQuery({ Aggregation: { sql, dataset: DATASET } }, FEE, 1, LOOSE, deadline), dave);
+  return events.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
+}
+
+/** Waits until Dave's query `id` is answered; returns its view. */
+async function answered(id) {
+  let view;
+  await waitFor(`query ${id} answered by Alice's worker`, async () => {
+    view = (await api.call.computeMarketApi.queriesOf(dave.address)).find((q) => q.id.toNumber() === id);
+    return view?.status.isAnswered;
+  }, { timeoutMs: 120_000, everyMs: 1_000 });
+  return view;
+}
+
+/** The events of the block where `query` was answered (found by walking back from the best block). */
+async function answeringEvents(query) {
+  let hash = await api.rpc.chain.getBlockHash();
+  for (let i = 0; i < 60; i++) {
+    const events = await (await api.at(hash)).query.system.events();
+    const found = events.some(({ event }) => api.events.computeMarket.QueryAnswered.is(event) && event.data.query.toNumber() === query);
+    if (found) return events;
+    hash = (await api.rpc.chain.getHeader(hash)).parentHash;
+  }
+  throw new Error(`no QueryAnswered event for query ${query} in the last 60 blocks`);
+}
+
+const rows = (view) => u8aToString(view.result.unwrap()).trimEnd().split('\n').map((line) => line.split('\t'));
+
+test('Alice\'s worker advertises the demo dataset by itself', { timeout: 120_000 }, async () => {
+  await waitFor('Alice\'s capabilities', async () => {
+    const c = await api.call.computeMarketApi.capabilities(alice.address);
+    return c.isSome && c.unwrap().tags.map((t) => u8aToString(t)).includes(DATASET);
+  }, { timeoutMs: 90_000, everyMs: 1_000 });
+});
+
+test('aggregation queries are answered by the worker, agree with each other, and the fee is split', { timeout: 300_000 }, async () => {
+  const group = await post('SELECT fraud, COUNT(*) AS n, AVG(amount) AS avg_amount FROM transactions GROUP BY fraud ORDER BY fraud');
+  const count = await post('SELECT COUNT(*) AS n FROM transactions');
+  const broken = await post('SELECT COUNT(*) FROM no_such_table');
+
+  const byFraud = rows(await answered(group));
+  assert.deepEqual(byFraud[0], ['fraud', 'n', 'avg_amount']);
+  assert.deepEqual(byFraud.slice(1).map((r) => r[0]), ['0', '1'], 'one row for honest and one for planted fraud');
+  const total = rows(await answered(count));
+  assert.deepEqual(total[0], ['n']);
+  const n = Number(total[1][0]);
+  assert.ok(n >= 5_000, `the demo table has its 5,000 generated transfers (and a few more), not ${n}`);
+  assert.equal(byFraud.slice(1).reduce((s, r) => s + Number(r[1]), 0), n, 'GROUP BY counts add up to COUNT(*)');
+  const fraudShare = Number(byFraud[2][1]) / n;
+  assert.ok(fraudShare > 0.02 && fraudShare < 0.1, `about 5 % planted fraud, not ${fraudShare}`);
+  for (const r of byFraud.slice(1)) assert.ok(Number(r[2]) > 0, 'average amounts are positive');
+
+  // A statement SQLite rejects is answered with its error rather than left unanswered.
+  const error = u8aToString((await answered(broken)).result.unwrap());
+  assert.match(error, /^#error\t.*no_such_table/);
+
+  const events = await answeringEvents(group);
+  const of = (kind) => events.filter(({ event }) => kind.is(event) && event.data.query.toNumber() === group).map(({ event }) => event.data);
+  const protocol = (FEE * PROTOCOL_PERCENT) / 100n;
+  const [paid] = of(api.events.computeMarket.AnswerPaid);
+  assert.equal(paid.who.toString(), alice.address);
+  assert.equal(paid.amount.toBigInt(), FEE - protocol);
+  assert.equal(of(api.events.computeMarket.ProtocolFeePaid)[0].amount.toBigInt(), protocol);
+});
+
+test('the worker reports its transactions in Prometheus', { timeout: 30_000 }, async () => {
+  const text = await (await fetch(`http://127.0.0.1:${PROM_PORT}/metrics`)).text();
+  const submitted = (call) => Number(text.match(new RegExp(`loopx_worker_transactions_submitted\\{[^}]*call="${call}"[^}]*\\} (\\d+)`))?.[1] ?? 0);
+  assert.ok(submitted('advertise') >= 1, 'advertised');
+  assert.ok(submitted('commit_answer') >= 3, 'three commits');
+  assert.ok(submitted('reveal_answer') >= 3, 'three reveals');
+  assert.match(text, /loopx_worker_answer_seconds_count(\{[^}]*\})? [1-9]/);
+});

@@ -1,0 +1,93 @@
+//! The runtime side of [`loopx_worker_api`]: a worker's action becomes this runtime's call,
+//! wrapped in a transaction with this runtime's extensions, signed by the worker key in the
+//! node's keystore and submitted to the pool. The node never encodes a call.
+
+use crate::*;
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::BoundedVec;
+use loopx_worker_api::{crypto, SubmitError, WorkerAction};
+use sp_runtime::{
+	generic::Era,
+	traits::{IdentifyAccount, SaturatedConversion},
+	MultiSignature, MultiSigner, RuntimeAppPublic,
+};
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+/// Transactions of workers stay valid for this many blocks.
+const MORTALITY: u64 = 64;
+
+/// The worker key in the keystore (the first, if several).
+fn worker_key() -> Option<crypto::Public> {
+	crypto::Public::all().into_iter().next()
+}
+
+/// The account of a worker key.
+fn account_of(key: &crypto::Public) -> AccountId {
+	MultiSigner::from(sp_core::sr25519::Public::from(key.clone())).into_account()
+}
+
+/// See [`loopx_worker_api::WorkerApi::worker_account`].
+pub fn worker_account() -> Option<AccountId> {
+	worker_key().as_ref().map(account_of)
+}
+
+/// This runtime's call for `action`.
+fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
+	use pallet_compute_market::Call as Compute;
+	Ok(match action {
+		WorkerAction::Advertise { tags, models, price } => {
+			let tags = tags
+				.into_iter()
+				.map(BoundedVec::try_from)
+				.collect::<Result<Vec<_>, _>>()
+				.map_err(|_| SubmitError::TooLarge)?;
+			let tags = BoundedVec::try_from(tags).map_err(|_| SubmitError::TooLarge)?;
+			let models = BoundedVec::try_from(models).map_err(|_| SubmitError::TooLarge)?;
+			Compute::advertise { tags, models, price }.into()
+		},
+		WorkerAction::CommitAnswer { query, commitment } =>
+			Compute::commit_answer { query, commitment }.into(),
+		WorkerAction::RevealAnswer { query, result, salt } =>
+			Compute::reveal_answer { query, result, salt }.into(),
+		WorkerAction::CommitVote { claim, commitment } =>
+			pallet_weighted_voting::Call::commit_vote { claim, commitment }.into(),
+		WorkerAction::RevealVote { claim, verdict, salt } =>
+			pallet_weighted_voting::Call::reveal_vote { claim, verdict, salt }.into(),
+	})
+}
+
+/// See [`loopx_worker_api::WorkerApi::submit`].
+pub fn submit(action: WorkerAction<Balance>, nonce: Nonce) -> Result<(), SubmitError> {
+	let call = call_of(action)?;
+	let key = worker_key().ok_or(SubmitError::NoWorkerKey)?;
+	let account = account_of(&key);
+	// The state is that after the best block, whose own hash is not stored yet: anchor the
+	// era at its parent (as the kitchensink runtime does).
+	let current = System::block_number().saturated_into::<u64>().saturating_sub(1);
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(Era::mortal(MORTALITY, current)),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	);
+	let payload = SignedPayload::new(call, extension).map_err(|_| SubmitError::SigningFailed)?;
+	let signature = payload.using_encoded(|bytes| key.sign(&bytes)).ok_or(SubmitError::SigningFailed)?;
+	let (call, extension, _) = payload.deconstruct();
+	let signature = MultiSignature::Sr25519(signature.into());
+	let xt = UncheckedExtrinsic::new_signed(call, Address::Id(account), signature, extension);
+	frame_system::offchain::SubmitTransaction::<Runtime, RuntimeCall>::submit_transaction(xt)
+		.map_err(|()| SubmitError::PoolRejected)
+}

@@ -1,0 +1,113 @@
+//! # LoopX worker API
+//!
+//! The node's native workers never encode extrinsics themselves (see `shared/design.md`, "How
+//! the parts talk"). They say *what* to do as a [`WorkerAction`]; the runtime turns it into its
+//! call, builds the signed transaction with its own transaction extensions, signs it with the
+//! worker key in the node's keystore ([`WORKER_KEY_TYPE`], sr25519: the key *is* the
+//! validator's account) and puts it into the transaction pool. The node calls [`WorkerApi`]
+//! with the keystore and the offchain transaction pool registered as extensions.
+//!
+//! Operators put the key into the keystore once:
+//!
+//! ```text
+//! loopx-node key insert --base-path <PATH> --chain <CHAIN> --key-type lpxw --scheme sr25519 --suri "<secret>"
+//! ```
+//!
+//! Dev and local chains started with `--alice`, `--bob`, ... (and `--dev`) get the matching
+//! dev key inserted by the node.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::{Codec, Decode, Encode};
+pub use loopx_primitives::Verdict;
+use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_runtime::KeyTypeId;
+
+/// The key type of the worker key: `lpxw`.
+pub const WORKER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"lpxw");
+
+/// The worker key's application crypto (sr25519, so its public key is an account id).
+pub mod crypto {
+	use super::WORKER_KEY_TYPE;
+	use sp_runtime::app_crypto::{app_crypto, sr25519};
+	app_crypto!(sr25519, WORKER_KEY_TYPE);
+}
+
+/// Something a worker asks the runtime to sign and submit as its account.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub enum WorkerAction<Balance> {
+	/// Compute market: advertise the dataset tags and model versions served, at `price` a query.
+	Advertise {
+		/// Dataset tags.
+		tags: Vec<Vec<u8>>,
+		/// (model, version) pairs served for inference.
+		models: Vec<(u32, u32)>,
+		/// Price asked per query.
+		price: Balance,
+	},
+	/// Compute market: commit to an answer of `query`.
+	CommitAnswer {
+		/// The query.
+		query: u64,
+		/// The commitment (see `computeMarketApi.answerCommitment`).
+		commitment: H256,
+	},
+	/// Compute market: reveal the committed answer of `query`.
+	RevealAnswer {
+		/// The query.
+		query: u64,
+		/// The answer.
+		result: Vec<u8>,
+		/// The salt of the commitment.
+		salt: [u8; 32],
+	},
+	/// Weighted voting: commit a vote on `claim`.
+	CommitVote {
+		/// The claim.
+		claim: u64,
+		/// The commitment (see `weightedVotingApi.voteCommitment`).
+		commitment: H256,
+	},
+	/// Weighted voting: reveal the committed vote on `claim`.
+	RevealVote {
+		/// The claim.
+		claim: u64,
+		/// The verdict.
+		verdict: Verdict,
+		/// The salt of the commitment.
+		salt: [u8; 32],
+	},
+}
+
+/// Why an action was not submitted.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo)]
+pub enum SubmitError {
+	/// The keystore holds no worker key (or no keystore was registered).
+	NoWorkerKey,
+	/// An argument does not fit the runtime's bounds.
+	TooLarge,
+	/// The keystore did not sign.
+	SigningFailed,
+	/// The transaction pool refused the transaction (stale nonce, cannot pay fees, ...).
+	PoolRejected,
+}
+
+sp_api::decl_runtime_apis! {
+	/// Signing and submitting of workers' actions. Call it with a keystore
+	/// (`sp_keystore::KeystoreExt`) and the offchain transaction pool registered.
+	pub trait WorkerApi<AccountId, Nonce, Balance>
+	where
+		AccountId: Codec,
+		Nonce: Codec,
+		Balance: Codec,
+	{
+		/// The account of the worker key in the keystore, if there is one.
+		fn worker_account() -> Option<AccountId>;
+		/// Signs `action` with the worker key as the transaction of index `nonce` of its account
+		/// and submits it to the pool.
+		fn submit(action: WorkerAction<Balance>, nonce: Nonce) -> Result<(), SubmitError>;
+	}
+}

@@ -1,0 +1,129 @@
+//! The worker's view of the chain: runtime API reads at a block, and submission of actions
+//! through the runtime's [`WorkerApi`] with the keystore and the offchain transaction pool
+//! registered, at the next free nonce of the worker's account: past the chain's nonce, its
+//! transactions ready in the pool (as the `system_accountNextIndex` RPC counts them) and the
+//! last nonce this worker used while that one may still be on its way into the pool's view.
+
+use std::sync::{Arc, Mutex};
+
+use codec::Encode;
+use frame_system_rpc_runtime_api::AccountNonceApi;
+use loopx_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
+use loopx_worker_api::{SubmitError, WorkerAction, WorkerApi};
+use pallet_compute_market::runtime_api::ComputeMarketApi;
+use pallet_weighted_voting::runtime_api::WeightedVotingApi;
+use sc_transaction_pool_api::{InPoolTransaction, OffchainTransactionPoolFactory, TransactionPool};
+use sp_api::{ApiExt, ProvideRuntimeApi};
+use sp_core::H256;
+use sp_keystore::{KeystoreExt, KeystorePtr};
+
+/// The runtime APIs the workers use.
+pub trait WorkerRuntimeApis:
+	WorkerApi<Block, AccountId, Nonce, Balance>
+	+ ComputeMarketApi<Block, AccountId, Balance, BlockNumber>
+	+ WeightedVotingApi<Block, AccountId, BlockNumber>
+	+ AccountNonceApi<Block, AccountId, Nonce>
+{
+}
+impl<T> WorkerRuntimeApis for T where
+	T: WorkerApi<Block, AccountId, Nonce, Balance>
+		+ ComputeMarketApi<Block, AccountId, Balance, BlockNumber>
+		+ WeightedVotingApi<Block, AccountId, BlockNumber>
+		+ AccountNonceApi<Block, AccountId, Nonce>
+{
+}
+
+/// Why an action did not reach the pool.
+#[derive(Debug)]
+pub enum ChainError {
+	/// A runtime API call failed.
+	Api(sp_api::ApiError),
+	/// The runtime refused to sign or submit.
+	Submit(SubmitError),
+}
+
+impl std::fmt::Display for ChainError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			Self::Api(e) => write!(f, "runtime API call failed: {e}"),
+			Self::Submit(e) => write!(f, "the runtime did not submit: {e:?}"),
+		}
+	}
+}
+
+impl From<sp_api::ApiError> for ChainError {
+	fn from(e: sp_api::ApiError) -> Self {
+		Self::Api(e)
+	}
+}
+
+/// Client, pool and keystore, as the workers need them.
+pub struct Chain<C, P> {
+	/// The client.
+	pub client: Arc<C>,
+	pool: Arc<P>,
+	offchain_pool: OffchainTransactionPoolFactory<Block>,
+	keystore: KeystorePtr,
+	/// The last nonce used, and the block it was used at.
+	last: Mutex<Option<(Nonce, BlockNumber)>>,
+}
+
+/// Blocks after which a nonce this worker used but the chain has not reached is given up (its
+/// transaction was dropped) and the chain's nonce is used again.
+const NONCE_PATIENCE: BlockNumber = 5;
+
+impl<C, P> Chain<C, P>
+where
+	C: ProvideRuntimeApi<Block> + Send + Sync,
+	C::Api: WorkerRuntimeApis,
+	P: TransactionPool<Block = Block>,
+{
+	/// Wraps the node's parts.
+	pub fn new(client: Arc<C>, pool: Arc<P>, offchain_pool: OffchainTransactionPoolFactory<Block>, keystore: KeystorePtr) -> Self {
+		Self { client, pool, offchain_pool, keystore, last: Mutex::new(None) }
+	}
+
+	/// A runtime API instance with the keystore and the offchain pool of block `at`.
+	fn api(&self, at: H256) -> sp_api::ApiRef<'_, C::Api> {
+		let mut api = self.client.runtime_api();
+		api.register_extension(KeystoreExt::from(self.keystore.clone()));
+		api.register_extension(self.offchain_pool.offchain_transaction_pool(at));
+		api
+	}
+
+	/// The worker's account (its `lpxw` key), if the keystore has one.
+	pub fn worker_account(&self, at: H256) -> Result<Option<AccountId>, ChainError> {
+		Ok(self.api(at).worker_account(at)?)
+	}
+
+	/// The next nonce of `who`: the chain's, past its transactions ready in the pool.
+	fn next_nonce(&self, at: H256, who: &AccountId) -> Result<Nonce, ChainError> {
+		let mut nonce = self.client.runtime_api().account_nonce(at, who.clone())?;
+		let mut tag = (who.clone(), nonce).encode();
+		// Ready transactions come in nonce order per sender.
+		for tx in self.pool.ready() {
+			if tx.provides().first() == Some(&tag) {
+				nonce += 1;
+				tag = (who.clone(), nonce).encode();
+			}
+		}
+		Ok(nonce)
+	}
+
+	/// Has the runtime sign `action` as `who` and put it in the pool, at block `at` (number
+	/// `now`).
+	pub fn submit(&self, at: H256, now: BlockNumber, who: &AccountId, action: WorkerAction<Balance>) -> Result<(), ChainError> {
+		let on_chain = self.client.runtime_api().account_nonce(at, who.clone())?;
+		let mut nonce = self.next_nonce(at, who)?;
+		let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if let Some((used, used_at)) = *last {
+			// The pool's ready set may not show a transaction submitted moments ago.
+			if used >= on_chain && now < used_at.saturating_add(NONCE_PATIENCE) {
+				nonce = nonce.max(used + 1);
+			}
+		}
+		self.api(at).submit(at, action, nonce)?.map_err(ChainError::Submit)?;
+		*last = Some((nonce, now));
+		Ok(())
+	}
+}

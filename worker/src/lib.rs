@@ -1,0 +1,128 @@
+//! # LoopX native workers
+//!
+//! What a validator node does besides producing and finalizing blocks (see
+//! `shared/design.md`, "How the parts talk"). The workers read chain state through runtime
+//! APIs at every new best block and put their results on chain through the runtime's
+//! [`loopx_worker_api::WorkerApi`]: the runtime builds and signs the transactions with the
+//! node's `lpxw` key, so the node never encodes a call.
+//!
+//! Workers now:
+//! - **compute market** ([`queries`]): advertise the datasets held, answer the aggregation
+//!   queries assigned to this validator in embedded read-only SQLite ([`answers`]) over the
+//!   demo table ([`demo_data`]), commit, then reveal;
+//! - **votes** ([`votes`]): on disputed query answers (`QueryResult` claims), answer the query
+//!   itself and vote on each disputed answer with commit–reveal.
+//!
+//! [`faults`] is a test facility that makes a validator cheat. Not yet: gossip learning,
+//! model-update claims and their votes, inference and data-market deliveries (issue 8).
+
+pub mod answers;
+pub mod chain;
+pub mod demo_data;
+pub mod faults;
+pub mod metrics;
+pub mod outbox;
+pub mod queries;
+pub mod secret;
+pub mod votes;
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use loopx_runtime::{opaque::Block, Balance};
+use sc_client_api::BlockchainEvents;
+use sc_transaction_pool_api::{OffchainTransactionPoolFactory, TransactionPool};
+use sp_api::ProvideRuntimeApi;
+use sp_core::offchain::OffchainStorage;
+use sp_keystore::KeystorePtr;
+
+use chain::{Chain, WorkerRuntimeApis};
+pub use faults::Faults;
+pub use metrics::Metrics;
+
+/// Log target of the workers.
+pub const LOG_TARGET: &str = "loopx-worker";
+
+/// The price a validator asks per answer by default: 0.01 LPX.
+pub const DEFAULT_ANSWER_PRICE: Balance = 10_000_000_000;
+
+/// What the workers need from the node.
+pub struct Params<C, P, S> {
+	/// The client.
+	pub client: Arc<C>,
+	/// The transaction pool (to count the worker account's pending transactions).
+	pub pool: Arc<P>,
+	/// The offchain transaction pool, for the runtime to submit into.
+	pub offchain_pool: OffchainTransactionPoolFactory<Block>,
+	/// The keystore with the `lpxw` key.
+	pub keystore: KeystorePtr,
+	/// Persistent offchain storage (for the worker secret).
+	pub offchain_storage: Option<S>,
+	/// Metrics.
+	pub metrics: Metrics,
+	/// Injected faults (tests only; none by default).
+	pub faults: Faults,
+}
+
+/// Inserts the dev worker key of `seed` (e.g. `//Alice`) into `keystore`: what `--alice` and
+/// `--dev` do for the session keys, done for the `lpxw` key.
+pub fn insert_dev_key(keystore: &KeystorePtr, seed: &str) -> Result<(), String> {
+	keystore
+		.sr25519_generate_new(loopx_worker_api::WORKER_KEY_TYPE, Some(seed))
+		.map(|_| ())
+		.map_err(|e| format!("cannot insert the dev worker key {seed}: {e}"))
+}
+
+/// The datasets this node holds: the embedded demo table.
+fn answerer() -> Result<answers::Answerer, loopx_query_engine::QueryError> {
+	answers::Answerer::new(vec![(demo_data::DEMO_TAG.to_vec(), vec![demo_data::demo_table()])])
+}
+
+/// Runs the workers until the node stops.
+pub async fn run<C, P, S>(params: Params<C, P, S>)
+where
+	C: ProvideRuntimeApi<Block> + BlockchainEvents<Block> + Send + Sync + 'static,
+	C::Api: WorkerRuntimeApis,
+	P: TransactionPool<Block = Block> + 'static,
+	S: OffchainStorage,
+{
+	let Params { client, pool, offchain_pool, keystore, mut offchain_storage, metrics, faults } = params;
+	let (for_queries, for_votes) = match (answerer(), answerer()) {
+		(Ok(a), Ok(b)) => (a, b),
+		(Err(e), _) | (_, Err(e)) =>
+			return log::error!(target: LOG_TARGET, "workers not started: the demo tables did not load: {e}"),
+	};
+	if faults != Faults::default() {
+		log::warn!(target: LOG_TARGET, "🎭 FAULT INJECTION ON ({faults:?}): this validator will cheat and be slashed. Test networks only.");
+	}
+	let secret = secret::load_or_create(offchain_storage.as_mut());
+	let mut queries = queries::QueryWorker::new(for_queries, secret, DEFAULT_ANSWER_PRICE, faults);
+	let mut votes = votes::VoteWorker::new(for_votes, secret);
+	let chain = Chain::new(client.clone(), pool, offchain_pool, keystore);
+	let mut warned_no_key = false;
+	log::info!(target: LOG_TARGET, "🛠️ workers started (compute market and query-result votes over {:?})", String::from_utf8_lossy(demo_data::DEMO_TAG));
+
+	let mut imports = client.import_notification_stream();
+	while let Some(block) = imports.next().await {
+		if !block.is_new_best {
+			continue;
+		}
+		let me = match chain.worker_account(block.hash) {
+			Ok(Some(me)) => me,
+			Ok(None) => {
+				if !warned_no_key {
+					warned_no_key = true;
+					log::warn!(target: LOG_TARGET, "no worker key (type lpxw) in the keystore: workers idle; see `loopx-node key insert --key-type lpxw`");
+				}
+				continue;
+			},
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "cannot read the worker account: {e}");
+				continue;
+			},
+		};
+		let at = outbox::At { chain: &chain, hash: block.hash, now: block.header.number, me: &me, metrics: &metrics };
+		queries.on_block(&at);
+		votes.on_block(&at);
+	}
+}

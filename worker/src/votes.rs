@@ -1,0 +1,155 @@
+//! The vote worker: for each open claim this validator is in the electorate of, work out the
+//! verdict itself, commit to it, and reveal it in the reveal phase (weighted voting's
+//! commit–reveal).
+//!
+//! Verdicts now: `QueryResult` claims (a disputed compute-market answer). The worker answers
+//! the query itself and votes `Valid` when its answer hashes to the claim's commitment,
+//! `Invalid` otherwise; it abstains when it cannot answer (a dataset it does not hold). Other
+//! classes (model updates, data disputes) need the model and data exchange of the network
+//! protocols, which are not built yet: the worker leaves those claims alone.
+
+use std::collections::BTreeMap;
+
+use loopx_primitives::{ClaimClass, ClaimId};
+use loopx_runtime::opaque::Block;
+use loopx_worker_api::{Verdict, WorkerAction};
+use pallet_compute_market::runtime_api::ComputeMarketApi;
+use pallet_weighted_voting::runtime_api::{Phase, VotableClaim, WeightedVotingApi};
+use sc_transaction_pool_api::TransactionPool;
+use sp_api::ProvideRuntimeApi;
+use sp_core::H256;
+
+use crate::{
+	answers::Answerer,
+	chain::WorkerRuntimeApis,
+	outbox::{At, Outbox},
+	secret::vote_salt,
+	LOG_TARGET,
+};
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Step {
+	Commit(ClaimId),
+	Reveal(ClaimId),
+}
+
+/// The vote worker's memory between blocks.
+pub struct VoteWorker {
+	answerer: Answerer,
+	secret: [u8; 32],
+	/// Verdicts worked out, by claim (`None`: abstaining).
+	verdicts: BTreeMap<ClaimId, Option<Verdict>>,
+	outbox: Outbox<Step>,
+}
+
+impl VoteWorker {
+	/// A worker answering disputed queries from `answerer`, salting with `secret`.
+	pub fn new(answerer: Answerer, secret: [u8; 32]) -> Self {
+		Self { answerer, secret, verdicts: BTreeMap::new(), outbox: Outbox::default() }
+	}
+
+	/// One pass at a new best block.
+	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>)
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let claims = match at.chain.client.runtime_api().claims_for_voter(at.hash, at.me.clone()) {
+			Ok(c) => c,
+			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the claims to vote on: {e}"),
+		};
+		self.verdicts.retain(|id, _| claims.iter().any(|c| c.claim == *id));
+		self.outbox.retain(|step| match step {
+			Step::Commit(id) | Step::Reveal(id) => claims.iter().any(|c| c.claim == *id),
+		});
+		for claim in claims {
+			self.on_claim(at, claim);
+		}
+	}
+
+	/// This node's verdict on `claim`, worked out once.
+	fn verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>) -> Option<Verdict>
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		if let Some(v) = self.verdicts.get(&claim.claim) {
+			return *v;
+		}
+		let verdict = match claim.class {
+			ClaimClass::QueryResult => self.query_verdict(at, claim),
+			_ => None,
+		};
+		self.verdicts.insert(claim.claim, verdict);
+		verdict
+	}
+
+	fn query_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>) -> Option<Verdict>
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let id = claim.claim;
+		let (query, answerer, kind) = match at.chain.client.runtime_api().disputed_answer(at.hash, id) {
+			Ok(Some(found)) => found,
+			Ok(None) => {
+				log::warn!(target: LOG_TARGET, "claim {id}: no disputed answer behind it; abstaining");
+				return None;
+			},
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "claim {id}: cannot read the disputed answer: {e}");
+				return None;
+			},
+		};
+		let started = std::time::Instant::now();
+		let mine = match self.answerer.answer(&kind) {
+			Ok(bytes) => bytes,
+			Err(why) => {
+				log::info!(target: LOG_TARGET, "claim {id} (query {query}): cannot answer it here ({why:?}); abstaining");
+				return None;
+			},
+		};
+		at.metrics.evaluated(started.elapsed());
+		let verdict = if H256(sp_crypto_hashing::blake2_256(&mine)) == claim.commitment {
+			Verdict::Valid
+		} else {
+			Verdict::Invalid
+		};
+		log::info!(target: LOG_TARGET, "⚖️ claim {id}: {answerer}'s answer to query {query} is {verdict:?} by my own answer");
+		Some(verdict)
+	}
+
+	fn on_claim<C, P>(&mut self, at: &At<'_, C, P>, claim: VotableClaim<u32>)
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let id = claim.claim;
+		let wants_commit = claim.phase == Phase::Commit && !claim.committed && !claim.suspended;
+		let wants_reveal = claim.phase == Phase::Reveal && claim.committed && !claim.revealed;
+		if !(wants_commit || wants_reveal) {
+			return;
+		}
+		let Some(verdict) = self.verdict(at, &claim) else { return };
+		let salt = vote_salt(&self.secret, id);
+		if wants_commit {
+			if !self.outbox.may_send(Step::Commit(id), at.now) {
+				return;
+			}
+			let api = at.chain.client.runtime_api();
+			let commitment = match api.vote_commitment(at.hash, id, at.me.clone(), verdict, salt) {
+				Ok(c) => c,
+				Err(e) => return log::warn!(target: LOG_TARGET, "cannot compute the vote commitment of claim {id}: {e}"),
+			};
+			log::info!(target: LOG_TARGET, "🗳️ claim {id}: committing a vote");
+			self.outbox.send(at, Step::Commit(id), "commit_vote", WorkerAction::CommitVote { claim: id, commitment });
+		} else {
+			log::info!(target: LOG_TARGET, "🗳️ claim {id}: revealing {verdict:?}");
+			self.outbox.send(at, Step::Reveal(id), "reveal_vote", WorkerAction::RevealVote { claim: id, verdict, salt });
+		}
+	}
+}
