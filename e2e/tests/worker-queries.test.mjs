@@ -107,6 +107,12 @@ test('aggregation queries are answered by the worker, agree with each other, and
   assert.equal(of(api.events.computeMarket.ProtocolFeePaid)[0].amount.toBigInt(), protocol);
 });
 
+test('nobody can make the node sign through RPC: the worker API needs the keystore only the worker registers', { timeout: 30_000 }, async () => {
+  await assert.rejects(api.call.workerApi.workerAccount(), /keystore/i);
+  const action = { CommitAnswer: { query: 0, commitment: `0x${'11'.repeat(32)}` } };
+  await assert.rejects(api.call.workerApi.submit(action, 0), /keystore/i);
+});
+
 test('the worker reports its transactions in Prometheus', { timeout: 30_000 }, async () => {
   const text = await (await fetch(`http://127.0.0.1:${PROM_PORT}/metrics`)).text();
   const submitted = (call) => Number(text.match(new RegExp(`loopx_worker_transactions_submitted\\{[^}]*call="${call}"[^}]*\\} (\\d+)`))?.[1] ?? 0);
