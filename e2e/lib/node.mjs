@@ -73,37 +73,50 @@ export function runNode(args, { timeoutMs = 60_000 } = {}) {
 /**
  * Starts a `--dev` node on the given ports with a throw-away base path. Its native workers are
  * off unless `workers` is true: most tests play Alice's validator duties themselves.
+ * `restart()` stops it and starts it again on the same database (and replaces `api`).
  */
 export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660, workers = false } = {}) {
   const base = mkdtempSync(join(tmpdir(), 'loopx-dev-'));
-  const proc = spawn(
-    NODE_BIN,
-    ['--dev', '--base-path', base, '--rpc-port', `${rpcPort}`, '--port', `${p2pPort}`,
-      '--prometheus-port', `${promPort}`, '--no-mdns', '--rpc-max-connections', '1000',
-      ...(workers ? [] : ['--no-workers'])],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
   let log = '';
-  proc.stderr.on('data', (d) => { log = (log + d).slice(-20_000); });
-  const exited = new Promise((r) => proc.on('exit', r));
-  let api;
-  try {
-    api = await connect(rpcPort);
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw new Error(`dev node did not come up: ${e.message}\n--- node log ---\n${log}`);
-  }
-  return {
-    api,
+  const launch = async () => {
+    const proc = spawn(
+      NODE_BIN,
+      ['--dev', '--base-path', base, '--rpc-port', `${rpcPort}`, '--port', `${p2pPort}`,
+        '--prometheus-port', `${promPort}`, '--no-mdns', '--rpc-max-connections', '1000',
+        ...(workers ? [] : ['--no-workers'])],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    proc.stderr.on('data', (d) => { log = (log + d).slice(-20_000); });
+    const exited = new Promise((r) => proc.on('exit', r));
+    try {
+      return { proc, exited, api: await connect(rpcPort) };
+    } catch (e) {
+      proc.kill('SIGKILL');
+      throw new Error(`dev node did not come up: ${e.message}\n--- node log ---\n${log}`);
+    }
+  };
+  const halt = async ({ proc, exited, api }) => {
+    await api.disconnect().catch(() => {});
+    proc.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+  };
+  let running = await launch();
+  const node = {
+    api: running.api,
     log: () => log,
+    async restart() {
+      await halt(running);
+      running = await launch();
+      node.api = running.api;
+      return node.api;
+    },
     async stop() {
-      await api.disconnect().catch(() => {});
-      proc.kill('SIGTERM');
-      await Promise.race([exited, sleep(15_000)]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await halt(running);
       rmSync(base, { recursive: true, force: true });
     },
   };
+  return node;
 }
 
 /**

@@ -3,7 +3,8 @@
 // of the seeded synthetic wallet-transaction stream), is drawn for Dave's aggregation queries,
 // runs the SQL in embedded SQLite, commits and reveals through transactions the runtime builds
 // and signs with her `lpxw` key (inserted by `--dev`). Dave reads the answers back; the fee is
-// split 98 % to Alice, 2 % protocol fee.
+// split 98 % to Alice, 2 % protocol fee. Restarted, the worker resumes from the chain state and
+// its stored secret: it neither advertises again nor sends a transaction that fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
@@ -113,11 +114,41 @@ test('nobody can make the node sign through RPC: the worker API needs the keysto
   await assert.rejects(api.call.workerApi.submit(action, 0), /keystore/i);
 });
 
-test('the worker reports its transactions in Prometheus', { timeout: 30_000 }, async () => {
+/** Count of `loopx_worker_transactions_submitted{call}` on the node's Prometheus endpoint. */
+async function submittedCount(call) {
   const text = await (await fetch(`http://127.0.0.1:${PROM_PORT}/metrics`)).text();
-  const submitted = (call) => Number(text.match(new RegExp(`loopx_worker_transactions_submitted\\{[^}]*call="${call}"[^}]*\\} (\\d+)`))?.[1] ?? 0);
-  assert.ok(submitted('advertise') >= 1, 'advertised');
-  assert.ok(submitted('commit_answer') >= 3, 'three commits');
-  assert.ok(submitted('reveal_answer') >= 3, 'three reveals');
+  return Number(text.match(new RegExp(`loopx_worker_transactions_submitted\\{[^}]*call="${call}"[^}]*\\} (\\d+)`))?.[1] ?? 0);
+}
+
+test('the worker reports its transactions in Prometheus', { timeout: 30_000 }, async () => {
+  assert.ok(await submittedCount('advertise') >= 1, 'advertised');
+  assert.ok(await submittedCount('commit_answer') >= 3, 'three commits');
+  assert.ok(await submittedCount('reveal_answer') >= 3, 'three reveals');
+  const text = await (await fetch(`http://127.0.0.1:${PROM_PORT}/metrics`)).text();
   assert.match(text, /loopx_worker_answer_seconds_count(\{[^}]*\})? [1-9]/);
+});
+
+test('restarted, the worker resumes from the chain: no second advertisement, no failed transaction, new queries answered', { timeout: 240_000 }, async () => {
+  const before = await bestBlock();
+  api = await node.restart();
+  await waitFor('blocks after the restart', async () => (await bestBlock()) > before + 2, { timeoutMs: 60_000 });
+  const query = await post('SELECT COUNT(*) AS n FROM transactions WHERE fraud = 1');
+  const [header, count] = rows(await answered(query));
+  assert.deepEqual(header, ['n']);
+  assert.ok(Number(count[0]) > 0);
+  assert.equal(await submittedCount('advertise'), 0, 'the advertisement on chain is up to date: not sent again');
+  assert.ok(await submittedCount('commit_answer') >= 1);
+
+  // No transaction of Alice's failed in the whole run (a duplicate commit or reveal would).
+  const end = await bestBlock();
+  for (let n = 1; n <= end; n++) {
+    const at = await api.at(await api.rpc.chain.getBlockHash(n));
+    const failed = (await at.query.system.events()).filter(({ event }) => api.events.system.ExtrinsicFailed.is(event));
+    if (failed.length === 0) continue;
+    const block = await api.rpc.chain.getBlock(await api.rpc.chain.getBlockHash(n));
+    for (const { phase } of failed) {
+      const xt = block.block.extrinsics[phase.asApplyExtrinsic.toNumber()];
+      assert.ok(!(xt.isSigned && xt.signer.toString() === alice.address), `Alice's ${xt.method.section}.${xt.method.method} failed in block ${n}`);
+    }
+  }
 });
