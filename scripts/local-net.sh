@@ -13,8 +13,8 @@
 # State, logs and PID files live in $LOOPX_NET_DIR (default: /tmp/loopx-local-net).
 # Set LOOPX_NODE to use another binary; LOOPX_CHAIN to use another chain spec; LOOPX_NO_WORKERS=1
 # to start the validators without their native workers (tests that play their duties by hand);
-# LOOPX_FAULTY=<name> makes that validator's workers forge their answers (a TEST FACILITY:
-# `--worker-fault forge-answers`; the chain catches and slashes it).
+# LOOPX_FAULTY=<name> makes that validator's workers cheat (a TEST FACILITY: `--worker-fault
+# $LOOPX_FAULT`, default forge-answers; see `loopx-node --help`; the chain catches and slashes it).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -54,7 +54,7 @@ start_one() {
 		--rpc-port "$rpc_port" --prometheus-port "$prom" --rpc-cors all --no-mdns
 		--unsafe-force-node-key-generation --allow-private-ip --name "$name")
 	[ "${LOOPX_NO_WORKERS:-0}" = 1 ] && args+=(--no-workers)
-	[ "${LOOPX_FAULTY:-}" = "$name" ] && args+=(--worker-fault forge-answers)
+	[ "${LOOPX_FAULTY:-}" = "$name" ] && args+=(--worker-fault "${LOOPX_FAULT:-forge-answers}")
 	if [ "$name" = alice ]; then
 		args+=(--node-key "$ALICE_NODE_KEY")
 	else

@@ -72,16 +72,17 @@ export function runNode(args, { timeoutMs = 60_000 } = {}) {
 
 /**
  * Starts a `--dev` node on the given ports with a throw-away base path. Its native workers are
- * off unless `workers` is true: most tests play Alice's validator duties themselves.
+ * off unless `workers` is true: most tests play Alice's validator duties themselves. `args`
+ * replaces `--dev` (e.g. `--chain dev --bob --validator` for a second node of the dev chain).
  * `restart()` stops it and starts it again on the same database (and replaces `api`).
  */
-export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660, workers = false } = {}) {
+export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660, workers = false, args = ['--dev'] } = {}) {
   const base = mkdtempSync(join(tmpdir(), 'loopx-dev-'));
   let log = '';
   const launch = async () => {
     const proc = spawn(
       NODE_BIN,
-      ['--dev', '--base-path', base, '--rpc-port', `${rpcPort}`, '--port', `${p2pPort}`,
+      [...args, '--base-path', base, '--rpc-port', `${rpcPort}`, '--port', `${p2pPort}`,
         '--prometheus-port', `${promPort}`, '--no-mdns', '--rpc-max-connections', '1000',
         ...(workers ? [] : ['--no-workers'])],
       { stdio: ['ignore', 'ignore', 'pipe'] },

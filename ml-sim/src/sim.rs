@@ -6,15 +6,12 @@ use crate::{
 	scenario::Scenario,
 };
 use loopx_ml_kernels::{
-	burn::{
-		backend::{flex::FlexDevice, Autodiff, Flex},
-		optim::SgdConfig,
-	},
+	burn::backend::{flex::FlexDevice, Autodiff, Flex},
 	data::Dataset,
 	models::{
 		mlp::{Mlp, MlpSpec},
 		state::{aggregate, merge_pair, ModelState, StateError},
-		train::{classifier_step, evaluate},
+		train::{evaluate, local_sgd},
 	},
 	privacy::GaussianMechanism,
 	quant::ErrorFeedback,
@@ -109,28 +106,6 @@ struct Node {
 	age: u64,
 	feedback: ErrorFeedback,
 	byzantine: bool,
-}
-
-/// Trains one model on `rows`-sampled batches for `steps` SGD steps from `state`.
-fn local_update(
-	state: &ModelState,
-	data: &Dataset,
-	cfg: &SimConfig,
-	steps: usize,
-	keep: f64,
-	rng: &mut ChaCha8Rng,
-	device: &FlexDevice,
-) -> ModelState {
-	if data.is_empty() {
-		return state.clone();
-	}
-	let mut model = Mlp::<Train>::from_state(state, device);
-	let mut optim = SgdConfig::new().init::<Train, Mlp<Train>>();
-	for _ in 0..steps {
-		let rows: Vec<usize> = (0..cfg.batch).map(|_| rng.random_range(0..data.len())).collect();
-		model = classifier_step(model, &mut optim, data, &rows, cfg.lr, keep).0;
-	}
-	model.state()
 }
 
 fn sample_peer(i: usize, cfg: &SimConfig, views: &[Vec<usize>], rng: &mut ChaCha8Rng) -> usize {
@@ -267,7 +242,7 @@ pub fn run(cfg: &SimConfig, scenario: &Scenario, mut on_round: impl FnMut(&Round
 			// Trimming from the first step can lock in a wrong model (the kept samples are the
 			// ones the untrained model already agrees with), so selection starts after a warm-up.
 			let keep = if round > cfg.keep_after { cfg.keep } else { 1.0 };
-			let updated = local_update(&node.state, &scenario.shards[i], cfg, cfg.local_steps, keep, &mut rng, &device);
+			let updated = local_sgd::<Train>(&node.state, &scenario.shards[i], cfg.local_steps, cfg.batch, cfg.lr, keep, &mut rng, &device);
 			// A step that diverged (a poisoned merge can blow the weights up) is dropped: the
 			// node keeps its merged model, as a real worker would.
 			if updated.flatten().iter().any(|v| !v.is_finite()) {
@@ -316,7 +291,7 @@ pub fn central_auc(cfg: &SimConfig, scenario: &Scenario, steps: usize) -> Result
 	let device = FlexDevice::default();
 	let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xCE27);
 	let init = Mlp::<Cpu>::new(&spec(cfg), cfg.seed, &device).state();
-	let trained = local_update(&init, &scenario.train, cfg, steps, 1.0, &mut rng, &device);
+	let trained = local_sgd::<Train>(&init, &scenario.train, steps, cfg.batch, cfg.lr, 1.0, &mut rng, &device);
 	Ok(evaluate(&Mlp::<Cpu>::from_state(&trained, &device), &scenario.test, &device)?.auc)
 }
 

@@ -18,7 +18,9 @@ pub struct Cli {
 	pub no_workers: bool,
 
 	/// TEST FACILITY, never on a real network: make this validator's workers cheat
-	/// (`forge-answers`: reveal forged answers to compute-market queries). The chain should
+	/// (`forge-answers`: reveal forged answers to compute-market queries; `forge-claims`: claim
+	/// better model metrics than reached; `garbage-requests`: send peers malformed
+	/// model-protocol requests). The chain should
 	/// catch and slash it; the end-to-end tests use this to show that it does.
 	#[arg(long, value_enum, hide = true)]
 	pub worker_fault: Vec<WorkerFault>,
@@ -29,6 +31,10 @@ pub struct Cli {
 pub enum WorkerFault {
 	/// Reveal forged answers to compute-market queries.
 	ForgeAnswers,
+	/// Claim a better metric than the trained model reaches.
+	ForgeClaims,
+	/// Send malformed model-protocol requests to every peer each block.
+	GarbageRequests,
 }
 
 /// Subcommands of `loopx-node`.

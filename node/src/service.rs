@@ -211,6 +211,9 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			peer_store_handle,
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
+	// LoopX's own protocol: compressed models fetched by hash (served by every node).
+	let (models_protocol_config, model_requests) = loopx_worker::model_net::config::<N>(&genesis_hash);
+	net_config.add_request_response_protocol(models_protocol_config);
 
 	let warp_sync = Arc::new(grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
@@ -255,21 +258,31 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		);
 	}
 
+	let models = loopx_worker::model_store::ModelStore::default();
+	let worker_metrics = loopx_worker::Metrics::register(config.prometheus_registry())
+		.map_err(|e| ServiceError::Other(format!("worker metrics: {e}")))?;
+	task_manager.spawn_handle().spawn(
+		"loopx-models-server",
+		Some("loopx-worker"),
+		loopx_worker::model_net::serve(models.clone(), model_requests, worker_metrics.clone()),
+	);
+
 	if let Some(faults) = workers.filter(|_| config.role.is_authority()) {
 		let keystore = keystore_container.keystore();
 		if let Some(seed) = &config.dev_key_seed {
 			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
 		}
-		let metrics = loopx_worker::Metrics::register(config.prometheus_registry())
-			.map_err(|e| ServiceError::Other(format!("worker metrics: {e}")))?;
+		let fetcher = loopx_worker::model_net::ModelFetcher::new(network.clone(), sync_service.clone(), &genesis_hash);
 		let params = loopx_worker::Params {
 			client: client.clone(),
 			pool: transaction_pool.clone(),
 			offchain_pool: OffchainTransactionPoolFactory::new(transaction_pool.clone()),
 			keystore,
 			offchain_storage: backend.offchain_storage(),
-			metrics,
+			metrics: worker_metrics,
 			faults,
+			models,
+			fetcher: Some(fetcher),
 		};
 		// Answering runs SQL: keep it off the async executor's threads.
 		task_manager.spawn_handle().spawn_blocking("loopx-workers", Some("loopx-worker"), loopx_worker::run(params));

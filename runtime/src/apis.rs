@@ -299,6 +299,10 @@ impl_runtime_apis! {
 		fn open_rounds(id: pallet_builder_market::TaskId) -> Vec<pallet_builder_market::runtime_api::OpenRound<AccountId>> {
 			BuilderMarket::open_rounds(id)
 		}
+
+		fn update_claim(claim: loopx_primitives::ClaimId) -> Option<pallet_builder_market::UpdateClaim<AccountId>> {
+			pallet_builder_market::UpdateClaims::<Runtime>::get(claim)
+		}
 	}
 
 	impl pallet_compute_market::runtime_api::ComputeMarketApi<Block, AccountId, Balance, BlockNumber> for Runtime {

@@ -61,6 +61,8 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 			pallet_weighted_voting::Call::commit_vote { claim, commitment }.into(),
 		WorkerAction::RevealVote { claim, verdict, salt } =>
 			pallet_weighted_voting::Call::reveal_vote { claim, verdict, salt }.into(),
+		WorkerAction::SubmitUpdate { task, parent, new_hash, metric, data } =>
+			pallet_builder_market::Call::submit_update { task, parent, new_hash, claimed_metric: metric, data }.into(),
 	})
 }
 

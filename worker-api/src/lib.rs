@@ -80,6 +80,20 @@ pub enum WorkerAction<Balance> {
 		/// The salt of the commitment.
 		salt: [u8; 32],
 	},
+	/// Builder market: claim a model update in the running round of `task` (a `ModelUpdate`
+	/// claim for the validators to verify).
+	SubmitUpdate {
+		/// The learning task.
+		task: u32,
+		/// The version trained from (zero for the first).
+		parent: H256,
+		/// Hash of the new model's wire payload (served by the node's model protocol).
+		new_hash: H256,
+		/// The metric it reaches on the task's evaluation set, in parts per million.
+		metric: u32,
+		/// Commitment to the training data used.
+		data: H256,
+	},
 }
 
 /// Why an action was not submitted.

@@ -18,8 +18,10 @@ pub const MAX_RESULT_BYTES: usize = 4096;
 pub enum Unanswerable {
 	/// The dataset tag is not held here.
 	UnknownDataset(Vec<u8>),
-	/// Inference is not served by this node yet.
+	/// Inference is answered by the learning worker, not from datasets.
 	InferenceNotServed,
+	/// The model version asked for is not served here (why).
+	ModelNotServed(String),
 	/// The tables could not be loaded into the engine.
 	Engine(String),
 }

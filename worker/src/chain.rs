@@ -10,6 +10,7 @@ use codec::Encode;
 use frame_system_rpc_runtime_api::AccountNonceApi;
 use loopx_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use loopx_worker_api::{SubmitError, WorkerAction, WorkerApi};
+use pallet_builder_market::runtime_api::BuilderMarketApi;
 use pallet_compute_market::runtime_api::ComputeMarketApi;
 use pallet_weighted_voting::runtime_api::WeightedVotingApi;
 use sc_transaction_pool_api::{InPoolTransaction, OffchainTransactionPoolFactory, TransactionPool};
@@ -21,6 +22,7 @@ use sp_keystore::{KeystoreExt, KeystorePtr};
 pub trait WorkerRuntimeApis:
 	WorkerApi<Block, AccountId, Nonce, Balance>
 	+ ComputeMarketApi<Block, AccountId, Balance, BlockNumber>
+	+ BuilderMarketApi<Block, AccountId, Balance, BlockNumber>
 	+ WeightedVotingApi<Block, AccountId, BlockNumber>
 	+ AccountNonceApi<Block, AccountId, Nonce>
 {
@@ -28,6 +30,7 @@ pub trait WorkerRuntimeApis:
 impl<T> WorkerRuntimeApis for T where
 	T: WorkerApi<Block, AccountId, Nonce, Balance>
 		+ ComputeMarketApi<Block, AccountId, Balance, BlockNumber>
+		+ BuilderMarketApi<Block, AccountId, Balance, BlockNumber>
 		+ WeightedVotingApi<Block, AccountId, BlockNumber>
 		+ AccountNonceApi<Block, AccountId, Nonce>
 {

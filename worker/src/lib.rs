@@ -10,20 +10,30 @@
 //! - **compute market** ([`queries`]): advertise the datasets held, answer the aggregation
 //!   queries assigned to this validator in embedded read-only SQLite ([`answers`]) over the
 //!   demo table ([`demo_data`]), commit, then reveal;
+//! - **learning** ([`learning`]): gossip learning on the builder market's tasks: fetch the
+//!   current version and peers' claimed models over the node's model protocol
+//!   ([`model_net`], served from [`model_store`]), merge, update on the validator's own data
+//!   shard ([`training`]), claim the result (`ModelUpdate` claims);
 //! - **votes** ([`votes`]): on disputed query answers (`QueryResult` claims), answer the query
-//!   itself and vote on each disputed answer with commit–reveal.
+//!   itself; on model updates, score the claimed model on the task's evaluation set; vote with
+//!   commit–reveal.
 //!
-//! [`faults`] is a test facility that makes a validator cheat. Not yet: gossip learning,
-//! model-update claims and their votes, inference and data-market deliveries (issue 8).
+//! [`faults`] is a test facility that makes a validator cheat. Not yet: inference answers and
+//! data-market deliveries (issue 8).
 
 pub mod answers;
 pub mod chain;
 pub mod demo_data;
 pub mod faults;
+pub mod inference;
+pub mod learning;
 pub mod metrics;
+pub mod model_net;
+pub mod model_store;
 pub mod outbox;
 pub mod queries;
 pub mod secret;
+pub mod training;
 pub mod votes;
 
 use std::sync::Arc;
@@ -62,6 +72,10 @@ pub struct Params<C, P, S> {
 	pub metrics: Metrics,
 	/// Injected faults (tests only; none by default).
 	pub faults: Faults,
+	/// The models this node serves over the model protocol.
+	pub models: model_store::ModelStore,
+	/// Fetches models from peers (`None`: no network, e.g. in tests).
+	pub fetcher: Option<model_net::ModelFetcher>,
 }
 
 /// Inserts the dev worker key of `seed` (e.g. `//Alice`) into `keystore`: what `--alice` and
@@ -86,7 +100,7 @@ where
 	P: TransactionPool<Block = Block> + 'static,
 	S: OffchainStorage,
 {
-	let Params { client, pool, offchain_pool, keystore, mut offchain_storage, metrics, faults } = params;
+	let Params { client, pool, offchain_pool, keystore, mut offchain_storage, metrics, faults, models, fetcher } = params;
 	let (for_queries, for_votes) = match (answerer(), answerer()) {
 		(Ok(a), Ok(b)) => (a, b),
 		(Err(e), _) | (_, Err(e)) =>
@@ -98,9 +112,16 @@ where
 	let secret = secret::load_or_create(offchain_storage.as_mut());
 	let mut queries = queries::QueryWorker::new(for_queries, secret, DEFAULT_ANSWER_PRICE, faults);
 	let mut votes = votes::VoteWorker::new(for_votes, secret);
+	let garbage = fetcher.clone().filter(|_| faults.garbage_requests);
+	let mut learning = learning::Learning::new(models, fetcher, faults);
 	let chain = Chain::new(client.clone(), pool, offchain_pool, keystore);
 	let mut warned_no_key = false;
-	log::info!(target: LOG_TARGET, "🛠️ workers started (compute market and query-result votes over {:?})", String::from_utf8_lossy(demo_data::DEMO_TAG));
+	log::info!(
+		target: LOG_TARGET,
+		"🛠️ workers started (compute market over {:?}, learning tasks scored on the demo evaluation set {:?}, votes)",
+		String::from_utf8_lossy(demo_data::DEMO_TAG),
+		demo_data::DEMO_EVAL_SET,
+	);
 
 	let mut imports = client.import_notification_stream();
 	while let Some(block) = imports.next().await {
@@ -122,7 +143,12 @@ where
 			},
 		};
 		let at = outbox::At { chain: &chain, hash: block.hash, now: block.header.number, me: &me, metrics: &metrics };
-		queries.on_block(&at);
-		votes.on_block(&at);
+		// Learning first: it fetches the models that inference answers and votes need.
+		learning.on_block(&at).await;
+		queries.on_block(&at, &mut learning);
+		votes.on_block(&at, &mut learning);
+		if let Some(fetcher) = &garbage {
+			fetcher.send_garbage(block.header.number).await;
+		}
 	}
 }

@@ -1,10 +1,11 @@
 //! Prometheus metrics of the workers (all prefixed `loopx_worker_`; the node's registry adds
-//! `substrate_`). Votes cast are `transactions_submitted{call="commit_vote"|"reveal_vote"}`.
+//! `substrate_`). Votes cast are `transactions_submitted{call="commit_vote"|"reveal_vote"}`, model-update claims
+//! `transactions_submitted{call="submit_update"}` when sent and `updates_decided{outcome}` when decided.
 
 use std::time::Duration;
 
 use substrate_prometheus_endpoint::{
-	register, Counter, CounterVec, Histogram, HistogramOpts, Opts, PrometheusError, Registry, U64,
+	register, Counter, CounterVec, GaugeVec, Histogram, HistogramOpts, Opts, PrometheusError, Registry, F64, U64,
 };
 
 /// The workers' metrics; inert without a registry.
@@ -17,6 +18,12 @@ struct Inner {
 	submit_failures: Counter<U64>,
 	answer_seconds: Histogram,
 	verification_seconds: Histogram,
+	training_seconds: Histogram,
+	rounds: Counter<U64>,
+	network_bytes: CounterVec<U64>,
+	malformed: Counter<U64>,
+	model_metric: GaugeVec<F64>,
+	updates_decided: CounterVec<U64>,
 }
 
 impl Metrics {
@@ -49,7 +56,71 @@ impl Metrics {
 				))?,
 				registry,
 			)?,
+			training_seconds: register(
+				Histogram::with_opts(HistogramOpts::new(
+					"loopx_worker_training_seconds",
+					"Time of one learning round: merge, local update, evaluation",
+				))?,
+				registry,
+			)?,
+			rounds: register(Counter::new("loopx_worker_rounds", "Learning rounds this node trained in")?, registry)?,
+			network_bytes: register(
+				CounterVec::new(
+					Opts::new("loopx_worker_network_bytes", "Bytes of the model protocol, by direction (sent/received)"),
+					&["direction"],
+				)?,
+				registry,
+			)?,
+			malformed: register(
+				Counter::new("loopx_worker_malformed_messages", "Malformed model-protocol messages received from peers")?,
+				registry,
+			)?,
+			model_metric: register(
+				GaugeVec::new(
+					Opts::new("loopx_worker_model_metric", "Accepted metric of each learning task's current version (fraction)"),
+					&["task"],
+				)?,
+				registry,
+			)?,
+			updates_decided: register(
+				CounterVec::new(
+					Opts::new("loopx_worker_updates_decided", "This node's model-update claims decided, by outcome (accepted/rejected)"),
+					&["outcome"],
+				)?,
+				registry,
+			)?,
 		})))
+	}
+
+	pub(crate) fn trained(&self, took: Duration) {
+		if let Some(m) = &self.0 {
+			m.rounds.inc();
+			m.training_seconds.observe(took.as_secs_f64());
+		}
+	}
+
+	pub(crate) fn network_bytes(&self, direction: &str, bytes: usize) {
+		if let Some(m) = &self.0 {
+			m.network_bytes.with_label_values(&[direction]).inc_by(bytes as u64);
+		}
+	}
+
+	pub(crate) fn malformed_message(&self) {
+		if let Some(m) = &self.0 {
+			m.malformed.inc();
+		}
+	}
+
+	pub(crate) fn model_metric(&self, task: u32, ppm: u32) {
+		if let Some(m) = &self.0 {
+			m.model_metric.with_label_values(&[&task.to_string()]).set(f64::from(ppm) / 1e6);
+		}
+	}
+
+	pub(crate) fn update_decided(&self, outcome: &str) {
+		if let Some(m) = &self.0 {
+			m.updates_decided.with_label_values(&[outcome]).inc();
+		}
 	}
 
 	pub(crate) fn submitted(&self, call: &str) {

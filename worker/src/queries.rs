@@ -1,5 +1,7 @@
-//! The compute-market worker: advertise the datasets held, then for every query assigned to
-//! this validator compute the answer, commit to it, and reveal it once reveals are open.
+//! The compute-market worker: advertise the datasets held and the model versions served, then
+//! for every query assigned to this validator compute the answer (SQL over the datasets, or
+//! inference with the learning worker's model), commit to it, and reveal it once reveals are
+//! open.
 //!
 //! Decided afresh at every best block from the chain state, so a restarted node picks up where
 //! it was: the salt comes from the stored secret and the answer is recomputed identically.
@@ -8,16 +10,20 @@ use std::collections::BTreeMap;
 
 use loopx_runtime::{opaque::Block, Balance, BlockNumber};
 use loopx_worker_api::WorkerAction;
-use pallet_compute_market::runtime_api::{AssignedQuery, ComputeMarketApi};
+use pallet_compute_market::{
+	runtime_api::{AssignedQuery, ComputeMarketApi},
+	KindInput,
+};
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 
 use crate::{
 	answers::{Answerer, Unanswerable},
 	chain::WorkerRuntimeApis,
+	learning::Learning,
 	outbox::{At, Outbox},
 	secret::answer_salt,
-	Faults, Metrics, LOG_TARGET,
+	Faults, LOG_TARGET,
 };
 
 /// What an action was for.
@@ -46,7 +52,7 @@ impl QueryWorker {
 	}
 
 	/// One pass at a new best block.
-	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>)
+	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -58,10 +64,16 @@ impl QueryWorker {
 			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read capabilities: {e}"),
 		};
 		let tags = self.answerer.tags();
-		let up_to_date = advertised.is_some_and(|c| c.tags == tags && c.price == self.price);
+		let models = learning.served().to_vec();
+		let up_to_date = advertised.is_some_and(|c| c.tags == tags && c.models.as_slice() == models.as_slice() && c.price == self.price);
 		if !up_to_date && self.outbox.may_send(Step::Advertise, at.now) {
-			log::info!(target: LOG_TARGET, "📣 advertising datasets {:?} at {} a query", tags.iter().map(|t| String::from_utf8_lossy(t)).collect::<Vec<_>>(), self.price);
-			let action = WorkerAction::Advertise { tags, models: vec![], price: self.price };
+			log::info!(
+				target: LOG_TARGET,
+				"📣 advertising datasets {:?} and models {models:?} at {} a query",
+				tags.iter().map(|t| String::from_utf8_lossy(t)).collect::<Vec<_>>(),
+				self.price
+			);
+			let action = WorkerAction::Advertise { tags, models, price: self.price };
 			self.outbox.send(at, Step::Advertise, "advertise", action);
 		}
 
@@ -76,19 +88,24 @@ impl QueryWorker {
 			Step::Commit(id) | Step::Reveal(id) => assigned.iter().any(|q| q.id == *id),
 		});
 		for query in assigned {
-			self.on_query(at, query);
+			self.on_query(at, query, learning);
 		}
 	}
 
 	/// This node's result for `query`: computed once, forged when that fault is injected.
-	fn result(&mut self, at_metrics: &Metrics, query: &AssignedQuery<BlockNumber>) -> Result<Vec<u8>, Unanswerable> {
+	fn result<C, P>(&mut self, at: &At<'_, C, P>, query: &AssignedQuery<BlockNumber>, learning: &mut Learning) -> Result<Vec<u8>, Unanswerable>
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
 		let id = query.id;
 		if let Some(r) = self.results.get(&id) {
 			return r.clone();
 		}
 		let started = std::time::Instant::now();
-		let mut r = self.answerer.answer(&query.kind);
-		at_metrics.answered(started.elapsed());
+		let mut r = answer(&mut self.answerer, learning, at, &query.kind);
+		at.metrics.answered(started.elapsed());
 		match &r {
 			Ok(bytes) => log::info!(target: LOG_TARGET, "🧮 query {id}: answer of {} bytes computed in {:?}", bytes.len(), started.elapsed()),
 			Err(why) => log::warn!(target: LOG_TARGET, "query {id} assigned but not answerable here: {why:?}"),
@@ -103,14 +120,14 @@ impl QueryWorker {
 		r
 	}
 
-	fn on_query<C, P>(&mut self, at: &At<'_, C, P>, query: AssignedQuery<BlockNumber>)
+	fn on_query<C, P>(&mut self, at: &At<'_, C, P>, query: AssignedQuery<BlockNumber>, learning: &mut Learning)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
 		let id = query.id;
-		let Ok(result) = self.result(at.metrics, &query) else { return };
+		let Ok(result) = self.result(at, &query, learning) else { return };
 		let salt = answer_salt(&self.secret, id);
 		if !query.committed {
 			if at.now > query.commit_end || !self.outbox.may_send(Step::Commit(id), at.now) {
@@ -129,5 +146,19 @@ impl QueryWorker {
 			log::info!(target: LOG_TARGET, "🔓 query {id}: revealing the answer");
 			self.outbox.send(at, Step::Reveal(id), "reveal_answer", WorkerAction::RevealAnswer { query: id, result, salt });
 		}
+	}
+}
+
+/// This node's answer to a query of `kind`: SQL from the datasets, inference from the learning
+/// worker's models. Also what a voter on a disputed answer compares with.
+pub fn answer<C, P>(answerer: &mut Answerer, learning: &mut Learning, at: &At<'_, C, P>, kind: &KindInput) -> Result<Vec<u8>, Unanswerable>
+where
+	C: ProvideRuntimeApi<Block> + Send + Sync,
+	C::Api: WorkerRuntimeApis,
+	P: TransactionPool<Block = Block>,
+{
+	match kind {
+		KindInput::Inference { model, version, input } => learning.infer(at, *model, *version, input),
+		_ => answerer.answer(kind),
 	}
 }

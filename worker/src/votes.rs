@@ -2,11 +2,16 @@
 //! verdict itself, commit to it, and reveal it in the reveal phase (weighted voting's
 //! commit–reveal).
 //!
-//! Verdicts now: `QueryResult` claims (a disputed compute-market answer). The worker answers
-//! the query itself and votes `Valid` when its answer hashes to the claim's commitment,
-//! `Invalid` otherwise; it abstains when it cannot answer (a dataset it does not hold). Other
-//! classes (model updates, data disputes) need the model and data exchange of the network
-//! protocols, which are not built yet: the worker leaves those claims alone.
+//! Verdicts:
+//! - `QueryResult` claims (a disputed compute-market answer): the worker answers the query
+//!   itself and votes `Valid` when its answer hashes to the claim's commitment, `Invalid`
+//!   otherwise; it abstains when it cannot answer (a dataset it does not hold).
+//! - `ModelUpdate` claims: the score of the claimed model on the task's evaluation set, worked
+//!   out by the learning worker ([`Learning::update_verdict`]) once it has fetched the model;
+//!   the claim is accepted when the voters' median score is within the class tolerance of the
+//!   claimed metric.
+//!
+//! Data disputes and evaluation-score claims are left alone (not built yet).
 
 use std::collections::BTreeMap;
 
@@ -22,6 +27,7 @@ use sp_core::H256;
 use crate::{
 	answers::Answerer,
 	chain::WorkerRuntimeApis,
+	learning::Learning,
 	outbox::{At, Outbox},
 	secret::vote_salt,
 	LOG_TARGET,
@@ -49,7 +55,7 @@ impl VoteWorker {
 	}
 
 	/// One pass at a new best block.
-	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>)
+	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -64,12 +70,13 @@ impl VoteWorker {
 			Step::Commit(id) | Step::Reveal(id) => claims.iter().any(|c| c.claim == *id),
 		});
 		for claim in claims {
-			self.on_claim(at, claim);
+			self.on_claim(at, claim, learning);
 		}
 	}
 
-	/// This node's verdict on `claim`, worked out once.
-	fn verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>) -> Option<Verdict>
+	/// This node's verdict on `claim`, worked out once (a model not fetched yet is tried
+	/// again at the next block).
+	fn verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>, learning: &mut Learning) -> Option<Verdict>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -79,14 +86,21 @@ impl VoteWorker {
 			return *v;
 		}
 		let verdict = match claim.class {
-			ClaimClass::QueryResult => self.query_verdict(at, claim),
+			ClaimClass::QueryResult => self.query_verdict(at, claim, learning),
+			ClaimClass::ModelUpdate => {
+				let verdict = learning.update_verdict(at, claim.claim);
+				if verdict.is_none() {
+					return None;
+				}
+				verdict
+			},
 			_ => None,
 		};
 		self.verdicts.insert(claim.claim, verdict);
 		verdict
 	}
 
-	fn query_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>) -> Option<Verdict>
+	fn query_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>, learning: &mut Learning) -> Option<Verdict>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -105,7 +119,7 @@ impl VoteWorker {
 			},
 		};
 		let started = std::time::Instant::now();
-		let mine = match self.answerer.answer(&kind) {
+		let mine = match crate::queries::answer(&mut self.answerer, learning, at, &kind) {
 			Ok(bytes) => bytes,
 			Err(why) => {
 				log::info!(target: LOG_TARGET, "claim {id} (query {query}): cannot answer it here ({why:?}); abstaining");
@@ -122,7 +136,7 @@ impl VoteWorker {
 		Some(verdict)
 	}
 
-	fn on_claim<C, P>(&mut self, at: &At<'_, C, P>, claim: VotableClaim<u32>)
+	fn on_claim<C, P>(&mut self, at: &At<'_, C, P>, claim: VotableClaim<u32>, learning: &mut Learning)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -134,7 +148,7 @@ impl VoteWorker {
 		if !(wants_commit || wants_reveal) {
 			return;
 		}
-		let Some(verdict) = self.verdict(at, &claim) else { return };
+		let Some(verdict) = self.verdict(at, &claim, learning) else { return };
 		let salt = vote_salt(&self.secret, id);
 		if wants_commit {
 			if !self.outbox.may_send(Step::Commit(id), at.now) {

@@ -5,15 +5,16 @@
 //! iterative trimmed loss of [`crate::selection::lowest_loss`], which leaves out samples whose
 //! labels the current model finds implausible (flipped or faked ones).
 
-use super::{mlp::Mlp, two_tower::TwoTower};
+use super::{mlp::Mlp, state::ModelState, two_tower::TwoTower};
 use crate::{
 	data::{movielens::Ratings, Dataset},
 	metrics::{accuracy, auc, log_loss, rmse, MetricError},
 	selection::lowest_loss,
 };
+use rand::{Rng, RngExt};
 use burn::{
 	module::{AutodiffModule, Module},
-	optim::{GradientsParams, Optimizer},
+	optim::{GradientsParams, Optimizer, SgdConfig},
 	tensor::{
 		activation::{log_sigmoid, sigmoid},
 		backend::{AutodiffBackend, Backend},
@@ -74,6 +75,31 @@ pub fn classifier_step<B: AutodiffBackend, O: Optimizer<Mlp<B>, B>>(
 	let value = loss.clone().inner().into_scalar().elem::<f64>();
 	let grads = GradientsParams::from_grads(loss.backward(), &model);
 	(optim.step(lr, model, grads), value)
+}
+
+/// The local update of gossip learning: `steps` plain-SGD steps of the classifier from `state`
+/// on batches of `batch` rows drawn uniformly (with replacement) from `data` by `rng`. Empty
+/// data leaves the state as it is.
+pub fn local_sgd<B: AutodiffBackend>(
+	state: &ModelState,
+	data: &Dataset,
+	steps: usize,
+	batch: usize,
+	lr: f64,
+	keep: f64,
+	rng: &mut impl Rng,
+	device: &B::Device,
+) -> ModelState {
+	if data.is_empty() {
+		return state.clone();
+	}
+	let mut model = Mlp::<B>::from_state(state, device);
+	let mut optim = SgdConfig::new().init::<B, Mlp<B>>();
+	for _ in 0..steps {
+		let rows: Vec<usize> = (0..batch).map(|_| rng.random_range(0..data.len())).collect();
+		model = classifier_step(model, &mut optim, data, &rows, lr, keep).0;
+	}
+	model.state()
 }
 
 /// Fraud probabilities of every row of `data`, in row order, in batches of [`EVAL_BATCH`].

@@ -3,6 +3,7 @@
 use crate::*;
 use alloc::vec::Vec;
 use codec::Codec;
+use loopx_primitives::ClaimId;
 
 /// A task with its id.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
@@ -44,6 +45,10 @@ sp_api::decl_runtime_apis! {
 		fn versions(id: TaskId) -> Vec<(u32, H256, u32, Vec<AccountId>)>;
 		/// A task's rounds that are running or not yet paid.
 		fn open_rounds(id: TaskId) -> Vec<OpenRound<AccountId>>;
+		/// The model update behind a `ModelUpdate` claim while it is in voting: task, round,
+		/// trainer, parent, new model hash and claimed metric. Voters fetch the model by its
+		/// hash and score it on the task's evaluation set.
+		fn update_claim(claim: ClaimId) -> Option<UpdateClaim<AccountId>>;
 	}
 }
 

@@ -1,0 +1,213 @@
+// Gossip learning by the validators' native workers, on the three-validator local network with
+// every worker on. Charlie runs with the test-only fault injection `--worker-fault forge-claims`
+// (`LOOPX_FAULTY=charlie LOOPX_FAULT=forge-claims scripts/local-net.sh start`): he trains
+// honestly but claims 0.1 more AUC than his model reaches.
+//
+// Dave deploys a fraud-detection task scored on the demo evaluation set every worker holds. In
+// each round every validator's worker trains the task's TT classifier on its own shard (from the
+// current version, fetched from a peer over the model request–response protocol, merged with
+// the models it received), scores it and claims it with `submit_update`. The other validators'
+// workers fetch the claimed model, score it themselves and vote with commit–reveal: honest
+// claims are accepted and become versions, Charlie's forged claims are rejected and he is
+// slashed. Bob's node restarts in the middle of a vote and picks up where it left off. Every
+// validator then serves the accepted version for inference and Dave's inference query gets
+// three agreeing answers. Nothing here is played by the test except Dave.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { connect, localNetWithEnv, sendChecked, waitFor } from '../lib/node.mjs';
+
+const UNITS = 10n ** 12n;
+const BOUNTY = 600n * UNITS;
+// The commitment to the demo evaluation set (worker/src/demo_data.rs, DEMO_EVAL_SET).
+const DEMO_EVAL_SET = '0x6d18d19c272ef83b4fffbe60d7f614bfaf8bed09c582087be55aa0fad0fae5da';
+const ZERO = `0x${'00'.repeat(32)}`;
+const ROUND_LENGTH = 60;
+const ADDR = {
+  alice: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
+  bob: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
+  charlie: '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y',
+};
+const PROM_PORT = { alice: 9615, bob: 9616, charlie: 9617 };
+const netDir = mkdtempSync(join(tmpdir(), 'loopx-worker-learning-'));
+const seen = [];
+let api;
+let dave;
+let task;
+
+before(async () => {
+  await cryptoWaitReady();
+  dave = new Keyring({ type: 'sr25519' }).addFromUri('//Dave');
+  localNetWithEnv({ LOOPX_FAULTY: 'charlie', LOOPX_FAULT: 'forge-claims' }, netDir, 'start');
+  api = await connect(9944);
+  await api.rpc.chain.subscribeNewHeads(async (header) => {
+    const events = await (await api.at(header.hash)).query.system.events();
+    for (const { event, phase } of events) seen.push({ hash: header.hash, event, phase });
+  });
+});
+
+after(async () => {
+  await api?.disconnect().catch(() => {});
+  // LOOPX_KEEP_NET=1 keeps the nodes' logs and databases for a look afterwards.
+  try { localNetWithEnv({}, netDir, 'stop'); } finally {
+    if (process.env.LOOPX_KEEP_NET === '1') console.log(`local network kept in ${netDir}`);
+    else rmSync(netDir, { recursive: true, force: true });
+  }
+});
+
+const best = async () => (await api.rpc.chain.getHeader()).number.toNumber();
+/** The dispatch errors of `who`'s transactions in the blocks seen so far. */
+async function failedTransactionsOf(who) {
+  const out = [];
+  for (const { hash, event, phase } of seen.filter(({ event }) => api.events.system.ExtrinsicFailed.is(event))) {
+    const xt = (await api.rpc.chain.getBlock(hash)).block.extrinsics[phase.asApplyExtrinsic.toNumber()];
+    if (xt.isSigned && xt.signer.toString() === who) out.push(event.data.dispatchError.toString());
+  }
+  return out;
+}
+const ofTask = (kind) => seen.filter(({ event }) => kind.is(event) && event.data.task.toNumber() === task).map(({ event }) => event.data);
+/** The value of the Prometheus sample `name{…label…}` on `who`'s node (0 when absent). */
+const metric = async (who, name, label) => {
+  const text = await (await fetch(`http://127.0.0.1:${PROM_PORT[who]}/metrics`)).text();
+  return Number(text.match(new RegExp(`${name}\\{[^}]*${label}[^}]*\\} ([0-9.e+-]+)`))?.[1] ?? 0);
+};
+
+test('Dave deploys a fraud task on the demo evaluation set', { timeout: 120_000 }, async () => {
+  const spec = {
+    architecture: { Classifier: { layers: [
+      { outModes: [4, 4], inModes: [4, 4], rank: 3 },
+      { outModes: [4, 4], inModes: [4, 4], rank: 3 },
+      { outModes: [1], inModes: [16], rank: 1 },
+    ] } },
+    precision: 'Int8',
+    metric: 'Auc',
+    target: 990_000,
+    evalSet: DEMO_EVAL_SET,
+    hyper: { learningRatePpm: 100_000, batchSize: 64, localSteps: 60, seed: 7 },
+    roundLength: ROUND_LENGTH,
+    bounty: BOUNTY,
+    trainers: { minStake: 0, minReputation: 0 },
+    maxRounds: 2,
+    deadline: (await best()) + 1_000,
+  };
+  const { events } = await sendChecked(api, api.tx.builderMarket.deployModel(spec), dave);
+  task = events.find(({ event }) => api.events.builderMarket.TaskDeployed.is(event)).event.data.task.toNumber();
+});
+
+test('round 0: honest updates are verified and become versions; the forged claim is rejected and slashed', { timeout: 420_000 }, async () => {
+  assert.ok(task !== undefined, 'the task was deployed');
+  // Every validator trains and claims; the claims are decided 40 blocks later.
+  const submitted = await waitFor('three update claims', () => {
+    const s = ofTask(api.events.builderMarket.UpdateSubmitted).filter((u) => u.round.toNumber() === 0);
+    return s.length >= 3 && s;
+  }, { timeoutMs: 120_000, everyMs: 2_000 });
+  const claimOf = Object.fromEntries(submitted.map((u) => [u.trainer.toString(), u]));
+  assert.deepEqual(Object.keys(claimOf).sort(), Object.values(ADDR).sort());
+  for (const u of submitted) {
+    const claim = (await api.call.builderMarketApi.updateClaim(u.claim)).unwrap();
+    assert.equal(claim.parent.toHex(), ZERO, 'round 0 starts from the initial model');
+  }
+  // Bob restarts in the middle of the vote, after committing his vote on Charlie's claim: his
+  // worker resumes from the chain (no second claim) and still reveals (scoring the model
+  // again, fetched anew), or Charlie's claim would lack the quorum to be rejected.
+  await waitFor('Bob\'s vote on Charlie\'s claim committed', async () =>
+    (await api.call.weightedVotingApi.claimsForVoter(ADDR.bob)).some((c) => c.claim.eq(claimOf[ADDR.charlie].claim) && c.committed.isTrue),
+  { timeoutMs: 60_000, everyMs: 1_000 });
+  localNetWithEnv({}, netDir, 'stop', 'bob');
+  localNetWithEnv({}, netDir, 'start', 'bob');
+  const decided = await waitFor('the three verdicts', () => {
+    const d = ofTask(api.events.builderMarket.UpdateDecided).filter((x) => submitted.some((u) => u.claim.eq(x.claim)));
+    return d.length >= 3 && d;
+  }, { timeoutMs: 240_000, everyMs: 3_000 });
+  const outcome = Object.fromEntries(decided.map((d) => [
+    submitted.find((u) => u.claim.eq(d.claim)).trainer.toString(), { outcome: d.outcome.toString(), verified: d.verified }]));
+  assert.equal(outcome[ADDR.alice].outcome, 'Accepted');
+  assert.equal(outcome[ADDR.bob].outcome, 'Accepted');
+  assert.equal(outcome[ADDR.charlie].outcome, 'Rejected');
+  // The voters score what they fetched: honest claims within the class's 1 % tolerance.
+  for (const who of [ADDR.alice, ADDR.bob]) {
+    const claimed = claimOf[who].claimedMetric.toNumber();
+    const verified = outcome[who].verified.unwrap().toNumber();
+    assert.ok(Math.abs(claimed - verified) <= 10_000, `${who}: claimed ${claimed}, verified ${verified}`);
+    assert.ok(verified > 700_000, `a trained model separates fraud (AUC ${verified} ppm)`);
+  }
+  const slashed = seen.filter(({ event }) => api.events.weightedVoting.ClaimantSlashed.is(event)
+    && event.data.claim.eq(claimOf[ADDR.charlie].claim));
+  assert.equal(slashed.length, 1, 'Charlie slashed for the forged claim');
+
+  assert.equal(ofTask(api.events.builderMarket.UpdateSubmitted).filter((u) => u.round.toNumber() === 0
+    && u.trainer.toString() === ADDR.bob).length, 1, 'the restarted Bob claimed round 0 once');
+  assert.deepEqual(await failedTransactionsOf(ADDR.bob), [], 'none of Bob\'s transactions failed');
+  // Each worker counts its own claims' outcomes.
+  await waitFor('the workers counting the outcomes', async () =>
+    await metric('alice', 'loopx_worker_updates_decided', 'outcome="accepted"') >= 1
+    && await metric('charlie', 'loopx_worker_updates_decided', 'outcome="rejected"') >= 1,
+  { timeoutMs: 30_000, everyMs: 3_000 });
+
+  const versions = await api.call.builderMarketApi.versions(task);
+  assert.ok(versions.length >= 1, 'an honest update became a version');
+  const trainers = versions.flatMap(([, , , who]) => who.map(String));
+  assert.ok(!trainers.includes(ADDR.charlie), 'the forged model is no version');
+});
+
+test('round 1 trains on from the current version, fetched from its trainer over the network', { timeout: 420_000 }, async () => {
+  const versions = await api.call.builderMarketApi.versions(task);
+  assert.ok(versions.length >= 1);
+  const [, , firstMetric] = versions[0];
+  // Every worker that votes on or trains from a peer's model fetched it over the network.
+  for (const who of ['alice', 'bob', 'charlie']) {
+    const received = await metric(who, 'loopx_worker_network_bytes', 'direction="received"');
+    assert.ok(received > 0, `${who} received model bytes from a peer`);
+  }
+  // Round 1 claims name a version as parent; a trainer that did not make that version had to
+  // fetch it from a peer.
+  const next = await waitFor('a round-1 update claim', async () => {
+    for (const u of ofTask(api.events.builderMarket.UpdateSubmitted).filter((x) => x.round.toNumber() === 1)) {
+      const claim = (await api.call.builderMarketApi.updateClaim(u.claim)).unwrap();
+      if (claim.parent.toHex() !== ZERO) return { u, parent: claim.parent.toHex() };
+    }
+    return false;
+  }, { timeoutMs: 240_000, everyMs: 3_000 });
+  const parent = (await api.call.builderMarketApi.versions(task)).find(([, h]) => h.toHex() === next.parent);
+  assert.ok(parent, 'the parent is an accepted version');
+  assert.ok(next.u.claimedMetric.toNumber() > parent[2].toNumber(), 'a round-1 claim beats the version it starts from');
+  const gauge = await metric('alice', 'loopx_worker_model_metric', `task="${task}"`);
+  assert.ok(gauge * 1e6 >= firstMetric.toNumber(), `Alice's model-metric gauge follows the versions (${gauge})`);
+});
+
+test('the accepted version answers an inference query: every validator serves it and the answers agree', { timeout: 300_000 }, async () => {
+  const versions = await api.call.builderMarketApi.versions(task);
+  const version = versions[versions.length - 1][0].toNumber();
+  // Every worker advertises the current version once it holds its model.
+  await waitFor(`all three validators serving version ${version}`, async () => {
+    for (const who of Object.values(ADDR)) {
+      const c = await api.call.computeMarketApi.capabilities(who);
+      if (c.isNone || !c.unwrap().models.some(([t, v]) => t.toNumber() === task && v.toNumber() === version)) return false;
+    }
+    return true;
+  }, { timeoutMs: 120_000, everyMs: 2_000 });
+
+  // Two transactions: an ordinary one and one far from the usual (inference input format:
+  // one line of the 16 wallet features per transaction, worker/src/inference.rs).
+  const ordinary = Array(16).fill('0').join(',');
+  const odd = [4, 6, 0, 0, 3, 1, 1, 0.9, 5, 5, 5, 0.5, 0.5, 0.1, 3, 3].join(',');
+  const fee = 30n * UNITS;
+  const start = await best();
+  const { events } = await sendChecked(api, api.tx.computeMarket.postQuery(
+    { Inference: { model: task, version, input: `${ordinary}\n${odd}` } }, fee, 3, { minStake: 0, minReputation: 0 }, start + 60), dave);
+  const query = events.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
+  let view;
+  await waitFor(`query ${query} answered`, async () => {
+    view = (await api.call.computeMarketApi.queriesOf(dave.address)).find((q) => q.id.toNumber() === query);
+    return view?.status.isAnswered;
+  }, { timeoutMs: 180_000, everyMs: 3_000 });
+  const result = Buffer.from(view.result.unwrap()).toString('utf8');
+  assert.match(result, /^fraud_probability\n0\.\d{6}\n[01]\.\d{6}\n$/, result);
+  assert.deepEqual(view.answerers.map(String).sort(), Object.values(ADDR).sort(), 'the three answers agreed');
+  const paid = seen.filter(({ event }) => api.events.computeMarket.AnswerPaid.is(event) && event.data.query.toNumber() === query);
+  assert.equal(paid.length, 3, 'each answerer paid');
+});

@@ -1,0 +1,265 @@
+//! The learning kernels as a worker uses them for one task (no chain here): the task's model
+//! from its on-chain spec, wire payloads in and out, merging received models, the local
+//! update, and the deterministic score voters recompute.
+//!
+//! A claim's metric is the score of the model *as sent* (quantized at the task's precision and
+//! decoded again), so the trainer and every voter score the very same parameters and agree to
+//! the bit (`ml-kernels`' evaluation has a fixed reduction order).
+
+use loopx_ml_kernels::{
+	burn::backend::{flex::FlexDevice, Autodiff, Flex},
+	data::{
+		wallet::{FEATURES, FEATURE_NAMES},
+		Dataset,
+	},
+	models::{
+		mlp::{Mlp, MlpSpec},
+		state::{aggregate, merge_pair, ModelState},
+		train::{evaluate, local_sgd, predict},
+	},
+	quant::{ErrorFeedback, Precision as WirePrecision},
+	robust::Aggregator,
+	wire,
+};
+use loopx_model_spec::{Architecture, Precision};
+use pallet_builder_market::{HyperParams, Metric};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+type Cpu = Flex;
+type Train = Autodiff<Flex>;
+
+/// Values per quantization block on the wire.
+pub const WIRE_BLOCK: usize = 64;
+
+/// One task's model, as the worker trains and scores it.
+pub struct TaskModel {
+	task: u32,
+	spec: MlpSpec,
+	init: ModelState,
+	precision: WirePrecision,
+	metric: Metric,
+	hyper: HyperParams,
+}
+
+/// Why a task cannot be worked on here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskModelError {
+	/// Not a classifier (the demo data set trains fraud classifiers only).
+	Unsupported(String),
+	/// A payload that is not a model of this task.
+	BadPayload(String),
+	/// Evaluation failed.
+	Evaluation(String),
+}
+
+impl TaskModel {
+	/// The model of `task` as its spec describes it.
+	pub fn new(task: u32, architecture: &Architecture, precision: Precision, metric: Metric, hyper: HyperParams) -> Result<Self, TaskModelError> {
+		let spec = MlpSpec::try_from(architecture).map_err(|e| TaskModelError::Unsupported(e.to_string()))?;
+		if spec.inputs() != FEATURES {
+			return Err(TaskModelError::Unsupported(format!(
+				"{} inputs; the wallet data has {}",
+				spec.inputs(),
+				FEATURES
+			)));
+		}
+		if metric == Metric::Rmse {
+			return Err(TaskModelError::Unsupported("RMSE is not a classifier metric".into()));
+		}
+		let precision = match precision {
+			Precision::F32 => WirePrecision::F32,
+			Precision::Int8 => WirePrecision::Int8,
+			Precision::Int4 => WirePrecision::Int4,
+		};
+		let init = Mlp::<Cpu>::new(&spec, hyper.seed, &FlexDevice::default()).state();
+		Ok(Self { task, spec, init, precision, metric, hyper })
+	}
+
+	/// The model every trainer starts from (the task's seed).
+	pub fn initial(&self) -> &ModelState {
+		&self.init
+	}
+
+	/// The wire payload of `state` as version `version` of age `age`; quantization draws are
+	/// seeded by `seed`.
+	pub fn encode(&self, state: &ModelState, version: u64, age: u64, seed: u64) -> Result<Vec<u8>, TaskModelError> {
+		let mut id = [0u8; 32];
+		id[..16].copy_from_slice(b"loopx/task-model");
+		id[28..].copy_from_slice(&self.task.to_be_bytes());
+		let mut rng = ChaCha8Rng::seed_from_u64(seed);
+		let message = state.to_message(id, version, age, self.precision, WIRE_BLOCK, &mut ErrorFeedback::default(), &mut rng);
+		wire::encode(&message).map_err(|e| TaskModelError::BadPayload(e.to_string()))
+	}
+
+	/// The model a payload carries, checked against the task's architecture; and its age.
+	pub fn decode(&self, payload: &[u8]) -> Result<(ModelState, u64), TaskModelError> {
+		let message = wire::decode(payload).map_err(|e| TaskModelError::BadPayload(e.to_string()))?;
+		let state = self.init.from_message(&message).map_err(|e| TaskModelError::BadPayload(e.to_string()))?;
+		Ok((state, message.partition.age))
+	}
+
+	/// Merges received models with the one trained from (gossip learning's merge step): one
+	/// model is kept as is, two are averaged by age, three or more go through the robust
+	/// coordinate-wise median (poisoned models cannot drag it far).
+	pub fn merge(&self, models: &[(ModelState, u64)]) -> Option<(ModelState, u64)> {
+		match models {
+			[] => None,
+			[one] => Some(one.clone()),
+			[(a, ta), (b, tb)] => merge_pair(a, (*ta).max(1), b, (*tb).max(1)).ok(),
+			more => {
+				let refs: Vec<&ModelState> = more.iter().map(|(m, _)| m).collect();
+				let age = more.iter().map(|(_, t)| *t).max().unwrap_or(0);
+				aggregate(&refs, &Aggregator::Median).ok().map(|m| (m, age))
+			},
+		}
+	}
+
+	/// The local update: the task's `local_steps` SGD steps on batches of `batch_size` rows of
+	/// `data` drawn with `seed`, at the task's learning rate.
+	pub fn train(&self, from: &ModelState, data: &Dataset, seed: u64) -> ModelState {
+		let h = &self.hyper;
+		let lr = f64::from(h.learning_rate_ppm) / 1e6;
+		let mut rng = ChaCha8Rng::seed_from_u64(seed);
+		local_sgd::<Train>(from, data, h.local_steps as usize, h.batch_size as usize, lr, 1.0, &mut rng, &FlexDevice::default())
+	}
+
+	/// The task's metric of `state` on `eval`, in parts per million (deterministic).
+	pub fn score(&self, state: &ModelState, eval: &Dataset) -> Result<u32, TaskModelError> {
+		let device = FlexDevice::default();
+		let m = evaluate(&Mlp::<Cpu>::from_state(state, &device), eval, &device)
+			.map_err(|e| TaskModelError::Evaluation(e.to_string()))?;
+		let value = match self.metric {
+			Metric::Auc => m.auc,
+			Metric::Accuracy => m.accuracy,
+			Metric::LogLoss => m.log_loss,
+			Metric::Rmse => return Err(TaskModelError::Unsupported("RMSE".into())),
+		};
+		Ok((value * 1e6).round().clamp(0.0, f64::from(u32::MAX)) as u32)
+	}
+
+	/// The score of a payload (what a voter computes for a claim).
+	pub fn score_payload(&self, payload: &[u8], eval: &Dataset) -> Result<u32, TaskModelError> {
+		self.score(&self.decode(payload)?.0, eval)
+	}
+
+	/// The fraud probability of each row of `features` (row-major, the 16 wallet features of
+	/// `ml-kernels`' `FEATURE_NAMES` a row) under `state`. Each row is computed on its own:
+	/// a matrix product's rounding depends on the batch, and a row's answer must not depend
+	/// on the rows asked with it.
+	pub fn predict(&self, state: &ModelState, features: &[f32]) -> Vec<f32> {
+		let device = FlexDevice::default();
+		let model = Mlp::<Cpu>::from_state(state, &device);
+		let names: Vec<String> = FEATURE_NAMES.iter().map(|n| n.to_string()).collect();
+		features
+			.chunks_exact(FEATURES)
+			.flat_map(|row| {
+				let data = Dataset { names: names.clone(), features: row.to_vec(), labels: vec![false], groups: vec![0] };
+				predict(&model, &data, &device)
+			})
+			.collect()
+	}
+
+	/// The spec built from the chain's architecture.
+	pub fn spec(&self) -> &MlpSpec {
+		&self.spec
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::demo_data::{eval_set, training_shard};
+	use loopx_model_spec::{Modes, TtLayer};
+
+	fn fraud_architecture() -> Architecture {
+		let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
+		Architecture::Classifier {
+			layers: vec![
+				TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
+				TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
+				TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 },
+			]
+			.try_into()
+			.unwrap(),
+		}
+	}
+
+	fn task_model() -> TaskModel {
+		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 60, seed: 7 };
+		TaskModel::new(0, &fraud_architecture(), Precision::Int8, Metric::Auc, hyper).unwrap()
+	}
+
+	#[test]
+	fn training_improves_the_score_and_voters_agree_to_the_bit() {
+		let model = task_model();
+		let eval = eval_set();
+		let before = model.score_payload(&model.encode(model.initial(), 0, 0, 1).unwrap(), &eval).unwrap();
+		let trained = model.train(model.initial(), &training_shard(1), 3);
+		let payload = model.encode(&trained, 1, 1, 1).unwrap();
+		let after = model.score_payload(&payload, &eval).unwrap();
+		assert!(after > before, "AUC {before} → {after}");
+		assert!(after > 800_000, "AUC after one round {after}");
+		// A voter decodes the same bytes and gets the same score.
+		let voter = task_model();
+		assert_eq!(voter.score_payload(&payload, &eval).unwrap(), after);
+	}
+
+	#[test]
+	fn inference_gives_one_probability_a_row_and_ranks_fraud_higher() {
+		let model = task_model();
+		let eval = eval_set();
+		let trained = model.train(model.initial(), &training_shard(1), 3);
+		let p = model.predict(&trained, &eval.features[..400 * FEATURES]);
+		assert_eq!(p.len(), 400);
+		assert!(p.iter().all(|x| (0.0..=1.0).contains(x)));
+		let mean = |fraud: bool| {
+			let v: Vec<f32> = p.iter().zip(&eval.labels[..400]).filter(|(_, l)| **l == fraud).map(|(x, _)| *x).collect();
+			v.iter().sum::<f32>() / v.len() as f32
+		};
+		assert!(mean(true) > mean(false), "fraud {} vs normal {}", mean(true), mean(false));
+		// Another node, asked for one row of them, gives the same bits.
+		let row = 7 * FEATURES..8 * FEATURES;
+		assert_eq!(task_model().predict(&trained, &eval.features[row]), p[7..8].to_vec());
+	}
+
+	#[test]
+	fn merging_keeps_the_architecture_and_rejects_foreign_payloads() {
+		let model = task_model();
+		let a = model.train(model.initial(), &training_shard(1), 1);
+		let b = model.train(model.initial(), &training_shard(2), 2);
+		let c = model.train(model.initial(), &training_shard(3), 3);
+		for merged in [
+			model.merge(&[(a.clone(), 1)]),
+			model.merge(&[(a.clone(), 1), (b.clone(), 2)]),
+			model.merge(&[(a.clone(), 1), (b.clone(), 2), (c, 3)]),
+		] {
+			let (state, _) = merged.unwrap();
+			let payload = model.encode(&state, 1, 1, 0).unwrap();
+			assert!(model.decode(&payload).is_ok());
+		}
+		assert!(model.merge(&[]).is_none());
+		assert!(matches!(model.decode(b"not a model"), Err(TaskModelError::BadPayload(_))));
+		let mut truncated = model.encode(&a, 1, 1, 0).unwrap();
+		truncated.truncate(truncated.len() / 2);
+		assert!(matches!(model.decode(&truncated), Err(TaskModelError::BadPayload(_))));
+	}
+
+	#[test]
+	fn non_classifier_specs_are_unsupported() {
+		let hyper = HyperParams { learning_rate_ppm: 1, batch_size: 1, local_steps: 1, seed: 0 };
+		let rec = Architecture::Recommender {
+			users: 16,
+			items: 16,
+			user_modes: Modes::truncate_from(vec![4, 4]),
+			item_modes: Modes::truncate_from(vec![4, 4]),
+			dim_modes: Modes::truncate_from(vec![2, 2]),
+			rank: 2,
+		};
+		assert!(matches!(TaskModel::new(0, &rec, Precision::F32, Metric::Auc, hyper), Err(TaskModelError::Unsupported(_))));
+		assert!(matches!(
+			TaskModel::new(0, &fraud_architecture(), Precision::F32, Metric::Rmse, hyper),
+			Err(TaskModelError::Unsupported(_))
+		));
+	}
+}
