@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput baseline (a benchmark, not a test): starts a fresh dev node, submits pre-signed
-# balance transfers and market extrinsics (data-market offers and bids that match) and writes
-# scripts/bench/REPORT.md with transactions per second, block fullness and this command.
+# balance transfers and market extrinsics (data-market offers and bids that match), then runs
+# the learning workers' benchmark (model bytes on the wire, training and verification time:
+# worker/benches/learning.rs), and writes scripts/bench/REPORT.md with both.
 #   scripts/bench/throughput.sh                      6 senders x 3000 transfers
 #   BENCH_TXS_PER_SENDER=2000 scripts/bench/throughput.sh
 set -euo pipefail
@@ -21,8 +22,12 @@ trap 'kill $node_pid 2>/dev/null || true; wait $node_pid 2>/dev/null || true; cp
 node_pid=$!
 export BENCH_OUT="$work/throughput.json"
 (cd "$REPO_ROOT/e2e" && node bench/throughput.mjs)
+kill "$node_pid" 2>/dev/null || true
+wait "$node_pid" 2>/dev/null || true
+log "learning workers' benchmark"
+(cd "$REPO_ROOT" && cargo bench --locked -p loopx-worker --bench learning -- --out "$work/learning.md")
 
-python3 - "$BENCH_OUT" "$REPO_ROOT/scripts/bench/REPORT.md" "$*" <<'PY'
+python3 - "$BENCH_OUT" "$REPO_ROOT/scripts/bench/REPORT.md" "$work/learning.md" <<'PY'
 import json, sys, platform, subprocess, datetime, os
 data = json.load(open(sys.argv[1]))
 report = sys.argv[2]
@@ -55,6 +60,7 @@ for r in data["results"]:
         f"{r['ratio_to_transfers']:.2f} | {r['mean_extrinsics_per_block']:.1f} | "
         f"{100*r['mean_block_fullness_normal_weight']:.1f} % | {100*r['max_block_fullness_normal_weight']:.1f} % |"
     )
+lines += ["", open(sys.argv[3]).read().rstrip(), ""]
 lines += ["", "Raw figures:", "", "```json", json.dumps(data, indent=2), "```", ""]
 open(report, "w").write("\n".join(lines))
 print("\n".join(lines[:16]))
