@@ -258,7 +258,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		);
 	}
 
-	let models = loopx_worker::model_store::ModelStore::default();
+	let models = loopx_worker::model_store::ModelStore::open(&config.data_path.join("loopx-models"))
+		.map_err(|e| ServiceError::Other(format!("model store in {}: {e}", config.data_path.display())))?;
 	let worker_metrics = loopx_worker::Metrics::register(config.prometheus_registry())
 		.map_err(|e| ServiceError::Other(format!("worker metrics: {e}")))?;
 	task_manager.spawn_handle().spawn(
