@@ -73,11 +73,13 @@ export function runNode(args, { timeoutMs = 60_000 } = {}) {
 /**
  * Starts a `--dev` node on the given ports with a throw-away base path. Its native workers are
  * off unless `workers` is true: most tests play Alice's validator duties themselves. `args`
- * replaces `--dev` (e.g. `--chain dev --bob --validator` for a second node of the dev chain).
+ * replaces `--dev` (e.g. `--chain dev --bob --validator` for a second node of the dev chain);
+ * `setup(base)` runs on the fresh base path before the first start (e.g. `key insert`).
  * `restart()` stops it and starts it again on the same database (and replaces `api`).
  */
-export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660, workers = false, args = ['--dev'] } = {}) {
+export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660, workers = false, args = ['--dev'], setup } = {}) {
   const base = mkdtempSync(join(tmpdir(), 'loopx-dev-'));
+  setup?.(base);
   let log = '';
   const launch = async () => {
     const proc = spawn(

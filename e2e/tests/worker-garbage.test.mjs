@@ -1,6 +1,6 @@
-// A peer that sends garbage on the model protocol: the dev chain's Alice (workers on) and a
+// A peer that sends garbage on the models protocol: the dev chain's Alice (workers on) and a
 // second node, Bob, that runs with the test-only fault injection `--worker-fault
-// garbage-requests` and sends Alice a malformed model request at every block. Alice answers
+// garbage-requests` and sends Alice a malformed models request at every block. Alice answers
 // each with a reputation cost, counts it, goes on producing and finalizing blocks, and at last
 // bans Bob (the connection drops).
 import { test, before, after } from 'node:test';
@@ -48,7 +48,7 @@ test('Alice counts the garbage, keeps finalizing and bans the sender', { timeout
     (await rpcCall(ALICE.rpcPort, 'system_peers')).some((p) => p.peerId === bobPeerId), { timeoutMs: 60_000, everyMs: 1_000 });
   await waitFor('malformed requests counted', async () => (await aliceMetric('loopx_worker_malformed_messages')) >= 3,
     { timeoutMs: 120_000, everyMs: 2_000 });
-  assert.match(alice.log(), /malformed model request from/);
+  assert.match(alice.log(), /malformed models request from/);
 
   // Repeated reputation costs get Bob banned: Alice drops him.
   await waitFor('Alice dropping Bob', async () =>

@@ -148,7 +148,7 @@ test('round 0: honest updates are verified and become versions; the forged claim
   const bobsClaims = await canonical(seen.filter(({ event }) => api.events.builderMarket.UpdateSubmitted.is(event)
     && event.data.task.toNumber() === task && event.data.round.toNumber() === 0 && event.data.trainer.toString() === ADDR.bob));
   assert.equal(bobsClaims.length, 1, 'the restarted Bob claimed round 0 once');
-  assert.match(readFileSync(join(netDir, 'bob.log'), 'utf8'), /models kept from an earlier run/, 'Bob reloaded his models from disk');
+  assert.match(readFileSync(join(netDir, 'bob.log'), 'utf8'), /payloads kept from an earlier run in \S*loopx-models/, 'Bob reloaded his models from disk');
   assert.deepEqual(await failedTransactionsOf(ADDR.bob), [], 'none of Bob\'s transactions failed');
   // Each worker counts its own claims' outcomes.
   await waitFor('the workers counting the outcomes', async () =>

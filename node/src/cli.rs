@@ -24,6 +24,94 @@ pub struct Cli {
 	/// catch and slash it; the end-to-end tests use this to show that it does.
 	#[arg(long, value_enum, hide = true)]
 	pub worker_fault: Vec<WorkerFault>,
+
+	/// Run as a data node: sell a data set in the data market with the `lpxw` key's account
+	/// (keep one offer in the book, seal the rows to each buyer's key, deliver them over the
+	/// node's deals protocol, get paid on confirmation). Works without `--validator`.
+	#[arg(long)]
+	pub data_node: bool,
+
+	/// The data set a data node sells: a CSV file of the schema in `ml-kernels`' `data::table`
+	/// (`label`, optional `group`, numeric features). Default: the embedded demo generator's
+	/// wallet transactions, a shard seeded by the node's account.
+	#[arg(long, value_name = "PATH", requires = "data_node")]
+	pub ml_data: Option<std::path::PathBuf>,
+
+	/// The offers of a data node: a JSON file such as
+	/// `{"tag": "wallet-tx", "price": 1000000000000, "quantity": 1, "lifetime": 200}` (every
+	/// field optional; these are the defaults: 1 LPX for the data set, one buyer an offer, 200
+	/// blocks in the book).
+	#[arg(long, value_name = "PATH", requires = "data_node")]
+	pub data_offers: Option<std::path::PathBuf>,
+}
+
+/// The offer settings of a data node (`--data-offers`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataOffers {
+	/// The market.
+	#[serde(default = "default_tag")]
+	pub tag: String,
+	/// Price per unit, in plancks (10^-12 LPX).
+	#[serde(default = "default_price")]
+	pub price: u128,
+	/// Units (buyers) per offer.
+	#[serde(default = "default_quantity")]
+	pub quantity: u32,
+	/// Blocks an offer stays in the book.
+	#[serde(default = "default_lifetime")]
+	pub lifetime: u32,
+}
+
+fn default_tag() -> String {
+	String::from_utf8_lossy(loopx_worker::deals::DATA_TAG).into_owned()
+}
+fn default_price() -> u128 {
+	loopx_runtime::UNITS
+}
+fn default_quantity() -> u32 {
+	1
+}
+fn default_lifetime() -> u32 {
+	200
+}
+
+impl Default for DataOffers {
+	fn default() -> Self {
+		Self { tag: default_tag(), price: default_price(), quantity: default_quantity(), lifetime: default_lifetime() }
+	}
+}
+
+impl Cli {
+	/// What the data node sells (`None` without `--data-node`), or why the options are wrong.
+	pub fn sell_plan(&self) -> Result<Option<loopx_worker::deals::SellPlan>, String> {
+		if !self.data_node {
+			return Ok(None);
+		}
+		let offers = match &self.data_offers {
+			Some(path) => {
+				let text = std::fs::read_to_string(path).map_err(|e| format!("--data-offers {}: {e}", path.display()))?;
+				serde_json::from_str::<DataOffers>(&text).map_err(|e| format!("--data-offers {}: {e}", path.display()))?
+			},
+			None => DataOffers::default(),
+		};
+		if offers.tag.is_empty() || offers.tag.len() > 32 || offers.quantity == 0 || offers.lifetime == 0 {
+			return Err("--data-offers: the tag must have 1 to 32 bytes, quantity and lifetime must not be zero".into());
+		}
+		let data = match &self.ml_data {
+			Some(path) => {
+				Some(loopx_worker::deals::read_data_file(path).map_err(|e| format!("--ml-data {}: {e}", path.display()))?)
+			},
+			None => None,
+		};
+		Ok(Some(loopx_worker::deals::SellPlan {
+			tag: offers.tag.into_bytes(),
+			price: offers.price,
+			quantity: offers.quantity,
+			lifetime: offers.lifetime,
+			data,
+		}))
+	}
 }
 
 /// A cheat to inject into the workers (`--worker-fault`; tests only).

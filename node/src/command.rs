@@ -128,10 +128,14 @@ pub fn run() -> sc_cli::Result<()> {
 					endpoint.retry_random_port = false;
 				}
 				crate::preflight::check_ports(&config).map_err(sc_cli::Error::Input)?;
-				let workers = (!cli.no_workers).then(|| loopx_worker::Faults {
-					forge_answers: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeAnswers),
-					forge_claims: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeClaims),
-					garbage_requests: cli.worker_fault.contains(&crate::cli::WorkerFault::GarbageRequests),
+				let selling = cli.sell_plan().map_err(sc_cli::Error::Input)?;
+				let workers = (!cli.no_workers).then(|| service::WorkerOptions {
+					faults: loopx_worker::Faults {
+						forge_answers: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeAnswers),
+						forge_claims: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeClaims),
+						garbage_requests: cli.worker_fault.contains(&crate::cli::WorkerFault::GarbageRequests),
+					},
+					selling,
 				});
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<

@@ -172,12 +172,20 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
+/// What the LoopX native workers of this node do.
+pub struct WorkerOptions {
+	/// Injected faults (tests only).
+	pub faults: loopx_worker::Faults,
+	/// What a data node sells (`--data-node`).
+	pub selling: Option<loopx_worker::deals::SellPlan>,
+}
+
 /// Builds and starts the full node: networking, RPC, BABE authoring (for validators), the
-/// GRANDPA voter, offchain workers and (for validators, unless `workers` is `None`) the LoopX
-/// native workers, with the faults `workers` injects (tests only).
+/// GRANDPA voter, offchain workers and (unless `workers` is `None`) the LoopX native workers:
+/// a validator's, a data node's, or both.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>>(
 	config: Configuration,
-	workers: Option<loopx_worker::Faults>,
+	workers: Option<WorkerOptions>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -211,9 +219,13 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			peer_store_handle,
 		);
 	net_config.add_notification_protocol(grandpa_protocol_config);
-	// LoopX's own protocol: compressed models fetched by hash (served by every node).
-	let (models_protocol_config, model_requests) = loopx_worker::model_net::config::<N>(&genesis_hash);
+	// LoopX's own protocols, served by every node: compressed models and sealed data-market
+	// payloads, fetched by hash.
+	use loopx_worker::payload_net::{self, Payloads};
+	let (models_protocol_config, model_requests) = payload_net::config::<N>(&genesis_hash, Payloads::Models);
 	net_config.add_request_response_protocol(models_protocol_config);
+	let (deals_protocol_config, deal_requests) = payload_net::config::<N>(&genesis_hash, Payloads::Deals);
+	net_config.add_request_response_protocol(deals_protocol_config);
 
 	let warp_sync = Arc::new(grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
@@ -258,22 +270,35 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		);
 	}
 
-	let models = loopx_worker::model_store::ModelStore::open(&config.data_path.join("loopx-models"))
-		.map_err(|e| ServiceError::Other(format!("model store in {}: {e}", config.data_path.display())))?;
+	let open_store = |dir: &str| {
+		loopx_worker::payload_store::PayloadStore::open(&config.data_path.join(dir))
+			.map_err(|e| ServiceError::Other(format!("payload store {dir} in {}: {e}", config.data_path.display())))
+	};
+	let models = open_store("loopx-models")?;
+	let deals = open_store("loopx-deals")?;
+	let bought = open_store("loopx-bought")?;
 	let worker_metrics = loopx_worker::Metrics::register(config.prometheus_registry())
 		.map_err(|e| ServiceError::Other(format!("worker metrics: {e}")))?;
 	task_manager.spawn_handle().spawn(
 		"loopx-models-server",
 		Some("loopx-worker"),
-		loopx_worker::model_net::serve(models.clone(), model_requests, worker_metrics.clone()),
+		payload_net::serve(models.clone(), Payloads::Models, model_requests, worker_metrics.clone()),
+	);
+	// Sealed payloads of deals this node sold (the data-node worker fills the store).
+	task_manager.spawn_handle().spawn(
+		"loopx-deals-server",
+		Some("loopx-worker"),
+		payload_net::serve(deals.clone(), Payloads::Deals, deal_requests, worker_metrics.clone()),
 	);
 
-	if let Some(faults) = workers.filter(|_| config.role.is_authority()) {
+	let validator = config.role.is_authority();
+	if let Some(WorkerOptions { faults, selling }) = workers.filter(|w| validator || w.selling.is_some()) {
 		let keystore = keystore_container.keystore();
 		if let Some(seed) = &config.dev_key_seed {
 			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
 		}
-		let fetcher = loopx_worker::model_net::ModelFetcher::new(network.clone(), sync_service.clone(), &genesis_hash);
+		let fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Models);
+		let deal_fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Deals);
 		let params = loopx_worker::Params {
 			client: client.clone(),
 			pool: transaction_pool.clone(),
@@ -284,6 +309,11 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			faults,
 			models,
 			fetcher: Some(fetcher),
+			validator,
+			selling,
+			deal_store: deals,
+			bought_store: bought,
+			deal_fetcher: Some(deal_fetcher),
 		};
 		// Answering runs SQL: keep it off the async executor's threads.
 		task_manager.spawn_handle().spawn_blocking("loopx-workers", Some("loopx-worker"), loopx_worker::run(params));

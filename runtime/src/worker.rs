@@ -42,6 +42,7 @@ pub fn worker_account() -> Option<AccountId> {
 /// This runtime's call for `action`.
 fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 	use pallet_compute_market::Call as Compute;
+	use pallet_data_market::Call as Data;
 	Ok(match action {
 		WorkerAction::Advertise { tags, models, price } => {
 			let tags = tags
@@ -63,6 +64,18 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 			pallet_weighted_voting::Call::reveal_vote { claim, verdict, salt }.into(),
 		WorkerAction::SubmitUpdate { task, parent, new_hash, metric, data } =>
 			pallet_builder_market::Call::submit_update { task, parent, new_hash, claimed_metric: metric, data }.into(),
+		WorkerAction::RegisterKey { key } => Data::register_key { key }.into(),
+		WorkerAction::PostOffer { tag, local_model, content_hash, size, samples, schema, price, quantity, expires } => {
+			use pallet_data_market::{Commitment, Goods, GoodsKind};
+			let kind = if local_model { GoodsKind::LocalModel } else { GoodsKind::RawData };
+			let goods = Goods { kind, commitment: Commitment { content_hash, size, samples, schema } };
+			Data::post_offer { tag, goods, price, quantity, expires, router: None }.into()
+		},
+		WorkerAction::PostBid { tag, price, quantity, expires } =>
+			Data::post_bid { tag, max_price: price, quantity, expires, router: None }.into(),
+		WorkerAction::Deliver { deal, ciphertext } => Data::deliver { deal, ciphertext }.into(),
+		WorkerAction::Confirm { deal } => Data::confirm { deal }.into(),
+		WorkerAction::Dispute { deal, evidence } => Data::dispute { deal, evidence }.into(),
 	})
 }
 

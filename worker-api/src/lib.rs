@@ -94,6 +94,62 @@ pub enum WorkerAction<Balance> {
 		/// Commitment to the training data used.
 		data: H256,
 	},
+	/// Data market: register the X25519 public key that deal payloads are sealed to.
+	RegisterKey {
+		/// The key.
+		key: [u8; 32],
+	},
+	/// Data market: offer `quantity` units of a local dataset or local model.
+	PostOffer {
+		/// The market.
+		tag: Vec<u8>,
+		/// A locally trained model's parameters (otherwise raw samples).
+		local_model: bool,
+		/// Hash of the plaintext payload.
+		content_hash: H256,
+		/// Size of the payload in bytes.
+		size: u64,
+		/// Samples in (or behind) the payload.
+		samples: u64,
+		/// Hash of the schema (raw data) or the model tag.
+		schema: H256,
+		/// Price per unit.
+		price: Balance,
+		/// Units.
+		quantity: u32,
+		/// Expiry block.
+		expires: u32,
+	},
+	/// Data market: bid for `quantity` units of `tag` at most `price` each.
+	PostBid {
+		/// The market.
+		tag: Vec<u8>,
+		/// Highest price per unit.
+		price: Balance,
+		/// Units.
+		quantity: u32,
+		/// Expiry block.
+		expires: u32,
+	},
+	/// Data market: the sealed payload of `deal` is ready for the buyer; its blake2-256 hash.
+	Deliver {
+		/// The deal.
+		deal: u64,
+		/// Hash of the sealed payload.
+		ciphertext: H256,
+	},
+	/// Data market: the payload of `deal` opened and matched the offer's commitment.
+	Confirm {
+		/// The deal.
+		deal: u64,
+	},
+	/// Data market: the payload of `deal` did not check out; `evidence` commits to why.
+	Dispute {
+		/// The deal.
+		deal: u64,
+		/// Hash of the evidence.
+		evidence: H256,
+	},
 }
 
 /// Why an action was not submitted.

@@ -11,7 +11,7 @@ use loopx_ml_kernels::models::mlp::MlpSpec;
 use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
 use loopx_worker::{
 	demo_data::{eval_set, training_shard},
-	model_net::ModelRequest,
+	payload_net::PayloadRequest,
 	training::TaskModel,
 };
 use codec::Encode;
@@ -42,7 +42,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn main() {
 	let out = std::env::args().skip_while(|a| a != "--out").nth(1);
-	let request = ModelRequest::Fetch(H256::zero()).encode().len();
+	let request = PayloadRequest::Fetch(H256::zero()).encode().len();
 	let eval = eval_set();
 	let shard = training_shard(1);
 	let mut md = String::from("## Learning workers\n\n");

@@ -12,6 +12,7 @@ use loopx_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use loopx_worker_api::{SubmitError, WorkerAction, WorkerApi};
 use pallet_builder_market::runtime_api::BuilderMarketApi;
 use pallet_compute_market::runtime_api::ComputeMarketApi;
+use pallet_data_market::runtime_api::DataMarketApi;
 use pallet_weighted_voting::runtime_api::WeightedVotingApi;
 use sc_transaction_pool_api::{InPoolTransaction, OffchainTransactionPoolFactory, TransactionPool};
 use sp_api::{ApiExt, ProvideRuntimeApi};
@@ -24,14 +25,18 @@ pub trait WorkerRuntimeApis:
 	+ ComputeMarketApi<Block, AccountId, Balance, BlockNumber>
 	+ BuilderMarketApi<Block, AccountId, Balance, BlockNumber>
 	+ WeightedVotingApi<Block, AccountId, BlockNumber>
+	+ DataMarketApi<Block, AccountId, Balance, BlockNumber, DataTag>
 	+ AccountNonceApi<Block, AccountId, Nonce>
 {
 }
+/// The data market's tag type in this runtime.
+pub type DataTag = pallet_data_market::TagOf<loopx_runtime::Runtime>;
 impl<T> WorkerRuntimeApis for T where
 	T: WorkerApi<Block, AccountId, Nonce, Balance>
 		+ ComputeMarketApi<Block, AccountId, Balance, BlockNumber>
 		+ BuilderMarketApi<Block, AccountId, Balance, BlockNumber>
 		+ WeightedVotingApi<Block, AccountId, BlockNumber>
+		+ DataMarketApi<Block, AccountId, Balance, BlockNumber, DataTag>
 		+ AccountNonceApi<Block, AccountId, Nonce>
 {
 }

@@ -37,8 +37,8 @@ use crate::{
 	chain::WorkerRuntimeApis,
 	demo_data::{commitment, eval_set, training_shard, DEMO_EVAL_SET},
 	inference::{error_answer, format_answer, parse_input},
-	model_net::ModelFetcher,
-	model_store::ModelStore,
+	payload_net::PayloadFetcher,
+	payload_store::PayloadStore,
 	outbox::{At, Outbox},
 	training::{TaskModel, TaskModelError},
 	Faults, LOG_TARGET,
@@ -63,12 +63,15 @@ struct Prepared {
 
 /// The learning worker's memory between blocks.
 pub struct Learning {
-	store: ModelStore,
-	fetcher: Option<ModelFetcher>,
+	store: PayloadStore,
+	fetcher: Option<PayloadFetcher>,
 	faults: Faults,
 	eval: Dataset,
-	/// This validator's data shard and its commitment, made on first use.
+	/// This validator's data shard (with the data sets it bought) and its commitment, made on
+	/// first use and again when data is bought.
 	shard: Option<(Dataset, H256)>,
+	/// Data sets bought in the data market.
+	bought: Vec<Dataset>,
 	/// Each task's model, or why this node cannot work on it.
 	tasks: BTreeMap<u32, Result<TaskModel, TaskModelError>>,
 	/// Rounds done (trained and claimed, or nothing better found), by task.
@@ -84,16 +87,46 @@ pub struct Learning {
 	outbox: Outbox<(u32, u32)>,
 }
 
+/// The seed of `who`'s own data: each validator (and data node) holds a different shard.
+pub fn seed_of(who: &AccountId) -> u64 {
+	u64::from_le_bytes(sp_crypto_hashing::blake2_256(who.as_ref())[..8].try_into().unwrap_or_default())
+}
+
+/// Appends the rows of `more` to `data` when both have the same columns (groups renumbered
+/// past `data`'s, so that a seller's wallets never merge with ours); whether it did.
+pub fn append(data: &mut Dataset, more: &Dataset) -> bool {
+	if data.names != more.names {
+		return false;
+	}
+	let offset = data.groups.iter().max().map_or(0, |g| g + 1);
+	data.features.extend_from_slice(&more.features);
+	data.labels.extend_from_slice(&more.labels);
+	data.groups.extend(more.groups.iter().map(|g| g + offset));
+	true
+}
+
 impl Learning {
+	/// Trains on the rows of `data` too from now on (a data set bought in the data market).
+	pub fn add_training_data(&mut self, data: Dataset) {
+		let names_match = self.shard.as_ref().is_none_or(|(shard, _)| shard.names == data.names);
+		if !names_match {
+			return log::warn!(target: LOG_TARGET, "bought data has other columns than the tasks use: not trained on");
+		}
+		log::info!(target: LOG_TARGET, "🧺 {} bought rows join the training data", data.len());
+		self.bought.push(data);
+		self.shard = None;
+	}
+
 	/// A worker serving its models from `store` and fetching others' with `fetcher` (no
 	/// fetcher: it can only train from scratch and score models it holds).
-	pub fn new(store: ModelStore, fetcher: Option<ModelFetcher>, faults: Faults) -> Self {
+	pub fn new(store: PayloadStore, fetcher: Option<PayloadFetcher>, faults: Faults) -> Self {
 		Self {
 			store,
 			fetcher,
 			faults,
 			eval: eval_set(),
 			shard: None,
+			bought: Vec::new(),
 			tasks: BTreeMap::new(),
 			done: BTreeSet::new(),
 			prepared: BTreeMap::new(),
@@ -291,9 +324,12 @@ impl Learning {
 	/// Merge, local update and score; `Some((payload, metric, data commitment))` when the
 	/// result is worth claiming.
 	fn train<C, P>(&mut self, at: &At<'_, C, P>, view: &TaskViewOf, parent: (ModelState, u64)) -> Option<(Vec<u8>, u32, H256)> {
-		let seed = u64::from_le_bytes(sp_crypto_hashing::blake2_256(at.me.as_ref())[..8].try_into().unwrap_or_default());
+		let seed = seed_of(at.me);
 		if self.shard.is_none() {
-			let shard = training_shard(seed);
+			let mut shard = training_shard(seed);
+			for bought in &self.bought {
+				append(&mut shard, bought);
+			}
 			let data = commitment(&shard);
 			self.shard = Some((shard, data));
 		}
@@ -425,5 +461,27 @@ impl Learning {
 				Some(Verdict::Score(if view.task.spec.metric.higher_is_better() { 0 } else { u32::MAX }))
 			},
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn bought_rows_are_appended_with_their_own_groups_and_other_columns_are_refused() {
+		let mut mine = training_shard(1);
+		let bought = training_shard(2);
+		let (rows, dim) = (mine.len(), mine.dim());
+		let my_groups = mine.groups.iter().max().copied().unwrap_or(0);
+		assert!(append(&mut mine, &bought));
+		assert_eq!(mine.len(), rows + bought.len());
+		assert_eq!(mine.features.len(), mine.len() * dim);
+		assert_eq!(mine.row(rows), bought.row(0));
+		assert!(mine.groups[rows..].iter().all(|g| *g > my_groups), "a seller's wallets stay apart from ours");
+		let mut other = bought.clone();
+		other.names[0] = "something else".into();
+		assert!(!append(&mut mine, &other));
+		assert_eq!(mine.len(), rows + bought.len(), "nothing appended");
 	}
 }

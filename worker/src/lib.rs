@@ -12,26 +12,30 @@
 //!   demo table ([`demo_data`]), commit, then reveal;
 //! - **learning** ([`learning`]): gossip learning on the builder market's tasks: fetch the
 //!   current version and peers' claimed models over the node's model protocol
-//!   ([`model_net`], served from [`model_store`]), merge, update on the validator's own data
+//!   ([`payload_net`], served from [`payload_store`]), merge, update on the validator's own data
 //!   shard ([`training`]), claim the result (`ModelUpdate` claims);
 //! - **votes** ([`votes`]): on disputed query answers (`QueryResult` claims), answer the query
 //!   itself; on model updates, score the claimed model on the task's evaluation set; vote with
-//!   commit–reveal.
+//!   commit–reveal;
+//! - **data market** ([`deals`]): a data node sells its data set sealed to the buyer's key
+//!   ([`sealed`]) over the node's deals protocol ([`payload_net`]); validators buy, check the
+//!   delivery against the offer's commitment, confirm or dispute, and train on what they bought.
 //!
-//! [`faults`] is a test facility that makes a validator cheat. Not yet: inference answers and
-//! data-market deliveries (issue 8).
+//! [`faults`] is a test facility that makes a validator cheat.
 
 pub mod answers;
 pub mod chain;
+pub mod deals;
 pub mod demo_data;
 pub mod faults;
 pub mod inference;
 pub mod learning;
 pub mod metrics;
-pub mod model_net;
-pub mod model_store;
+pub mod payload_net;
+pub mod payload_store;
 pub mod outbox;
 pub mod queries;
+pub mod sealed;
 pub mod secret;
 pub mod training;
 pub mod votes;
@@ -73,9 +77,19 @@ pub struct Params<C, P, S> {
 	/// Injected faults (tests only; none by default).
 	pub faults: Faults,
 	/// The models this node serves over the model protocol.
-	pub models: model_store::ModelStore,
+	pub models: payload_store::PayloadStore,
 	/// Fetches models from peers (`None`: no network, e.g. in tests).
-	pub fetcher: Option<model_net::ModelFetcher>,
+	pub fetcher: Option<payload_net::PayloadFetcher>,
+	/// Whether this node is a validator: it learns, answers, votes and buys data.
+	pub validator: bool,
+	/// What this node sells as a data node (`--data-node`), if anything.
+	pub selling: Option<deals::SellPlan>,
+	/// Sealed payloads of this node's deliveries, served over the deals protocol.
+	pub deal_store: payload_store::PayloadStore,
+	/// Data sets bought, kept across restarts.
+	pub bought_store: payload_store::PayloadStore,
+	/// Fetches sealed deal payloads from peers.
+	pub deal_fetcher: Option<payload_net::PayloadFetcher>,
 }
 
 /// Inserts the dev worker key of `seed` (e.g. `//Alice`) into `keystore`: what `--alice` and
@@ -100,7 +114,22 @@ where
 	P: TransactionPool<Block = Block> + 'static,
 	S: OffchainStorage,
 {
-	let Params { client, pool, offchain_pool, keystore, mut offchain_storage, metrics, faults, models, fetcher } = params;
+	let Params {
+		client,
+		pool,
+		offchain_pool,
+		keystore,
+		mut offchain_storage,
+		metrics,
+		faults,
+		models,
+		fetcher,
+		validator,
+		selling,
+		deal_store,
+		bought_store,
+		deal_fetcher,
+	} = params;
 	let (for_queries, for_votes) = match (answerer(), answerer()) {
 		(Ok(a), Ok(b)) => (a, b),
 		(Err(e), _) | (_, Err(e)) =>
@@ -114,14 +143,31 @@ where
 	let mut votes = votes::VoteWorker::new(for_votes, secret);
 	let garbage = fetcher.clone().filter(|_| faults.garbage_requests);
 	let mut learning = learning::Learning::new(models, fetcher, faults);
+	let buying = validator.then(deals::BuyPlan::default);
+	let (mut deals, bought) = deals::DealWorker::new(&secret, selling.clone(), buying, deal_store, bought_store, deal_fetcher);
+	for data in bought {
+		learning.add_training_data(data);
+	}
 	let chain = Chain::new(client.clone(), pool, offchain_pool, keystore);
 	let mut warned_no_key = false;
-	log::info!(
-		target: LOG_TARGET,
-		"🛠️ workers started (compute market over {:?}, learning tasks scored on the demo evaluation set {:?}, votes)",
-		String::from_utf8_lossy(demo_data::DEMO_TAG),
-		demo_data::DEMO_EVAL_SET,
-	);
+	if validator {
+		log::info!(
+			target: LOG_TARGET,
+			"🛠️ workers started (compute market over {:?}, learning tasks scored on the demo evaluation set {:?}, votes, buying data on {:?})",
+			String::from_utf8_lossy(demo_data::DEMO_TAG),
+			demo_data::DEMO_EVAL_SET,
+			String::from_utf8_lossy(deals::DATA_TAG),
+		);
+	}
+	if let Some(plan) = &selling {
+		log::info!(
+			target: LOG_TARGET,
+			"🛠️ data node: selling {} on {:?} at {} a unit",
+			plan.data.as_ref().map_or("this node's demo shard".to_owned(), |d| format!("{} rows", d.len())),
+			String::from_utf8_lossy(&plan.tag),
+			plan.price,
+		);
+	}
 
 	let mut imports = client.import_notification_stream();
 	while let Some(block) = imports.next().await {
@@ -143,6 +189,12 @@ where
 			},
 		};
 		let at = outbox::At { chain: &chain, hash: block.hash, now: block.header.number, me: &me, metrics: &metrics };
+		for data in deals.on_block(&at).await {
+			learning.add_training_data(data);
+		}
+		if !validator {
+			continue;
+		}
 		// Learning first: it fetches the models that inference answers and votes need.
 		learning.on_block(&at).await;
 		queries.on_block(&at, &mut learning);

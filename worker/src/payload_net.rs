@@ -1,0 +1,260 @@
+//! The node's payload protocols: sc-network request–response protocols over the node's own
+//! peers, identities and transport, one per kind of payload ([`Payloads`]):
+//! - `/<genesis hash>/loopx/models/1`: compressed models (`ml-kernels` wire messages), asked for
+//!   by the hash a model-update claim put on chain;
+//! - `/<genesis hash>/loopx/deals/1`: sealed data-market payloads ([`crate::sealed`]), asked
+//!   for by the ciphertext hash of a delivery. Only the buyer can open one.
+//!
+//! Both are content-addressed: the answer is the payload or "not found", and a payload counts
+//! only if it hashes to what was asked. Both directions are bounded ([`MAX_REQUEST_BYTES`],
+//! [`MAX_RESPONSE_BYTES`], enforced by sc-network before our code sees a byte) and validated: a
+//! request that does not decode, or a response that does not decode or does not hash to what
+//! was asked, costs the peer [`Payloads::malformed`] reputation; a few of them get it banned
+//! and disconnected by the peer store.
+
+use std::{sync::Arc, time::Duration};
+
+use codec::{Decode, DecodeAll, Encode};
+use loopx_runtime::opaque::Block;
+use sc_network::{
+	request_responses::{IncomingRequest, OutgoingResponse},
+	service::traits::NetworkService,
+	IfDisconnected, NetworkBackend, PeerId, ProtocolName, ReputationChange,
+};
+use sc_network_sync::SyncingService;
+use sp_core::{hexdisplay::HexDisplay, H256};
+
+use crate::{
+	payload_store::{payload_hash, PayloadStore, MAX_PAYLOAD_BYTES},
+	Metrics, LOG_TARGET,
+};
+
+/// Largest request: a SCALE [`PayloadRequest`] is 33 bytes.
+pub const MAX_REQUEST_BYTES: u64 = 64;
+/// Largest response: a payload of [`MAX_PAYLOAD_BYTES`] with its SCALE framing.
+pub const MAX_RESPONSE_BYTES: u64 = MAX_PAYLOAD_BYTES as u64 + 16;
+/// How long a request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests queued for the server before sc-network refuses more.
+const INBOUND_QUEUE: usize = 32;
+
+/// What a malformed message costs its sender: the peer store bans below 71 % of `i32::MIN`,
+/// so six of these in a row (faster than reputation decays) disconnect the peer.
+const MALFORMED_COST: i32 = -(1 << 28);
+
+/// The kinds of payload, each with a protocol of its own (so that neither can crowd out the
+/// other's request queue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payloads {
+	/// Compressed models.
+	Models,
+	/// Sealed data-market payloads.
+	Deals,
+}
+
+impl Payloads {
+	fn name(self) -> &'static str {
+		match self {
+			Self::Models => "models",
+			Self::Deals => "deals",
+		}
+	}
+
+	/// What a malformed message of this protocol costs its sender.
+	pub fn malformed(self) -> ReputationChange {
+		match self {
+			Self::Models => ReputationChange::new(MALFORMED_COST, "LoopX models: malformed message"),
+			Self::Deals => ReputationChange::new(MALFORMED_COST, "LoopX deals: malformed message"),
+		}
+	}
+}
+
+/// A request of the model protocol.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub enum PayloadRequest {
+	/// The payload hashing (blake2-256) to this.
+	#[codec(index = 0)]
+	Fetch(H256),
+}
+
+/// A response of the model protocol.
+#[derive(Encode, Decode, Clone, Debug, PartialEq, Eq)]
+pub enum PayloadResponse {
+	/// The payload.
+	#[codec(index = 0)]
+	Found(Vec<u8>),
+	/// Not held here.
+	#[codec(index = 1)]
+	NotFound,
+}
+
+/// The name of the protocol for `kind` on the chain of `genesis`.
+pub fn protocol_name(genesis: &H256, kind: Payloads) -> ProtocolName {
+	format!("/{}/loopx/{}/1", HexDisplay::from(&genesis.as_bytes()), kind.name()).into()
+}
+
+/// The protocol's sc-network configuration and the queue its requests arrive on: add the first
+/// to the network configuration before the network is built, give the second to [`serve`].
+pub fn config<N: NetworkBackend<Block, H256>>(
+	genesis: &H256,
+	kind: Payloads,
+) -> (N::RequestResponseProtocolConfig, async_channel::Receiver<IncomingRequest>) {
+	let (tx, rx) = async_channel::bounded(INBOUND_QUEUE);
+	let config = N::request_response_config(
+		protocol_name(genesis, kind),
+		Vec::new(),
+		MAX_REQUEST_BYTES,
+		MAX_RESPONSE_BYTES,
+		REQUEST_TIMEOUT,
+		Some(tx),
+	);
+	(config, rx)
+}
+
+/// The response to the request bytes `payload`, or what the sender's reputation loses.
+pub fn respond(store: &PayloadStore, payload: &[u8], kind: Payloads) -> Result<Vec<u8>, ReputationChange> {
+	let PayloadRequest::Fetch(hash) = PayloadRequest::decode_all(&mut &payload[..]).map_err(|_| kind.malformed())?;
+	Ok(match store.get(&hash) {
+		Some(bytes) => PayloadResponse::Found(bytes.to_vec()).encode(),
+		None => PayloadResponse::NotFound.encode(),
+	})
+}
+
+/// Reads the response to a fetch of `hash`: the payload, `None` if the peer does not hold it,
+/// or what the peer's reputation loses for a malformed or mismatched response.
+pub fn read_response(hash: &H256, bytes: &[u8], kind: Payloads) -> Result<Option<Vec<u8>>, ReputationChange> {
+	match PayloadResponse::decode_all(&mut &bytes[..]).map_err(|_| kind.malformed())? {
+		PayloadResponse::Found(payload) if payload.len() <= MAX_PAYLOAD_BYTES && payload_hash(&payload) == *hash =>
+			Ok(Some(payload)),
+		PayloadResponse::Found(_) => Err(kind.malformed()),
+		PayloadResponse::NotFound => Ok(None),
+	}
+}
+
+/// Serves the `kind` requests of peers from `store` until the node stops.
+pub async fn serve(store: PayloadStore, kind: Payloads, requests: async_channel::Receiver<IncomingRequest>, metrics: Metrics) {
+	while let Ok(request) = requests.recv().await {
+		let response = match respond(&store, &request.payload, kind) {
+			Ok(bytes) => {
+				metrics.network_bytes("sent", bytes.len());
+				OutgoingResponse { result: Ok(bytes), reputation_changes: Vec::new(), sent_feedback: None }
+			},
+			Err(cost) => {
+				metrics.malformed_message();
+				log::info!(target: LOG_TARGET, "🚫 malformed {} request from {}: peer reputation lowered", kind.name(), request.peer);
+				OutgoingResponse { result: Err(()), reputation_changes: vec![cost], sent_feedback: None }
+			},
+		};
+		let _ = request.pending_response.send(response);
+	}
+}
+
+/// Asks the node's peers for payloads of one kind.
+#[derive(Clone)]
+pub struct PayloadFetcher {
+	network: Arc<dyn NetworkService>,
+	sync: Arc<SyncingService<Block>>,
+	kind: Payloads,
+	protocol: ProtocolName,
+}
+
+impl PayloadFetcher {
+	/// A fetcher of `kind` payloads over the node's network and its syncing peers, on the
+	/// chain of `genesis`.
+	pub fn new(network: Arc<dyn NetworkService>, sync: Arc<SyncingService<Block>>, genesis: &H256, kind: Payloads) -> Self {
+		Self { network, sync, kind, protocol: protocol_name(genesis, kind) }
+	}
+
+	async fn peers(&self) -> Vec<PeerId> {
+		self.sync.peers_info().await.map(|p| p.into_iter().map(|(peer, _)| peer).collect()).unwrap_or_default()
+	}
+
+	/// The payload of `hash` from the first peer that has it (checked against the hash).
+	pub async fn fetch(&self, hash: H256, metrics: &Metrics) -> Option<Vec<u8>> {
+		for peer in self.peers().await {
+			let request = PayloadRequest::Fetch(hash).encode();
+			let reply =
+				self.network.request(peer, self.protocol.clone(), request, None, IfDisconnected::ImmediateError).await;
+			match reply {
+				Ok((bytes, _)) => {
+					metrics.network_bytes("received", bytes.len());
+					match read_response(&hash, &bytes, self.kind) {
+						Ok(Some(payload)) => return Some(payload),
+						Ok(None) => {},
+						Err(cost) => {
+							metrics.malformed_message();
+							log::info!(target: LOG_TARGET, "🚫 bad {} response from {peer}: peer reputation lowered", self.kind.name());
+							self.network.report_peer(peer, cost);
+						},
+					}
+				},
+				Err(e) => log::debug!(target: LOG_TARGET, "{} {hash:?}: request to {peer} failed: {e}", self.kind.name()),
+			}
+		}
+		None
+	}
+
+	/// **Test facility** (`--worker-fault garbage-requests`): sends each peer a request that
+	/// does not decode, as a misbehaving peer would.
+	pub async fn send_garbage(&self, seed: u32) {
+		for peer in self.peers().await {
+			let garbage: Vec<u8> = (0..40u32).map(|i| (i.wrapping_mul(31) ^ seed) as u8 | 0x80).collect();
+			let _ = self.network.request(peer, self.protocol.clone(), garbage, None, IfDisconnected::ImmediateError).await;
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn serves_held_payloads_and_says_not_found() {
+		for kind in [Payloads::Models, Payloads::Deals] {
+			let store = PayloadStore::default();
+			let hash = store.insert(b"payload".to_vec()).unwrap();
+			let found = respond(&store, &PayloadRequest::Fetch(hash).encode(), kind).unwrap();
+			assert_eq!(read_response(&hash, &found, kind), Ok(Some(b"payload".to_vec())));
+			let other = H256::repeat_byte(7);
+			let missing = respond(&store, &PayloadRequest::Fetch(other).encode(), kind).unwrap();
+			assert_eq!(read_response(&other, &missing, kind), Ok(None));
+		}
+	}
+
+	#[test]
+	fn malformed_requests_cost_reputation() {
+		let store = PayloadStore::default();
+		let valid = PayloadRequest::Fetch(H256::zero()).encode();
+		let mut trailing = valid.clone();
+		trailing.push(0);
+		let mut unknown = valid.clone();
+		unknown[0] = 9;
+		for garbage in [&[][..], &valid[..10], &trailing, &unknown, &[0xff; 64]] {
+			assert_eq!(respond(&store, garbage, Payloads::Models), Err(Payloads::Models.malformed()), "{garbage:?}");
+			assert_eq!(respond(&store, garbage, Payloads::Deals), Err(Payloads::Deals.malformed()), "{garbage:?}");
+		}
+		assert_eq!(Payloads::Deals.malformed().value, Payloads::Models.malformed().value);
+	}
+
+	#[test]
+	fn mismatched_or_malformed_responses_cost_reputation() {
+		let hash = payload_hash(b"asked for");
+		let wrong = PayloadResponse::Found(b"something else".to_vec()).encode();
+		let oversized = PayloadResponse::Found(vec![0; MAX_PAYLOAD_BYTES + 1]).encode();
+		for kind in [Payloads::Models, Payloads::Deals] {
+			assert_eq!(read_response(&hash, &wrong, kind), Err(kind.malformed()));
+			assert_eq!(read_response(&payload_hash(&vec![0; MAX_PAYLOAD_BYTES + 1]), &oversized, kind), Err(kind.malformed()));
+			assert_eq!(read_response(&hash, b"\x00\xff", kind), Err(kind.malformed()));
+			assert_eq!(read_response(&hash, &[], kind), Err(kind.malformed()));
+		}
+	}
+
+	#[test]
+	fn the_protocol_names_are_per_chain_and_kind() {
+		let a = protocol_name(&H256::repeat_byte(1), Payloads::Models);
+		assert!(a.starts_with("/0101"), "{a}");
+		assert!(a.ends_with("/loopx/models/1"));
+		assert_ne!(a, protocol_name(&H256::repeat_byte(2), Payloads::Models));
+		assert!(protocol_name(&H256::repeat_byte(1), Payloads::Deals).ends_with("/loopx/deals/1"));
+	}
+}

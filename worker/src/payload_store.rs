@@ -1,0 +1,168 @@
+//! Content-addressed payloads this node serves to peers, by their blake2-256 hash: compressed
+//! models (the ones it trained and the ones it fetched) in one store, sealed data-market
+//! payloads in another. Bounded in count and in size; the oldest goes first.
+//!
+//! Opened on a directory (the node's `<base>/chains/<id>/loopx-models`, `.../loopx-deals`),
+//! every payload is also a file `<hash hex>.payload` there, so a restarted node still serves
+//! what it made. Files are checked against their names when loaded.
+
+use std::{
+	collections::VecDeque,
+	fs,
+	path::{Path, PathBuf},
+	sync::{Arc, Mutex},
+};
+
+use sp_core::H256;
+
+/// Largest payload stored or served (a wire-format model message or a sealed deal payload).
+/// The demo fraud classifier is a few KiB; this leaves room for large TT models and data
+/// batches while bounding what a peer can make us download.
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+
+/// Payloads kept.
+pub const MAX_PAYLOADS: usize = 64;
+
+/// The hash a payload is known by on chain (`new_hash` of a model-update claim, `ciphertext`
+/// of a delivered deal).
+pub fn payload_hash(bytes: &[u8]) -> H256 {
+	H256(sp_crypto_hashing::blake2_256(bytes))
+}
+
+/// Shared between the worker (which adds) and the protocol server (which reads).
+#[derive(Clone, Default)]
+pub struct PayloadStore {
+	payloads: Arc<Mutex<VecDeque<(H256, Arc<Vec<u8>>)>>>,
+	/// Where payloads are kept across restarts (none: memory only).
+	dir: Option<PathBuf>,
+}
+
+impl PayloadStore {
+	/// A store kept in `dir` as well, loaded with the payloads already there (newest
+	/// [`MAX_PAYLOADS`]; files that are too large or do not hash to their names are removed).
+	pub fn open(dir: &Path) -> std::io::Result<Self> {
+		fs::create_dir_all(dir)?;
+		let mut found = Vec::new();
+		for entry in fs::read_dir(dir)?.flatten() {
+			let path = entry.path();
+			let named = path.extension().is_some_and(|e| e == "payload")
+				.then(|| path.file_stem().and_then(|s| s.to_str()).and_then(parse_hash))
+				.flatten();
+			let Some(hash) = named else { continue };
+			let modified = entry.metadata().and_then(|m| m.modified()).ok();
+			match fs::read(&path) {
+				Ok(bytes) if bytes.len() <= MAX_PAYLOAD_BYTES && payload_hash(&bytes) == hash => found.push((modified, hash, bytes)),
+				_ => {
+					log::warn!(target: crate::LOG_TARGET, "removing the damaged payload file {}", path.display());
+					let _ = fs::remove_file(&path);
+				},
+			}
+		}
+		found.sort_by_key(|(modified, hash, _)| (*modified, *hash));
+		let skip = found.len().saturating_sub(MAX_PAYLOADS);
+		if !found.is_empty() {
+			log::info!(target: crate::LOG_TARGET, "📦 {} payloads kept from an earlier run in {}", found.len() - skip, dir.display());
+		}
+		let store = Self { payloads: Default::default(), dir: Some(dir.to_path_buf()) };
+		for (_, hash, bytes) in found.into_iter().skip(skip) {
+			store.lock().push_back((hash, Arc::new(bytes)));
+		}
+		Ok(store)
+	}
+
+	fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(H256, Arc<Vec<u8>>)>> {
+		self.payloads.lock().unwrap_or_else(|p| p.into_inner())
+	}
+
+	fn file(&self, hash: &H256) -> Option<PathBuf> {
+		self.dir.as_ref().map(|d| d.join(format!("{}.payload", hex(hash))))
+	}
+
+	/// Adds `bytes` (refused above [`MAX_PAYLOAD_BYTES`]) and returns its hash.
+	pub fn insert(&self, bytes: Vec<u8>) -> Option<H256> {
+		if bytes.len() > MAX_PAYLOAD_BYTES {
+			return None;
+		}
+		let hash = payload_hash(&bytes);
+		let mut payloads = self.lock();
+		if !payloads.iter().any(|(h, _)| *h == hash) {
+			if payloads.len() >= MAX_PAYLOADS {
+				if let Some(file) = payloads.pop_front().and_then(|(old, _)| self.file(&old)) {
+					let _ = fs::remove_file(file);
+				}
+			}
+			if let Some(file) = self.file(&hash) {
+				// Written aside and renamed, so a crash never leaves a partial file under the name.
+				let partial = file.with_extension("partial");
+				if let Err(e) = fs::write(&partial, &bytes).and_then(|_| fs::rename(&partial, &file)) {
+					log::warn!(target: crate::LOG_TARGET, "cannot keep payload {hash:?} on disk: {e}");
+				}
+			}
+			payloads.push_back((hash, Arc::new(bytes)));
+		}
+		Some(hash)
+	}
+
+	/// The payload of `hash`, if held.
+	/// The hashes held, oldest first.
+	pub fn hashes(&self) -> Vec<H256> {
+		self.lock().iter().map(|(h, _)| *h).collect()
+	}
+
+	pub fn get(&self, hash: &H256) -> Option<Arc<Vec<u8>>> {
+		self.lock().iter().find(|(h, _)| h == hash).map(|(_, b)| b.clone())
+	}
+}
+
+fn hex(hash: &H256) -> String {
+	format!("{hash:x}")
+}
+
+fn parse_hash(s: &str) -> Option<H256> {
+	(s.len() == 64).then(|| s.parse().ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn stores_by_hash_within_bounds() {
+		let store = PayloadStore::default();
+		let h = store.insert(b"model".to_vec()).unwrap();
+		assert_eq!(h, payload_hash(b"model"));
+		assert_eq!(store.get(&h).unwrap().as_slice(), b"model");
+		assert!(store.insert(vec![0; MAX_PAYLOAD_BYTES + 1]).is_none());
+		for i in 0..MAX_PAYLOADS as u32 {
+			store.insert(i.to_le_bytes().to_vec());
+		}
+		assert!(store.get(&h).is_none(), "the oldest is dropped past MAX_PAYLOADS");
+		assert!(store.get(&payload_hash(&(MAX_PAYLOADS as u32 - 1).to_le_bytes())).is_some());
+	}
+
+	#[test]
+	fn a_store_on_disk_reloads_what_it_held_and_drops_damaged_files() {
+		let dir = std::env::temp_dir().join(format!("loopx-payload-store-{}", std::process::id()));
+		let _ = fs::remove_dir_all(&dir);
+		let store = PayloadStore::open(&dir).unwrap();
+		let a = store.insert(b"model a".to_vec()).unwrap();
+		let b = store.insert(b"model b".to_vec()).unwrap();
+		// A file whose content does not match its name, and one that is not a model.
+		fs::write(dir.join(format!("{}.payload", hex(&payload_hash(b"x")))), b"y").unwrap();
+		fs::write(dir.join("notes.txt"), b"z").unwrap();
+		let reopened = PayloadStore::open(&dir).unwrap();
+		assert_eq!(reopened.get(&a).unwrap().as_slice(), b"model a");
+		assert_eq!(reopened.get(&b).unwrap().as_slice(), b"model b");
+		assert!(reopened.get(&payload_hash(b"x")).is_none());
+		assert!(!dir.join(format!("{}.payload", hex(&payload_hash(b"x")))).exists(), "the damaged file is removed");
+		// Evicted payloads leave the disk too.
+		for i in 0..MAX_PAYLOADS as u32 {
+			reopened.insert(i.to_le_bytes().to_vec());
+		}
+		assert!(!dir.join(format!("{}.payload", hex(&a))).exists());
+		assert_eq!(fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "payload")).count(), MAX_PAYLOADS);
+		assert_eq!(parse_hash(&hex(&a)), Some(a));
+		assert_eq!(parse_hash("zz"), None);
+		fs::remove_dir_all(&dir).unwrap();
+	}
+}
