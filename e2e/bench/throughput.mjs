@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, sleep, submitAndWatch } from '../lib/node.mjs';
+import { connect, sendChecked, sleep, submitAndWatch } from '../lib/node.mjs';
 
 const RPC_PORT = Number(process.env.BENCH_RPC_PORT || 9950);
 const PER_SENDER = Number(process.env.BENCH_TXS_PER_SENDER || 1000);
@@ -15,6 +15,20 @@ const OUT = process.env.BENCH_OUT || 'throughput.json';
 const SENDERS = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'];
 
 const UNITS = 10n ** 12n;
+// Claims and votes per run: the runtime keeps at most 256 claims open, shared by both.
+const CLAIMS = Number(process.env.BENCH_CLAIMS || 120);
+const VOTES = Number(process.env.BENCH_VOTES || 120);
+const ZERO_HASH = new Uint8Array(32);
+// The claims the vote workloads share (commit, then reveal).
+const VOTE_STATE = {};
+
+/** 32 bytes that differ for every `n`. */
+function bytes32(n) {
+  const b = new Uint8Array(32);
+  new DataView(b.buffer).setUint32(0, n);
+  b[31] = 0x42;
+  return b;
+}
 
 /**
  * Workloads: name, an optional setup run once before signing, and a builder of the i-th call of
@@ -27,6 +41,70 @@ const WORKLOADS = [
     build: (api, s, sender, next) => api.tx.balances.transferKeepAlive(next.address, UNITS),
   },
   {
+    // Model-update claims as the learning workers submit them: one `submit_update` per task and
+    // round from Alice (the dev chain's validator), each opening a ModelUpdate claim in the
+    // weighted vote (an electorate snapshot). The runtime keeps at most 256 claims open at once,
+    // so a run is one batch of CLAIMS claims on as many tasks, deployed by the other senders.
+    name: 'builderMarket.submit_update (model-update claims)',
+    senders: [0],
+    perSender: CLAIMS,
+    async setup(api, pairs) {
+      const deadline = (await api.rpc.chain.getHeader()).number.toNumber() + 2_000;
+      const builders = pairs.slice(1);
+      const perBuilder = Math.ceil(CLAIMS / builders.length);
+      const deployed = await Promise.all(builders.map(async (b) => {
+        const deploys = Array.from({ length: perBuilder }, () => api.tx.builderMarket.deployModel(benchTaskSpec(deadline)));
+        const { events } = await sendChecked(api, api.tx.utility.batchAll(deploys), b);
+        return events.filter(({ event }) => api.events.builderMarket.TaskDeployed.is(event)).map(({ event }) => event.data.task.toNumber());
+      }));
+      this.tasks = deployed.flat();
+    },
+    build(api, s, sender, next, i) {
+      return api.tx.builderMarket.submitUpdate(this.tasks[i], ZERO_HASH, bytes32(i + 1), 800_000, bytes32(i + 100_000));
+    },
+  },
+  {
+    // Votes: Alice commits a verdict on each of VOTES open claims (of the dev genesis' Test
+    // class, opened by root with Bob as claimant, so that Alice is in the electorate), then, in
+    // the next workload, reveals them once the commit period is over.
+    name: 'weightedVoting.commit_vote',
+    senders: [0],
+    perSender: VOTES,
+    async setup(api, pairs) {
+      const [alice, bob] = pairs;
+      // In batches that fit a block (open_test_claim snapshots the electorate), one after the
+      // other: they span a few blocks, well inside the 10-block commit period.
+      const results = [];
+      for (let at = 0; at < VOTES; at += 40) {
+        const opens = [];
+        for (let k = at; k < Math.min(VOTES, at + 40); k++) opens.push(api.tx.weightedVoting.openTestClaim(bob.address, bytes32(k + 1), bytes32(k + 7), null));
+        results.push(await sendChecked(api, api.tx.sudo.sudo(api.tx.utility.batchAll(opens)), alice));
+      }
+      const opened = results.flatMap(({ events }) => events.filter(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).map(({ event }) => event.data));
+      VOTE_STATE.claims = opened.map((d) => d.claim.toNumber());
+      VOTE_STATE.commitEnd = Math.max(...opened.map((d) => d.commitEnd.toNumber()));
+      VOTE_STATE.salts = VOTE_STATE.claims.map((_, k) => bytes32(k + 500_000));
+      this.commitments = await Promise.all(VOTE_STATE.claims.map((claim, k) =>
+        api.call.weightedVotingApi.voteCommitment(claim, alice.address, 'Valid', VOTE_STATE.salts[k])));
+    },
+    build(api, s, sender, next, i) {
+      return api.tx.weightedVoting.commitVote(VOTE_STATE.claims[i], this.commitments[i]);
+    },
+  },
+  {
+    name: 'weightedVoting.reveal_vote',
+    senders: [0],
+    perSender: VOTES,
+    async setup(api) {
+      while ((await api.rpc.chain.getHeader()).number.toNumber() < VOTE_STATE.commitEnd) await sleep(500);
+    },
+    build(api, s, sender, next, i) {
+      return api.tx.weightedVoting.revealVote(VOTE_STATE.claims[i], 'Valid', VOTE_STATE.salts[i]);
+    },
+  },
+  {
+    // Last: the deals it makes are never delivered, and their timeouts cost the sellers
+    // (Alice among them) reputation, which would drop Alice from the electorates above.
     // Even senders offer, odd senders bid, one unit at one price in one book: submitted round
     // robin, nearly every order crosses one resting order of the other side and makes a deal
     // (holds, deal record, delivery deadline), the rest rests (heap insert, expiry).
@@ -51,6 +129,23 @@ const WORKLOADS = [
   },
 ];
 
+/** The claims benchmark's learning task: the e2e fraud model, open to every validator. */
+function benchTaskSpec(deadline) {
+  return {
+    architecture: { Classifier: { layers: [{ outModes: [8, 8], inModes: [4, 4], rank: 4 }, { outModes: [1], inModes: [64], rank: 1 }] } },
+    precision: 'Int8',
+    metric: 'Auc',
+    target: 990_000,
+    evalSet: bytes32(7),
+    hyper: { learningRatePpm: 10_000, batchSize: 64, localSteps: 20, seed: 42 },
+    roundLength: 200,
+    bounty: 100n * UNITS,
+    trainers: { minStake: 0, minReputation: 0 },
+    maxRounds: 2,
+    deadline,
+  };
+}
+
 async function runWorkload(api, workload, pairs) {
   if (workload.setup) await workload.setup(api, pairs);
   // 1. Sign everything first (immortal era, consecutive nonces per sender).
@@ -65,10 +160,11 @@ async function runWorkload(api, workload, pairs) {
   // Signed sender by sender; submitted in that order, or round robin (the i-th of every
   // sender, then the i+1-th) for workloads that need their senders interleaved.
   const perSender = workload.perSender ?? PER_SENDER;
+  const senders = workload.senders ? workload.senders.map((k) => pairs[k]) : pairs;
   const bySender = [];
-  for (let s = 0; s < pairs.length; s++) {
-    const sender = pairs[s];
-    const next = pairs[(s + 1) % pairs.length];
+  for (let s = 0; s < senders.length; s++) {
+    const sender = senders[s];
+    const next = pairs[(pairs.indexOf(sender) + 1) % pairs.length];
     let nonce = (await api.rpc.system.accountNextIndex(sender.address)).toNumber();
     const txs = [];
     for (let i = 0; i < perSender; i++) {
@@ -107,6 +203,7 @@ async function runWorkload(api, workload, pairs) {
   let n = startBlock + 1;
   let included = 0;
   let failed = 0;
+  const failures = {};
   let idle = 0;
   let stalled = 0;
   while (included < submitted && idle < 10) {
@@ -121,7 +218,12 @@ async function runWorkload(api, workload, pairs) {
     ]);
     const count = block.block.extrinsics.filter((x) => x.isSigned).length;
     included += count;
-    failed += events.filter(({ event }) => api.events.system.ExtrinsicFailed.is(event)).length;
+    for (const { event } of events.filter(({ event }) => api.events.system.ExtrinsicFailed.is(event))) {
+      failed++;
+      const error = event.data.dispatchError;
+      const name = error.isModule ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(error.asModule)) : error.type;
+      failures[name] = (failures[name] ?? 0) + 1;
+    }
     // An empty block while the pool still holds transactions (it can be busy revalidating a
     // large pool) is not the end of the run; ten empty blocks with an empty pool are.
     const pooled = count === 0 ? (await api.rpc.author.pendingExtrinsics()).length : 0;
@@ -147,20 +249,28 @@ async function runWorkload(api, workload, pairs) {
     ? middle.reduce((a, b) => a + b.count, 0) / ((middle[middle.length - 1].timestamp - loaded[0].timestamp) / 1000)
     : null;
   const fullness = loaded.map((b) => Number(b.refTime) / Number(maxNormal));
+  // What blocks full of this call would carry: calls per unit of normal weight used, times a
+  // full block, per block time. For small workloads that fit a block or two, this is the
+  // figure that says what the chain could take; the measured rate only says how fast they came.
+  const blockSeconds = api.consts.babe.expectedBlockTime.toNumber() / 1000;
+  const weightBoundTps = included / fullness.reduce((a, b) => a + b, 0) / blockSeconds;
   return {
     workload: workload.name,
+    senders: senders.length,
     per_sender: perSender,
     signed: total,
     submitted,
     rejected_by_pool: rejected,
     included,
     failed_in_block: failed,
+    failures,
     submit_seconds: submitSeconds,
     blocks_with_load: loaded.length,
     chain_seconds: seconds,
     tps: included / seconds,
     steady_tps: steadyTps,
     mean_extrinsics_per_block: included / loaded.length,
+    weight_bound_tps: weightBoundTps,
     mean_block_fullness_normal_weight: fullness.reduce((a, b) => a + b, 0) / fullness.length,
     max_block_fullness_normal_weight: Math.max(...fullness),
   };
@@ -178,6 +288,18 @@ for (const workload of WORKLOADS) {
 }
 const baseline = results[0].tps;
 for (const r of results) r.ratio_to_transfers = r.tps / baseline;
-writeFileSync(OUT, JSON.stringify({ per_sender: PER_SENDER, senders: SENDERS.length, results }, null, 2));
+// The vote's own limits on sustained claims, whatever the block space: open claims at once, and
+// claims decided per block.
+const modelUpdate = (await api.query.weightedVoting.classParameters('ModelUpdate')).unwrap();
+const blockSeconds = api.consts.babe.expectedBlockTime.toNumber() / 1000;
+const voting = {
+  max_open_claims: api.consts.weightedVoting.maxOpenClaims.toNumber(),
+  max_tallies_per_block: api.consts.weightedVoting.maxTalliesPerBlock.toNumber(),
+  model_update_blocks_open: modelUpdate.commitPeriod.toNumber() + modelUpdate.revealPeriod.toNumber(),
+  block_seconds: blockSeconds,
+};
+voting.claims_per_second_open_bound = voting.max_open_claims / (voting.model_update_blocks_open * blockSeconds);
+voting.claims_per_second_tally_bound = voting.max_tallies_per_block / blockSeconds;
+writeFileSync(OUT, JSON.stringify({ per_sender: PER_SENDER, senders: SENDERS.length, results, voting }, null, 2));
 await api.disconnect();
 process.exit(0);
