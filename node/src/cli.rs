@@ -19,7 +19,7 @@ pub struct Cli {
 
 	/// TEST FACILITY, never on a real network: make this validator's workers cheat
 	/// (`forge-answers`: reveal forged answers to compute-market queries; `forge-claims`: claim
-	/// better model metrics than reached; `garbage-requests`: send peers malformed
+	/// model metrics not reached; `garbage-requests`: send peers malformed
 	/// model-protocol requests). The chain should
 	/// catch and slash it; the end-to-end tests use this to show that it does.
 	#[arg(long, value_enum, hide = true)]
@@ -119,7 +119,7 @@ impl Cli {
 pub enum WorkerFault {
 	/// Reveal forged answers to compute-market queries.
 	ForgeAnswers,
-	/// Claim a better metric than the trained model reaches.
+	/// Claim a metric the trained model does not reach.
 	ForgeClaims,
 	/// Send malformed model-protocol requests to every peer each block.
 	GarbageRequests,

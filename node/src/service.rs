@@ -226,6 +226,10 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	net_config.add_request_response_protocol(models_protocol_config);
 	let (deals_protocol_config, deal_requests) = payload_net::config::<N>(&genesis_hash, Payloads::Deals);
 	net_config.add_request_response_protocol(deals_protocol_config);
+	// And a gossip protocol on which workers announce the models they hold.
+	let (announce_protocol_config, announce_service) =
+		loopx_worker::announce::config::<N>(&genesis_hash, metrics.clone(), net_config.peer_store_handle());
+	net_config.add_notification_protocol(announce_protocol_config);
 
 	let warp_sync = Arc::new(grandpa::warp_proof::NetworkProvider::new(
 		backend.clone(),
@@ -291,13 +295,23 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		payload_net::serve(deals.clone(), Payloads::Deals, deal_requests, worker_metrics.clone()),
 	);
 
+	let (announcer, announcing) = loopx_worker::announce::Announcer::new(
+		network.clone(),
+		sync_service.clone(),
+		announce_service,
+		&genesis_hash,
+		worker_metrics.clone(),
+	);
+	task_manager.spawn_handle().spawn("loopx-announce", Some("loopx-worker"), announcing);
+
 	let validator = config.role.is_authority();
 	if let Some(WorkerOptions { faults, selling }) = workers.filter(|w| validator || w.selling.is_some()) {
 		let keystore = keystore_container.keystore();
 		if let Some(seed) = &config.dev_key_seed {
 			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
 		}
-		let fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Models);
+		let fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Models)
+			.with_announcer(announcer);
 		let deal_fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Deals);
 		let params = loopx_worker::Params {
 			client: client.clone(),

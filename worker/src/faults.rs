@@ -7,8 +7,8 @@
 pub struct Faults {
 	/// Reveal a forged answer to every compute-market query instead of the real one.
 	pub forge_answers: bool,
-	/// Claim a better metric than the model reaches in every learning round
-	/// ([`crate::learning::FORGED_METRIC_BONUS`] more).
+	/// Claim a metric the model does not reach in every learning round
+	/// ([`crate::learning::forge`]).
 	pub forge_claims: bool,
 	/// Send peers model-protocol requests that do not decode, every block.
 	pub garbage_requests: bool,

@@ -44,8 +44,37 @@ use crate::{
 	Faults, LOG_TARGET,
 };
 
-/// How much a forging validator (test facility) adds to the metric it really reached (ppm).
+/// How far a forging validator's (test facility) claimed metric is from the one it really
+/// reached (ppm).
 pub const FORGED_METRIC_BONUS: u32 = 100_000;
+
+/// What a forging validator claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forgery {
+	/// Its trained model, with this metric.
+	Metric(u32),
+	/// The untrained initial model, with this (best possible) metric.
+	UntrainedModel(u32),
+}
+
+/// The forgery of a validator whose model reached `real` (ppm): the metric overstated by
+/// [`FORGED_METRIC_BONUS`]; where the scale has no room for that (an AUC near 1, a loss near 0),
+/// the best possible metric claimed for the untrained model. Either way a claim its model is far
+/// from meeting, that still beats the current version (as the runtime requires of a claim).
+pub fn forge(real: u32, higher_is_better: bool) -> Forgery {
+	const BEST_AUC: u32 = 1_000_000;
+	if higher_is_better {
+		match real.checked_add(FORGED_METRIC_BONUS) {
+			Some(up) if up <= BEST_AUC => Forgery::Metric(up),
+			_ => Forgery::UntrainedModel(BEST_AUC),
+		}
+	} else {
+		match real.checked_sub(FORGED_METRIC_BONUS) {
+			Some(down) => Forgery::Metric(down),
+			None => Forgery::UntrainedModel(0),
+		}
+	}
+}
 
 /// Model versions served for inference at most (the runtime's `MaxModels` of a capability).
 pub const MAX_SERVED_MODELS: usize = 16;
@@ -311,6 +340,9 @@ impl Learning {
 			Some((payload, metric, data)) => {
 				at.metrics.trained(started.elapsed());
 				let Some(new_hash) = self.store.insert(payload) else { return };
+				if let Some(fetcher) = &self.fetcher {
+					fetcher.announce(new_hash);
+				}
 				log::info!(target: LOG_TARGET, "📤 task {} round {}: claiming model {new_hash:?} with metric {metric} ppm", view.id, key.1);
 				let action = WorkerAction::SubmitUpdate { task: view.id, parent: parent_hash, new_hash, metric, data };
 				self.prepared.insert(key, Prepared { action: action.clone() });
@@ -374,14 +406,16 @@ impl Learning {
 				break;
 			}
 		}
-		let (payload, mut metric) = best?;
+		let (mut payload, mut metric) = best?;
 		if self.faults.forge_claims {
-			metric = if spec.metric.higher_is_better() {
-				metric.saturating_add(FORGED_METRIC_BONUS).min(1_000_000)
-			} else {
-				metric.saturating_sub(FORGED_METRIC_BONUS)
-			};
-			log::warn!(target: LOG_TARGET, "🎭 task {} round {round}: forging the claimed metric to {metric} ppm", view.id);
+			match forge(metric, spec.metric.higher_is_better()) {
+				Forgery::Metric(forged) => metric = forged,
+				Forgery::UntrainedModel(forged) => {
+					metric = forged;
+					payload = model.encode(model.initial(), u64::from(round) + 1, age, step_seed).ok()?;
+				},
+			}
+			log::warn!(target: LOG_TARGET, "🎭 task {} round {round}: forging the claim: {metric} ppm", view.id);
 		} else if !beats(metric) {
 			log::info!(target: LOG_TARGET, "task {} round {round}: {metric} ppm does not beat the current version; no claim", view.id);
 			return None;
@@ -467,6 +501,16 @@ impl Learning {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn a_forgery_claims_what_the_model_does_not_reach() {
+		assert_eq!(forge(700_000, true), Forgery::Metric(800_000), "overstated where there is room");
+		assert_eq!(forge(900_000, true), Forgery::Metric(1_000_000));
+		assert_eq!(forge(986_631, true), Forgery::UntrainedModel(1_000_000), "near 1: the untrained model claimed as perfect");
+		assert_eq!(forge(1_000_000, true), Forgery::UntrainedModel(1_000_000));
+		assert_eq!(forge(300_000, false), Forgery::Metric(200_000), "a loss understated");
+		assert_eq!(forge(50_000, false), Forgery::UntrainedModel(0), "a loss near 0: the untrained model claimed as perfect");
+	}
 
 	#[test]
 	fn bought_rows_are_appended_with_their_own_groups_and_other_columns_are_refused() {

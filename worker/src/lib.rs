@@ -12,8 +12,9 @@
 //!   demo table ([`demo_data`]), commit, then reveal;
 //! - **learning** ([`learning`]): gossip learning on the builder market's tasks: fetch the
 //!   current version and peers' claimed models over the node's model protocol
-//!   ([`payload_net`], served from [`payload_store`]), merge, update on the validator's own data
-//!   shard ([`training`]), claim the result (`ModelUpdate` claims);
+//!   ([`payload_net`], served from [`payload_store`]; peers announce the models they hold on
+//!   the node's announce gossip protocol, [`announce`]), merge, update on the validator's own
+//!   data shard ([`training`]), claim the result (`ModelUpdate` claims);
 //! - **votes** ([`votes`]): on disputed query answers (`QueryResult` claims), answer the query
 //!   itself; on model updates, score the claimed model on the task's evaluation set; vote with
 //!   commit–reveal;
@@ -23,6 +24,7 @@
 //!
 //! [`faults`] is a test facility that makes a validator cheat.
 
+pub mod announce;
 pub mod answers;
 pub mod chain;
 pub mod deals;
@@ -142,6 +144,12 @@ where
 	let mut queries = queries::QueryWorker::new(for_queries, secret, DEFAULT_ANSWER_PRICE, faults);
 	let mut votes = votes::VoteWorker::new(for_votes, secret);
 	let garbage = fetcher.clone().filter(|_| faults.garbage_requests);
+	// Models kept from an earlier run are served again: say so.
+	if let Some(fetcher) = &fetcher {
+		for hash in models.hashes() {
+			fetcher.announce(hash);
+		}
+	}
 	let mut learning = learning::Learning::new(models, fetcher, faults);
 	let buying = validator.then(deals::BuyPlan::default);
 	let (mut deals, bought) = deals::DealWorker::new(&secret, selling.clone(), buying, deal_store, bought_store, deal_fetcher);

@@ -22,6 +22,7 @@ struct Inner {
 	rounds: Counter<U64>,
 	network_bytes: CounterVec<U64>,
 	malformed: Counter<U64>,
+	announcements: CounterVec<U64>,
 	model_metric: GaugeVec<F64>,
 	updates_decided: CounterVec<U64>,
 }
@@ -66,13 +67,23 @@ impl Metrics {
 			rounds: register(Counter::new("loopx_worker_rounds", "Learning rounds this node trained in")?, registry)?,
 			network_bytes: register(
 				CounterVec::new(
-					Opts::new("loopx_worker_network_bytes", "Bytes of the model protocol, by direction (sent/received)"),
+					Opts::new("loopx_worker_network_bytes", "Bytes of the models and deals protocols, by direction (sent/received)"),
 					&["direction"],
 				)?,
 				registry,
 			)?,
 			malformed: register(
-				Counter::new("loopx_worker_malformed_messages", "Malformed model-protocol messages received from peers")?,
+				Counter::new(
+					"loopx_worker_malformed_messages",
+					"Malformed messages received from peers on the models, deals and announce protocols",
+				)?,
+				registry,
+			)?,
+			announcements: register(
+				CounterVec::new(
+					Opts::new("loopx_worker_announcements", "Model announcements on the announce protocol, by direction"),
+					&["direction"],
+				)?,
 				registry,
 			)?,
 			model_metric: register(
@@ -108,6 +119,12 @@ impl Metrics {
 	pub(crate) fn malformed_message(&self) {
 		if let Some(m) = &self.0 {
 			m.malformed.inc();
+		}
+	}
+
+	pub(crate) fn announcement(&self, direction: &str) {
+		if let Some(m) = &self.0 {
+			m.announcements.with_label_values(&[direction]).inc();
 		}
 	}
 

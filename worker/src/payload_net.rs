@@ -25,6 +25,7 @@ use sc_network_sync::SyncingService;
 use sp_core::{hexdisplay::HexDisplay, H256};
 
 use crate::{
+	announce::Announcer,
 	payload_store::{payload_hash, PayloadStore, MAX_PAYLOAD_BYTES},
 	Metrics, LOG_TARGET,
 };
@@ -156,22 +157,45 @@ pub struct PayloadFetcher {
 	sync: Arc<SyncingService<Block>>,
 	kind: Payloads,
 	protocol: ProtocolName,
+	announcer: Option<Announcer>,
 }
 
 impl PayloadFetcher {
 	/// A fetcher of `kind` payloads over the node's network and its syncing peers, on the
 	/// chain of `genesis`.
 	pub fn new(network: Arc<dyn NetworkService>, sync: Arc<SyncingService<Block>>, genesis: &H256, kind: Payloads) -> Self {
-		Self { network, sync, kind, protocol: protocol_name(genesis, kind) }
+		Self { network, sync, kind, protocol: protocol_name(genesis, kind), announcer: None }
 	}
 
-	async fn peers(&self) -> Vec<PeerId> {
-		self.sync.peers_info().await.map(|p| p.into_iter().map(|(peer, _)| peer).collect()).unwrap_or_default()
+	/// The same fetcher, asking first the peers that announced a payload on `announcer`'s
+	/// protocol, and announcing the payloads it fetches ([`crate::announce`]).
+	pub fn with_announcer(self, announcer: Announcer) -> Self {
+		Self { announcer: Some(announcer), ..self }
 	}
 
-	/// The payload of `hash` from the first peer that has it (checked against the hash).
+	/// Tells the peers this node holds `hash` (without an announcer: nothing).
+	pub fn announce(&self, hash: H256) {
+		if let Some(announcer) = &self.announcer {
+			announcer.announce(hash);
+		}
+	}
+
+	/// The syncing peers, those that announced `hash` first.
+	async fn peers(&self, hash: &H256) -> Vec<PeerId> {
+		let mut peers: Vec<PeerId> =
+			self.sync.peers_info().await.map(|p| p.into_iter().map(|(peer, _)| peer).collect()).unwrap_or_default();
+		if let Some(announcer) = &self.announcer {
+			let holders = announcer.holders().of(hash);
+			// A stable sort: announced holders first, each group in its own order.
+			peers.sort_by_key(|peer| !holders.contains(peer));
+		}
+		peers
+	}
+
+	/// The payload of `hash` from the first peer that has it (checked against the hash),
+	/// announced to the peers once fetched.
 	pub async fn fetch(&self, hash: H256, metrics: &Metrics) -> Option<Vec<u8>> {
-		for peer in self.peers().await {
+		for peer in self.peers(&hash).await {
 			let request = PayloadRequest::Fetch(hash).encode();
 			let reply =
 				self.network.request(peer, self.protocol.clone(), request, None, IfDisconnected::ImmediateError).await;
@@ -179,7 +203,11 @@ impl PayloadFetcher {
 				Ok((bytes, _)) => {
 					metrics.network_bytes("received", bytes.len());
 					match read_response(&hash, &bytes, self.kind) {
-						Ok(Some(payload)) => return Some(payload),
+						Ok(Some(payload)) => {
+							log::debug!(target: LOG_TARGET, "{} {hash:?} fetched from {peer}", self.kind.name());
+							self.announce(hash);
+							return Some(payload);
+						},
 						Ok(None) => {},
 						Err(cost) => {
 							metrics.malformed_message();
@@ -197,7 +225,7 @@ impl PayloadFetcher {
 	/// **Test facility** (`--worker-fault garbage-requests`): sends each peer a request that
 	/// does not decode, as a misbehaving peer would.
 	pub async fn send_garbage(&self, seed: u32) {
-		for peer in self.peers().await {
+		for peer in self.peers(&H256::zero()).await {
 			let garbage: Vec<u8> = (0..40u32).map(|i| (i.wrapping_mul(31) ^ seed) as u8 | 0x80).collect();
 			let _ = self.network.request(peer, self.protocol.clone(), garbage, None, IfDisconnected::ImmediateError).await;
 		}
