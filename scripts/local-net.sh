@@ -10,11 +10,15 @@
 # `start dave` adds a fourth node (i = 3) with Dave's dev keys. Dave is funded in the local
 # genesis but is not a validator there: he becomes one by bonding, `session.setKeys` and
 # `stakeReputation.validate` (see README, "Becoming a validator").
+# `start data` adds a data node (i = 4, not a validator, `--data-node`): a user selling a shard
+# of the demo wallet data in the data market with Eve's account, whose key is put into the
+# node's keystore with `loopx-node key insert` first. LOOPX_DATA_SURI picks another account;
+# LOOPX_ML_DATA a CSV file to sell instead; LOOPX_DATA_OFFERS an offers file (`--data-offers`).
 # State, logs and PID files live in $LOOPX_NET_DIR (default: /tmp/loopx-local-net).
 # Set LOOPX_NODE to use another binary; LOOPX_CHAIN to use another chain spec; LOOPX_NO_WORKERS=1
 # to start the validators without their native workers (tests that play their duties by hand);
-# LOOPX_FAULTY=<name> makes that validator's workers cheat (a TEST FACILITY: `--worker-fault
-# $LOOPX_FAULT`, default forge-answers; see `loopx-node --help`; the chain catches and slashes it).
+# LOOPX_FAULTY=<name> makes that validator's workers cheat (a TEST FACILITY: `--worker-fault` for
+# each word of $LOOPX_FAULT, default forge-answers; the chain catches and slashes it).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -27,8 +31,8 @@ ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
 
 index_of() {
 	case "$1" in
-	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;; dave) echo 3 ;;
-	*) die "unknown node '$1' (alice, bob, charlie or dave)" ;;
+	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;; dave) echo 3 ;; data) echo 4 ;;
+	*) die "unknown node '$1' (alice, bob, charlie, dave or data)" ;;
 	esac
 }
 
@@ -50,11 +54,24 @@ start_one() {
 			die "port $port (for $name) is in use; stop whatever holds it first"
 		fi
 	done
-	local args=(--chain "$CHAIN" "--$name" --base-path "$NET_DIR/$name" --port "$p2p"
+	local args=(--chain "$CHAIN" --base-path "$NET_DIR/$name" --port "$p2p"
 		--rpc-port "$rpc_port" --prometheus-port "$prom" --rpc-cors all --no-mdns
 		--unsafe-force-node-key-generation --allow-private-ip --name "$name")
+	if [ "$name" = data ]; then
+		# What a user does once: put the account key into the node's keystore.
+		"$NODE" key insert --base-path "$NET_DIR/data" --chain "$CHAIN" --key-type lpxw \
+			--scheme sr25519 --suri "${LOOPX_DATA_SURI:-//Eve}" ||
+			die "could not insert the data node's key"
+		args+=(--data-node)
+		[ -n "${LOOPX_ML_DATA:-}" ] && args+=(--ml-data "$LOOPX_ML_DATA")
+		[ -n "${LOOPX_DATA_OFFERS:-}" ] && args+=(--data-offers "$LOOPX_DATA_OFFERS")
+	else
+		args+=("--$name")
+	fi
 	[ "${LOOPX_NO_WORKERS:-0}" = 1 ] && args+=(--no-workers)
-	[ "${LOOPX_FAULTY:-}" = "$name" ] && args+=(--worker-fault "${LOOPX_FAULT:-forge-answers}")
+	if [ "${LOOPX_FAULTY:-}" = "$name" ]; then
+		for fault in ${LOOPX_FAULT:-forge-answers}; do args+=(--worker-fault "$fault"); done
+	fi
 	if [ "$name" = alice ]; then
 		args+=(--node-key "$ALICE_NODE_KEY")
 	else
@@ -85,8 +102,12 @@ stop_one() {
 	log "$name stopped"
 }
 
-# The genesis validators, and Dave if he has been started.
-known() { echo "${ALL[@]}"; [ -f "$NET_DIR/dave.pid" ] && echo dave; true; }
+# The genesis validators, and Dave and the data node if they have been started.
+known() {
+	echo "${ALL[@]}"
+	for extra in dave data; do [ -f "$NET_DIR/$extra.pid" ] && echo "$extra"; done
+	true
+}
 
 status() {
 	for name in $(known); do
@@ -116,5 +137,5 @@ status) status ;;
 purge)
 	for n in $(known); do stop_one "$n"; done
 	rm -rf "$NET_DIR"; log "removed $NET_DIR" ;;
-*) die "usage: $0 start|stop|status|purge [alice|bob|charlie|dave ...]" ;;
+*) die "usage: $0 start|stop|status|purge [alice|bob|charlie|dave|data ...]" ;;
 esac

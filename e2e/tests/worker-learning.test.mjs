@@ -1,12 +1,14 @@
 // Gossip learning by the validators' native workers, on the three-validator local network with
 // every worker on. Charlie runs with the test-only fault injection `--worker-fault forge-claims`
 // (`LOOPX_FAULTY=charlie LOOPX_FAULT=forge-claims scripts/local-net.sh start`): he trains
-// honestly but claims 0.1 more AUC than his model reaches.
+// honestly but claims 0.1 more AUC than his model reaches (near 1: a perfect AUC for his
+// untrained model).
 //
 // Dave deploys a fraud-detection task scored on the demo evaluation set every worker holds. In
 // each round every validator's worker trains the task's TT classifier on its own shard (from the
-// current version, fetched from a peer over the model request–response protocol, merged with
-// the models it received), scores it and claims it with `submit_update`. The other validators'
+// current version, fetched over the models request–response protocol from a peer that announced
+// it on the announce gossip protocol, merged with the models it received), scores it and claims
+// it with `submit_update`. The other validators'
 // workers fetch the claimed model, score it themselves and vote with commit–reveal: honest
 // claims are accepted and become versions, Charlie's forged claims are rejected and he is
 // slashed. Bob's node restarts in the middle of a vote and picks up where it left off. Every
@@ -20,13 +22,9 @@ import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { connect, localNetWithEnv, sendChecked, waitFor } from '../lib/node.mjs';
+import { fraudTaskSpec, UNITS } from '../lib/cycle.mjs';
 
-const UNITS = 10n ** 12n;
-const BOUNTY = 600n * UNITS;
-// The commitment to the demo evaluation set (worker/src/demo_data.rs, DEMO_EVAL_SET).
-const DEMO_EVAL_SET = '0x6d18d19c272ef83b4fffbe60d7f614bfaf8bed09c582087be55aa0fad0fae5da';
 const ZERO = `0x${'00'.repeat(32)}`;
-const ROUND_LENGTH = 60;
 const ADDR = {
   alice: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
   bob: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
@@ -83,23 +81,7 @@ const metric = async (who, name, label) => {
 };
 
 test('Dave deploys a fraud task on the demo evaluation set', { timeout: 120_000 }, async () => {
-  const spec = {
-    architecture: { Classifier: { layers: [
-      { outModes: [4, 4], inModes: [4, 4], rank: 3 },
-      { outModes: [4, 4], inModes: [4, 4], rank: 3 },
-      { outModes: [1], inModes: [16], rank: 1 },
-    ] } },
-    precision: 'Int8',
-    metric: 'Auc',
-    target: 990_000,
-    evalSet: DEMO_EVAL_SET,
-    hyper: { learningRatePpm: 100_000, batchSize: 64, localSteps: 60, seed: 7 },
-    roundLength: ROUND_LENGTH,
-    bounty: BOUNTY,
-    trainers: { minStake: 0, minReputation: 0 },
-    maxRounds: 2,
-    deadline: (await best()) + 1_000,
-  };
+  const spec = fraudTaskSpec((await best()) + 1_000);
   const { events } = await sendChecked(api, api.tx.builderMarket.deployModel(spec), dave);
   task = events.find(({ event }) => api.events.builderMarket.TaskDeployed.is(event)).event.data.task.toNumber();
 });
@@ -171,6 +153,9 @@ test('round 1 trains on from the current version, fetched from its trainer over 
   for (const who of ['alice', 'charlie']) {
     const received = await metric(who, 'loopx_worker_network_bytes', 'direction="received"');
     assert.ok(received > 0, `${who} received model bytes from a peer`);
+    // The peers announced the models they hold on the announce gossip protocol.
+    assert.ok(await metric(who, 'loopx_worker_announcements', 'direction="received"') > 0, `${who} heard announcements`);
+    assert.ok(await metric(who, 'loopx_worker_announcements', 'direction="sent"') > 0, `${who} announced its models`);
   }
   // Round 1 claims name a version as parent; a trainer that did not make that version had to
   // fetch it from a peer.
