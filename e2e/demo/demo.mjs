@@ -61,14 +61,17 @@ tensor-train classifier (241 parameters instead of 561 dense, sent as int8), sco
 held-out evaluation set every validator holds, ${ROUNDS} rounds of ${ROUND_LENGTH} blocks, a bounty of ${lpx(BOUNTY)} held in escrow.`);
 
   chapter('③', 'The data market');
-  say(`Eve's node sells its shard of wallet transactions. It registered an encryption key and posted an
-offer; each validator's worker bids for data it does not have yet.`);
-  const deal = await cycle.dataDeal();
-  say(`  Deal #${deal.deal}: ${Name(deal.buyer)} bought ${deal.rows.toLocaleString('en')} rows (${deal.bytes.toLocaleString('en')} bytes of CSV) for ${lpx(deal.price)}.
-  Offered at block #${deal.blocks.offered}, matched #${deal.blocks.matched}. Eve's node sealed the rows to ${Name(deal.buyer)}'s key (X25519 +
-  ChaCha20-Poly1305) and served them over the node's own deals protocol (#${deal.blocks.delivered}); ${Name(deal.buyer)}'s worker
-  opened them, checked them against the offer's commitment and confirmed (#${deal.blocks.settled}).
-  Eve received ${lpx(deal.toSeller)}; the protocol kept ${lpx(deal.protocolFee)}. The bought rows join ${Name(deal.buyer)}'s training data.`);
+  say(`Eve's node sells its shard of wallet transactions, and a local model it trains on that shard
+once Ferdie's task is on chain. It registered an encryption key and posted offers; each
+validator's worker bids for data and models it does not have yet.`);
+  const { data, model } = await cycle.dataDeal();
+  say(`  Deal #${data.deal}: ${Name(data.buyer)} bought ${data.rows.toLocaleString('en')} rows (${data.bytes.toLocaleString('en')} bytes of CSV) for ${lpx(data.price)}.
+  Offered at block #${data.offered}, matched #${data.blocks.matched}. Eve's node sealed the rows to ${Name(data.buyer)}'s key (X25519 +
+  ChaCha20-Poly1305) and served them over the node's own deals protocol (#${data.blocks.delivered}); ${Name(data.buyer)}'s worker
+  opened them, checked them against the offer's commitment and confirmed (#${data.blocks.settled}).
+  Eve received ${lpx(data.toSeller)}; the protocol kept ${lpx(data.protocolFee)}. The bought rows join ${Name(data.buyer)}'s training data.
+  Deal #${model.deal}: ${Name(model.buyer)} bought Eve's local model (${model.bytes.toLocaleString('en')} bytes of int8 tensor-train cores,
+  trained on her ${model.rows.toLocaleString('en')} rows) for ${lpx(model.price)}; checked as a model of the task, it joins ${Name(model.buyer)}'s next merge.`);
 
   chapter('④', 'Gossip learning, proved and voted on');
   say(`Each round every validator merges the models it fetched from its peers, trains on its own data,
@@ -84,6 +87,9 @@ the votes accept or reject the claim.`);
     }
     for (const v of r.versions) say(`    ${green('▲')} version ${v.version} of the model: AUC ${auc(v.metric)}`);
   }
+  const e = await cycle.reevaluate('alice');
+  say(`  Checked again outside the workers (loopx-node evaluate-model on Alice's copy of version ${e.version}):
+  AUC ${auc(e.metricPpm)} on the ${e.rows.toLocaleString('en')} held-out rows, ${e.metricPpm === e.onChain ? green('as the chain recorded') : red(`the chain recorded ${auc(e.onChain)}`)}.`);
   const paid = cycle.bountyPaid();
   say(`  Bounty paid to the trainers: ${Object.entries(paid).map(([n, a]) => `${Name(n)} ${lpx(a)}`).join(', ') || 'nothing yet'}.`);
 

@@ -1,14 +1,16 @@
 // The whole LoopX cycle on the three-validator local network plus a data node, step by step,
 // with nothing played by hand except the users: Ferdie (a builder) deploys a fraud-detection
 // task, Eve's data node sells data to the validators' workers, the workers train by gossip and
-// prove and vote on each other's updates, Charlie (fault injection `forge-claims`, a test
+// prove and vote on each other's updates (and merge the local model they bought), Charlie (fault injection `forge-claims`, a test
 // facility) is caught and slashed, Dave (a client) asks an SQL aggregation and an inference
 // query, and the eras' rewards are paid out. Each step waits for the chain and returns what it
 // saw. The full-cycle test asserts on it; `scripts/demo.sh` tells it as a story.
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToString } from '@polkadot/util';
-import { connect, localNetWithEnv, sendChecked, sleep } from './node.mjs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, localNetWithEnv, runNode, sendChecked, sleep } from './node.mjs';
 
 export const UNITS = 10n ** 12n;
 export const ADDR = {
@@ -159,26 +161,53 @@ export class Cycle {
     return { task: this.task, bounty: deployed.bounty.toBigInt(), deposit: deployed.deposit.toBigInt(), roundEnd: deployed.roundEnd.toNumber() };
   }
 
-  /** ③ Eve's data node sells its shard to a validator: offer, bid, sealed delivery, payment. */
+  /**
+   * ③ Eve's data node sells to the validators: its shard of the data (`wallet-tx`) and, once
+   * the task is on chain, a local model it trained on that shard (`wallet-model`): offer, bid,
+   * sealed delivery, payment. Returns the first settled deal of each kind.
+   */
   async dataDeal() {
-    const settled = await this.until('a data deal of Eve\'s settled', () => this.of('dataMarket.DealSettled', (d) => d.seller.toString() === ADDR.eve)[0],
-      { blocks: 30 });
-    const deal = settled.data.deal.toNumber();
-    const at = (name) => this.of(name, (d) => d.deal.toNumber() === deal)[0];
-    const matched = at('dataMarket.DealMatched');
-    // What was sold: the deal's record in the state of the block that matched it.
-    const atMatch = await this.api.at(await this.api.rpc.chain.getBlockHash(matched.n));
-    const goods = (await atMatch.query.dataMarket.deals(deal)).unwrap().goods;
+    const kinds = new Map(); // deal → its goods, read in the state of the block that matched it
+    const goodsOf = async (deal) => {
+      if (!kinds.has(deal)) {
+        const matched = this.of('dataMarket.DealMatched', (d) => d.deal.toNumber() === deal)[0];
+        const atMatch = await this.api.at(await this.api.rpc.chain.getBlockHash(matched.n));
+        kinds.set(deal, (await atMatch.query.dataMarket.deals(deal)).unwrap().goods);
+      }
+      return kinds.get(deal);
+    };
+    const firstOf = async (kind) => {
+      for (const e of this.of('dataMarket.DealSettled', (d) => d.seller.toString() === ADDR.eve)) {
+        if ((await goodsOf(e.data.deal.toNumber())).kind.toString() === kind) return e;
+      }
+      return undefined;
+    };
+    const describe = async (settled) => {
+      const deal = settled.data.deal.toNumber();
+      const at = (name) => this.of(name, (d) => d.deal.toNumber() === deal)[0];
+      const matched = at('dataMarket.DealMatched');
+      const goods = await goodsOf(deal);
+      return {
+        deal,
+        kind: goods.kind.toString(),
+        tag: u8aToString(this.of('dataMarket.OrderPosted', (d) => d.owner.toString() === ADDR.eve && d.side.toString() === 'Offer'
+          && d.order.eq(matched.data.offer))[0]?.data.tag ?? new Uint8Array()),
+        buyer: nameOf(matched.data.buyer),
+        price: matched.data.price.toBigInt(),
+        toSeller: settled.data.toSeller.toBigInt(),
+        protocolFee: settled.data.protocolFee.toBigInt(),
+        rows: goods.commitment.samples.toNumber(),
+        // (`size` of a polkadot.js struct is its number of fields: read the field from JSON.)
+        bytes: Number(goods.commitment.toJSON().size),
+        schema: goods.commitment.schema.toHex(),
+        blocks: { matched: matched.n, delivered: at('dataMarket.Delivered').n, settled: settled.n },
+      };
+    };
+    const data = await this.until('a data deal of Eve\'s settled', () => firstOf('RawData'), { blocks: 30 });
+    const model = await this.until('a local-model deal of Eve\'s settled', () => firstOf('LocalModel'), { blocks: 40 });
     return {
-      deal,
-      buyer: nameOf(matched.data.buyer),
-      price: matched.data.price.toBigInt(),
-      toSeller: settled.data.toSeller.toBigInt(),
-      protocolFee: settled.data.protocolFee.toBigInt(),
-      rows: goods.commitment.samples.toNumber(),
-      // (`size` of a polkadot.js struct is its number of fields: read the field from JSON.)
-      bytes: Number(goods.commitment.toJSON().size),
-      blocks: { offered: this.of('dataMarket.OrderPosted', (d) => d.owner.toString() === ADDR.eve)[0].n, matched: matched.n, delivered: at('dataMarket.Delivered').n, settled: settled.n },
+      data: { ...await describe(data), offered: this.of('dataMarket.OrderPosted', (d) => d.owner.toString() === ADDR.eve)[0].n },
+      model: await describe(model),
       disputes: this.of('dataMarket.Disputed').length,
       deals: this.of('dataMarket.DealSettled', (d) => d.seller.toString() === ADDR.eve).length,
     };
@@ -214,6 +243,23 @@ export class Cycle {
     const versions = ofTask('builderMarket.VersionAccepted').filter((v) => decided.some((d) => d.n === v.n))
       .map((v) => ({ version: v.data.version.toNumber(), metric: v.data.metric.toNumber(), contributors: v.data.contributors.toNumber() }));
     return { round, roundEnd, claims: result, versions };
+  }
+
+  /**
+   * The latest accepted version re-evaluated by the test itself: its payload taken from a
+   * validator's model store (`<base>/chains/<id>/loopx-models`) and scored on the demo
+   * evaluation set by `loopx-node evaluate-model`, outside every worker.
+   */
+  async reevaluate(holder = 'alice') {
+    const versions = await this.api.call.builderMarketApi.versions(this.task);
+    const [version, hash, metric] = versions[versions.length - 1];
+    const spec = (await this.api.query.builderMarket.tasks(this.task)).unwrap().spec;
+    const chains = join(this.netDir, holder, 'chains');
+    const file = readdirSync(chains).map((id) => join(chains, id, 'loopx-models', `${hash.toHex().slice(2)}.payload`)).find(existsSync);
+    if (!file) throw new Error(`${holder} holds no payload of version ${version.toNumber()} (${hash.toHex()})`);
+    const r = runNode(['evaluate-model', '--spec', spec.toHex(), '--payload', file]);
+    if (r.status !== 0) throw new Error(`evaluate-model failed: ${r.stderr}`);
+    return { version: version.toNumber(), chainHash: hash.toHex(), onChain: metric.toNumber(), file, ...JSON.parse(r.stdout) };
   }
 
   /** The bounty paid to each trainer so far (rounds are paid once their claims are decided). */

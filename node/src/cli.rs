@@ -38,9 +38,10 @@ pub struct Cli {
 	pub ml_data: Option<std::path::PathBuf>,
 
 	/// The offers of a data node: a JSON file such as
-	/// `{"tag": "wallet-tx", "price": 1000000000000, "quantity": 1, "lifetime": 200}` (every
-	/// field optional; these are the defaults: 1 LPX for the data set, one buyer an offer, 200
-	/// blocks in the book).
+	/// `{"tag": "wallet-tx", "price": 1000000000000, "quantity": 1, "lifetime": 200,
+	/// "model_tag": "wallet-model", "model_price": 500000000000}` (every field optional; these
+	/// are the defaults: 1 LPX for the data set, 0.5 LPX for a local model trained on it, one
+	/// buyer an offer, 200 blocks in the book; `"model_tag": ""` sells no model).
 	#[arg(long, value_name = "PATH", requires = "data_node")]
 	pub data_offers: Option<std::path::PathBuf>,
 }
@@ -61,6 +62,12 @@ pub struct DataOffers {
 	/// Blocks an offer stays in the book.
 	#[serde(default = "default_lifetime")]
 	pub lifetime: u32,
+	/// The market of the local model trained on the data (empty: no model is sold).
+	#[serde(default = "default_model_tag")]
+	pub model_tag: String,
+	/// Price of the local model per unit, in plancks.
+	#[serde(default = "default_model_price")]
+	pub model_price: u128,
 }
 
 fn default_tag() -> String {
@@ -75,10 +82,23 @@ fn default_quantity() -> u32 {
 fn default_lifetime() -> u32 {
 	200
 }
+fn default_model_tag() -> String {
+	String::from_utf8_lossy(loopx_worker::deals::MODEL_TAG).into_owned()
+}
+fn default_model_price() -> u128 {
+	loopx_runtime::UNITS / 2
+}
 
 impl Default for DataOffers {
 	fn default() -> Self {
-		Self { tag: default_tag(), price: default_price(), quantity: default_quantity(), lifetime: default_lifetime() }
+		Self {
+			tag: default_tag(),
+			price: default_price(),
+			quantity: default_quantity(),
+			lifetime: default_lifetime(),
+			model_tag: default_model_tag(),
+			model_price: default_model_price(),
+		}
 	}
 }
 
@@ -95,8 +115,11 @@ impl Cli {
 			},
 			None => DataOffers::default(),
 		};
-		if offers.tag.is_empty() || offers.tag.len() > 32 || offers.quantity == 0 || offers.lifetime == 0 {
-			return Err("--data-offers: the tag must have 1 to 32 bytes, quantity and lifetime must not be zero".into());
+		if offers.tag.is_empty() || offers.tag.len() > 32 || offers.model_tag.len() > 32 || offers.quantity == 0 || offers.lifetime == 0 {
+			return Err("--data-offers: the tag must have 1 to 32 bytes, the model tag at most 32, quantity and lifetime must not be zero".into());
+		}
+		if offers.model_tag == offers.tag {
+			return Err("--data-offers: the model tag must differ from the data tag (a bid buys from one book)".into());
 		}
 		let data = match &self.ml_data {
 			Some(path) => {
@@ -110,6 +133,7 @@ impl Cli {
 			quantity: offers.quantity,
 			lifetime: offers.lifetime,
 			data,
+			model: (!offers.model_tag.is_empty()).then(|| (offers.model_tag.into_bytes(), offers.model_price)),
 		}))
 	}
 }
@@ -174,4 +198,36 @@ pub enum Subcommand {
 
 	/// Database metadata.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Score a model payload on the demo evaluation set, as the validators' votes do, and print
+	/// the metrics as JSON: an independent check of a claimed or accepted metric.
+	EvaluateModel(EvaluateModelCmd),
+}
+
+/// `loopx-node evaluate-model`.
+#[derive(Debug, clap::Args)]
+pub struct EvaluateModelCmd {
+	/// The task's spec, SCALE-encoded, in hex: `builderMarket.tasks(id).unwrap().spec.toHex()`
+	/// in polkadot.js.
+	#[arg(long, value_name = "HEX")]
+	pub spec: String,
+	/// The model payload (wire format), e.g. a file `<hash>.payload` from a node's
+	/// `<base>/chains/<id>/loopx-models`.
+	#[arg(long, value_name = "PATH")]
+	pub payload: std::path::PathBuf,
+}
+
+impl EvaluateModelCmd {
+	/// Prints the evaluation of the payload as one JSON object.
+	pub fn run(&self) -> Result<(), String> {
+		let spec = sp_core::bytes::from_hex(&self.spec).map_err(|e| format!("--spec: not hex: {e}"))?;
+		let payload = std::fs::read(&self.payload).map_err(|e| format!("--payload {}: {e}", self.payload.display()))?;
+		let e = loopx_worker::evaluate::evaluate_payload(&spec, &payload)?;
+		let json = serde_json::json!({
+			"task": e.task, "hash": e.hash, "rows": e.rows,
+			"auc": e.auc, "accuracy": e.accuracy, "logLoss": e.log_loss, "metricPpm": e.metric_ppm,
+		});
+		println!("{json}");
+		Ok(())
+	}
 }

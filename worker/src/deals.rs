@@ -4,14 +4,19 @@
 //! - Both register the X25519 key that payloads are sealed to ([`crate::sealed`]), derived
 //!   from the worker secret, once the chain does not already hold it.
 //! - A **data node** (`--data-node`) sells one data set ([`SellPlan`]): it keeps one offer in
-//!   the book, committed to the CSV form of its rows (content hash, size, rows, schema). When an
-//!   offer matches, it seals the CSV to the buyer's key for that deal, serves it over the deals
-//!   protocol ([`crate::payload_net`]) and calls `deliver` with the sealed payload's hash.
+//!   the book, committed to the CSV form of its rows (content hash, size, rows, schema). Once a
+//!   learning task it can train is on chain, it also trains a local model on the same rows
+//!   ([`crate::learning::Learning::local_model`]) and keeps an offer of those compressed
+//!   parameters in the book of [`MODEL_TAG`] (kind `LocalModel`, schema = the task's model id).
+//!   When an offer matches, it seals the payload to the buyer's key for that deal, serves it
+//!   over the deals protocol ([`crate::payload_net`]) and calls `deliver` with the sealed
+//!   payload's hash.
 //! - A **validator** buys ([`BuyPlan`]): when the book of its tag holds an offer at or below its
 //!   price, of data it does not have yet, and it has nothing in progress, it bids for one unit.
 //!   Once the seller delivered, it fetches the sealed payload by hash from its peers, opens it,
 //!   and checks it against the offer's commitment ([`check_delivery`]): it confirms (and trains
-//!   on the rows from then on) or disputes with the reason committed as evidence. A payload
+//!   on the rows from then on, or merges the local model in its next round) or disputes with
+//!   the reason committed as evidence. A payload
 //!   that cannot be had by the last block of the confirmation period is disputed too.
 //!
 //! Decided afresh from the chain at every best block, so a restarted node carries on; bought
@@ -25,6 +30,7 @@ use loopx_ml_kernels::data::{
 };
 use loopx_runtime::{opaque::Block, Balance, BlockNumber};
 use loopx_worker_api::WorkerAction;
+use pallet_builder_market::{runtime_api::BuilderMarketApi, TaskStatus};
 use pallet_data_market::{
 	runtime_api::{DataMarketApi, NextStep},
 	DealState, Goods, GoodsKind, Side,
@@ -36,14 +42,21 @@ use x25519_dalek::StaticSecret;
 
 use crate::{
 	chain::WorkerRuntimeApis,
+	learning::Learning,
 	outbox::{At, Outbox},
 	payload_net::PayloadFetcher,
 	payload_store::{payload_hash, PayloadStore, MAX_PAYLOAD_BYTES},
-	sealed, LOG_TARGET,
+	sealed,
+	training::{model_schema, task_of_payload},
+	LOG_TARGET,
 };
 
 /// The market of wallet-transaction data sets (the CSV schema of `ml-kernels`).
 pub const DATA_TAG: &[u8] = b"wallet-tx";
+
+/// The market of local models trained on wallet-transaction data (wire-format payloads of a
+/// learning task's model).
+pub const MODEL_TAG: &[u8] = b"wallet-model";
 
 /// A buyer disputes a payload it could not fetch when this many blocks of the confirmation
 /// period are left (the dispute must land before the deal settles by itself).
@@ -62,24 +75,34 @@ pub struct SellPlan {
 	pub lifetime: BlockNumber,
 	/// The rows sold (`None`: this node's shard of the demo generator, seeded by its account).
 	pub data: Option<Dataset>,
+	/// Also sell a local model trained on the rows: its market and price per unit.
+	pub model: Option<(Vec<u8>, Balance)>,
 }
 
 /// What a validator buys.
 #[derive(Clone, Debug)]
 pub struct BuyPlan {
-	/// The market.
+	/// The market of data sets.
 	pub tag: Vec<u8>,
+	/// The market of local models (`None`: buys none).
+	pub model_tag: Option<Vec<u8>>,
 	/// Highest price paid per data set.
 	pub max_price: Balance,
 	/// Blocks a bid stays in the book.
 	pub lifetime: BlockNumber,
-	/// Data sets bought at most (a bound on spending).
+	/// Data sets and local models bought at most (a bound on spending).
 	pub max_datasets: usize,
 }
 
 impl Default for BuyPlan {
 	fn default() -> Self {
-		Self { tag: DATA_TAG.to_vec(), max_price: 10 * loopx_runtime::UNITS, lifetime: 100, max_datasets: 8 }
+		Self {
+			tag: DATA_TAG.to_vec(),
+			model_tag: Some(MODEL_TAG.to_vec()),
+			max_price: 10 * loopx_runtime::UNITS,
+			lifetime: 100,
+			max_datasets: 8,
+		}
 	}
 }
 
@@ -93,11 +116,11 @@ pub fn read_data_file(path: &std::path::Path) -> Result<Dataset, String> {
 	Ok(data)
 }
 
-/// A data set in the form it is sold in, with the commitment an offer makes to it.
+/// A data set or a local model in the form it is sold in, with the commitment an offer makes to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prepared {
-	/// Its CSV form (the plaintext payload).
-	pub csv: Vec<u8>,
+	/// The plaintext payload: a data set's CSV form, or a model's wire form.
+	pub plain: Vec<u8>,
 	/// What the offer commits to.
 	pub goods: Goods,
 }
@@ -121,7 +144,31 @@ pub fn prepare(data: &Dataset) -> Option<Prepared> {
 		samples: data.len() as u64,
 		schema: schema_hash(data),
 	};
-	Some(Prepared { csv, goods: Goods { kind: GoodsKind::RawData, commitment } })
+	Some(Prepared { plain: csv, goods: Goods { kind: GoodsKind::RawData, commitment } })
+}
+
+/// A local model of `task` (its wire payload, trained on `samples` rows) as a payload with its
+/// commitment, if it fits a payload.
+pub fn prepare_model(task: u32, payload: Vec<u8>, samples: u64) -> Option<Prepared> {
+	if payload.len() + sealed::OVERHEAD > MAX_PAYLOAD_BYTES || task_of_payload(&payload) != Some(task) {
+		return None;
+	}
+	let commitment = pallet_data_market::Commitment {
+		content_hash: payload_hash(&payload),
+		size: payload.len() as u64,
+		samples,
+		schema: model_schema(task),
+	};
+	Some(Prepared { plain: payload, goods: Goods { kind: GoodsKind::LocalModel, commitment } })
+}
+
+/// What a confirmed deal brought.
+#[derive(Clone, Debug)]
+pub enum Bought {
+	/// Rows to train on.
+	Data(Dataset),
+	/// A local model of a task, to merge (its wire payload).
+	Model(u32, Vec<u8>),
 }
 
 /// Why a delivered payload was disputed.
@@ -133,7 +180,7 @@ pub enum Rejection {
 	DoesNotOpen(sealed::OpenError),
 	/// Its content hash or size is not the offer's.
 	NotWhatWasOffered,
-	/// It is not a CSV table of the documented schema.
+	/// It is not a CSV table of the documented schema, or not a model of the task offered.
 	Unreadable(String),
 	/// Rows or columns differ from the offer's commitment.
 	WrongShape,
@@ -147,26 +194,48 @@ impl Rejection {
 }
 
 /// Checks a sealed payload of `deal` against what the offer committed to; the plaintext and
-/// its rows if it holds.
-pub fn check_delivery(sealed_payload: &[u8], secret: &StaticSecret, deal: u64, goods: &Goods) -> Result<(Vec<u8>, Dataset), Rejection> {
+/// what it holds if it holds. A local model is checked against its task by `is_model_of`
+/// (the buyer's learning worker decodes it with the task's architecture).
+pub fn check_delivery(
+	sealed_payload: &[u8],
+	secret: &StaticSecret,
+	deal: u64,
+	goods: &Goods,
+	is_model_of: impl FnOnce(u32, &[u8]) -> Result<(), String>,
+) -> Result<(Vec<u8>, Bought), Rejection> {
 	let plain = sealed::open(sealed_payload, secret, deal).map_err(Rejection::DoesNotOpen)?;
 	let c = &goods.commitment;
 	if payload_hash(&plain) != c.content_hash || plain.len() as u64 != c.size {
 		return Err(Rejection::NotWhatWasOffered);
 	}
-	let data = read_csv(&plain[..]).map_err(|e| Rejection::Unreadable(e.to_string()))?;
-	if data.len() as u64 != c.samples || schema_hash(&data) != c.schema {
-		return Err(Rejection::WrongShape);
-	}
-	Ok((plain, data))
+	let bought = match goods.kind {
+		GoodsKind::LocalModel => {
+			let task = task_of_payload(&plain).ok_or_else(|| Rejection::Unreadable("not a task model".into()))?;
+			if model_schema(task) != c.schema {
+				return Err(Rejection::WrongShape);
+			}
+			is_model_of(task, &plain).map_err(Rejection::Unreadable)?;
+			Bought::Model(task, plain.clone())
+		},
+		_ => {
+			let data = read_csv(&plain[..]).map_err(|e| Rejection::Unreadable(e.to_string()))?;
+			if data.len() as u64 != c.samples || schema_hash(&data) != c.schema {
+				return Err(Rejection::WrongShape);
+			}
+			Bought::Data(data)
+		},
+	};
+	Ok((plain, bought))
 }
 
 /// What an action was for.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Step {
 	RegisterKey,
-	Offer,
-	Bid,
+	/// An offer of the data set (`false`) or of the local model (`true`).
+	Offer(bool),
+	/// A bid in the data-set (`false`) or the local-model (`true`) market.
+	Bid(bool),
 	Deliver(u64),
 	Confirm(u64),
 	Dispute(u64),
@@ -177,13 +246,16 @@ pub struct DealWorker {
 	secret: StaticSecret,
 	public: [u8; 32],
 	selling: Option<SellPlan>,
-	prepared: Option<Prepared>,
+	/// The rows sold, and their payload (made on first use).
+	prepared: Option<(Dataset, Prepared)>,
+	/// The local model sold, once trained, and its task.
+	model: Option<(u32, Prepared)>,
 	buying: Option<BuyPlan>,
 	/// Sealed payloads of this node's deliveries (served by the deals protocol).
 	sealed: PayloadStore,
 	/// Plaintext of the data sets bought, by content hash (kept across restarts).
 	bought: PayloadStore,
-	/// Content hashes of the data sets bought.
+	/// Content hashes of the data sets and local models bought.
 	have: BTreeSet<H256>,
 	fetcher: Option<PayloadFetcher>,
 	outbox: Outbox<Step>,
@@ -191,7 +263,7 @@ pub struct DealWorker {
 
 impl DealWorker {
 	/// A worker with the deal key of `worker_secret`, selling and/or buying, serving sealed
-	/// payloads from `sealed` and keeping bought data in `bought`. Returns the data sets bought
+	/// payloads from `sealed` and keeping bought data in `bought`. Returns what was bought
 	/// earlier too, for the learning worker.
 	pub fn new(
 		worker_secret: &[u8; 32],
@@ -200,23 +272,30 @@ impl DealWorker {
 		sealed: PayloadStore,
 		bought: PayloadStore,
 		fetcher: Option<PayloadFetcher>,
-	) -> (Self, Vec<Dataset>) {
+	) -> (Self, Vec<Bought>) {
 		let secret = sealed::deal_secret(worker_secret);
 		let public = sealed::public_key(&secret);
 		let mut have = BTreeSet::new();
-		let mut datasets = Vec::new();
+		let mut kept = Vec::new();
 		for hash in bought.hashes() {
-			if let Some(data) = bought.get(&hash).and_then(|csv| read_csv(&csv[..]).ok()) {
+			let Some(plain) = bought.get(&hash) else { continue };
+			let found = match task_of_payload(&plain) {
+				Some(task) => Some(Bought::Model(task, plain.to_vec())),
+				None => read_csv(&plain[..]).ok().map(Bought::Data),
+			};
+			if let Some(found) = found {
 				have.insert(hash);
-				datasets.push(data);
+				kept.push(found);
 			}
 		}
-		let worker = Self { secret, public, selling, prepared: None, buying, sealed, bought, have, fetcher, outbox: Outbox::default() };
-		(worker, datasets)
+		let worker =
+			Self { secret, public, selling, prepared: None, model: None, buying, sealed, bought, have, fetcher, outbox: Outbox::default() };
+		(worker, kept)
 	}
 
-	/// One pass at a new best block; returns a data set bought and confirmed in it, if any.
-	pub async fn on_block<C, P>(&mut self, at: &At<'_, C, P>) -> Vec<Dataset>
+	/// One pass at a new best block. What is bought and confirmed goes to `learning` (rows to
+	/// train on, local models to merge); a data node's local model is trained there too.
+	pub async fn on_block<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -231,19 +310,13 @@ impl DealWorker {
 				}
 				self.outbox.send(at, Step::RegisterKey, "register_key", WorkerAction::RegisterKey { key: self.public });
 				// Orders need the key on chain first.
-				return Vec::new();
+				return;
 			},
-			Err(e) => {
-				log::warn!(target: LOG_TARGET, "cannot read the data-market key: {e}");
-				return Vec::new();
-			},
+			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the data-market key: {e}"),
 		}
 		let deals = match api.deals_of(at.hash, at.me.clone()) {
 			Ok(d) => d,
-			Err(e) => {
-				log::warn!(target: LOG_TARGET, "cannot read the deals: {e}");
-				return Vec::new();
-			},
+			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the deals: {e}"),
 		};
 		let open: BTreeSet<u64> = deals.iter().map(|d| d.id).collect();
 		self.outbox.retain(|step| match step {
@@ -251,38 +324,45 @@ impl DealWorker {
 			_ => true,
 		});
 
-		let mut confirmed = Vec::new();
 		for deal in &deals {
 			match (deal.is_seller, deal.next) {
 				(true, NextStep::Deliver) => self.deliver(at, deal.id, &deal.deal.buyer_key, &deal.deal.goods),
 				(false, NextStep::ConfirmOrDispute) => {
 					let DealState::Delivered { ciphertext } = deal.deal.state else { continue };
 					let deadline = deal.deal.deadline.unwrap_or(at.now);
-					if let Some(data) = self.receive(at, deal.id, ciphertext, deadline, &deal.deal.goods).await {
-						confirmed.push(data);
+					match self.receive(at, deal.id, ciphertext, deadline, &deal.deal.goods, learning).await {
+						Some(Bought::Data(data)) => learning.add_training_data(data),
+						Some(Bought::Model(task, payload)) => learning.add_bought_model(task, payload),
+						None => {},
 					}
 				},
 				_ => {},
 			}
 		}
 		if let Some(plan) = self.selling.clone() {
-			self.keep_offer(at, &plan);
+			if let Some(goods) = self.prepared(at.me, &plan).map(|(_, p)| p.goods) {
+				self.keep_offer(at, &plan.tag, plan.price, goods, &plan);
+			}
+			if let Some((tag, price)) = &plan.model {
+				if let Some(goods) = self.local_model(at, learning).map(|p| p.goods) {
+					self.keep_offer(at, tag, *price, goods, &plan);
+				}
+			}
 		}
 		if let Some(plan) = self.buying.clone() {
 			let buying = deals.iter().any(|d| !d.is_seller);
 			self.maybe_bid(at, &plan, buying);
 		}
-		confirmed
 	}
 
 	/// The data set sold, prepared once (the demo shard is seeded by the account).
-	fn prepared(&mut self, at_me: &loopx_runtime::AccountId, plan: &SellPlan) -> Option<&Prepared> {
+	fn prepared(&mut self, at_me: &loopx_runtime::AccountId, plan: &SellPlan) -> Option<&(Dataset, Prepared)> {
 		if self.prepared.is_none() {
 			let data = match &plan.data {
 				Some(data) => data.clone(),
 				None => crate::demo_data::training_shard(crate::learning::seed_of(at_me)),
 			};
-			self.prepared = prepare(&data);
+			self.prepared = prepare(&data).map(|p| (data, p));
 			if self.prepared.is_none() {
 				log::error!(target: LOG_TARGET, "the data set to sell is empty or larger than a payload ({MAX_PAYLOAD_BYTES} bytes): nothing offered");
 			}
@@ -290,40 +370,65 @@ impl DealWorker {
 		self.prepared.as_ref()
 	}
 
-	fn keep_offer<C, P>(&mut self, at: &At<'_, C, P>, plan: &SellPlan)
+	/// The local model sold: trained on the rows sold once a task it can train is on chain,
+	/// and kept while that task is active.
+	fn local_model<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning) -> Option<&Prepared>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		let Some(goods) = self.prepared(at.me, plan).map(|p| p.goods) else { return };
+		if let Some((task, _)) = self.model {
+			let active = at.chain.client.runtime_api().active_tasks(at.hash).unwrap_or_default();
+			if !active.iter().any(|v| v.id == task && v.task.status == TaskStatus::Active) {
+				log::info!(target: LOG_TARGET, "task {task} is no longer active: its local model is not offered any more");
+				self.model = None;
+			}
+		}
+		if self.model.is_none() {
+			let data = self.prepared.as_ref()?.0.clone();
+			let (task, payload) = learning.local_model(at, &data)?;
+			self.model = prepare_model(task, payload, data.len() as u64).map(|p| (task, p));
+		}
+		self.model.as_ref().map(|(_, p)| p)
+	}
+
+	/// Keeps one offer of `goods` in the book of `tag`.
+	fn keep_offer<C, P>(&mut self, at: &At<'_, C, P>, tag: &[u8], price: Balance, goods: Goods, plan: &SellPlan)
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let local_model = goods.kind == GoodsKind::LocalModel;
 		// Enough orders to see ours among the best; the book is bounded anyway.
-		let offers = at.chain.client.runtime_api().best_orders(at.hash, plan.tag.clone(), Side::Offer, 64).unwrap_or_default();
-		if offers.iter().any(|o| &o.owner == at.me) || !self.outbox.may_send(Step::Offer, at.now) {
+		let offers = at.chain.client.runtime_api().best_orders(at.hash, tag.to_vec(), Side::Offer, 64).unwrap_or_default();
+		if offers.iter().any(|o| &o.owner == at.me) || !self.outbox.may_send(Step::Offer(local_model), at.now) {
 			return;
 		}
 		let c = goods.commitment;
 		log::info!(
 			target: LOG_TARGET,
-			"🏷️ offering {} rows ({} bytes, content {:?}) on {:?} at {} a unit",
-			c.samples,
+			"🏷️ offering {} ({} bytes, {} rows, content {:?}) on {:?} at {} a unit",
+			if local_model { "a local model" } else { "a data set" },
 			c.size,
+			c.samples,
 			c.content_hash,
-			String::from_utf8_lossy(&plan.tag),
-			plan.price
+			String::from_utf8_lossy(tag),
+			price
 		);
 		let action = WorkerAction::PostOffer {
-			tag: plan.tag.clone(),
-			local_model: false,
+			tag: tag.to_vec(),
+			local_model,
 			content_hash: c.content_hash,
 			size: c.size,
 			samples: c.samples,
 			schema: c.schema,
-			price: plan.price,
+			price,
 			quantity: plan.quantity,
 			expires: at.now.saturating_add(plan.lifetime),
 		};
-		self.outbox.send(at, Step::Offer, "post_offer", action);
+		self.outbox.send(at, Step::Offer(local_model), "post_offer", action);
 	}
 
 	fn maybe_bid<C, P>(&mut self, at: &At<'_, C, P>, plan: &BuyPlan, buying: bool)
@@ -332,29 +437,39 @@ impl DealWorker {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		if buying || self.have.len() >= plan.max_datasets || !self.outbox.may_send(Step::Bid, at.now) {
+		if buying || self.have.len() >= plan.max_datasets {
 			return;
 		}
+		let markets = [(plan.tag.clone(), GoodsKind::RawData)].into_iter().chain(plan.model_tag.clone().map(|t| (t, GoodsKind::LocalModel)));
 		let api = at.chain.client.runtime_api();
-		let bids = api.best_orders(at.hash, plan.tag.clone(), Side::Bid, 64).unwrap_or_default();
-		if bids.iter().any(|b| &b.owner == at.me) {
-			return;
+		// One deal at a time: the first market with an offer worth buying.
+		for (tag, kind) in markets {
+			let local_model = kind == GoodsKind::LocalModel;
+			if !self.outbox.may_send(Step::Bid(local_model), at.now) {
+				return;
+			}
+			let bids = api.best_orders(at.hash, tag.clone(), Side::Bid, 64).unwrap_or_default();
+			if bids.iter().any(|b| &b.owner == at.me) {
+				return;
+			}
+			let offers = api.best_orders(at.hash, tag.clone(), Side::Offer, 64).unwrap_or_default();
+			let wanted = offers.iter().find(|o| {
+				&o.owner != at.me
+					&& o.price <= plan.max_price
+					&& o.goods.is_some_and(|g| g.kind == kind && !self.have.contains(&g.commitment.content_hash))
+			});
+			let Some(offer) = wanted else { continue };
+			log::info!(
+				target: LOG_TARGET,
+				"🛒 bidding {} for the {} of offer #{} on {:?}",
+				offer.price,
+				if local_model { "local model" } else { "data set" },
+				offer.id,
+				String::from_utf8_lossy(&tag)
+			);
+			let action = WorkerAction::PostBid { tag, price: offer.price, quantity: 1, expires: at.now.saturating_add(plan.lifetime) };
+			return self.outbox.send(at, Step::Bid(local_model), "post_bid", action);
 		}
-		let offers = api.best_orders(at.hash, plan.tag.clone(), Side::Offer, 64).unwrap_or_default();
-		let wanted = offers.iter().find(|o| {
-			&o.owner != at.me
-				&& o.price <= plan.max_price
-				&& o.goods.is_some_and(|g| g.kind == GoodsKind::RawData && !self.have.contains(&g.commitment.content_hash))
-		});
-		let Some(offer) = wanted else { return };
-		log::info!(target: LOG_TARGET, "🛒 bidding {} for the data set of offer #{} on {:?}", offer.price, offer.id, String::from_utf8_lossy(&plan.tag));
-		let action = WorkerAction::PostBid {
-			tag: plan.tag.clone(),
-			price: offer.price,
-			quantity: 1,
-			expires: at.now.saturating_add(plan.lifetime),
-		};
-		self.outbox.send(at, Step::Bid, "post_bid", action);
 	}
 
 	fn deliver<C, P>(&mut self, at: &At<'_, C, P>, deal: u64, buyer_key: &[u8; 32], goods: &Goods)
@@ -367,15 +482,16 @@ impl DealWorker {
 			return;
 		}
 		let Some(plan) = self.selling.clone() else { return };
-		let Some(prepared) = self.prepared(at.me, &plan).cloned() else { return };
-		if prepared.goods != *goods {
-			return log::warn!(target: LOG_TARGET, "deal #{deal} sold other data than this node holds now: not delivered");
-		}
+		let data = self.prepared(at.me, &plan).map(|(_, p)| p.clone());
+		let model = self.model.as_ref().map(|(_, p)| p.clone());
+		let Some(prepared) = data.into_iter().chain(model).find(|p| p.goods == *goods) else {
+			return log::warn!(target: LOG_TARGET, "deal #{deal} sold other goods than this node holds now: not delivered");
+		};
 		let mut ephemeral = [0u8; 32];
 		if getrandom::getrandom(&mut ephemeral).is_err() {
 			return log::error!(target: LOG_TARGET, "no randomness for sealing deal #{deal}: not delivered");
 		}
-		let sealed_payload = match sealed::seal(&prepared.csv, buyer_key, deal, ephemeral) {
+		let sealed_payload = match sealed::seal(&prepared.plain, buyer_key, deal, ephemeral) {
 			Ok(s) => s,
 			Err(e) => return log::warn!(target: LOG_TARGET, "deal #{deal}: the buyer's key cannot be sealed to ({e:?}): not delivered"),
 		};
@@ -384,7 +500,15 @@ impl DealWorker {
 		self.outbox.send(at, Step::Deliver(deal), "deliver", WorkerAction::Deliver { deal, ciphertext });
 	}
 
-	async fn receive<C, P>(&mut self, at: &At<'_, C, P>, deal: u64, ciphertext: H256, deadline: BlockNumber, goods: &Goods) -> Option<Dataset>
+	async fn receive<C, P>(
+		&mut self,
+		at: &At<'_, C, P>,
+		deal: u64,
+		ciphertext: H256,
+		deadline: BlockNumber,
+		goods: &Goods,
+		learning: &mut Learning,
+	) -> Option<Bought>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -398,7 +522,7 @@ impl DealWorker {
 			None => None,
 		};
 		let verdict = match fetched {
-			Some(bytes) => check_delivery(&bytes, &self.secret, deal, goods),
+			Some(bytes) => check_delivery(&bytes, &self.secret, deal, goods, |task, model| learning.check_model(at, task, model)),
 			None if at.now.saturating_add(DISPUTE_MARGIN) >= deadline => Err(Rejection::NotReceived),
 			None => {
 				log::info!(target: LOG_TARGET, "⏳ deal #{deal}: sealed payload {ciphertext:?} not found at any peer yet");
@@ -406,14 +530,18 @@ impl DealWorker {
 			},
 		};
 		match verdict {
-			Ok((plain, data)) => {
+			Ok((plain, bought)) => {
 				// Kept as delivered, so that it is found under the offer's content hash again.
 				if let Some(hash) = self.bought.insert(plain) {
 					self.have.insert(hash);
 				}
-				log::info!(target: LOG_TARGET, "✅ deal #{deal}: payload opened and matches the offer ({} rows); confirming", data.len());
+				let what = match &bought {
+					Bought::Data(data) => format!("{} rows", data.len()),
+					Bought::Model(task, _) => format!("a local model of task {task}"),
+				};
+				log::info!(target: LOG_TARGET, "✅ deal #{deal}: payload opened and matches the offer ({what}); confirming");
 				self.outbox.send(at, Step::Confirm(deal), "confirm", WorkerAction::Confirm { deal });
-				Some(data)
+				Some(bought)
 			},
 			Err(rejection) => {
 				log::warn!(target: LOG_TARGET, "⚠️ deal #{deal}: {rejection:?}; disputing");
@@ -434,14 +562,46 @@ mod tests {
 		sealed::deal_secret(&[5; 32])
 	}
 
+	/// A buyer that knows no task.
+	fn no_model(task: u32, _: &[u8]) -> Result<(), String> {
+		Err(format!("no task {task}"))
+	}
+
+	/// The payload of a local model of task 3, its commitment, and a check that knows task 3.
+	fn local_model() -> (Prepared, impl Fn(u32, &[u8]) -> Result<(), String>) {
+		use crate::training::TaskModel;
+		use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
+		use pallet_builder_market::{HyperParams, Metric};
+		let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
+		let architecture = Architecture::Classifier {
+			layers: vec![
+				TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
+				TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 },
+			]
+			.try_into()
+			.unwrap(),
+		};
+		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 10, seed: 7 };
+		let model = TaskModel::new(3, &architecture, Precision::Int8, Metric::Auc, hyper).unwrap();
+		let trained = model.train(model.initial(), &training_shard(1), 1);
+		let prepared = prepare_model(3, model.encode(&trained, 0, 30, 1).unwrap(), 5_000).unwrap();
+		(prepared, move |task, payload: &[u8]| {
+			if task != 3 {
+				return Err(format!("no task {task}"));
+			}
+			model.decode(payload).map(|_| ()).map_err(|e| format!("{e:?}"))
+		})
+	}
+
 	#[test]
 	fn a_delivery_that_matches_the_offer_gives_back_the_rows() {
 		let data = training_shard(3);
 		let prepared = prepare(&data).unwrap();
 		assert_eq!(prepared.goods.commitment.samples, data.len() as u64);
-		let sealed_payload = sealed::seal(&prepared.csv, &sealed::public_key(&buyer()), 9, [1; 32]).unwrap();
-		let (plain, rows) = check_delivery(&sealed_payload, &buyer(), 9, &prepared.goods).unwrap();
-		assert_eq!(plain, prepared.csv);
+		let sealed_payload = sealed::seal(&prepared.plain, &sealed::public_key(&buyer()), 9, [1; 32]).unwrap();
+		let (plain, bought) = check_delivery(&sealed_payload, &buyer(), 9, &prepared.goods, no_model).unwrap();
+		let Bought::Data(rows) = bought else { panic!("rows expected") };
+		assert_eq!(plain, prepared.plain);
 		assert_eq!(rows.len(), data.len());
 		assert_eq!(rows.labels, data.labels);
 		assert_eq!(rows.names, data.names);
@@ -453,26 +613,51 @@ mod tests {
 		let to = sealed::public_key(&buyer());
 		// Other data than offered.
 		let other = prepare(&training_shard(4)).unwrap();
-		let swapped = sealed::seal(&other.csv, &to, 9, [1; 32]).unwrap();
-		assert_eq!(check_delivery(&swapped, &buyer(), 9, &prepared.goods), Err(Rejection::NotWhatWasOffered));
+		let swapped = sealed::seal(&other.plain, &to, 9, [1; 32]).unwrap();
+		assert_eq!(check_delivery(&swapped, &buyer(), 9, &prepared.goods, no_model).map(|_| ()), Err(Rejection::NotWhatWasOffered));
 		// Sealed for another deal or another key.
-		let replayed = sealed::seal(&prepared.csv, &to, 8, [1; 32]).unwrap();
-		assert!(matches!(check_delivery(&replayed, &buyer(), 9, &prepared.goods), Err(Rejection::DoesNotOpen(_))));
+		let replayed = sealed::seal(&prepared.plain, &to, 8, [1; 32]).unwrap();
+		assert!(matches!(check_delivery(&replayed, &buyer(), 9, &prepared.goods, no_model), Err(Rejection::DoesNotOpen(_))));
 		// What was offered is not a table: the commitment matches but the content is useless.
 		let junk = b"not,a table\n\"unbalanced".to_vec();
 		let mut goods = prepared.goods;
 		goods.commitment.content_hash = payload_hash(&junk);
 		goods.commitment.size = junk.len() as u64;
 		let sealed_junk = sealed::seal(&junk, &to, 9, [1; 32]).unwrap();
-		assert!(matches!(check_delivery(&sealed_junk, &buyer(), 9, &goods), Err(Rejection::Unreadable(_))));
+		assert!(matches!(check_delivery(&sealed_junk, &buyer(), 9, &goods, no_model), Err(Rejection::Unreadable(_))));
 		// The right bytes, but the offer claimed more rows than they hold.
 		let mut inflated = prepared.goods;
 		inflated.commitment.samples += 1;
-		let honest = sealed::seal(&prepared.csv, &to, 9, [1; 32]).unwrap();
-		assert_eq!(check_delivery(&honest, &buyer(), 9, &inflated), Err(Rejection::WrongShape));
+		let honest = sealed::seal(&prepared.plain, &to, 9, [1; 32]).unwrap();
+		assert_eq!(check_delivery(&honest, &buyer(), 9, &inflated, no_model).map(|_| ()), Err(Rejection::WrongShape));
 		// Evidence differs by reason and by deal.
 		assert_ne!(Rejection::NotReceived.evidence(1), Rejection::WrongShape.evidence(1));
 		assert_ne!(Rejection::NotReceived.evidence(1), Rejection::NotReceived.evidence(2));
+	}
+
+	#[test]
+	fn a_local_model_is_confirmed_only_as_a_model_of_the_task_offered() {
+		let (prepared, task_3) = local_model();
+		assert_eq!(prepared.goods.kind, GoodsKind::LocalModel);
+		assert_eq!(prepared.goods.commitment.schema, model_schema(3));
+		assert!(prepare_model(4, prepared.plain.clone(), 1).is_none(), "a payload of task 3 offered as task 4's");
+		let to = sealed::public_key(&buyer());
+		let sealed_model = sealed::seal(&prepared.plain, &to, 9, [1; 32]).unwrap();
+		let (plain, bought) = check_delivery(&sealed_model, &buyer(), 9, &prepared.goods, &task_3).unwrap();
+		assert_eq!(plain, prepared.plain);
+		assert!(matches!(bought, Bought::Model(3, ref p) if *p == prepared.plain));
+		// The buyer cannot use it (its learning worker does not know the task): disputed.
+		assert!(matches!(check_delivery(&sealed_model, &buyer(), 9, &prepared.goods, no_model), Err(Rejection::Unreadable(_))));
+		// Offered under another task's schema.
+		let mut other_schema = prepared.goods;
+		other_schema.commitment.schema = model_schema(4);
+		assert_eq!(check_delivery(&sealed_model, &buyer(), 9, &other_schema, &task_3).map(|_| ()), Err(Rejection::WrongShape));
+		// A data set delivered where a model was offered.
+		let rows = prepare(&training_shard(3)).unwrap();
+		let mut as_model = rows.goods;
+		as_model.kind = GoodsKind::LocalModel;
+		let sealed_rows = sealed::seal(&rows.plain, &to, 9, [1; 32]).unwrap();
+		assert!(matches!(check_delivery(&sealed_rows, &buyer(), 9, &as_model, &task_3), Err(Rejection::Unreadable(_))));
 	}
 
 	#[test]
@@ -490,12 +675,17 @@ mod tests {
 		let _ = std::fs::remove_dir_all(&dir);
 		let data = training_shard(3);
 		let prepared = prepare(&data).unwrap();
-		PayloadStore::open(&dir).unwrap().insert(prepared.csv.clone()).unwrap();
+		let (model, _) = local_model();
+		PayloadStore::open(&dir).unwrap().insert(prepared.plain.clone()).unwrap();
+		PayloadStore::open(&dir).unwrap().insert(model.plain.clone()).unwrap();
 		let (worker, loaded) =
 			DealWorker::new(&[1; 32], None, Some(BuyPlan::default()), PayloadStore::default(), PayloadStore::open(&dir).unwrap(), None);
-		assert_eq!(loaded.len(), 1);
-		assert_eq!(loaded[0].len(), data.len());
+		assert_eq!(loaded.len(), 2);
+		let rows: Vec<usize> = loaded.iter().filter_map(|b| if let Bought::Data(d) = b { Some(d.len()) } else { None }).collect();
+		assert_eq!(rows, vec![data.len()]);
+		assert!(loaded.iter().any(|b| matches!(b, Bought::Model(3, p) if *p == model.plain)));
 		assert!(worker.have.contains(&prepared.goods.commitment.content_hash), "not bought twice");
+		assert!(worker.have.contains(&model.goods.commitment.content_hash), "not bought twice");
 		std::fs::remove_dir_all(&dir).unwrap();
 	}
 }

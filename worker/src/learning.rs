@@ -82,6 +82,12 @@ pub const MAX_SERVED_MODELS: usize = 16;
 /// Models of other trainers' claims kept per task for merging.
 const MAX_RECEIVED: usize = 8;
 
+/// Local-model payloads bought in the data market and not yet merged, at most.
+const MAX_BOUGHT_MODELS: usize = 8;
+
+/// Rounds of the task's local steps a data node trains its local model for.
+pub const LOCAL_MODEL_ROUNDS: u64 = 3;
+
 type TaskViewOf = TaskView<AccountId, Balance, BlockNumber>;
 
 /// A claim prepared in a round: sent (and re-sent) until the chain shows it.
@@ -101,6 +107,8 @@ pub struct Learning {
 	shard: Option<(Dataset, H256)>,
 	/// Data sets bought in the data market.
 	bought: Vec<Dataset>,
+	/// Local models bought in the data market, by task, waiting to be scored and merged.
+	bought_models: Vec<(u32, Vec<u8>)>,
 	/// Each task's model, or why this node cannot work on it.
 	tasks: BTreeMap<u32, Result<TaskModel, TaskModelError>>,
 	/// Rounds done (trained and claimed, or nothing better found), by task.
@@ -146,6 +154,89 @@ impl Learning {
 		self.shard = None;
 	}
 
+	/// Merges a local model of `task` bought in the data market from the next round on (as it
+	/// merges the models of other trainers: scored first, and only if it is at least as good
+	/// as the current version).
+	pub fn add_bought_model(&mut self, task: u32, payload: Vec<u8>) {
+		if self.bought_models.len() >= MAX_BOUGHT_MODELS {
+			self.bought_models.remove(0);
+		}
+		log::info!(target: LOG_TARGET, "🧺 a bought local model of task {task} joins the next merge");
+		self.bought_models.push((task, payload));
+	}
+
+	/// Whether `payload` is a model of `task` as the chain describes it (what a buyer checks
+	/// before it confirms a local-model deal).
+	pub fn check_model<C, P>(&mut self, at: &At<'_, C, P>, task: u32, payload: &[u8]) -> Result<(), String>
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let spec = at.chain.client.runtime_api().task(at.hash, task).map_err(|e| e.to_string())?;
+		let view = TaskView { id: task, task: spec.ok_or_else(|| format!("no task {task}"))? };
+		let model = Self::task_model(&mut self.tasks, &view).ok_or_else(|| format!("task {task} is not worked on here"))?;
+		model.decode(payload).map(|_| ()).map_err(|e| format!("{e:?}"))
+	}
+
+	/// A data node's local model: trained on `data` from the initial model of the first active
+	/// task it can train, for [`LOCAL_MODEL_ROUNDS`] rounds of the task's local steps. The task
+	/// and the payload; `None` while there is no such task.
+	pub fn local_model<C, P>(&mut self, at: &At<'_, C, P>, data: &Dataset) -> Option<(u32, Vec<u8>)>
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let tasks = at.chain.client.runtime_api().active_tasks(at.hash).ok()?;
+		let view = tasks.iter().find(|v| v.task.status == TaskStatus::Active && Self::task_model(&mut self.tasks, v).is_some())?;
+		let model = Self::task_model(&mut self.tasks, view)?;
+		let seed = seed_of(at.me) ^ u64::from(view.id);
+		let started = std::time::Instant::now();
+		let mut state = model.initial().clone();
+		for round in 0..LOCAL_MODEL_ROUNDS {
+			state = model.train(&state, data, seed ^ round);
+		}
+		at.metrics.trained(started.elapsed());
+		let age = LOCAL_MODEL_ROUNDS * u64::from(view.task.spec.hyper.local_steps);
+		let payload = model.encode(&state, 0, age, seed).ok()?;
+		let metric = model.score_payload(&payload, &self.eval).ok()?;
+		log::info!(target: LOG_TARGET, "🏋️ task {}: local model trained on {} rows → {metric} ppm on the evaluation set", view.id, data.len());
+		Some((view.id, payload))
+	}
+
+	/// Scores the bought local models of `view`'s task and keeps them with the received ones.
+	fn score_bought_models(&mut self, view: &TaskViewOf) {
+		let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.bought_models).into_iter().partition(|(t, _)| *t == view.id);
+		self.bought_models = others;
+		let Some(model) = Self::task_model(&mut self.tasks, view) else { return };
+		let mut scored = Vec::new();
+		for (_, payload) in mine {
+			let hash = crate::payload_store::payload_hash(&payload);
+			match model.decode(&payload).and_then(|(state, age)| Ok((model.score(&state, &self.eval)?, state, age))) {
+				Ok((score, state, age)) => {
+					log::info!(target: LOG_TARGET, "🧺 task {}: bought local model {hash:?} scores {score} ppm", view.id);
+					scored.push((hash, state, age, score));
+				},
+				Err(e) => log::warn!(target: LOG_TARGET, "a bought local model of task {} does not decode ({e:?}): not merged", view.id),
+			}
+		}
+		for (hash, state, age, score) in scored {
+			self.keep_received(view.id, hash, state, age, score);
+		}
+	}
+
+	/// Keeps a scored model of `task` for the next merges (the newest [`MAX_RECEIVED`]).
+	fn keep_received(&mut self, task: u32, hash: H256, state: ModelState, age: u64, score: u32) {
+		let received = self.received.entry(task).or_default();
+		if !received.iter().any(|(h, ..)| *h == hash) {
+			if received.len() >= MAX_RECEIVED {
+				received.remove(0);
+			}
+			received.push((hash, state, age, score));
+		}
+	}
+
 	/// A worker serving its models from `store` and fetching others' with `fetcher` (no
 	/// fetcher: it can only train from scratch and score models it holds).
 	pub fn new(store: PayloadStore, fetcher: Option<PayloadFetcher>, faults: Faults) -> Self {
@@ -156,6 +247,7 @@ impl Learning {
 			eval: eval_set(),
 			shard: None,
 			bought: Vec::new(),
+			bought_models: Vec::new(),
 			tasks: BTreeMap::new(),
 			done: BTreeSet::new(),
 			prepared: BTreeMap::new(),
@@ -225,6 +317,9 @@ impl Learning {
 				}
 			}
 			self.track_decisions(at, view.id);
+			if self.bought_models.iter().any(|(t, _)| *t == view.id) {
+				self.score_bought_models(&view);
+			}
 			if view.task.status == TaskStatus::Active {
 				self.round(at, &view).await;
 			}
@@ -480,13 +575,7 @@ impl Learning {
 					"⚖️ claim {claim}: {}'s model for task {} scores {score} ppm (claimed {})",
 					update.trainer, update.task, update.claimed_metric
 				);
-				let received = self.received.entry(update.task).or_default();
-				if !received.iter().any(|(h, ..)| *h == update.new_hash) {
-					if received.len() >= MAX_RECEIVED {
-						received.remove(0);
-					}
-					received.push((update.new_hash, state, age, score));
-				}
+				self.keep_received(update.task, update.new_hash, state, age, score);
 				Some(Verdict::Score(score))
 			},
 			// A payload that is not a model of the task scores nothing.

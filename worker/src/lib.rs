@@ -18,9 +18,10 @@
 //! - **votes** ([`votes`]): on disputed query answers (`QueryResult` claims), answer the query
 //!   itself; on model updates, score the claimed model on the task's evaluation set; vote with
 //!   commit–reveal;
-//! - **data market** ([`deals`]): a data node sells its data set sealed to the buyer's key
-//!   ([`sealed`]) over the node's deals protocol ([`payload_net`]); validators buy, check the
-//!   delivery against the offer's commitment, confirm or dispute, and train on what they bought.
+//! - **data market** ([`deals`]): a data node sells its data set, and a local model trained on
+//!   it, sealed to the buyer's key ([`sealed`]) over the node's deals protocol
+//!   ([`payload_net`]); validators buy, check the delivery against the offer's commitment,
+//!   confirm or dispute, train on the rows and merge the models they bought.
 //!
 //! [`faults`] is a test facility that makes a validator cheat.
 
@@ -29,6 +30,7 @@ pub mod answers;
 pub mod chain;
 pub mod deals;
 pub mod demo_data;
+pub mod evaluate;
 pub mod faults;
 pub mod inference;
 pub mod learning;
@@ -153,8 +155,11 @@ where
 	let mut learning = learning::Learning::new(models, fetcher, faults);
 	let buying = validator.then(deals::BuyPlan::default);
 	let (mut deals, bought) = deals::DealWorker::new(&secret, selling.clone(), buying, deal_store, bought_store, deal_fetcher);
-	for data in bought {
-		learning.add_training_data(data);
+	for kept in bought {
+		match kept {
+			deals::Bought::Data(data) => learning.add_training_data(data),
+			deals::Bought::Model(task, payload) => learning.add_bought_model(task, payload),
+		}
 	}
 	let chain = Chain::new(client.clone(), pool, offchain_pool, keystore);
 	let mut warned_no_key = false;
@@ -170,10 +175,14 @@ where
 	if let Some(plan) = &selling {
 		log::info!(
 			target: LOG_TARGET,
-			"🛠️ data node: selling {} on {:?} at {} a unit",
+			"🛠️ data node: selling {} on {:?} at {} a unit{}",
 			plan.data.as_ref().map_or("this node's demo shard".to_owned(), |d| format!("{} rows", d.len())),
 			String::from_utf8_lossy(&plan.tag),
 			plan.price,
+			plan.model.as_ref().map_or(String::new(), |(tag, price)| format!(
+				", and a local model trained on it on {:?} at {price} once a learning task is on chain",
+				String::from_utf8_lossy(tag)
+			)),
 		);
 	}
 
@@ -197,9 +206,7 @@ where
 			},
 		};
 		let at = outbox::At { chain: &chain, hash: block.hash, now: block.header.number, me: &me, metrics: &metrics };
-		for data in deals.on_block(&at).await {
-			learning.add_training_data(data);
-		}
+		deals.on_block(&at, &mut learning).await;
 		if !validator {
 			continue;
 		}

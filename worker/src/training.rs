@@ -15,7 +15,7 @@ use loopx_ml_kernels::{
 	models::{
 		mlp::{Mlp, MlpSpec},
 		state::{aggregate, merge_pair, ModelState},
-		train::{evaluate, local_sgd, predict},
+		train::{evaluate, local_sgd, predict, ClassifierMetrics},
 	},
 	quant::{ErrorFeedback, Precision as WirePrecision},
 	robust::Aggregator,
@@ -31,6 +31,32 @@ type Train = Autodiff<Flex>;
 
 /// Values per quantization block on the wire.
 pub const WIRE_BLOCK: usize = 64;
+
+/// The first bytes of the model id of every task model on the wire; the task's number is in
+/// the last four (big-endian).
+const MODEL_ID_PREFIX: &[u8; 16] = b"loopx/task-model";
+
+/// The model id a task's payloads carry.
+fn model_id(task: u32) -> [u8; 32] {
+	let mut id = [0u8; 32];
+	id[..16].copy_from_slice(MODEL_ID_PREFIX);
+	id[28..].copy_from_slice(&task.to_be_bytes());
+	id
+}
+
+/// The task a model payload says it belongs to (`None`: not a task model's payload). Only the
+/// header is read: [`TaskModel::decode`] checks the rest against the task's architecture.
+pub fn task_of_payload(payload: &[u8]) -> Option<u32> {
+	let id = wire::decode(payload).ok()?.model_id;
+	let task = u32::from_be_bytes(id[28..].try_into().ok()?);
+	(id == model_id(task)).then_some(task)
+}
+
+/// What a data-market offer of a local model of `task` commits to as its schema: blake2-256
+/// of the model id, so a buyer knows which task the parameters are for before it bids.
+pub fn model_schema(task: u32) -> sp_core::H256 {
+	sp_core::H256(sp_crypto_hashing::blake2_256(&model_id(task)))
+}
 
 /// One task's model, as the worker trains and scores it.
 pub struct TaskModel {
@@ -84,11 +110,8 @@ impl TaskModel {
 	/// The wire payload of `state` as version `version` of age `age`; quantization draws are
 	/// seeded by `seed`.
 	pub fn encode(&self, state: &ModelState, version: u64, age: u64, seed: u64) -> Result<Vec<u8>, TaskModelError> {
-		let mut id = [0u8; 32];
-		id[..16].copy_from_slice(b"loopx/task-model");
-		id[28..].copy_from_slice(&self.task.to_be_bytes());
 		let mut rng = ChaCha8Rng::seed_from_u64(seed);
-		let message = state.to_message(id, version, age, self.precision, WIRE_BLOCK, &mut ErrorFeedback::default(), &mut rng);
+		let message = state.to_message(model_id(self.task), version, age, self.precision, WIRE_BLOCK, &mut ErrorFeedback::default(), &mut rng);
 		wire::encode(&message).map_err(|e| TaskModelError::BadPayload(e.to_string()))
 	}
 
@@ -124,11 +147,15 @@ impl TaskModel {
 		local_sgd::<Train>(from, data, h.local_steps as usize, h.batch_size as usize, lr, 1.0, &mut rng, &FlexDevice::default())
 	}
 
+	/// Every classifier metric of `state` on `eval` (deterministic).
+	pub fn metrics(&self, state: &ModelState, eval: &Dataset) -> Result<ClassifierMetrics, TaskModelError> {
+		let device = FlexDevice::default();
+		evaluate(&Mlp::<Cpu>::from_state(state, &device), eval, &device).map_err(|e| TaskModelError::Evaluation(e.to_string()))
+	}
+
 	/// The task's metric of `state` on `eval`, in parts per million (deterministic).
 	pub fn score(&self, state: &ModelState, eval: &Dataset) -> Result<u32, TaskModelError> {
-		let device = FlexDevice::default();
-		let m = evaluate(&Mlp::<Cpu>::from_state(state, &device), eval, &device)
-			.map_err(|e| TaskModelError::Evaluation(e.to_string()))?;
+		let m = self.metrics(state, eval)?;
 		let value = match self.metric {
 			Metric::Auc => m.auc,
 			Metric::Accuracy => m.accuracy,
@@ -240,9 +267,24 @@ mod tests {
 		}
 		assert!(model.merge(&[]).is_none());
 		assert!(matches!(model.decode(b"not a model"), Err(TaskModelError::BadPayload(_))));
+		assert_eq!(task_of_payload(b"not a model"), None);
 		let mut truncated = model.encode(&a, 1, 1, 0).unwrap();
 		truncated.truncate(truncated.len() / 2);
 		assert!(matches!(model.decode(&truncated), Err(TaskModelError::BadPayload(_))));
+	}
+
+	#[test]
+	fn a_payload_names_its_task_and_the_offer_schema_commits_to_it() {
+		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 60, seed: 7 };
+		let of_task_5 = TaskModel::new(5, &fraud_architecture(), Precision::Int8, Metric::Auc, hyper).unwrap();
+		let payload = of_task_5.encode(of_task_5.initial(), 0, 0, 0).unwrap();
+		assert_eq!(task_of_payload(&payload), Some(5));
+		assert_eq!(task_of_payload(&task_model().encode(task_model().initial(), 0, 0, 0).unwrap()), Some(0));
+		assert_ne!(model_schema(5), model_schema(0));
+		// Another model id on the wire (e.g. the simulator's) is no task model.
+		let mut rng = ChaCha8Rng::seed_from_u64(0);
+		let foreign = of_task_5.initial().to_message([9; 32], 0, 0, WirePrecision::Int8, WIRE_BLOCK, &mut ErrorFeedback::default(), &mut rng);
+		assert_eq!(task_of_payload(&wire::encode(&foreign).unwrap()), None);
 	}
 
 	#[test]

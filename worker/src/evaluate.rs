@@ -1,0 +1,109 @@
+//! Re-evaluating a model outside the workers (`loopx-node evaluate-model`): anyone holding a
+//! task's spec and a model payload can check a claimed or accepted metric against the demo
+//! evaluation set, with the same deterministic evaluation the voters run.
+
+use codec::Decode;
+use loopx_runtime::{Balance, BlockNumber};
+use pallet_builder_market::TaskSpec;
+
+use crate::{
+	demo_data::{eval_set, DEMO_EVAL_SET},
+	payload_store::payload_hash,
+	training::{task_of_payload, TaskModel},
+};
+
+/// What a model scores on the demo evaluation set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+	/// The task the payload belongs to.
+	pub task: u32,
+	/// The payload's hash (a version's `hash` on chain).
+	pub hash: String,
+	/// Rows of the evaluation set.
+	pub rows: usize,
+	/// Area under the ROC curve.
+	pub auc: f64,
+	/// Accuracy at 0.5.
+	pub accuracy: f64,
+	/// Mean log-loss.
+	pub log_loss: f64,
+	/// The task's metric in parts per million, as the chain records it.
+	pub metric_ppm: u32,
+}
+
+/// Scores `payload` as a model of the task whose SCALE-encoded spec is `spec` (what
+/// `builderMarket.tasks(id).spec` holds).
+pub fn evaluate_payload(spec: &[u8], payload: &[u8]) -> Result<Evaluation, String> {
+	let spec = TaskSpec::<Balance, BlockNumber>::decode(&mut &spec[..]).map_err(|e| format!("not a task spec: {e}"))?;
+	if spec.eval_set != DEMO_EVAL_SET {
+		return Err(format!("the task is scored on the evaluation set {:?}; this node holds only the demo one, {DEMO_EVAL_SET:?}", spec.eval_set));
+	}
+	let task = task_of_payload(payload).ok_or("not a task model's payload")?;
+	let model = TaskModel::new(task, &spec.architecture, spec.precision, spec.metric, spec.hyper).map_err(|e| format!("{e:?}"))?;
+	let (state, _) = model.decode(payload).map_err(|e| format!("{e:?}"))?;
+	let eval = eval_set();
+	let m = model.metrics(&state, &eval).map_err(|e| format!("{e:?}"))?;
+	// (`TaskModel::new` refuses the metrics a classifier cannot be scored by.)
+	let metric_ppm = model.score(&state, &eval).map_err(|e| format!("{e:?}"))?;
+	Ok(Evaluation {
+		task,
+		hash: format!("{:?}", payload_hash(payload)),
+		rows: eval.len(),
+		auc: m.auc,
+		accuracy: m.accuracy,
+		log_loss: m.log_loss,
+		metric_ppm,
+	})
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::demo_data::training_shard;
+	use codec::Encode;
+	use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
+	use loopx_primitives::Thresholds;
+	use pallet_builder_market::{HyperParams, Metric};
+
+	fn spec(eval_set: sp_core::H256) -> TaskSpec<Balance, BlockNumber> {
+		let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
+		TaskSpec {
+			architecture: Architecture::Classifier {
+				layers: vec![
+					TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
+					TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 },
+				]
+				.try_into()
+				.unwrap(),
+			},
+			precision: Precision::Int8,
+			metric: Metric::Auc,
+			target: 990_000,
+			eval_set,
+			hyper: HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 30, seed: 7 },
+			round_length: 60,
+			bounty: 1,
+			trainers: Thresholds { min_stake: 0, min_reputation: 0 },
+			max_rounds: 2,
+			deadline: 1_000,
+		}
+	}
+
+	#[test]
+	fn a_payload_scores_what_the_voters_score_and_bad_inputs_are_refused() {
+		let spec = spec(DEMO_EVAL_SET);
+		let model = TaskModel::new(2, &spec.architecture, spec.precision, spec.metric, spec.hyper).unwrap();
+		let payload = model.encode(&model.train(model.initial(), &training_shard(1), 1), 1, 30, 1).unwrap();
+		let e = evaluate_payload(&spec.encode(), &payload).unwrap();
+		assert_eq!(e.task, 2);
+		assert_eq!(e.metric_ppm, model.score_payload(&payload, &eval_set()).unwrap(), "the voters' score to the unit");
+		assert_eq!(e.metric_ppm, (e.auc * 1e6).round() as u32);
+		assert_eq!(e.rows, eval_set().len());
+		assert_eq!(e.hash, format!("{:?}", payload_hash(&payload)));
+		assert!((0.0..=1.0).contains(&e.accuracy) && e.log_loss > 0.0);
+		assert!(evaluate_payload(b"\x01", &payload).unwrap_err().starts_with("not a task spec"));
+		assert!(evaluate_payload(&spec.encode(), b"junk").is_err());
+		let elsewhere = self::spec(sp_core::H256::repeat_byte(1)).encode();
+		assert!(evaluate_payload(&elsewhere, &payload).unwrap_err().contains("holds only the demo one"));
+	}
+}
