@@ -8,9 +8,9 @@
 //!   learning task it can train is on chain, it also trains a local model on the same rows
 //!   ([`crate::learning::Learning::local_model`]) and keeps an offer of those compressed
 //!   parameters in the book of [`MODEL_TAG`] (kind `LocalModel`, schema = the task's model id).
-//!   When an offer matches, it seals the payload to the buyer's key for that deal, serves it
-//!   over the deals protocol ([`crate::payload_net`]) and calls `deliver` with the sealed
-//!   payload's hash.
+//!   When an offer matches, it waits for the match to be finalized (deal numbers differ between
+//!   forks), seals the payload to the buyer's key for that deal, serves it over the deals
+//!   protocol ([`crate::payload_net`]) and calls `deliver` with the sealed payload's hash.
 //! - A **validator** buys ([`BuyPlan`]): when the book of its tag holds an offer at or below its
 //!   price, of data it does not have yet, and it has nothing in progress, it bids for one unit.
 //!   Once the seller delivered, it fetches the sealed payload by hash from its peers, opens it,
@@ -480,6 +480,15 @@ impl DealWorker {
 	{
 		if !self.outbox.may_send(Step::Deliver(deal), at.now) {
 			return;
+		}
+		// A deal's number names another deal on another fork: seal only once the match is
+		// final, or a reorganisation could leave a payload sealed to one buyer delivered under
+		// the number of another's deal (which that buyer would rightly dispute).
+		let api = at.chain.client.runtime_api();
+		let settled_match = api.deals_of(at.finalized, at.me.clone()).ok().and_then(|d| d.into_iter().find(|d| d.id == deal));
+		drop(api);
+		if !settled_match.is_some_and(|d| d.deal.buyer_key == *buyer_key && d.deal.goods == *goods) {
+			return log::debug!(target: LOG_TARGET, "deal #{deal}: waiting for its match to be finalized before sealing");
 		}
 		let Some(plan) = self.selling.clone() else { return };
 		let data = self.prepared(at.me, &plan).map(|(_, p)| p.clone());

@@ -113,7 +113,7 @@ fn answerer() -> Result<answers::Answerer, loopx_query_engine::QueryError> {
 /// Runs the workers until the node stops.
 pub async fn run<C, P, S>(params: Params<C, P, S>)
 where
-	C: ProvideRuntimeApi<Block> + BlockchainEvents<Block> + Send + Sync + 'static,
+	C: ProvideRuntimeApi<Block> + BlockchainEvents<Block> + sp_blockchain::HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: WorkerRuntimeApis,
 	P: TransactionPool<Block = Block> + 'static,
 	S: OffchainStorage,
@@ -205,7 +205,8 @@ where
 				continue;
 			},
 		};
-		let at = outbox::At { chain: &chain, hash: block.hash, now: block.header.number, me: &me, metrics: &metrics };
+		let finalized = client.info().finalized_hash;
+		let at = outbox::At { chain: &chain, hash: block.hash, finalized, now: block.header.number, me: &me, metrics: &metrics };
 		deals.on_block(&at, &mut learning).await;
 		if !validator {
 			continue;

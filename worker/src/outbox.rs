@@ -26,6 +26,8 @@ pub struct At<'a, C, P> {
 	pub chain: &'a Chain<C, P>,
 	/// The best block.
 	pub hash: H256,
+	/// The last finalized block (what no fork can undo).
+	pub finalized: H256,
 	/// Its number.
 	pub now: BlockNumber,
 	/// The worker's account.
