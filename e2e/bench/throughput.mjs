@@ -84,11 +84,12 @@ const WORKLOADS = [
       VOTE_STATE.claims = opened.map((d) => d.claim.toNumber());
       VOTE_STATE.commitEnd = Math.max(...opened.map((d) => d.commitEnd.toNumber()));
       VOTE_STATE.salts = VOTE_STATE.claims.map((_, k) => bytes32(k + 500_000));
+      this.claimed = await Promise.all(VOTE_STATE.claims.map(async (claim) => (await api.query.weightedVoting.claims(claim)).unwrap().commitment));
       this.commitments = await Promise.all(VOTE_STATE.claims.map((claim, k) =>
         api.call.weightedVotingApi.voteCommitment(claim, alice.address, 'Valid', VOTE_STATE.salts[k])));
     },
     build(api, s, sender, next, i) {
-      return api.tx.weightedVoting.commitVote(VOTE_STATE.claims[i], this.commitments[i]);
+      return api.tx.weightedVoting.commitVote(VOTE_STATE.claims[i], this.claimed[i], this.commitments[i]);
     },
   },
   {

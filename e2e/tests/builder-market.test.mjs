@@ -84,10 +84,12 @@ test('a deployed task takes a validator\'s update, verified by the others, as ve
   // Alice and Charlie re-evaluate the model and reveal their AUC (within 1 % of the claim).
   const scores = { alice: 800_500, charlie: 799_000 };
   const salts = {};
+  // A commit names the claim's own commitment (the claim the vote was worked out for).
+  const claimed = (await api.query.weightedVoting.claims(claim)).unwrap().commitment;
   for (const [name, score] of Object.entries(scores)) {
     salts[name] = randomAsU8a(32);
     const c = await api.call.weightedVotingApi.voteCommitment(claim, keys[name].address, { Score: score }, salts[name]);
-    await send(api.tx.weightedVoting.commitVote(claim, c), keys[name]);
+    await send(api.tx.weightedVoting.commitVote(claim, claimed, c), keys[name]);
   }
   const commitEnd = opened.commitEnd.toNumber();
   await waitFor(`block ${commitEnd}`, async () => (await best()) >= commitEnd, { timeoutMs: 120_000, everyMs: 1_000 });

@@ -61,14 +61,17 @@ test('a rejected test claim slashes its claimant and moves the voters\' reputati
 
   const verdicts = { alice: 'Invalid', bob: 'Valid', charlie: 'Invalid' };
   const salts = {};
+  // A commit names the claim's own commitment, so that it cannot land on another claim.
+  const claimed = (await api.query.weightedVoting.claims(claimId)).unwrap().commitment;
+  await send(api.tx.weightedVoting.commitVote(claimId, randomAsU8a(32), randomAsU8a(32)), alice, { expectError: 'weightedVoting.NotTheClaimJudged' });
   for (const [name, verdict] of Object.entries(verdicts)) {
     salts[name] = randomAsU8a(32);
     const c = await api.call.weightedVotingApi.voteCommitment(claimId, keys[name].address, verdict, salts[name]);
-    await send(api.tx.weightedVoting.commitVote(claimId, c), keys[name]);
+    await send(api.tx.weightedVoting.commitVote(claimId, claimed, c), keys[name]);
   }
   // The claimant may not vote, and a second commit is refused.
-  await send(api.tx.weightedVoting.commitVote(claimId, randomAsU8a(32)), dave, { expectError: 'weightedVoting.ClaimantCannotVote' });
-  await send(api.tx.weightedVoting.commitVote(claimId, randomAsU8a(32)), alice, { expectError: 'weightedVoting.AlreadyCommitted' });
+  await send(api.tx.weightedVoting.commitVote(claimId, claimed, randomAsU8a(32)), dave, { expectError: 'weightedVoting.ClaimantCannotVote' });
+  await send(api.tx.weightedVoting.commitVote(claimId, claimed, randomAsU8a(32)), alice, { expectError: 'weightedVoting.AlreadyCommitted' });
   const open = await api.call.weightedVotingApi.claimsForVoter(alice.address);
   assert.ok(open.some((c) => c.claim.toNumber() === claimId && c.committed.isTrue), 'the runtime API lists the claim for Alice');
 

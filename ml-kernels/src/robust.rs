@@ -56,6 +56,17 @@ pub enum Aggregator {
 		/// The norm bound.
 		max_norm: f32,
 	},
+	/// Centered clipping (Karimireddy, He & Jaggi 2021, one iteration) around the first
+	/// update, which in gossip is the node's own model: every update's difference from it is
+	/// clipped to L2 norm `radius × ‖first‖`, and the first plus the mean of the clipped
+	/// differences is returned. One poisoned input moves the result by at most
+	/// `radius × ‖first‖ / n`, however far it is, while honest models that lie within the
+	/// radius are averaged unchanged. The radius is relative so that it needs no tuning to the
+	/// model's scale.
+	CenteredClip {
+		/// The clipping radius as a fraction of the first update's norm.
+		radius: f32,
+	},
 }
 
 impl Aggregator {
@@ -95,6 +106,7 @@ impl Aggregator {
 				let refs: Vec<&[f32]> = clipped.iter().map(|v| v.as_slice()).collect();
 				Ok(mean(&refs, len))
 			},
+			Aggregator::CenteredClip { radius } => Ok(centered_clip(updates, radius)),
 		}
 	}
 }
@@ -124,12 +136,32 @@ pub fn krum_select(updates: &[&[f32]], f: usize, m: usize) -> Vec<usize> {
 
 /// `u` scaled down to L2 norm `max_norm` if it is longer.
 pub fn clip_norm(u: &[f32], max_norm: f32) -> Vec<f32> {
-	let norm = u.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+	let norm = l2(u);
 	if norm <= f64::from(max_norm) || norm == 0.0 {
 		return u.to_vec();
 	}
 	let s = f64::from(max_norm) / norm;
 	u.iter().map(|&x| (f64::from(x) * s) as f32).collect()
+}
+
+/// [`Aggregator::CenteredClip`] (`updates` checked non-empty and of equal lengths).
+fn centered_clip(updates: &[&[f32]], radius: f32) -> Vec<f32> {
+	let center = updates[0];
+	let tau = (f64::from(radius) * l2(center)) as f32;
+	let diffs: Vec<Vec<f32>> = updates
+		.iter()
+		.map(|u| {
+			let d: Vec<f32> = u.iter().zip(center).map(|(x, c)| x - c).collect();
+			clip_norm(&d, tau)
+		})
+		.collect();
+	let refs: Vec<&[f32]> = diffs.iter().map(Vec::as_slice).collect();
+	let shift = mean(&refs, center.len());
+	center.iter().zip(shift).map(|(c, s)| c + s).collect()
+}
+
+fn l2(u: &[f32]) -> f64 {
+	u.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt()
 }
 
 fn check(updates: &[&[f32]]) -> Result<usize, AggregationError> {
@@ -212,6 +244,31 @@ mod tests {
 		let u = vec![vec![3.0, 4.0], vec![0.3, 0.4]];
 		assert!(close(&clip_norm(&u[0], 1.0), &[0.6, 0.8]));
 		assert!(close(&run(Aggregator::NormClippedMean { max_norm: 1.0 }, &u), &[0.45, 0.6]));
+	}
+
+	#[test]
+	fn centered_clipping_bounds_each_input_around_the_first() {
+		// ‖first‖ = 5, radius 0.2: differences are clipped to norm 1.
+		let u = vec![vec![3.0, 4.0], vec![13.0, 4.0], vec![3.0, 4.5]];
+		let merged = run(Aggregator::CenteredClip { radius: 0.2 }, &u);
+		// 3 + (0 + 1 + 0) / 3, 4 + (0 + 0 + 0.5) / 3
+		assert!(close(&merged, &[3.0 + 1.0 / 3.0, 4.0 + 0.5 / 3.0]), "{merged:?}");
+		// Inputs within the radius are averaged as they are: the plain mean.
+		let near = vec![vec![3.0, 4.0], vec![3.3, 4.0], vec![3.0, 3.7]];
+		assert!(close(&run(Aggregator::CenteredClip { radius: 0.2 }, &near), &run(Aggregator::Mean, &near)));
+	}
+
+	#[test]
+	fn centered_clipping_is_not_flipped_by_a_majority_of_sign_flips() {
+		// Four of six inputs are the first × (−4); the median would follow them.
+		let own = [1.0f32, 2.0];
+		let flip = [-4.0f32, -8.0];
+		let u: Vec<Vec<f32>> = [&own[..], &[1.1, 2.1], &flip, &flip, &flip, &flip].iter().map(|x| x.to_vec()).collect();
+		let median = run(Aggregator::Median, &u);
+		assert!(median[0] < 0.0, "the median is flipped: {median:?}");
+		let merged = run(Aggregator::CenteredClip { radius: 0.5 }, &u);
+		// Each flip moves it by at most 0.5·‖own‖/6 towards −own: at most a third in all.
+		assert!(merged.iter().zip(own).all(|(m, o)| *m > 0.0 && *m / o > 0.6), "{merged:?}");
 	}
 
 	#[test]

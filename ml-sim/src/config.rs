@@ -16,6 +16,9 @@ pub enum MergeRule {
 	Krum,
 	/// Norm-clipped mean (clipped to `--clip-norm`).
 	Clip,
+	/// Centered clipping around the own model (differences clipped to `--clip-radius` × the
+	/// own model's norm).
+	CenteredClip,
 }
 
 /// The split of the training data across nodes.
@@ -125,6 +128,9 @@ pub struct SimConfig {
 	/// Norm bound for `clip`.
 	#[arg(long, default_value_t = 10.0)]
 	pub clip_norm: f32,
+	/// Radius for `centered-clip`, as a fraction of the own model's norm.
+	#[arg(long, default_value_t = 0.1)]
+	pub clip_radius: f32,
 	/// TT rank of the hidden layers; 0 = dense layers.
 	#[arg(long, default_value_t = 4)]
 	pub rank: usize,
@@ -184,6 +190,7 @@ impl SimConfig {
 			MergeRule::Trimmed => Some(Aggregator::TrimmedMean { trim: self.trim }),
 			MergeRule::Krum => Some(Aggregator::MultiKrum { f: self.trim, m: (inputs / 2).max(1) }),
 			MergeRule::Clip => Some(Aggregator::NormClippedMean { max_norm: self.clip_norm }),
+			MergeRule::CenteredClip => Some(Aggregator::CenteredClip { radius: self.clip_radius }),
 		}
 	}
 }

@@ -95,6 +95,9 @@ fn check(cfg: &SimConfig) -> Result<(), SimError> {
 	if !(0.0..=0.5).contains(&cfg.label_flip) || !(0.0..=1.0).contains(&cfg.keep) || cfg.keep == 0.0 {
 		return bad("--label-flip must be in [0, 0.5] and --keep in (0, 1]");
 	}
+	if !(cfg.clip_radius.is_finite() && cfg.clip_radius > 0.0) || !(cfg.clip_norm.is_finite() && cfg.clip_norm > 0.0) {
+		return bad("--clip-radius and --clip-norm must be positive");
+	}
 	if cfg.peer_sampling == PeerSampling::View && (cfg.view == 0 || cfg.view >= cfg.nodes) {
 		return bad("--view must be in [1, nodes)");
 	}

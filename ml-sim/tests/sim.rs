@@ -29,6 +29,7 @@ fn bad_settings_are_refused() {
 		SimConfig { keep: 0.0, ..small() },
 		SimConfig { label_flip: 0.7, ..small() },
 		SimConfig { fanin: 0, ..small() },
+		SimConfig { clip_radius: 0.0, ..small() },
 	] {
 		assert!(matches!(sim::run(&cfg, &scenario, |_| {}), Err(sim::SimError::Config(_))), "{cfg:?}");
 	}
@@ -79,12 +80,13 @@ fn churn_and_loss_send_fewer_messages_and_robust_rules_run() {
 }
 
 #[test]
-fn sign_flipping_peers_break_plain_averaging_but_not_the_median() {
+fn sign_flipping_peers_break_plain_averaging_but_not_the_robust_rules() {
 	let base = SimConfig { nodes: 16, fanin: 5, byzantine: 0.25, attack: AttackKind::SignFlip, rounds: 10, ..small() };
 	let scenario = Scenario::new(&base);
 	let final_auc = |merge| sim::run(&SimConfig { merge, ..base.clone() }, &scenario, |_| {}).unwrap().last().unwrap().mean_auc;
-	let (mean, median) = (final_auc(MergeRule::Mean), final_auc(MergeRule::Median));
+	let (mean, median, centered) = (final_auc(MergeRule::Mean), final_auc(MergeRule::Median), final_auc(MergeRule::CenteredClip));
 	assert!(median > mean + 0.2, "median {median}, mean {mean}");
+	assert!(centered > mean + 0.2, "centered clipping {centered}, mean {mean}");
 }
 
 #[test]

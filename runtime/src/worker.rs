@@ -58,8 +58,8 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 			Compute::commit_answer { query, commitment }.into(),
 		WorkerAction::RevealAnswer { query, result, salt } =>
 			Compute::reveal_answer { query, result, salt }.into(),
-		WorkerAction::CommitVote { claim, commitment } =>
-			pallet_weighted_voting::Call::commit_vote { claim, commitment }.into(),
+		WorkerAction::CommitVote { claim, claim_commitment, commitment } =>
+			pallet_weighted_voting::Call::commit_vote { claim, claim_commitment, commitment }.into(),
 		WorkerAction::RevealVote { claim, verdict, salt } =>
 			pallet_weighted_voting::Call::reveal_vote { claim, verdict, salt }.into(),
 		WorkerAction::SubmitUpdate { task, parent, new_hash, metric, data } =>

@@ -55,15 +55,27 @@ for b in "${which[@]}"; do
 		run_sim b4-byz25-median "${common[@]}" --merge median --byzantine 0.25 --attack sign-flip
 		run_sim b4-byz25-krum "${common[@]}" --merge krum --trim 2 --byzantine 0.25 --attack sign-flip
 		run_sim b4-byz25-median-random "${common[@]}" --merge median --byzantine 0.25 --attack random
+		# Centered clipping around the own model (radius 0.1 × its norm, the default), and the
+		# radii around it (the default was chosen from this sweep).
+		run_sim b4-clean-cclip "${common[@]}" --merge centered-clip
+		run_sim b4-byz25-cclip "${common[@]}" --merge centered-clip --byzantine 0.25 --attack sign-flip
+		run_sim b4-byz25-cclip-random "${common[@]}" --merge centered-clip --byzantine 0.25 --attack random
+		for r in 0.05 0.25 0.5; do
+			run_sim "b4-byz25-cclip-r$r" "${common[@]}" --merge centered-clip --clip-radius "$r" --byzantine 0.25 --attack sign-flip --no-plots
+		done
 		"$sim" plot --out "$out/b4-byzantine" --title "B4: 25% Byzantine peers (sign flip x4), fan-in 6" \
 			--series "no attack, mean=$out/b4-clean-mean/rounds.csv" --series "attack, plain mean=$out/b4-byz25-mean/rounds.csv" \
 			--series "no attack, median=$out/b4-clean-median/rounds.csv" --series "attack, median=$out/b4-byz25-median/rounds.csv" \
-			--series "attack, Multi-Krum=$out/b4-byz25-krum/rounds.csv" --series "random models, median=$out/b4-byz25-median-random/rounds.csv"
+			--series "attack, Multi-Krum=$out/b4-byz25-krum/rounds.csv" --series "random models, median=$out/b4-byz25-median-random/rounds.csv" \
+			--series "attack, centered clip=$out/b4-byz25-cclip/rounds.csv" --series "random models, centered clip=$out/b4-byz25-cclip-random/rounds.csv"
 		run_sim b4-flip20-all --rank 4 --precision int8 --rounds 60 --label-flip 0.2 --keep 1.0
-		run_sim b4-flip20-lowloss --rank 4 --precision int8 --rounds 60 --label-flip 0.2 --keep 0.75
+		# Keep 1 − the flip rate; 75 % and 90 % around it.
+		run_sim b4-flip20-lowloss --rank 4 --precision int8 --rounds 60 --label-flip 0.2 --keep 0.8
+		run_sim b4-flip20-lowloss75 --rank 4 --precision int8 --rounds 60 --label-flip 0.2 --keep 0.75 --no-plots
+		run_sim b4-flip20-lowloss90 --rank 4 --precision int8 --rounds 60 --label-flip 0.2 --keep 0.9 --no-plots
 		"$sim" plot --out "$out/b4-labelflip" --title "B4: 20% flipped labels on every node" \
 			--series "clean=$out/b3-iid-tt-int8/rounds.csv" --series "flipped, all samples=$out/b4-flip20-all/rounds.csv" \
-			--series "flipped, lowest-loss 75%=$out/b4-flip20-lowloss/rounds.csv"
+			--series "flipped, lowest-loss 80%=$out/b4-flip20-lowloss/rounds.csv" --series "flipped, lowest-loss 75%=$out/b4-flip20-lowloss75/rounds.csv"
 		;;
 	b5)
 		"$bench" speed | tee "$out/b5-speed.txt"

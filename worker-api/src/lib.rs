@@ -68,6 +68,8 @@ pub enum WorkerAction<Balance> {
 	CommitVote {
 		/// The claim.
 		claim: u64,
+		/// The claim's own commitment: the claim the vote was worked out for.
+		claim_commitment: H256,
 		/// The commitment (see `weightedVotingApi.voteCommitment`).
 		commitment: H256,
 	},

@@ -121,17 +121,50 @@ where
 	/// Has the runtime sign `action` as `who` and put it in the pool, at block `at` (number
 	/// `now`).
 	pub fn submit(&self, at: H256, now: BlockNumber, who: &AccountId, action: WorkerAction<Balance>) -> Result<(), ChainError> {
-		let on_chain = self.client.runtime_api().account_nonce(at, who.clone())?;
-		let mut nonce = self.next_nonce(at, who)?;
+		let pooled = self.next_nonce(at, who)?;
 		let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-		if let Some((used, used_at)) = *last {
-			// The pool's ready set may not show a transaction submitted moments ago.
-			if used >= on_chain && now < used_at.saturating_add(NONCE_PATIENCE) {
-				nonce = nonce.max(used + 1);
-			}
-		}
+		let (nonce, since) = choose_nonce(pooled, *last, now);
 		self.api(at).submit(at, action, nonce)?.map_err(ChainError::Submit)?;
-		*last = Some((nonce, now));
+		*last = Some((nonce, since));
 		Ok(())
+	}
+}
+
+/// The nonce to use next, given the one the chain and the pool's ready set count (`pooled`)
+/// and the last one this worker used with the block since which the pool has not shown it
+/// (`last`). Returns the nonce and that block for the next call.
+///
+/// The pool's ready set may not show a transaction submitted moments ago, so the last nonce
+/// used is trusted past `pooled`, but only for [`NONCE_PATIENCE`] blocks from the first time the
+/// pool did not show it, however often the worker submits meanwhile: a transaction the pool
+/// dropped (a reorganisation can do that) leaves a gap that every later transaction waits
+/// behind, and using `pooled` again fills it.
+fn choose_nonce(pooled: Nonce, last: Option<(Nonce, BlockNumber)>, now: BlockNumber) -> (Nonce, BlockNumber) {
+	match last {
+		Some((used, since)) if used >= pooled && now < since.saturating_add(NONCE_PATIENCE) => (used + 1, since),
+		_ => (pooled, now),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_nonce_the_pool_does_not_show_yet_is_trusted_then_given_up() {
+		// Nothing used yet, or the pool shows everything used: the pool's count.
+		assert_eq!(choose_nonce(7, None, 10), (7, 10));
+		assert_eq!(choose_nonce(9, Some((8, 3)), 10), (9, 10));
+		// Used 7 at block 10, the pool does not show it yet: 8, still counting from block 10.
+		assert_eq!(choose_nonce(7, Some((7, 10)), 11), (8, 10));
+		// Submitting every block does not extend the patience: after it, back to the gap.
+		let mut last = Some((7, 10));
+		let mut nonces = Vec::new();
+		for now in 11..=17 {
+			let (n, since) = choose_nonce(7, last, now);
+			nonces.push(n);
+			last = Some((n, since));
+		}
+		assert_eq!(nonces, vec![8, 9, 10, 11, 7, 8, 9], "nonce 7 is used again at block 15");
 	}
 }

@@ -34,9 +34,10 @@ pub fn answer_salt(secret: &[u8; 32], query: u64) -> [u8; 32] {
 	sp_crypto_hashing::blake2_256(&(b"answer", secret, query).encode())
 }
 
-/// The salt of this node's vote on `claim`.
-pub fn vote_salt(secret: &[u8; 32], claim: u64) -> [u8; 32] {
-	sp_crypto_hashing::blake2_256(&(b"vote", secret, claim).encode())
+/// The salt of this node's vote on `claim`, whose claimant committed to `claimed` (so that
+/// two claims with one number on two forks get different salts).
+pub fn vote_salt(secret: &[u8; 32], claim: u64, claimed: &sp_core::H256) -> [u8; 32] {
+	sp_crypto_hashing::blake2_256(&(b"vote", secret, claim, claimed).encode())
 }
 
 #[cfg(test)]
@@ -58,6 +59,8 @@ mod tests {
 		let s = [7u8; 32];
 		assert_ne!(answer_salt(&s, 1), answer_salt(&s, 2));
 		assert_eq!(answer_salt(&s, 1), answer_salt(&s, 1));
-		assert_ne!(answer_salt(&s, 1), vote_salt(&s, 1), "an answer's salt is not a vote's");
+		let claimed = sp_core::H256::repeat_byte(3);
+		assert_ne!(answer_salt(&s, 1), vote_salt(&s, 1, &claimed), "an answer's salt is not a vote's");
+		assert_ne!(vote_salt(&s, 1, &claimed), vote_salt(&s, 1, &sp_core::H256::repeat_byte(4)), "nor one claim's another's");
 	}
 }

@@ -12,6 +12,12 @@
 //!   claimed metric.
 //!
 //! Data disputes and evaluation-score claims are left alone (not built yet).
+//!
+//! Claims opened in the same blocks get different numbers on different forks, so everything
+//! the worker remembers is keyed by the claim's identity ([`ClaimKey`]: number, subject and
+//! the claimant's commitment), and a commit names the claim's commitment, which the runtime
+//! checks: a verdict worked out for claim #N on a retracted fork is never cast for the other
+//! claim #N of the winning fork.
 
 use std::collections::BTreeMap;
 
@@ -33,10 +39,25 @@ use crate::{
 	LOG_TARGET,
 };
 
+/// A claim as the worker knows it: its number and what it is (a number alone can name other
+/// claims on other forks).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct ClaimKey {
+	id: ClaimId,
+	subject: H256,
+	commitment: H256,
+}
+
+impl ClaimKey {
+	fn of(claim: &VotableClaim<u32>) -> Self {
+		Self { id: claim.claim, subject: claim.subject, commitment: claim.commitment }
+	}
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Step {
-	Commit(ClaimId),
-	Reveal(ClaimId),
+	Commit(ClaimKey),
+	Reveal(ClaimKey),
 }
 
 /// The vote worker's memory between blocks.
@@ -44,7 +65,7 @@ pub struct VoteWorker {
 	answerer: Answerer,
 	secret: [u8; 32],
 	/// Verdicts worked out, by claim (`None`: abstaining).
-	verdicts: BTreeMap<ClaimId, Option<Verdict>>,
+	verdicts: BTreeMap<ClaimKey, Option<Verdict>>,
 	outbox: Outbox<Step>,
 }
 
@@ -65,9 +86,10 @@ impl VoteWorker {
 			Ok(c) => c,
 			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the claims to vote on: {e}"),
 		};
-		self.verdicts.retain(|id, _| claims.iter().any(|c| c.claim == *id));
+		let open: Vec<ClaimKey> = claims.iter().map(ClaimKey::of).collect();
+		self.verdicts.retain(|key, _| open.contains(key));
 		self.outbox.retain(|step| match step {
-			Step::Commit(id) | Step::Reveal(id) => claims.iter().any(|c| c.claim == *id),
+			Step::Commit(key) | Step::Reveal(key) => open.contains(key),
 		});
 		for claim in claims {
 			self.on_claim(at, claim, learning);
@@ -82,7 +104,8 @@ impl VoteWorker {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		if let Some(v) = self.verdicts.get(&claim.claim) {
+		let key = ClaimKey::of(claim);
+		if let Some(v) = self.verdicts.get(&key) {
 			return *v;
 		}
 		let verdict = match claim.class {
@@ -96,7 +119,7 @@ impl VoteWorker {
 			},
 			_ => None,
 		};
-		self.verdicts.insert(claim.claim, verdict);
+		self.verdicts.insert(key, verdict);
 		verdict
 	}
 
@@ -142,16 +165,16 @@ impl VoteWorker {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		let id = claim.claim;
+		let (id, key) = (claim.claim, ClaimKey::of(&claim));
 		let wants_commit = claim.phase == Phase::Commit && !claim.committed && !claim.suspended;
 		let wants_reveal = claim.phase == Phase::Reveal && claim.committed && !claim.revealed;
 		if !(wants_commit || wants_reveal) {
 			return;
 		}
 		let Some(verdict) = self.verdict(at, &claim, learning) else { return };
-		let salt = vote_salt(&self.secret, id);
+		let salt = vote_salt(&self.secret, id, &claim.commitment);
 		if wants_commit {
-			if !self.outbox.may_send(Step::Commit(id), at.now) {
+			if !self.outbox.may_send(Step::Commit(key), at.now) {
 				return;
 			}
 			let api = at.chain.client.runtime_api();
@@ -160,10 +183,11 @@ impl VoteWorker {
 				Err(e) => return log::warn!(target: LOG_TARGET, "cannot compute the vote commitment of claim {id}: {e}"),
 			};
 			log::info!(target: LOG_TARGET, "🗳️ claim {id}: committing a vote");
-			self.outbox.send(at, Step::Commit(id), "commit_vote", WorkerAction::CommitVote { claim: id, commitment });
+			let action = WorkerAction::CommitVote { claim: id, claim_commitment: claim.commitment, commitment };
+			self.outbox.send(at, Step::Commit(key), "commit_vote", action);
 		} else {
 			log::info!(target: LOG_TARGET, "🗳️ claim {id}: revealing {verdict:?}");
-			self.outbox.send(at, Step::Reveal(id), "reveal_vote", WorkerAction::RevealVote { claim: id, verdict, salt });
+			self.outbox.send(at, Step::Reveal(key), "reveal_vote", WorkerAction::RevealVote { claim: id, verdict, salt });
 		}
 	}
 }

@@ -58,9 +58,14 @@ fn verdict(i: u32) -> Verdict {
 fn commit_all<T: Config>(id: ClaimId, voters: &[T::AccountId]) -> Result<(), BenchmarkError> {
 	for (i, who) in voters.iter().enumerate() {
 		let c = vote_commitment(id, who, &verdict(i as u32), &salt(i as u32));
-		Pallet::<T>::commit_vote(RawOrigin::Signed(who.clone()).into(), id, c)?;
+		Pallet::<T>::commit_vote(RawOrigin::Signed(who.clone()).into(), id, claimed::<T>(id), c)?;
 	}
 	Ok(())
+}
+
+/// The commitment of claim `id`, which a vote names.
+fn claimed<T: Config>(id: ClaimId) -> H256 {
+	Claims::<T>::get(id).map(|c| c.commitment).unwrap_or_default()
 }
 
 fn go_to_reveal<T: Config>(id: ClaimId) {
@@ -79,8 +84,10 @@ mod benchmarks {
 		let who = voters.last().cloned().ok_or(BenchmarkError::Weightless)?;
 		let c = vote_commitment(id, &who, &Verdict::Valid, &salt(0));
 
+		let claimed = claimed::<T>(id);
+
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), id, c);
+		_(RawOrigin::Signed(who.clone()), id, claimed, c);
 
 		assert!(Electorates::<T>::get(id).iter().any(|b| b.who == who && b.commitment == Some(c)));
 		Ok(())

@@ -18,7 +18,9 @@
 //!   `stake × reputation` (linear in stake, so splitting a stake adds no weight), at most
 //!   [`Config::MaxVoters`] of them (the heaviest).
 //! - **Voting**: [`Pallet::commit_vote`] with `blake2_256(SCALE(claim, voter, verdict, salt))`
-//!   during the commit period, then [`Pallet::reveal_vote`] during the reveal period.
+//!   during the commit period, then [`Pallet::reveal_vote`] during the reveal period. A commit
+//!   also names the claim's own commitment, so that after a reorganisation it cannot land on
+//!   another claim that got the same number on the winning fork.
 //! - **Tally** in `on_initialize`: claims whose reveal period ended join a queue; at most
 //!   [`Config::MaxTalliesPerBlock`] are tallied per block, the rest carry over.
 //!   - Binary: no quorum if the revealed weight is below `quorum × eligible` (rounded up);
@@ -438,6 +440,9 @@ pub mod pallet {
 		RevealMismatch,
 		/// A score on a binary claim, or valid/invalid on a score claim.
 		WrongVerdictKind,
+		/// The claim under this number is not the one the vote was worked out for (its
+		/// commitment differs from `claim_commitment`; on a fork, numbers name other claims).
+		NotTheClaimJudged,
 	}
 
 	#[pallet::hooks]
@@ -458,14 +463,20 @@ pub mod pallet {
 		/// Commits a vote on `claim`: `commitment` = `blake2_256(SCALE((claim, voter, verdict,
 		/// salt)))` with a secret 32-byte salt (the runtime API `vote_commitment` computes it).
 		///
+		/// `claim_commitment` is the commitment of the claim the vote was worked out for (its
+		/// `commitment` field): claims opened in the same blocks get different numbers on
+		/// different forks, so a vote sent for claim #N on one fork could otherwise land on
+		/// another claim #N after a reorganisation (the pool re-submits retracted transactions).
+		///
 		/// Only during the commit period, once, by a member of the claim's electorate that is
 		/// not the claimant and not suspended. Emits `VoteCommitted`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::commit_vote(T::MaxVoters::get()))]
-		pub fn commit_vote(origin: OriginFor<T>, claim: ClaimId, commitment: H256) -> DispatchResult {
+		pub fn commit_vote(origin: OriginFor<T>, claim: ClaimId, claim_commitment: H256, commitment: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
 			ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
+			ensure!(c.commitment == claim_commitment, Error::<T>::NotTheClaimJudged);
 			ensure!(c.claimant != who, Error::<T>::ClaimantCannotVote);
 			ensure!(!Self::is_suspended(&who), Error::<T>::VoterSuspended);
 			ensure!(frame_system::Pallet::<T>::block_number() < c.commit_end, Error::<T>::CommitPeriodOver);

@@ -235,7 +235,12 @@ pub fn salt(who: AccountId) -> [u8; 32] {
 /// Commits `verdict` for `who` on `claim` with [`salt`].
 pub fn commit(who: AccountId, claim: ClaimId, verdict: Verdict) -> sp_runtime::DispatchResult {
 	let c = crate::vote_commitment(claim, &who, &verdict, &salt(who));
-	WeightedVoting::commit_vote(RuntimeOrigin::signed(who), claim, c)
+	WeightedVoting::commit_vote(RuntimeOrigin::signed(who), claim, claim_commitment(claim), c)
+}
+
+/// The commitment of `claim` (what a vote on it names), zero for no claim.
+pub fn claim_commitment(claim: ClaimId) -> H256 {
+	crate::Claims::<Test>::get(claim).map(|c| c.commitment).unwrap_or_default()
 }
 
 /// Reveals `verdict` for `who` on `claim` with [`salt`].

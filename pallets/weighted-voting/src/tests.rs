@@ -202,6 +202,20 @@ fn commit_failures() {
 	});
 }
 
+#[test]
+fn a_commit_naming_another_claims_commitment_is_refused() {
+	new_test_ext().execute_with(|| {
+		let id = open(9);
+		// What a reorganisation does: the vote was worked out for another claim with this number.
+		let other = H256::repeat_byte(1);
+		assert_ne!(other, claim_commitment(id));
+		let c = vote_commitment(id, &1u64, &Verdict::Invalid, &salt(1));
+		assert_noop!(WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, other, c), Error::<Test>::NotTheClaimJudged);
+		assert!(Electorates::<Test>::get(id).iter().all(|b| b.commitment.is_none()), "nothing committed");
+		assert_ok!(WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, claim_commitment(id), c));
+	});
+}
+
 // --- reveal ---
 
 #[test]
@@ -248,8 +262,8 @@ fn copying_another_voters_commitment_cannot_be_revealed() {
 	new_test_ext().execute_with(|| {
 		let id = open(9);
 		let c1 = vote_commitment(id, &1u64, &Verdict::Valid, &salt(1));
-		assert_ok!(WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, c1));
-		assert_ok!(WeightedVoting::commit_vote(RuntimeOrigin::signed(2), id, c1));
+		assert_ok!(WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, claim_commitment(id), c1));
+		assert_ok!(WeightedVoting::commit_vote(RuntimeOrigin::signed(2), id, claim_commitment(id), c1));
 		run_to(1 + COMMIT);
 		assert_ok!(reveal(1, id, Verdict::Valid));
 		// 2 learns 1's verdict and salt, but its own account is in the hash.
