@@ -73,7 +73,16 @@ async function failedTransactionsOf(who) {
   }
   return out;
 }
-const ofTask = (kind) => seen.filter(({ event }) => kind.is(event) && event.data.task.toNumber() === task).map(({ event }) => event.data);
+/** The entries of `seen` in finalized blocks: claims opened in the same blocks get different
+ * numbers on different forks, so events of a block that may still be retracted could pair a
+ * claim number with the wrong trainer. */
+async function finalizedOnly(entries) {
+  const head = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+  return canonical(entries.filter((e) => e.n <= head));
+}
+/** The data of the finalized events of `kind` about the task. */
+const ofTask = async (kind) => (await finalizedOnly(seen.filter(({ event }) => kind.is(event) && event.data.task.toNumber() === task)))
+  .map(({ event }) => event.data);
 /** The value of the Prometheus sample `name{…label…}` on `who`'s node (0 when absent). */
 const metric = async (who, name, label) => {
   const text = await (await fetch(`http://127.0.0.1:${PROM_PORT[who]}/metrics`)).text();
@@ -89,8 +98,8 @@ test('Dave deploys a fraud task on the demo evaluation set', { timeout: 120_000 
 test('round 0: honest updates are verified and become versions; the forged claim is rejected and slashed', { timeout: 420_000 }, async () => {
   assert.ok(task !== undefined, 'the task was deployed');
   // Every validator trains and claims; the claims are decided 40 blocks later.
-  const submitted = await waitFor('three update claims', () => {
-    const s = ofTask(api.events.builderMarket.UpdateSubmitted).filter((u) => u.round.toNumber() === 0);
+  const submitted = await waitFor('three update claims', async () => {
+    const s = (await ofTask(api.events.builderMarket.UpdateSubmitted)).filter((u) => u.round.toNumber() === 0);
     return s.length >= 3 && s;
   }, { timeoutMs: 120_000, everyMs: 2_000 });
   const claimOf = Object.fromEntries(submitted.map((u) => [u.trainer.toString(), u]));
@@ -107,8 +116,8 @@ test('round 0: honest updates are verified and become versions; the forged claim
   { timeoutMs: 60_000, everyMs: 1_000 });
   localNetWithEnv({}, netDir, 'stop', 'bob');
   localNetWithEnv({}, netDir, 'start', 'bob');
-  const decided = await waitFor('the three verdicts', () => {
-    const d = ofTask(api.events.builderMarket.UpdateDecided).filter((x) => submitted.some((u) => u.claim.eq(x.claim)));
+  const decided = await waitFor('the three verdicts', async () => {
+    const d = (await ofTask(api.events.builderMarket.UpdateDecided)).filter((x) => submitted.some((u) => u.claim.eq(x.claim)));
     return d.length >= 3 && d;
   }, { timeoutMs: 240_000, everyMs: 3_000 });
   const outcome = Object.fromEntries(decided.map((d) => [
@@ -160,7 +169,7 @@ test('round 1 trains on from the current version, fetched from its trainer over 
   // Round 1 claims name a version as parent; a trainer that did not make that version had to
   // fetch it from a peer.
   const next = await waitFor('a round-1 update claim', async () => {
-    for (const u of ofTask(api.events.builderMarket.UpdateSubmitted).filter((x) => x.round.toNumber() === 1)) {
+    for (const u of (await ofTask(api.events.builderMarket.UpdateSubmitted)).filter((x) => x.round.toNumber() === 1)) {
       const claim = (await api.call.builderMarketApi.updateClaim(u.claim)).unwrap();
       if (claim.parent.toHex() !== ZERO) return { u, parent: claim.parent.toHex() };
     }
