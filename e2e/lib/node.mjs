@@ -1,7 +1,7 @@
 // Helpers for the end-to-end tests: start and stop loopx-node processes, connect polkadot.js
 // (metadata only, no hand-written types), wait for chain conditions.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,13 +89,14 @@ export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort =
         ...(workers ? [] : ['--no-workers'])],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    proc.stderr.on('data', (d) => { log = (log + d).slice(-20_000); });
+    // The whole log (up to 8 MB): tests match lines written minutes before they look.
+    proc.stderr.on('data', (d) => { log += d; if (log.length > 8_000_000) log = log.slice(-4_000_000); });
     const exited = new Promise((r) => proc.on('exit', r));
     try {
       return { proc, exited, api: await connect(rpcPort) };
     } catch (e) {
       proc.kill('SIGKILL');
-      throw new Error(`dev node did not come up: ${e.message}\n--- node log ---\n${log}`);
+      throw new Error(`dev node did not come up: ${e.message}\n--- node log ---\n${log.slice(-20_000)}`);
     }
   };
   const halt = async ({ proc, exited, api }) => {
@@ -116,6 +117,8 @@ export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort =
     },
     async stop() {
       await halt(running);
+      // LOOPX_KEEP_NET=1 keeps the node's log (`<base>.log`) for a look afterwards.
+      if (process.env.LOOPX_KEEP_NET === '1') writeFileSync(`${base}.log`, log);
       rmSync(base, { recursive: true, force: true });
     },
   };

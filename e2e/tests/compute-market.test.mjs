@@ -16,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
+import { blake2AsHex, cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToString } from '@polkadot/util';
 import { sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
 
@@ -86,11 +86,15 @@ async function assignedToAlice(query) {
 async function answerAsAlice(query, result) {
   const salt = randomAsU8a(32);
   const commitment = await api.call.computeMarketApi.answerCommitment(query, alice.address, result, salt);
-  const { fee: commitFee } = await send(api.tx.computeMarket.commitAnswer(query, commitment), alice);
+  // The commit names what the answer is for: the hash of the stored query's kind. A commit that
+  // names another question (the same number on another fork) is refused.
+  const question = blake2AsHex((await api.query.computeMarket.queries(query)).unwrap().kind.toU8a());
+  const { fee: wrongFee } = await sendFailing(api.tx.computeMarket.commitAnswer(query, blake2AsHex('another question'), commitment), alice, 'computeMarket.NotTheQueryAnswered');
+  const { fee: commitFee } = await send(api.tx.computeMarket.commitAnswer(query, question, commitment), alice);
   // A reveal that does not match the commitment is refused.
   const { fee: badFee } = await sendFailing(api.tx.computeMarket.revealAnswer(query, `${result}!`, salt), alice, 'computeMarket.RevealMismatch');
   const revealed = await send(api.tx.computeMarket.revealAnswer(query, result, salt), alice);
-  return { ...revealed, fees: commitFee + badFee + revealed.fee };
+  return { ...revealed, fees: wrongFee + commitFee + badFee + revealed.fee };
 }
 
 const postedId = (events) => eventOf(events, api.events.computeMarket.QueryPosted).query.toNumber();

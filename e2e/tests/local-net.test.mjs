@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { connect, heads, localNet, sleep, tmpDir, waitFor, LOCAL_RPC_PORTS } from '../lib/node.mjs';
+import { connect, heads, localNet, tmpDir, waitFor, LOCAL_RPC_PORTS } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-local-net-');
 const apis = {};
@@ -53,21 +53,26 @@ test('each validator has authored blocks', { timeout: 180_000 }, async () => {
   assert.ok(!Array.from(authors.keys()).some((k) => k.startsWith('unknown')), JSON.stringify([...authors]));
 });
 
-test('with one validator stopped, the other two keep producing blocks', { timeout: 120_000 }, async () => {
+test('with one validator stopped, the other two keep producing blocks', { timeout: 180_000 }, async (t) => {
   await apis.charlie.disconnect();
   delete apis.charlie;
   localNet(netDir, 'stop', 'charlie');
   const before = { alice: (await heads(apis.alice)).best, bob: (await heads(apis.bob)).best };
-  await sleep(30_000); // ten slots
-  const afterA = (await heads(apis.alice)).best;
-  const afterB = (await heads(apis.bob)).best;
-  // Two of three authorities hold two thirds of the slots: about 6-7 blocks in 10 slots.
-  assert.ok(afterA - before.alice >= 4, `alice: #${before.alice} -> #${afterA}`);
-  assert.ok(afterB - before.bob >= 4, `bob: #${before.bob} -> #${afterB}`);
-  // And they still agree on the chain.
-  const n = Math.min(afterA, afterB) - 1;
-  assert.equal(
-    (await apis.alice.rpc.chain.getBlockHash(n)).toHex(),
-    (await apis.bob.rpc.chain.getBlockHash(n)).toHex(),
-  );
+  // Two of three authorities own about two thirds of the slots (BABE's secondary slots are dealt
+  // out uniformly), so 8 blocks take about 12 slots (36 s). The allowance is 40 slots: a count
+  // over a short fixed window fails by chance (3 of 10 slots happened once in CI).
+  const started = Date.now();
+  const grown = await waitFor('Alice and Bob each add 8 blocks', async () => {
+    const a = (await heads(apis.alice)).best;
+    const b = (await heads(apis.bob)).best;
+    return a - before.alice >= 8 && b - before.bob >= 8 && { a, b };
+  }, { timeoutMs: 120_000, everyMs: 1_000 });
+  t.diagnostic(`alice #${before.alice} -> #${grown.a}, bob #${before.bob} -> #${grown.b} in ${Date.now() - started} ms`);
+  // And they still agree on the chain, two blocks below the lower tip (a tip may be a short fork
+  // for a slot or two, so retry until both have settled).
+  await waitFor('Alice and Bob agree two blocks below their tips', async () => {
+    const n = Math.min((await heads(apis.alice)).best, (await heads(apis.bob)).best) - 2;
+    const [a, b] = await Promise.all([apis.alice, apis.bob].map(async (api) => (await api.rpc.chain.getBlockHash(n)).toHex()));
+    return a === b;
+  }, { timeoutMs: 30_000, everyMs: 1_000 });
 });

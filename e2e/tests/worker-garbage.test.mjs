@@ -43,20 +43,28 @@ after(async () => {
   rmSync(keyDir, { recursive: true, force: true });
 });
 
-test('Alice counts the garbage, keeps finalizing and bans the sender', { timeout: 300_000 }, async () => {
-  await waitFor('Bob connected to Alice', async () =>
-    (await rpcCall(ALICE.rpcPort, 'system_peers')).some((p) => p.peerId === bobPeerId), { timeoutMs: 60_000, everyMs: 1_000 });
-  await waitFor('malformed requests counted', async () => (await aliceMetric('loopx_worker_malformed_messages')) >= 3,
-    { timeoutMs: 120_000, everyMs: 2_000 });
-  assert.match(alice.log(), /malformed models request from/);
+/** The last `n` lines of a node's log, for a failure message. */
+const tail = (node, n = 60) => node.log().split('\n').slice(-n).join('\n');
 
-  // Repeated reputation costs get Bob banned: Alice drops him.
-  await waitFor('Alice dropping Bob', async () =>
-    !(await rpcCall(ALICE.rpcPort, 'system_peers')).some((p) => p.peerId === bobPeerId), { timeoutMs: 150_000, everyMs: 500 });
+test('Alice counts the garbage, keeps finalizing and bans the sender', { timeout: 420_000 }, async () => {
+  try {
+    await waitFor('Bob connected to Alice', async () =>
+      (await rpcCall(ALICE.rpcPort, 'system_peers')).some((p) => p.peerId === bobPeerId), { timeoutMs: 60_000, everyMs: 1_000 });
+    await waitFor('malformed requests counted', async () => (await aliceMetric('loopx_worker_malformed_messages')) >= 3,
+      { timeoutMs: 120_000, everyMs: 2_000 });
+    assert.match(alice.log(), /malformed models request from/);
 
-  assert.match(alice.log(), /LoopX models: malformed message\. Banned, disconnecting/);
-  // Through all of it Alice produces and finalizes blocks.
-  const before = await heads(alice.api);
-  await waitFor('Alice finalizing 3 more blocks', async () => (await heads(alice.api)).finalized >= before.finalized + 3,
-    { timeoutMs: 60_000, everyMs: 1_000 });
+    // Repeated reputation costs get Bob banned: Alice drops him.
+    await waitFor('Alice dropping Bob', async () =>
+      !(await rpcCall(ALICE.rpcPort, 'system_peers')).some((p) => p.peerId === bobPeerId), { timeoutMs: 150_000, everyMs: 500 });
+
+    assert.match(alice.log(), /LoopX models: malformed message\. Banned, disconnecting/);
+    // Through all of it Alice produces and finalizes blocks.
+    const before = await heads(alice.api);
+    await waitFor('Alice finalizing 3 more blocks', async () => (await heads(alice.api)).finalized >= before.finalized + 3,
+      { timeoutMs: 60_000, everyMs: 1_000 });
+  } catch (e) {
+    e.message += `\n--- Alice's log (end) ---\n${tail(alice)}\n--- Bob's log (end) ---\n${tail(bob)}`;
+    throw e;
+  }
 });

@@ -54,8 +54,8 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 			let models = BoundedVec::try_from(models).map_err(|_| SubmitError::TooLarge)?;
 			Compute::advertise { tags, models, price }.into()
 		},
-		WorkerAction::CommitAnswer { query, commitment } =>
-			Compute::commit_answer { query, commitment }.into(),
+		WorkerAction::CommitAnswer { query, question, commitment } =>
+			Compute::commit_answer { query, question, commitment }.into(),
 		WorkerAction::RevealAnswer { query, result, salt } =>
 			Compute::reveal_answer { query, result, salt }.into(),
 		WorkerAction::CommitVote { claim, claim_commitment, commitment } =>

@@ -52,6 +52,9 @@ pub enum WorkerAction<Balance> {
 	CommitAnswer {
 		/// The query.
 		query: u64,
+		/// The hash of what the query asks (`pallet_compute_market::question_hash` of its kind):
+		/// the answer was worked out for this question, whatever the number names on this fork.
+		question: H256,
 		/// The commitment (see `computeMarketApi.answerCommitment`).
 		commitment: H256,
 	},

@@ -5,17 +5,24 @@
 //!
 //! Decided afresh at every best block from the chain state, so a restarted node picks up where
 //! it was: the salt comes from the stored secret and the answer is recomputed identically.
+//!
+//! Forks: a query's number can name different queries on different forks. What the worker
+//! remembers is keyed by the query's identity ([`QueryKey`]: number and the hash of what it
+//! asks), and a commit names that question, which the runtime checks: an answer worked out for
+//! query #N on a retracted fork is never committed for the other query #N of the winning fork.
 
 use std::collections::BTreeMap;
 
 use loopx_runtime::{opaque::Block, Balance, BlockNumber};
 use loopx_worker_api::WorkerAction;
 use pallet_compute_market::{
+	question_hash,
 	runtime_api::{AssignedQuery, ComputeMarketApi},
 	KindInput,
 };
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
+use sp_core::H256;
 
 use crate::{
 	answers::{Answerer, Unanswerable},
@@ -26,12 +33,25 @@ use crate::{
 	Faults, LOG_TARGET,
 };
 
+/// A query as it is on one fork: its number and the hash of what it asks.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct QueryKey {
+	id: u64,
+	question: H256,
+}
+
+impl QueryKey {
+	fn of(query: &AssignedQuery<BlockNumber>) -> Self {
+		Self { id: query.id, question: question_hash(&query.kind) }
+	}
+}
+
 /// What an action was for.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Step {
 	Advertise,
-	Commit(u64),
-	Reveal(u64),
+	Commit(QueryKey),
+	Reveal(QueryKey),
 }
 
 /// The compute-market worker's memory between blocks.
@@ -41,7 +61,7 @@ pub struct QueryWorker {
 	price: Balance,
 	faults: Faults,
 	/// Results computed, by query.
-	results: BTreeMap<u64, Result<Vec<u8>, Unanswerable>>,
+	results: BTreeMap<QueryKey, Result<Vec<u8>, Unanswerable>>,
 	outbox: Outbox<Step>,
 }
 
@@ -81,11 +101,12 @@ impl QueryWorker {
 			Ok(a) => a,
 			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read assigned queries: {e}"),
 		};
-		// Forget what is no longer assigned (answered, expired, refunded).
-		self.results.retain(|id, _| assigned.iter().any(|q| q.id == *id));
+		// Forget what is no longer assigned (answered, expired, refunded, or on another fork).
+		let keys: Vec<QueryKey> = assigned.iter().map(QueryKey::of).collect();
+		self.results.retain(|key, _| keys.contains(key));
 		self.outbox.retain(|step| match step {
 			Step::Advertise => true,
-			Step::Commit(id) | Step::Reveal(id) => assigned.iter().any(|q| q.id == *id),
+			Step::Commit(key) | Step::Reveal(key) => keys.contains(key),
 		});
 		for query in assigned {
 			self.on_query(at, query, learning);
@@ -99,8 +120,8 @@ impl QueryWorker {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		let id = query.id;
-		if let Some(r) = self.results.get(&id) {
+		let (key, id) = (QueryKey::of(query), query.id);
+		if let Some(r) = self.results.get(&key) {
 			return r.clone();
 		}
 		let started = std::time::Instant::now();
@@ -116,7 +137,7 @@ impl QueryWorker {
 				*bytes = crate::faults::forge(bytes);
 			}
 		}
-		self.results.insert(id, r.clone());
+		self.results.insert(key, r.clone());
 		r
 	}
 
@@ -126,11 +147,11 @@ impl QueryWorker {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		let id = query.id;
+		let (key, id) = (QueryKey::of(&query), query.id);
 		let Ok(result) = self.result(at, &query, learning) else { return };
-		let salt = answer_salt(&self.secret, id);
+		let salt = answer_salt(&self.secret, id, &key.question);
 		if !query.committed {
-			if at.now > query.commit_end || !self.outbox.may_send(Step::Commit(id), at.now) {
+			if at.now > query.commit_end || !self.outbox.may_send(Step::Commit(key), at.now) {
 				return;
 			}
 			let commitment = match at.chain.client.runtime_api().answer_commitment(at.hash, id, at.me.clone(), result, salt) {
@@ -138,13 +159,14 @@ impl QueryWorker {
 				Err(e) => return log::warn!(target: LOG_TARGET, "cannot compute the commitment of query {id}: {e}"),
 			};
 			log::info!(target: LOG_TARGET, "🔒 query {id}: committing to the answer");
-			self.outbox.send(at, Step::Commit(id), "commit_answer", WorkerAction::CommitAnswer { query: id, commitment });
+			let action = WorkerAction::CommitAnswer { query: id, question: key.question, commitment };
+			self.outbox.send(at, Step::Commit(key), "commit_answer", action);
 		} else if (query.all_committed || at.now > query.commit_end) && at.now <= query.deadline {
-			if !self.outbox.may_send(Step::Reveal(id), at.now) {
+			if !self.outbox.may_send(Step::Reveal(key), at.now) {
 				return;
 			}
 			log::info!(target: LOG_TARGET, "🔓 query {id}: revealing the answer");
-			self.outbox.send(at, Step::Reveal(id), "reveal_answer", WorkerAction::RevealAnswer { query: id, result, salt });
+			self.outbox.send(at, Step::Reveal(key), "reveal_answer", WorkerAction::RevealAnswer { query: id, result, salt });
 		}
 	}
 }

@@ -29,9 +29,10 @@ pub fn load_or_create<S: OffchainStorage>(storage: Option<&mut S>) -> [u8; 32] {
 	secret
 }
 
-/// The salt of this node's answer to `query`.
-pub fn answer_salt(secret: &[u8; 32], query: u64) -> [u8; 32] {
-	sp_crypto_hashing::blake2_256(&(b"answer", secret, query).encode())
+/// The salt of this node's answer to `query`, which asks `question` (so that two queries with
+/// one number on two forks get different salts).
+pub fn answer_salt(secret: &[u8; 32], query: u64, question: &sp_core::H256) -> [u8; 32] {
+	sp_crypto_hashing::blake2_256(&(b"answer", secret, query, question).encode())
 }
 
 /// The salt of this node's vote on `claim`, whose claimant committed to `claimed` (so that
@@ -57,10 +58,12 @@ mod tests {
 	#[test]
 	fn salts_differ_by_query() {
 		let s = [7u8; 32];
-		assert_ne!(answer_salt(&s, 1), answer_salt(&s, 2));
-		assert_eq!(answer_salt(&s, 1), answer_salt(&s, 1));
+		let asked = sp_core::H256::repeat_byte(5);
+		assert_ne!(answer_salt(&s, 1, &asked), answer_salt(&s, 2, &asked));
+		assert_eq!(answer_salt(&s, 1, &asked), answer_salt(&s, 1, &asked));
+		assert_ne!(answer_salt(&s, 1, &asked), answer_salt(&s, 1, &sp_core::H256::repeat_byte(6)), "nor one question's another's");
 		let claimed = sp_core::H256::repeat_byte(3);
-		assert_ne!(answer_salt(&s, 1), vote_salt(&s, 1, &claimed), "an answer's salt is not a vote's");
+		assert_ne!(answer_salt(&s, 1, &asked), vote_salt(&s, 1, &claimed), "an answer's salt is not a vote's");
 		assert_ne!(vote_salt(&s, 1, &claimed), vote_salt(&s, 1, &sp_core::H256::repeat_byte(4)), "nor one claim's another's");
 	}
 }

@@ -8,7 +8,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;
 use loopx_primitives::{ClaimClass, ClaimOutcome, Decision, Outcome};
-use sp_runtime::traits::{Bounded, Saturating};
+use sp_runtime::traits::{BlakeTwo256, Bounded, Hash as _, Saturating};
 
 fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, i, 0);
@@ -81,11 +81,17 @@ fn committed<T: Config>(r: u32, results: &[Vec<u8>]) -> (QueryId, Vec<T::Account
 		BoundedVec::truncate_from(validators.clone()),
 	)
 	.expect("eligible");
+	let question = question::<T>(q);
 	for (k, v) in validators.iter().enumerate() {
 		let c = Pallet::<T>::answer_commitment(q, v, &results[k], &[k as u8; 32]);
-		Pallet::<T>::do_commit(q, v.clone(), c).expect("assigned");
+		Pallet::<T>::do_commit(q, v.clone(), question, c).expect("assigned");
 	}
 	(q, validators)
+}
+
+/// What stored query `q` asks, as a commit names it.
+fn question<T: Config>(q: QueryId) -> H256 {
+	Queries::<T>::get(q).map(|x| BlakeTwo256::hash_of(&x.kind)).unwrap_or_default()
 }
 
 /// Distinct results, one per answerer: a dispute.
@@ -190,8 +196,9 @@ mod benchmarks {
 		Pallet::<T>::do_router_assign(q, (router, T::MaxRouterFee::get()), BoundedVec::truncate_from(validators.clone()))
 			.expect("eligible");
 		let v = validators[0].clone();
+		let question = question::<T>(q);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(v.clone()), q, H256::repeat_byte(1));
+		_(RawOrigin::Signed(v.clone()), q, question, H256::repeat_byte(1));
 		assert!(Answers::<T>::contains_key(q, &v));
 	}
 

@@ -709,6 +709,9 @@ pub mod pallet {
 		ResultTooLarge,
 		/// The revealed result and salt do not hash to the commitment.
 		RevealMismatch,
+		/// The query under this number asks something else than the answer was worked out for
+		/// (its [`question_hash`] differs from `question`; on a fork, numbers name other queries).
+		NotTheQueryAnswered,
 		/// Below [`Config::MinPassLock`].
 		PassLockTooSmall,
 		/// No pass.
@@ -878,14 +881,16 @@ pub mod pallet {
 		}
 
 		/// Commits the hash of the caller's answer to `query` (see
-		/// [`Pallet::answer_commitment`]), during the commit phase.
+		/// [`Pallet::answer_commitment`]), during the commit phase. `question` is the hash of
+		/// what the answer was worked out for ([`question_hash`] of the query's kind): on a fork
+		/// the same number can name another query, and a commit for another question is refused.
 		///
 		/// Emits [`Event::AnswerCommitted`].
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::commit_answer())]
-		pub fn commit_answer(origin: OriginFor<T>, query: QueryId, commitment: H256) -> DispatchResult {
+		pub fn commit_answer(origin: OriginFor<T>, query: QueryId, question: H256, commitment: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_commit(query, who, commitment)
+			Self::do_commit(query, who, question, commitment)
 		}
 
 		/// Reveals the caller's `result` for `query` with the `salt` of its commitment. Once all
@@ -950,6 +955,14 @@ pub mod pallet {
 			Self::do_rate(query, client, provider, rating)
 		}
 	}
+}
+
+/// The hash of what a query asks, `blake2_256(SCALE(kind))`: what an answer commitment names
+/// besides the query's number (the stored, bounded kind encodes the same). In polkadot.js:
+/// `blake2AsHex(query.kind.toU8a())` of the stored query.
+pub fn question_hash(kind: &KindInput) -> H256 {
+	use sp_runtime::traits::{BlakeTwo256, Hash as _};
+	BlakeTwo256::hash_of(kind)
 }
 
 /// The length a query kind's weight depends on (its SQL or input).

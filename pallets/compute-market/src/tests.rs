@@ -48,8 +48,12 @@ fn held_fee(who: AccountId) -> Balance {
 fn salt(who: AccountId) -> [u8; 32] {
 	[who as u8; 32]
 }
+/// The question hash of stored query `q` (what a commit names besides the number).
+fn question(q: QueryId) -> H256 {
+	crate::question_hash(&crate::runtime_api::unbound::<Test>(Queries::<Test>::get(q).expect("stored").kind))
+}
 fn commit(q: QueryId, who: AccountId, result: &[u8]) {
-	assert_ok!(CM::commit_answer(origin(who), q, CM::answer_commitment(q, &who, result, &salt(who))));
+	assert_ok!(CM::commit_answer(origin(who), q, question(q), CM::answer_commitment(q, &who, result, &salt(who))));
 }
 fn reveal(q: QueryId, who: AccountId, result: &[u8]) {
 	assert_ok!(CM::reveal_answer(origin(who), q, result.to_vec(), salt(who)));
@@ -291,18 +295,37 @@ fn with_too_few_eligible_validators_the_client_is_refunded() {
 }
 
 #[test]
+fn a_commit_naming_another_question_is_refused() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		let q = post(1_000, 2);
+		router_assign(q, vec![V1, V2]);
+		// What the worker hashes (the submitted kind) is what the pallet checks (the stored one).
+		assert_eq!(question(q), crate::question_hash(&aggregation(SQL)));
+		// An answer worked out for another query (the same number on another fork).
+		let other = crate::question_hash(&aggregation("SELECT COUNT(*) FROM tx"));
+		let c = CM::answer_commitment(q, &V1, b"r", &salt(V1));
+		assert_noop!(CM::commit_answer(origin(V1), q, other, c), E::NotTheQueryAnswered);
+		assert!(!Answers::<Test>::contains_key(q, V1), "nothing committed");
+		assert_ok!(CM::commit_answer(origin(V1), q, question(q), c));
+		System::assert_last_event(Event::AnswerCommitted { query: q, who: V1 }.into());
+	});
+}
+
+#[test]
 fn commits_and_reveals_are_checked() {
 	new_test_ext().execute_with(|| {
 		advertise_all();
 		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
 		let q = post(1_000, 2);
-		assert_noop!(CM::commit_answer(origin(V1), q, Default::default()), E::NotAnswering);
-		assert_noop!(CM::commit_answer(origin(V1), 9, Default::default()), E::QueryNotFound);
+		assert_noop!(CM::commit_answer(origin(V1), q, question(q), Default::default()), E::NotAnswering);
+		assert_noop!(CM::commit_answer(origin(V1), 9, H256::zero(), Default::default()), E::QueryNotFound);
 		router_assign(q, vec![V1, V2]);
-		assert_noop!(CM::commit_answer(origin(V3), q, Default::default()), E::NotAssigned);
+		assert_noop!(CM::commit_answer(origin(V3), q, question(q), Default::default()), E::NotAssigned);
 		assert_noop!(CM::reveal_answer(origin(V1), q, b"r".to_vec(), salt(V1)), E::NotCommitted);
 		commit(q, V1, b"r");
-		assert_noop!(CM::commit_answer(origin(V1), q, Default::default()), E::AlreadyCommitted);
+		assert_noop!(CM::commit_answer(origin(V1), q, question(q), Default::default()), E::AlreadyCommitted);
 		commit(q, V2, b"r");
 		// A reveal that does not match its commitment (other result, other salt).
 		assert_noop!(CM::reveal_answer(origin(V1), q, b"s".to_vec(), salt(V1)), E::RevealMismatch);
@@ -316,7 +339,7 @@ fn commits_and_reveals_are_checked() {
 		let q2 = post(1_000, 1);
 		router_assign(q2, vec![V3]);
 		run_to(11);
-		assert_noop!(CM::commit_answer(origin(V3), q2, Default::default()), E::CommitPhaseOver);
+		assert_noop!(CM::commit_answer(origin(V3), q2, question(q2), Default::default()), E::CommitPhaseOver);
 	});
 }
 
