@@ -8,7 +8,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;
 use loopx_primitives::{ClaimClass, ClaimOutcome, Decision, Outcome};
-use sp_runtime::traits::{BlakeTwo256, Bounded, Hash as _, Saturating};
+use sp_runtime::traits::{Bounded, Saturating};
 
 fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, i, 0);
@@ -91,7 +91,7 @@ fn committed<T: Config>(r: u32, results: &[Vec<u8>]) -> (QueryId, Vec<T::Account
 
 /// What stored query `q` asks, as a commit names it.
 fn question<T: Config>(q: QueryId) -> H256 {
-	Queries::<T>::get(q).map(|x| BlakeTwo256::hash_of(&x.kind)).unwrap_or_default()
+	Queries::<T>::get(q).map(|x| crate::question_hash(&x.kind)).unwrap_or_default()
 }
 
 /// Distinct results, one per answerer: a dispute.

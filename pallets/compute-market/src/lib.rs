@@ -958,9 +958,10 @@ pub mod pallet {
 }
 
 /// The hash of what a query asks, `blake2_256(SCALE(kind))`: what an answer commitment names
-/// besides the query's number (the stored, bounded kind encodes the same). In polkadot.js:
-/// `blake2AsHex(query.kind.toU8a())` of the stored query.
-pub fn question_hash(kind: &KindInput) -> H256 {
+/// besides the query's number. The submitted [`KindInput`] and the stored, bounded kind encode
+/// the same, so either gives it. In polkadot.js: `blake2AsHex(query.kind.toU8a())` of the
+/// stored query.
+pub fn question_hash<Kind: Encode>(kind: &Kind) -> H256 {
 	use sp_runtime::traits::{BlakeTwo256, Hash as _};
 	BlakeTwo256::hash_of(kind)
 }

@@ -101,7 +101,7 @@ fn apply(action: &Action, committed: &mut Committed) -> DispatchResult {
 			let (q, who) = (query(q), assigned(query(q), validator));
 			let result = if forged { format!("forged by {who}").into_bytes() } else { b"the answer".to_vec() };
 			let commitment = ComputeMarket::answer_commitment(q, &who, &result, &[who as u8; 32]);
-			let question = Queries::<Test>::get(q).map(|x| crate::question_hash(&crate::runtime_api::unbound::<Test>(x.kind))).unwrap_or_default();
+			let question = Queries::<Test>::get(q).map(|x| crate::question_hash(&x.kind)).unwrap_or_default();
 			ComputeMarket::commit_answer(signed(who), q, question, commitment)?;
 			committed.insert((q, who), result);
 			Ok(())

@@ -213,7 +213,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_commit(query: QueryId, who: T::AccountId, question: H256, commitment: H256) -> DispatchResult {
 		let q = Queries::<T>::get(query).ok_or(Error::<T>::QueryNotFound)?;
 		let QueryStatus::Answering { commit_end } = q.status else { return Err(Error::<T>::NotAnswering.into()) };
-		ensure!(BlakeTwo256::hash_of(&q.kind) == question, Error::<T>::NotTheQueryAnswered);
+		ensure!(crate::question_hash(&q.kind) == question, Error::<T>::NotTheQueryAnswered);
 		ensure!(q.answerers.contains(&who), Error::<T>::NotAssigned);
 		ensure!(frame_system::Pallet::<T>::block_number() <= commit_end, Error::<T>::CommitPhaseOver);
 		ensure!(!Answers::<T>::contains_key(query, &who), Error::<T>::AlreadyCommitted);

@@ -81,7 +81,7 @@ sp_api::decl_runtime_apis! {
 }
 
 /// A stored kind in its submitted form.
-pub(crate) fn unbound<T: Config>(kind: KindOf<T>) -> KindInput {
+fn unbound<T: Config>(kind: KindOf<T>) -> KindInput {
 	match kind {
 		QueryKind::Aggregation { sql, dataset } =>
 			QueryKind::Aggregation { sql: sql.into_inner(), dataset: dataset.into_inner() },

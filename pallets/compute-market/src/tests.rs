@@ -50,7 +50,7 @@ fn salt(who: AccountId) -> [u8; 32] {
 }
 /// The question hash of stored query `q` (what a commit names besides the number).
 fn question(q: QueryId) -> H256 {
-	crate::question_hash(&crate::runtime_api::unbound::<Test>(Queries::<Test>::get(q).expect("stored").kind))
+	crate::question_hash(&Queries::<Test>::get(q).expect("stored").kind)
 }
 fn commit(q: QueryId, who: AccountId, result: &[u8]) {
 	assert_ok!(CM::commit_answer(origin(who), q, question(q), CM::answer_commitment(q, &who, result, &salt(who))));
