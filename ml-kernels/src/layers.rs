@@ -129,9 +129,20 @@ impl<B: Backend> TtLinear<B> {
 		t.reshape([p, q])
 	}
 
+	/// `Wᵀ` (`[N, M]`), what the materialised forward pass multiplies by: one fused graph node
+	/// for two cores on the training backend ([`fused`]), else built from [`Self::weight`].
+	fn weight_t(&self) -> Tensor<B, 2> {
+		if let [a, b] = self.cores.as_slice() {
+			if let Some(wt) = fused::two_core_weight_t(a.val(), b.val()) {
+				return wt;
+			}
+		}
+		self.weight().transpose()
+	}
+
 	/// Forward through the materialised weight.
 	pub fn forward_materialized(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-		x.matmul(self.weight().transpose()) + self.bias.val().unsqueeze::<2>()
+		x.matmul(self.weight_t()) + self.bias.val().unsqueeze::<2>()
 	}
 
 	/// Forward contracting the input with one core at a time, never forming `W`.
@@ -211,6 +222,8 @@ impl<B: Backend> TtEmbedding<B> {
 		q.reshape([batch, width])
 	}
 }
+
+mod fused;
 
 #[cfg(test)]
 mod tests;

@@ -58,6 +58,9 @@ enum Command {
 		/// TT rank of the compressed table.
 		#[arg(long, default_value_t = 6)]
 		rank: usize,
+		/// Standard deviation of the independent per-row noise added to the planted structure.
+		#[arg(long, default_value_t = 0.1)]
+		noise: f32,
 	},
 	/// B2: bytes of one gossip message, TT + low precision vs dense f32, and the metric cost.
 	Bytes {
@@ -85,7 +88,7 @@ enum Command {
 fn main() {
 	let result = match Cli::parse().command {
 		Command::Movielens { data, epochs, rank } => movielens_bench(&data, epochs, rank),
-		Command::Synthetic { rank } => synthetic_bench(rank),
+		Command::Synthetic { rank, noise } => synthetic_bench(rank, noise),
 		Command::Bytes { hidden, rank } => bytes_bench(hidden, rank),
 		Command::Speed { hidden, rank, steps } => {
 			speed_bench(&hidden, rank, steps);
@@ -155,16 +158,17 @@ fn movielens_bench(path: &PathBuf, epochs: usize, rank: usize) -> Res {
 	Ok(())
 }
 
-fn synthetic_bench(rank: usize) -> Res {
+fn synthetic_bench(rank: usize, noise_sd: f32) -> Res {
 	// 10⁶ wallets × 16 dims. Wallet ids are assigned hierarchically (100 communities × 100
 	// clusters × 100 wallets), and each wallet's embedding is a smooth function of its place
-	// plus per-wallet noise: a TT of rank 4 over the id digits, plus N(0, 0.1²). Labels are drawn
+	// plus per-wallet noise: a TT of rank 4 over the id digits, plus N(0, σ²) (σ = `--noise`,
+	// 0.1 by default). Labels are drawn
 	// from the full (noisy) table, so whatever compression drops shows up in the AUC.
 	let (rows, cols) = ([100usize, 100, 100], [2usize, 2, 4]);
 	let started = Instant::now();
 	let planted = loopx_ml_kernels::layers::random_tt(&rows, &cols, 4, 1.0, 5).to_dense();
 	let mut rng = ChaCha8Rng::seed_from_u64(6);
-	let noise = Normal::new(0.0f32, 0.1).map_err(|e| e.to_string())?;
+	let noise = Normal::new(0.0f32, noise_sd).map_err(|e| e.to_string())?;
 	let table: Array2<f32> = planted.mapv(|v| v + noise.sample(&mut rng));
 	let w: Vec<f32> = (0..16).map(|_| rng.random_range(-1.0f32..1.0)).collect();
 	let samples = 200_000;
@@ -190,6 +194,7 @@ fn synthetic_bench(rank: usize) -> Res {
 	let (dense_params, tt_params) = (1_000_000 * 16, compressed.num_params());
 	println!("synthetic.dense_params = {dense_params}");
 	println!("synthetic.tt_rank = {rank}");
+	println!("synthetic.row_noise_sd = {noise_sd}");
 	println!("synthetic.tt_params = {tt_params}");
 	println!("synthetic.compression = {:.1}", dense_params as f64 / tt_params as f64);
 	println!("synthetic.dense_auc = {dense_auc:.5}");
