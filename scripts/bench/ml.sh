@@ -2,7 +2,7 @@
 # ml-kernels benchmarks B1–B5 (release build). Figures, CSVs and plots go to
 # ml-kernels/benchmarks/ (one directory per gossip run, one .txt per benchmark); BENCHMARKS.md
 # quotes them.
-#   scripts/bench/ml.sh            everything (~25 min on 2 cores)
+#   scripts/bench/ml.sh            everything (~50 min on 2 cores)
 #   scripts/bench/ml.sh b3 b4      some of them
 # Run it on an otherwise idle machine: B5 times single training steps.
 set -euo pipefail
@@ -29,6 +29,8 @@ for b in "${which[@]}"; do
 		inter="$("$REPO_ROOT/scripts/fetch-movielens.sh")"
 		"$bench" movielens --data "$inter" | tee "$out/b1-movielens.txt"
 		"$bench" synthetic | tee "$out/b1-synthetic.txt"
+		# The dense 10⁶ × 16 table under Adam takes ~3.5 min an epoch here (~25 min in all).
+		"$bench" synthetic-trained | tee "$out/b1-synthetic-trained.txt"
 		;;
 	b2)
 		{ "$bench" bytes --hidden 16x16; "$bench" bytes --hidden 8x8; } | tee "$out/b2-bytes.txt"

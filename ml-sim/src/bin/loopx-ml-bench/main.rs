@@ -11,7 +11,6 @@ use loopx_ml_kernels::{
 		optim::{AdamConfig, SgdConfig},
 	},
 	data::{movielens, split_in_time_standardized, wallet, Dataset},
-	metrics::auc,
 	models::{
 		mlp::{Mlp, MlpSpec},
 		state::dense_f32_bytes,
@@ -19,15 +18,14 @@ use loopx_ml_kernels::{
 		two_tower::{TwoTower, TwoTowerSpec},
 	},
 	quant::{ErrorFeedback, Precision},
-	tt::{tt_svd, TtMatrix},
 	wire,
 };
 use loopx_ml_sim::config::parse_modes;
-use ndarray::Array2;
 use rand::{seq::SliceRandom, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
 use std::{path::PathBuf, time::Instant};
+
+mod synthetic;
 
 type Cpu = Flex;
 type Train = Autodiff<Flex>;
@@ -62,6 +60,34 @@ enum Command {
 		#[arg(long, default_value_t = 0.1)]
 		noise: f32,
 	},
+	/// B1: a dense and a TT 10⁶ × 16 table trained end to end on the same labelled lookups
+	/// (TT-Rec), test AUC of each.
+	SyntheticTrained {
+		/// TT rank of the TT table.
+		#[arg(long, default_value_t = 6)]
+		rank: usize,
+		/// Standard deviation of the per-row noise of the hidden table behind the labels.
+		#[arg(long, default_value_t = 0.1)]
+		noise: f32,
+		/// Zipf exponent of how often each wallet is looked up (0 = uniform).
+		#[arg(long, default_value_t = 1.0)]
+		zipf: f64,
+		/// Training lookups.
+		#[arg(long, default_value_t = 2_000_000)]
+		train: usize,
+		/// Epochs (the best validation epoch is reported).
+		#[arg(long, default_value_t = 6)]
+		epochs: usize,
+		/// Lookups per step.
+		#[arg(long, default_value_t = 4096)]
+		batch: usize,
+		/// Adam learning rate.
+		#[arg(long, default_value_t = 1e-2)]
+		lr: f64,
+		/// Train only the TT table (the dense one takes minutes per epoch).
+		#[arg(long)]
+		tt_only: bool,
+	},
 	/// B2: bytes of one gossip message, TT + low precision vs dense f32, and the metric cost.
 	Bytes {
 		/// Hidden layer modes.
@@ -88,7 +114,10 @@ enum Command {
 fn main() {
 	let result = match Cli::parse().command {
 		Command::Movielens { data, epochs, rank } => movielens_bench(&data, epochs, rank),
-		Command::Synthetic { rank, noise } => synthetic_bench(rank, noise),
+		Command::Synthetic { rank, noise } => synthetic::oracle(rank, noise),
+		Command::SyntheticTrained { rank, noise, zipf, train, epochs, batch, lr, tt_only } => {
+			synthetic::trained(&synthetic::TrainedConfig { rank, noise_sd: noise, zipf, train, epochs, batch, lr, dense: !tt_only })
+		},
 		Command::Bytes { hidden, rank } => bytes_bench(hidden, rank),
 		Command::Speed { hidden, rank, steps } => {
 			speed_bench(&hidden, rank, steps);
@@ -155,51 +184,6 @@ fn movielens_bench(path: &PathBuf, epochs: usize, rank: usize) -> Res {
 		println!("{name}.test_rmse = {:.4}", best.1);
 	}
 	println!("item_table_compression = {:.1}", tt.dense().item_table_params() as f64 / tt.item_table_params() as f64);
-	Ok(())
-}
-
-fn synthetic_bench(rank: usize, noise_sd: f32) -> Res {
-	// 10⁶ wallets × 16 dims. Wallet ids are assigned hierarchically (100 communities × 100
-	// clusters × 100 wallets), and each wallet's embedding is a smooth function of its place
-	// plus per-wallet noise: a TT of rank 4 over the id digits, plus N(0, σ²) (σ = `--noise`,
-	// 0.1 by default). Labels are drawn
-	// from the full (noisy) table, so whatever compression drops shows up in the AUC.
-	let (rows, cols) = ([100usize, 100, 100], [2usize, 2, 4]);
-	let started = Instant::now();
-	let planted = loopx_ml_kernels::layers::random_tt(&rows, &cols, 4, 1.0, 5).to_dense();
-	let mut rng = ChaCha8Rng::seed_from_u64(6);
-	let noise = Normal::new(0.0f32, noise_sd).map_err(|e| e.to_string())?;
-	let table: Array2<f32> = planted.mapv(|v| v + noise.sample(&mut rng));
-	let w: Vec<f32> = (0..16).map(|_| rng.random_range(-1.0f32..1.0)).collect();
-	let samples = 200_000;
-	let ids: Vec<usize> = (0..samples).map(|_| rng.random_range(0..1_000_000usize)).collect();
-	let score = |t: &dyn Fn(usize) -> Vec<f32>, i: usize| -> f32 { t(i).iter().zip(&w).map(|(a, b)| a * b).sum() };
-	let dense_row = |i: usize| table.row(i).to_vec();
-	let labels: Vec<bool> = ids
-		.iter()
-		.map(|&i| {
-			let p = 1.0 / (1.0 + (-2.0 * score(&dense_row, i)).exp());
-			rng.random::<f32>() < p
-		})
-		.collect();
-	let dense_scores: Vec<f32> = ids.iter().map(|&i| score(&dense_row, i)).collect();
-	let dense_auc = auc(&dense_scores, &labels)?;
-	println!("synthetic.build_seconds = {:.1}", started.elapsed().as_secs_f64());
-	let started = Instant::now();
-	let compressed: TtMatrix = tt_svd(&table, &rows, &cols, rank, 0.0)?;
-	println!("synthetic.tt_svd_seconds = {:.1}", started.elapsed().as_secs_f64());
-	let tt_row = |i: usize| compressed.row(i).unwrap_or_default();
-	let tt_scores: Vec<f32> = ids.iter().map(|&i| score(&tt_row, i)).collect();
-	let tt_auc = auc(&tt_scores, &labels)?;
-	let (dense_params, tt_params) = (1_000_000 * 16, compressed.num_params());
-	println!("synthetic.dense_params = {dense_params}");
-	println!("synthetic.tt_rank = {rank}");
-	println!("synthetic.row_noise_sd = {noise_sd}");
-	println!("synthetic.tt_params = {tt_params}");
-	println!("synthetic.compression = {:.1}", dense_params as f64 / tt_params as f64);
-	println!("synthetic.dense_auc = {dense_auc:.5}");
-	println!("synthetic.tt_auc = {tt_auc:.5}");
-	println!("synthetic.relative_auc_loss_pct = {:.3}", 100.0 * (dense_auc - tt_auc) / dense_auc);
 	Ok(())
 }
 
