@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole LoopX cycle told as a story, for someone seeing the project for the first time:
-# three validators and a data node on loopback (scripts/local-net.sh), a builder's task, a data
+# four validators and a data node on loopback (scripts/local-net.sh), a builder's task, a data
 # deal, gossip-learning rounds with verification votes, a cheat caught and slashed, a client's
 # queries, and the era's rewards (e2e/demo/demo.mjs; the same steps the full-cycle test checks).
 # Takes about 15 minutes. Uses ports 9944-9948, 30333-30337 and 9615-9619.

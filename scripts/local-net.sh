@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Three LoopX validators (Alice, Bob, Charlie) on loopback, `--chain local`.
+# Four LoopX validators (Alice, Bob, Charlie, Dave) on loopback, `--chain local`: GRANDPA needs
+# more than 2/3 of the finality weight, so with four any one of them can be down.
 #
-#   scripts/local-net.sh start [name...]   start all three (or the named ones); Alice is bootnode
+#   scripts/local-net.sh start [name...]   start all four (or the named ones); Alice is bootnode
 #   scripts/local-net.sh stop  [name...]   stop all running (or the named ones) cleanly (SIGTERM)
 #   scripts/local-net.sh status            which are running, their best/finalized block
+#   scripts/local-net.sh kill  name...     kill the named ones at once (SIGKILL), as a crash would
 #   scripts/local-net.sh purge             stop all and delete their databases and logs
 #
-# Ports: p2p 30333+i, RPC 9944+i, Prometheus 9615+i for i = 0 (alice), 1 (bob), 2 (charlie).
-# `start dave` adds a fourth node (i = 3) with Dave's dev keys. Dave is funded in the local
+# Ports: p2p 30333+i, RPC 9944+i, Prometheus 9615+i for i = 0 (alice), 1 (bob), 2 (charlie),
+# 3 (dave), each plus $LOOPX_PORT_OFFSET (default 0), so that several networks can run at once.
+# `start ferdie` adds a fifth node (i = 5) with Ferdie's dev keys. Ferdie is funded in the local
 # genesis but is not a validator there: he becomes one by bonding, `session.setKeys` and
-# `stakeReputation.validate` (see README, "Becoming a validator").
+# `stakeReputation.validate` (see docs/operators-guide.md, "Becoming a validator").
 # `start data` adds a data node (i = 4, not a validator, `--data-node`): a user selling a shard
 # of the demo wallet data in the data market with Eve's account, whose key is put into the
 # node's keystore with `loopx-node key insert` first. LOOPX_DATA_SURI picks another account;
@@ -25,14 +28,15 @@ source "$(dirname "$0")/lib/common.sh"
 NET_DIR="${LOOPX_NET_DIR:-/tmp/loopx-local-net}"
 NODE="${LOOPX_NODE:-$NODE_BIN}"
 CHAIN="${LOOPX_CHAIN:-local}"
-ALL=(alice bob charlie)
+ALL=(alice bob charlie dave)
+OFFSET="${LOOPX_PORT_OFFSET:-0}"
 # Alice's fixed network key, so the others know her peer id before she starts.
 ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
 
 index_of() {
 	case "$1" in
-	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;; dave) echo 3 ;; data) echo 4 ;;
-	*) die "unknown node '$1' (alice, bob, charlie, dave or data)" ;;
+	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;; dave) echo 3 ;; data) echo 4 ;; ferdie) echo 5 ;;
+	*) die "unknown node '$1' (alice, bob, charlie, dave, data or ferdie)" ;;
 	esac
 }
 
@@ -47,7 +51,7 @@ rpc() { # rpc <port> <method> [params-json]
 start_one() {
 	local name="$1" i p2p rpc_port prom
 	i="$(index_of "$name")"
-	p2p=$((30333 + i)); rpc_port=$((9944 + i)); prom=$((9615 + i))
+	p2p=$((30333 + OFFSET + i)); rpc_port=$((9944 + OFFSET + i)); prom=$((9615 + OFFSET + i))
 	if is_running "$name"; then log "$name already running (pid $(pid_of "$name"))"; return; fi
 	for port in "$p2p" "$rpc_port" "$prom"; do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -75,7 +79,7 @@ start_one() {
 	if [ "$name" = alice ]; then
 		args+=(--node-key "$ALICE_NODE_KEY")
 	else
-		args+=(--bootnodes "/ip4/127.0.0.1/tcp/30333/p2p/$(alice_peer_id)")
+		args+=(--bootnodes "/ip4/127.0.0.1/tcp/$((30333 + OFFSET))/p2p/$(alice_peer_id)")
 	fi
 	mkdir -p "$NET_DIR"
 	nohup "$NODE" "${args[@]}" >"$NET_DIR/$name.log" 2>&1 &
@@ -90,29 +94,31 @@ alice_peer_id() {
 	"$NODE" key inspect-node-key --file "$key_file"
 }
 
-stop_one() {
-	local name="$1" pid
+# Stops a node with `signal`: TERM (cleanly; KILL after 10 s) or KILL (at once, as a crash or a
+# power cut would). Its database stays either way.
+halt_one() {
+	local name="$1" signal="$2" pid
 	index_of "$name" >/dev/null
 	pid="$(pid_of "$name")"
 	if ! is_running "$name"; then rm -f "$NET_DIR/$name.pid"; log "$name is not running"; return; fi
-	kill -TERM "$pid"
+	kill "-$signal" "$pid"
 	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 10 s; killing"; kill -KILL "$pid"; fi
 	rm -f "$NET_DIR/$name.pid"
-	log "$name stopped"
+	log "$name stopped (SIG$signal)"
 }
 
-# The genesis validators, and Dave and the data node if they have been started.
+# The genesis validators, and the data node and Ferdie if they have been started.
 known() {
 	echo "${ALL[@]}"
-	for extra in dave data; do [ -f "$NET_DIR/$extra.pid" ] && echo "$extra"; done
+	for extra in data ferdie; do [ -f "$NET_DIR/$extra.pid" ] && echo "$extra"; done
 	true
 }
 
 status() {
 	for name in $(known); do
 		local i port best fin
-		i="$(index_of "$name")"; port=$((9944 + i))
+		i="$(index_of "$name")"; port=$((9944 + OFFSET + i))
 		if is_running "$name"; then
 			best="$(rpc "$port" chain_getHeader | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"]["number"],16))' 2>/dev/null || echo '?')"
 			fin="$(rpc "$port" chain_getFinalizedHead | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])' 2>/dev/null || echo '')"
@@ -132,10 +138,13 @@ start)
 	for n in "${names[@]}"; do start_one "$n"; done ;;
 stop)
 	[ $# -eq 0 ] && read -r -a names <<<"$(known | tr '\n' ' ')"
-	for n in "${names[@]}"; do stop_one "$n"; done ;;
+	for n in "${names[@]}"; do halt_one "$n" TERM; done ;;
+kill)
+	[ $# -gt 0 ] || die "kill needs the names of the nodes to kill"
+	for n in "${names[@]}"; do halt_one "$n" KILL; done ;;
 status) status ;;
 purge)
-	for n in $(known); do stop_one "$n"; done
+	for n in $(known); do halt_one "$n" TERM; done
 	rm -rf "$NET_DIR"; log "removed $NET_DIR" ;;
-*) die "usage: $0 start|stop|status|purge [alice|bob|charlie|dave|data ...]" ;;
+*) die "usage: $0 start|stop|kill|status|purge [alice|bob|charlie|dave|data|ferdie ...]" ;;
 esac

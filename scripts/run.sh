@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: set up what is missing, build, and start a development chain
 # (one validator, Alice) that produces and finalizes blocks, with the native workers on the
-# embedded demo dataset (see README, "Native workers"). Ctrl-C stops it.
+# embedded demo dataset (see docs/protocol.md, "Native workers"). Ctrl-C stops it.
 #   scripts/run.sh [extra loopx-node flags, e.g. --rpc-external]
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"

@@ -45,7 +45,7 @@ votes. Cheats are slashed, honest work is paid. Everything below happens between
 this machine; nobody plays a validator's part by hand.`);
 
   chapter('①', 'The network');
-  say(`Starting three validators (Alice, Bob, Charlie) and Eve's data node${faulty ? `. Charlie runs with a test-only
+  say(`Starting four validators (Alice, Bob, Charlie, Dave) and Eve's data node${faulty ? `. Charlie runs with a test-only
 fault injection: he will claim scores his models do not reach` : ''}.`);
   await cycle.start();
   const net = await cycle.network();
@@ -107,7 +107,7 @@ the votes accept or reject the claim.`);
 
   chapter(faulty ? '⑥' : '⑤', 'Clients ask questions');
   const q = await cycle.queries();
-  say(`  Dave paid ${lpx(q.fee)} for an SQL aggregation over the demo data every validator holds:
+  say(`  Ferdie paid ${lpx(q.fee)} for an SQL aggregation over the demo data every validator holds:
     ${dim(SQL)}
   Every validator ran it in its embedded SQLite, committed, then revealed. ${q.sql.answerers.length} agreeing answers:`);
   for (const line of q.sql.result.trimEnd().split('\n')) say(`      ${line.split('\t').map((c) => c.padEnd(20)).join('')}`);
@@ -119,12 +119,12 @@ the votes accept or reject the claim.`);
   const r = await cycle.rewards();
   say(`  ${r.eras} eras have ended. Each minted new tokens into the reward pot (${lpx(r.minted)} in all) and collected
   fees (${lpx(r.fees)}), then split it over block production, learning, verification, answers,
-  data sales and building by the points each account earned. Dave paid everyone out:`);
+  data sales and building by the points each account earned. Ferdie paid everyone out:`);
   for (const p of r.payouts) say(`    ${Name(p.name).padEnd(8)} ${lpx(p.paid).padStart(16)} for ${p.eras} era(s)`);
   const i = await cycle.issuance(r.lastBlock);
   const ok = i.end === i.start + i.minted - i.burned;
   say(`  Total issuance ${lpx(i.start)} → ${lpx(i.end)}: minted ${lpx(i.minted)}, burned ${lpx(i.burned)}; ${ok ? green('conserved to the last unit') : red('NOT conserved')}.`);
-  say(`\n${bold('That is the whole cycle.')} The README tells how to run each part yourself (scripts/local-net.sh,
+  say(`\n${bold('That is the whole cycle.')} docs/operators-guide.md tells how to run each part yourself (scripts/local-net.sh,
 polkadot.js Apps on ws://127.0.0.1:9944) and where each idea comes from.`);
   if (!ok) process.exitCode = 1;
 }

@@ -1,16 +1,16 @@
-// The whole LoopX cycle on the three-validator local network plus a data node, step by step,
+// The whole LoopX cycle on the four-validator local network plus a data node, step by step,
 // with nothing played by hand except the users: Ferdie (a builder) deploys a fraud-detection
 // task, Eve's data node sells data to the validators' workers, the workers train by gossip and
 // prove and vote on each other's updates (and merge the local model they bought), Charlie (fault injection `forge-claims`, a test
-// facility) is caught and slashed, Dave (a client) asks an SQL aggregation and an inference
-// query, and the eras' rewards are paid out. Each step waits for the chain and returns what it
+// facility) is caught and slashed, Ferdie (now a client too) asks an SQL aggregation and an
+// inference query, and the eras' rewards are paid out. Each step waits for the chain and returns what it
 // saw. The full-cycle test asserts on it; `scripts/demo.sh` tells it as a story.
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToString } from '@polkadot/util';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, localNetWithEnv, runNode, sendChecked, sleep } from './node.mjs';
+import { LOCAL_RPC_PORTS, LOCAL_VALIDATORS, connect, localNetWithEnv, runNode, sendChecked, sleep } from './node.mjs';
 
 export const UNITS = 10n ** 12n;
 export const ADDR = {
@@ -21,7 +21,7 @@ export const ADDR = {
   eve: '5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw',
   ferdie: '5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL',
 };
-export const VALIDATORS = ['alice', 'bob', 'charlie'];
+export const VALIDATORS = LOCAL_VALIDATORS;
 export const nameOf = (address) => Object.keys(ADDR).find((k) => ADDR[k] === address.toString()) ?? address.toString();
 // The commitment to the demo evaluation set every worker holds (worker/src/demo_data.rs).
 export const DEMO_EVAL_SET = '0x6d18d19c272ef83b4fffbe60d7f614bfaf8bed09c582087be55aa0fad0fae5da';
@@ -63,23 +63,23 @@ export function fraudTaskSpec(deadline) {
 export class Cycle {
   /**
    * `netDir`: the local network's state directory; `faulty`: make Charlie forge his claims;
-   * `onWait(label, done, total)`: called while a step waits (for progress bars).
+   * `dataNode`: start Eve's data node too; `onWait(label, done, total)`: called while a step
+   * waits (for progress bars).
    */
-  constructor({ netDir, faulty = true, onWait = () => {} }) {
-    Object.assign(this, { netDir, faulty, onWait });
+  constructor({ netDir, faulty = true, dataNode = true, onWait = () => {} }) {
+    Object.assign(this, { netDir, faulty, dataNode, onWait });
     this.events = []; // { n, section, method, data, phase } of every finalized block, in order
     this.scanned = 0; // the last block whose events are in `events`
   }
 
-  /** Starts Alice, Bob, Charlie and Eve's data node, connects and funds nothing: genesis did. */
+  /** Starts the four validators and Eve's data node, connects and funds nothing: genesis did. */
   async start() {
     await cryptoWaitReady();
     const keyring = new Keyring({ type: 'sr25519' });
-    this.dave = keyring.addFromUri('//Dave');
     this.ferdie = keyring.addFromUri('//Ferdie');
     const env = this.faulty ? { LOOPX_FAULTY: 'charlie', LOOPX_FAULT: 'forge-claims' } : {};
-    localNetWithEnv(env, this.netDir, 'start', 'alice', 'bob', 'charlie', 'data');
-    this.api = await connect(9944);
+    localNetWithEnv(env, this.netDir, 'start', ...VALIDATORS, ...(this.dataNode ? ['data'] : []));
+    this.api = await connect(LOCAL_RPC_PORTS.alice);
   }
 
   async stop() {
@@ -298,12 +298,12 @@ export class Cycle {
     };
   }
 
-  /** ⑤ Dave's SQL aggregation and inference queries, answered by every validator. */
+  /** ⑤ Ferdie's SQL aggregation and inference queries, answered by every validator. */
   async queries() {
     const api = this.api;
     const versions = await api.call.builderMarketApi.versions(this.task);
     const version = versions[versions.length - 1][0].toNumber();
-    await this.until(`the three validators serving version ${version}`, async () => {
+    await this.until(`the four validators serving version ${version}`, async () => {
       for (const name of VALIDATORS) {
         const c = await api.call.computeMarketApi.capabilities(ADDR[name]);
         if (c.isNone || !c.unwrap().models.some(([t, v]) => t.toNumber() === this.task && v.toNumber() === version)) return false;
@@ -312,7 +312,7 @@ export class Cycle {
     }, { blocks: 10 });
     const deadline = (await this.best()) + 60;
     const post = async (kind) => {
-      const { events } = await sendChecked(api, api.tx.computeMarket.postQuery(kind, QUERY_FEE, 3, ANYONE, deadline), this.dave);
+      const { events } = await sendChecked(api, api.tx.computeMarket.postQuery(kind, QUERY_FEE, VALIDATORS.length, ANYONE, deadline), this.ferdie);
       return events.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
     };
     const sql = await post({ Aggregation: { sql: SQL, dataset: 'wallet-demo' } });
@@ -331,7 +331,7 @@ export class Cycle {
   }
 
   /**
-   * ⑥ Waits for the next era end, then Dave pays out everything the validators, Eve (data
+   * ⑥ Waits for the next era end, then Ferdie pays out everything the validators, Eve (data
    * sales) and Ferdie (building) have earned (`rewards.payoutFor`, anyone may call it). Returns the eras' summaries and payouts.
    */
   async rewards() {
@@ -343,7 +343,7 @@ export class Cycle {
       const pending = (await api.call.rewardsApi.pendingRewards(ADDR[name])).filter(([, amount]) => amount.toBigInt() > 0n);
       if (pending.length === 0) continue;
       const calls = pending.map(([era]) => api.tx.rewards.payoutFor(era, ADDR[name]));
-      const { events, blockHash } = await sendChecked(api, api.tx.utility.batchAll(calls), this.dave);
+      const { events, blockHash } = await sendChecked(api, api.tx.utility.batchAll(calls), this.ferdie);
       const paid = events.filter(({ event }) => api.events.rewards.Rewarded.is(event)).map(({ event }) => event.data.amount.toBigInt());
       payouts.push({
         name,

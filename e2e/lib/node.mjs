@@ -10,8 +10,18 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TARGET_DIR = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'loopx', 'target');
 export const NODE_BIN = process.env.LOOPX_NODE || join(TARGET_DIR, 'release', 'loopx-node');
+/** The misbehaving-peer test client (e2e/flood), built beside the node. */
+export const FLOOD_BIN = join(dirname(NODE_BIN), 'loopx-flood');
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Added to every port a test uses (RPC, p2p, Prometheus; also by scripts/local-net.sh), so that
+ * the e2e runner can run test files at the same time: it gives each running file its own offset.
+ */
+export const PORT_OFFSET = Number(process.env.LOOPX_PORT_OFFSET ?? 0);
+/** A base port moved by this file's offset. */
+export const port = (base) => base + PORT_OFFSET;
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor(what, check, { timeoutMs = 60_000, everyMs = 500 } = {}) {
@@ -29,10 +39,10 @@ export async function waitFor(what, check, { timeoutMs = 60_000, everyMs = 500 }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
 }
 
-/** Whether the node answers a plain HTTP JSON-RPC call on `rpcPort`. */
-async function rpcAnswers(rpcPort) {
+/** Whether the node answers a plain HTTP JSON-RPC call on `rpcPort` of `host`. */
+async function rpcAnswers(rpcPort, host = '127.0.0.1') {
   try {
-    const r = await fetch(`http://127.0.0.1:${rpcPort}`, {
+    const r = await fetch(`http://${host}:${rpcPort}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ id: 1, jsonrpc: '2.0', method: 'system_health', params: [] }),
@@ -55,11 +65,11 @@ export async function rpcCall(rpcPort, method, params = []) {
   return body.result;
 }
 
-/** Connects polkadot.js to a node's RPC port once the node answers there. */
-export async function connect(rpcPort, { timeoutMs = 60_000 } = {}) {
+/** Connects polkadot.js to a node's RPC port (on `host`) once the node answers there. */
+export async function connect(rpcPort, { timeoutMs = 60_000, host = '127.0.0.1' } = {}) {
   // Wait with plain HTTP first: a WebSocket provider would log every failed attempt.
-  await waitFor(`RPC on port ${rpcPort}`, () => rpcAnswers(rpcPort), { timeoutMs });
-  const provider = new WsProvider(`ws://127.0.0.1:${rpcPort}`, 500);
+  await waitFor(`RPC on ${host}:${rpcPort}`, () => rpcAnswers(rpcPort, host), { timeoutMs });
+  const provider = new WsProvider(`ws://${host}:${rpcPort}`, 500);
   await waitFor(`WebSocket on port ${rpcPort}`, () => provider.isConnected, { timeoutMs });
   return ApiPromise.create({ provider, noInitWarn: true });
 }
@@ -77,7 +87,7 @@ export function runNode(args, { timeoutMs = 60_000 } = {}) {
  * `setup(base)` runs on the fresh base path before the first start (e.g. `key insert`).
  * `restart()` stops it and starts it again on the same database (and replaces `api`).
  */
-export async function startDevNode({ rpcPort = 9950, p2pPort = 30350, promPort = 9660, workers = false, args = ['--dev'], setup } = {}) {
+export async function startDevNode({ rpcPort = port(9950), p2pPort = port(30350), promPort = port(9660), workers = false, args = ['--dev'], setup } = {}) {
   const base = mkdtempSync(join(tmpdir(), 'loopx-dev-'));
   setup?.(base);
   let log = '';
@@ -144,7 +154,12 @@ export function localNetWithEnv(env, netDir, ...args) {
   return r.stdout;
 }
 
-export const LOCAL_RPC_PORTS = { alice: 9944, bob: 9945, charlie: 9946 };
+/** The RPC ports of scripts/local-net.sh's nodes under this file's offset. */
+export const LOCAL_RPC_PORTS = { alice: port(9944), bob: port(9945), charlie: port(9946), dave: port(9947), data: port(9948), ferdie: port(9949) };
+/** The Prometheus ports of scripts/local-net.sh's nodes under this file's offset. */
+export const LOCAL_PROM_PORTS = { alice: port(9615), bob: port(9616), charlie: port(9617), dave: port(9618), data: port(9619), ferdie: port(9620) };
+/** The genesis validators of `--chain local`. */
+export const LOCAL_VALIDATORS = ['alice', 'bob', 'charlie', 'dave'];
 
 /** Number of the best and the finalized block. */
 export async function heads(api) {

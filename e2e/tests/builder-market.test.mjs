@@ -1,16 +1,16 @@
-// The builder market on the three-validator network: Dave deploys a fraud-detection task with a
-// 1,000 LPX bounty over 2 rounds; Bob (a validator) submits a model update claiming AUC 0.8;
-// Alice and Charlie evaluate it and reveal AUC scores within the ModelUpdate class's tolerance
-// (1 %), so the claim is accepted at their stake-weighted median and becomes version 1. The
-// task's last round ends while the claim is in voting: the task is Finishing until the verdict,
-// then round 0's budget (half the bounty) goes to Bob and the rest back to Dave. Bob lists
+// The builder market on the four-validator network: Ferdie deploys a fraud-detection task with
+// a 1,000 LPX bounty over 2 rounds; Bob (a validator) submits a model update claiming AUC 0.8;
+// Alice, Charlie and Dave evaluate it and reveal AUC scores within the ModelUpdate class's
+// tolerance (1 %), so the claim is accepted at their stake-weighted median and becomes version 1.
+// The task's last round ends while the claim is in voting: the task is Finishing until the
+// verdict, then round 0's budget (half the bounty) goes to Bob and the rest back to Ferdie. Bob lists
 // version 1 through the data market; Eve buys it, Bob delivers, Eve confirms.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { connect, localNet, sendChecked, tmpDir, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, localNet, sendChecked, tmpDir, waitFor } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-builder-net-');
 const UNITS = 10n ** 12n;
@@ -23,9 +23,9 @@ const seen = [];
 before(async () => {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
-  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
+  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
   localNet(netDir, 'start');
-  api = await connect(9944);
+  api = await connect(LOCAL_RPC_PORTS.alice);
   await api.rpc.chain.subscribeNewHeads(async (header) => {
     const events = await (await api.at(header.hash)).query.system.events();
     for (const { event } of events) seen.push(event);
@@ -62,16 +62,16 @@ let task;
 let version;
 
 test('a deployed task takes a validator\'s update, verified by the others, as version 1 and pays it', { timeout: 400_000 }, async () => {
-  const { alice, bob, charlie, dave } = keys;
-  await send(api.tx.builderMarket.deployModel(spec((await best()) + 1_000, 0)), dave, { expectError: 'builderMarket.InvalidArchitecture' });
-  const deployed = eventOf(await send(api.tx.builderMarket.deployModel(spec((await best()) + 1_000)), dave), api.events.builderMarket.TaskDeployed);
+  const { bob, ferdie } = keys;
+  await send(api.tx.builderMarket.deployModel(spec((await best()) + 1_000, 0)), ferdie, { expectError: 'builderMarket.InvalidArchitecture' });
+  const deployed = eventOf(await send(api.tx.builderMarket.deployModel(spec((await best()) + 1_000)), ferdie), api.events.builderMarket.TaskDeployed);
   task = deployed.task.toNumber();
   assert.equal(deployed.bounty.toBigInt(), BOUNTY);
   const active = await api.call.builderMarketApi.activeTasks();
   assert.ok(active.some((t) => t.id.toNumber() === task), 'the runtime API lists the task');
 
-  // Dave is not a validator; Bob is.
-  await send(api.tx.builderMarket.submitUpdate(task, ZERO, randomAsU8a(32), 800_000, randomAsU8a(32)), dave, { expectError: 'builderMarket.NotEligible' });
+  // Ferdie is not a validator; Bob is.
+  await send(api.tx.builderMarket.submitUpdate(task, ZERO, randomAsU8a(32), 800_000, randomAsU8a(32)), ferdie, { expectError: 'builderMarket.NotEligible' });
   const modelHash = randomAsU8a(32);
   const events = await send(api.tx.builderMarket.submitUpdate(task, ZERO, modelHash, 800_000, randomAsU8a(32)), bob);
   const submitted = eventOf(events, api.events.builderMarket.UpdateSubmitted);
@@ -79,10 +79,10 @@ test('a deployed task takes a validator\'s update, verified by the others, as ve
   const claim = submitted.claim.toNumber();
   assert.equal(opened.claim.toNumber(), claim);
   assert.equal(opened.class.toString(), 'ModelUpdate');
-  assert.equal(opened.voters.toNumber(), 2, 'Alice and Charlie vote; the claimant does not');
+  assert.equal(opened.voters.toNumber(), 3, 'Alice, Charlie and Dave vote; the claimant does not');
 
-  // Alice and Charlie re-evaluate the model and reveal their AUC (within 1 % of the claim).
-  const scores = { alice: 800_500, charlie: 799_000 };
+  // Alice, Charlie and Dave re-evaluate the model and reveal their AUC (within 1 % of the claim).
+  const scores = { alice: 800_500, charlie: 799_000, dave: 800_000 };
   const salts = {};
   // A commit names the claim's own commitment (the claim the vote was worked out for).
   const claimed = (await api.query.weightedVoting.claims(claim)).unwrap().commitment;
@@ -103,7 +103,7 @@ test('a deployed task takes a validator\'s update, verified by the others, as ve
   assert.equal(finishing.reason.toString(), 'MaxRounds');
   const accepted = await waitFor('the verdict', () => seenEvent(api.events.builderMarket.VersionAccepted, (d) => d.task.toNumber() === task),
     { timeoutMs: 150_000 });
-  // The stake-weighted median: Charlie backs 5 of the 6 units of weight.
+  // The stake-weighted median: Charlie backs 5 of the 8 units of weight (Alice 1, Dave 2).
   assert.equal(accepted.metric.toNumber(), 799_000);
   version = accepted.version.toNumber();
   assert.equal(version, 1);
@@ -120,7 +120,7 @@ test('a deployed task takes a validator\'s update, verified by the others, as ve
 });
 
 test('the trained version is listed and bought through the data market', { timeout: 200_000 }, async () => {
-  const { bob, eve, dave } = keys;
+  const { bob, eve, ferdie } = keys;
   assert.ok(version, 'the previous test accepted a version');
   await send(api.tx.dataMarket.registerKey(randomAsU8a(32)), bob);
   await send(api.tx.dataMarket.registerKey(randomAsU8a(32)), eve);
@@ -138,5 +138,5 @@ test('the trained version is listed and bought through the data market', { timeo
   await send(api.tx.dataMarket.deliver(deal, randomAsU8a(32)), bob);
   const settled = eventOf(await send(api.tx.dataMarket.confirm(deal), eve), api.events.dataMarket.DealSettled);
   assert.equal(settled.toSeller.toBigInt(), 49n * UNITS, '50 LPX less the 2 % protocol fee');
-  assert.ok(dave, 'the builder could list it too');
+  assert.ok(ferdie, 'the builder could list it too');
 });

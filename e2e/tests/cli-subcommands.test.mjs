@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_BIN, connect, heads, runNode, sleep, tmpDir, waitFor } from '../lib/node.mjs';
+import { NODE_BIN, connect, heads, port, runNode, sleep, tmpDir, waitFor } from '../lib/node.mjs';
 
 const dir = tmpDir('loopx-subcommands-');
 const base = join(dir, 'node');
@@ -13,10 +13,10 @@ const dev = ['--chain', 'dev', '--base-path', base];
 
 before(async () => {
   // Produce a few finalized blocks in a persistent database, then stop the node.
-  const proc = spawn(NODE_BIN, [...dev, '--alice', '--unsafe-force-node-key-generation', '--rpc-port', '9961', '--port', '30361',
+  const proc = spawn(NODE_BIN, [...dev, '--alice', '--unsafe-force-node-key-generation', '--rpc-port', `${port(9962)}`, '--port', `${port(30362)}`,
     '--no-prometheus', '--no-mdns'], { stdio: 'ignore' });
   const exited = new Promise((r) => proc.on('exit', r));
-  const api = await connect(9961);
+  const api = await connect(port(9962));
   await waitFor('finalized block 4', async () => (await heads(api)).finalized >= 4, { timeoutMs: 90_000 });
   await api.disconnect();
   proc.kill('SIGINT');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runNode, tmpDir } from '../lib/node.mjs';
+import { port, runNode, tmpDir } from '../lib/node.mjs';
 
 test('an unknown --chain name is refused with the names it accepts', () => {
   const r = runNode(['build-spec', '--chain', 'no-such-chain']);
@@ -26,24 +26,24 @@ test('a malformed chain-spec file is refused', () => {
 });
 
 test('an RPC port in use stops the node with an error', { timeout: 60_000 }, async () => {
-  const server = createServer().listen(9977, '127.0.0.1');
+  const server = createServer().listen(port(9977), '127.0.0.1');
   await new Promise((r) => server.on('listening', r));
   try {
-    const r = runNode(['--dev', '--tmp', '--rpc-port', '9977', '--port', '30377', '--no-prometheus'], { timeoutMs: 50_000 });
+    const r = runNode(['--dev', '--tmp', '--rpc-port', `${port(9977)}`, '--port', `${port(30377)}`, '--no-prometheus'], { timeoutMs: 50_000 });
     assert.notEqual(r.status, 0, 'node must exit non-zero');
-    assert.match(r.stderr, /the RPC port 9977 is already in use .*choose another with --rpc-port/);
+    assert.match(r.stderr, new RegExp(`the RPC port ${port(9977)} is already in use .*choose another with --rpc-port`));
   } finally {
     server.close();
   }
 });
 
 test('a p2p port in use stops the node with an error', { timeout: 60_000 }, async () => {
-  const server = createServer().listen(30378, '0.0.0.0');
+  const server = createServer().listen(port(30378), '0.0.0.0');
   await new Promise((r) => server.on('listening', r));
   try {
-    const r = runNode(['--dev', '--tmp', '--rpc-port', '9978', '--port', '30378', '--no-prometheus'], { timeoutMs: 50_000 });
+    const r = runNode(['--dev', '--tmp', '--rpc-port', `${port(9978)}`, '--port', `${port(30378)}`, '--no-prometheus'], { timeoutMs: 50_000 });
     assert.notEqual(r.status, 0, 'node must exit non-zero');
-    assert.match(r.stderr, /the p2p port 30378 is already in use .*choose another with --port/);
+    assert.match(r.stderr, new RegExp(`the p2p port ${port(30378)} is already in use .*choose another with --port`));
   } finally {
     server.close();
   }

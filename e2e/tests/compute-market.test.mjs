@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToString } from '@polkadot/util';
-import { sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
+import { port, sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 const FEE = 10n * UNITS;
@@ -46,7 +46,7 @@ before(async () => {
   dave = keyring.addFromUri('//Dave');
   pot = modlAccount(keyring, 'lpx/rwrd');
   escrow = modlAccount(keyring, 'lpx/cmpt');
-  node = await startDevNode({ rpcPort: 9954, p2pPort: 30354, promPort: 9664 });
+  node = await startDevNode({ rpcPort: port(9954), p2pPort: port(30354), promPort: port(9664) });
   api = node.api;
 });
 

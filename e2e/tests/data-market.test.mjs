@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat } from '@polkadot/util';
-import { sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
+import { port, sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 const TAG = 'wallet-tx-v1';
@@ -31,7 +31,7 @@ before(async () => {
   dave = keyring.addFromUri('//Dave');
   // `PalletId(*b"lpx/trsy").into_account_truncating()`: "modl" ++ id, zero-padded to 32 bytes.
   treasury = keyring.encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('lpx/trsy'), new Uint8Array(20)));
-  node = await startDevNode({ rpcPort: 9952, p2pPort: 30352, promPort: 9662 });
+  node = await startDevNode({ rpcPort: port(9952), p2pPort: port(30352), promPort: port(9662) });
   api = node.api;
   await api.rpc.chain.subscribeNewHeads(async (header) => {
     const events = await (await api.at(header.hash)).query.system.events();

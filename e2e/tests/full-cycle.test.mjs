@@ -1,11 +1,11 @@
-// The whole LoopX cycle on `scripts/local-net.sh` with three validators and one data node,
+// The whole LoopX cycle on `scripts/local-net.sh` with four validators and one data node,
 // nothing played by the test but the users (e2e/lib/cycle.mjs, which `scripts/demo.sh` tells
 // as a story): Ferdie deploys a fraud-detection task with a bounty; Eve's data node sells its
 // data, and a local model it trained on it, to the validators, sealed over the network, and is
 // paid; the validators train by gossip
 // for two rounds and their claims are decided by weighted votes; Charlie forges his claims
 // (`--worker-fault forge-claims`, a test facility) and is rejected, slashed, loses reputation
-// and weight at the next election; Dave's SQL aggregation and inference queries get three
+// and weight at the next election; Ferdie's SQL aggregation and inference queries get four
 // agreeing answers and the fees are split; the eras' rewards are paid out, and the total
 // issuance moved by exactly what the eras minted and what was burned.
 import { test, before, after } from 'node:test';
@@ -33,14 +33,15 @@ after(async () => {
   }
 });
 
-test('the network: three validators with stakes 1 : 2 : 5 and neutral reputation, and the data node', { timeout: 120_000 }, async () => {
+test('the network: four validators with stakes 1 : 2 : 5 : 2 and neutral reputation, and the data node', { timeout: 120_000 }, async () => {
   const net = await cycle.network();
-  assert.deepEqual(net.validators.map((v) => v.name).sort(), VALIDATORS);
+  assert.deepEqual(net.validators.map((v) => v.name).sort(), [...VALIDATORS].sort());
   const stake = Object.fromEntries(net.validators.map((v) => [v.name, v.stake]));
   assert.equal(stake.bob, 2n * stake.alice);
   assert.equal(stake.charlie, 5n * stake.alice);
+  assert.equal(stake.dave, 2n * stake.alice);
   for (const v of net.validators) assert.equal(v.reputation, 500_000, `${v.name}'s reputation`);
-  assert.ok(net.peers >= 3, `Alice sees Bob, Charlie and the data node (${net.peers} peers)`);
+  assert.ok(net.peers >= 4, `Alice sees Bob, Charlie, Dave and the data node (${net.peers} peers)`);
 });
 
 test('Ferdie deploys a fraud-detection task with a bounty', { timeout: 60_000 }, async () => {
@@ -79,7 +80,7 @@ for (const round of [0, 1]) {
     rounds.push(r);
     t.diagnostic(JSON.stringify(r.claims.map(({ trainer, claimed, verified, outcome }) => ({ trainer, claimed, verified, outcome }))));
     const by = Object.fromEntries(r.claims.map((c) => [c.trainer, c]));
-    for (const name of ['alice', 'bob']) {
+    for (const name of ['alice', 'bob', 'dave']) {
       assert.equal(by[name]?.outcome, 'Accepted', `${name}'s update`);
       assert.ok(Math.abs(by[name].claimed - by[name].verified) <= 10_000, `${name}: claimed ${by[name].claimed}, verified ${by[name].verified}`);
       assert.deepEqual(by[name].slashed, []);
@@ -104,7 +105,7 @@ test(`the accepted metric improves over the rounds and ends at AUC ≥ ${TARGET_
   assert.ok(e.metricPpm >= TARGET_AUC, `re-evaluated AUC ${e.metricPpm} ppm`);
   assert.ok(e.rows >= 4_000, 'on the whole held-out set');
   const paid = cycle.bountyPaid();
-  assert.ok(paid.alice > 0n && paid.bob > 0n, 'the honest trainers were paid from the bounty');
+  assert.ok(paid.alice > 0n && paid.bob > 0n && paid.dave > 0n, 'the honest trainers were paid from the bounty');
   assert.equal(paid.charlie, undefined, 'the cheat was not');
 });
 
@@ -117,16 +118,16 @@ test('the cheat loses reputation, stake and authority weight at the next electio
   assert.ok(c.weightAfter < c.weightBefore, `weight ${c.weightBefore} → ${c.weightAfter}`);
 });
 
-test('Dave\'s SQL aggregation and inference queries get three agreeing answers and the fees are split', { timeout: 300_000 }, async () => {
+test('Ferdie\'s SQL aggregation and inference queries get four agreeing answers and the fees are split', { timeout: 300_000 }, async () => {
   const q = await cycle.queries();
   for (const answer of [q.sql, q.inference]) {
-    assert.deepEqual([...answer.answerers].sort(), VALIDATORS, 'the three answers agreed');
+    assert.deepEqual([...answer.answerers].sort(), [...VALIDATORS].sort(), 'the four answers agreed');
     assert.equal(answer.protocolFee, (q.fee * 2n) / 100n, '2 % protocol fee');
-    assert.equal(answer.paid.length, 3);
+    assert.equal(answer.paid.length, VALIDATORS.length);
     const each = answer.paid[0].amount;
     assert.ok(answer.paid.every((p) => p.amount === each), 'an equal share each');
-    const rest = q.fee - answer.protocolFee - 3n * each;
-    assert.ok(rest >= 0n && rest < 3n, `the split leaves at most rounding dust (${rest})`);
+    const rest = q.fee - answer.protocolFee - BigInt(VALIDATORS.length) * each;
+    assert.ok(rest >= 0n && rest < BigInt(VALIDATORS.length), `the split leaves at most rounding dust (${rest})`);
   }
   const rows = q.sql.result.trimEnd().split('\n').map((l) => l.split('\t'));
   assert.deepEqual(rows[0], ['fraud', 'n', 'avg_amount']);

@@ -1,15 +1,15 @@
-// Weighted voting and rewards on the three-validator network: root opens a claim of the Test
-// class (configured only in the dev/local genesis) against Dave; Alice, Bob and Charlie commit
-// and reveal (Alice and Charlie: invalid, Bob: valid; stakes 1 : 2 : 5 with equal reputations,
-// so 6/8 of the weight says invalid); the claim is rejected, Dave is slashed,
-// the voters' reputations move, and at the era's end the voters on the side of the outcome are
-// paid their verification share next to everyone's block-authoring share.
+// Weighted voting and rewards on the four-validator network: root opens a claim of the Test
+// class (configured only in the dev/local genesis) against Ferdie; Alice, Bob, Charlie and Dave
+// commit and reveal (Alice and Charlie: invalid, Bob and Dave: valid; stakes 1 : 2 : 5 : 2 with
+// equal reputations, so 6/10 of the weight says invalid); the claim is rejected, Ferdie is
+// slashed, the voters' reputations move, and at the era's end the voters on the side of the
+// outcome are paid their verification share next to everyone's block-authoring share.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { connect, heads, localNet, sendChecked, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, heads, localNet, sendChecked, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-voting-net-');
 const UNITS = 10n ** 12n;
@@ -20,9 +20,9 @@ let keys;
 before(async () => {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
-  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
+  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Ferdie'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
   localNet(netDir, 'start');
-  api = await connect(9944);
+  api = await connect(LOCAL_RPC_PORTS.alice);
 });
 
 after(async () => {
@@ -40,26 +40,26 @@ let claimId;
 let decidedEra;
 
 test('a rejected test claim slashes its claimant and moves the voters\' reputations', { timeout: 300_000 }, async () => {
-  const { alice, bob, charlie, dave } = keys;
-  await send(api.tx.stakeReputation.bond(100n * UNITS), dave);
-  assert.equal((await api.query.stakeReputation.ledgers(dave.address)).unwrap().active.toBigInt(), 100n * UNITS);
+  const { alice, bob, ferdie } = keys;
+  await send(api.tx.stakeReputation.bond(100n * UNITS), ferdie);
+  assert.equal((await api.query.stakeReputation.ledgers(ferdie.address)).unwrap().active.toBigInt(), 100n * UNITS);
 
   // Only root opens test claims.
   const subject = randomAsU8a(32);
   const commitment = randomAsU8a(32);
-  const signed = await submitAndWatch(api.tx.weightedVoting.openTestClaim(dave.address, subject, commitment, null), alice);
+  const signed = await submitAndWatch(api.tx.weightedVoting.openTestClaim(ferdie.address, subject, commitment, null), alice);
   assert.ok(signed.dispatchError?.isBadOrigin, 'a signed origin cannot open a test claim');
-  const events = await send(api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(dave.address, subject, commitment, null)), alice);
+  const events = await send(api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, subject, commitment, null)), alice);
   const sudid = events.find(({ event }) => api.events.sudo.Sudid.is(event));
   assert.ok(sudid.event.data.sudoResult.isOk, 'root opened the claim');
   const opened = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).event.data;
   claimId = opened.claim.toNumber();
-  assert.equal(opened.voters.toNumber(), 3, 'Alice, Bob and Charlie vote');
-  assert.equal(opened.claimant.toString(), dave.address);
+  assert.equal(opened.voters.toNumber(), 4, 'Alice, Bob, Charlie and Dave vote');
+  assert.equal(opened.claimant.toString(), ferdie.address);
   const commitEnd = opened.commitEnd.toNumber();
   const revealEnd = opened.revealEnd.toNumber();
 
-  const verdicts = { alice: 'Invalid', bob: 'Valid', charlie: 'Invalid' };
+  const verdicts = { alice: 'Invalid', bob: 'Valid', charlie: 'Invalid', dave: 'Valid' };
   const salts = {};
   // A commit names the claim's own commitment, so that it cannot land on another claim.
   const claimed = (await api.query.weightedVoting.claims(claimId)).unwrap().commitment;
@@ -70,7 +70,7 @@ test('a rejected test claim slashes its claimant and moves the voters\' reputati
     await send(api.tx.weightedVoting.commitVote(claimId, claimed, c), keys[name]);
   }
   // The claimant may not vote, and a second commit is refused.
-  await send(api.tx.weightedVoting.commitVote(claimId, claimed, randomAsU8a(32)), dave, { expectError: 'weightedVoting.ClaimantCannotVote' });
+  await send(api.tx.weightedVoting.commitVote(claimId, claimed, randomAsU8a(32)), ferdie, { expectError: 'weightedVoting.ClaimantCannotVote' });
   await send(api.tx.weightedVoting.commitVote(claimId, claimed, randomAsU8a(32)), alice, { expectError: 'weightedVoting.AlreadyCommitted' });
   const open = await api.call.weightedVotingApi.claimsForVoter(alice.address);
   assert.ok(open.some((c) => c.claim.toNumber() === claimId && c.committed.isTrue), 'the runtime API lists the claim for Alice');
@@ -82,22 +82,22 @@ test('a rejected test claim slashes its claimant and moves the voters\' reputati
     await send(api.tx.weightedVoting.revealVote(claimId, verdict, salts[name]), keys[name]);
   }
   const running = await api.call.weightedVotingApi.tally(claimId);
-  assert.equal(running.unwrap().revealed.toNumber(), 3);
+  assert.equal(running.unwrap().revealed.toNumber(), 4);
 
-  const before = { alice: await reputation(alice), bob: await reputation(bob), dave: await reputation(dave) };
+  const before = { alice: await reputation(alice), bob: await reputation(bob), ferdie: await reputation(ferdie) };
   await waitFor(`the tally at block ${revealEnd}`, async () => (await api.call.weightedVotingApi.tally(claimId)).unwrap().decision.isSome,
     { timeoutMs: 90_000, everyMs: 1_000 });
   const claim = (await api.call.weightedVotingApi.claim(claimId)).unwrap();
   const { decision, at } = claim.status.asDecided;
-  // Valid weight 2/8 of the revealed weight: not more than the 50 % approval threshold.
+  // Valid weight 4/10 of the revealed weight: not more than the 50 % approval threshold.
   assert.equal(decision.outcome.type, 'Rejected');
-  assert.equal(decision.agreeingWeight.toBigInt() * 8n, decision.revealedWeight.toBigInt() * 6n);
+  assert.equal(decision.agreeingWeight.toBigInt() * 10n, decision.revealedWeight.toBigInt() * 6n);
   const decidedAt = await api.rpc.chain.getBlockHash(at.toNumber());
   decidedEra = (await (await api.at(decidedAt)).query.rewards.currentEra()).toNumber();
 
-  // Dave lost 10 % of his bond to the treasury, and reputation.
-  assert.equal((await api.query.stakeReputation.ledgers(dave.address)).unwrap().active.toBigInt(), 90n * UNITS);
-  assert.ok((await reputation(dave)) < before.dave - 100_000, 'Dave lost the slash and the claim penalties');
+  // Ferdie lost 10 % of his bond to the treasury, and reputation.
+  assert.equal((await api.query.stakeReputation.ledgers(ferdie.address)).unwrap().active.toBigInt(), 90n * UNITS);
+  assert.ok((await reputation(ferdie)) < before.ferdie - 100_000, 'Ferdie lost the slash and the claim penalties');
   assert.ok((await reputation(alice)) > before.alice, 'Alice voted with the outcome');
   assert.ok((await reputation(bob)) < before.bob, 'Bob voted against it');
 });
@@ -108,7 +108,7 @@ test('at the era\'s end the voters with the outcome are paid their verification 
   await waitFor(`era ${decidedEra} to end`, async () => (await api.query.rewards.currentEra()).toNumber() > decidedEra,
     { timeoutMs: 120_000, everyMs: 2_000 });
 
-  // Three validators fork now and then, and points and fees differ between forks (whoever
+  // Four validators fork now and then, and points and fees differ between forks (whoever
   // authored the blocks). So every expectation is read from the state the claim executed on:
   // the parent of the block that included it.
   const verificationShare = {};

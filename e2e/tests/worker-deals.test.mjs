@@ -9,10 +9,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { rpcCall, runNode, startDevNode, tmpDir, waitFor } from '../lib/node.mjs';
+import { port, rpcCall, runNode, startDevNode, tmpDir, waitFor } from '../lib/node.mjs';
 
-const ALICE = { rpcPort: 9960, p2pPort: 30360, promPort: 9670 };
-const DATA_NODE = { rpcPort: 9961, p2pPort: 30361, promPort: 9671 };
+const ALICE = { rpcPort: port(9960), p2pPort: port(30360), promPort: port(9670) };
+const DATA_NODE = { rpcPort: port(9961), p2pPort: port(30361), promPort: port(9671) };
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000002';
 const DAVE = '5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy';
 const ALICE_ACCOUNT = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';

@@ -1,13 +1,13 @@
-// A cheating validator is caught by the other validators' workers, on the three-validator local
+// A cheating validator is caught by the other validators' workers, on the four-validator local
 // network with every worker on. Charlie runs with the test-only fault injection
 // `--worker-fault forge-answers` (`LOOPX_FAULTY=charlie scripts/local-net.sh start`).
 //
-// Dave posts an aggregation query to all three validators (redundancy 3). Alice's and Bob's
-// workers reveal the true answer, Charlie's a forged one: the answers disagree, so each becomes
-// a QueryResult claim in weighted voting. Every worker answers the query itself and votes on the
-// others' claims with commit–reveal. Charlie's claim is rejected: he is slashed, his reputation
-// falls and so does his weight at the next election; Alice and Bob are paid and Dave gets the
-// true answer. Nothing here is played by the test except Dave.
+// Ferdie posts an aggregation query to all four validators (redundancy 4). Alice's, Bob's and
+// Dave's workers reveal the true answer, Charlie's a forged one: the answers disagree, so each
+// becomes a QueryResult claim in weighted voting. Every worker answers the query itself and
+// votes on the others' claims with commit–reveal. Charlie's claim is rejected: he is slashed,
+// his reputation falls and so does his weight at the next election; the three honest answerers
+// are paid and Ferdie gets the true answer. Nothing here is played by the test except Ferdie.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToString } from '@polkadot/util';
-import { connect, localNetWithEnv, sendChecked, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, waitFor } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 const FEE = 30n * UNITS;
@@ -27,16 +27,17 @@ const ADDR = {
   alice: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
   bob: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
   charlie: '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y',
+  dave: '5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy',
 };
 const netDir = mkdtempSync(join(tmpdir(), 'loopx-worker-disputes-'));
 let api;
-let dave;
+let ferdie;
 
 before(async () => {
   await cryptoWaitReady();
-  dave = new Keyring({ type: 'sr25519' }).addFromUri('//Dave');
+  ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
   localNetWithEnv({ LOOPX_FAULTY: 'charlie' }, netDir, 'start');
-  api = await connect(9944);
+  api = await connect(LOCAL_RPC_PORTS.alice);
 });
 
 after(async () => {
@@ -64,7 +65,7 @@ async function eventsBetween(from, to) {
 }
 
 test('every validator\'s worker advertises the demo dataset', { timeout: 180_000 }, async () => {
-  await waitFor('all three validators advertising', async () => {
+  await waitFor('all four validators advertising', async () => {
     for (const who of Object.values(ADDR)) {
       const c = await api.call.computeMarketApi.capabilities(who);
       if (c.isNone || !c.unwrap().tags.map((t) => u8aToString(t)).includes(DATASET)) return false;
@@ -79,39 +80,39 @@ test('a forged answer is outvoted: the cheat is slashed and loses reputation and
   const start = await bestBlock();
   const sql = 'SELECT pattern, COUNT(*) AS n, AVG(amount) AS avg_amount FROM transactions GROUP BY pattern ORDER BY pattern';
   const { events: posted } = await sendChecked(api,
-    api.tx.computeMarket.postQuery({ Aggregation: { sql, dataset: DATASET } }, FEE, 3, LOOSE, start + 60), dave);
+    api.tx.computeMarket.postQuery({ Aggregation: { sql, dataset: DATASET } }, FEE, 4, LOOSE, start + 60), ferdie);
   const query = posted.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
 
   let view;
   await waitFor(`query ${query} settled by the vote`, async () => {
-    view = (await api.call.computeMarketApi.queriesOf(dave.address)).find((q) => q.id.toNumber() === query);
+    view = (await api.call.computeMarketApi.queriesOf(ferdie.address)).find((q) => q.id.toNumber() === query);
     return view?.status.isAnswered;
   }, { timeoutMs: 420_000, everyMs: 3_000 });
   const end = await bestBlock();
   const events = (await eventsBetween(start, end)).map(({ event }) => event);
   const ofQuery = (kind) => events.filter((e) => kind.is(e) && e.data.query.toNumber() === query).map((e) => e.data);
 
-  // All three were drawn; the answers disagreed, so each became a claim.
+  // All four were drawn; the answers disagreed, so each became a claim.
   const [assigned] = ofQuery(api.events.computeMarket.QueryAssigned);
   assert.deepEqual(assigned.validators.map(String).sort(), Object.values(ADDR).sort());
-  assert.equal(ofQuery(api.events.computeMarket.QueryDisputed)[0].claims.toNumber(), 3);
+  assert.equal(ofQuery(api.events.computeMarket.QueryDisputed)[0].claims.toNumber(), 4);
 
-  // The votes: every claim decided by the other two validators' workers.
+  // The votes: every claim decided by the other three validators' workers.
   const judged = Object.fromEntries(ofQuery(api.events.computeMarket.AnswerJudged).map((j) => [j.who.toString(), j.accepted.isTrue]));
-  assert.deepEqual(judged, { [ADDR.alice]: true, [ADDR.bob]: true, [ADDR.charlie]: false });
+  assert.deepEqual(judged, { [ADDR.alice]: true, [ADDR.bob]: true, [ADDR.charlie]: false, [ADDR.dave]: true });
   const votes = events.filter((e) => api.events.weightedVoting.VoteRevealed?.is(e));
-  assert.ok(votes.length >= 6, `two revealed votes on each of the three claims, saw ${votes.length}`);
+  assert.ok(votes.length >= 12, `three revealed votes on each of the four claims, saw ${votes.length}`);
 
-  // Dave gets the honest answer (one row per planted pattern and the normal one).
+  // Ferdie gets the honest answer (one row per planted pattern and the normal one).
   const result = u8aToString(view.result.unwrap());
   assert.match(result, /^pattern\tn\tavg_amount\n/);
   assert.match(result, /\nnormal\t\d+\t/);
   assert.ok(!result.includes('forged'), 'the forged answer is not the result');
-  assert.deepEqual(view.answerers.map(String).sort(), [ADDR.alice, ADDR.bob].sort());
+  assert.deepEqual(view.answerers.map(String).sort(), [ADDR.alice, ADDR.bob, ADDR.dave].sort());
   const paid = ofQuery(api.events.computeMarket.AnswerPaid);
-  const share = (FEE - (FEE * PROTOCOL_PERCENT) / 100n) / 2n;
+  const share = (FEE - (FEE * PROTOCOL_PERCENT) / 100n) / 3n;
   assert.deepEqual(paid.map((p) => [p.who.toString(), p.amount.toBigInt()]).sort(),
-    [[ADDR.alice, share], [ADDR.bob, share]].sort());
+    [[ADDR.alice, share], [ADDR.bob, share], [ADDR.dave, share]].sort());
 
   // Charlie is slashed and his reputation falls.
   const slashed = events.filter((e) => api.events.stakeReputation.Slashed.is(e) && e.data.who.toString() === ADDR.charlie);

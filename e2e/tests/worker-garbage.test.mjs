@@ -1,21 +1,28 @@
-// A peer that sends garbage on the models protocol: the dev chain's Alice (workers on) and a
-// second node, Bob, that runs with the test-only fault injection `--worker-fault
-// garbage-requests` and sends Alice a malformed models request at every block. Alice answers
+// Peers that send garbage on the models protocol, to the dev chain's Alice (workers on). First
+// a second node, Bob, that runs with the test-only fault injection `--worker-fault
+// garbage-requests` and sends Alice a malformed models request at every block: Alice answers
 // each with a reputation cost, counts it, goes on producing and finalizing blocks, and at last
-// bans Bob (the connection drops).
+// bans Bob (the connection drops). Then a test client that is no node at all (e2e/flood, on
+// litep2p like the node) floods her with malformed and oversized requests: she bans it and
+// refuses it, and goes on finalizing and answering a client's query.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { heads, rpcCall, runNode, startDevNode, tmpDir, waitFor } from '../lib/node.mjs';
+import { spawnSync } from 'node:child_process';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { u8aToString } from '@polkadot/util';
+import { FLOOD_BIN, heads, port, rpcCall, runNode, sendChecked, startDevNode, tmpDir, waitFor } from '../lib/node.mjs';
 
-const ALICE = { rpcPort: 9958, p2pPort: 30358, promPort: 9668 };
-const BOB = { rpcPort: 9959, p2pPort: 30359, promPort: 9669 };
+const ALICE = { rpcPort: port(9958), p2pPort: port(30358), promPort: port(9668) };
+const BOB = { rpcPort: port(9959), p2pPort: port(30359), promPort: port(9669) };
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
 const keyDir = tmpDir('loopx-garbage-');
 let alice;
 let bob;
 let bobPeerId;
+let alicePeerId;
 
 /** The value of the Prometheus sample `name` on Alice's node (0 when absent). */
 async function aliceMetric(name) {
@@ -26,7 +33,7 @@ async function aliceMetric(name) {
 before(async () => {
   const keyFile = join(keyDir, 'alice.key');
   writeFileSync(keyFile, ALICE_NODE_KEY);
-  const alicePeerId = runNode(['key', 'inspect-node-key', '--file', keyFile]).stdout.trim();
+  alicePeerId = runNode(['key', 'inspect-node-key', '--file', keyFile]).stdout.trim();
   alice = await startDevNode({ ...ALICE, workers: true, args: ['--dev', '--node-key', ALICE_NODE_KEY] });
   bob = await startDevNode({
     ...BOB,
@@ -67,4 +74,43 @@ test('Alice counts the garbage, keeps finalizing and bans the sender', { timeout
     e.message += `\n--- Alice's log (end) ---\n${tail(alice)}\n--- Bob's log (end) ---\n${tail(bob)}`;
     throw e;
   }
+});
+
+test('a flooding client that is no node is banned and refused; Alice keeps finalizing and answering', { timeout: 300_000 }, async (t) => {
+  const api = alice.api;
+  const genesis = api.genesisHash.toHex().slice(2);
+  const protocol = `/${genesis}/loopx/models/1`;
+  // 150 requests, 40 ms apart: two malformed ones for every oversized one.
+  const r = spawnSync(FLOOD_BIN, [`/ip4/127.0.0.1/tcp/${ALICE.p2pPort}/p2p/${alicePeerId}`, protocol, '150', '40'],
+    { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `loopx-flood failed: ${r.stderr}`);
+  const flood = JSON.parse(r.stdout.trim().split('\n').pop());
+  t.diagnostic(`flood: ${JSON.stringify(flood)}`);
+  assert.equal(flood.sent, 150);
+  assert.ok(flood.connections >= 1, 'the client reached Alice');
+  assert.equal(flood.responses, 0, 'no garbage was answered with a payload');
+  const failed = Object.values(flood.failures).reduce((a, b) => a + b, 0);
+  assert.ok(failed >= 140, `every request failed (${failed} of 150)`);
+  try {
+    await waitFor('Alice banning the client', async () => alice.log().includes(`Report ${flood.peer}`)
+      && new RegExp(`Report ${flood.peer}: [^\\n]*Banned, disconnecting`).test(alice.log()), { timeoutMs: 30_000, everyMs: 1_000 });
+  } catch (e) {
+    e.message += `\n--- Alice's log (end) ---\n${tail(alice)}`;
+    throw e;
+  }
+  // Alice goes on: she finalizes, and her worker answers a client's query.
+  const before = await heads(api);
+  await waitFor('Alice finalizing 3 more blocks', async () => (await heads(api)).finalized >= before.finalized + 3,
+    { timeoutMs: 60_000, everyMs: 1_000 });
+  await cryptoWaitReady();
+  const ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
+  const sql = 'SELECT COUNT(*) AS n FROM transactions';
+  const { events } = await sendChecked(api, api.tx.computeMarket.postQuery({ Aggregation: { sql, dataset: 'wallet-demo' } },
+    10n ** 13n, 1, { minStake: 0, minReputation: 0 }, before.best + 40), ferdie);
+  const query = events.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
+  const view = await waitFor(`query ${query} answered`, async () => {
+    const v = (await api.call.computeMarketApi.queriesOf(ferdie.address)).find((q) => q.id.toNumber() === query);
+    return v?.status.isAnswered && v;
+  }, { timeoutMs: 120_000, everyMs: 2_000 });
+  assert.match(u8aToString(view.result.unwrap()), /^n\n\d+\n$/);
 });

@@ -1,10 +1,10 @@
-// Gossip learning by the validators' native workers, on the three-validator local network with
+// Gossip learning by the validators' native workers, on the four-validator local network with
 // every worker on. Charlie runs with the test-only fault injection `--worker-fault forge-claims`
 // (`LOOPX_FAULTY=charlie LOOPX_FAULT=forge-claims scripts/local-net.sh start`): he trains
 // honestly but claims 0.1 more AUC than his model reaches (near 1: a perfect AUC for his
 // untrained model).
 //
-// Dave deploys a fraud-detection task scored on the demo evaluation set every worker holds. In
+// Ferdie deploys a fraud-detection task scored on the demo evaluation set every worker holds. In
 // each round every validator's worker trains the task's TT classifier on its own shard (from the
 // current version, fetched over the models request–response protocol from a peer that announced
 // it on the announce gossip protocol, merged with the models it received), scores it and claims
@@ -12,8 +12,8 @@
 // workers fetch the claimed model, score it themselves and vote with commit–reveal: honest
 // claims are accepted and become versions, Charlie's forged claims are rejected and he is
 // slashed. Bob's node restarts in the middle of a vote and picks up where it left off. Every
-// validator then serves the accepted version for inference and Dave's inference query gets
-// three agreeing answers. Nothing here is played by the test except Dave.
+// validator then serves the accepted version for inference and Ferdie's inference query gets
+// four agreeing answers. Nothing here is played by the test except Ferdie.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { connect, localNetWithEnv, sendChecked, waitFor } from '../lib/node.mjs';
+import { LOCAL_PROM_PORTS, LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, waitFor } from '../lib/node.mjs';
 import { fraudTaskSpec, UNITS } from '../lib/cycle.mjs';
 
 const ZERO = `0x${'00'.repeat(32)}`;
@@ -29,19 +29,20 @@ const ADDR = {
   alice: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
   bob: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
   charlie: '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y',
+  dave: '5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy',
 };
-const PROM_PORT = { alice: 9615, bob: 9616, charlie: 9617 };
+const PROM_PORT = LOCAL_PROM_PORTS;
 const netDir = mkdtempSync(join(tmpdir(), 'loopx-worker-learning-'));
 const seen = [];
 let api;
-let dave;
+let ferdie;
 let task;
 
 before(async () => {
   await cryptoWaitReady();
-  dave = new Keyring({ type: 'sr25519' }).addFromUri('//Dave');
+  ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
   localNetWithEnv({ LOOPX_FAULTY: 'charlie', LOOPX_FAULT: 'forge-claims' }, netDir, 'start');
-  api = await connect(9944);
+  api = await connect(LOCAL_RPC_PORTS.alice);
   await api.rpc.chain.subscribeNewHeads(async (header) => {
     const events = await (await api.at(header.hash)).query.system.events();
     for (const { event, phase } of events) seen.push({ n: header.number.toNumber(), hash: header.hash, event, phase });
@@ -89,18 +90,18 @@ const metric = async (who, name, label) => {
   return Number(text.match(new RegExp(`${name}\\{[^}]*${label}[^}]*\\} ([0-9.e+-]+)`))?.[1] ?? 0);
 };
 
-test('Dave deploys a fraud task on the demo evaluation set', { timeout: 120_000 }, async () => {
+test('Ferdie deploys a fraud task on the demo evaluation set', { timeout: 120_000 }, async () => {
   const spec = fraudTaskSpec((await best()) + 1_000);
-  const { events } = await sendChecked(api, api.tx.builderMarket.deployModel(spec), dave);
+  const { events } = await sendChecked(api, api.tx.builderMarket.deployModel(spec), ferdie);
   task = events.find(({ event }) => api.events.builderMarket.TaskDeployed.is(event)).event.data.task.toNumber();
 });
 
 test('round 0: honest updates are verified and become versions; the forged claim is rejected and slashed', { timeout: 420_000 }, async () => {
   assert.ok(task !== undefined, 'the task was deployed');
   // Every validator trains and claims; the claims are decided 40 blocks later.
-  const submitted = await waitFor('three update claims', async () => {
+  const submitted = await waitFor('four update claims', async () => {
     const s = (await ofTask(api.events.builderMarket.UpdateSubmitted)).filter((u) => u.round.toNumber() === 0);
-    return s.length >= 3 && s;
+    return s.length >= 4 && s;
   }, { timeoutMs: 120_000, everyMs: 2_000 });
   const claimOf = Object.fromEntries(submitted.map((u) => [u.trainer.toString(), u]));
   assert.deepEqual(Object.keys(claimOf).sort(), Object.values(ADDR).sort());
@@ -110,23 +111,24 @@ test('round 0: honest updates are verified and become versions; the forged claim
   }
   // Bob restarts in the middle of the vote, after committing his vote on Charlie's claim: his
   // worker resumes from the chain (no second claim) and still reveals (scoring the model
-  // again, fetched anew), or Charlie's claim would lack the quorum to be rejected.
+  // again, fetched anew).
   await waitFor('Bob\'s vote on Charlie\'s claim committed', async () =>
     (await api.call.weightedVotingApi.claimsForVoter(ADDR.bob)).some((c) => c.claim.eq(claimOf[ADDR.charlie].claim) && c.committed.isTrue),
   { timeoutMs: 60_000, everyMs: 1_000 });
   localNetWithEnv({}, netDir, 'stop', 'bob');
   localNetWithEnv({}, netDir, 'start', 'bob');
-  const decided = await waitFor('the three verdicts', async () => {
+  const decided = await waitFor('the four verdicts', async () => {
     const d = (await ofTask(api.events.builderMarket.UpdateDecided)).filter((x) => submitted.some((u) => u.claim.eq(x.claim)));
-    return d.length >= 3 && d;
+    return d.length >= 4 && d;
   }, { timeoutMs: 240_000, everyMs: 3_000 });
   const outcome = Object.fromEntries(decided.map((d) => [
     submitted.find((u) => u.claim.eq(d.claim)).trainer.toString(), { outcome: d.outcome.toString(), verified: d.verified }]));
   assert.equal(outcome[ADDR.alice].outcome, 'Accepted');
   assert.equal(outcome[ADDR.bob].outcome, 'Accepted');
+  assert.equal(outcome[ADDR.dave].outcome, 'Accepted');
   assert.equal(outcome[ADDR.charlie].outcome, 'Rejected');
   // The voters score what they fetched: honest claims within the class's 1 % tolerance.
-  for (const who of [ADDR.alice, ADDR.bob]) {
+  for (const who of [ADDR.alice, ADDR.bob, ADDR.dave]) {
     const claimed = claimOf[who].claimedMetric.toNumber();
     const verified = outcome[who].verified.unwrap().toNumber();
     assert.ok(Math.abs(claimed - verified) <= 10_000, `${who}: claimed ${claimed}, verified ${verified}`);
@@ -186,7 +188,7 @@ test('the accepted version answers an inference query: every validator serves it
   const versions = await api.call.builderMarketApi.versions(task);
   const version = versions[versions.length - 1][0].toNumber();
   // Every worker advertises the current version once it holds its model.
-  await waitFor(`all three validators serving version ${version}`, async () => {
+  await waitFor(`all four validators serving version ${version}`, async () => {
     for (const who of Object.values(ADDR)) {
       const c = await api.call.computeMarketApi.capabilities(who);
       if (c.isNone || !c.unwrap().models.some(([t, v]) => t.toNumber() === task && v.toNumber() === version)) return false;
@@ -201,16 +203,16 @@ test('the accepted version answers an inference query: every validator serves it
   const fee = 30n * UNITS;
   const start = await best();
   const { events } = await sendChecked(api, api.tx.computeMarket.postQuery(
-    { Inference: { model: task, version, input: `${ordinary}\n${odd}` } }, fee, 3, { minStake: 0, minReputation: 0 }, start + 60), dave);
+    { Inference: { model: task, version, input: `${ordinary}\n${odd}` } }, fee, 4, { minStake: 0, minReputation: 0 }, start + 60), ferdie);
   const query = events.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
   let view;
   await waitFor(`query ${query} answered`, async () => {
-    view = (await api.call.computeMarketApi.queriesOf(dave.address)).find((q) => q.id.toNumber() === query);
+    view = (await api.call.computeMarketApi.queriesOf(ferdie.address)).find((q) => q.id.toNumber() === query);
     return view?.status.isAnswered;
   }, { timeoutMs: 180_000, everyMs: 3_000 });
   const result = Buffer.from(view.result.unwrap()).toString('utf8');
   assert.match(result, /^fraud_probability\n0\.\d{6}\n[01]\.\d{6}\n$/, result);
-  assert.deepEqual(view.answerers.map(String).sort(), Object.values(ADDR).sort(), 'the three answers agreed');
+  assert.deepEqual(view.answerers.map(String).sort(), Object.values(ADDR).sort(), 'the four answers agreed');
   const paid = await canonical(seen.filter(({ event }) => api.events.computeMarket.AnswerPaid.is(event) && event.data.query.toNumber() === query));
-  assert.equal(paid.length, 3, 'each answerer paid');
+  assert.equal(paid.length, 4, 'each answerer paid');
 });

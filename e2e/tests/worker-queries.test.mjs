@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToString } from '@polkadot/util';
-import { sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
+import { port, sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 const FEE = 10n * UNITS;
 const PROTOCOL_PERCENT = 2n;
 const DATASET = 'wallet-demo';
-const PROM_PORT = 9666;
+const PROM_PORT = port(9666);
 const LOOSE = { minStake: 0, minReputation: 0 };
 
 let node;
@@ -29,7 +29,7 @@ before(async () => {
   const keyring = new Keyring({ type: 'sr25519' });
   alice = keyring.addFromUri('//Alice');
   dave = keyring.addFromUri('//Dave');
-  node = await startDevNode({ rpcPort: 9956, p2pPort: 30356, promPort: PROM_PORT, workers: true });
+  node = await startDevNode({ rpcPort: port(9956), p2pPort: port(30356), promPort: PROM_PORT, workers: true });
   api = node.api;
 });
 

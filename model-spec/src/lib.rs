@@ -91,9 +91,10 @@ fn product(modes: &[u32]) -> u64 {
 fn tt_params(rows: &[u32], cols: &[u32], rank: u32) -> u64 {
 	let d = rows.len().min(cols.len());
 	let r = |k: usize| if k == 0 || k == d { 1u64 } else { rank as u64 };
-	rows.iter().zip(cols).enumerate().fold(0u64, |acc, (k, (&m, &n))| {
-		acc.saturating_add(r(k).saturating_mul(m as u64).saturating_mul(n as u64).saturating_mul(r(k + 1)))
-	})
+	rows.iter()
+		.zip(cols)
+		.enumerate()
+		.fold(0u64, |acc, (k, (&m, &n))| acc.saturating_add(r(k).saturating_mul(m as u64).saturating_mul(n as u64).saturating_mul(r(k + 1))))
 }
 
 fn check_modes(a: &[u32], b: &[u32], rank: u32) -> Result<(), SpecError> {
@@ -229,10 +230,7 @@ mod tests {
 		assert_eq!(classifier(vec![layer(&[1, 0], &[4, 4], 1)]).validate(), Err(SpecError::BadMode));
 		assert_eq!(classifier(vec![layer(&[1, 1], &[4, 4], 0)]).validate(), Err(SpecError::BadRank));
 		assert_eq!(classifier(vec![layer(&[1, 1], &[4, 4], MAX_RANK + 1)]).validate(), Err(SpecError::BadRank));
-		assert_eq!(
-			classifier(vec![layer(&[8], &[16], 1), layer(&[1], &[9], 1)]).validate(),
-			Err(SpecError::LayersDoNotChain)
-		);
+		assert_eq!(classifier(vec![layer(&[8], &[16], 1), layer(&[1], &[9], 1)]).validate(), Err(SpecError::LayersDoNotChain));
 		assert_eq!(classifier(vec![layer(&[2], &[16], 1)]).validate(), Err(SpecError::NotOneLogit));
 		assert_eq!(
 			classifier(vec![layer(&[4_096, 4_096], &[4_096, 4_096], 64), layer(&[1, 1], &[4_096, 4_096], 1)]).validate(),

@@ -19,9 +19,7 @@ use crate::{cli::Cli, service, service::FullClient};
 pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 	let runner = cli.create_runner(cmd)?;
 	runner.sync_run(|config| match cmd {
-		BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<sp_runtime::traits::HashingFor<
-			runtime::opaque::Block,
-		>, ()>(Some(config.chain_spec)),
+		BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<sp_runtime::traits::HashingFor<runtime::opaque::Block>, ()>(Some(config.chain_spec)),
 		BenchmarkCmd::Block(cmd) => {
 			let PartialComponents { client, .. } = service::new_partial(&config)?;
 			cmd.run(client)
@@ -36,14 +34,7 @@ pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 		BenchmarkCmd::Overhead(cmd) => {
 			let PartialComponents { client, .. } = service::new_partial(&config)?;
 			let ext_builder = RemarkBuilder { client: client.clone() };
-			cmd.run(
-				config.chain_spec.name().into(),
-				client,
-				inherent_benchmark_data()?,
-				Vec::new(),
-				&ext_builder,
-				false,
-			)
+			cmd.run(config.chain_spec.name().into(), client, inherent_benchmark_data()?, Vec::new(), &ext_builder, false)
 		},
 		BenchmarkCmd::Extrinsic(cmd) => {
 			let PartialComponents { client, .. } = service::new_partial(&config)?;
@@ -98,36 +89,23 @@ impl frame_benchmarking_cli::ExtrinsicBuilder for TransferKeepAliveBuilder {
 	}
 
 	fn build(&self, nonce: u32) -> Result<OpaqueExtrinsic, &'static str> {
-		let call =
-			BalancesCall::transfer_keep_alive { dest: self.dest.clone().into(), value: self.value }
-				.into();
+		let call = BalancesCall::transfer_keep_alive { dest: self.dest.clone().into(), value: self.value }.into();
 		signed(&self.client, Sr25519Keyring::Bob.pair(), call, nonce)
 	}
 }
 
 /// Signs `call` by `sender` with the runtime's transaction extensions.
-fn signed(
-	client: &FullClient,
-	sender: sp_core::sr25519::Pair,
-	call: runtime::RuntimeCall,
-	nonce: u32,
-) -> Result<OpaqueExtrinsic, &'static str> {
+fn signed(client: &FullClient, sender: sp_core::sr25519::Pair, call: runtime::RuntimeCall, nonce: u32) -> Result<OpaqueExtrinsic, &'static str> {
 	let genesis_hash = client.block_hash(0).ok().flatten().ok_or("genesis block is missing")?;
 	let best_hash = client.chain_info().best_hash;
 	let best_block = client.chain_info().best_number;
-	let period = runtime::configs::BlockHashCount::get()
-		.checked_next_power_of_two()
-		.map(|c| c / 2)
-		.unwrap_or(2) as u64;
+	let period = runtime::configs::BlockHashCount::get().checked_next_power_of_two().map(|c| c / 2).unwrap_or(2) as u64;
 	let tx_ext: runtime::TxExtension = (
 		frame_system::CheckNonZeroSender::<runtime::Runtime>::new(),
 		frame_system::CheckSpecVersion::<runtime::Runtime>::new(),
 		frame_system::CheckTxVersion::<runtime::Runtime>::new(),
 		frame_system::CheckGenesis::<runtime::Runtime>::new(),
-		frame_system::CheckEra::<runtime::Runtime>::from(sp_runtime::generic::Era::mortal(
-			period,
-			best_block.saturated_into(),
-		)),
+		frame_system::CheckEra::<runtime::Runtime>::from(sp_runtime::generic::Era::mortal(period, best_block.saturated_into())),
 		frame_system::CheckNonce::<runtime::Runtime>::from(nonce),
 		frame_system::CheckWeight::<runtime::Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<runtime::Runtime>::from(0),
@@ -136,17 +114,7 @@ fn signed(
 	let raw_payload = runtime::SignedPayload::from_raw(
 		call.clone(),
 		tx_ext.clone(),
-		(
-			(),
-			runtime::VERSION.spec_version,
-			runtime::VERSION.transaction_version,
-			genesis_hash,
-			best_hash,
-			(),
-			(),
-			(),
-			(),
-		),
+		((), runtime::VERSION.spec_version, runtime::VERSION.transaction_version, genesis_hash, best_hash, (), (), (), ()),
 	);
 	let signature = raw_payload.using_encoded(|e| sender.sign(e));
 	let extrinsic = runtime::UncheckedExtrinsic::new_signed(
@@ -162,7 +130,6 @@ fn signed(
 fn inherent_benchmark_data() -> sc_cli::Result<InherentData> {
 	let mut inherent_data = InherentData::new();
 	let timestamp = sp_timestamp::InherentDataProvider::new(Duration::from_millis(0).into());
-	futures::executor::block_on(timestamp.provide_inherent_data(&mut inherent_data))
-		.map_err(|e| format!("creating inherent data: {e:?}"))?;
+	futures::executor::block_on(timestamp.provide_inherent_data(&mut inherent_data)).map_err(|e| format!("creating inherent data: {e:?}"))?;
 	Ok(inherent_data)
 }

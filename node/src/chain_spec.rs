@@ -29,26 +29,16 @@ struct BuiltIn {
 	preset: &'static str,
 }
 
-const DEV: BuiltIn = BuiltIn {
-	network_json: include_str!("../../chain-spec/dev/network.json"),
-	preset: sp_genesis_builder::DEV_RUNTIME_PRESET,
-};
+const DEV: BuiltIn = BuiltIn { network_json: include_str!("../../chain-spec/dev/network.json"), preset: sp_genesis_builder::DEV_RUNTIME_PRESET };
 
-const LOCAL: BuiltIn = BuiltIn {
-	network_json: include_str!("../../chain-spec/local/network.json"),
-	preset: sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
-};
+const LOCAL: BuiltIn =
+	BuiltIn { network_json: include_str!("../../chain-spec/local/network.json"), preset: sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET };
 
 fn build(built_in: &BuiltIn) -> Result<ChainSpec, String> {
-	let network: NetworkFile = serde_json::from_str(built_in.network_json)
-		.map_err(|e| format!("built-in network.json is malformed: {e}"))?;
-	let code = loopx_runtime::WASM_BINARY
-		.ok_or_else(|| "the runtime's WebAssembly was not built (SKIP_WASM_BUILD?)".to_string())?;
-	let boot_nodes = network
-		.boot_nodes
-		.iter()
-		.map(|addr| addr.parse().map_err(|e| format!("bad boot node `{addr}`: {e}")))
-		.collect::<Result<Vec<_>, String>>()?;
+	let network: NetworkFile = serde_json::from_str(built_in.network_json).map_err(|e| format!("built-in network.json is malformed: {e}"))?;
+	let code = loopx_runtime::WASM_BINARY.ok_or_else(|| "the runtime's WebAssembly was not built (SKIP_WASM_BUILD?)".to_string())?;
+	let boot_nodes =
+		network.boot_nodes.iter().map(|addr| addr.parse().map_err(|e| format!("bad boot node `{addr}`: {e}"))).collect::<Result<Vec<_>, String>>()?;
 	Ok(ChainSpec::builder(code, None)
 		.with_name(&network.name)
 		.with_id(&network.id)
@@ -65,7 +55,7 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 	build(&DEV)
 }
 
-/// `--chain local`: three validators (Alice, Bob, Charlie) on loopback.
+/// `--chain local`: four validators (Alice, Bob, Charlie, Dave) on loopback, so that one can be down.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	build(&LOCAL)
 }
@@ -83,10 +73,7 @@ pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 					 file (scripts/build-spec.sh makes one from chain-spec/<network>/)"
 				));
 			}
-			Box::new(
-				ChainSpec::from_json_file(path.clone())
-					.map_err(|e| format!("invalid chain spec `{}`: {e}", path.display()))?,
-			)
+			Box::new(ChainSpec::from_json_file(path.clone()).map_err(|e| format!("invalid chain spec `{}`: {e}", path.display()))?)
 		},
 	})
 }

@@ -122,9 +122,7 @@ impl Cli {
 			return Err("--data-offers: the model tag must differ from the data tag (a bid buys from one book)".into());
 		}
 		let data = match &self.ml_data {
-			Some(path) => {
-				Some(loopx_worker::deals::read_data_file(path).map_err(|e| format!("--ml-data {}: {e}", path.display()))?)
-			},
+			Some(path) => Some(loopx_worker::deals::read_data_file(path).map_err(|e| format!("--ml-data {}: {e}", path.display()))?),
 			None => None,
 		};
 		Ok(Some(loopx_worker::deals::SellPlan {

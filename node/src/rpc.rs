@@ -7,9 +7,7 @@ use std::sync::Arc;
 use jsonrpsee::RpcModule;
 use loopx_runtime::{opaque::Block, AccountId, Balance, Nonce};
 use sc_consensus_babe::BabeWorkerHandle;
-use sc_consensus_grandpa::{
-	FinalityProofProvider, GrandpaJustificationStream, SharedAuthoritySet, SharedVoterState,
-};
+use sc_consensus_grandpa::{FinalityProofProvider, GrandpaJustificationStream, SharedAuthoritySet, SharedVoterState};
 use sc_rpc::SubscriptionTaskExecutor;
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
@@ -55,9 +53,7 @@ pub struct FullDeps<C, P, SC, B> {
 }
 
 /// Instantiates the RPC extensions.
-pub fn create_full<C, P, SC, B>(
-	deps: FullDeps<C, P, SC, B>,
-) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
+pub fn create_full<C, P, SC, B>(deps: FullDeps<C, P, SC, B>) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
 where
 	C: ProvideRuntimeApi<Block>
 		+ HeaderBackend<Block>
@@ -85,9 +81,7 @@ where
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-	module.merge(
-		Babe::new(client, babe.babe_worker_handle, babe.keystore, babe.select_chain).into_rpc(),
-	)?;
+	module.merge(Babe::new(client, babe.babe_worker_handle, babe.keystore, babe.select_chain).into_rpc())?;
 	module.merge(
 		Grandpa::new(
 			grandpa.subscription_executor,

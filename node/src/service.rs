@@ -18,12 +18,10 @@ use sp_inherents::CreateInherentDataProviders;
 pub type HostFunctions = sp_io::SubstrateHostFunctions;
 /// Host functions the runtime may call (plus the benchmarking ones in a benchmarking build).
 #[cfg(feature = "runtime-benchmarks")]
-pub type HostFunctions =
-	(sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
+pub type HostFunctions = (sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
 
 /// The full client: runtime executed by wasmtime.
-pub type FullClient =
-	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
+pub type FullClient = sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
 pub type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type FullGrandpaBlockImport = grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
@@ -34,16 +32,9 @@ pub type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, Ful
 type BabeInherentProviders = (sp_consensus_babe::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider);
 /// Creates [`BabeInherentProviders`] for a block; behind an `Arc` so that the block import has a
 /// nameable (and cloneable) type.
-type BabeInherents =
-	Arc<dyn CreateInherentDataProviders<Block, (), InherentDataProviders = BabeInherentProviders>>;
+type BabeInherents = Arc<dyn CreateInherentDataProviders<Block, (), InherentDataProviders = BabeInherentProviders>>;
 /// BABE's block import, wrapping GRANDPA's.
-type FullBabeBlockImport = sc_consensus_babe::BabeBlockImport<
-	Block,
-	FullClient,
-	FullGrandpaBlockImport,
-	BabeInherents,
-	FullSelectChain,
->;
+type FullBabeBlockImport = sc_consensus_babe::BabeBlockImport<Block, FullClient, FullGrandpaBlockImport, BabeInherents, FullSelectChain>;
 
 /// GRANDPA produces a justification at least every this many blocks (and at every set change),
 /// so light clients and warp sync have regular proofs of finality.
@@ -53,11 +44,7 @@ const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
 fn babe_inherents(slot_duration: sp_consensus_babe::SlotDuration) -> BabeInherents {
 	Arc::new(move |_parent, ()| async move {
 		let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-		let slot =
-			sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-				*timestamp,
-				slot_duration,
-			);
+		let slot = sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(*timestamp, slot_duration);
 		Ok((slot, timestamp))
 	})
 }
@@ -78,14 +65,8 @@ pub struct Extra {
 }
 
 /// The components every subcommand and the full node need.
-pub type Service = sc_service::PartialComponents<
-	FullClient,
-	FullBackend,
-	FullSelectChain,
-	sc_consensus::DefaultImportQueue<Block>,
-	TransactionPool,
-	Extra,
->;
+pub type Service =
+	sc_service::PartialComponents<FullClient, FullBackend, FullSelectChain, sc_consensus::DefaultImportQueue<Block>, TransactionPool, Extra>;
 
 /// Builds client, backend, import queue and transaction pool.
 pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
@@ -101,13 +82,12 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		.transpose()?;
 
 	let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
-	let (client, backend, keystore_container, task_manager) =
-		sc_service::new_full_parts::<Block, RuntimeApi, _>(
-			config,
-			telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
-			executor,
-			Vec::new(),
-		)?;
+	let (client, backend, keystore_container, task_manager) = sc_service::new_full_parts::<Block, RuntimeApi, _>(
+		config,
+		telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
+		executor,
+		Vec::new(),
+	)?;
 	let client = Arc::new(client);
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
@@ -118,14 +98,10 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	let select_chain = sc_consensus::LongestChain::new(backend.clone());
 
 	let transaction_pool = Arc::from(
-		sc_transaction_pool::Builder::new(
-			task_manager.spawn_essential_handle(),
-			client.clone(),
-			config.role.is_authority().into(),
-		)
-		.with_options(config.transaction_pool.clone())
-		.with_prometheus(config.prometheus_registry())
-		.build(),
+		sc_transaction_pool::Builder::new(task_manager.spawn_essential_handle(), client.clone(), config.role.is_authority().into())
+			.with_options(config.transaction_pool.clone())
+			.with_prometheus(config.prometheus_registry())
+			.build(),
 	);
 
 	let (grandpa_block_import, grandpa_link) = grandpa::block_import(
@@ -148,17 +124,16 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
 	)?;
 
-	let (import_queue, babe_worker_handle) =
-		sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {
-			link: babe_link.clone(),
-			block_import: block_import.clone(),
-			justification_import: Some(Box::new(justification_import)),
-			client: client.clone(),
-			slot_duration,
-			spawner: &task_manager.spawn_essential_handle(),
-			registry: config.prometheus_registry(),
-			telemetry: telemetry.as_ref().map(|x| x.handle()),
-		})?;
+	let (import_queue, babe_worker_handle) = sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {
+		link: babe_link.clone(),
+		block_import: block_import.clone(),
+		justification_import: Some(Box::new(justification_import)),
+		client: client.clone(),
+		slot_duration,
+		spawner: &task_manager.spawn_essential_handle(),
+		registry: config.prometheus_registry(),
+		telemetry: telemetry.as_ref().map(|x| x.handle()),
+	})?;
 
 	Ok(sc_service::PartialComponents {
 		client,
@@ -198,26 +173,17 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		other: Extra { block_import, grandpa_link, babe_link, babe_worker_handle, mut telemetry },
 	} = new_partial(&config)?;
 
-	let mut net_config = sc_network::config::FullNetworkConfiguration::<
-		Block,
-		<Block as sp_runtime::traits::Block>::Hash,
-		N,
-	>::new(&config.network, config.prometheus_registry().cloned());
+	let mut net_config = sc_network::config::FullNetworkConfiguration::<Block, <Block as sp_runtime::traits::Block>::Hash, N>::new(
+		&config.network,
+		config.prometheus_registry().cloned(),
+	);
 	let metrics = N::register_notification_metrics(config.prometheus_registry());
 	let peer_store_handle = net_config.peer_store_handle();
 
-	let genesis_hash = client
-		.block_hash(0)
-		.ok()
-		.flatten()
-		.ok_or_else(|| ServiceError::Other("the genesis block is missing".into()))?;
+	let genesis_hash = client.block_hash(0).ok().flatten().ok_or_else(|| ServiceError::Other("the genesis block is missing".into()))?;
 	let grandpa_protocol_name = grandpa::protocol_standard_name(&genesis_hash, &config.chain_spec);
 	let (grandpa_protocol_config, grandpa_notification_service) =
-		grandpa::grandpa_peers_set_config::<_, N>(
-			grandpa_protocol_name.clone(),
-			metrics.clone(),
-			peer_store_handle,
-		);
+		grandpa::grandpa_peers_set_config::<_, N>(grandpa_protocol_name.clone(), metrics.clone(), peer_store_handle);
 	net_config.add_notification_protocol(grandpa_protocol_config);
 	// LoopX's own protocols, served by every node: compressed models and sealed data-market
 	// payloads, fetched by hash.
@@ -231,42 +197,34 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		loopx_worker::announce::config::<N>(&genesis_hash, metrics.clone(), net_config.peer_store_handle());
 	net_config.add_notification_protocol(announce_protocol_config);
 
-	let warp_sync = Arc::new(grandpa::warp_proof::NetworkProvider::new(
-		backend.clone(),
-		grandpa_link.shared_authority_set().clone(),
-		Vec::default(),
-	));
+	let warp_sync = Arc::new(grandpa::warp_proof::NetworkProvider::new(backend.clone(), grandpa_link.shared_authority_set().clone(), Vec::default()));
 
-	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
-		sc_service::build_network(sc_service::BuildNetworkParams {
-			config: &config,
-			net_config,
-			client: client.clone(),
-			transaction_pool: transaction_pool.clone(),
-			spawn_handle: task_manager.spawn_handle(),
-			spawn_essential_handle: task_manager.spawn_essential_handle(),
-			import_queue,
-			block_announce_validator_builder: None,
-			warp_sync_config: Some(sc_service::WarpSyncConfig::WithProvider(warp_sync)),
-			block_relay: None,
-			metrics,
-			gap_sync_body_policy: None,
-		})?;
+	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) = sc_service::build_network(sc_service::BuildNetworkParams {
+		config: &config,
+		net_config,
+		client: client.clone(),
+		transaction_pool: transaction_pool.clone(),
+		spawn_handle: task_manager.spawn_handle(),
+		spawn_essential_handle: task_manager.spawn_essential_handle(),
+		import_queue,
+		block_announce_validator_builder: None,
+		warp_sync_config: Some(sc_service::WarpSyncConfig::WithProvider(warp_sync)),
+		block_relay: None,
+		metrics,
+		gap_sync_body_policy: None,
+	})?;
 
 	if config.offchain_worker.enabled {
-		let offchain_workers =
-			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
-				runtime_api_provider: client.clone(),
-				is_validator: config.role.is_authority(),
-				keystore: Some(keystore_container.keystore()),
-				offchain_db: backend.offchain_storage(),
-				transaction_pool: Some(OffchainTransactionPoolFactory::new(
-					transaction_pool.clone(),
-				)),
-				network_provider: Arc::new(network.clone()),
-				enable_http_requests: false,
-				custom_extensions: |_| vec![],
-			})?;
+		let offchain_workers = sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
+			runtime_api_provider: client.clone(),
+			is_validator: config.role.is_authority(),
+			keystore: Some(keystore_container.keystore()),
+			offchain_db: backend.offchain_storage(),
+			transaction_pool: Some(OffchainTransactionPoolFactory::new(transaction_pool.clone())),
+			network_provider: Arc::new(network.clone()),
+			enable_http_requests: false,
+			custom_extensions: |_| vec![],
+		})?;
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",
 			"offchain-worker",
@@ -281,8 +239,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	let models = open_store("loopx-models")?;
 	let deals = open_store("loopx-deals")?;
 	let bought = open_store("loopx-bought")?;
-	let worker_metrics = loopx_worker::Metrics::register(config.prometheus_registry())
-		.map_err(|e| ServiceError::Other(format!("worker metrics: {e}")))?;
+	let worker_metrics =
+		loopx_worker::Metrics::register(config.prometheus_registry()).map_err(|e| ServiceError::Other(format!("worker metrics: {e}")))?;
 	task_manager.spawn_handle().spawn(
 		"loopx-models-server",
 		Some("loopx-worker"),
@@ -295,13 +253,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		payload_net::serve(deals.clone(), Payloads::Deals, deal_requests, worker_metrics.clone()),
 	);
 
-	let (announcer, announcing) = loopx_worker::announce::Announcer::new(
-		network.clone(),
-		sync_service.clone(),
-		announce_service,
-		&genesis_hash,
-		worker_metrics.clone(),
-	);
+	let (announcer, announcing) =
+		loopx_worker::announce::Announcer::new(network.clone(), sync_service.clone(), announce_service, &genesis_hash, worker_metrics.clone());
 	task_manager.spawn_handle().spawn("loopx-announce", Some("loopx-worker"), announcing);
 
 	let validator = config.role.is_authority();
@@ -310,8 +263,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		if let Some(seed) = &config.dev_key_seed {
 			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
 		}
-		let fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Models)
-			.with_announcer(announcer);
+		let fetcher =
+			payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Models).with_announcer(announcer);
 		let deal_fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Deals);
 		let params = loopx_worker::Params {
 			client: client.clone(),
@@ -348,10 +301,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		let justification_stream = grandpa_link.justification_stream();
 		let shared_authority_set = grandpa_link.shared_authority_set().clone();
 		let shared_voter_state = shared_voter_state.clone();
-		let finality_provider = grandpa::FinalityProofProvider::new_for_service(
-			backend.clone(),
-			Some(shared_authority_set.clone()),
-		);
+		let finality_provider = grandpa::FinalityProofProvider::new_for_service(backend.clone(), Some(shared_authority_set.clone()));
 
 		Box::new(move |subscription_executor: sc_rpc::SubscriptionTaskExecutor| {
 			let deps = crate::rpc::FullDeps {
@@ -410,18 +360,14 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			justification_sync_link: sync_service.clone(),
 			create_inherent_data_providers: babe_inherents(slot_duration),
 			force_authoring,
-			backoff_authoring_blocks: Some(
-				sc_consensus_slots::BackoffAuthoringOnFinalizedHeadLagging::default(),
-			),
+			backoff_authoring_blocks: Some(sc_consensus_slots::BackoffAuthoringOnFinalizedHeadLagging::default()),
 			babe_link,
 			block_proposal_slot_portion: SlotProportion::new(0.5),
 			max_block_proposal_slot_portion: None,
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
 		})?;
 		// BABE is part of consensus: if it stops, the node stops with it.
-		task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("babe-proposer", Some("block-authoring"), babe);
+		task_manager.spawn_essential_handle().spawn_blocking("babe-proposer", Some("block-authoring"), babe);
 	}
 
 	if enable_grandpa {
@@ -451,11 +397,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(transaction_pool),
 		})?;
 		// GRANDPA is part of consensus: if the voter fails, the node stops with it.
-		task_manager.spawn_essential_handle().spawn_blocking(
-			"grandpa-voter",
-			None,
-			grandpa_voter,
-		);
+		task_manager.spawn_essential_handle().spawn_blocking("grandpa-voter", None, grandpa_voter);
 	}
 
 	Ok(task_manager)

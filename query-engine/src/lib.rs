@@ -160,9 +160,7 @@ fn escape(s: &str) -> String {
 }
 
 fn identifier(name: &str) -> Result<&str, QueryError> {
-	let ok = !name.is_empty() &&
-		name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') &&
-		!name.starts_with(|c: char| c.is_ascii_digit());
+	let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit());
 	ok.then_some(name).ok_or_else(|| QueryError::BadIdentifier(name.to_string()))
 }
 
@@ -178,22 +176,13 @@ impl Engine {
 		let tx = conn.transaction()?;
 		for table in tables {
 			let name = identifier(&table.name)?;
-			let columns = table
-				.columns
-				.iter()
-				.map(|(c, t)| identifier(c).map(|c| format!("{c} {}", t.sql())))
-				.collect::<Result<Vec<_>, _>>()?;
+			let columns = table.columns.iter().map(|(c, t)| identifier(c).map(|c| format!("{c} {}", t.sql()))).collect::<Result<Vec<_>, _>>()?;
 			tx.execute(&format!("CREATE TABLE {name} ({})", columns.join(", ")), [])?;
 			let placeholders = vec!["?"; table.columns.len()].join(", ");
 			let mut insert = tx.prepare(&format!("INSERT INTO {name} VALUES ({placeholders})"))?;
 			for (i, row) in table.rows.iter().enumerate() {
 				if row.len() != table.columns.len() {
-					return Err(QueryError::RowShape {
-						table: table.name.clone(),
-						row: i,
-						got: row.len(),
-						want: table.columns.len(),
-					});
+					return Err(QueryError::RowShape { table: table.name.clone(), row: i, got: row.len(), want: table.columns.len() });
 				}
 				let values = row.iter().map(|v| match v {
 					Value::Null => rusqlite::types::Value::Null,

@@ -17,8 +17,8 @@ use sp_version::RuntimeVersion;
 
 use crate::{
 	AccountId, Babe, Balance, Block, BlockNumber, BuilderMarket, ComputeMarket, DataMarket, Executive, Grandpa, InherentDataExt, Nonce, Rewards,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakeReputation, System, TransactionPayment,
-	WeightedVoting, BABE_GENESIS_EPOCH_CONFIG, VERSION,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, StakeReputation, System, TransactionPayment, WeightedVoting, BABE_GENESIS_EPOCH_CONFIG,
+	VERSION,
 };
 
 impl_runtime_apis! {

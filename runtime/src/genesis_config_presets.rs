@@ -10,7 +10,8 @@ use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRE
 
 /// `development`: one validator (Alice), endowed dev accounts, Alice is sudo.
 pub const DEVELOPMENT_PATCH: &[u8] = include_bytes!("../../chain-spec/dev/genesis.json");
-/// `local_testnet`: three validators (Alice, Bob, Charlie), endowed dev accounts, Alice is sudo.
+/// `local_testnet`: four validators (Alice, Bob, Charlie, Dave), so that one of them can be down
+/// while GRANDPA still finalizes; endowed dev accounts, Alice is sudo.
 pub const LOCAL_TESTNET_PATCH: &[u8] = include_bytes!("../../chain-spec/local/genesis.json");
 
 /// The JSON genesis patch of a named preset, or `None` for an unknown name.
@@ -44,10 +45,11 @@ mod tests {
 
 	fn json_merge(a: &mut serde_json::Value, b: serde_json::Value) {
 		match (a, b) {
-			(serde_json::Value::Object(a), serde_json::Value::Object(b)) =>
+			(serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
 				for (k, v) in b {
 					json_merge(a.entry(k).or_insert(serde_json::Value::Null), v);
-				},
+				}
+			},
 			(a, b) => *a = b,
 		}
 	}
@@ -74,12 +76,13 @@ mod tests {
 	}
 
 	#[test]
-	fn local_testnet_preset_has_alice_bob_charlie_as_validators() {
+	fn local_testnet_preset_has_alice_bob_charlie_dave_as_validators() {
 		let config = config_of(LOCAL_TESTNET_PATCH);
 		let expected: Vec<_> = [
 			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		]
 		.into_iter()
 		.map(|(s, e)| {
@@ -94,17 +97,14 @@ mod tests {
 	fn presets_endow_the_six_dev_accounts_with_a_million_lpx_and_the_treasury() {
 		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH] {
 			let config = config_of(patch);
-			let mut expected: Vec<_> = Sr25519Keyring::iter()
-				.take(6)
-				.map(|k| (k.to_account_id(), 1_000_000 * crate::UNITS))
-				.collect();
+			let mut expected: Vec<_> = Sr25519Keyring::iter().take(6).map(|k| (k.to_account_id(), 1_000_000 * crate::UNITS)).collect();
 			expected.push((crate::TreasuryAccount::get(), crate::UNITS));
 			assert_eq!(config.balances.balances, expected);
 		}
 	}
 
 	#[test]
-	fn local_testnet_stakes_are_one_two_five_with_equal_reputation() {
+	fn local_testnet_stakes_are_one_two_five_two_with_equal_reputation() {
 		let config = config_of(LOCAL_TESTNET_PATCH);
 		let stakes: Vec<_> = config
 			.stake_reputation
@@ -118,8 +118,43 @@ mod tests {
 				(Sr25519Keyring::Alice.to_account_id(), 1, 500_000, true),
 				(Sr25519Keyring::Bob.to_account_id(), 2, 500_000, true),
 				(Sr25519Keyring::Charlie.to_account_id(), 5, 500_000, true),
+				(Sr25519Keyring::Dave.to_account_id(), 2, 500_000, true),
 			]
 		);
+	}
+
+	/// GRANDPA finalizes with more than 2/3 of the finality weight. The local network's elected
+	/// finality weights (stakes 1 : 2 : 5 : 2, capped at `MaxWeightShare`) must let it finalize
+	/// with any one validator down, and must stall both halves of any 2–2 split (no conflicting
+	/// finality).
+	#[test]
+	fn local_testnet_finalizes_with_any_one_validator_down_and_no_half_finalizes_alone() {
+		use frame_support::traits::Get;
+		let config = config_of(LOCAL_TESTNET_PATCH);
+		let contenders = config
+			.stake_reputation
+			.stakers
+			.iter()
+			.map(|(who, bond, rep, _)| pallet_stake_reputation::election::Contender { who: who.clone(), backing: *bond, reputation: *rep })
+			.collect();
+		let cap: sp_runtime::Perbill = crate::configs::MaxWeightShare::get();
+		let elected = pallet_stake_reputation::election::elect(contenders, 100, cap);
+		assert_eq!(elected.len(), 4);
+		let finality: Vec<u128> = elected.iter().map(|v| v.finality_weight as u128).collect();
+		let total: u128 = finality.iter().sum();
+		let finalizes = |online: u128| 3 * online > 2 * total;
+		for down in &finality {
+			assert!(finalizes(total - down), "{finality:?} stalls with one of four down");
+		}
+		for i in 0..4 {
+			for j in (i + 1)..4 {
+				let half = finality[i] + finality[j];
+				assert!(!finalizes(half) && !finalizes(total - half), "{finality:?}: a half finalizes");
+			}
+		}
+		// The cap binds (Charlie's raw share is 50 %) but block production keeps the stakes.
+		assert!(elected.iter().all(|v| v.finality_weight <= cap.deconstruct() as u64 + 1));
+		assert!(elected[0].weight > elected[0].finality_weight);
 	}
 
 	#[test]

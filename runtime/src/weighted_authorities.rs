@@ -39,10 +39,7 @@ impl Weights {
 	}
 }
 
-fn babe_authorities<Ks: OpaqueKeys>(
-	set: &[(AccountId, Ks)],
-	weights: &Weights,
-) -> WeakBoundedVec<(BabeId, u64), MaxAuthorities> {
+fn babe_authorities<Ks: OpaqueKeys>(set: &[(AccountId, Ks)], weights: &Weights) -> WeakBoundedVec<(BabeId, u64), MaxAuthorities> {
 	let authorities: Vec<_> = set
 		.iter()
 		.filter_map(|(who, keys)| {
@@ -53,10 +50,7 @@ fn babe_authorities<Ks: OpaqueKeys>(
 	WeakBoundedVec::force_from(authorities, Some("more BABE authorities than MaxAuthorities"))
 }
 
-fn grandpa_authorities<Ks: OpaqueKeys>(
-	set: &[(AccountId, Ks)],
-	weights: &Weights,
-) -> sp_consensus_grandpa::AuthorityList {
+fn grandpa_authorities<Ks: OpaqueKeys>(set: &[(AccountId, Ks)], weights: &Weights) -> sp_consensus_grandpa::AuthorityList {
 	set.iter()
 		.filter_map(|(who, keys)| {
 			let key = keys.get::<GrandpaId>(sp_consensus_grandpa::KEY_TYPE)?;
@@ -77,21 +71,13 @@ impl SessionHandler<AccountId> for WeightedSessionHandler {
 		<Standard as SessionHandler<AccountId>>::on_genesis_session::<Ks>(validators)
 	}
 
-	fn on_new_session<Ks: OpaqueKeys>(
-		changed: bool,
-		validators: &[(AccountId, Ks)],
-		queued_validators: &[(AccountId, Ks)],
-	) {
+	fn on_new_session<Ks: OpaqueKeys>(changed: bool, validators: &[(AccountId, Ks)], queued_validators: &[(AccountId, Ks)]) {
 		let session = pallet_session::Pallet::<Runtime>::current_index();
 		let now = Weights::of_session(session);
 		let next = Weights::of_session(session.saturating_add(1));
 
 		// BABE: this epoch's authorities were announced last epoch; announce the next ones.
-		Babe::enact_epoch_change(
-			babe_authorities(validators, &now),
-			babe_authorities(queued_validators, &next),
-			Some(session),
-		);
+		Babe::enact_epoch_change(babe_authorities(validators, &now), babe_authorities(queued_validators, &next), Some(session));
 
 		// GRANDPA: as pallet-grandpa's handler, but with weights, and also when only the weights
 		// changed.
@@ -99,16 +85,14 @@ impl SessionHandler<AccountId> for WeightedSessionHandler {
 		let mut set_id = pallet_grandpa::CurrentSetId::<Runtime>::get();
 		if changed || next_set != Grandpa::grandpa_authorities() || pallet_grandpa::Stalled::<Runtime>::exists() {
 			let scheduled = match pallet_grandpa::Stalled::<Runtime>::get() {
-				Some((further_wait, median)) =>
-					Grandpa::schedule_change(next_set, further_wait, Some(median)),
+				Some((further_wait, median)) => Grandpa::schedule_change(next_set, further_wait, Some(median)),
 				None => Grandpa::schedule_change(next_set, 0, None),
 			};
 			if scheduled.is_ok() {
 				pallet_grandpa::Stalled::<Runtime>::kill();
 				set_id = set_id.saturating_add(1);
 				pallet_grandpa::CurrentSetId::<Runtime>::put(set_id);
-				let keep: u64 =
-					<<Runtime as pallet_grandpa::Config>::MaxSetIdSessionEntries as Get<u64>>::get().max(1);
+				let keep: u64 = <<Runtime as pallet_grandpa::Config>::MaxSetIdSessionEntries as Get<u64>>::get().max(1);
 				if set_id >= keep {
 					pallet_grandpa::SetIdSession::<Runtime>::remove(set_id - keep);
 				}

@@ -45,25 +45,20 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 	use pallet_data_market::Call as Data;
 	Ok(match action {
 		WorkerAction::Advertise { tags, models, price } => {
-			let tags = tags
-				.into_iter()
-				.map(BoundedVec::try_from)
-				.collect::<Result<Vec<_>, _>>()
-				.map_err(|_| SubmitError::TooLarge)?;
+			let tags = tags.into_iter().map(BoundedVec::try_from).collect::<Result<Vec<_>, _>>().map_err(|_| SubmitError::TooLarge)?;
 			let tags = BoundedVec::try_from(tags).map_err(|_| SubmitError::TooLarge)?;
 			let models = BoundedVec::try_from(models).map_err(|_| SubmitError::TooLarge)?;
 			Compute::advertise { tags, models, price }.into()
 		},
-		WorkerAction::CommitAnswer { query, question, commitment } =>
-			Compute::commit_answer { query, question, commitment }.into(),
-		WorkerAction::RevealAnswer { query, result, salt } =>
-			Compute::reveal_answer { query, result, salt }.into(),
-		WorkerAction::CommitVote { claim, claim_commitment, commitment } =>
-			pallet_weighted_voting::Call::commit_vote { claim, claim_commitment, commitment }.into(),
-		WorkerAction::RevealVote { claim, verdict, salt } =>
-			pallet_weighted_voting::Call::reveal_vote { claim, verdict, salt }.into(),
-		WorkerAction::SubmitUpdate { task, parent, new_hash, metric, data } =>
-			pallet_builder_market::Call::submit_update { task, parent, new_hash, claimed_metric: metric, data }.into(),
+		WorkerAction::CommitAnswer { query, question, commitment } => Compute::commit_answer { query, question, commitment }.into(),
+		WorkerAction::RevealAnswer { query, result, salt } => Compute::reveal_answer { query, result, salt }.into(),
+		WorkerAction::CommitVote { claim, claim_commitment, commitment } => {
+			pallet_weighted_voting::Call::commit_vote { claim, claim_commitment, commitment }.into()
+		},
+		WorkerAction::RevealVote { claim, verdict, salt } => pallet_weighted_voting::Call::reveal_vote { claim, verdict, salt }.into(),
+		WorkerAction::SubmitUpdate { task, parent, new_hash, metric, data } => {
+			pallet_builder_market::Call::submit_update { task, parent, new_hash, claimed_metric: metric, data }.into()
+		},
 		WorkerAction::RegisterKey { key } => Data::register_key { key }.into(),
 		WorkerAction::PostOffer { tag, local_model, content_hash, size, samples, schema, price, quantity, expires } => {
 			use pallet_data_market::{Commitment, Goods, GoodsKind};
@@ -71,8 +66,7 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 			let goods = Goods { kind, commitment: Commitment { content_hash, size, samples, schema } };
 			Data::post_offer { tag, goods, price, quantity, expires, router: None }.into()
 		},
-		WorkerAction::PostBid { tag, price, quantity, expires } =>
-			Data::post_bid { tag, max_price: price, quantity, expires, router: None }.into(),
+		WorkerAction::PostBid { tag, price, quantity, expires } => Data::post_bid { tag, max_price: price, quantity, expires, router: None }.into(),
 		WorkerAction::Deliver { deal, ciphertext } => Data::deliver { deal, ciphertext }.into(),
 		WorkerAction::Confirm { deal } => Data::confirm { deal }.into(),
 		WorkerAction::Dispute { deal, evidence } => Data::dispute { deal, evidence }.into(),
@@ -103,6 +97,5 @@ pub fn submit(action: WorkerAction<Balance>, nonce: Nonce) -> Result<(), SubmitE
 	let (call, extension, _) = payload.deconstruct();
 	let signature = MultiSignature::Sr25519(signature.into());
 	let xt = UncheckedExtrinsic::new_signed(call, Address::Id(account), signature, extension);
-	frame_system::offchain::SubmitTransaction::<Runtime, RuntimeCall>::submit_transaction(xt)
-		.map_err(|()| SubmitError::PoolRejected)
+	frame_system::offchain::SubmitTransaction::<Runtime, RuntimeCall>::submit_transaction(xt).map_err(|()| SubmitError::PoolRejected)
 }

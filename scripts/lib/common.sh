@@ -10,7 +10,7 @@ log() { printf '\033[1;34m[loopx]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[loopx] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Debian packages the build needs: protoc (litep2p's protobufs), OpenSSL headers (WebRTC
-# transport), pkg-config, Node.js + npm for the end-to-end tests, a TTF font for the simulator's
+# transport), pkg-config, Node.js + npm and iproute2 for the end-to-end tests, a TTF font for the simulator's
 # PNG plots, and pip for fetching MovieLens-100K (benchmarks only).
 ensure_debian_packages() {
 	local missing=()
@@ -20,6 +20,9 @@ ensure_debian_packages() {
 	command -v node >/dev/null || missing+=(nodejs)
 	command -v npm >/dev/null || missing+=(npm)
 	command -v python3 >/dev/null || missing+=(python3)
+	# ip netns for the partition test; curl for scripts/local-net.sh status.
+	command -v ip >/dev/null || missing+=(iproute2)
+	command -v curl >/dev/null || missing+=(curl)
 	python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -40,6 +43,8 @@ ensure_rust_toolchain() {
 		grep -qx "$target" <<<"$installed" || { log "adding rust target $target"; rustup target add "$target"; }
 	done
 	rustup component list --installed | grep -q '^rust-src' || { log "adding rust-src"; rustup component add rust-src; }
+	# scripts/test.sh checks the formatting.
+	rustup component list --installed | grep -q '^rustfmt' || { log "adding rustfmt"; rustup component add rustfmt; }
 }
 
 ensure_setup() {
@@ -48,8 +53,8 @@ ensure_setup() {
 }
 
 build_node() {
-	log "building loopx-node (release) into $CARGO_TARGET_DIR"
-	(cd "$REPO_ROOT" && cargo build --release --locked -p loopx-node)
+	log "building loopx-node and the e2e test client loopx-flood (release) into $CARGO_TARGET_DIR"
+	(cd "$REPO_ROOT" && cargo build --release --locked -p loopx-node -p loopx-flood)
 }
 
 # npm packages of the end-to-end tests, pinned by e2e/package-lock.json.

@@ -29,9 +29,32 @@ pub enum SqlError {
 
 /// Keywords a read-only query never needs (SQLite's writing and administrative statements).
 const FORBIDDEN: &[&str] = &[
-	"INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "MERGE", "DROP", "CREATE", "ALTER", "TRUNCATE", "ATTACH",
-	"DETACH", "PRAGMA", "VACUUM", "REINDEX", "ANALYZE", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE",
-	"TRIGGER", "GRANT", "REVOKE", "LOAD_EXTENSION", "INTO",
+	"INSERT",
+	"UPDATE",
+	"DELETE",
+	"REPLACE",
+	"UPSERT",
+	"MERGE",
+	"DROP",
+	"CREATE",
+	"ALTER",
+	"TRUNCATE",
+	"ATTACH",
+	"DETACH",
+	"PRAGMA",
+	"VACUUM",
+	"REINDEX",
+	"ANALYZE",
+	"BEGIN",
+	"COMMIT",
+	"ROLLBACK",
+	"SAVEPOINT",
+	"RELEASE",
+	"TRIGGER",
+	"GRANT",
+	"REVOKE",
+	"LOAD_EXTENSION",
+	"INTO",
 ];
 
 /// Checks that `sql` is one read-only statement (see the module documentation).

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use codec::Encode;
 use loopx_ml_kernels::models::mlp::MlpSpec;
 use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
 use loopx_worker::{
@@ -14,7 +15,6 @@ use loopx_worker::{
 	payload_net::PayloadRequest,
 	training::TaskModel,
 };
-use codec::Encode;
 use pallet_builder_market::{HyperParams, Metric};
 use sp_core::H256;
 
@@ -23,11 +23,8 @@ const REPEATS: usize = 15;
 
 fn architecture(spec: &MlpSpec) -> Architecture {
 	let modes = |v: &[usize]| Modes::truncate_from(v.iter().map(|&m| m as u32).collect::<Vec<_>>());
-	let layers: Vec<TtLayer> = spec
-		.layers
-		.iter()
-		.map(|l| TtLayer { out_modes: modes(&l.out_modes), in_modes: modes(&l.in_modes), rank: l.rank as u32 })
-		.collect();
+	let layers: Vec<TtLayer> =
+		spec.layers.iter().map(|l| TtLayer { out_modes: modes(&l.out_modes), in_modes: modes(&l.in_modes), rank: l.rank as u32 }).collect();
 	Architecture::Classifier { layers: layers.try_into().expect("three layers fit") }
 }
 
@@ -57,7 +54,9 @@ fn main() {
 	));
 	md.push_str("| model | params | dense params | payload int8 | int4 | f32 | dense f32 payload | int8 vs dense | round, 3 validators (int8) | round, 100 validators (int8) | training / round | verification / claim |\n");
 	md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-	for (name, spec) in [("TT 16→4·4→4·4→1, rank 3 (e2e task)", MlpSpec::fraud([4, 4], 3)), ("TT 16→16·16→16·16→1, rank 4", MlpSpec::fraud([16, 16], 4))] {
+	for (name, spec) in
+		[("TT 16→4·4→4·4→1, rank 3 (e2e task)", MlpSpec::fraud([4, 4], 3)), ("TT 16→16·16→16·16→1, rank 4", MlpSpec::fraud([16, 16], 4))]
+	{
 		let dense = spec.dense();
 		let int8 = model(&spec, Precision::Int8);
 		let bytes = |m: &TaskModel| m.encode(m.initial(), 1, 0, 0).expect("encodes").len();

@@ -186,12 +186,8 @@ impl Announcer {
 		genesis: &H256,
 		metrics: Metrics,
 	) -> (Self, impl std::future::Future<Output = ()> + Send) {
-		let validator = Arc::new(AnnounceValidator {
-			holders: Holders::default(),
-			own: Mutex::new(VecDeque::new()),
-			network: network.clone(),
-			metrics,
-		});
+		let validator =
+			Arc::new(AnnounceValidator { holders: Holders::default(), own: Mutex::new(VecDeque::new()), network: network.clone(), metrics });
 		let engine = GossipEngine::new(network, sync, service, protocol_name(genesis), validator.clone(), None);
 		let engine = Arc::new(Mutex::new(engine));
 		let driven = engine.clone();

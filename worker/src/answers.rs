@@ -52,8 +52,7 @@ impl Answerer {
 	pub fn answer(&mut self, kind: &KindInput) -> Result<Vec<u8>, Unanswerable> {
 		match kind {
 			KindInput::Aggregation { sql, dataset } => {
-				let engine =
-					self.engines.get_mut(dataset).ok_or_else(|| Unanswerable::UnknownDataset(dataset.clone()))?;
+				let engine = self.engines.get_mut(dataset).ok_or_else(|| Unanswerable::UnknownDataset(dataset.clone()))?;
 				let sql = String::from_utf8_lossy(sql);
 				Ok(match engine.run(&sql, &self.limits) {
 					Ok(answer) => answer.encode(),

@@ -96,13 +96,7 @@ pub struct BuyPlan {
 
 impl Default for BuyPlan {
 	fn default() -> Self {
-		Self {
-			tag: DATA_TAG.to_vec(),
-			model_tag: Some(MODEL_TAG.to_vec()),
-			max_price: 10 * loopx_runtime::UNITS,
-			lifetime: 100,
-			max_datasets: 8,
-		}
+		Self { tag: DATA_TAG.to_vec(), model_tag: Some(MODEL_TAG.to_vec()), max_price: 10 * loopx_runtime::UNITS, lifetime: 100, max_datasets: 8 }
 	}
 }
 
@@ -153,12 +147,8 @@ pub fn prepare_model(task: u32, payload: Vec<u8>, samples: u64) -> Option<Prepar
 	if payload.len() + sealed::OVERHEAD > MAX_PAYLOAD_BYTES || task_of_payload(&payload) != Some(task) {
 		return None;
 	}
-	let commitment = pallet_data_market::Commitment {
-		content_hash: payload_hash(&payload),
-		size: payload.len() as u64,
-		samples,
-		schema: model_schema(task),
-	};
+	let commitment =
+		pallet_data_market::Commitment { content_hash: payload_hash(&payload), size: payload.len() as u64, samples, schema: model_schema(task) };
 	Some(Prepared { plain: payload, goods: Goods { kind: GoodsKind::LocalModel, commitment } })
 }
 
@@ -288,8 +278,7 @@ impl DealWorker {
 				kept.push(found);
 			}
 		}
-		let worker =
-			Self { secret, public, selling, prepared: None, model: None, buying, sealed, bought, have, fetcher, outbox: Outbox::default() };
+		let worker = Self { secret, public, selling, prepared: None, model: None, buying, sealed, bought, have, fetcher, outbox: Outbox::default() };
 		(worker, kept)
 	}
 

@@ -18,18 +18,19 @@ use sp_core::H256;
 pub const DEMO_TAG: &[u8] = b"wallet-demo";
 
 /// The generator settings of the demo table (shared by every node).
-pub const DEMO_CONFIG: WalletConfig =
-	WalletConfig { wallets: 500, transactions: 5_000, fraud_share: 0.05, seed: 0x4c6f_6f70 };
+pub const DEMO_CONFIG: WalletConfig = WalletConfig { wallets: 500, transactions: 5_000, fraud_share: 0.05, seed: 0x4c6f_6f70 };
 
 /// The generator settings of the held-out evaluation set (shared by every node; a seed no
 /// training shard uses).
-pub const EVAL_CONFIG: WalletConfig =
-	WalletConfig { wallets: 500, transactions: 4_000, fraud_share: 0.05, seed: 0x4576_616c_5365_7400 };
+pub const EVAL_CONFIG: WalletConfig = WalletConfig { wallets: 500, transactions: 4_000, fraud_share: 0.05, seed: 0x4576_616c_5365_7400 };
 
 /// The commitment to the demo evaluation set: blake2-256 of its CSV form (`ml-kernels`'
 /// documented schema). Tasks with this `eval_set` are scored by every validator's workers.
 pub const DEMO_EVAL_SET: H256 = H256(EVAL_SET_HASH);
-const EVAL_SET_HASH: [u8; 32] = [0x6d, 0x18, 0xd1, 0x9c, 0x27, 0x2e, 0xf8, 0x3b, 0x4f, 0xff, 0xbe, 0x60, 0xd7, 0xf6, 0x14, 0xbf, 0xaf, 0x8b, 0xed, 0x09, 0xc5, 0x82, 0x08, 0x7b, 0xe5, 0x5a, 0xa0, 0xfa, 0xd0, 0xfa, 0xe5, 0xda];
+const EVAL_SET_HASH: [u8; 32] = [
+	0x6d, 0x18, 0xd1, 0x9c, 0x27, 0x2e, 0xf8, 0x3b, 0x4f, 0xff, 0xbe, 0x60, 0xd7, 0xf6, 0x14, 0xbf, 0xaf, 0x8b, 0xed, 0x09, 0xc5, 0x82, 0x08, 0x7b,
+	0xe5, 0x5a, 0xa0, 0xfa, 0xd0, 0xfa, 0xe5, 0xda,
+];
 
 /// The held-out evaluation set (featurized wallet transactions, fraud labels).
 pub fn eval_set() -> Dataset {

@@ -37,9 +37,9 @@ use crate::{
 	chain::WorkerRuntimeApis,
 	demo_data::{commitment, eval_set, training_shard, DEMO_EVAL_SET},
 	inference::{error_answer, format_answer, parse_input},
+	outbox::{At, Outbox},
 	payload_net::PayloadFetcher,
 	payload_store::PayloadStore,
-	outbox::{At, Outbox},
 	training::{TaskModel, TaskModelError},
 	Faults, LOG_TARGET,
 };

@@ -35,9 +35,9 @@ pub mod faults;
 pub mod inference;
 pub mod learning;
 pub mod metrics;
+pub mod outbox;
 pub mod payload_net;
 pub mod payload_store;
-pub mod outbox;
 pub mod queries;
 pub mod sealed;
 pub mod secret;
@@ -136,8 +136,7 @@ where
 	} = params;
 	let (for_queries, for_votes) = match (answerer(), answerer()) {
 		(Ok(a), Ok(b)) => (a, b),
-		(Err(e), _) | (_, Err(e)) =>
-			return log::error!(target: LOG_TARGET, "workers not started: the demo tables did not load: {e}"),
+		(Err(e), _) | (_, Err(e)) => return log::error!(target: LOG_TARGET, "workers not started: the demo tables did not load: {e}"),
 	};
 	if faults != Faults::default() {
 		log::warn!(target: LOG_TARGET, "🎭 FAULT INJECTION ON ({faults:?}): this validator will cheat and be slashed. Test networks only.");

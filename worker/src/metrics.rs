@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use substrate_prometheus_endpoint::{
-	register, Counter, CounterVec, GaugeVec, Histogram, HistogramOpts, Opts, PrometheusError, Registry, F64, U64,
-};
+use substrate_prometheus_endpoint::{register, Counter, CounterVec, GaugeVec, Histogram, HistogramOpts, Opts, PrometheusError, Registry, F64, U64};
 
 /// The workers' metrics; inert without a registry.
 #[derive(Clone, Default)]
@@ -33,21 +31,12 @@ impl Metrics {
 		let Some(registry) = registry else { return Ok(Self(None)) };
 		Ok(Self(Some(Inner {
 			submitted: register(
-				CounterVec::new(
-					Opts::new("loopx_worker_transactions_submitted", "Transactions the workers put in the pool, by call"),
-					&["call"],
-				)?,
+				CounterVec::new(Opts::new("loopx_worker_transactions_submitted", "Transactions the workers put in the pool, by call"), &["call"])?,
 				registry,
 			)?,
-			submit_failures: register(
-				Counter::new("loopx_worker_submit_failures", "Actions the runtime or the pool refused")?,
-				registry,
-			)?,
+			submit_failures: register(Counter::new("loopx_worker_submit_failures", "Actions the runtime or the pool refused")?, registry)?,
 			answer_seconds: register(
-				Histogram::with_opts(HistogramOpts::new(
-					"loopx_worker_answer_seconds",
-					"Time to compute the answer of an assigned query",
-				))?,
+				Histogram::with_opts(HistogramOpts::new("loopx_worker_answer_seconds", "Time to compute the answer of an assigned query"))?,
 				registry,
 			)?,
 			verification_seconds: register(

@@ -101,14 +101,8 @@ pub fn config<N: NetworkBackend<Block, H256>>(
 	kind: Payloads,
 ) -> (N::RequestResponseProtocolConfig, async_channel::Receiver<IncomingRequest>) {
 	let (tx, rx) = async_channel::bounded(INBOUND_QUEUE);
-	let config = N::request_response_config(
-		protocol_name(genesis, kind),
-		Vec::new(),
-		MAX_REQUEST_BYTES,
-		MAX_RESPONSE_BYTES,
-		REQUEST_TIMEOUT,
-		Some(tx),
-	);
+	let config =
+		N::request_response_config(protocol_name(genesis, kind), Vec::new(), MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, REQUEST_TIMEOUT, Some(tx));
 	(config, rx)
 }
 
@@ -125,8 +119,7 @@ pub fn respond(store: &PayloadStore, payload: &[u8], kind: Payloads) -> Result<V
 /// or what the peer's reputation loses for a malformed or mismatched response.
 pub fn read_response(hash: &H256, bytes: &[u8], kind: Payloads) -> Result<Option<Vec<u8>>, ReputationChange> {
 	match PayloadResponse::decode_all(&mut &bytes[..]).map_err(|_| kind.malformed())? {
-		PayloadResponse::Found(payload) if payload.len() <= MAX_PAYLOAD_BYTES && payload_hash(&payload) == *hash =>
-			Ok(Some(payload)),
+		PayloadResponse::Found(payload) if payload.len() <= MAX_PAYLOAD_BYTES && payload_hash(&payload) == *hash => Ok(Some(payload)),
 		PayloadResponse::Found(_) => Err(kind.malformed()),
 		PayloadResponse::NotFound => Ok(None),
 	}
@@ -182,8 +175,7 @@ impl PayloadFetcher {
 
 	/// The syncing peers, those that announced `hash` first.
 	async fn peers(&self, hash: &H256) -> Vec<PeerId> {
-		let mut peers: Vec<PeerId> =
-			self.sync.peers_info().await.map(|p| p.into_iter().map(|(peer, _)| peer).collect()).unwrap_or_default();
+		let mut peers: Vec<PeerId> = self.sync.peers_info().await.map(|p| p.into_iter().map(|(peer, _)| peer).collect()).unwrap_or_default();
 		if let Some(announcer) = &self.announcer {
 			let holders = announcer.holders().of(hash);
 			// A stable sort: announced holders first, each group in its own order.
@@ -197,8 +189,7 @@ impl PayloadFetcher {
 	pub async fn fetch(&self, hash: H256, metrics: &Metrics) -> Option<Vec<u8>> {
 		for peer in self.peers(&hash).await {
 			let request = PayloadRequest::Fetch(hash).encode();
-			let reply =
-				self.network.request(peer, self.protocol.clone(), request, None, IfDisconnected::ImmediateError).await;
+			let reply = self.network.request(peer, self.protocol.clone(), request, None, IfDisconnected::ImmediateError).await;
 			match reply {
 				Ok((bytes, _)) => {
 					metrics.network_bytes("received", bytes.len());

@@ -45,9 +45,8 @@ impl PayloadStore {
 		let mut found = Vec::new();
 		for entry in fs::read_dir(dir)?.flatten() {
 			let path = entry.path();
-			let named = path.extension().is_some_and(|e| e == "payload")
-				.then(|| path.file_stem().and_then(|s| s.to_str()).and_then(parse_hash))
-				.flatten();
+			let named =
+				path.extension().is_some_and(|e| e == "payload").then(|| path.file_stem().and_then(|s| s.to_str()).and_then(parse_hash)).flatten();
 			let Some(hash) = named else { continue };
 			let modified = entry.metadata().and_then(|m| m.modified()).ok();
 			match fs::read(&path) {
@@ -160,7 +159,10 @@ mod tests {
 			reopened.insert(i.to_le_bytes().to_vec());
 		}
 		assert!(!dir.join(format!("{}.payload", hex(&a))).exists());
-		assert_eq!(fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "payload")).count(), MAX_PAYLOADS);
+		assert_eq!(
+			fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "payload")).count(),
+			MAX_PAYLOADS
+		);
 		assert_eq!(parse_hash(&hex(&a)), Some(a));
 		assert_eq!(parse_hash("zz"), None);
 		fs::remove_dir_all(&dir).unwrap();

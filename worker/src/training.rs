@@ -84,11 +84,7 @@ impl TaskModel {
 	pub fn new(task: u32, architecture: &Architecture, precision: Precision, metric: Metric, hyper: HyperParams) -> Result<Self, TaskModelError> {
 		let spec = MlpSpec::try_from(architecture).map_err(|e| TaskModelError::Unsupported(e.to_string()))?;
 		if spec.inputs() != FEATURES {
-			return Err(TaskModelError::Unsupported(format!(
-				"{} inputs; the wallet data has {}",
-				spec.inputs(),
-				FEATURES
-			)));
+			return Err(TaskModelError::Unsupported(format!("{} inputs; the wallet data has {}", spec.inputs(), FEATURES)));
 		}
 		if metric == Metric::Rmse {
 			return Err(TaskModelError::Unsupported("RMSE is not a classifier metric".into()));
@@ -256,11 +252,9 @@ mod tests {
 		let a = model.train(model.initial(), &training_shard(1), 1);
 		let b = model.train(model.initial(), &training_shard(2), 2);
 		let c = model.train(model.initial(), &training_shard(3), 3);
-		for merged in [
-			model.merge(&[(a.clone(), 1)]),
-			model.merge(&[(a.clone(), 1), (b.clone(), 2)]),
-			model.merge(&[(a.clone(), 1), (b.clone(), 2), (c, 3)]),
-		] {
+		for merged in
+			[model.merge(&[(a.clone(), 1)]), model.merge(&[(a.clone(), 1), (b.clone(), 2)]), model.merge(&[(a.clone(), 1), (b.clone(), 2), (c, 3)])]
+		{
 			let (state, _) = merged.unwrap();
 			let payload = model.encode(&state, 1, 1, 0).unwrap();
 			assert!(model.decode(&payload).is_ok());
@@ -299,9 +293,6 @@ mod tests {
 			rank: 2,
 		};
 		assert!(matches!(TaskModel::new(0, &rec, Precision::F32, Metric::Auc, hyper), Err(TaskModelError::Unsupported(_))));
-		assert!(matches!(
-			TaskModel::new(0, &fraud_architecture(), Precision::F32, Metric::Rmse, hyper),
-			Err(TaskModelError::Unsupported(_))
-		));
+		assert!(matches!(TaskModel::new(0, &fraud_architecture(), Precision::F32, Metric::Rmse, hyper), Err(TaskModelError::Unsupported(_))));
 	}
 }

@@ -150,11 +150,7 @@ impl VoteWorker {
 			},
 		};
 		at.metrics.evaluated(started.elapsed());
-		let verdict = if H256(sp_crypto_hashing::blake2_256(&mine)) == claim.commitment {
-			Verdict::Valid
-		} else {
-			Verdict::Invalid
-		};
+		let verdict = if H256(sp_crypto_hashing::blake2_256(&mine)) == claim.commitment { Verdict::Valid } else { Verdict::Invalid };
 		log::info!(target: LOG_TARGET, "⚖️ claim {id}: {answerer}'s answer to query {query} is {verdict:?} by my own answer");
 		Some(verdict)
 	}

@@ -11,7 +11,6 @@ use crate::{
 	metrics::{accuracy, auc, log_loss, rmse, MetricError},
 	selection::lowest_loss,
 };
-use rand::{Rng, RngExt};
 use burn::{
 	module::{AutodiffModule, Module},
 	optim::{GradientsParams, Optimizer, SgdConfig},
@@ -21,6 +20,7 @@ use burn::{
 		ElementConversion, Int, Tensor, TensorData,
 	},
 };
+use rand::{Rng, RngExt};
 
 /// Rows evaluated per forward pass. Fixed: the evaluation must not depend on the caller.
 pub const EVAL_BATCH: usize = 1024;

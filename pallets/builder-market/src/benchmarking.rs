@@ -64,8 +64,7 @@ fn round_with_one_pending<T: Config>(i: u32) -> (TaskId, T::AccountId, ClaimId) 
 	let claims = (0..n)
 		.map(|k| {
 			let trainer = T::BenchmarkHelper::trainer(k);
-			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), 500_000 + k, H256::zero())
-				.expect("eligible")
+			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), 500_000 + k, H256::zero()).expect("eligible")
 		})
 		.collect::<alloc::vec::Vec<_>>();
 	for (k, claim) in claims.iter().enumerate().take(n as usize - 1) {

@@ -64,11 +64,11 @@ pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::*, traits::fungible};
-use sp_runtime::traits::{Saturating, Zero};
 use frame_system::pallet_prelude::*;
 use loopx_primitives::{ClaimId, Thresholds};
 use scale_info::TypeInfo;
 use sp_core::H256;
+use sp_runtime::traits::{Saturating, Zero};
 
 /// Identifies a task.
 pub type TaskId = u32;
@@ -82,8 +82,7 @@ pub type TaskSpecOf<T> = TaskSpec<BalanceOf<T>, BlockNumberFor<T>>;
 /// A round as stored.
 pub type RoundOf<T> = RoundState<<T as frame_system::Config>::AccountId, <T as Config>::MaxUpdatesPerRound>;
 /// A version as stored.
-pub type VersionOf<T> =
-	VersionInfo<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, <T as Config>::MaxUpdatesPerRound>;
+pub type VersionOf<T> = VersionInfo<<T as frame_system::Config>::AccountId, BlockNumberFor<T>, <T as Config>::MaxUpdatesPerRound>;
 
 /// The evaluation metric of a task, in parts per million.
 #[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
@@ -418,8 +417,7 @@ pub mod pallet {
 
 	/// Tasks whose round closes at each block.
 	#[pallet::storage]
-	pub type RoundEnds<T: Config> =
-		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<TaskId, T::MaxRoundEndsPerBlock>, ValueQuery>;
+	pub type RoundEnds<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<TaskId, T::MaxRoundEndsPerBlock>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -616,14 +614,7 @@ pub mod pallet {
 		/// Emits [`Event::UpdateSubmitted`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::submit_update())]
-		pub fn submit_update(
-			origin: OriginFor<T>,
-			task: TaskId,
-			parent: H256,
-			new_hash: H256,
-			claimed_metric: u32,
-			data: H256,
-		) -> DispatchResult {
+		pub fn submit_update(origin: OriginFor<T>, task: TaskId, parent: H256, new_hash: H256, claimed_metric: u32, data: H256) -> DispatchResult {
 			let trainer = ensure_signed(origin)?;
 			Self::do_submit(trainer, task, parent, new_hash, claimed_metric, data).map(|_| ())
 		}

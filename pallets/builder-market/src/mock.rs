@@ -10,8 +10,8 @@ use frame_support::{
 	traits::{fungible::Mutate, tokens::Preservation, ConstU128, ConstU32, ConstU64, Hooks},
 };
 use loopx_primitives::{
-	ClaimId, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, FeeSink, Reputation, ReputationHandler,
-	ReputationReason, VoterInfo, VoterSet,
+	ClaimId, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, FeeSink, Reputation, ReputationHandler, ReputationReason,
+	VoterInfo, VoterSet,
 };
 use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill};
 

@@ -11,8 +11,8 @@ use frame_support::{
 	},
 };
 use loopx_primitives::{
-	agenda, ClaimClass, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision,
-	ModelListing, ModelMarket, Outcome, VoterSet,
+	agenda, ClaimClass, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision, ModelListing, ModelMarket,
+	Outcome, VoterSet,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
@@ -38,10 +38,7 @@ impl<T: Config> Pallet<T> {
 		spec.architecture.validate().map_err(|_| Error::<T>::InvalidArchitecture)?;
 		ensure!(spec.metric.higher_is_better() == false || spec.target <= 1_000_000, Error::<T>::InvalidTarget);
 		ensure!(spec.hyper.batch_size > 0 && spec.hyper.local_steps > 0, Error::<T>::InvalidHyperParams);
-		ensure!(
-			spec.round_length >= T::MinRoundLength::get() && spec.round_length <= T::MaxRoundLength::get(),
-			Error::<T>::InvalidRoundLength
-		);
+		ensure!(spec.round_length >= T::MinRoundLength::get() && spec.round_length <= T::MaxRoundLength::get(), Error::<T>::InvalidRoundLength);
 		ensure!(spec.max_rounds > 0 && spec.max_rounds <= T::MaxRounds::get(), Error::<T>::InvalidMaxRounds);
 		ensure!(spec.deadline > now.saturating_add(spec.round_length), Error::<T>::DeadlineTooSoon);
 		ensure!(spec.bounty >= T::MinBounty::get(), Error::<T>::BountyTooLow);
@@ -104,9 +101,9 @@ impl<T: Config> Pallet<T> {
 		with_storage_layer(|| {
 			let t = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 			ensure!(t.status == TaskStatus::Active, Error::<T>::NotActive);
-			let eligible = T::Validators::voters().into_iter().any(|v| {
-				v.who == trainer && v.stake >= t.spec.trainers.min_stake && v.reputation >= t.spec.trainers.min_reputation
-			});
+			let eligible = T::Validators::voters()
+				.into_iter()
+				.any(|v| v.who == trainer && v.stake >= t.spec.trainers.min_stake && v.reputation >= t.spec.trainers.min_reputation);
 			ensure!(eligible, Error::<T>::NotEligible);
 			ensure!(parent == t.current.map(|c| c.hash).unwrap_or_default(), Error::<T>::WrongParent);
 			if let Some(current) = t.current {
@@ -125,10 +122,7 @@ impl<T: Config> Pallet<T> {
 				thresholds: None,
 			})?;
 			Rounds::<T>::insert(task, t.round, round);
-			UpdateClaims::<T>::insert(
-				claim,
-				UpdateClaim { task, round: t.round, trainer: trainer.clone(), parent, new_hash, claimed_metric },
-			);
+			UpdateClaims::<T>::insert(claim, UpdateClaim { task, round: t.round, trainer: trainer.clone(), parent, new_hash, claimed_metric });
 			Self::deposit_event(Event::UpdateSubmitted { task, round: t.round, trainer, claim, new_hash, claimed_metric });
 			Ok(claim)
 		})
@@ -256,11 +250,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Releases a finished task's bounty left and deposit; the task is [`TaskStatus::Ended`].
 	fn release_all(task: TaskId, mut t: TaskOf<T>, reason: EndReason) {
-		let bounty = T::Currency::release(&HoldReason::Bounty.into(), &t.builder, t.bounty_left, TokenPrecision::BestEffort)
-			.unwrap_or_default();
-		let deposit =
-			T::Currency::release(&HoldReason::TaskDeposit.into(), &t.builder, t.deposit, TokenPrecision::BestEffort)
-				.unwrap_or_default();
+		let bounty = T::Currency::release(&HoldReason::Bounty.into(), &t.builder, t.bounty_left, TokenPrecision::BestEffort).unwrap_or_default();
+		let deposit = T::Currency::release(&HoldReason::TaskDeposit.into(), &t.builder, t.deposit, TokenPrecision::BestEffort).unwrap_or_default();
 		t.bounty_left = Zero::zero();
 		t.deposit = Zero::zero();
 		t.status = TaskStatus::Ended;
@@ -286,14 +277,7 @@ impl<T: Config> Pallet<T> {
 			Precision::Int8 => params,
 			Precision::Int4 => params.div_ceil(2),
 		};
-		let listing = ModelListing {
-			model_hash: v.hash,
-			size,
-			architecture: BlakeTwo256::hash_of(&t.spec.architecture),
-			price,
-			quantity,
-			expires,
-		};
+		let listing = ModelListing { model_hash: v.hash, size, architecture: BlakeTwo256::hash_of(&t.spec.architecture), price, quantity, expires };
 		let order = T::Market::list_model(seller.clone(), &Self::version_tag(task, version), listing)?;
 		Self::deposit_event(Event::VersionListed { task, version, seller, order });
 		Ok(order)

@@ -55,16 +55,12 @@ sp_api::decl_runtime_apis! {
 impl<T: Config> Pallet<T> {
 	/// See [`BuilderMarketApi::active_tasks`]. Reads every task: for off-chain use only.
 	pub fn active_tasks() -> Vec<TaskView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-		Tasks::<T>::iter()
-			.filter(|(_, t)| t.status != TaskStatus::Ended)
-			.map(|(id, task)| TaskView { id, task })
-			.collect()
+		Tasks::<T>::iter().filter(|(_, t)| t.status != TaskStatus::Ended).map(|(id, task)| TaskView { id, task }).collect()
 	}
 
 	/// See [`BuilderMarketApi::versions`].
 	pub fn versions_of(id: TaskId) -> Vec<(u32, H256, u32, Vec<T::AccountId>)> {
-		let mut versions: Vec<_> =
-			Versions::<T>::iter_prefix(id).map(|(n, v)| (n, v.hash, v.metric, v.contributors.into_inner())).collect();
+		let mut versions: Vec<_> = Versions::<T>::iter_prefix(id).map(|(n, v)| (n, v.hash, v.metric, v.contributors.into_inner())).collect();
 		versions.sort_by_key(|v| v.0);
 		versions
 	}

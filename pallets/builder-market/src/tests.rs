@@ -66,7 +66,13 @@ fn deploy_holds_the_bounty_and_deposit_and_starts_round_zero() {
 		assert_eq!((t.status, t.round, t.round_end, t.bounty_left, t.deposit), (TaskStatus::Active, 0, Some(1 + ROUND), BOUNTY, DEPOSIT));
 		assert_eq!(free(BUILDER), INITIAL - BOUNTY - DEPOSIT);
 		assert_eq!(RoundEnds::<Test>::get(1 + ROUND).into_inner(), vec![id]);
-		assert!(builder_events().contains(&Event::TaskDeployed { task: id, builder: BUILDER, bounty: BOUNTY, deposit: DEPOSIT, round_end: 1 + ROUND }));
+		assert!(builder_events().contains(&Event::TaskDeployed {
+			task: id,
+			builder: BUILDER,
+			bounty: BOUNTY,
+			deposit: DEPOSIT,
+			round_end: 1 + ROUND
+		}));
 		assert_eq!(BuilderMarket::active_tasks().len(), 1);
 		assert_books_balance();
 	});
@@ -262,9 +268,8 @@ fn submitting_an_update_opens_a_model_update_claim() {
 fn updates_are_checked_before_a_claim_opens() {
 	new_test_ext().execute_with(|| {
 		let id = deploy();
-		let try_submit = |who, parent, metric| {
-			BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(1), metric, H256::zero())
-		};
+		let try_submit =
+			|who, parent, metric| BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(1), metric, H256::zero());
 		assert_noop!(
 			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), 9, H256::zero(), H256::zero(), 1, H256::zero()),
 			Error::<Test>::UnknownTask

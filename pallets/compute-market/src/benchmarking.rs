@@ -59,8 +59,7 @@ fn deadline<T: Config>() -> BlockNumberFor<T> {
 fn posted<T: Config>(r: u32) -> (QueryId, T::AccountId) {
 	let client = funded::<T>("client", 0);
 	let fee = T::MinFee::get().saturating_mul(1_000u32.into());
-	let q = Pallet::<T>::do_post(client.clone(), kind::<T>(64), Some(fee), r, T::LoosestThresholds::get(), deadline::<T>())
-		.expect("valid query");
+	let q = Pallet::<T>::do_post(client.clone(), kind::<T>(64), Some(fee), r, T::LoosestThresholds::get(), deadline::<T>()).expect("valid query");
 	(q, client)
 }
 
@@ -75,12 +74,7 @@ fn committed<T: Config>(r: u32, results: &[Vec<u8>]) -> (QueryId, Vec<T::Account
 	let validators = providers::<T>(r);
 	let (q, _) = posted::<T>(r);
 	let router = router::<T>();
-	Pallet::<T>::do_router_assign(
-		q,
-		(router, T::MaxRouterFee::get()),
-		BoundedVec::truncate_from(validators.clone()),
-	)
-	.expect("eligible");
+	Pallet::<T>::do_router_assign(q, (router, T::MaxRouterFee::get()), BoundedVec::truncate_from(validators.clone())).expect("eligible");
 	let question = question::<T>(q);
 	for (k, v) in validators.iter().enumerate() {
 		let c = Pallet::<T>::answer_commitment(q, v, &results[k], &[k as u8; 32]);
@@ -193,8 +187,7 @@ mod benchmarks {
 		let validators = providers::<T>(r);
 		let (q, _) = posted::<T>(r);
 		let router = router::<T>();
-		Pallet::<T>::do_router_assign(q, (router, T::MaxRouterFee::get()), BoundedVec::truncate_from(validators.clone()))
-			.expect("eligible");
+		Pallet::<T>::do_router_assign(q, (router, T::MaxRouterFee::get()), BoundedVec::truncate_from(validators.clone())).expect("eligible");
 		let v = validators[0].clone();
 		let question = question::<T>(q);
 		#[extrinsic_call]
@@ -311,9 +304,7 @@ mod benchmarks {
 		claims.sort();
 		let last = claims.pop();
 		let accept = Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 1, agreeing_weight: 1 };
-		let decide = |id| {
-			<Pallet<T> as ClaimOutcome<T::AccountId>>::on_claim_decided(id, ClaimClass::QueryResult, &client, &H256::zero(), &accept)
-		};
+		let decide = |id| <Pallet<T> as ClaimOutcome<T::AccountId>>::on_claim_decided(id, ClaimClass::QueryResult, &client, &H256::zero(), &accept);
 		for id in claims {
 			decide(id);
 		}

@@ -101,8 +101,7 @@ pub type BalanceOf<T> = <<T as Config>::Currency as fungible::Inspect<<T as fram
 /// A dataset tag.
 pub type TagOf<T> = BoundedVec<u8, <T as Config>::MaxTagLen>;
 /// A query's kind as stored.
-pub type KindOf<T> =
-	QueryKind<BoundedVec<u8, <T as Config>::MaxSqlLen>, TagOf<T>, BoundedVec<u8, <T as Config>::MaxInputLen>>;
+pub type KindOf<T> = QueryKind<BoundedVec<u8, <T as Config>::MaxSqlLen>, TagOf<T>, BoundedVec<u8, <T as Config>::MaxInputLen>>;
 /// A query's kind as submitted (checked and bounded by the pallet, with named errors).
 pub type KindInput = QueryKind<Vec<u8>, Vec<u8>, Vec<u8>>;
 /// A revealed result.
@@ -116,8 +115,7 @@ pub type QueryOf<T> = Query<
 	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxRedundancy>,
 >;
 /// A validator's capabilities as stored.
-pub type CapabilityOf<T> =
-	Capability<BoundedVec<TagOf<T>, <T as Config>::MaxTags>, BoundedVec<(u32, u32), <T as Config>::MaxModels>, BalanceOf<T>>;
+pub type CapabilityOf<T> = Capability<BoundedVec<TagOf<T>, <T as Config>::MaxTags>, BoundedVec<(u32, u32), <T as Config>::MaxModels>, BalanceOf<T>>;
 
 /// What is asked.
 #[derive(Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
@@ -315,9 +313,7 @@ pub mod pallet {
 		},
 		PalletId,
 	};
-	use loopx_primitives::{
-		ClaimRegistry, ContributionSink, FeeSink, ModelRegistry, ReputationHandler, RewardPot, VoterSet,
-	};
+	use loopx_primitives::{ClaimRegistry, ContributionSink, FeeSink, ModelRegistry, ReputationHandler, RewardPot, VoterSet};
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -514,8 +510,7 @@ pub mod pallet {
 
 	/// Answers of assigned validators: (query, validator) → answer.
 	#[pallet::storage]
-	pub type Answers<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, QueryId, Blake2_128Concat, T::AccountId, Answer<ResultOf<T>>>;
+	pub type Answers<T: Config> = StorageDoubleMap<_, Twox64Concat, QueryId, Blake2_128Concat, T::AccountId, Answer<ResultOf<T>>>;
 
 	/// Accepted results, until they expire.
 	#[pallet::storage]
@@ -527,8 +522,7 @@ pub mod pallet {
 
 	/// Queries whose next step (assignment, evaluation, expiry) falls in each block.
 	#[pallet::storage]
-	pub type Due<T: Config> =
-		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<QueryId, T::MaxDuePerBlock>, ValueQuery>;
+	pub type Due<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<QueryId, T::MaxDuePerBlock>, ValueQuery>;
 
 	/// What validators advertise.
 	#[pallet::storage]
@@ -548,8 +542,7 @@ pub mod pallet {
 
 	/// The latest rating of a provider by a client: (provider, client) → rating.
 	#[pallet::storage]
-	pub type Ratings<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, T::AccountId, Rating>;
+	pub type Ratings<T: Config> = StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, T::AccountId, Rating>;
 
 	/// The sum of a provider's latest ratings.
 	#[pallet::storage]
@@ -571,22 +564,10 @@ pub mod pallet {
 		/// `who` is no longer a router; its bond was released.
 		RouterUnregistered { who: T::AccountId },
 		/// `client` posted `query`; `fee` is held (or, `free`, paid by the pot).
-		QueryPosted {
-			query: QueryId,
-			client: T::AccountId,
-			fee: BalanceOf<T>,
-			redundancy: u32,
-			deadline: BlockNumberFor<T>,
-			free: bool,
-		},
+		QueryPosted { query: QueryId, client: T::AccountId, fee: BalanceOf<T>, redundancy: u32, deadline: BlockNumberFor<T>, free: bool },
 		/// `validators` must answer `query`: commits until `commit_end`, reveals until the
 		/// deadline; `router` assigned them (none: the runtime's draw).
-		QueryAssigned {
-			query: QueryId,
-			validators: Vec<T::AccountId>,
-			router: Option<T::AccountId>,
-			commit_end: BlockNumberFor<T>,
-		},
+		QueryAssigned { query: QueryId, validators: Vec<T::AccountId>, router: Option<T::AccountId>, commit_end: BlockNumberFor<T> },
 		/// `who` committed its answer to `query`.
 		AnswerCommitted { query: QueryId, who: T::AccountId },
 		/// `who` revealed a result of hash `result_hash` for `query`.
@@ -599,12 +580,7 @@ pub mod pallet {
 		/// The vote decided on `who`'s answer to `query`.
 		AnswerJudged { query: QueryId, who: T::AccountId, accepted: bool },
 		/// `query` was answered with `result` by `answerers`; the result is kept until `expires`.
-		QueryAnswered {
-			query: QueryId,
-			result: ResultOf<T>,
-			answerers: Vec<T::AccountId>,
-			expires: BlockNumberFor<T>,
-		},
+		QueryAnswered { query: QueryId, result: ResultOf<T>, answerers: Vec<T::AccountId>, expires: BlockNumberFor<T> },
 		/// `who` was paid `amount` for its answer to `query`.
 		AnswerPaid { query: QueryId, who: T::AccountId, amount: BalanceOf<T> },
 		/// `router` was paid `amount` for routing `query`.
@@ -627,13 +603,7 @@ pub mod pallet {
 		PassFrozen { who: T::AccountId, until_era: u32 },
 		/// `client` rated `provider`'s answer to `query`; the provider's service reputation is
 		/// now `service_reputation`.
-		Rated {
-			query: QueryId,
-			client: T::AccountId,
-			provider: T::AccountId,
-			rating: Rating,
-			service_reputation: Reputation,
-		},
+		Rated { query: QueryId, client: T::AccountId, provider: T::AccountId, rating: Rating, service_reputation: Reputation },
 	}
 
 	#[pallet::error]
@@ -870,11 +840,7 @@ pub mod pallet {
 		/// Emits [`Event::QueryAssigned`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::assign(validators.len() as u32))]
-		pub fn assign(
-			origin: OriginFor<T>,
-			query: QueryId,
-			validators: BoundedVec<T::AccountId, T::MaxRedundancy>,
-		) -> DispatchResult {
+		pub fn assign(origin: OriginFor<T>, query: QueryId, validators: BoundedVec<T::AccountId, T::MaxRedundancy>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let router = Routers::<T>::get(&who).ok_or(Error::<T>::NotRouter)?;
 			Self::do_router_assign(query, (who, router.fee), validators)
@@ -900,12 +866,7 @@ pub mod pallet {
 		/// Emits [`Event::AnswerRevealed`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::reveal_answer(result.len() as u32).saturating_add(T::WeightInfo::evaluate_due(T::MaxRedundancy::get())))]
-		pub fn reveal_answer(
-			origin: OriginFor<T>,
-			query: QueryId,
-			result: Vec<u8>,
-			salt: [u8; 32],
-		) -> DispatchResultWithPostInfo {
+		pub fn reveal_answer(origin: OriginFor<T>, query: QueryId, result: Vec<u8>, salt: [u8; 32]) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let len = result.len() as u32;
 			let settled = Self::do_reveal(query, who, result, salt)?;

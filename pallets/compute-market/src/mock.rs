@@ -15,8 +15,8 @@ use frame_support::{
 	PalletId,
 };
 use loopx_primitives::{
-	ClaimId, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, FeeSink, ModelRegistry, Reputation,
-	ReputationHandler, ReputationReason, RewardPot, Thresholds, VoterInfo, VoterSet,
+	ClaimId, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, FeeSink, ModelRegistry, Reputation, ReputationHandler,
+	ReputationReason, RewardPot, Thresholds, VoterInfo, VoterSet,
 };
 use sp_core::H256;
 use sp_runtime::{traits::Hash, BuildStorage, DispatchError, DispatchResult, Perbill};

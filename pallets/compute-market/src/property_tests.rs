@@ -154,8 +154,7 @@ fn expected_totals() -> BTreeMap<AccountId, Balance> {
 				}
 				left.insert(query, fee);
 			},
-			Event::AnswerPaid { query, who: to, amount } |
-			Event::RouterPaid { query, router: to, amount } => {
+			Event::AnswerPaid { query, who: to, amount } | Event::RouterPaid { query, router: to, amount } => {
 				*totals.entry(payer[&query].0).or_default() -= amount;
 				*totals.entry(to).or_default() += amount;
 				*left.get_mut(&query).unwrap() -= amount;
@@ -166,12 +165,13 @@ fn expected_totals() -> BTreeMap<AccountId, Balance> {
 				*left.get_mut(&query).unwrap() -= amount;
 			},
 			// What a free query did not spend goes back to the pot.
-			Event::QueryAnswered { query, .. } | Event::QueryRefunded { query, .. } =>
+			Event::QueryAnswered { query, .. } | Event::QueryRefunded { query, .. } => {
 				if payer[&query].1 == Payer::Pot {
 					let rest = left.remove(&query).unwrap_or(0);
 					*totals.entry(escrow).or_default() -= rest;
 					*totals.entry(POT).or_default() += rest;
-				},
+				}
+			},
 			_ => {},
 		}
 	}

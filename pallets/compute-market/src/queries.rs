@@ -62,10 +62,7 @@ impl<T: Config> Pallet<T> {
 			let kind = Self::bound_kind(kind)?;
 			ensure!(redundancy > 0, Error::<T>::ZeroRedundancy);
 			ensure!(redundancy <= T::MaxRedundancy::get(), Error::<T>::RedundancyTooHigh);
-			ensure!(
-				thresholds.within(&T::LoosestThresholds::get(), &T::StrictestThresholds::get()),
-				Error::<T>::ThresholdsOutOfBounds
-			);
+			ensure!(thresholds.within(&T::LoosestThresholds::get(), &T::StrictestThresholds::get()), Error::<T>::ThresholdsOutOfBounds);
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(deadline > now, Error::<T>::DeadlinePassed);
 			let min_answer = T::MinAnswerPeriod::get();
@@ -109,14 +106,7 @@ impl<T: Config> Pallet<T> {
 			);
 			QueryCount::<T>::put(count.saturating_add(1));
 			NextQueryId::<T>::put(query.saturating_add(1));
-			Self::deposit_event(Event::QueryPosted {
-				query,
-				client,
-				fee,
-				redundancy,
-				deadline,
-				free: payer == Payer::Pot,
-			});
+			Self::deposit_event(Event::QueryPosted { query, client, fee, redundancy, deadline, free: payer == Payer::Pot });
 			Ok(query)
 		})
 	}
@@ -129,8 +119,8 @@ impl<T: Config> Pallet<T> {
 			.filter(|v| v.stake >= q.thresholds.min_stake && v.reputation >= q.thresholds.min_reputation)
 			.filter(|v| {
 				Capabilities::<T>::get(&v.who).is_some_and(|c| {
-					c.price <= share &&
-						match &q.kind {
+					c.price <= share
+						&& match &q.kind {
 							QueryKind::Aggregation { dataset, .. } => c.tags.contains(dataset),
 							QueryKind::Inference { model, version, .. } => c.models.contains(&(*model, *version)),
 						}
@@ -177,12 +167,7 @@ impl<T: Config> Pallet<T> {
 		q.due = Some(due);
 		q.answerers = validators.clone();
 		q.router = router.clone();
-		Self::deposit_event(Event::QueryAssigned {
-			query,
-			validators: validators.into_inner(),
-			router: router.map(|(r, _)| r),
-			commit_end,
-		});
+		Self::deposit_event(Event::QueryAssigned { query, validators: validators.into_inner(), router: router.map(|(r, _)| r), commit_end });
 		Ok(())
 	}
 
@@ -223,12 +208,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Reveals an answer; returns whether it settled the query (the last answer).
-	pub(crate) fn do_reveal(
-		query: QueryId,
-		who: T::AccountId,
-		result: Vec<u8>,
-		salt: [u8; 32],
-	) -> Result<bool, DispatchError> {
+	pub(crate) fn do_reveal(query: QueryId, who: T::AccountId, result: Vec<u8>, salt: [u8; 32]) -> Result<bool, DispatchError> {
 		let mut q = Queries::<T>::get(query).ok_or(Error::<T>::QueryNotFound)?;
 		let QueryStatus::Answering { commit_end } = q.status else { return Err(Error::<T>::NotAnswering.into()) };
 		ensure!(q.answerers.contains(&who), Error::<T>::NotAssigned);
@@ -283,5 +263,4 @@ impl<T: Config> Pallet<T> {
 		Queries::<T>::remove(query);
 		QueryCount::<T>::mutate(|c| *c = c.saturating_sub(1));
 	}
-
 }

@@ -83,10 +83,8 @@ sp_api::decl_runtime_apis! {
 /// A stored kind in its submitted form.
 fn unbound<T: Config>(kind: KindOf<T>) -> KindInput {
 	match kind {
-		QueryKind::Aggregation { sql, dataset } =>
-			QueryKind::Aggregation { sql: sql.into_inner(), dataset: dataset.into_inner() },
-		QueryKind::Inference { model, version, input } =>
-			QueryKind::Inference { model, version, input: input.into_inner() },
+		QueryKind::Aggregation { sql, dataset } => QueryKind::Aggregation { sql: sql.into_inner(), dataset: dataset.into_inner() },
+		QueryKind::Inference { model, version, input } => QueryKind::Inference { model, version, input: input.into_inner() },
 	}
 }
 
@@ -146,11 +144,7 @@ impl<T: Config> Pallet<T> {
 	/// See [`ComputeMarketApi::capabilities`].
 	pub fn capabilities_of(who: &T::AccountId) -> Option<Capability<Vec<Vec<u8>>, Vec<(u32, u32)>, BalanceOf<T>>> {
 		let c = Capabilities::<T>::get(who)?;
-		Some(Capability {
-			tags: c.tags.into_iter().map(|t| t.into_inner()).collect(),
-			models: c.models.into_inner(),
-			price: c.price,
-		})
+		Some(Capability { tags: c.tags.into_iter().map(|t| t.into_inner()).collect(), models: c.models.into_inner(), price: c.price })
 	}
 
 	/// See [`ComputeMarketApi::pass`].

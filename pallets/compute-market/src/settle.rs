@@ -11,8 +11,8 @@ use frame_support::{
 	},
 };
 use loopx_primitives::{
-	agenda, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink,
-	Decision, FeeSink, Outcome, ReputationHandler, ReputationReason, RewardPot,
+	agenda, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision, FeeSink, Outcome,
+	ReputationHandler, ReputationReason, RewardPot,
 };
 use sp_runtime::traits::{BlakeTwo256, Hash as _};
 use sp_runtime::{
@@ -143,12 +143,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let expires = now.saturating_add(T::ResultLifetime::get());
 		let result_hash = BlakeTwo256::hash(&result);
-		Self::deposit_event(Event::QueryAnswered {
-			query,
-			result: result.clone(),
-			answerers: answerers.clone(),
-			expires,
-		});
+		Self::deposit_event(Event::QueryAnswered { query, result: result.clone(), answerers: answerers.clone(), expires });
 		q.answerers = BoundedVec::truncate_from(answerers);
 		match agenda::schedule::<Due<T>, _, _, _>(expires, query) {
 			Some(due) => {
@@ -222,11 +217,8 @@ impl<T: Config> Pallet<T> {
 			return Ok(());
 		}
 		match q.payer {
-			Payer::Client =>
-				T::Currency::release(&HoldReason::QueryFee.into(), &q.client, amount, Precision::Exact).map(|_| ()),
-			Payer::Pot =>
-				T::Currency::transfer(&Self::escrow_account(), &T::Pot::account(), amount, Preservation::Expendable)
-					.map(|_| ()),
+			Payer::Client => T::Currency::release(&HoldReason::QueryFee.into(), &q.client, amount, Precision::Exact).map(|_| ()),
+			Payer::Pot => T::Currency::transfer(&Self::escrow_account(), &T::Pot::account(), amount, Preservation::Expendable).map(|_| ()),
 		}
 	}
 

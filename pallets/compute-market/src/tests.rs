@@ -125,9 +125,8 @@ fn routers_register_with_a_bond_and_unregister() {
 #[test]
 fn malformed_oversized_and_writing_sql_is_refused() {
 	new_test_ext().execute_with(|| {
-		let try_sql = |sql: Vec<u8>| {
-			CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql, dataset: b"wallets".to_vec() }, 1_000, 1, loose(), 20)
-		};
+		let try_sql =
+			|sql: Vec<u8>| CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql, dataset: b"wallets".to_vec() }, 1_000, 1, loose(), 20);
 		assert_noop!(try_sql(vec![b'x'; 257]), E::SqlTooLong);
 		assert_noop!(try_sql(b" -- nothing".to_vec()), E::EmptySql);
 		assert_noop!(try_sql(b"SELECT 'open".to_vec()), E::MalformedSql);
@@ -135,9 +134,7 @@ fn malformed_oversized_and_writing_sql_is_refused() {
 		assert_noop!(try_sql(b"SELECT 1; SELECT 2".to_vec()), E::MultipleStatements);
 		assert_noop!(try_sql(b"DELETE FROM tx".to_vec()), E::NotReadOnly);
 		assert_noop!(try_sql(b"WITH x AS (SELECT 1) UPDATE tx SET a = 1".to_vec()), E::NotReadOnly);
-		let bad_tag = |dataset: Vec<u8>| {
-			CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql: SQL.into(), dataset }, 1_000, 1, loose(), 20)
-		};
+		let bad_tag = |dataset: Vec<u8>| CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql: SQL.into(), dataset }, 1_000, 1, loose(), 20);
 		assert_noop!(bad_tag(vec![]), E::BadTag);
 		assert_noop!(bad_tag(vec![b'a'; 17]), E::BadTag);
 		assert_eq!(held_fee(CLIENT), 0);
@@ -284,12 +281,7 @@ fn with_too_few_eligible_validators_the_client_is_refunded() {
 		run_to(4);
 		assert!(Queries::<Test>::get(q).is_none());
 		assert_eq!((free(CLIENT), held_fee(CLIENT)), (INITIAL, 0));
-		assert!(market_events().contains(&Event::QueryRefunded {
-			query: q,
-			payer: Payer::Client,
-			amount: 1_000,
-			reason: RefundReason::NoProviders
-		}));
+		assert!(market_events().contains(&Event::QueryRefunded { query: q, payer: Payer::Client, amount: 1_000, reason: RefundReason::NoProviders }));
 		assert_books_balance();
 	});
 }

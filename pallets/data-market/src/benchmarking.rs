@@ -60,8 +60,8 @@ fn delivered_deal<T: Config>() -> (DealId, T::AccountId, T::AccountId) {
 	Pallet::<T>::register_router(RawOrigin::Signed(router.clone()).into(), T::MaxRouterFee::get()).expect("funded");
 	let offer = Pallet::<T>::do_post(seller.clone(), Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 1, expiry::<T>(), Some(router.clone()))
 		.expect("valid offer");
-	let bid = Pallet::<T>::do_post(buyer.clone(), Side::Bid, tag::<T>(), None, price::<T>(100), 1, expiry::<T>(), Some(router.clone()))
-		.expect("valid bid");
+	let bid =
+		Pallet::<T>::do_post(buyer.clone(), Side::Bid, tag::<T>(), None, price::<T>(100), 1, expiry::<T>(), Some(router.clone())).expect("valid bid");
 	let deal = Pallet::<T>::do_route(router, offer, bid, 1).expect("routable");
 	Pallet::<T>::deliver(RawOrigin::Signed(seller.clone()).into(), deal, H256::repeat_byte(9)).expect("matched");
 	(deal, seller, buyer)
@@ -138,8 +138,8 @@ mod benchmarks {
 		Pallet::<T>::register_router(RawOrigin::Signed(router.clone()).into(), T::MaxRouterFee::get()).expect("funded");
 		let offer = Pallet::<T>::do_post(seller, Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 2, expiry::<T>(), Some(router.clone()))
 			.expect("valid offer");
-		let bid = Pallet::<T>::do_post(buyer, Side::Bid, tag::<T>(), None, price::<T>(100), 2, expiry::<T>(), Some(router.clone()))
-			.expect("valid bid");
+		let bid =
+			Pallet::<T>::do_post(buyer, Side::Bid, tag::<T>(), None, price::<T>(100), 2, expiry::<T>(), Some(router.clone())).expect("valid bid");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(router), offer, bid, 2);
 		assert!(Deals::<T>::contains_key(0));
@@ -181,9 +181,7 @@ mod benchmarks {
 		T::BenchmarkHelper::prepare_dispute();
 		let (deal, seller, buyer) = delivered_deal::<T>();
 		Pallet::<T>::dispute(RawOrigin::Signed(buyer).into(), deal, H256::repeat_byte(3)).expect("delivered");
-		let Some(DealState::Disputed { claim, .. }) = Deals::<T>::get(deal).map(|d| d.state) else {
-			panic!("the deal is disputed")
-		};
+		let Some(DealState::Disputed { claim, .. }) = Deals::<T>::get(deal).map(|d| d.state) else { panic!("the deal is disputed") };
 		let decision = Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 1, agreeing_weight: 1 };
 		#[block]
 		{

@@ -16,9 +16,7 @@ use crate::{OrderId, Side};
 
 /// One slot of a book: what the heap orders by. Derived `Ord` compares `rank`, then `order`
 /// (older orders first at the same price).
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, TypeInfo, MaxEncodedLen)]
 pub struct BookEntry {
 	/// Smaller is better: the price for offers, `u128::MAX − price` for bids.
 	pub rank: u128,

@@ -11,9 +11,7 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
-use loopx_primitives::{
-	agenda, ClaimClass, ClaimOutcome, ClaimRequest, ContributionCategory, Decision, Outcome, ReputationReason,
-};
+use loopx_primitives::{agenda, ClaimClass, ClaimOutcome, ClaimRequest, ContributionCategory, Decision, Outcome, ReputationReason};
 use sp_runtime::{
 	traits::{BlakeTwo256, CheckedMul, Hash, Saturating, UniqueSaturatedInto, Zero},
 	DispatchError,
@@ -91,8 +89,7 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return Ok(());
 		}
-		T::Currency::transfer_on_hold(&reason.into(), from, to, amount, Precision::Exact, Restriction::Free, Fortitude::Force)
-			.map(|_| ())
+		T::Currency::transfer_on_hold(&reason.into(), from, to, amount, Precision::Exact, Restriction::Free, Fortitude::Force).map(|_| ())
 	}
 
 	/// Takes `amount` of `who`'s `reason` hold to the slash destination (or burns it).
@@ -345,10 +342,7 @@ impl<T: Config> Pallet<T> {
 		let mut bid = Orders::<T>::get(bid_id).ok_or(Error::<T>::UnknownOrder)?;
 		ensure!(offer.side == Side::Offer && bid.side == Side::Bid, Error::<T>::WrongSide);
 		let routable = |o: &OrderOf<T>| o.router.as_ref().is_none_or(|r| *r == who);
-		ensure!(
-			routable(&offer) && routable(&bid) && (offer.router.is_some() || bid.router.is_some()),
-			Error::<T>::NotRouterOfOrder
-		);
+		ensure!(routable(&offer) && routable(&bid) && (offer.router.is_some() || bid.router.is_some()), Error::<T>::NotRouterOfOrder);
 		ensure!(offer.tag == bid.tag, Error::<T>::TagMismatch);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(offer.expires > now && bid.expires > now, Error::<T>::OrderExpired);
@@ -454,13 +448,7 @@ impl<T: Config> Pallet<T> {
 			Self::slash_held(HoldReason::SellerBond, &deal.seller, deal.bond)?;
 			T::Reputations::penalize(&deal.seller, T::DealFailurePenalty::get(), ReputationReason::DealFailed);
 			Self::remove_deal(id, &deal);
-			Self::deposit_event(Event::DealRefunded {
-				deal: id,
-				buyer: deal.buyer.clone(),
-				refunded,
-				bond_slashed: deal.bond,
-				reason,
-			});
+			Self::deposit_event(Event::DealRefunded { deal: id, buyer: deal.buyer.clone(), refunded, bond_slashed: deal.bond, reason });
 			Ok(())
 		})
 	}
@@ -586,12 +574,7 @@ impl<T: Config> loopx_primitives::ModelMarket<T::AccountId, BalanceOf<T>, BlockN
 		let tag = TagOf::<T>::try_from(tag.to_vec()).map_err(|_| Error::<T>::TagTooLong)?;
 		let goods = Goods {
 			kind: GoodsKind::TrainedModel,
-			commitment: Commitment {
-				content_hash: listing.model_hash,
-				size: listing.size,
-				samples: 0,
-				schema: listing.architecture,
-			},
+			commitment: Commitment { content_hash: listing.model_hash, size: listing.size, samples: 0, schema: listing.architecture },
 		};
 		Self::do_post(seller, Side::Offer, tag, Some(goods), listing.price, listing.quantity, listing.expires, None)
 	}

@@ -316,9 +316,7 @@ pub mod pallet {
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 
 		/// The currency payments, bonds and deposits are held in.
-		type Currency: Inspect<Self::AccountId>
-			+ Mutate<Self::AccountId>
-			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		type Currency: Inspect<Self::AccountId> + Mutate<Self::AccountId> + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The runtime's hold reasons.
 		type RuntimeHoldReason: From<HoldReason>;
@@ -432,11 +430,8 @@ pub mod pallet {
 
 	/// The slots of the book heaps: (tag, side, slot) → entry; slot 0 is the best order.
 	#[pallet::storage]
-	pub type Books<T: Config> = StorageNMap<
-		_,
-		(NMapKey<Blake2_128Concat, TagOf<T>>, NMapKey<Twox64Concat, Side>, NMapKey<Twox64Concat, u32>),
-		book::BookEntry,
-	>;
+	pub type Books<T: Config> =
+		StorageNMap<_, (NMapKey<Blake2_128Concat, TagOf<T>>, NMapKey<Twox64Concat, Side>, NMapKey<Twox64Concat, u32>), book::BookEntry>;
 
 	/// Number of orders in each book.
 	#[pallet::storage]
@@ -460,8 +455,7 @@ pub mod pallet {
 
 	/// What times out at each block.
 	#[pallet::storage]
-	pub type Timeouts<T: Config> =
-		StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<Timeout, T::MaxTimeoutsPerBlock>, ValueQuery>;
+	pub type Timeouts<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<Timeout, T::MaxTimeoutsPerBlock>, ValueQuery>;
 
 	/// Deals under dispute, by claim.
 	#[pallet::storage]
@@ -543,21 +537,9 @@ pub mod pallet {
 		/// The buyer disputed the delivery.
 		Disputed { deal: DealId, claim: ClaimId, evidence: H256, deposit: BalanceOf<T> },
 		/// The deal settled to the seller.
-		DealSettled {
-			deal: DealId,
-			seller: T::AccountId,
-			to_seller: BalanceOf<T>,
-			router_fee: BalanceOf<T>,
-			protocol_fee: BalanceOf<T>,
-		},
+		DealSettled { deal: DealId, seller: T::AccountId, to_seller: BalanceOf<T>, router_fee: BalanceOf<T>, protocol_fee: BalanceOf<T> },
 		/// The buyer was refunded and the seller's bond slashed.
-		DealRefunded {
-			deal: DealId,
-			buyer: T::AccountId,
-			refunded: BalanceOf<T>,
-			bond_slashed: BalanceOf<T>,
-			reason: RefundReason,
-		},
+		DealRefunded { deal: DealId, buyer: T::AccountId, refunded: BalanceOf<T>, bond_slashed: BalanceOf<T>, reason: RefundReason },
 		/// A dispute was decided; `deposit_to_seller` is the buyer's deposit the seller received.
 		DisputeDecided { deal: DealId, claim: ClaimId, outcome: loopx_primitives::Outcome, deposit_to_seller: BalanceOf<T> },
 		/// Moving a deal's funds failed (e.g. a party's account cannot receive them); retried at
@@ -631,8 +613,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(
-				T::ProtocolFee::get().deconstruct() as u64 + T::MaxRouterFee::get().deconstruct() as u64
-					<= Perbill::one().deconstruct() as u64,
+				T::ProtocolFee::get().deconstruct() as u64 + T::MaxRouterFee::get().deconstruct() as u64 <= Perbill::one().deconstruct() as u64,
 				"protocol fee and the largest router fee exceed the payment"
 			);
 			assert!(!T::PaymentPerPoint::get().is_zero(), "PaymentPerPoint must be non-zero");
@@ -811,6 +792,5 @@ pub mod pallet {
 			Self::deposit_event(Event::PeriodsSet { periods });
 			Ok(())
 		}
-
 	}
 }

@@ -9,8 +9,7 @@ use frame_support::{
 	traits::{fungible::Mutate, tokens::Preservation, ConstU128, ConstU32, ConstU64, Hooks},
 };
 use loopx_primitives::{
-	ClaimId, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, FeeSink, Reputation, ReputationHandler,
-	ReputationReason,
+	ClaimId, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, FeeSink, Reputation, ReputationHandler, ReputationReason,
 };
 use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill};
 

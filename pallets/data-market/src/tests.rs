@@ -320,14 +320,8 @@ fn maximal_prices_fail_cleanly() {
 fn invalid_order_inputs_are_rejected() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(bid(BUYER, 10, 0), Error::<Test>::ZeroQuantity);
-		assert_noop!(
-			DataMarket::post_bid(RuntimeOrigin::signed(BUYER), vec![b'x'; 17], 10, 1, EXPIRES, None),
-			Error::<Test>::TagTooLong
-		);
-		assert_noop!(
-			DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 10, 1, EXPIRES, Some(ROUTER)),
-			Error::<Test>::NotRouter
-		);
+		assert_noop!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), vec![b'x'; 17], 10, 1, EXPIRES, None), Error::<Test>::TagTooLong);
+		assert_noop!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 10, 1, EXPIRES, Some(ROUTER)), Error::<Test>::NotRouter);
 	});
 }
 
@@ -347,19 +341,11 @@ fn delivery_and_confirmation_split_the_payment() {
 		assert!(Timeouts::<Test>::get(1 + DELIVERY).is_empty());
 		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::zero()), Error::<Test>::WrongDealState);
 		assert_noop!(DataMarket::confirm(RuntimeOrigin::signed(SELLER), id), Error::<Test>::NotBuyer);
-		assert_eq!(
-			DataMarket::deals_of(SELLER).into_iter().map(|d| d.next).collect::<Vec<_>>(),
-			vec![runtime_api::NextStep::AwaitConfirmation]
-		);
-		assert_eq!(
-			DataMarket::deals_of(BUYER).into_iter().map(|d| d.next).collect::<Vec<_>>(),
-			vec![runtime_api::NextStep::ConfirmOrDispute]
-		);
+		assert_eq!(DataMarket::deals_of(SELLER).into_iter().map(|d| d.next).collect::<Vec<_>>(), vec![runtime_api::NextStep::AwaitConfirmation]);
+		assert_eq!(DataMarket::deals_of(BUYER).into_iter().map(|d| d.next).collect::<Vec<_>>(), vec![runtime_api::NextStep::ConfirmOrDispute]);
 		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), id));
 		// 200 paid: 2 % protocol fee to the pot, 196 to the seller; the bond returns.
-		System::assert_last_event(
-			Event::<Test>::DealSettled { deal: id, seller: SELLER, to_seller: 196, router_fee: 0, protocol_fee: 4 }.into(),
-		);
+		System::assert_last_event(Event::<Test>::DealSettled { deal: id, seller: SELLER, to_seller: 196, router_fee: 0, protocol_fee: 4 }.into());
 		assert_eq!(free(SELLER), INITIAL + 196);
 		assert_eq!(free(BUYER), INITIAL - 200);
 		assert_eq!(free(POT), 1 + 4);
@@ -471,12 +457,7 @@ fn an_accepted_delivery_pays_the_seller_and_the_deposit() {
 		assert_eq!(free(SELLER), INITIAL + 196 + DEPOSIT);
 		assert_eq!(free(BUYER), INITIAL - 200 - DEPOSIT);
 		assert!(rep_log().contains(&(BUYER, -(FAIL_REP as i64), ReputationReason::DealFailed)));
-		assert!(market_events().contains(&Event::DisputeDecided {
-			deal: id,
-			claim: 100,
-			outcome: Outcome::Accepted,
-			deposit_to_seller: DEPOSIT
-		}));
+		assert!(market_events().contains(&Event::DisputeDecided { deal: id, claim: 100, outcome: Outcome::Accepted, deposit_to_seller: DEPOSIT }));
 		assert_books_balance();
 	});
 }
@@ -508,16 +489,10 @@ fn decisions_on_other_classes_or_unknown_claims_change_nothing() {
 #[test]
 fn routers_register_within_the_fee_cap_and_unregister() {
 	new_test_ext().execute_with(|| {
-		assert_noop!(
-			DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(6)),
-			Error::<Test>::RouterFeeTooHigh
-		);
+		assert_noop!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(6)), Error::<Test>::RouterFeeTooHigh);
 		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(5)));
 		assert_eq!(held(HoldReason::RouterBond, ROUTER), ROUTER_BOND);
-		assert_noop!(
-			DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(1)),
-			Error::<Test>::AlreadyRouter
-		);
+		assert_noop!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(1)), Error::<Test>::AlreadyRouter);
 		assert_ok!(DataMarket::unregister_router(RuntimeOrigin::signed(ROUTER)));
 		assert_eq!(free(ROUTER), INITIAL);
 		assert_noop!(DataMarket::unregister_router(RuntimeOrigin::signed(ROUTER)), Error::<Test>::NotRouter);
@@ -546,9 +521,7 @@ fn a_router_matches_routed_orders_and_earns_its_fee() {
 		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::repeat_byte(7)));
 		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), 0));
 		// 200: 10 to the router, 4 to the pot, 186 to the seller.
-		System::assert_last_event(
-			Event::<Test>::DealSettled { deal: 0, seller: SELLER, to_seller: 186, router_fee: 10, protocol_fee: 4 }.into(),
-		);
+		System::assert_last_event(Event::<Test>::DealSettled { deal: 0, seller: SELLER, to_seller: 186, router_fee: 10, protocol_fee: 4 }.into());
 		assert_eq!(free(ROUTER), INITIAL - ROUTER_BOND + 10);
 		assert!(points().contains(&(ROUTER, ContributionCategory::Routing, 20)));
 		assert_books_balance();

@@ -4,11 +4,7 @@
 //! to the first of the next [`MAX_SLIDE`] blocks with room (a little late rather than never),
 //! so a hook handles at most the bucket bound per block.
 
-use frame_support::{
-	storage::StorageMap,
-	traits::Get,
-	BoundedVec,
-};
+use frame_support::{storage::StorageMap, traits::Get, BoundedVec};
 use sp_runtime::traits::{One, Saturating};
 
 /// How many blocks past the wanted one an item may slide when buckets are full.

@@ -20,9 +20,21 @@ pub type SessionIndex = u32;
 /// What a claim is about. Each class has its own voting parameters.
 ///
 /// Later pallets add classes at the end; indices never change.
-#[derive(serde::Serialize, serde::Deserialize)]
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, TypeInfo, MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum ClaimClass {
 	/// A learning proof: a new model version reached a claimed metric on a task's evaluation set.
@@ -87,9 +99,7 @@ pub struct Decision {
 /// Eligibility thresholds of a claim: voters need at least this stake (backing) and reputation.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, Default, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, Default, TypeInfo, MaxEncodedLen)]
 pub struct Thresholds {
 	/// Smallest backing (own bond plus delegations).
 	pub min_stake: u128,
@@ -134,24 +144,12 @@ pub trait ClaimRegistry<AccountId> {
 /// of handlers calls each in turn (each ignores the classes it did not open).
 pub trait ClaimOutcome<AccountId> {
 	/// Called once per claim when its tally is done. Returns the weight it used.
-	fn on_claim_decided(
-		id: ClaimId,
-		class: ClaimClass,
-		claimant: &AccountId,
-		subject: &H256,
-		decision: &Decision,
-	) -> Weight;
+	fn on_claim_decided(id: ClaimId, class: ClaimClass, claimant: &AccountId, subject: &H256, decision: &Decision) -> Weight;
 }
 
 #[impl_trait_for_tuples::impl_for_tuples(8)]
 impl<AccountId> ClaimOutcome<AccountId> for Tuple {
-	fn on_claim_decided(
-		id: ClaimId,
-		class: ClaimClass,
-		claimant: &AccountId,
-		subject: &H256,
-		decision: &Decision,
-	) -> Weight {
+	fn on_claim_decided(id: ClaimId, class: ClaimClass, claimant: &AccountId, subject: &H256, decision: &Decision) -> Weight {
 		let mut weight = Weight::zero();
 		for_tuples!( #( weight = weight.saturating_add(Tuple::on_claim_decided(id, class, claimant, subject, decision)); )* );
 		weight

@@ -7,9 +7,7 @@ use scale_info::TypeInfo;
 use sp_runtime::{DispatchResult, Perbill};
 
 /// The kinds of useful work rewarded from the pot, each with its own share of it.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, TypeInfo, MaxEncodedLen)]
 pub enum ContributionCategory {
 	/// Authoring blocks (fed from pallet-authorship).
 	#[codec(index = 0)]
@@ -36,15 +34,8 @@ pub enum ContributionCategory {
 
 impl ContributionCategory {
 	/// Every category, in index order.
-	pub const ALL: [ContributionCategory; 7] = [
-		Self::BlockAuthoring,
-		Self::Learning,
-		Self::Verification,
-		Self::QueryAnswer,
-		Self::DataSale,
-		Self::Routing,
-		Self::Building,
-	];
+	pub const ALL: [ContributionCategory; 7] =
+		[Self::BlockAuthoring, Self::Learning, Self::Verification, Self::QueryAnswer, Self::DataSale, Self::Routing, Self::Building];
 
 	/// The category's position in [`Self::ALL`].
 	pub fn index(self) -> usize {

@@ -24,17 +24,12 @@ pub mod contributions;
 pub mod logistic;
 pub mod markets;
 
-pub use claims::{
-	ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, Thresholds, Verdict,
-	VoterInfo, VoterSet,
-};
-pub use contributions::{
-	ContributionCategory, ContributionSink, Exposure, FeeSink, RewardPot, StakeExposure, CATEGORIES,
-};
+pub use claims::{ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, Thresholds, Verdict, VoterInfo, VoterSet};
+pub use contributions::{ContributionCategory, ContributionSink, Exposure, FeeSink, RewardPot, StakeExposure, CATEGORIES};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use scale_info::TypeInfo;
 use core::fmt::Debug;
+use scale_info::TypeInfo;
 use sp_runtime::{DispatchError, Perbill};
 
 pub use logistic::logistic_reputation;
@@ -44,9 +39,7 @@ pub use markets::{ModelListing, ModelMarket, ModelRegistry};
 pub type Reputation = u32;
 
 /// Why a reputation changed. Carried in the `ReputationChanged` event.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum ReputationReason {
 	/// Set by governance (root).
 	Governance,
@@ -71,9 +64,7 @@ pub enum ReputationReason {
 }
 
 /// Why a validator is slashed. Carried in the `Slashed` event.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum SlashReason {
 	/// Slashed by governance (root).
 	Governance,
@@ -115,10 +106,5 @@ pub trait Slashing<AccountId, Balance> {
 	/// Cuts `fraction` of `who`'s bond and of every delegation to it, moves the funds to the
 	/// slash destination, applies the reputation penalty and, if `chill`, removes `who` from the
 	/// candidates. Returns what was taken.
-	fn slash(
-		who: &AccountId,
-		fraction: Perbill,
-		reason: SlashReason,
-		chill: bool,
-	) -> Result<SlashOutcome<Balance>, DispatchError>;
+	fn slash(who: &AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<Balance>, DispatchError>;
 }

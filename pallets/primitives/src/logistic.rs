@@ -41,10 +41,7 @@ fn exp_neg(x: i128) -> i128 {
 /// to `max`, large negative ones to 0.
 pub fn logistic_reputation(rating_sum: i64, theta_milli: u32, max: Reputation) -> Reputation {
 	// z = θ·Σc at SCALE; |Σc| ≤ 2^63 and θ ≤ 2^32/1000 keep this well inside i128 once clamped.
-	let z = (rating_sum as i128)
-		.saturating_mul(theta_milli as i128)
-		.clamp(-MAX_EXP * 1000, MAX_EXP * 1000) *
-		(SCALE / 1000);
+	let z = (rating_sum as i128).saturating_mul(theta_milli as i128).clamp(-MAX_EXP * 1000, MAX_EXP * 1000) * (SCALE / 1000);
 	let e = exp_neg(z.abs());
 	let max = max as i128;
 	// For z ≥ 0: max / (1 + e^(−z)); for z < 0: max · e^(−|z|) / (1 + e^(−|z|)).

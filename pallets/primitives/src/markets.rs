@@ -25,11 +25,7 @@ pub struct ModelListing<Balance, BlockNumber> {
 /// Posts sell offers of trained models in a market book.
 pub trait ModelMarket<AccountId, Balance, BlockNumber> {
 	/// Offers copies of a model in book `tag` as `seller`; returns the order id.
-	fn list_model(
-		seller: AccountId,
-		tag: &[u8],
-		listing: ModelListing<Balance, BlockNumber>,
-	) -> Result<u64, DispatchError>;
+	fn list_model(seller: AccountId, tag: &[u8], listing: ModelListing<Balance, BlockNumber>) -> Result<u64, DispatchError>;
 }
 
 /// The Builder Market's registry of accepted model versions (inference queries name one).

@@ -68,9 +68,7 @@ use frame_support::{
 	BoundedVec, PalletId,
 };
 use frame_system::pallet_prelude::*;
-use loopx_primitives::{
-	claims::SessionIndex, ContributionCategory, ContributionSink, FeeSink, RewardPot, StakeExposure, CATEGORIES,
-};
+use loopx_primitives::{claims::SessionIndex, ContributionCategory, ContributionSink, FeeSink, RewardPot, StakeExposure, CATEGORIES};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	traits::{AccountIdConversion, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},

@@ -25,9 +25,7 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 }
 
 fn fund<T: Config>(who: &T::AccountId) {
-	let amount = stake::<T>()
-		.saturating_mul(1_000u32.into())
-		.saturating_add(T::Currency::minimum_balance());
+	let amount = stake::<T>().saturating_mul(1_000u32.into()).saturating_add(T::Currency::minimum_balance());
 	T::Currency::set_balance(who, amount);
 }
 
@@ -132,9 +130,7 @@ mod benchmarks {
 		Pallet::<T>::bond(signed::<T>(&caller), stake::<T>().saturating_mul(2u32.into()))?;
 		let max = T::MaxUnlockingChunks::get();
 		fill_unlocking::<T>(&caller, max)?;
-		let unlocking = Ledgers::<T>::get(&caller)
-			.map(|l| l.total().saturating_sub(l.active))
-			.unwrap_or_default();
+		let unlocking = Ledgers::<T>::get(&caller).map(|l| l.total().saturating_sub(l.active)).unwrap_or_default();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), unlocking);
@@ -221,9 +217,7 @@ mod benchmarks {
 
 	// A candidate with full unlocking chunks and `d` delegators, slashed by half and chilled.
 	#[benchmark]
-	fn force_slash(
-		d: Linear<0, { T::MaxDelegatorsPerValidator::get() }>,
-	) -> Result<(), BenchmarkError> {
+	fn force_slash(d: Linear<0, { T::MaxDelegatorsPerValidator::get() }>) -> Result<(), BenchmarkError> {
 		let who = candidate::<T>("validator", 0)?;
 		Pallet::<T>::bond_extra(signed::<T>(&who), stake::<T>())?;
 		fill_unlocking::<T>(&who, T::MaxUnlockingChunks::get())?;

@@ -29,11 +29,7 @@ impl<AccountId> Contender<AccountId> {
 pub const WEIGHT_SCALE: u128 = 1_000_000_000;
 
 /// An elected validator and its two weights, each in parts per billion of its set's total.
-#[derive(
-	Clone, Debug, PartialEq, Eq, codec::Encode, codec::Decode, codec::DecodeWithMemTracking,
-	scale_info::TypeInfo,
-	codec::MaxEncodedLen,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, codec::Encode, codec::Decode, codec::DecodeWithMemTracking, scale_info::TypeInfo, codec::MaxEncodedLen)]
 pub struct ElectedValidator<AccountId> {
 	/// The validator.
 	pub who: AccountId,
@@ -51,11 +47,7 @@ pub struct ElectedValidator<AccountId> {
 /// with no validator above `cap` (when `cap · n > 1`; otherwise all equal), which GRANDPA uses,
 /// so that no single validator can stall finality alone while block production still follows
 /// stake × reputation.
-pub fn elect<AccountId: Ord + Clone>(
-	mut contenders: Vec<Contender<AccountId>>,
-	max: usize,
-	cap: Perbill,
-) -> Vec<ElectedValidator<AccountId>> {
+pub fn elect<AccountId: Ord + Clone>(mut contenders: Vec<Contender<AccountId>>, max: usize, cap: Perbill) -> Vec<ElectedValidator<AccountId>> {
 	contenders.retain(|c| c.raw_weight() > 0);
 	contenders.sort_by(|a, b| match b.raw_weight().cmp(&a.raw_weight()) {
 		Ordering::Equal => a.who.cmp(&b.who),
@@ -75,10 +67,7 @@ pub fn elect<AccountId: Ord + Clone>(
 /// Each value's share of their sum in parts per billion (at least 1).
 fn shares(values: &[u128]) -> Vec<u64> {
 	let total: u128 = values.iter().fold(0u128, |acc, w| acc.saturating_add(*w));
-	values
-		.iter()
-		.map(|w| if total == 0 { 1 } else { mul_div(*w, WEIGHT_SCALE, total).max(1) as u64 })
-		.collect()
+	values.iter().map(|w| if total == 0 { 1 } else { mul_div(*w, WEIGHT_SCALE, total).max(1) as u64 }).collect()
 }
 
 /// Lowers the largest weights (sorted descending) so that none exceeds `cap` of the total.

@@ -53,9 +53,7 @@ use frame_support::{
 	BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
 };
 use frame_system::pallet_prelude::*;
-use loopx_primitives::{
-	Reputation, ReputationHandler, ReputationReason, SlashOutcome, SlashReason, Slashing,
-};
+use loopx_primitives::{Reputation, ReputationHandler, ReputationReason, SlashOutcome, SlashReason, Slashing};
 use scale_info::TypeInfo;
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -63,14 +61,13 @@ use sp_runtime::{
 };
 use sp_staking::SessionIndex;
 
-pub use pallet::*;
 pub use election::ElectedValidator;
+pub use pallet::*;
 pub use reputation::ReputationRecord;
 pub use weights::WeightInfo;
 
 /// The balance type of the currency that is staked.
-pub type BalanceOf<T> =
-	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 /// Part of a bond on its way out: `value` becomes withdrawable in session `unlock_in`.
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
@@ -82,10 +79,7 @@ pub struct UnlockChunk<Balance> {
 }
 
 /// An account's bond: what is active (backs a candidacy) and what is unlocking.
-#[derive(
-	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, DefaultNoBound, TypeInfo,
-	MaxEncodedLen,
-)]
+#[derive(Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, DefaultNoBound, TypeInfo, MaxEncodedLen)]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct Ledger<T: Config> {
@@ -138,9 +132,7 @@ pub mod pallet {
 		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
 
 		/// The staked currency: bonds and delegations are held on it.
-		type Currency: Inspect<Self::AccountId>
-			+ Mutate<Self::AccountId>
-			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		type Currency: Inspect<Self::AccountId> + Mutate<Self::AccountId> + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
@@ -242,29 +234,16 @@ pub mod pallet {
 
 	/// Validator candidates.
 	#[pallet::storage]
-	pub type Candidates<T: Config> =
-		CountedStorageMap<_, Blake2_128Concat, T::AccountId, Candidate<BalanceOf<T>>>;
+	pub type Candidates<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, Candidate<BalanceOf<T>>>;
 
 	/// Delegations: validator → delegator → amount.
 	#[pallet::storage]
-	pub type Delegations<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Blake2_128Concat,
-		T::AccountId,
-		BalanceOf<T>,
-	>;
+	pub type Delegations<T: Config> = StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, T::AccountId, BalanceOf<T>>;
 
 	/// The validators each account delegates to.
 	#[pallet::storage]
-	pub type DelegationsOf<T: Config> = StorageMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		BoundedVec<T::AccountId, T::MaxDelegationsPerDelegator>,
-		ValueQuery,
-	>;
+	pub type DelegationsOf<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<T::AccountId, T::MaxDelegationsPerDelegator>, ValueQuery>;
 
 	/// Recorded reputations (an account without one has the neutral reputation).
 	#[pallet::storage]
@@ -272,12 +251,7 @@ pub mod pallet {
 
 	/// The elected validators and their weights for the current and the next session.
 	#[pallet::storage]
-	pub type ElectedWeights<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		SessionIndex,
-		BoundedVec<ElectedValidator<T::AccountId>, T::MaxValidators>,
-	>;
+	pub type ElectedWeights<T: Config> = StorageMap<_, Twox64Concat, SessionIndex, BoundedVec<ElectedValidator<T::AccountId>, T::MaxValidators>>;
 
 	#[pallet::genesis_config]
 	#[derive(DefaultNoBound)]
@@ -292,21 +266,14 @@ pub mod pallet {
 			for (who, bond, reputation, validate) in &self.stakers {
 				assert!(*bond >= T::MinBond::get(), "genesis bond below MinBond");
 				assert!(*reputation <= T::MaxReputation::get(), "genesis reputation above max");
-				T::Currency::hold(&HoldReason::Staking.into(), who, *bond)
-					.expect("genesis staker can afford its bond");
+				T::Currency::hold(&HoldReason::Staking.into(), who, *bond).expect("genesis staker can afford its bond");
 				Ledgers::<T>::insert(who, Ledger::<T> { active: *bond, unlocking: Default::default() });
 				Reputations::<T>::insert(who, ReputationRecord { score: *reputation, updated_in: 0 });
 				if *validate {
-					Candidates::<T>::insert(
-						who,
-						Candidate { commission: Perbill::zero(), delegated: Zero::zero(), delegators: 0 },
-					);
+					Candidates::<T>::insert(who, Candidate { commission: Perbill::zero(), delegated: Zero::zero(), delegators: 0 });
 				}
 			}
-			assert!(
-				Candidates::<T>::count() <= T::MaxCandidates::get(),
-				"more genesis candidates than MaxCandidates"
-			);
+			assert!(Candidates::<T>::count() <= T::MaxCandidates::get(), "more genesis candidates than MaxCandidates");
 		}
 	}
 
@@ -328,22 +295,11 @@ pub mod pallet {
 		/// `delegator` delegated `amount` to `validator`.
 		Delegated { delegator: T::AccountId, validator: T::AccountId, amount: BalanceOf<T> },
 		/// `delegator` withdrew `amount` from `validator`; it unlocks in session `unlock_in`.
-		Undelegated {
-			delegator: T::AccountId,
-			validator: T::AccountId,
-			amount: BalanceOf<T>,
-			unlock_in: SessionIndex,
-		},
+		Undelegated { delegator: T::AccountId, validator: T::AccountId, amount: BalanceOf<T>, unlock_in: SessionIndex },
 		/// A reputation changed.
 		ReputationChanged { who: T::AccountId, old: Reputation, new: Reputation, reason: ReputationReason },
 		/// `who` was slashed: `own` from its bond, `delegated` from its delegators.
-		Slashed {
-			who: T::AccountId,
-			fraction: Perbill,
-			own: BalanceOf<T>,
-			delegated: BalanceOf<T>,
-			reason: SlashReason,
-		},
+		Slashed { who: T::AccountId, fraction: Perbill, own: BalanceOf<T>, delegated: BalanceOf<T>, reason: SlashReason },
 		/// The validators of `session` were elected, with their block-production and finality
 		/// weights (parts per billion).
 		ValidatorsElected { session: SessionIndex, validators: Vec<ElectedValidator<T::AccountId>> },
@@ -424,10 +380,7 @@ pub mod pallet {
 		/// [`Event::Bonded`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::bond_extra())]
-		pub fn bond_extra(
-			origin: OriginFor<T>,
-			#[pallet::compact] value: BalanceOf<T>,
-		) -> DispatchResult {
+		pub fn bond_extra(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
 			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
@@ -456,10 +409,7 @@ pub mod pallet {
 			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
 			ensure!(value <= ledger.active, Error::<T>::NotEnoughBonded);
 			let remaining = ledger.active.saturating_sub(value);
-			ensure!(
-				remaining.is_zero() || remaining >= T::MinBond::get(),
-				Error::<T>::BondBelowMinimum
-			);
+			ensure!(remaining.is_zero() || remaining >= T::MinBond::get(), Error::<T>::BondBelowMinimum);
 			if Candidates::<T>::contains_key(&who) {
 				ensure!(remaining >= T::MinValidatorStake::get(), Error::<T>::ValidatorStakeBelowMinimum);
 			}
@@ -547,10 +497,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
 			ensure!(ledger.active >= T::MinValidatorStake::get(), Error::<T>::InsufficientValidatorStake);
-			ensure!(
-				Self::reputation_of(&who) >= T::MinValidatorReputation::get(),
-				Error::<T>::ReputationTooLow
-			);
+			ensure!(Self::reputation_of(&who) >= T::MinValidatorReputation::get(), Error::<T>::ReputationTooLow);
 			ensure!(T::HasSessionKeys::contains(&who), Error::<T>::NoSessionKeys);
 			match Candidates::<T>::get(&who) {
 				Some(mut candidate) => {
@@ -558,16 +505,11 @@ pub mod pallet {
 					Candidates::<T>::insert(&who, candidate);
 				},
 				None => {
-					ensure!(
-						Candidates::<T>::count() < T::MaxCandidates::get(),
-						Error::<T>::TooManyCandidates
-					);
+					ensure!(Candidates::<T>::count() < T::MaxCandidates::get(), Error::<T>::TooManyCandidates);
 					let delegated = Delegations::<T>::iter_prefix_values(&who)
 						.take(T::MaxDelegatorsPerValidator::get() as usize)
 						.fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(b));
-					let delegators = Delegations::<T>::iter_prefix_values(&who)
-						.take(T::MaxDelegatorsPerValidator::get() as usize)
-						.count() as u32;
+					let delegators = Delegations::<T>::iter_prefix_values(&who).take(T::MaxDelegatorsPerValidator::get() as usize).count() as u32;
 					Candidates::<T>::insert(&who, Candidate { commission, delegated, delegators });
 				},
 			}
@@ -595,11 +537,7 @@ pub mod pallet {
 		/// [`Error::InsufficientFunds`]. Emits [`Event::Delegated`].
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::delegate())]
-		pub fn delegate(
-			origin: OriginFor<T>,
-			validator: T::AccountId,
-			#[pallet::compact] amount: BalanceOf<T>,
-		) -> DispatchResult {
+		pub fn delegate(origin: OriginFor<T>, validator: T::AccountId, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
 			let delegator = ensure_signed(origin)?;
 			ensure!(delegator != validator, Error::<T>::CannotDelegateToSelf);
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
@@ -608,13 +546,8 @@ pub mod pallet {
 			let total = existing.unwrap_or_default().saturating_add(amount);
 			ensure!(total >= T::MinDelegation::get(), Error::<T>::DelegationBelowMinimum);
 			if existing.is_none() {
-				ensure!(
-					candidate.delegators < T::MaxDelegatorsPerValidator::get(),
-					Error::<T>::TooManyDelegators
-				);
-				DelegationsOf::<T>::try_mutate(&delegator, |list| {
-					list.try_push(validator.clone()).map_err(|_| Error::<T>::TooManyDelegations)
-				})?;
+				ensure!(candidate.delegators < T::MaxDelegatorsPerValidator::get(), Error::<T>::TooManyDelegators);
+				DelegationsOf::<T>::try_mutate(&delegator, |list| list.try_push(validator.clone()).map_err(|_| Error::<T>::TooManyDelegations))?;
 				candidate.delegators = candidate.delegators.saturating_add(1);
 			}
 			if let Err(e) = Self::hold(&delegator, amount) {
@@ -640,21 +573,13 @@ pub mod pallet {
 		/// [`Event::Undelegated`].
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::undelegate())]
-		pub fn undelegate(
-			origin: OriginFor<T>,
-			validator: T::AccountId,
-			#[pallet::compact] amount: BalanceOf<T>,
-		) -> DispatchResult {
+		pub fn undelegate(origin: OriginFor<T>, validator: T::AccountId, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
 			let delegator = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-			let delegated =
-				Delegations::<T>::get(&validator, &delegator).ok_or(Error::<T>::NoDelegation)?;
+			let delegated = Delegations::<T>::get(&validator, &delegator).ok_or(Error::<T>::NoDelegation)?;
 			ensure!(amount <= delegated, Error::<T>::NotEnoughBonded);
 			let remaining = delegated.saturating_sub(amount);
-			ensure!(
-				remaining.is_zero() || remaining >= T::MinDelegation::get(),
-				Error::<T>::DelegationBelowMinimum
-			);
+			ensure!(remaining.is_zero() || remaining >= T::MinDelegation::get(), Error::<T>::DelegationBelowMinimum);
 			let unlock_in = Self::unlock_session();
 			let mut ledger = Ledgers::<T>::get(&delegator).unwrap_or_default();
 			Self::add_unlocking(&mut ledger, amount, unlock_in)?;
@@ -697,20 +622,10 @@ pub mod pallet {
 		/// [`Event::Slashed`], [`Event::ReputationChanged`] and, if `chill`, [`Event::Chilled`].
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::force_slash(T::MaxDelegatorsPerValidator::get()))]
-		pub fn force_slash(
-			origin: OriginFor<T>,
-			who: T::AccountId,
-			fraction: Perbill,
-			chill: bool,
-		) -> DispatchResult {
+		pub fn force_slash(origin: OriginFor<T>, who: T::AccountId, fraction: Perbill, chill: bool) -> DispatchResult {
 			ensure_root(origin)?;
 			ensure!(Ledgers::<T>::contains_key(&who), Error::<T>::NotBonded);
-			<Self as Slashing<T::AccountId, BalanceOf<T>>>::slash(
-				&who,
-				fraction,
-				SlashReason::Governance,
-				chill,
-			)?;
+			<Self as Slashing<T::AccountId, BalanceOf<T>>>::slash(&who, fraction, SlashReason::Governance, chill)?;
 			Ok(())
 		}
 	}
@@ -720,12 +635,7 @@ impl<T: Config> Pallet<T> {
 	/// The current reputation of `who` (decay applied; neutral if none is recorded).
 	pub fn reputation_of(who: &T::AccountId) -> Reputation {
 		match Reputations::<T>::get(who) {
-			Some(record) => reputation::decayed(
-				record,
-				CurrentSession::<T>::get(),
-				T::NeutralReputation::get(),
-				T::ReputationDecay::get(),
-			),
+			Some(record) => reputation::decayed(record, CurrentSession::<T>::get(), T::NeutralReputation::get(), T::ReputationDecay::get()),
 			None => T::NeutralReputation::get(),
 		}
 	}
@@ -765,10 +675,11 @@ impl<T: Config> Pallet<T> {
 
 	/// `who`'s weights in `session` (zeros if it is not elected in it).
 	pub fn weight_in_session(who: &T::AccountId, session: SessionIndex) -> ElectedValidator<T::AccountId> {
-		Self::weights_of_session(session)
-			.into_iter()
-			.find(|v| &v.who == who)
-			.unwrap_or(ElectedValidator { who: who.clone(), weight: 0, finality_weight: 0 })
+		Self::weights_of_session(session).into_iter().find(|v| &v.who == who).unwrap_or(ElectedValidator {
+			who: who.clone(),
+			weight: 0,
+			finality_weight: 0,
+		})
 	}
 
 	/// The current session.
@@ -777,9 +688,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn is_eligible(who: &T::AccountId, own: BalanceOf<T>, reputation: Reputation) -> bool {
-		own >= T::MinValidatorStake::get() &&
-			reputation >= T::MinValidatorReputation::get() &&
-			T::HasSessionKeys::contains(who)
+		own >= T::MinValidatorStake::get() && reputation >= T::MinValidatorReputation::get() && T::HasSessionKeys::contains(who)
 	}
 
 	/// The candidates that may be elected now, with their backing and reputation.
@@ -790,11 +699,7 @@ impl<T: Config> Pallet<T> {
 		Self::candidate_infos()
 			.into_iter()
 			.filter(|c| c.eligible)
-			.map(|c| election::Contender {
-				backing: c.own.saturating_add(c.delegated).into(),
-				who: c.who,
-				reputation: c.reputation,
-			})
+			.map(|c| election::Contender { backing: c.own.saturating_add(c.delegated).into(), who: c.who, reputation: c.reputation })
 			.collect()
 	}
 
@@ -807,11 +712,7 @@ impl<T: Config> Pallet<T> {
 		let contenders = Self::eligible_contenders();
 		let eligible = contenders.len() as u32;
 		let required = T::MinValidators::get().max(1);
-		let elected = election::elect(
-			contenders,
-			T::MaxValidators::get() as usize,
-			T::MaxWeightShare::get(),
-		);
+		let elected = election::elect(contenders, T::MaxValidators::get() as usize, T::MaxWeightShare::get());
 		if (elected.len() as u32) < required {
 			// Keep what was planned last, with its weights.
 			if let Some(previous) = ElectedWeights::<T>::get(session.saturating_sub(1)) {
@@ -838,29 +739,20 @@ impl<T: Config> Pallet<T> {
 		CurrentSession::<T>::get().saturating_add(T::BondingDuration::get())
 	}
 
-	fn add_unlocking(
-		ledger: &mut Ledger<T>,
-		value: BalanceOf<T>,
-		unlock_in: SessionIndex,
-	) -> DispatchResult {
+	fn add_unlocking(ledger: &mut Ledger<T>, value: BalanceOf<T>, unlock_in: SessionIndex) -> DispatchResult {
 		if let Some(last) = ledger.unlocking.last_mut().filter(|c| c.unlock_in == unlock_in) {
 			last.value = last.value.saturating_add(value);
 			return Ok(());
 		}
-		ledger
-			.unlocking
-			.try_push(UnlockChunk { value, unlock_in })
-			.map_err(|_| Error::<T>::TooManyUnlockingChunks.into())
+		ledger.unlocking.try_push(UnlockChunk { value, unlock_in }).map_err(|_| Error::<T>::TooManyUnlockingChunks.into())
 	}
 
 	fn hold(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
-		T::Currency::hold(&HoldReason::Staking.into(), who, amount)
-			.map_err(|_| Error::<T>::InsufficientFunds.into())
+		T::Currency::hold(&HoldReason::Staking.into(), who, amount).map_err(|_| Error::<T>::InsufficientFunds.into())
 	}
 
 	fn release(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
-		T::Currency::release(&HoldReason::Staking.into(), who, amount, Precision::BestEffort)
-			.map(|_| ())
+		T::Currency::release(&HoldReason::Staking.into(), who, amount, Precision::BestEffort).map(|_| ())
 	}
 
 	/// Takes up to `amount` from `who`'s staking hold to the slash destination (or burns it);
@@ -871,15 +763,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let reason = HoldReason::Staking.into();
 		let taken = match T::SlashDestination::get() {
-			Some(dest) => T::Currency::transfer_on_hold(
-				&reason,
-				who,
-				&dest,
-				amount,
-				Precision::BestEffort,
-				Restriction::Free,
-				Fortitude::Force,
-			),
+			Some(dest) => T::Currency::transfer_on_hold(&reason, who, &dest, amount, Precision::BestEffort, Restriction::Free, Fortitude::Force),
 			None => T::Currency::burn_held(&reason, who, amount, Precision::BestEffort, Fortitude::Force),
 		};
 		taken.unwrap_or_else(|e| {
@@ -891,10 +775,7 @@ impl<T: Config> Pallet<T> {
 	fn write_reputation(who: &T::AccountId, new: Reputation, reason: ReputationReason) {
 		let old = Self::reputation_of(who);
 		let new = new.min(T::MaxReputation::get());
-		Reputations::<T>::insert(
-			who,
-			ReputationRecord { score: new, updated_in: CurrentSession::<T>::get() },
-		);
+		Reputations::<T>::insert(who, ReputationRecord { score: new, updated_in: CurrentSession::<T>::get() });
 		Self::deposit_event(Event::ReputationChanged { who: who.clone(), old, new, reason });
 	}
 }
@@ -920,12 +801,7 @@ impl<T: Config> ReputationHandler<T::AccountId> for Pallet<T> {
 }
 
 impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn slash(
-		who: &T::AccountId,
-		fraction: Perbill,
-		reason: SlashReason,
-		chill: bool,
-	) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
 		let mut outcome = SlashOutcome::default();
 		// Own bond: active first, then each unlocking chunk, by the same fraction.
 		if let Some(mut ledger) = Ledgers::<T>::get(who) {
@@ -946,9 +822,7 @@ impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			}
 		}
 		// Delegators, pro rata (at most MaxDelegatorsPerValidator of them).
-		let delegations: Vec<_> = Delegations::<T>::iter_prefix(who)
-			.take(T::MaxDelegatorsPerValidator::get() as usize)
-			.collect();
+		let delegations: Vec<_> = Delegations::<T>::iter_prefix(who).take(T::MaxDelegatorsPerValidator::get() as usize).collect();
 		for (delegator, amount) in delegations {
 			let taken = Self::take_held(&delegator, fraction * amount);
 			let left = amount.saturating_sub(taken);
@@ -970,18 +844,8 @@ impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				c.delegated = c.delegated.saturating_sub(outcome.delegated);
 			}
 		});
-		Self::deposit_event(Event::Slashed {
-			who: who.clone(),
-			fraction,
-			own: outcome.own,
-			delegated: outcome.delegated,
-			reason,
-		});
-		<Self as ReputationHandler<T::AccountId>>::penalize(
-			who,
-			T::SlashReputationPenalty::get(),
-			ReputationReason::Slashed,
-		);
+		Self::deposit_event(Event::Slashed { who: who.clone(), fraction, own: outcome.own, delegated: outcome.delegated, reason });
+		<Self as ReputationHandler<T::AccountId>>::penalize(who, T::SlashReputationPenalty::get(), ReputationReason::Slashed);
 		if chill && Candidates::<T>::contains_key(who) {
 			Self::do_chill(who)?;
 		}
@@ -1021,11 +885,7 @@ where
 	fn voters() -> Vec<loopx_primitives::VoterInfo<T::AccountId>> {
 		Self::weights_of_session(CurrentSession::<T>::get())
 			.into_iter()
-			.map(|v| loopx_primitives::VoterInfo {
-				stake: Self::backing_of(&v.who).into(),
-				reputation: Self::reputation_of(&v.who),
-				who: v.who,
-			})
+			.map(|v| loopx_primitives::VoterInfo { stake: Self::backing_of(&v.who).into(), reputation: Self::reputation_of(&v.who), who: v.who })
 			.collect()
 	}
 }

@@ -66,7 +66,11 @@ pub fn set_keys(who: AccountId, has: bool) {
 pub struct SlashTo;
 impl frame_support::traits::Get<Option<AccountId>> for SlashTo {
 	fn get() -> Option<AccountId> {
-		if BURN.with(|b| *b.borrow()) { None } else { Some(TREASURY) }
+		if BURN.with(|b| *b.borrow()) {
+			None
+		} else {
+			Some(TREASURY)
+		}
 	}
 }
 pub fn burn_slashes(burn: bool) {
@@ -135,12 +139,8 @@ pub fn new_test_ext_with(stakers: Vec<(AccountId, Balance, u32, bool)>) -> sp_io
 	let mut balances: Vec<_> = (1..=9).map(|a| (a, 10_000)).collect();
 	balances.push((TREASURY, 1));
 	balances.push((100, u128::MAX / 4));
-	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-		.assimilate_storage(&mut t)
-		.unwrap();
-	pallet_stake_reputation::GenesisConfig::<Test> { stakers }
-		.assimilate_storage(&mut t)
-		.unwrap();
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }.assimilate_storage(&mut t).unwrap();
+	pallet_stake_reputation::GenesisConfig::<Test> { stakers }.assimilate_storage(&mut t).unwrap();
 	let mut ext = sp_io::TestExternalities::new(t);
 	ext.execute_with(|| System::set_block_number(1));
 	burn_slashes(false);

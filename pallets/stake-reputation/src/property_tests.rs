@@ -7,12 +7,8 @@ use proptest::prelude::*;
 use sp_runtime::{PerThing, Perbill};
 
 fn contenders() -> impl Strategy<Value = Vec<Contender<u64>>> {
-	prop::collection::vec((1u128..1_000_000_000_000, 1u32..=1_000_000), 1..40).prop_map(|v| {
-		v.into_iter()
-			.enumerate()
-			.map(|(i, (backing, reputation))| Contender { who: i as u64, backing, reputation })
-			.collect()
-	})
+	prop::collection::vec((1u128..1_000_000_000_000, 1u32..=1_000_000), 1..40)
+		.prop_map(|v| v.into_iter().enumerate().map(|(i, (backing, reputation))| Contender { who: i as u64, backing, reputation }).collect())
 }
 
 proptest! {

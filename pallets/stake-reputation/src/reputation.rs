@@ -8,9 +8,7 @@ use scale_info::TypeInfo;
 use sp_runtime::{traits::Saturating, Perbill};
 
 /// A stored reputation: the score when last written and the session it was written in.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct ReputationRecord {
 	/// The score at `updated_in`.
 	pub score: Reputation,

@@ -1,10 +1,7 @@
 //! Tests of every call, every failure path, the election, slashing and the issuance they keep.
 
 use crate::{mock::*, *};
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::fungible::InspectHold,
-};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 use loopx_primitives::{ReputationHandler, ReputationReason, SlashReason, Slashing};
 use pallet_session::SessionManager;
 use sp_runtime::{DispatchError, Perbill};
@@ -182,10 +179,7 @@ fn validate_requires_stake_reputation_and_keys() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(Stake::validate(origin(1), Perbill::zero()), Error::<Test>::NotBonded);
 		assert_ok!(Stake::bond(origin(1), MIN_VALIDATOR_STAKE - 1));
-		assert_noop!(
-			Stake::validate(origin(1), Perbill::zero()),
-			Error::<Test>::InsufficientValidatorStake
-		);
+		assert_noop!(Stake::validate(origin(1), Perbill::zero()), Error::<Test>::InsufficientValidatorStake);
 		assert_ok!(Stake::bond_extra(origin(1), 1));
 		Stake::set(&1, 299_999, ReputationReason::Governance);
 		assert_noop!(Stake::validate(origin(1), Perbill::zero()), Error::<Test>::ReputationTooLow);
@@ -316,10 +310,7 @@ fn reputation_changes_emit_events_and_saturate() {
 fn set_reputation_is_root_only_and_bounded() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(Stake::set_reputation(origin(1), 1, 10), DispatchError::BadOrigin);
-		assert_noop!(
-			Stake::set_reputation(RuntimeOrigin::root(), 1, 1_000_001),
-			Error::<Test>::ReputationOutOfRange
-		);
+		assert_noop!(Stake::set_reputation(RuntimeOrigin::root(), 1, 1_000_001), Error::<Test>::ReputationOutOfRange);
 		assert_ok!(Stake::set_reputation(RuntimeOrigin::root(), 1, 900_000));
 		assert_eq!(Stake::reputation(&1), 900_000);
 	});
@@ -340,18 +331,17 @@ fn reputation_decays_toward_neutral_each_session() {
 
 #[test]
 fn the_election_weights_backing_by_reputation() {
-	new_test_ext_with(vec![(1, 100, NEUTRAL, true), (2, 200, NEUTRAL, true), (3, 500, NEUTRAL, true)])
-		.execute_with(|| {
-			// 1 : 2 : 5 for block production; for finality the 60 % cap cuts the largest share
-			// (62.5 %) to 60 % and the others keep their 1 : 2 ratio.
-			assert_eq!(Stake::new_session(1), Some(vec![3, 2, 1]));
-			assert_eq!(weights(1), vec![(3, 625_000_000), (2, 250_000_000), (1, 125_000_000)]);
-			assert_eq!(finality(1), vec![(3, 600_000_000), (2, 266_666_666), (1, 133_333_333)]);
-			// Doubling Bob's reputation doubles his raw weight: 250 : 200 : 50.
-			Stake::set(&2, 2 * NEUTRAL, ReputationReason::Governance);
-			Stake::new_session(2);
-			assert_eq!(weights(2), vec![(3, 500_000_000), (2, 400_000_000), (1, 100_000_000)]);
-		});
+	new_test_ext_with(vec![(1, 100, NEUTRAL, true), (2, 200, NEUTRAL, true), (3, 500, NEUTRAL, true)]).execute_with(|| {
+		// 1 : 2 : 5 for block production; for finality the 60 % cap cuts the largest share
+		// (62.5 %) to 60 % and the others keep their 1 : 2 ratio.
+		assert_eq!(Stake::new_session(1), Some(vec![3, 2, 1]));
+		assert_eq!(weights(1), vec![(3, 625_000_000), (2, 250_000_000), (1, 125_000_000)]);
+		assert_eq!(finality(1), vec![(3, 600_000_000), (2, 266_666_666), (1, 133_333_333)]);
+		// Doubling Bob's reputation doubles his raw weight: 250 : 200 : 50.
+		Stake::set(&2, 2 * NEUTRAL, ReputationReason::Governance);
+		Stake::new_session(2);
+		assert_eq!(weights(2), vec![(3, 500_000_000), (2, 400_000_000), (1, 100_000_000)]);
+	});
 }
 
 #[test]
@@ -363,23 +353,14 @@ fn the_election_skips_ineligible_candidates_and_keeps_the_set_when_none_is_eligi
 		Stake::set(&1, 0, ReputationReason::Governance);
 		System::reset_events();
 		assert_eq!(Stake::new_session(3), None);
-		assert_eq!(
-			events(),
-			vec![Event::ElectionKeptCurrentSet { session: 3, eligible: 0, required: 1 }]
-		);
+		assert_eq!(events(), vec![Event::ElectionKeptCurrentSet { session: 3, eligible: 0, required: 1 }]);
 		assert_eq!(weights(3), weights(2));
 	});
 }
 
 #[test]
 fn the_election_takes_the_top_n() {
-	new_test_ext_with(vec![
-		(1, 100, NEUTRAL, true),
-		(2, 400, NEUTRAL, true),
-		(3, 300, NEUTRAL, true),
-		(4, 200, NEUTRAL, true),
-	])
-	.execute_with(|| {
+	new_test_ext_with(vec![(1, 100, NEUTRAL, true), (2, 400, NEUTRAL, true), (3, 300, NEUTRAL, true), (4, 200, NEUTRAL, true)]).execute_with(|| {
 		assert_eq!(Stake::new_session(1), Some(vec![2, 3, 4]));
 	});
 }
@@ -425,14 +406,8 @@ fn slashing_with_burning_reduces_issuance_by_exactly_the_slash() {
 fn force_slash_is_root_only() {
 	new_test_ext().execute_with(|| {
 		candidate(1);
-		assert_noop!(
-			Stake::force_slash(origin(2), 1, Perbill::from_percent(10), false),
-			DispatchError::BadOrigin
-		);
-		assert_noop!(
-			Stake::force_slash(RuntimeOrigin::root(), 7, Perbill::from_percent(10), false),
-			Error::<Test>::NotBonded
-		);
+		assert_noop!(Stake::force_slash(origin(2), 1, Perbill::from_percent(10), false), DispatchError::BadOrigin);
+		assert_noop!(Stake::force_slash(RuntimeOrigin::root(), 7, Perbill::from_percent(10), false), Error::<Test>::NotBonded);
 		assert_ok!(Stake::force_slash(RuntimeOrigin::root(), 1, Perbill::from_percent(10), false));
 		assert_eq!(held(1), 180);
 	});

@@ -8,11 +8,11 @@ use frame_support::{
 	dispatch::DispatchClass,
 	parameter_types,
 	traits::{ConstU128, ConstU32, ConstU64, ConstU8, Contains, VariantCountOf},
-	PalletId,
 	weights::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
 	},
+	PalletId,
 };
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
@@ -23,18 +23,16 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Session, SessionKeys, StakeReputation, System, UNITS,
-	EPOCH_DURATION_IN_SLOTS, EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION, VERSION,
+	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys, StakeReputation, System, EPOCH_DURATION_IN_SLOTS,
+	EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION, UNITS, VERSION,
 };
 
 /// Normal (user) extrinsics may fill 75% of a block; the rest is kept for operational ones.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 /// Two seconds of compute per block, with a 3 s slot: the remaining second is for propagation
 /// and import on the other validators.
-const MAXIMUM_BLOCK_WEIGHT: Weight =
-	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND.saturating_mul(2), u64::MAX);
+const MAXIMUM_BLOCK_WEIGHT: Weight = Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND.saturating_mul(2), u64::MAX);
 
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
@@ -469,16 +467,12 @@ impl LoopxBenchmarkHelper {
 impl pallet_weighted_voting::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
 	fn setup_voters(n: u32) -> alloc::vec::Vec<AccountId> {
 		let session = StakeReputation::current_session();
-		let voters: alloc::vec::Vec<AccountId> =
-			(0..n).map(|i| Self::bonded("voter", i, 2_000 * UNITS)).collect();
+		let voters: alloc::vec::Vec<AccountId> = (0..n).map(|i| Self::bonded("voter", i, 2_000 * UNITS)).collect();
 		let elected = voters
 			.iter()
 			.map(|who| pallet_stake_reputation::ElectedValidator { who: who.clone(), weight: 1, finality_weight: 1 })
 			.collect::<alloc::vec::Vec<_>>();
-		pallet_stake_reputation::ElectedWeights::<Runtime>::insert(
-			session,
-			frame_support::BoundedVec::truncate_from(elected),
-		);
+		pallet_stake_reputation::ElectedWeights::<Runtime>::insert(session, frame_support::BoundedVec::truncate_from(elected));
 		voters
 	}
 	fn setup_claimant() -> AccountId {
@@ -496,11 +490,7 @@ impl pallet_rewards::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper {
 		}
 		pallet_stake_reputation::Candidates::<Runtime>::insert(
 			who,
-			pallet_stake_reputation::Candidate {
-				commission: Perbill::from_percent(5),
-				delegated: 100 * UNITS * d as Balance,
-				delegators: d,
-			},
+			pallet_stake_reputation::Candidate { commission: Perbill::from_percent(5), delegated: 100 * UNITS * d as Balance, delegators: d },
 		);
 	}
 	fn next_session() {
