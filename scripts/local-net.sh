@@ -82,9 +82,21 @@ start_one() {
 		args+=(--bootnodes "/ip4/127.0.0.1/tcp/$((30333 + OFFSET))/p2p/$(alice_peer_id)")
 	fi
 	mkdir -p "$NET_DIR"
-	nohup "$NODE" "${args[@]}" >"$NET_DIR/$name.log" 2>&1 &
+	nohup "$NODE" "${args[@]}" >"$NET_DIR/$name.log" 2>&1 9>&- &
 	echo $! >"$NET_DIR/$name.pid"
 	log "$name started (pid $!, rpc ws://127.0.0.1:$rpc_port, log $NET_DIR/$name.log)"
+}
+
+# Waits (up to 3 minutes) until node `name` answers an RPC call; fails if it exits first.
+wait_for_rpc() {
+	local name="$1" port
+	port=$((9944 + OFFSET + $(index_of "$name")))
+	for _ in $(seq 1 360); do
+		rpc "$port" system_health | grep -q '"result"' && return 0
+		is_running "$name" || die "$name exited before it answered RPC (log: $NET_DIR/$name.log)"
+		sleep 0.5
+	done
+	die "$name did not answer RPC on port $port within 3 minutes (log: $NET_DIR/$name.log)"
 }
 
 alice_peer_id() {
@@ -135,7 +147,14 @@ names=("$@"); [ ${#names[@]} -eq 0 ] && names=("${ALL[@]}")
 case "$cmd" in
 start)
 	[ -x "$NODE" ] || die "no node binary at $NODE: run scripts/run.sh or cargo build --release -p loopx-node"
-	for n in "${names[@]}"; do start_one "$n"; done ;;
+	# One network starts at a time on this machine (a lock shared by every state directory):
+	# each node builds its genesis by running the runtime, and a dozen doing that at once on two
+	# cores take minutes. The start returns once every node it started answers RPC.
+	exec 9>"${TMPDIR:-/tmp}/loopx-local-net-start.lock"
+	flock 9
+	for n in "${names[@]}"; do start_one "$n"; done
+	for n in "${names[@]}"; do wait_for_rpc "$n"; done
+	flock -u 9 ;;
 stop)
 	[ $# -eq 0 ] && read -r -a names <<<"$(known | tr '\n' ' ')"
 	for n in "${names[@]}"; do halt_one "$n" TERM; done ;;

@@ -66,7 +66,7 @@ export async function rpcCall(rpcPort, method, params = []) {
 }
 
 /** Connects polkadot.js to a node's RPC port (on `host`) once the node answers there. */
-export async function connect(rpcPort, { timeoutMs = 60_000, host = '127.0.0.1' } = {}) {
+export async function connect(rpcPort, { timeoutMs = 180_000, host = '127.0.0.1' } = {}) {
   // Wait with plain HTTP first: a WebSocket provider would log every failed attempt.
   await waitFor(`RPC on ${host}:${rpcPort}`, () => rpcAnswers(rpcPort, host), { timeoutMs });
   const provider = new WsProvider(`ws://${host}:${rpcPort}`, 500);
@@ -148,7 +148,8 @@ export function localNetWithEnv(env, netDir, ...args) {
   const r = spawnSync(join(REPO_ROOT, 'scripts', 'local-net.sh'), args, {
     encoding: 'utf8',
     env: { ...process.env, LOOPX_NET_DIR: netDir, LOOPX_NODE: NODE_BIN, ...env },
-    timeout: 120_000,
+    // A start waits for the other files' networks to start first (scripts/local-net.sh).
+    timeout: 900_000,
   });
   if (r.status !== 0) throw new Error(`local-net.sh ${args.join(' ')} failed:\n${r.stderr}`);
   return r.stdout;
