@@ -5,7 +5,7 @@
 // on a network of its own, so that the two files run at the same time.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { heads } from '../lib/node.mjs';
+import { heads, waitFor } from '../lib/node.mjs';
 import { ADDR, byAccount, startStakeNet } from '../lib/stake.mjs';
 
 let net;
