@@ -6,8 +6,9 @@
 //
 // LOOPX_E2E_JOBS: files at once (default 4). LOOPX_E2E_FILE_TIMEOUT: seconds one file may take
 // before its whole process group is killed (default 1,800). LOOPX_TEST_TIMES: a `file<TAB>seconds`
-// file to append each file's duration to; that file (or `<it>.last`, scripts/test.sh's copy of
-// the previous run) sets the order (longest first, so that the longest file does not start last). A file's output is
+// file to append each file's duration to. Files start longest first (DEFAULT_ORDER, then the
+// times in that file or `<it>.last`, scripts/test.sh's copy of the previous run), so that the
+// longest file does not start last. A file's output is
 // printed whole when it ends, and kept in $LOOPX_E2E_LOGS (default a temporary directory).
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';

@@ -4,14 +4,11 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { ADDR as ALL_ADDR, VALIDATORS } from './cycle.mjs';
 import { LOCAL_RPC_PORTS, connect, localNet, submitAndWatch, tmpDir, waitFor } from './node.mjs';
 
-export const ADDR = {
-  alice: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
-  bob: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
-  charlie: '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y',
-  dave: '5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy',
-};
+/** The genesis validators' accounts (the other dev accounts are in cycle.mjs's ADDR). */
+export const ADDR = Object.fromEntries(VALIDATORS.map((name) => [name, ALL_ADDR[name]]));
 
 /** { address: { weight, finality } } from a runtime-API validator list. */
 export const byAccount = (list) => Object.fromEntries(list.map((v) => [v.who.toString(),
