@@ -220,7 +220,7 @@ impl EvaluateModelCmd {
 	pub fn run(&self) -> Result<(), String> {
 		let spec = sp_core::bytes::from_hex(&self.spec).map_err(|e| format!("--spec: not hex: {e}"))?;
 		let payload = std::fs::read(&self.payload).map_err(|e| format!("--payload {}: {e}", self.payload.display()))?;
-		let e = loopx_worker::evaluate::evaluate_payload(&spec, &payload)?;
+		let e = loopx_worker::evaluate::evaluate_payload(&spec, &payload).map_err(|e| e.to_string())?;
 		let json = serde_json::json!({
 			"task": e.task, "hash": e.hash, "rows": e.rows,
 			"auc": e.auc, "accuracy": e.accuracy, "logLoss": e.log_loss, "metricPpm": e.metric_ppm,

@@ -13,6 +13,9 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_data_market, DataMarket]
 	[pallet_builder_market, BuilderMarket]
 	[pallet_compute_market, ComputeMarket]
+	[pallet_routers, Routers]
 );
 
-pub use crate::{Balances, BuilderMarket, ComputeMarket, DataMarket, Rewards, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting};
+pub use crate::{
+	Balances, BuilderMarket, ComputeMarket, DataMarket, Rewards, Routers, Runtime, StakeReputation, Sudo, Timestamp, Utility, WeightedVoting,
+};

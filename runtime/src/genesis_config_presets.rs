@@ -129,7 +129,6 @@ mod tests {
 	/// finality).
 	#[test]
 	fn local_testnet_finalizes_with_any_one_validator_down_and_no_half_finalizes_alone() {
-		use frame_support::traits::Get;
 		let config = config_of(LOCAL_TESTNET_PATCH);
 		let contenders = config
 			.stake_reputation

@@ -132,8 +132,9 @@ pub type UncheckedExtrinsic = generic::UncheckedExtrinsic<Address, RuntimeCall, 
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Storage migrations run on runtime upgrade (none yet).
-type Migrations = ();
+/// Storage migrations run on runtime upgrade, each once by its pallet's storage version (on a
+/// new chain every pallet starts at its current version and none runs).
+type Migrations = (pallet_data_market::migrations::v1::MigrateV0ToV1<Runtime>, pallet_compute_market::migrations::v1::MigrateV0ToV1<Runtime>);
 
 /// Executive: handles dispatch to the various pallets.
 pub type Executive = frame_executive::Executive<Runtime, Block, frame_system::ChainContext<Runtime>, Runtime, AllPalletsWithSystem, Migrations>;
@@ -188,4 +189,6 @@ mod runtime {
 	pub type BuilderMarket = pallet_builder_market;
 	#[runtime::pallet_index(15)]
 	pub type ComputeMarket = pallet_compute_market;
+	#[runtime::pallet_index(16)]
+	pub type Routers = pallet_routers;
 }

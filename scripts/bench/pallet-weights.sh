@@ -15,7 +15,7 @@ BENCH_TARGET="${LOOPX_BENCH_TARGET_DIR:-$HOME/.cache/loopx/target-bench}"
 STEPS="${STEPS:-50}"
 REPEAT="${REPEAT:-20}"
 PALLETS=("$@")
-[ ${#PALLETS[@]} -eq 0 ] && PALLETS=(pallet_stake_reputation pallet_weighted_voting pallet_rewards pallet_data_market pallet_builder_market pallet_compute_market)
+[ ${#PALLETS[@]} -eq 0 ] && PALLETS=(pallet_stake_reputation pallet_weighted_voting pallet_rewards pallet_data_market pallet_builder_market pallet_compute_market pallet_routers)
 
 log "building loopx-node with runtime benchmarks into $BENCH_TARGET"
 # frame-benchmarking-cli's storage-access test runtime cannot find itself in this workspace's

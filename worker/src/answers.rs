@@ -11,7 +11,7 @@ use loopx_query_engine::{Engine, Limits, QueryError};
 use pallet_compute_market::KindInput;
 
 /// The runtime's `MaxResultLen`: an answer must fit it.
-pub const MAX_RESULT_BYTES: usize = 4096;
+pub const MAX_RESULT_BYTES: usize = loopx_primitives::limits::MAX_RESULT_BYTES as usize;
 
 /// Why a query gets no answer from this node.
 #[derive(Clone, Debug, PartialEq, Eq)]

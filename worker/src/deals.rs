@@ -22,6 +22,7 @@
 //! Decided afresh from the chain at every best block, so a restarted node carries on; bought
 //! data is kept on disk by content hash and loaded again.
 
+use loopx_primitives::TaskId;
 use std::collections::BTreeSet;
 
 use loopx_ml_kernels::data::{
@@ -47,7 +48,7 @@ use crate::{
 	payload_net::PayloadFetcher,
 	payload_store::{payload_hash, PayloadStore, MAX_PAYLOAD_BYTES},
 	sealed,
-	training::{model_schema, task_of_payload},
+	training::{model_schema, read_payload, task_of_payload, TaskPayload},
 	LOG_TARGET,
 };
 
@@ -100,12 +101,35 @@ impl Default for BuyPlan {
 	}
 }
 
+/// Why a data file cannot be sold.
+#[derive(Debug)]
+pub enum DataFileError {
+	/// It cannot be read.
+	Io(std::io::Error),
+	/// It is not a CSV table of the documented schema.
+	NotATable(String),
+	/// Its CSV form does not fit one payload.
+	TooLarge,
+}
+
+impl core::fmt::Display for DataFileError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::Io(e) => e.fmt(f),
+			Self::NotATable(e) => f.write_str(e),
+			Self::TooLarge => write!(f, "larger than a payload ({MAX_PAYLOAD_BYTES} bytes as CSV)"),
+		}
+	}
+}
+
+impl std::error::Error for DataFileError {}
+
 /// Reads a data set to sell from a CSV file (the schema of `ml-kernels`' `data::table`).
-pub fn read_data_file(path: &std::path::Path) -> Result<Dataset, String> {
-	let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-	let data = read_csv(file).map_err(|e| e.to_string())?;
+pub fn read_data_file(path: &std::path::Path) -> Result<Dataset, DataFileError> {
+	let file = std::fs::File::open(path).map_err(DataFileError::Io)?;
+	let data = read_csv(file).map_err(|e| DataFileError::NotATable(e.to_string()))?;
 	if prepare(&data).is_none() {
-		return Err(format!("larger than a payload ({MAX_PAYLOAD_BYTES} bytes as CSV)"));
+		return Err(DataFileError::TooLarge);
 	}
 	Ok(data)
 }
@@ -143,7 +167,7 @@ pub fn prepare(data: &Dataset) -> Option<Prepared> {
 
 /// A local model of `task` (its wire payload, trained on `samples` rows) as a payload with its
 /// commitment, if it fits a payload.
-pub fn prepare_model(task: u32, payload: Vec<u8>, samples: u64) -> Option<Prepared> {
+pub fn prepare_model(task: TaskId, payload: Vec<u8>, samples: u64) -> Option<Prepared> {
 	if payload.len() + sealed::OVERHEAD > MAX_PAYLOAD_BYTES || task_of_payload(&payload) != Some(task) {
 		return None;
 	}
@@ -158,7 +182,7 @@ pub enum Bought {
 	/// Rows to train on.
 	Data(Dataset),
 	/// A local model of a task, to merge (its wire payload).
-	Model(u32, Vec<u8>),
+	Model(TaskId, Vec<u8>),
 }
 
 /// Why a delivered payload was disputed.
@@ -191,7 +215,7 @@ pub fn check_delivery(
 	secret: &StaticSecret,
 	deal: u64,
 	goods: &Goods,
-	is_model_of: impl FnOnce(u32, &[u8]) -> Result<(), String>,
+	is_model_of: impl FnOnce(&TaskPayload) -> Result<(), String>,
 ) -> Result<(Vec<u8>, Bought), Rejection> {
 	let plain = sealed::open(sealed_payload, secret, deal).map_err(Rejection::DoesNotOpen)?;
 	let c = &goods.commitment;
@@ -200,12 +224,13 @@ pub fn check_delivery(
 	}
 	let bought = match goods.kind {
 		GoodsKind::LocalModel => {
-			let task = task_of_payload(&plain).ok_or_else(|| Rejection::Unreadable("not a task model".into()))?;
-			if model_schema(task) != c.schema {
+			// Read once: the task from its header, the model from the same decode.
+			let read = read_payload(&plain).map_err(|_| Rejection::Unreadable("not a task model".into()))?;
+			if model_schema(read.task) != c.schema {
 				return Err(Rejection::WrongShape);
 			}
-			is_model_of(task, &plain).map_err(Rejection::Unreadable)?;
-			Bought::Model(task, plain.clone())
+			is_model_of(&read).map_err(Rejection::Unreadable)?;
+			Bought::Model(read.task, plain.clone())
 		},
 		_ => {
 			let data = read_csv(&plain[..]).map_err(|e| Rejection::Unreadable(e.to_string()))?;
@@ -239,7 +264,7 @@ pub struct DealWorker {
 	/// The rows sold, and their payload (made on first use).
 	prepared: Option<(Dataset, Prepared)>,
 	/// The local model sold, once trained, and its task.
-	model: Option<(u32, Prepared)>,
+	model: Option<(TaskId, Prepared)>,
 	buying: Option<BuyPlan>,
 	/// Sealed payloads of this node's deliveries (served by the deals protocol).
 	sealed: PayloadStore,
@@ -520,7 +545,7 @@ impl DealWorker {
 			None => None,
 		};
 		let verdict = match fetched {
-			Some(bytes) => check_delivery(&bytes, &self.secret, deal, goods, |task, model| learning.check_model(at, task, model)),
+			Some(bytes) => check_delivery(&bytes, &self.secret, deal, goods, |model| learning.check_model(at, model).map_err(|e| e.to_string())),
 			None if at.now.saturating_add(DISPUTE_MARGIN) >= deadline => Err(Rejection::NotReceived),
 			None => {
 				log::info!(target: LOG_TARGET, "⏳ deal #{deal}: sealed payload {ciphertext:?} not found at any peer yet");
@@ -561,12 +586,12 @@ mod tests {
 	}
 
 	/// A buyer that knows no task.
-	fn no_model(task: u32, _: &[u8]) -> Result<(), String> {
-		Err(format!("no task {task}"))
+	fn no_model(model: &TaskPayload) -> Result<(), String> {
+		Err(format!("no task {}", model.task))
 	}
 
 	/// The payload of a local model of task 3, its commitment, and a check that knows task 3.
-	fn local_model() -> (Prepared, impl Fn(u32, &[u8]) -> Result<(), String>) {
+	fn local_model() -> (Prepared, impl Fn(&TaskPayload) -> Result<(), String>) {
 		use crate::training::TaskModel;
 		use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
 		use pallet_builder_market::{HyperParams, Metric};
@@ -583,11 +608,11 @@ mod tests {
 		let model = TaskModel::new(3, &architecture, Precision::Int8, Metric::Auc, hyper).unwrap();
 		let trained = model.train(model.initial(), &training_shard(1), 1);
 		let prepared = prepare_model(3, model.encode(&trained, 0, 30, 1).unwrap(), 5_000).unwrap();
-		(prepared, move |task, payload: &[u8]| {
-			if task != 3 {
-				return Err(format!("no task {task}"));
+		(prepared, move |payload: &TaskPayload| {
+			if payload.task != 3 {
+				return Err(format!("no task {}", payload.task));
 			}
-			model.decode(payload).map(|_| ()).map_err(|e| format!("{e:?}"))
+			model.open(payload).map(|_| ()).map_err(|e| format!("{e:?}"))
 		})
 	}
 

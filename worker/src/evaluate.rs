@@ -3,20 +3,21 @@
 //! evaluation set, with the same deterministic evaluation the voters run.
 
 use codec::Decode;
+use loopx_primitives::TaskId;
 use loopx_runtime::{Balance, BlockNumber};
 use pallet_builder_market::TaskSpec;
 
 use crate::{
 	demo_data::{eval_set, DEMO_EVAL_SET},
 	payload_store::payload_hash,
-	training::{task_of_payload, TaskModel},
+	training::{read_payload, TaskModel, TaskModelError},
 };
 
 /// What a model scores on the demo evaluation set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
 	/// The task the payload belongs to.
-	pub task: u32,
+	pub task: TaskId,
 	/// The payload's hash (a version's `hash` on chain).
 	pub hash: String,
 	/// Rows of the evaluation set.
@@ -31,20 +32,46 @@ pub struct Evaluation {
 	pub metric_ppm: u32,
 }
 
+/// Why a payload was not evaluated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvaluateError {
+	/// The spec bytes are not a SCALE-encoded task spec.
+	NotATaskSpec(String),
+	/// The task is scored on an evaluation set this node does not hold.
+	OtherEvaluationSet(sp_core::H256),
+	/// The payload is not a model of the task, or the task's model cannot be built here.
+	Model(TaskModelError),
+}
+
+impl core::fmt::Display for EvaluateError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::NotATaskSpec(e) => write!(f, "not a task spec: {e}"),
+			Self::OtherEvaluationSet(set) => {
+				write!(f, "the task is scored on the evaluation set {set:?}; this node holds only the demo one, {DEMO_EVAL_SET:?}")
+			},
+			Self::Model(e) => write!(f, "{e:?}"),
+		}
+	}
+}
+
+impl std::error::Error for EvaluateError {}
+
 /// Scores `payload` as a model of the task whose SCALE-encoded spec is `spec` (what
 /// `builderMarket.tasks(id).spec` holds).
-pub fn evaluate_payload(spec: &[u8], payload: &[u8]) -> Result<Evaluation, String> {
-	let spec = TaskSpec::<Balance, BlockNumber>::decode(&mut &spec[..]).map_err(|e| format!("not a task spec: {e}"))?;
+pub fn evaluate_payload(spec: &[u8], payload: &[u8]) -> Result<Evaluation, EvaluateError> {
+	let spec = TaskSpec::<Balance, BlockNumber>::decode(&mut &spec[..]).map_err(|e| EvaluateError::NotATaskSpec(e.to_string()))?;
 	if spec.eval_set != DEMO_EVAL_SET {
-		return Err(format!("the task is scored on the evaluation set {:?}; this node holds only the demo one, {DEMO_EVAL_SET:?}", spec.eval_set));
+		return Err(EvaluateError::OtherEvaluationSet(spec.eval_set));
 	}
-	let task = task_of_payload(payload).ok_or("not a task model's payload")?;
-	let model = TaskModel::new(task, &spec.architecture, spec.precision, spec.metric, spec.hyper).map_err(|e| format!("{e:?}"))?;
-	let (state, _) = model.decode(payload).map_err(|e| format!("{e:?}"))?;
+	// One decode (task and model), one pass over the evaluation set (every metric).
+	let read = read_payload(payload).map_err(EvaluateError::Model)?;
+	let task = read.task;
+	let model = TaskModel::new(task, &spec.architecture, spec.precision, spec.metric, spec.hyper).map_err(EvaluateError::Model)?;
+	let (state, _) = model.open(&read).map_err(EvaluateError::Model)?;
 	let eval = eval_set();
-	let m = model.metrics(&state, &eval).map_err(|e| format!("{e:?}"))?;
 	// (`TaskModel::new` refuses the metrics a classifier cannot be scored by.)
-	let metric_ppm = model.score(&state, &eval).map_err(|e| format!("{e:?}"))?;
+	let (m, metric_ppm) = model.evaluate(&state, &eval).map_err(EvaluateError::Model)?;
 	Ok(Evaluation {
 		task,
 		hash: format!("{:?}", payload_hash(payload)),
@@ -101,9 +128,9 @@ mod tests {
 		assert_eq!(e.rows, eval_set().len());
 		assert_eq!(e.hash, format!("{:?}", payload_hash(&payload)));
 		assert!((0.0..=1.0).contains(&e.accuracy) && e.log_loss > 0.0);
-		assert!(evaluate_payload(b"\x01", &payload).unwrap_err().starts_with("not a task spec"));
+		assert!(evaluate_payload(b"\x01", &payload).unwrap_err().to_string().starts_with("not a task spec"));
 		assert!(evaluate_payload(&spec.encode(), b"junk").is_err());
 		let elsewhere = self::spec(sp_core::H256::repeat_byte(1)).encode();
-		assert!(evaluate_payload(&elsewhere, &payload).unwrap_err().contains("holds only the demo one"));
+		assert!(evaluate_payload(&elsewhere, &payload).unwrap_err().to_string().contains("holds only the demo one"));
 	}
 }

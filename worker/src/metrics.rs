@@ -2,6 +2,7 @@
 //! `substrate_`). Votes cast are `transactions_submitted{call="commit_vote"|"reveal_vote"}`, model-update claims
 //! `transactions_submitted{call="submit_update"}` when sent and `updates_decided{outcome}` when decided.
 
+use loopx_primitives::TaskId;
 use std::time::Duration;
 
 use substrate_prometheus_endpoint::{register, Counter, CounterVec, GaugeVec, Histogram, HistogramOpts, Opts, PrometheusError, Registry, F64, U64};
@@ -117,7 +118,7 @@ impl Metrics {
 		}
 	}
 
-	pub(crate) fn model_metric(&self, task: u32, ppm: u32) {
+	pub(crate) fn model_metric(&self, task: TaskId, ppm: u32) {
 		if let Some(m) = &self.0 {
 			m.model_metric.with_label_values(&[&task.to_string()]).set(f64::from(ppm) / 1e6);
 		}

@@ -22,6 +22,7 @@ use loopx_ml_kernels::{
 	wire,
 };
 use loopx_model_spec::{Architecture, Precision};
+use loopx_primitives::TaskId;
 use pallet_builder_market::{HyperParams, Metric};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -37,30 +38,46 @@ pub const WIRE_BLOCK: usize = 64;
 const MODEL_ID_PREFIX: &[u8; 16] = b"loopx/task-model";
 
 /// The model id a task's payloads carry.
-fn model_id(task: u32) -> [u8; 32] {
+fn model_id(task: TaskId) -> [u8; 32] {
 	let mut id = [0u8; 32];
 	id[..16].copy_from_slice(MODEL_ID_PREFIX);
 	id[28..].copy_from_slice(&task.to_be_bytes());
 	id
 }
 
-/// The task a model payload says it belongs to (`None`: not a task model's payload). Only the
-/// header is read: [`TaskModel::decode`] checks the rest against the task's architecture.
-pub fn task_of_payload(payload: &[u8]) -> Option<u32> {
-	let id = wire::decode(payload).ok()?.model_id;
-	let task = u32::from_be_bytes(id[28..].try_into().ok()?);
-	(id == model_id(task)).then_some(task)
+/// A task model's payload read once: the task its header names, and its wire message (whose
+/// parameters [`TaskModel::open`] checks against the task's architecture).
+pub struct TaskPayload {
+	/// The task the payload says it belongs to.
+	pub task: TaskId,
+	message: wire::Message,
+}
+
+/// Reads a payload as a task model's (once: the task and the model come from the same decode).
+pub fn read_payload(payload: &[u8]) -> Result<TaskPayload, TaskModelError> {
+	let message = wire::decode(payload).map_err(|e| TaskModelError::BadPayload(e.to_string()))?;
+	let id = message.model_id;
+	let task = TaskId::from_be_bytes([id[28], id[29], id[30], id[31]]);
+	if id != model_id(task) {
+		return Err(TaskModelError::BadPayload("not a task model's payload".into()));
+	}
+	Ok(TaskPayload { task, message })
+}
+
+/// The task a model payload says it belongs to (`None`: not a task model's payload).
+pub fn task_of_payload(payload: &[u8]) -> Option<TaskId> {
+	read_payload(payload).ok().map(|p| p.task)
 }
 
 /// What a data-market offer of a local model of `task` commits to as its schema: blake2-256
 /// of the model id, so a buyer knows which task the parameters are for before it bids.
-pub fn model_schema(task: u32) -> sp_core::H256 {
+pub fn model_schema(task: TaskId) -> sp_core::H256 {
 	sp_core::H256(sp_crypto_hashing::blake2_256(&model_id(task)))
 }
 
 /// One task's model, as the worker trains and scores it.
 pub struct TaskModel {
-	task: u32,
+	task: TaskId,
 	spec: MlpSpec,
 	init: ModelState,
 	precision: WirePrecision,
@@ -81,7 +98,7 @@ pub enum TaskModelError {
 
 impl TaskModel {
 	/// The model of `task` as its spec describes it.
-	pub fn new(task: u32, architecture: &Architecture, precision: Precision, metric: Metric, hyper: HyperParams) -> Result<Self, TaskModelError> {
+	pub fn new(task: TaskId, architecture: &Architecture, precision: Precision, metric: Metric, hyper: HyperParams) -> Result<Self, TaskModelError> {
 		let spec = MlpSpec::try_from(architecture).map_err(|e| TaskModelError::Unsupported(e.to_string()))?;
 		if spec.inputs() != FEATURES {
 			return Err(TaskModelError::Unsupported(format!("{} inputs; the wallet data has {}", spec.inputs(), FEATURES)));
@@ -114,7 +131,16 @@ impl TaskModel {
 	/// The model a payload carries, checked against the task's architecture; and its age.
 	pub fn decode(&self, payload: &[u8]) -> Result<(ModelState, u64), TaskModelError> {
 		let message = wire::decode(payload).map_err(|e| TaskModelError::BadPayload(e.to_string()))?;
-		let state = self.init.from_message(&message).map_err(|e| TaskModelError::BadPayload(e.to_string()))?;
+		self.state_of(&message)
+	}
+
+	/// The model of a payload already read with [`read_payload`], and its age.
+	pub fn open(&self, payload: &TaskPayload) -> Result<(ModelState, u64), TaskModelError> {
+		self.state_of(&payload.message)
+	}
+
+	fn state_of(&self, message: &wire::Message) -> Result<(ModelState, u64), TaskModelError> {
+		let state = self.init.from_message(message).map_err(|e| TaskModelError::BadPayload(e.to_string()))?;
 		Ok((state, message.partition.age))
 	}
 
@@ -151,6 +177,12 @@ impl TaskModel {
 
 	/// The task's metric of `state` on `eval`, in parts per million (deterministic).
 	pub fn score(&self, state: &ModelState, eval: &Dataset) -> Result<u32, TaskModelError> {
+		self.evaluate(state, eval).map(|(_, ppm)| ppm)
+	}
+
+	/// Every classifier metric of `state` on `eval` and the task's metric among them in parts
+	/// per million, from one pass over the evaluation set.
+	pub fn evaluate(&self, state: &ModelState, eval: &Dataset) -> Result<(ClassifierMetrics, u32), TaskModelError> {
 		let m = self.metrics(state, eval)?;
 		let value = match self.metric {
 			Metric::Auc => m.auc,
@@ -158,7 +190,7 @@ impl TaskModel {
 			Metric::LogLoss => m.log_loss,
 			Metric::Rmse => return Err(TaskModelError::Unsupported("RMSE".into())),
 		};
-		Ok((value * 1e6).round().clamp(0.0, f64::from(u32::MAX)) as u32)
+		Ok((m, (value * 1e6).round().clamp(0.0, f64::from(u32::MAX)) as u32))
 	}
 
 	/// The score of a payload (what a voter computes for a claim).

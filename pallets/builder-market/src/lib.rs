@@ -70,8 +70,8 @@ use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 
-/// Identifies a task.
-pub type TaskId = u32;
+/// Identifies a task (defined once, in `loopx-primitives`).
+pub use loopx_primitives::TaskId;
 
 /// The balance type of the currency.
 pub type BalanceOf<T> = <<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;

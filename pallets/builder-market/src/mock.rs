@@ -23,6 +23,7 @@ frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Routers: pallet_routers,
 		DataMarket: pallet_data_market,
 		BuilderMarket: pallet_builder_market,
 	}
@@ -117,6 +118,15 @@ parameter_types! {
 	pub const MaxRouterFee: Perbill = Perbill::from_percent(5);
 }
 
+impl pallet_routers::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RouterBond = ConstU128<100>;
+	type MaxRouterFee = MaxRouterFee;
+	type WeightInfo = ();
+}
+
 impl pallet_data_market::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
@@ -136,8 +146,7 @@ impl pallet_data_market::Config for Test {
 	type MaxDealPeriod = ConstU64<1_000>;
 	type SellerBond = SellerBond;
 	type ProtocolFee = ProtocolFee;
-	type MaxRouterFee = MaxRouterFee;
-	type RouterBond = ConstU128<100>;
+	type Routers = Routers;
 	type DisputeDeposit = ConstU128<50>;
 	type DealReputation = ConstU32<1_000>;
 	type DealFailurePenalty = ConstU32<20_000>;

@@ -65,7 +65,7 @@ fn posted<T: Config>(r: u32) -> (QueryId, T::AccountId) {
 
 fn router<T: Config>() -> T::AccountId {
 	let router = funded::<T>("router", 0);
-	Pallet::<T>::register_router(RawOrigin::Signed(router.clone()).into(), T::MaxRouterFee::get()).expect("router");
+	T::Routers::register_for_benchmarks(&router).expect("router");
 	router
 }
 
@@ -74,7 +74,7 @@ fn committed<T: Config>(r: u32, results: &[Vec<u8>]) -> (QueryId, Vec<T::Account
 	let validators = providers::<T>(r);
 	let (q, _) = posted::<T>(r);
 	let router = router::<T>();
-	Pallet::<T>::do_router_assign(q, (router, T::MaxRouterFee::get()), BoundedVec::truncate_from(validators.clone())).expect("eligible");
+	Pallet::<T>::do_router_assign(q, (router, T::Routers::max_router_fee()), BoundedVec::truncate_from(validators.clone())).expect("eligible");
 	let question = question::<T>(q);
 	for (k, v) in validators.iter().enumerate() {
 		let c = Pallet::<T>::answer_commitment(q, v, &results[k], &[k as u8; 32]);
@@ -138,22 +138,6 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn register_router() {
-		let who = funded::<T>("router", 0);
-		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), T::MaxRouterFee::get());
-		assert!(Routers::<T>::contains_key(&who));
-	}
-
-	#[benchmark]
-	fn unregister_router() {
-		let who = router::<T>();
-		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()));
-		assert!(!Routers::<T>::contains_key(&who));
-	}
-
-	#[benchmark]
 	fn post_query(l: Linear<16, { T::MaxSqlLen::get() }>) {
 		let client = funded::<T>("client", 0);
 		let fee = T::MinFee::get();
@@ -187,7 +171,7 @@ mod benchmarks {
 		let validators = providers::<T>(r);
 		let (q, _) = posted::<T>(r);
 		let router = router::<T>();
-		Pallet::<T>::do_router_assign(q, (router, T::MaxRouterFee::get()), BoundedVec::truncate_from(validators.clone())).expect("eligible");
+		Pallet::<T>::do_router_assign(q, (router, T::Routers::max_router_fee()), BoundedVec::truncate_from(validators.clone())).expect("eligible");
 		let v = validators[0].clone();
 		let question = question::<T>(q);
 		#[extrinsic_call]

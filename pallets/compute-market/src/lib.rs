@@ -22,7 +22,8 @@
 //!
 //! ## Routing
 //!
-//! A registered router (bonded, [`Pallet::register_router`]) assigns `r` eligible validators
+//! A router (registered and bonded in the one router registry both markets share,
+//! [`Config::Routers`]) assigns `r` eligible validators
 //! with [`Pallet::assign`] within [`Config::RouterWindow`] blocks and earns its fee share. If no
 //! router acts in time, the runtime draws `r` eligible validators weighted by reputation from
 //! BABE's randomness ([`draw`]); with fewer than `r` eligible, the client is refunded.
@@ -65,6 +66,7 @@
 extern crate alloc;
 
 pub mod draw;
+pub mod migrations;
 mod passes;
 mod queries;
 pub mod runtime_api;
@@ -88,7 +90,7 @@ use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::*, traits::fungible};
 use frame_system::pallet_prelude::*;
-use loopx_primitives::{Reputation, Thresholds};
+use loopx_primitives::{Reputation, RouterRegistry, Thresholds};
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::Perbill;
@@ -227,15 +229,6 @@ pub struct Capability<Tags, Models, Balance> {
 	pub price: Balance,
 }
 
-/// A registered router.
-#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
-pub struct Router<Balance> {
-	/// Its share of the fee of the queries it assigns.
-	pub fee: Perbill,
-	/// Its bond, held.
-	pub bond: Balance,
-}
-
 /// A service pass.
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub struct Pass<Balance, BlockNumber> {
@@ -315,7 +308,11 @@ pub mod pallet {
 	};
 	use loopx_primitives::{ClaimRegistry, ContributionSink, FeeSink, ModelRegistry, ReputationHandler, RewardPot, VoterSet};
 
+	/// v1: routers live in the one router registry ([`crate::migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Why this pallet holds funds.
@@ -323,7 +320,9 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A client's query fee.
 		QueryFee,
-		/// A router's bond.
+		/// A router's bond, before the one router registry (`pallet-routers`) held them: no
+		/// longer held here (migration [`crate::migrations::v1`] releases what was), kept so
+		/// that the reasons after it keep their encoding.
 		RouterBond,
 		/// Tokens locked for a service pass.
 		Pass,
@@ -440,13 +439,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type ProtocolFee: Get<Perbill>;
 
-		/// Largest router fee share.
-		#[pallet::constant]
-		type MaxRouterFee: Get<Perbill>;
-
-		/// A router's bond.
-		#[pallet::constant]
-		type RouterBond: Get<BalanceOf<Self>>;
+		/// The router registry (shared with the data market): who may assign queries, for
+		/// what share of their fee.
+		type Routers: RouterRegistry<Self::AccountId>;
 
 		/// Smallest amount a pass starts with.
 		#[pallet::constant]
@@ -528,10 +523,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Capabilities<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, CapabilityOf<T>>;
 
-	/// Registered routers.
-	#[pallet::storage]
-	pub type Routers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Router<BalanceOf<T>>>;
-
 	/// Service passes.
 	#[pallet::storage]
 	pub type Passes<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Pass<BalanceOf<T>, BlockNumberFor<T>>>;
@@ -559,10 +550,6 @@ pub mod pallet {
 		CapabilitiesSet { who: T::AccountId, capability: CapabilityOf<T> },
 		/// `who` withdrew its capabilities.
 		CapabilitiesWithdrawn { who: T::AccountId },
-		/// `who` registered as a router taking `fee` of the queries it assigns; `bond` is held.
-		RouterRegistered { who: T::AccountId, fee: Perbill, bond: BalanceOf<T> },
-		/// `who` is no longer a router; its bond was released.
-		RouterUnregistered { who: T::AccountId },
 		/// `client` posted `query`; `fee` is held (or, `free`, paid by the pot).
 		QueryPosted { query: QueryId, client: T::AccountId, fee: BalanceOf<T>, redundancy: u32, deadline: BlockNumberFor<T>, free: bool },
 		/// `validators` must answer `query`: commits until `commit_end`, reveals until the
@@ -648,10 +635,6 @@ pub mod pallet {
 		NotOpen,
 		/// Not a registered router.
 		NotRouter,
-		/// Already a registered router.
-		AlreadyRouter,
-		/// The router fee is above [`Config::MaxRouterFee`].
-		RouterFeeTooHigh,
 		/// The router assigned a number of validators other than the redundancy.
 		WrongAssignmentSize,
 		/// The same validator twice.
@@ -764,37 +747,6 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Registers the caller as a router taking `fee` of the fee of each query it assigns;
-		/// holds [`Config::RouterBond`].
-		///
-		/// Emits [`Event::RouterRegistered`].
-		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::register_router())]
-		pub fn register_router(origin: OriginFor<T>, fee: Perbill) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			ensure!(!Routers::<T>::contains_key(&who), Error::<T>::AlreadyRouter);
-			ensure!(fee <= T::MaxRouterFee::get(), Error::<T>::RouterFeeTooHigh);
-			let bond = T::RouterBond::get();
-			T::Currency::hold(&HoldReason::RouterBond.into(), &who, bond)?;
-			Routers::<T>::insert(&who, Router { fee, bond });
-			Self::deposit_event(Event::RouterRegistered { who, fee, bond });
-			Ok(())
-		}
-
-		/// Unregisters the caller as a router and releases its bond (queries it assigned keep
-		/// its fee share).
-		///
-		/// Emits [`Event::RouterUnregistered`].
-		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::unregister_router())]
-		pub fn unregister_router(origin: OriginFor<T>) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			let router = Routers::<T>::take(&who).ok_or(Error::<T>::NotRouter)?;
-			T::Currency::release(&HoldReason::RouterBond.into(), &who, router.bond, frame_support::traits::tokens::Precision::BestEffort)?;
-			Self::deposit_event(Event::RouterUnregistered { who });
-			Ok(())
-		}
-
 		/// Posts a query paid by the caller: `kind`, `fee` (held), `redundancy` answers
 		/// required, answerer `thresholds` (within the runtime's bounds) and the `deadline` for
 		/// answers. Aggregation SQL must be one read-only statement; an inference must name an
@@ -842,8 +794,8 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::assign(validators.len() as u32))]
 		pub fn assign(origin: OriginFor<T>, query: QueryId, validators: BoundedVec<T::AccountId, T::MaxRedundancy>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let router = Routers::<T>::get(&who).ok_or(Error::<T>::NotRouter)?;
-			Self::do_router_assign(query, (who, router.fee), validators)
+			let fee = T::Routers::router_fee(&who).ok_or(Error::<T>::NotRouter)?;
+			Self::do_router_assign(query, (who, fee), validators)
 		}
 
 		/// Commits the hash of the caller's answer to `query` (see

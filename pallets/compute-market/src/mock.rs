@@ -1,4 +1,4 @@
-//! A mock runtime for the pallet's tests: System, Balances and this pallet. Validators,
+//! A mock runtime for the pallet's tests: System, Balances, the router registry and this pallet. Validators,
 //! reputations, the claim registry, contribution points, the fee sink, the reward pot, the
 //! model registry and randomness are small fakes; the tests decide claims by calling
 //! `on_claim_decided` as weighted voting would.
@@ -29,6 +29,7 @@ frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Routers: pallet_routers,
 		ComputeMarket: pallet_compute_market,
 	}
 );
@@ -192,6 +193,15 @@ impl crate::BenchmarkHelper<AccountId> for Fakes {
 	fn fund_pot() {}
 }
 
+impl pallet_routers::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RouterBond = ConstU128<500>;
+	type MaxRouterFee = MaxRouterFee;
+	type WeightInfo = ();
+}
+
 impl pallet_compute_market::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
@@ -223,8 +233,7 @@ impl pallet_compute_market::Config for Test {
 	type StrictestThresholds = Strictest;
 	type MinFee = ConstU128<100>;
 	type ProtocolFee = ProtocolFee;
-	type MaxRouterFee = MaxRouterFee;
-	type RouterBond = ConstU128<500>;
+	type Routers = Routers;
 	type MinPassLock = ConstU128<1_000>;
 	type PassCooldown = ConstU64<10>;
 	type FreeQueriesPerEra = ConstU32<4>;
@@ -281,7 +290,7 @@ pub const ACCOUNTS: [AccountId; 8] = [1, 2, 3, 4, 5, 6, 7, POT];
 
 /// Holds equal what the pallet's records say, and balances add up to the unchanged issuance.
 pub fn assert_books_balance() {
-	use crate::{HoldReason, Passes, Payer, Queries, Routers};
+	use crate::{HoldReason, Passes, Payer, Queries};
 	use frame_support::traits::fungible::InspectHold;
 	let escrow = crate::Pallet::<Test>::escrow_account();
 	let mut fees = std::collections::BTreeMap::<AccountId, Balance>::new();
@@ -298,7 +307,9 @@ pub fn assert_books_balance() {
 	for who in ACCOUNTS {
 		let held = |r: HoldReason| Balances::balance_on_hold(&RuntimeHoldReason::ComputeMarket(r), &who);
 		assert_eq!(held(HoldReason::QueryFee), fees.get(&who).copied().unwrap_or(0), "fees held by {who}");
-		assert_eq!(held(HoldReason::RouterBond), Routers::<Test>::get(who).map_or(0, |r| r.bond), "bond of {who}");
+		let bond = Balances::balance_on_hold(&RuntimeHoldReason::Routers(pallet_routers::HoldReason::RouterBond), &who);
+		assert_eq!(bond, pallet_routers::Routers::<Test>::get(who).map_or(0, |r| r.bond), "router bond of {who}");
+		assert_eq!(held(HoldReason::RouterBond), 0, "no router bond held by the market itself");
 		assert_eq!(held(HoldReason::Pass), Passes::<Test>::get(who).map_or(0, |p| p.locked), "pass of {who}");
 	}
 	assert_eq!(Balances::total_balance(&escrow), escrowed, "free-query fees waiting");

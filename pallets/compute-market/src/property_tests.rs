@@ -91,8 +91,8 @@ fn apply(action: &Action, committed: &mut Committed) -> DispatchResult {
 		Action::Lock(w, amount) => ComputeMarket::lock_for_pass(signed(CLIENTS[w]), amount),
 		Action::RequestUnlock(w) => ComputeMarket::request_unlock(signed(CLIENTS[w])),
 		Action::Unlock(w) => ComputeMarket::unlock(signed(CLIENTS[w])),
-		Action::RegisterRouter(percent) => ComputeMarket::register_router(signed(ROUTER), Perbill::from_percent(percent)),
-		Action::UnregisterRouter => ComputeMarket::unregister_router(signed(ROUTER)),
+		Action::RegisterRouter(percent) => Routers::register_router(signed(ROUTER), Perbill::from_percent(percent)),
+		Action::UnregisterRouter => Routers::unregister_router(signed(ROUTER)),
 		Action::Assign { query: q, first, redundancy } => {
 			let chosen: Vec<AccountId> = (0..redundancy).map(|k| VALIDATORS[(first + k) % 4]).collect();
 			ComputeMarket::assign(signed(ROUTER), query(q), BoundedVec::truncate_from(chosen))

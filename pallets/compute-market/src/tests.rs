@@ -65,8 +65,8 @@ fn router_assign(q: QueryId, validators: Vec<AccountId>) {
 /// new query of `fee` (redundancy: their number).
 fn routed(fee: Balance, validators: Vec<AccountId>) -> QueryId {
 	advertise_all();
-	if !Routers::<Test>::contains_key(ROUTER) {
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+	if !pallet_routers::Routers::<Test>::contains_key(ROUTER) {
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::zero()));
 	}
 	let q = post(fee, validators.len() as u32);
 	router_assign(q, validators);
@@ -106,18 +106,18 @@ fn only_active_validators_advertise_known_things() {
 }
 
 #[test]
-fn routers_register_with_a_bond_and_unregister() {
+fn routers_come_from_the_shared_registry_and_leaving_it_stops_assigning() {
 	new_test_ext().execute_with(|| {
-		let rate = Perbill::from_percent(5);
-		assert_noop!(CM::register_router(origin(ROUTER), Perbill::from_percent(21)), E::RouterFeeTooHigh);
-		assert_ok!(CM::register_router(origin(ROUTER), rate));
-		assert_noop!(CM::register_router(origin(ROUTER), rate), E::AlreadyRouter);
+		// Registration, its bond and its fee cap are the registry's (pallet-routers' tests);
+		// here: only accounts the registry holds assign, at the fee they registered.
+		advertise_all();
+		let q = post(1_000, 2);
+		assert_noop!(CM::assign(origin(ROUTER), q, vec![V1, V2].try_into().unwrap()), E::NotRouter);
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::from_percent(5)));
 		assert_eq!(free(ROUTER), INITIAL - 500);
-		assert_ok!(CM::unregister_router(origin(ROUTER)));
+		assert_ok!(Routers::unregister_router(origin(ROUTER)));
 		assert_eq!(free(ROUTER), INITIAL);
-		assert_noop!(CM::unregister_router(origin(ROUTER)), E::NotRouter);
-		// Too poor for the bond: nothing is registered.
-		assert_noop!(CM::register_router(origin(1_000), rate), TokenError::FundsUnavailable);
+		assert_noop!(CM::assign(origin(ROUTER), q, vec![V1, V2].try_into().unwrap()), E::NotRouter);
 		assert_books_balance();
 	});
 }
@@ -182,7 +182,7 @@ fn the_number_of_stored_queries_is_bounded() {
 fn agreeing_answers_are_accepted_and_the_fee_is_split() {
 	new_test_ext().execute_with(|| {
 		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::from_percent(5)));
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::from_percent(5)));
 		let q = post(1_003, 3);
 		router_assign(q, vec![V1, V2, V3]);
 		let QueryStatus::Answering { commit_end } = status(q) else { panic!("not answering") };
@@ -231,7 +231,7 @@ fn a_router_cannot_assign_ineligible_validators() {
 		let q = post(1_000, 2);
 		let assign = |who, v: Vec<AccountId>| CM::assign(origin(who), q, v.try_into().unwrap());
 		assert_noop!(assign(ROUTER, vec![V1, V2]), E::NotRouter);
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::from_percent(5)));
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::from_percent(5)));
 		assert_noop!(CM::assign(origin(ROUTER), 99, vec![V1, V2].try_into().unwrap()), E::QueryNotFound);
 		assert_noop!(assign(ROUTER, vec![V1]), E::WrongAssignmentSize);
 		assert_noop!(assign(ROUTER, vec![V1, V1]), E::DuplicateValidator);
@@ -290,7 +290,7 @@ fn with_too_few_eligible_validators_the_client_is_refunded() {
 fn a_commit_naming_another_question_is_refused() {
 	new_test_ext().execute_with(|| {
 		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::zero()));
 		let q = post(1_000, 2);
 		router_assign(q, vec![V1, V2]);
 		// What the worker hashes (the submitted kind) is what the pallet checks (the stored one).
@@ -309,7 +309,7 @@ fn a_commit_naming_another_question_is_refused() {
 fn commits_and_reveals_are_checked() {
 	new_test_ext().execute_with(|| {
 		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::zero()));
 		let q = post(1_000, 2);
 		assert_noop!(CM::commit_answer(origin(V1), q, question(q), Default::default()), E::NotAnswering);
 		assert_noop!(CM::commit_answer(origin(V1), 9, H256::zero(), Default::default()), E::QueryNotFound);
@@ -491,7 +491,7 @@ fn passes_lock_grant_quotas_freeze_and_unlock_after_the_cool_down() {
 fn a_free_query_is_paid_from_the_pot_and_a_failed_one_goes_back_there() {
 	new_test_ext().execute_with(|| {
 		advertise_all();
-		assert_ok!(CM::register_router(origin(ROUTER), Perbill::zero()));
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::zero()));
 		assert_ok!(CM::lock_for_pass(origin(CLIENT), 1_000));
 		assert_ok!(CM::post_free_query(origin(CLIENT), aggregation(SQL), 2, loose(), 20));
 		router_assign(0, vec![V1, V2]);
@@ -554,5 +554,38 @@ fn clients_rate_the_answerers_of_their_answered_queries() {
 		let before = reputation_changes().len();
 		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Bad));
 		assert_eq!(reputation_changes().len(), before);
+	});
+}
+
+// ---- migrations ----
+
+#[test]
+fn the_v1_migration_releases_the_old_router_bonds_once() {
+	use codec::Encode;
+	use frame_support::{
+		storage::migration::{get_storage_value, put_storage_value},
+		traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+		Blake2_128Concat, StorageHasher,
+	};
+	new_test_ext().execute_with(|| {
+		// Storage version 0: the router in the market's own map, its bond held by the market.
+		let key = Blake2_128Concat::hash(&ROUTER.encode());
+		put_storage_value(b"ComputeMarket", b"Routers", &key, (Perbill::from_percent(5), 500 as Balance));
+		let old_reason = RuntimeHoldReason::ComputeMarket(HoldReason::RouterBond);
+		assert_ok!(<Balances as MutateHold<AccountId>>::hold(&old_reason, &ROUTER, 500));
+		StorageVersion::new(0).put::<ComputeMarket>();
+
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(free(ROUTER), INITIAL, "the whole bond is back");
+		assert_eq!(Balances::balance_on_hold(&old_reason, &ROUTER), 0);
+		assert_eq!(get_storage_value::<(Perbill, Balance)>(b"ComputeMarket", b"Routers", &key), None, "the old entry is gone");
+		assert_eq!(ComputeMarket::on_chain_storage_version(), 1);
+		assert_eq!(pallet_routers::Routers::<Test>::get(ROUTER), None, "it registers again itself");
+
+		// Once only: a second run finds version 1 and changes nothing.
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+		assert_books_balance();
 	});
 }

@@ -39,8 +39,6 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn advertise(t: u32, m: u32, ) -> Weight;
 	fn withdraw_capabilities() -> Weight;
-	fn register_router() -> Weight;
-	fn unregister_router() -> Weight;
 	fn post_query(l: u32, ) -> Weight;
 	fn post_free_query(l: u32, ) -> Weight;
 	fn assign(r: u32, ) -> Weight;
@@ -91,32 +89,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(88_877_000, 4187)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	/// Storage: `ComputeMarket::Routers` (r:1 w:1)
-	/// Proof: `ComputeMarket::Routers` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
-	fn register_router() -> Weight {
-		// Proof size: measured `200`, estimated `3712` bytes.
-		// Fastest run: 82_414_000 ps.
-		Weight::from_parts(144_380_000, 3712)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-	}
-	/// Storage: `ComputeMarket::Routers` (r:1 w:1)
-	/// Proof: `ComputeMarket::Routers` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(247), added: 2722, mode: `MaxEncodedLen`)
-	fn unregister_router() -> Weight {
-		// Proof size: measured `332`, estimated `3712` bytes.
-		// Fastest run: 71_795_000 ps.
-		Weight::from_parts(108_423_000, 3712)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ComputeMarket::QueryCount` (r:1 w:1)
 	/// Proof: `ComputeMarket::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -430,16 +402,6 @@ impl WeightInfo for () {
 		Weight::from_parts(88_877_000, 4187)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
-	}
-	fn register_router() -> Weight {
-		Weight::from_parts(144_380_000, 3712)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-	}
-	fn unregister_router() -> Weight {
-		Weight::from_parts(108_423_000, 3712)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn post_query(l: u32, ) -> Weight {
 		Weight::from_parts(168_523_384, 3991)

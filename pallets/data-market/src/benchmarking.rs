@@ -57,7 +57,7 @@ fn delivered_deal<T: Config>() -> (DealId, T::AccountId, T::AccountId) {
 	let seller = funded::<T>("seller", 0);
 	let buyer = funded::<T>("buyer", 0);
 	let router = funded::<T>("router", 0);
-	Pallet::<T>::register_router(RawOrigin::Signed(router.clone()).into(), T::MaxRouterFee::get()).expect("funded");
+	T::Routers::register_for_benchmarks(&router).expect("funded");
 	let offer = Pallet::<T>::do_post(seller.clone(), Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 1, expiry::<T>(), Some(router.clone()))
 		.expect("valid offer");
 	let bid =
@@ -114,28 +114,11 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn register_router() {
-		let caller = funded::<T>("router", 0);
-		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), T::MaxRouterFee::get());
-		assert!(Routers::<T>::contains_key(&caller));
-	}
-
-	#[benchmark]
-	fn unregister_router() {
-		let caller = funded::<T>("router", 0);
-		Pallet::<T>::register_router(RawOrigin::Signed(caller.clone()).into(), T::MaxRouterFee::get()).expect("funded");
-		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()));
-		assert!(!Routers::<T>::contains_key(&caller));
-	}
-
-	#[benchmark]
 	fn route() {
 		let seller = funded::<T>("seller", 0);
 		let buyer = funded::<T>("buyer", 0);
 		let router = funded::<T>("router", 0);
-		Pallet::<T>::register_router(RawOrigin::Signed(router.clone()).into(), T::MaxRouterFee::get()).expect("funded");
+		T::Routers::register_for_benchmarks(&router).expect("funded");
 		let offer = Pallet::<T>::do_post(seller, Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 2, expiry::<T>(), Some(router.clone()))
 			.expect("valid offer");
 		let bid =

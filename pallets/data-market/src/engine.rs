@@ -11,7 +11,7 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
-use loopx_primitives::{agenda, ClaimClass, ClaimOutcome, ClaimRequest, ContributionCategory, Decision, Outcome, ReputationReason};
+use loopx_primitives::{agenda, ClaimClass, ClaimOutcome, ClaimRequest, ContributionCategory, Decision, Outcome, ReputationReason, RouterRegistry};
 use sp_runtime::{
 	traits::{BlakeTwo256, CheckedMul, Hash, Saturating, UniqueSaturatedInto, Zero},
 	DispatchError,
@@ -154,7 +154,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(expires > now, Error::<T>::ExpiryInPast);
 			ensure!(expires <= now.saturating_add(T::MaxOrderLifetime::get()), Error::<T>::ExpiryTooFar);
 			if let Some(r) = &router {
-				ensure!(Routers::<T>::contains_key(r), Error::<T>::NotRouter);
+				ensure!(T::Routers::router_fee(r).is_some(), Error::<T>::NotRouter);
 			}
 			let total = price.checked_mul(&Self::units(quantity)).ok_or(Error::<T>::AmountOverflow)?;
 			let (bond_per_unit, held, reason) = match side {
@@ -337,7 +337,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn route_orders(who: T::AccountId, offer_id: OrderId, bid_id: OrderId, quantity: u32) -> Result<DealId, DispatchError> {
-		let info = Routers::<T>::get(&who).ok_or(Error::<T>::NotRouter)?;
+		let fee = T::Routers::router_fee(&who).ok_or(Error::<T>::NotRouter)?;
 		let mut offer = Orders::<T>::get(offer_id).ok_or(Error::<T>::UnknownOrder)?;
 		let mut bid = Orders::<T>::get(bid_id).ok_or(Error::<T>::UnknownOrder)?;
 		ensure!(offer.side == Side::Offer && bid.side == Side::Bid, Error::<T>::WrongSide);
@@ -351,7 +351,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(quantity > 0, Error::<T>::ZeroQuantity);
 		ensure!(quantity <= offer.remaining.min(bid.remaining), Error::<T>::QuantityTooLarge);
 		let price = offer.price;
-		let deal = Self::open_deal(offer_id, &mut offer, bid_id, &mut bid, quantity, price, Some((who, info.fee)))?;
+		let deal = Self::open_deal(offer_id, &mut offer, bid_id, &mut bid, quantity, price, Some((who, fee)))?;
 		for (id, order) in [(offer_id, offer), (bid_id, bid)] {
 			if order.remaining == 0 {
 				Self::close_order(id, order, CloseReason::Filled);

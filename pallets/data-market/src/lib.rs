@@ -21,8 +21,9 @@
 //!    [`Config::MaxBookSize`] orders. [`Pallet::cancel_order`] returns everything still held.
 //!    Orders expire at their expiry block (a few blocks later when that block is busy).
 //! 3. **Routers.** An order posted with a router does not enter the book: the named router
-//!    ([`Pallet::register_router`], bonded) matches it with [`Pallet::route`] against any
-//!    crossing order of the same tag and earns its fee on settlement.
+//!    (registered and bonded in the one router registry both markets share, [`Config::Routers`])
+//!    matches it with [`Pallet::route`] against any crossing order of the same tag and earns
+//!    its registered fee on settlement.
 //! 4. **Deals** ([`DealState`]): a match creates a deal in `Matched`; the buyer's payment and
 //!    the seller's bond stay held. The seller delivers the payload off-chain and
 //!    [`Pallet::deliver`]s the ciphertext hash (`Delivered`) within [`Config::DeliveryPeriod`];
@@ -52,6 +53,7 @@ extern crate alloc;
 
 pub mod book;
 mod engine;
+pub mod migrations;
 pub mod runtime_api;
 pub mod weights;
 
@@ -67,7 +69,7 @@ mod tests;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::*, traits::fungible::Inspect};
 use frame_system::pallet_prelude::*;
-use loopx_primitives::{ClaimId, ClaimRegistry, ContributionSink, FeeSink, Reputation, ReputationHandler};
+use loopx_primitives::{ClaimId, ClaimRegistry, ContributionSink, FeeSink, Reputation, ReputationHandler, RouterRegistry};
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::Perbill;
@@ -266,15 +268,6 @@ pub struct DealPeriods<BlockNumber> {
 	pub confirm: BlockNumber,
 }
 
-/// A registered router.
-#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
-pub struct RouterInfo<Balance> {
-	/// Its fee, a share of the payment of the deals it matches.
-	pub fee: Perbill,
-	/// Its bond, held.
-	pub bond: Balance,
-}
-
 /// What the benchmarks need from the runtime.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
@@ -293,7 +286,11 @@ pub mod pallet {
 	use frame_support::traits::fungible::{Mutate, MutateHold};
 	use sp_runtime::traits::Zero;
 
+	/// v1: routers live in the one router registry ([`crate::migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Funds this pallet holds.
@@ -303,7 +300,9 @@ pub mod pallet {
 		Payment,
 		/// A seller's bond for its offers and deals.
 		SellerBond,
-		/// A router's bond.
+		/// A router's bond, before the one router registry (`pallet-routers`) held them: no
+		/// longer held here (migration [`crate::migrations::v1`] releases what was), kept so
+		/// that the reasons after it keep their encoding.
 		RouterBond,
 		/// A buyer's deposit for a dispute.
 		DisputeDeposit,
@@ -378,13 +377,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type ProtocolFee: Get<Perbill>;
 
-		/// The highest fee a router may ask. With [`Config::ProtocolFee`] at most 100 %.
-		#[pallet::constant]
-		type MaxRouterFee: Get<Perbill>;
-
-		/// A router's bond.
-		#[pallet::constant]
-		type RouterBond: Get<BalanceOf<Self>>;
+		/// The router registry (shared with the compute market): who may route, at what fee.
+		/// Its largest fee with [`Config::ProtocolFee`] is at most 100 %.
+		type Routers: RouterRegistry<Self::AccountId>;
 
 		/// What a buyer holds to dispute a delivery.
 		#[pallet::constant]
@@ -415,10 +410,6 @@ pub mod pallet {
 	/// Registered encryption keys.
 	#[pallet::storage]
 	pub type EncryptionKeys<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, EncryptionKey>;
-
-	/// Registered routers.
-	#[pallet::storage]
-	pub type Routers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, RouterInfo<BalanceOf<T>>>;
 
 	/// The id of the next order.
 	#[pallet::storage]
@@ -513,10 +504,6 @@ pub mod pallet {
 		},
 		/// An order left the market; `released` is what it still held.
 		OrderClosed { order: OrderId, reason: CloseReason, released: BalanceOf<T> },
-		/// An account became a router.
-		RouterRegistered { router: T::AccountId, fee: Perbill, bond: BalanceOf<T> },
-		/// A router left; its bond was released.
-		RouterUnregistered { router: T::AccountId, released: BalanceOf<T> },
 		/// An offer and a bid matched. `released` is what the bid held above the deal's price.
 		DealMatched {
 			deal: DealId,
@@ -577,10 +564,6 @@ pub mod pallet {
 		NotOrderOwner,
 		/// The account is not a registered router.
 		NotRouter,
-		/// The account is already a router.
-		AlreadyRouter,
-		/// The router's fee is above `MaxRouterFee`.
-		RouterFeeTooHigh,
 		/// The order is routed by another router, or neither order names the caller.
 		NotRouterOfOrder,
 		/// `route` needs an offer and a bid, in that order.
@@ -613,7 +596,7 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(
-				T::ProtocolFee::get().deconstruct() as u64 + T::MaxRouterFee::get().deconstruct() as u64 <= Perbill::one().deconstruct() as u64,
+				T::ProtocolFee::get().deconstruct() as u64 + T::Routers::max_router_fee().deconstruct() as u64 <= Perbill::one().deconstruct() as u64,
 				"protocol fee and the largest router fee exceed the payment"
 			);
 			assert!(!T::PaymentPerPoint::get().is_zero(), "PaymentPerPoint must be non-zero");
@@ -697,37 +680,6 @@ pub mod pallet {
 			let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
 			ensure!(o.owner == who, Error::<T>::NotOrderOwner);
 			Self::close_order(order, o, CloseReason::Cancelled);
-			Ok(())
-		}
-
-		/// Makes the caller a router asking `fee` of the payment of the deals it matches,
-		/// holding [`Config::RouterBond`].
-		///
-		/// Emits [`Event::RouterRegistered`].
-		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::register_router())]
-		pub fn register_router(origin: OriginFor<T>, fee: Perbill) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			ensure!(!Routers::<T>::contains_key(&who), Error::<T>::AlreadyRouter);
-			ensure!(fee <= T::MaxRouterFee::get(), Error::<T>::RouterFeeTooHigh);
-			let bond = T::RouterBond::get();
-			Self::hold(HoldReason::RouterBond, &who, bond)?;
-			Routers::<T>::insert(&who, RouterInfo { fee, bond });
-			Self::deposit_event(Event::RouterRegistered { router: who, fee, bond });
-			Ok(())
-		}
-
-		/// Stops routing and releases the router's bond. Orders that name it can be cancelled
-		/// by their owners; deals it matched still pay its fee.
-		///
-		/// Emits [`Event::RouterUnregistered`].
-		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::unregister_router())]
-		pub fn unregister_router(origin: OriginFor<T>) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			let info = Routers::<T>::take(&who).ok_or(Error::<T>::NotRouter)?;
-			let released = Self::release(HoldReason::RouterBond, &who, info.bond);
-			Self::deposit_event(Event::RouterUnregistered { router: who, released });
 			Ok(())
 		}
 

@@ -1,4 +1,4 @@
-//! A mock runtime for the pallet's tests: System, Balances and this pallet. Reputation,
+//! A mock runtime for the pallet's tests: System, Balances, the router registry and this pallet. Reputation,
 //! contribution points and the claim registry are recording fakes; protocol fees go to `POT`,
 //! slashed bonds to `TREASURY`, so that every test can check that no unit is created or lost.
 
@@ -21,6 +21,7 @@ frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Routers: pallet_routers,
 		DataMarket: pallet_data_market,
 	}
 );
@@ -143,8 +144,7 @@ impl pallet_data_market::Config for Test {
 	type MaxDealPeriod = ConstU64<1_000>;
 	type SellerBond = SellerBond;
 	type ProtocolFee = ProtocolFee;
-	type MaxRouterFee = MaxRouterFee;
-	type RouterBond = ConstU128<ROUTER_BOND>;
+	type Routers = Routers;
 	type DisputeDeposit = ConstU128<DEPOSIT>;
 	type DealReputation = ConstU32<DEAL_REP>;
 	type DealFailurePenalty = ConstU32<FAIL_REP>;
@@ -152,6 +152,15 @@ impl pallet_data_market::Config for Test {
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();
+}
+
+impl pallet_routers::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RouterBond = ConstU128<ROUTER_BOND>;
+	type MaxRouterFee = MaxRouterFee;
+	type WeightInfo = ();
 }
 
 parameter_types! {
@@ -203,7 +212,7 @@ pub fn market_events() -> Vec<pallet_data_market::Event<Test>> {
 /// Every account's holds equal what the pallet's storage says it holds, and the balances of all
 /// accounts add up to the total issuance, which is what genesis created.
 pub fn assert_books_balance() {
-	use crate::{AccountDeals, DealState, Deals, HoldReason, Orders, Routers, Side};
+	use crate::{AccountDeals, DealState, Deals, HoldReason, Orders, Side};
 	use frame_support::traits::fungible::{Inspect, InspectHold};
 	use std::collections::BTreeMap;
 	let mut expected: BTreeMap<(AccountId, u8), Balance> = BTreeMap::new();
@@ -220,14 +229,18 @@ pub fn assert_books_balance() {
 			add(d.buyer, 3, deposit);
 		}
 	}
-	for (who, r) in Routers::<Test>::iter() {
+	for (who, r) in pallet_routers::Routers::<Test>::iter() {
 		add(who, 2, r.bond);
 	}
 	let reasons = [HoldReason::Payment, HoldReason::SellerBond, HoldReason::RouterBond, HoldReason::DisputeDeposit];
 	let accounts = [1, 2, 3, 4, 5, 6, POT, TREASURY];
 	for who in accounts {
 		for (i, reason) in reasons.iter().enumerate() {
-			let held = Balances::balance_on_hold(&RuntimeHoldReason::DataMarket(*reason), &who);
+			// Router bonds are held by the router registry, under its own reason.
+			let held = match reason {
+				HoldReason::RouterBond => Balances::balance_on_hold(&RuntimeHoldReason::Routers(pallet_routers::HoldReason::RouterBond), &who),
+				_ => Balances::balance_on_hold(&RuntimeHoldReason::DataMarket(*reason), &who),
+			};
 			assert_eq!(held, expected.get(&(who, i as u8)).copied().unwrap_or(0), "account {who}, hold {reason:?}");
 		}
 	}

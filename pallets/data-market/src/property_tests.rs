@@ -148,7 +148,7 @@ proptest! {
 	#[test]
 	fn random_market_histories_conserve_every_unit(actions in prop::collection::vec(action(), 1..60)) {
 		new_test_ext().execute_with(|| {
-			DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(3)).unwrap();
+			Routers::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(3)).unwrap();
 			for action in &actions {
 				let before = sp_io::storage::root(sp_runtime::StateVersion::V1);
 				if apply(action).is_err() {

@@ -487,15 +487,20 @@ fn decisions_on_other_classes_or_unknown_claims_change_nothing() {
 // ---- routers ----
 
 #[test]
-fn routers_register_within_the_fee_cap_and_unregister() {
+fn routers_come_from_the_shared_registry_and_leaving_it_stops_routing() {
 	new_test_ext().execute_with(|| {
-		assert_noop!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(6)), Error::<Test>::RouterFeeTooHigh);
-		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(5)));
-		assert_eq!(held(HoldReason::RouterBond, ROUTER), ROUTER_BOND);
-		assert_noop!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(1)), Error::<Test>::AlreadyRouter);
-		assert_ok!(DataMarket::unregister_router(RuntimeOrigin::signed(ROUTER)));
-		assert_eq!(free(ROUTER), INITIAL);
-		assert_noop!(DataMarket::unregister_router(RuntimeOrigin::signed(ROUTER)), Error::<Test>::NotRouter);
+		// Registration, its bond and its fee cap are the registry's (pallet-routers' tests);
+		// here: the market routes only for accounts the registry holds.
+		assert_noop!(
+			DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 100, 1, EXPIRES, Some(ROUTER)),
+			Error::<Test>::NotRouter
+		);
+		assert_ok!(Routers::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(5)));
+		assert_ok!(DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 100, 1, EXPIRES, Some(ROUTER)));
+		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 100, 1, EXPIRES, Some(ROUTER)));
+		assert_ok!(Routers::unregister_router(RuntimeOrigin::signed(ROUTER)));
+		assert_eq!(free(ROUTER), INITIAL, "the bond came back");
+		assert_noop!(DataMarket::route(RuntimeOrigin::signed(ROUTER), 0, 1, 1), Error::<Test>::NotRouter);
 		assert_books_balance();
 	});
 }
@@ -503,7 +508,7 @@ fn routers_register_within_the_fee_cap_and_unregister() {
 #[test]
 fn a_router_matches_routed_orders_and_earns_its_fee() {
 	new_test_ext().execute_with(|| {
-		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(5)));
+		assert_ok!(Routers::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(5)));
 		assert_ok!(DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 100, 3, EXPIRES, Some(ROUTER)));
 		// Routed orders stay out of the book: this crossing bid does not match them.
 		assert_ok!(bid(BUYER, 150, 2));
@@ -531,8 +536,8 @@ fn a_router_matches_routed_orders_and_earns_its_fee() {
 #[test]
 fn a_router_cannot_match_another_routers_orders_or_non_crossing_ones() {
 	new_test_ext().execute_with(|| {
-		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(1)));
-		assert_ok!(DataMarket::register_router(RuntimeOrigin::signed(SELLER2), Perbill::from_percent(1)));
+		assert_ok!(Routers::register_router(RuntimeOrigin::signed(ROUTER), Perbill::from_percent(1)));
+		assert_ok!(Routers::register_router(RuntimeOrigin::signed(SELLER2), Perbill::from_percent(1)));
 		assert_ok!(DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 100, 1, EXPIRES, Some(ROUTER)));
 		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 90, 1, EXPIRES, Some(ROUTER)));
 		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER2), b"other".to_vec(), 200, 1, EXPIRES, Some(ROUTER)));
@@ -613,6 +618,39 @@ fn root_sets_deal_periods_within_bounds_and_only_new_deals_use_them() {
 		assert!(Deals::<Test>::get(first).is_some());
 		run_to(1 + DELIVERY);
 		assert!(Deals::<Test>::get(first).is_none());
+		assert_books_balance();
+	});
+}
+
+// ---- migrations ----
+
+#[test]
+fn the_v1_migration_releases_the_old_router_bonds_once() {
+	use codec::Encode;
+	use frame_support::{
+		storage::migration::{get_storage_value, put_storage_value},
+		traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+		Blake2_128Concat, StorageHasher,
+	};
+	new_test_ext().execute_with(|| {
+		// Storage version 0: the router in the market's own map, its bond held by the market.
+		let key = Blake2_128Concat::hash(&ROUTER.encode());
+		put_storage_value(b"DataMarket", b"Routers", &key, (Perbill::from_percent(5), ROUTER_BOND));
+		let old_reason = RuntimeHoldReason::DataMarket(HoldReason::RouterBond);
+		assert_ok!(<Balances as MutateHold<AccountId>>::hold(&old_reason, &ROUTER, ROUTER_BOND));
+		StorageVersion::new(0).put::<DataMarket>();
+
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(free(ROUTER), INITIAL, "the whole bond is back");
+		assert_eq!(Balances::balance_on_hold(&old_reason, &ROUTER), 0);
+		assert_eq!(get_storage_value::<(Perbill, Balance)>(b"DataMarket", b"Routers", &key), None, "the old entry is gone");
+		assert_eq!(DataMarket::on_chain_storage_version(), 1);
+		assert_eq!(pallet_routers::Routers::<Test>::get(ROUTER), None, "it registers again itself");
+
+		// Once only: a second run finds version 1 and changes nothing.
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
 		assert_books_balance();
 	});
 }

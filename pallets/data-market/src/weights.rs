@@ -41,8 +41,6 @@ pub trait WeightInfo {
 	fn post_order_resting(b: u32, ) -> Weight;
 	fn post_order_matching(b: u32, ) -> Weight;
 	fn cancel_order(b: u32, ) -> Weight;
-	fn register_router() -> Weight;
-	fn unregister_router() -> Weight;
 	fn route() -> Weight;
 	fn deliver() -> Weight;
 	fn confirm() -> Weight;
@@ -150,32 +148,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 			.saturating_add(Weight::from_parts(0, 25).saturating_mul(b.into()))
-	}
-	/// Storage: `DataMarket::Routers` (r:1 w:1)
-	/// Proof: `DataMarket::Routers` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	fn register_router() -> Weight {
-		// Proof size: measured `226`, estimated `3658` bytes.
-		// Fastest run: 78_788_000 ps.
-		Weight::from_parts(131_315_000, 3658)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-	}
-	/// Storage: `DataMarket::Routers` (r:1 w:1)
-	/// Proof: `DataMarket::Routers` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(193), added: 2668, mode: `MaxEncodedLen`)
-	fn unregister_router() -> Weight {
-		// Proof size: measured `357`, estimated `3658` bytes.
-		// Fastest run: 68_308_000 ps.
-		Weight::from_parts(73_568_000, 3658)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `DataMarket::Routers` (r:1 w:0)
 	/// Proof: `DataMarket::Routers` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
@@ -378,16 +350,6 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(18_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 			.saturating_add(Weight::from_parts(0, 25).saturating_mul(b.into()))
-	}
-	fn register_router() -> Weight {
-		Weight::from_parts(131_315_000, 3658)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-	}
-	fn unregister_router() -> Weight {
-		Weight::from_parts(73_568_000, 3658)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn route() -> Weight {
 		Weight::from_parts(108_153_000, 15184)

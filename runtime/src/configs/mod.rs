@@ -308,6 +308,16 @@ parameter_types! {
 	pub const MaxRouterFee: Perbill = Perbill::from_percent(5);
 }
 
+/// The one router registry of both markets: one bond, one fee cap.
+impl pallet_routers::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RouterBond = ConstU128<{ 100 * UNITS }>;
+	type MaxRouterFee = MaxRouterFee;
+	type WeightInfo = pallet_routers::weights::SubstrateWeight<Runtime>;
+}
+
 impl pallet_data_market::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
@@ -332,8 +342,7 @@ impl pallet_data_market::Config for Runtime {
 	type MaxDealPeriod = ConstU32<201_600>;
 	type SellerBond = SellerBond;
 	type ProtocolFee = DataProtocolFee;
-	type MaxRouterFee = MaxRouterFee;
-	type RouterBond = ConstU128<{ 100 * UNITS }>;
+	type Routers = crate::Routers;
 	type DisputeDeposit = ConstU128<{ 10 * UNITS }>;
 	type DealReputation = ConstU32<1_000>;
 	type DealFailurePenalty = ConstU32<20_000>;
@@ -398,11 +407,11 @@ impl pallet_compute_market::Config for Runtime {
 	type CurrentEra = CurrentRewardEra;
 	type PalletId = ComputePalletId;
 	type MaxSqlLen = ConstU32<2_048>;
-	type MaxInputLen = ConstU32<4_096>;
-	type MaxResultLen = ConstU32<4_096>;
+	type MaxInputLen = ConstU32<{ loopx_primitives::limits::MAX_INPUT_BYTES }>;
+	type MaxResultLen = ConstU32<{ loopx_primitives::limits::MAX_RESULT_BYTES }>;
 	type MaxTagLen = ConstU32<32>;
 	type MaxTags = ConstU32<16>;
-	type MaxModels = ConstU32<16>;
+	type MaxModels = ConstU32<{ loopx_primitives::limits::MAX_SERVED_MODELS }>;
 	type MaxRedundancy = ConstU32<5>;
 	type MaxQueries = ConstU32<4_096>;
 	// A due step costs up to ~9.4 ms (a dispute of 5 answers, each claim drawing the electorate):
@@ -418,8 +427,7 @@ impl pallet_compute_market::Config for Runtime {
 	type StrictestThresholds = StrictestAnswerers;
 	type MinFee = ConstU128<{ UNITS / 10 }>;
 	type ProtocolFee = ComputeProtocolFee;
-	type MaxRouterFee = MaxRouterFee;
-	type RouterBond = ConstU128<{ 100 * UNITS }>;
+	type Routers = crate::Routers;
 	type MinPassLock = ConstU128<{ 100 * UNITS }>;
 	// 1 hour.
 	type PassCooldown = ConstU32<1_200>;

@@ -14,6 +14,9 @@
 //! - [`markets`]: trained models listed for sale through the data market's engine
 //!   ([`ModelMarket`]) and the registry of accepted model versions ([`ModelRegistry`]).
 //! - [`agenda`]: per-block queues of due work for `on_initialize`, bounded per block.
+//! - [`routers`]: the one router registry both markets use ([`RouterRegistry`]).
+//! - [`limits`]: the limits both the runtime and the native workers enforce.
+//! - [`TaskId`]: the one identifier of a builder-market learning task, on chain and in the workers.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -21,8 +24,10 @@ extern crate alloc;
 pub mod agenda;
 pub mod claims;
 pub mod contributions;
+pub mod limits;
 pub mod logistic;
 pub mod markets;
+pub mod routers;
 
 pub use claims::{ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, Thresholds, Verdict, VoterInfo, VoterSet};
 pub use contributions::{ContributionCategory, ContributionSink, Exposure, FeeSink, RewardPot, StakeExposure, CATEGORIES};
@@ -34,6 +39,10 @@ use sp_runtime::{DispatchError, Perbill};
 
 pub use logistic::logistic_reputation;
 pub use markets::{ModelListing, ModelMarket, ModelRegistry};
+pub use routers::RouterRegistry;
+
+/// Identifies a builder-market learning task (and the model it trains).
+pub type TaskId = u32;
 
 /// A reputation score, from 0 to the runtime's maximum (1,000,000 in LoopX).
 pub type Reputation = u32;

@@ -89,7 +89,7 @@ pub enum WorkerAction<Balance> {
 	/// claim for the validators to verify).
 	SubmitUpdate {
 		/// The learning task.
-		task: u32,
+		task: loopx_primitives::TaskId,
 		/// The version trained from (zero for the first).
 		parent: H256,
 		/// Hash of the new model's wire payload (served by the node's model protocol).

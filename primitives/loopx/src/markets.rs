@@ -31,5 +31,5 @@ pub trait ModelMarket<AccountId, Balance, BlockNumber> {
 /// The Builder Market's registry of accepted model versions (inference queries name one).
 pub trait ModelRegistry {
 	/// Whether version `version` of the model of task `model` was accepted.
-	fn has_version(model: u32, version: u32) -> bool;
+	fn has_version(model: crate::TaskId, version: u32) -> bool;
 }

@@ -1,0 +1,352 @@
+//! The round driver: this node's part in the running round of each task (merge, local update
+//! on its own data shard, score, claim), what it claimed and whether it was accepted, read
+//! back from the chain at each block so that a restarted node does not claim twice in a round.
+//! It also trains a data node's local model.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use loopx_ml_kernels::{data::Dataset, models::state::ModelState};
+use loopx_primitives::TaskId;
+use loopx_runtime::{opaque::Block, AccountId, Balance};
+use loopx_worker_api::WorkerAction;
+use pallet_builder_market::{runtime_api::BuilderMarketApi, TaskStatus};
+use sc_transaction_pool_api::TransactionPool;
+use sp_api::ProvideRuntimeApi;
+use sp_core::H256;
+
+use super::{
+	pool::{ModelPool, PoolError},
+	scorer::UpdateScorer,
+	tasks::TaskRegistry,
+	TaskViewOf,
+};
+use crate::{
+	chain::WorkerRuntimeApis,
+	demo_data::{commitment, training_shard},
+	faults::{forge_claim, Forgery},
+	outbox::{At, Outbox},
+	Faults, LOG_TARGET,
+};
+
+/// Rounds of the task's local steps a data node trains its local model for.
+pub const LOCAL_MODEL_ROUNDS: u64 = 3;
+
+/// A round of a task: `(task, round)`.
+type RoundKey = (TaskId, u32);
+
+/// Why this node did nothing in a round at this block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoundError {
+	/// The chain's state could not be read.
+	Chain(String),
+	/// The version to train from is not held yet.
+	WaitingForVersion(PoolError),
+	/// The version to train from does not decode: the round is skipped.
+	VersionDoesNotDecode,
+}
+
+impl core::fmt::Display for RoundError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::Chain(e) => write!(f, "cannot read its rounds: {e}"),
+			Self::WaitingForVersion(e) => write!(f, "waiting for the current version: {e}"),
+			Self::VersionDoesNotDecode => f.write_str("the current version does not decode; skipping the round"),
+		}
+	}
+}
+
+/// The seed of `who`'s own data: each validator (and data node) holds a different shard.
+pub fn seed_of(who: &AccountId) -> u64 {
+	u64::from_le_bytes(sp_crypto_hashing::blake2_256(who.as_ref())[..8].try_into().unwrap_or_default())
+}
+
+/// Appends the rows of `more` to `data` when both have the same columns (groups renumbered
+/// past `data`'s, so that a seller's wallets never merge with ours); whether it did.
+pub fn append(data: &mut Dataset, more: &Dataset) -> bool {
+	if data.names != more.names {
+		return false;
+	}
+	let offset = data.groups.iter().max().map_or(0, |g| g + 1);
+	data.features.extend_from_slice(&more.features);
+	data.labels.extend_from_slice(&more.labels);
+	data.groups.extend(more.groups.iter().map(|g| g + offset));
+	true
+}
+
+/// The round driver's memory between blocks.
+pub struct RoundDriver {
+	faults: Faults,
+	/// This validator's data shard (with the data sets it bought) and its commitment, made on
+	/// first use and again when data is bought.
+	shard: Option<(Dataset, H256)>,
+	/// Data sets bought in the data market.
+	bought: Vec<Dataset>,
+	/// Rounds done (trained and claimed, or nothing better found).
+	done: BTreeSet<RoundKey>,
+	/// Claims prepared and not yet seen on chain.
+	prepared: BTreeMap<RoundKey, WorkerAction<Balance>>,
+	/// Rounds whose update of this node is on chain and not decided yet (for the metrics).
+	awaiting: BTreeSet<RoundKey>,
+	outbox: Outbox<RoundKey>,
+}
+
+impl RoundDriver {
+	/// A driver that cheats as `faults` say (test networks only).
+	pub fn new(faults: Faults) -> Self {
+		Self {
+			faults,
+			shard: None,
+			bought: Vec::new(),
+			done: BTreeSet::new(),
+			prepared: BTreeMap::new(),
+			awaiting: BTreeSet::new(),
+			outbox: Outbox::default(),
+		}
+	}
+
+	/// Trains on the rows of `data` too from now on (a data set bought in the data market).
+	pub fn add_training_data(&mut self, data: Dataset) {
+		let names_match = self.shard.as_ref().is_none_or(|(shard, _)| shard.names == data.names);
+		if !names_match {
+			return log::warn!(target: LOG_TARGET, "bought data has other columns than the tasks use: not trained on");
+		}
+		log::info!(target: LOG_TARGET, "🧺 {} bought rows join the training data", data.len());
+		self.bought.push(data);
+		self.shard = None;
+	}
+
+	/// Forgets the rounds of tasks that moved on (`tasks`: the active tasks now).
+	pub fn retain(&mut self, tasks: &[TaskViewOf]) {
+		let running = |key: &RoundKey| tasks.iter().any(|t| t.id == key.0 && t.task.round == key.1);
+		self.done.retain(running);
+		self.prepared.retain(|key, _| self.done.contains(key) || running(key));
+		self.awaiting.retain(|(task, _)| tasks.iter().any(|t| t.id == *task));
+	}
+
+	/// Counts this node's updates in `task` as accepted or rejected once their rounds have no
+	/// update left in voting.
+	pub fn track_decisions<C, P>(&mut self, at: &At<'_, C, P>, task: TaskId)
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		if !self.awaiting.iter().any(|(t, _)| *t == task) {
+			return;
+		}
+		let Ok(rounds) = at.chain.client.runtime_api().open_rounds(at.hash, task) else { return };
+		self.awaiting.retain(|&(t, round)| {
+			if t != task {
+				return true;
+			}
+			// A round no longer open was settled before this node looked: its outcome is unknown here.
+			let Some(r) = rounds.iter().find(|r| r.round == round) else { return false };
+			if let Some((_, metric)) = r.accepted.iter().find(|(who, _)| who == at.me) {
+				log::info!(target: LOG_TARGET, "✅ task {task} round {round}: our update was accepted at {metric} ppm");
+				at.metrics.update_decided("accepted");
+				return false;
+			}
+			if r.pending == 0 {
+				log::info!(target: LOG_TARGET, "❌ task {task} round {round}: our update was not accepted");
+				at.metrics.update_decided("rejected");
+				return false;
+			}
+			true
+		});
+	}
+
+	/// This node's part in the running round of `view`'s task.
+	pub async fn round<C, P>(
+		&mut self,
+		at: &At<'_, C, P>,
+		view: &TaskViewOf,
+		tasks: &mut TaskRegistry,
+		pool: &ModelPool,
+		scorer: &UpdateScorer,
+	) -> Result<(), RoundError>
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let key = (view.id, view.task.round);
+		let rounds = at.chain.client.runtime_api().open_rounds(at.hash, view.id).map_err(|e| RoundError::Chain(e.to_string()))?;
+		if rounds.iter().any(|r| r.round == key.1 && r.trainers.contains(at.me)) {
+			// First seen on chain (prepared here, or found after a restart): await its verdict.
+			let prepared = self.prepared.remove(&key).is_some();
+			if self.done.insert(key) || prepared {
+				self.awaiting.insert(key);
+			}
+			return Ok(());
+		}
+		let parent_hash = view.task.current.map(|c| c.hash).unwrap_or_default();
+		if let Some(action) = self.prepared.get(&key) {
+			// A version accepted since the claim was prepared makes it stale (the chain wants
+			// the current version as parent): train again from the new version.
+			if matches!(action, WorkerAction::SubmitUpdate { parent, .. } if *parent != parent_hash) {
+				log::info!(target: LOG_TARGET, "task {} round {}: a new version was accepted; training again from it", view.id, key.1);
+				self.prepared.remove(&key);
+				self.done.remove(&key);
+				self.outbox.retain(|k| *k != key);
+			} else {
+				self.outbox.send(at, key, "submit_update", action.clone());
+				return Ok(());
+			}
+		}
+		if self.done.contains(&key) || !tasks.works_on(view) {
+			return Ok(());
+		}
+		let parent = if parent_hash == H256::zero() {
+			tasks.model(view).ok().map(|m| (m.initial().clone(), 0))
+		} else {
+			let bytes = pool.payload(parent_hash, at.metrics).await.map_err(RoundError::WaitingForVersion)?;
+			tasks.model(view).ok().and_then(|m| m.decode(&bytes).ok())
+		};
+		let Some(parent) = parent else {
+			self.done.insert(key);
+			return Err(RoundError::VersionDoesNotDecode);
+		};
+		let started = std::time::Instant::now();
+		let trained = self.train(at, view, parent, tasks, pool, scorer);
+		at.metrics.trained(started.elapsed());
+		if let Some((payload, metric, data)) = trained {
+			let Some(new_hash) = pool.publish(payload) else { return Ok(()) };
+			log::info!(target: LOG_TARGET, "📤 task {} round {}: claiming model {new_hash:?} with metric {metric} ppm", view.id, key.1);
+			let action = WorkerAction::SubmitUpdate { task: view.id, parent: parent_hash, new_hash, metric, data };
+			self.prepared.insert(key, action.clone());
+			self.outbox.send(at, key, "submit_update", action);
+		}
+		self.done.insert(key);
+		Ok(())
+	}
+
+	/// This validator's data shard and its commitment (made on first use).
+	fn shard(&mut self, seed: u64) -> &(Dataset, H256) {
+		let bought = &self.bought;
+		self.shard.get_or_insert_with(|| {
+			let mut shard = training_shard(seed);
+			for more in bought {
+				append(&mut shard, more);
+			}
+			let data = commitment(&shard);
+			(shard, data)
+		})
+	}
+
+	/// Merge, local update and score; `Some((payload, metric, data commitment))` when the
+	/// result is worth claiming.
+	fn train<C, P>(
+		&mut self,
+		at: &At<'_, C, P>,
+		view: &TaskViewOf,
+		parent: (ModelState, u64),
+		tasks: &TaskRegistry,
+		pool: &ModelPool,
+		scorer: &UpdateScorer,
+	) -> Option<(Vec<u8>, u32, H256)> {
+		let seed = seed_of(at.me);
+		let forge_claims = self.faults.forge_claims;
+		let (shard, data) = self.shard(seed);
+		let data = *data;
+		let model = tasks.get(view.id)?;
+		let spec = &view.task.spec;
+		let round = view.task.round;
+		let step_seed = seed ^ (u64::from(view.id) << 32) ^ u64::from(round);
+		let age = parent.1.saturating_add(u64::from(spec.hyper.local_steps));
+		let current = view.task.current.map(|c| c.metric);
+		let beats = |m: u32| current.is_none_or(|c| spec.metric.better(m, c));
+		// Received models join the merge if they score at least as well as the version (the
+		// version itself, often one of them, is the parent already).
+		let version = view.task.current.map(|c| c.hash);
+		let mut merging = vec![parent.clone()];
+		merging.extend(
+			pool.received(view.id)
+				.iter()
+				.filter(|r| Some(r.hash) != version)
+				.filter(|r| current.is_none_or(|c| !spec.metric.better(c, r.score)))
+				.map(|r| (r.state.clone(), r.age)),
+		);
+		let mut starts = Vec::new();
+		if merging.len() > 1 {
+			starts.extend(model.merge(&merging).map(|(m, _)| m));
+		}
+		starts.push(parent.0);
+		let mut best: Option<(Vec<u8>, u32)> = None;
+		for (i, start) in starts.iter().enumerate() {
+			let trained = model.train(start, shard, step_seed);
+			let Ok(payload) = model.encode(&trained, u64::from(round) + 1, age, step_seed) else { continue };
+			let Ok(metric) = model.score_payload(&payload, scorer.eval()) else { continue };
+			let merged = i == 0 && starts.len() > 1;
+			log::info!(target: LOG_TARGET, "🏋️ task {} round {round}: trained from {} models → {metric} ppm", view.id, if merged { merging.len() } else { 1 });
+			if best.as_ref().is_none_or(|(_, m)| spec.metric.better(metric, *m)) {
+				best = Some((payload, metric));
+			}
+			if beats(metric) {
+				break;
+			}
+		}
+		let (mut payload, mut metric) = best?;
+		if forge_claims {
+			match forge_claim(metric, spec.metric.higher_is_better()) {
+				Forgery::Metric(forged) => metric = forged,
+				Forgery::UntrainedModel(forged) => {
+					metric = forged;
+					payload = model.encode(model.initial(), u64::from(round) + 1, age, step_seed).ok()?;
+				},
+			}
+			log::warn!(target: LOG_TARGET, "🎭 task {} round {round}: forging the claim: {metric} ppm", view.id);
+		} else if !beats(metric) {
+			log::info!(target: LOG_TARGET, "task {} round {round}: {metric} ppm does not beat the current version; no claim", view.id);
+			return None;
+		}
+		Some((payload, metric, data))
+	}
+
+	/// A data node's local model: trained on `data` from the initial model of the first active
+	/// task it can train, for [`LOCAL_MODEL_ROUNDS`] rounds of the task's local steps. The task
+	/// and the payload; `None` while there is no such task.
+	pub fn local_model<C, P>(at: &At<'_, C, P>, data: &Dataset, tasks: &mut TaskRegistry, scorer: &UpdateScorer) -> Option<(TaskId, Vec<u8>)>
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let active = at.chain.client.runtime_api().active_tasks(at.hash).ok()?;
+		let view = active.iter().find(|v| v.task.status == TaskStatus::Active && tasks.works_on(v))?;
+		let model = tasks.model(view).ok()?;
+		let seed = seed_of(at.me) ^ u64::from(view.id);
+		let started = std::time::Instant::now();
+		let mut state = model.initial().clone();
+		for round in 0..LOCAL_MODEL_ROUNDS {
+			state = model.train(&state, data, seed ^ round);
+		}
+		at.metrics.trained(started.elapsed());
+		let age = LOCAL_MODEL_ROUNDS * u64::from(view.task.spec.hyper.local_steps);
+		let payload = model.encode(&state, 0, age, seed).ok()?;
+		let metric = model.score_payload(&payload, scorer.eval()).ok()?;
+		log::info!(target: LOG_TARGET, "🏋️ task {}: local model trained on {} rows → {metric} ppm on the evaluation set", view.id, data.len());
+		Some((view.id, payload))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn bought_rows_are_appended_with_their_own_groups_and_other_columns_are_refused() {
+		let mut mine = training_shard(1);
+		let bought = training_shard(2);
+		let (rows, dim) = (mine.len(), mine.dim());
+		let my_groups = mine.groups.iter().max().copied().unwrap_or(0);
+		assert!(append(&mut mine, &bought));
+		assert_eq!(mine.len(), rows + bought.len());
+		assert_eq!(mine.features.len(), mine.len() * dim);
+		assert_eq!(mine.row(rows), bought.row(0));
+		assert!(mine.groups[rows..].iter().all(|g| *g > my_groups), "a seller's wallets stay apart from ours");
+		let mut other = bought.clone();
+		other.names[0] = "something else".into();
+		assert!(!append(&mut mine, &other));
+		assert_eq!(mine.len(), rows + bought.len(), "nothing appended");
+	}
+}

@@ -1,0 +1,130 @@
+//! The block loop: at every new best block, each worker takes its turn, in the order that
+//! lets later ones use what earlier ones fetched (deals, learning, queries, votes).
+
+use futures::StreamExt;
+use loopx_runtime::opaque::Block;
+use sc_client_api::BlockchainEvents;
+use sc_transaction_pool_api::TransactionPool;
+use sp_api::ProvideRuntimeApi;
+use sp_core::offchain::OffchainStorage;
+
+use crate::{
+	answers,
+	chain::{Chain, WorkerRuntimeApis},
+	deals, demo_data, learning, outbox, queries, secret, votes, Faults, Params, DEFAULT_ANSWER_PRICE, LOG_TARGET,
+};
+
+/// The datasets this node holds: the embedded demo table.
+fn answerer() -> Result<answers::Answerer, loopx_query_engine::QueryError> {
+	answers::Answerer::new(vec![(demo_data::DEMO_TAG.to_vec(), vec![demo_data::demo_table()])])
+}
+
+/// Runs the workers until the node stops.
+pub async fn run<C, P, S>(params: Params<C, P, S>)
+where
+	C: ProvideRuntimeApi<Block> + BlockchainEvents<Block> + sp_blockchain::HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: WorkerRuntimeApis,
+	P: TransactionPool<Block = Block> + 'static,
+	S: OffchainStorage,
+{
+	let Params {
+		client,
+		pool,
+		offchain_pool,
+		keystore,
+		mut offchain_storage,
+		metrics,
+		faults,
+		models,
+		fetcher,
+		validator,
+		selling,
+		deal_store,
+		bought_store,
+		deal_fetcher,
+	} = params;
+	let (for_queries, for_votes) = match (answerer(), answerer()) {
+		(Ok(a), Ok(b)) => (a, b),
+		(Err(e), _) | (_, Err(e)) => return log::error!(target: LOG_TARGET, "workers not started: the demo tables did not load: {e}"),
+	};
+	if faults != Faults::default() {
+		log::warn!(target: LOG_TARGET, "🎭 FAULT INJECTION ON ({faults:?}): this validator will cheat and be slashed. Test networks only.");
+	}
+	let secret = secret::load_or_create(offchain_storage.as_mut());
+	let mut queries = queries::QueryWorker::new(for_queries, secret, DEFAULT_ANSWER_PRICE, faults);
+	let mut votes = votes::VoteWorker::new(for_votes, secret);
+	let garbage = fetcher.clone().filter(|_| faults.garbage_requests);
+	// Models kept from an earlier run are served again: say so.
+	if let Some(fetcher) = &fetcher {
+		for hash in models.hashes() {
+			fetcher.announce(hash);
+		}
+	}
+	let mut learning = learning::Learning::new(models, fetcher, faults);
+	let buying = validator.then(deals::BuyPlan::default);
+	let (mut deals, bought) = deals::DealWorker::new(&secret, selling.clone(), buying, deal_store, bought_store, deal_fetcher);
+	for kept in bought {
+		match kept {
+			deals::Bought::Data(data) => learning.add_training_data(data),
+			deals::Bought::Model(task, payload) => learning.add_bought_model(task, payload),
+		}
+	}
+	let chain = Chain::new(client.clone(), pool, offchain_pool, keystore);
+	let mut warned_no_key = false;
+	if validator {
+		log::info!(
+			target: LOG_TARGET,
+			"🛠️ workers started (compute market over {:?}, learning tasks scored on the demo evaluation set {:?}, votes, buying data on {:?})",
+			String::from_utf8_lossy(demo_data::DEMO_TAG),
+			demo_data::DEMO_EVAL_SET,
+			String::from_utf8_lossy(deals::DATA_TAG),
+		);
+	}
+	if let Some(plan) = &selling {
+		log::info!(
+			target: LOG_TARGET,
+			"🛠️ data node: selling {} on {:?} at {} a unit{}",
+			plan.data.as_ref().map_or("this node's demo shard".to_owned(), |d| format!("{} rows", d.len())),
+			String::from_utf8_lossy(&plan.tag),
+			plan.price,
+			plan.model.as_ref().map_or(String::new(), |(tag, price)| format!(
+				", and a local model trained on it on {:?} at {price} once a learning task is on chain",
+				String::from_utf8_lossy(tag)
+			)),
+		);
+	}
+
+	let mut imports = client.import_notification_stream();
+	while let Some(block) = imports.next().await {
+		if !block.is_new_best {
+			continue;
+		}
+		let me = match chain.worker_account(block.hash) {
+			Ok(Some(me)) => me,
+			Ok(None) => {
+				if !warned_no_key {
+					warned_no_key = true;
+					log::warn!(target: LOG_TARGET, "no worker key (type lpxw) in the keystore: workers idle; see `loopx-node key insert --key-type lpxw`");
+				}
+				continue;
+			},
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "cannot read the worker account: {e}");
+				continue;
+			},
+		};
+		let finalized = client.info().finalized_hash;
+		let at = outbox::At { chain: &chain, hash: block.hash, finalized, now: block.header.number, me: &me, metrics: &metrics };
+		deals.on_block(&at, &mut learning).await;
+		if !validator {
+			continue;
+		}
+		// Learning first: it fetches the models that inference answers and votes need.
+		learning.on_block(&at).await;
+		queries.on_block(&at, &mut learning);
+		votes.on_block(&at, &mut learning);
+		if let Some(fetcher) = &garbage {
+			fetcher.send_garbage(block.header.number).await;
+		}
+	}
+}
