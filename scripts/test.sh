@@ -24,6 +24,12 @@ if [ "$what" = all ] || [ "$what" = rust ]; then
 	started=$SECONDS
 	(cd "$REPO_ROOT" && cargo fmt --all --check) || { status=$?; log "run 'cargo fmt --all' to fix the formatting"; }
 	printf 'rust-fmt (cargo fmt --all --check)\t%s\n' "$((SECONDS - started))" >>"$TIMES"
+	log "lints (cargo clippy --workspace --all-targets -- -D warnings)"
+	# Check-mode only (no WebAssembly runtime needed for lints): ~6 min the first time on this
+	# machine, 1–2 min after a change.
+	started=$SECONDS
+	(cd "$REPO_ROOT" && SKIP_WASM_BUILD=1 cargo clippy --release --locked --workspace --all-targets -- -D warnings) || status=$?
+	printf 'rust-clippy (cargo clippy --workspace --all-targets)\t%s\n' "$((SECONDS - started))" >>"$TIMES"
 	log "Rust tests (release profile, sharing the node's build)"
 	# Release, so the tests reuse the dependencies the node build compiled (and ML kernels run
 	# at real speed).

@@ -1,5 +1,8 @@
 //! `loopx-node`: the LoopX validator and full node.
 #![warn(missing_docs)]
+// The CLI and service return `sc_cli::Error`/`sc_service::Error` (large enums of polkadot-sdk's):
+// once, at start-up or shutdown, so their size costs nothing.
+#![allow(clippy::result_large_err)]
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;

@@ -45,6 +45,7 @@ ensure_rust_toolchain() {
 	rustup component list --installed | grep -q '^rust-src' || { log "adding rust-src"; rustup component add rust-src; }
 	# scripts/test.sh checks the formatting.
 	rustup component list --installed | grep -q '^rustfmt' || { log "adding rustfmt"; rustup component add rustfmt; }
+	rustup component list --installed | grep -q '^clippy' || { log "adding clippy"; rustup component add clippy; }
 }
 
 ensure_setup() {

@@ -29,10 +29,13 @@ pub fn payload_hash(bytes: &[u8]) -> H256 {
 	H256(sp_crypto_hashing::blake2_256(bytes))
 }
 
+/// A payload held, by hash.
+type Entry = (H256, Arc<Vec<u8>>);
+
 /// Shared between the worker (which adds) and the protocol server (which reads).
 #[derive(Clone, Default)]
 pub struct PayloadStore {
-	payloads: Arc<Mutex<VecDeque<(H256, Arc<Vec<u8>>)>>>,
+	payloads: Arc<Mutex<VecDeque<Entry>>>,
 	/// Where payloads are kept across restarts (none: memory only).
 	dir: Option<PathBuf>,
 }

@@ -111,7 +111,7 @@ impl TaskModel {
 			Precision::Int8 => WirePrecision::Int8,
 			Precision::Int4 => WirePrecision::Int4,
 		};
-		let init = Mlp::<Cpu>::new(&spec, hyper.seed, &FlexDevice::default()).state();
+		let init = Mlp::<Cpu>::new(&spec, hyper.seed, &FlexDevice).state();
 		Ok(Self { task, spec, init, precision, metric, hyper })
 	}
 
@@ -166,12 +166,12 @@ impl TaskModel {
 		let h = &self.hyper;
 		let lr = f64::from(h.learning_rate_ppm) / 1e6;
 		let mut rng = ChaCha8Rng::seed_from_u64(seed);
-		local_sgd::<Train>(from, data, h.local_steps as usize, h.batch_size as usize, lr, 1.0, &mut rng, &FlexDevice::default())
+		local_sgd::<Train>(from, data, h.local_steps as usize, h.batch_size as usize, lr, 1.0, &mut rng, &FlexDevice)
 	}
 
 	/// Every classifier metric of `state` on `eval` (deterministic).
 	pub fn metrics(&self, state: &ModelState, eval: &Dataset) -> Result<ClassifierMetrics, TaskModelError> {
-		let device = FlexDevice::default();
+		let device = FlexDevice;
 		evaluate(&Mlp::<Cpu>::from_state(state, &device), eval, &device).map_err(|e| TaskModelError::Evaluation(e.to_string()))
 	}
 
@@ -203,7 +203,7 @@ impl TaskModel {
 	/// a matrix product's rounding depends on the batch, and a row's answer must not depend
 	/// on the rows asked with it.
 	pub fn predict(&self, state: &ModelState, features: &[f32]) -> Vec<f32> {
-		let device = FlexDevice::default();
+		let device = FlexDevice;
 		let model = Mlp::<Cpu>::from_state(state, &device);
 		let names: Vec<String> = FEATURE_NAMES.iter().map(|n| n.to_string()).collect();
 		features

@@ -112,9 +112,7 @@ impl VoteWorker {
 			ClaimClass::QueryResult => self.query_verdict(at, claim, learning),
 			ClaimClass::ModelUpdate => {
 				let verdict = learning.update_verdict(at, claim.claim);
-				if verdict.is_none() {
-					return None;
-				}
+				verdict?;
 				verdict
 			},
 			_ => None,

@@ -95,6 +95,8 @@ fn check(cfg: &SimConfig) -> Result<(), SimError> {
 	if !(0.0..=0.5).contains(&cfg.label_flip) || !(0.0..=1.0).contains(&cfg.keep) || cfg.keep == 0.0 {
 		return bad("--label-flip must be in [0, 0.5] and --keep in (0, 1]");
 	}
+	// Written as "not (finite and positive)" so that NaN is refused too.
+	#[allow(clippy::nonminimal_bool)]
 	if !(cfg.clip_radius.is_finite() && cfg.clip_radius > 0.0) || !(cfg.clip_norm.is_finite() && cfg.clip_norm > 0.0) {
 		return bad("--clip-radius and --clip-norm must be positive");
 	}
@@ -143,7 +145,7 @@ fn evaluate_nodes(nodes: &[Node], test: &Dataset, cfg: &SimConfig, device: &Flex
 /// Runs the simulation, calling `on_round` after every round (and once for round 0).
 pub fn run(cfg: &SimConfig, scenario: &Scenario, mut on_round: impl FnMut(&RoundStats)) -> Result<Vec<RoundStats>, SimError> {
 	check(cfg)?;
-	let device = FlexDevice::default();
+	let device = FlexDevice;
 	let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
 	// One task, one initial model (the task's seed), as a deployed LoopX task starts.
 	let init = Mlp::<Cpu>::new(&spec(cfg), cfg.seed, &device).state();
@@ -291,7 +293,7 @@ pub fn privacy_spent(cfg: &SimConfig) -> Option<f64> {
 /// The centrally trained baseline: the same model and optimizer on the whole (clean) training
 /// set, `steps` SGD steps of `cfg.batch`, every sample used. Returns its test AUC.
 pub fn central_auc(cfg: &SimConfig, scenario: &Scenario, steps: usize) -> Result<f64, SimError> {
-	let device = FlexDevice::default();
+	let device = FlexDevice;
 	let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0xCE27);
 	let init = Mlp::<Cpu>::new(&spec(cfg), cfg.seed, &device).state();
 	let trained = local_sgd::<Train>(&init, &scenario.train, steps, cfg.batch, cfg.lr, 1.0, &mut rng, &device);

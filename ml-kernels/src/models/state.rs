@@ -114,6 +114,7 @@ impl ModelState {
 
 	/// The whole model as a wire message of `age`, quantized at `precision` in blocks of `block`
 	/// through the sender's error-feedback memory `feedback`.
+	#[allow(clippy::too_many_arguments)] // each is one knob of the wire format / of SGD, named at every call
 	pub fn to_message(
 		&self,
 		model_id: [u8; 32],

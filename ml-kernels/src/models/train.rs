@@ -80,6 +80,7 @@ pub fn classifier_step<B: AutodiffBackend, O: Optimizer<Mlp<B>, B>>(
 /// The local update of gossip learning: `steps` plain-SGD steps of the classifier from `state`
 /// on batches of `batch` rows drawn uniformly (with replacement) from `data` by `rng`. Empty
 /// data leaves the state as it is.
+#[allow(clippy::too_many_arguments)] // each is one knob of the wire format / of SGD, named at every call
 pub fn local_sgd<B: AutodiffBackend>(
 	state: &ModelState,
 	data: &Dataset,

@@ -43,7 +43,7 @@ impl TtMatrix {
 		if last != 1 {
 			return Err(TtError::BoundaryRank { rank: last });
 		}
-		if cores.iter().any(|c| c.shape().iter().any(|&s| s == 0)) {
+		if cores.iter().any(|c| c.shape().contains(&0)) {
 			return Err(TtError::EmptyMode);
 		}
 		Ok(Self { cores })

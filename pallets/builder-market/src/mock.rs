@@ -61,8 +61,8 @@ pub const DEPOSIT: Balance = 100;
 pub const MIN_BOUNTY: Balance = 1_000;
 
 thread_local! {
-	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = RefCell::new(Vec::new());
-	static CLAIMS: RefCell<Vec<ClaimRequest<AccountId>>> = RefCell::new(Vec::new());
+	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = const { RefCell::new(Vec::new()) };
+	static CLAIMS: RefCell<Vec<ClaimRequest<AccountId>>> = const { RefCell::new(Vec::new()) };
 }
 
 pub fn points() -> Vec<(AccountId, ContributionCategory, u64)> {
@@ -238,7 +238,7 @@ pub fn assert_books_balance() {
 	assert_eq!(Balances::balance_on_hold(&RuntimeHoldReason::BuilderMarket(HoldReason::Bounty), &BUILDER), bounty);
 	assert_eq!(Balances::balance_on_hold(&RuntimeHoldReason::BuilderMarket(HoldReason::TaskDeposit), &BUILDER), deposit);
 	let accounts = [1, 2, 3, 4, 5, 6, POT];
-	let sum: Balance = accounts.iter().map(|a| Balances::total_balance(a)).sum();
+	let sum: Balance = accounts.iter().map(Balances::total_balance).sum();
 	assert_eq!(Balances::total_issuance(), 6 * INITIAL + 1, "issuance changed");
 	assert_eq!(sum, Balances::total_issuance(), "balances do not add up to the issuance");
 }

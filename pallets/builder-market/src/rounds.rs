@@ -36,7 +36,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks a spec against the runtime's bounds.
 	pub fn check_spec(spec: &TaskSpecOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
 		spec.architecture.validate().map_err(|_| Error::<T>::InvalidArchitecture)?;
-		ensure!(spec.metric.higher_is_better() == false || spec.target <= 1_000_000, Error::<T>::InvalidTarget);
+		ensure!(!spec.metric.higher_is_better() || spec.target <= 1_000_000, Error::<T>::InvalidTarget);
 		ensure!(spec.hyper.batch_size > 0 && spec.hyper.local_steps > 0, Error::<T>::InvalidHyperParams);
 		ensure!(spec.round_length >= T::MinRoundLength::get() && spec.round_length <= T::MaxRoundLength::get(), Error::<T>::InvalidRoundLength);
 		ensure!(spec.max_rounds > 0 && spec.max_rounds <= T::MaxRounds::get(), Error::<T>::InvalidMaxRounds);
@@ -298,7 +298,7 @@ impl<T: Config> Pallet<T> {
 			// Cannot fail: at most one accepted update per submitted one.
 			let _ = round.accepted.try_push(AcceptedUpdate { trainer: update.trainer.clone(), metric });
 			T::Contributions::note(&update.trainer, ContributionCategory::Learning, T::LearningPoints::get());
-			let improves = t.current.map_or(true, |c| t.spec.metric.better(metric, c.metric));
+			let improves = t.current.is_none_or(|c| t.spec.metric.better(metric, c.metric));
 			if improves {
 				let number = t.current.map_or(1, |c| c.number.saturating_add(1));
 				let contributors = BoundedVec::truncate_from(round.accepted.iter().map(|u| u.trainer.clone()).collect());

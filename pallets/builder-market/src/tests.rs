@@ -434,7 +434,7 @@ fn a_version_is_listed_and_bought_through_the_data_market() {
 		let tag = BuilderMarket::version_tag(id, 1);
 		assert_eq!(tag, b"model/0/1".to_vec());
 		let offers = DataMarket::best_orders(tag.clone(), pallet_data_market::Side::Offer, 10);
-		let goods = offers[0].goods.clone().unwrap();
+		let goods = offers[0].goods.unwrap();
 		assert_eq!(goods.kind, pallet_data_market::GoodsKind::TrainedModel);
 		assert_eq!(goods.commitment.content_hash, H256::repeat_byte(1));
 		assert_eq!(goods.commitment.size, fraud().num_params());

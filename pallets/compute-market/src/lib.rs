@@ -754,7 +754,7 @@ pub mod pallet {
 		///
 		/// Emits [`Event::QueryPosted`].
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::post_query(kind_len(&kind)))]
+		#[pallet::weight(T::WeightInfo::post_query(kind_len(kind)))]
 		pub fn post_query(
 			origin: OriginFor<T>,
 			kind: KindInput,
@@ -774,7 +774,7 @@ pub mod pallet {
 		/// Emits [`Event::QueryPosted`], [`Event::FreeQueryUsed`] and, with the quota used up,
 		/// [`Event::PassFrozen`].
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::post_free_query(kind_len(&kind)))]
+		#[pallet::weight(T::WeightInfo::post_free_query(kind_len(kind)))]
 		pub fn post_free_query(
 			origin: OriginFor<T>,
 			kind: KindInput,

@@ -69,11 +69,11 @@ pub const FREE_FEE: Balance = 300;
 pub const MODEL: (u32, u32) = (7, 1);
 
 thread_local! {
-	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = RefCell::new(Vec::new());
-	static CLAIMS: RefCell<Vec<ClaimRequest<AccountId>>> = RefCell::new(Vec::new());
-	static REPUTATION: RefCell<Vec<(AccountId, i64, ReputationReason)>> = RefCell::new(Vec::new());
-	static ERA: RefCell<u32> = RefCell::new(0);
-	static CLAIMS_FAIL: RefCell<bool> = RefCell::new(false);
+	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = const { RefCell::new(Vec::new()) };
+	static CLAIMS: RefCell<Vec<ClaimRequest<AccountId>>> = const { RefCell::new(Vec::new()) };
+	static REPUTATION: RefCell<Vec<(AccountId, i64, ReputationReason)>> = const { RefCell::new(Vec::new()) };
+	static ERA: RefCell<u32> = const { RefCell::new(0) };
+	static CLAIMS_FAIL: RefCell<bool> = const { RefCell::new(false) };
 }
 
 pub fn points() -> Vec<(AccountId, ContributionCategory, u64)> {
@@ -313,7 +313,7 @@ pub fn assert_books_balance() {
 		assert_eq!(held(HoldReason::Pass), Passes::<Test>::get(who).map_or(0, |p| p.locked), "pass of {who}");
 	}
 	assert_eq!(Balances::total_balance(&escrow), escrowed, "free-query fees waiting");
-	let sum: Balance = ACCOUNTS.iter().map(|a| Balances::total_balance(a)).sum::<Balance>() + Balances::total_balance(&escrow);
+	let sum: Balance = ACCOUNTS.iter().map(Balances::total_balance).sum::<Balance>() + Balances::total_balance(&escrow);
 	assert_eq!(Balances::total_issuance(), 7 * INITIAL + POT_FUNDS, "issuance changed");
 	assert_eq!(sum, Balances::total_issuance(), "balances do not add up to the issuance");
 }

@@ -165,12 +165,10 @@ fn expected_totals() -> BTreeMap<AccountId, Balance> {
 				*left.get_mut(&query).unwrap() -= amount;
 			},
 			// What a free query did not spend goes back to the pot.
-			Event::QueryAnswered { query, .. } | Event::QueryRefunded { query, .. } => {
-				if payer[&query].1 == Payer::Pot {
-					let rest = left.remove(&query).unwrap_or(0);
-					*totals.entry(escrow).or_default() -= rest;
-					*totals.entry(POT).or_default() += rest;
-				}
+			Event::QueryAnswered { query, .. } | Event::QueryRefunded { query, .. } if payer[&query].1 == Payer::Pot => {
+				let rest = left.remove(&query).unwrap_or(0);
+				*totals.entry(escrow).or_default() -= rest;
+				*totals.entry(POT).or_default() += rest;
 			},
 			_ => {},
 		}

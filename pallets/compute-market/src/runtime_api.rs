@@ -56,6 +56,10 @@ pub struct PassView<Balance, BlockNumber> {
 	pub quota: u32,
 }
 
+/// A validator's advertisement as the runtime API returns it: dataset tags, served `(task,
+/// version)` pairs and its price per answer.
+pub type CapabilityView<Balance> = Capability<Vec<Vec<u8>>, Vec<(u32, u32)>, Balance>;
+
 sp_api::decl_runtime_apis! {
 	/// Queries, answers and passes of the compute market.
 	pub trait ComputeMarketApi<AccountId, Balance, BlockNumber>
@@ -76,7 +80,7 @@ sp_api::decl_runtime_apis! {
 		/// query asks (for voters to answer it themselves).
 		fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(QueryId, AccountId, KindInput)>;
 		/// What validator `who` advertises, if anything.
-		fn capabilities(who: AccountId) -> Option<Capability<Vec<Vec<u8>>, Vec<(u32, u32)>, Balance>>;
+		fn capabilities(who: AccountId) -> Option<CapabilityView<Balance>>;
 	}
 }
 
@@ -142,7 +146,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// See [`ComputeMarketApi::capabilities`].
-	pub fn capabilities_of(who: &T::AccountId) -> Option<Capability<Vec<Vec<u8>>, Vec<(u32, u32)>, BalanceOf<T>>> {
+	pub fn capabilities_of(who: &T::AccountId) -> Option<CapabilityView<BalanceOf<T>>> {
 		let c = Capabilities::<T>::get(who)?;
 		Some(Capability { tags: c.tags.into_iter().map(|t| t.into_inner()).collect(), models: c.models.into_inner(), price: c.price })
 	}

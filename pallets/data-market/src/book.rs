@@ -45,6 +45,10 @@ pub fn price_of(side: Side, rank: u128) -> u128 {
 pub trait HeapSlots {
 	/// Number of occupied slots.
 	fn len(&self) -> u32;
+	/// Whether no slot is occupied.
+	fn is_empty(&self) -> bool {
+		self.len() == 0
+	}
 	/// Sets the number of occupied slots.
 	fn set_len(&mut self, len: u32);
 	/// The entry in `slot`, if any.

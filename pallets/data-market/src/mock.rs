@@ -67,10 +67,10 @@ pub const DEAL_REP: Reputation = 1_000;
 pub const FAIL_REP: Reputation = 20_000;
 
 thread_local! {
-	static REP_LOG: RefCell<Vec<(AccountId, i64, ReputationReason)>> = RefCell::new(Vec::new());
-	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = RefCell::new(Vec::new());
-	static CLAIMS: RefCell<Vec<ClaimRequest<AccountId>>> = RefCell::new(Vec::new());
-	static CLAIMS_FAIL: RefCell<bool> = RefCell::new(false);
+	static REP_LOG: RefCell<Vec<(AccountId, i64, ReputationReason)>> = const { RefCell::new(Vec::new()) };
+	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = const { RefCell::new(Vec::new()) };
+	static CLAIMS: RefCell<Vec<ClaimRequest<AccountId>>> = const { RefCell::new(Vec::new()) };
+	static CLAIMS_FAIL: RefCell<bool> = const { RefCell::new(false) };
 }
 
 pub fn rep_log() -> Vec<(AccountId, i64, ReputationReason)> {
@@ -244,7 +244,7 @@ pub fn assert_books_balance() {
 			assert_eq!(held, expected.get(&(who, i as u8)).copied().unwrap_or(0), "account {who}, hold {reason:?}");
 		}
 	}
-	let sum: Balance = accounts.iter().map(|a| Balances::total_balance(a)).sum();
+	let sum: Balance = accounts.iter().map(Balances::total_balance).sum();
 	assert_eq!(Balances::total_issuance(), 6 * INITIAL + 2, "issuance changed");
 	assert_eq!(sum, Balances::total_issuance(), "balances do not add up to the issuance");
 }

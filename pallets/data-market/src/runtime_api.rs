@@ -52,6 +52,9 @@ pub struct AccountDeal<AccountId, Balance, BlockNumber, Tag> {
 	pub deal: Deal<AccountId, Balance, BlockNumber, Tag>,
 }
 
+/// An account's deal with the runtime's types.
+pub type AccountDealOf<T> = AccountDeal<<T as frame_system::Config>::AccountId, crate::BalanceOf<T>, BlockNumberFor<T>, TagOf<T>>;
+
 sp_api::decl_runtime_apis! {
 	/// Books and deals of the data market.
 	pub trait DataMarketApi<AccountId, Balance, BlockNumber, Tag>
@@ -94,7 +97,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// See [`DataMarketApi::deals_of`].
-	pub fn deals_of(who: T::AccountId) -> Vec<AccountDeal<T::AccountId, crate::BalanceOf<T>, BlockNumberFor<T>, TagOf<T>>> {
+	pub fn deals_of(who: T::AccountId) -> Vec<AccountDealOf<T>> {
 		crate::AccountDeals::<T>::iter_key_prefix(&who)
 			.filter_map(|id| Deals::<T>::get(id).map(|deal| (id, deal)))
 			.map(|(id, deal)| {

@@ -40,9 +40,9 @@ pub const TREASURY: AccountId = 999;
 pub const BLOCKS_PER_YEAR: u32 = 10_000;
 
 thread_local! {
-	static SESSION: RefCell<SessionIndex> = RefCell::new(0);
-	static EXPOSURES: RefCell<BTreeMap<AccountId, Exposure<AccountId>>> = RefCell::new(BTreeMap::new());
-	static HAS_TREASURY: RefCell<bool> = RefCell::new(true);
+	static SESSION: RefCell<SessionIndex> = const { RefCell::new(0) };
+	static EXPOSURES: RefCell<BTreeMap<AccountId, Exposure<AccountId>>> = const { RefCell::new(BTreeMap::new()) };
+	static HAS_TREASURY: RefCell<bool> = const { RefCell::new(true) };
 }
 
 pub fn set_session(s: SessionIndex) {

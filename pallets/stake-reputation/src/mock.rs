@@ -42,8 +42,8 @@ pub const NEUTRAL: u32 = 500_000;
 
 thread_local! {
 	static KEYS: RefCell<Vec<AccountId>> = RefCell::new(vec![1, 2, 3, 4, 5]);
-	static BURN: RefCell<bool> = RefCell::new(false);
-	static MAX_VALIDATORS: RefCell<u32> = RefCell::new(3);
+	static BURN: RefCell<bool> = const { RefCell::new(false) };
+	static MAX_VALIDATORS: RefCell<u32> = const { RefCell::new(3) };
 }
 
 /// Accounts "with session keys".

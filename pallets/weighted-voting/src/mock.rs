@@ -31,14 +31,14 @@ impl frame_system::Config for Test {
 pub const NEUTRAL: Reputation = 500_000;
 
 thread_local! {
-	static VOTERS: RefCell<Vec<VoterInfo<AccountId>>> = RefCell::new(Vec::new());
-	static SESSION: RefCell<SessionIndex> = RefCell::new(0);
-	static REPUTATION: RefCell<BTreeMap<AccountId, Reputation>> = RefCell::new(BTreeMap::new());
-	static REP_LOG: RefCell<Vec<(AccountId, i64, ReputationReason)>> = RefCell::new(Vec::new());
-	static SLASHES: RefCell<Vec<(AccountId, Perbill, SlashReason)>> = RefCell::new(Vec::new());
-	static SLASH_FAILS: RefCell<bool> = RefCell::new(false);
-	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = RefCell::new(Vec::new());
-	static DECIDED: RefCell<Vec<(ClaimId, ClaimClass, AccountId, Decision)>> = RefCell::new(Vec::new());
+	static VOTERS: RefCell<Vec<VoterInfo<AccountId>>> = const { RefCell::new(Vec::new()) };
+	static SESSION: RefCell<SessionIndex> = const { RefCell::new(0) };
+	static REPUTATION: RefCell<BTreeMap<AccountId, Reputation>> = const { RefCell::new(BTreeMap::new()) };
+	static REP_LOG: RefCell<Vec<(AccountId, i64, ReputationReason)>> = const { RefCell::new(Vec::new()) };
+	static SLASHES: RefCell<Vec<(AccountId, Perbill, SlashReason)>> = const { RefCell::new(Vec::new()) };
+	static SLASH_FAILS: RefCell<bool> = const { RefCell::new(false) };
+	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = const { RefCell::new(Vec::new()) };
+	static DECIDED: RefCell<Vec<(ClaimId, ClaimClass, AccountId, Decision)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The active validators: (account, stake); reputations come from the fake ledger.

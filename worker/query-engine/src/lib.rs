@@ -223,7 +223,7 @@ impl Engine {
 		if !statement.readonly() {
 			return Err(QueryError::Shape(SqlError::NotReadOnly));
 		}
-		let columns: Vec<String> = statement.column_names().into_iter().map(str::to_string).collect();
+		let columns: Vec<String> = statement.column_names().map(str::to_string).collect();
 		let width = columns.len();
 		let mut rows = statement.query([])?;
 		let mut out = Vec::new();

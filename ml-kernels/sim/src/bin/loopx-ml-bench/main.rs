@@ -156,7 +156,7 @@ fn movielens_bench(path: &PathBuf, epochs: usize, rank: usize) -> Res {
 	if !tt.is_valid() {
 		return Err("the TT modes do not cover the users and items".into());
 	}
-	let device = FlexDevice::default();
+	let device = FlexDevice;
 	for (name, spec) in [("dense", tt.dense()), ("tt", tt.clone())] {
 		let mut best = (f64::INFINITY, f64::INFINITY, 0usize, 0.0f64);
 		for l2 in [0.005, 0.02, 0.05] {
@@ -192,7 +192,7 @@ fn wallet_data() -> (Dataset, Dataset) {
 }
 
 fn train_fraud(spec: &MlpSpec, train: &Dataset, steps: usize) -> Mlp<Train> {
-	let device = FlexDevice::default();
+	let device = FlexDevice;
 	let mut model = Mlp::<Train>::new(spec, 3, &device);
 	let mut optim = AdamConfig::new().init();
 	let mut rng = ChaCha8Rng::seed_from_u64(4);
@@ -205,7 +205,7 @@ fn train_fraud(spec: &MlpSpec, train: &Dataset, steps: usize) -> Mlp<Train> {
 
 fn bytes_bench(hidden: [usize; 2], rank: usize) -> Res {
 	let (train, test) = wallet_data();
-	let device = FlexDevice::default();
+	let device = FlexDevice;
 	let tt_spec = MlpSpec::fraud(hidden, rank);
 	let dense = train_fraud(&tt_spec.dense(), &train, 3000).valid();
 	let tt = train_fraud(&tt_spec, &train, 3000).valid();
@@ -240,7 +240,7 @@ fn speed_bench(hiddens: &[[usize; 2]], rank: usize, steps: usize) {
 		let tt = MlpSpec::fraud(hidden, rank);
 		let mut medians = Vec::new();
 		for (name, spec) in [("tt", tt.clone()), ("dense", tt.dense())] {
-			let device = FlexDevice::default();
+			let device = FlexDevice;
 			let mut model = Mlp::<Train>::new(&spec, 3, &device);
 			let mut adam = AdamConfig::new().init();
 			let mut sgd = SgdConfig::new().init();

@@ -193,7 +193,7 @@ fn train_one(
 	valid: &Lookups,
 	test: &Lookups,
 ) -> Result<(usize, f64), Box<dyn std::error::Error>> {
-	let device = FlexDevice::default();
+	let device = FlexDevice;
 	let mut model = Scorer::<Train>::new(row_modes, dim_modes, rank, 21, &device);
 	let params = model.table.to_tt().num_params();
 	let mut optim = AdamConfig::new().init::<Train, Scorer<Train>>();
