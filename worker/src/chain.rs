@@ -118,6 +118,13 @@ where
 		Ok(nonce)
 	}
 
+	/// Whether `who` has transactions ready in the pool and not yet in block `at`: an action
+	/// sent earlier may be one of them, still on its way (not lost), so it is not sent again.
+	pub fn has_pending(&self, at: H256, who: &AccountId) -> Result<bool, ChainError> {
+		let chain = self.client.runtime_api().account_nonce(at, who.clone())?;
+		Ok(self.next_nonce(at, who)? > chain)
+	}
+
 	/// Has the runtime sign `action` as `who` and put it in the pool, at block `at` (number
 	/// `now`).
 	pub fn submit(&self, at: H256, now: BlockNumber, who: &AccountId, action: WorkerAction<Balance>) -> Result<(), ChainError> {

@@ -68,6 +68,11 @@ impl<K: Ord + Copy + std::fmt::Debug> Outbox<K> {
 		if !self.may_send(key, at.now) {
 			return;
 		}
+		// A retry while this account still has transactions waiting in the pool (a node that
+		// just restarted, not yet connected to the authors) would land twice: wait for them.
+		if self.sent.contains_key(&key) && at.chain.has_pending(at.hash, at.me).unwrap_or(false) {
+			return;
+		}
 		match at.chain.submit(at.hash, at.now, at.me, action) {
 			Ok(()) => {
 				self.sent.insert(key, at.now);

@@ -96,7 +96,10 @@ where
 
 	let mut imports = client.import_notification_stream();
 	while let Some(block) = imports.next().await {
-		if !block.is_new_best {
+		// Blocks of a major sync (a restarted or new node catching up) are history: acting on
+		// them would send votes and answers against old state, and resend them every
+		// RETRY_AFTER blocks of history while the real chain has them already.
+		if !block.is_new_best || block.origin == sp_consensus::BlockOrigin::NetworkInitialSync {
 			continue;
 		}
 		let me = match chain.worker_account(block.hash) {
