@@ -113,7 +113,10 @@ the votes accept or reject the claim.`);
   for (const line of q.sql.result.trimEnd().split('\n')) say(`      ${line.split('\t').map((c) => c.padEnd(20)).join('')}`);
   say(`  And ${lpx(q.fee)} for a fraud score of two transactions from version ${q.version} of Ferdie's model:`);
   for (const line of q.inference.result.trimEnd().split('\n')) say(`      ${line}`);
-  say(`  Each answerer was paid ${lpx(q.sql.paid[0].amount)} a query; the protocol kept ${lpx(q.sql.protocolFee)}.`);
+  say(`  Each answerer was paid ${lpx(q.sql.paid[0].amount)} a query; the protocol kept ${lpx(q.sql.protocolFee)}.
+  SQL whose value would differ between nodes cannot get honest answerers slashed: \`SELECT random()\` was
+  refused when posted (computeMarket.NonDeterministicSql); a quoted "random"() and an endless loop were
+  answered by all ${q.endless.answerers.length} engines alike: ${JSON.stringify(q.hidden.result.trim())} and ${JSON.stringify(q.endless.result.trim())}.`);
 
   chapter(faulty ? '⑦' : '⑥', 'Rewards at era end');
   const r = await cycle.rewards();

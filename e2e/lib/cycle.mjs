@@ -30,6 +30,8 @@ export const ROUNDS = 2;
 export const BOUNTY = 600n * UNITS;
 export const QUERY_FEE = 3n * UNITS;
 export const SQL = 'SELECT fraud, COUNT(*) AS n, AVG(amount) AS avg_amount FROM transactions GROUP BY fraud ORDER BY fraud';
+/** A statement that never ends: every node stops it at the engine's step limit. */
+export const ENDLESS_SQL = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n';
 // Two transactions in the inference input format (16 wallet features a line,
 // worker/src/inference.rs): an ordinary one and one far from the usual.
 export const INFERENCE_INPUT = `${Array(16).fill('0').join(',')}\n${[4, 6, 0, 0, 3, 1, 1, 0.9, 5, 5, 5, 0.5, 0.5, 0.1, 3, 3].join(',')}`;
@@ -315,8 +317,16 @@ export class Cycle {
       const { events } = await sendChecked(api, api.tx.computeMarket.postQuery(kind, QUERY_FEE, VALIDATORS.length, ANYONE, deadline), this.ferdie);
       return events.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
     };
+    // The attack that slashed every honest answerer before: SQL whose value differs per node.
+    // It is refused with a named error (a failed call changes nothing but the fee).
+    await sendChecked(api, api.tx.computeMarket.postQuery({ Aggregation: { sql: 'SELECT random() AS r', dataset: 'wallet-demo' } },
+      QUERY_FEE, VALIDATORS.length, ANYONE, deadline), this.ferdie, { expectError: 'computeMarket.NonDeterministicSql' });
     const sql = await post({ Aggregation: { sql: SQL, dataset: 'wallet-demo' } });
     const inference = await post({ Inference: { model: this.task, version, input: INFERENCE_INPUT } });
+    // Past the shape check (a quoted function name, an endless loop), the engine is the
+    // authority: every node gives the same error answer, counted in steps, not seconds.
+    const hidden = await post({ Aggregation: { sql: 'SELECT "random"() AS r', dataset: 'wallet-demo' } });
+    const endless = await post({ Aggregation: { sql: ENDLESS_SQL, dataset: 'wallet-demo' } });
     const answered = async (query) => {
       const e = await this.until(`query #${query} answered`, () => this.of('computeMarket.QueryAnswered', (d) => d.query.toNumber() === query)[0], { blocks: 25 });
       return {
@@ -327,7 +337,9 @@ export class Cycle {
         protocolFee: this.of('computeMarket.ProtocolFeePaid', (d) => d.query.toNumber() === query).reduce((s, p) => s + p.data.amount.toBigInt(), 0n),
       };
     };
-    return { fee: QUERY_FEE, version, sql: await answered(sql), inference: await answered(inference) };
+    const answers = { sql: await answered(sql), inference: await answered(inference), hidden: await answered(hidden), endless: await answered(endless) };
+    const claims = this.of('weightedVoting.ClaimOpened', (d) => d.class.isQueryResult).length;
+    return { fee: QUERY_FEE, version, ...answers, queryClaims: claims };
   }
 
   /**

@@ -6,7 +6,8 @@
 // for two rounds and their claims are decided by weighted votes; Charlie forges his claims
 // (`--worker-fault forge-claims`, a test facility) and is rejected, slashed, loses reputation
 // and weight at the next election; Ferdie's SQL aggregation and inference queries get four
-// agreeing answers and the fees are split; the eras' rewards are paid out, and the total
+// agreeing answers and the fees are split (and SQL whose value differs per node is refused or
+// answered by every node with the same error, so no honest answerer is slashed); the eras' rewards are paid out, and the total
 // issuance moved by exactly what the eras minted and what was burned.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,7 +121,10 @@ test('the cheat loses reputation, stake and authority weight at the next electio
 
 test('Ferdie\'s SQL aggregation and inference queries get four agreeing answers and the fees are split', { timeout: 300_000 }, async () => {
   const q = await cycle.queries();
-  for (const answer of [q.sql, q.inference]) {
+  assert.equal(q.hidden.result, '#error\tfunction\trandom\n', 'a function off the list is refused by every engine alike');
+  assert.equal(q.endless.result, '#error\tsteps\t10000000\n', 'the step limit cuts every node at the same point');
+  assert.equal(q.queryClaims, 0, 'no answers disagreed, so no honest answerer faced a claim');
+  for (const answer of [q.sql, q.inference, q.hidden, q.endless]) {
     assert.deepEqual([...answer.answerers].sort(), [...VALIDATORS].sort(), 'the four answers agreed');
     assert.equal(answer.protocolFee, (q.fee * 2n) / 100n, '2 % protocol fee');
     assert.equal(answer.paid.length, VALIDATORS.length);

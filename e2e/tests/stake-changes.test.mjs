@@ -110,21 +110,28 @@ test('a fifth node that bonds, sets keys and validates is elected and authors bl
   const mine = authorities.find(([key]) => key.eq(ferdieBabe));
   assert.equal(mine?.[1].toNumber(), next[FERDIE].weight, 'Ferdie is a BABE authority with his elected weight');
 
-  // He authors blocks (primary or secondary slots), which the others import and finalize.
+  // He authors blocks (primary or secondary slots), which the others import and finalize. The
+  // pre-digest's authority index refers to the block's own epoch, so the set is read in the
+  // block's state (its parent's is the previous epoch's at an epoch's first block).
   const from = (await heads(api)).best;
   let authored = 0;
   let checked = from;
+  let why = '';
   await waitFor('a block authored by Ferdie, finalized', async () => {
     const { finalized } = await heads(api);
     for (; checked < finalized; checked++) {
-      const header = await api.rpc.chain.getHeader(await api.rpc.chain.getBlockHash(checked + 1));
+      const hash = await api.rpc.chain.getBlockHash(checked + 1);
+      const header = await api.rpc.chain.getHeader(hash);
       const log = header.digest.logs.find((l) => l.isPreRuntime && l.asPreRuntime[0].toString() === 'BABE');
       const digest = api.registry.createType('RawBabePreDigest', log.asPreRuntime[1]);
       const index = (digest.isPrimary ? digest.asPrimary : digest.isSecondaryVRF ? digest.asSecondaryVRF : digest.asSecondaryPlain).authorityIndex.toNumber();
-      const set = await (await api.at(header.parentHash)).query.babe.authorities();
-      if (set[index][0].eq(ferdieBabe)) authored += 1;
+      const set = await (await api.at(hash)).query.babe.authorities();
+      if (set[index]?.[0].eq(ferdieBabe)) authored += 1;
     }
-    return authored > 0;
-  }, { timeoutMs: 180_000, everyMs: 3_000 });
+    if (authored > 0) return true;
+    const [mine, theirs] = await Promise.all([heads(ferdieApi), heads(api)]);
+    why = `none of #${from + 1}..#${checked}; best/finalized: Ferdie's node ${mine.best}/${mine.finalized}, the network ${theirs.best}/${theirs.finalized}`;
+    return false;
+  }, { timeoutMs: 240_000, everyMs: 3_000 }).catch((e) => { throw new Error(`${e.message}: ${why}`); });
   t.diagnostic(`Ferdie authored ${authored} of blocks #${from + 1}..#${checked}`);
 });

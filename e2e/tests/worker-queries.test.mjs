@@ -95,9 +95,10 @@ test('aggregation queries are answered by the worker, agree with each other, and
   assert.ok(fraudShare > 0.02 && fraudShare < 0.1, `about 5 % planted fraud, not ${fraudShare}`);
   for (const r of byFraud.slice(1)) assert.ok(Number(r[2]) > 0, 'average amounts are positive');
 
-  // A statement SQLite rejects is answered with its error rather than left unanswered.
+  // A statement SQLite rejects is answered with its error kind (SQLite's code, not its
+  // message, which changes between versions) rather than left unanswered.
   const error = u8aToString((await answered(broken)).result.unwrap());
-  assert.match(error, /^#error\t.*no_such_table/);
+  assert.equal(error, '#error\tsqlite\t1\n');
 
   const events = await answeringEvents(group);
   const of = (kind) => events.filter(({ event }) => kind.is(event) && event.data.query.toNumber() === group).map(({ event }) => event.data);

@@ -322,7 +322,7 @@ impl_runtime_apis! {
 			ComputeMarket::pass_view(&who)
 		}
 
-		fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(pallet_compute_market::QueryId, AccountId, pallet_compute_market::KindInput)> {
+		fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(pallet_compute_market::QueryId, AccountId, pallet_compute_market::KindInput, Vec<u8>)> {
 			ComputeMarket::disputed_answer(claim)
 		}
 

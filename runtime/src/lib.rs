@@ -134,7 +134,12 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations run on runtime upgrade, each once by its pallet's storage version (on a
 /// new chain every pallet starts at its current version and none runs).
-type Migrations = (pallet_data_market::migrations::v1::MigrateV0ToV1<Runtime>, pallet_compute_market::migrations::v1::MigrateV0ToV1<Runtime>);
+type Migrations = (
+	pallet_data_market::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_compute_market::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_builder_market::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_weighted_voting::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 
 /// Executive: handles dispatch to the various pallets.
 pub type Executive = frame_executive::Executive<Runtime, Block, frame_system::ChainContext<Runtime>, Runtime, AllPalletsWithSystem, Migrations>;

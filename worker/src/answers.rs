@@ -1,11 +1,12 @@
 //! What this validator answers to a compute-market query. Aggregation SQL runs in the embedded
 //! read-only SQLite of `loopx-query-engine` over the tables of the query's dataset tag.
 //!
-//! A statement the engine refuses or that fails is answered too, with the error as the result
-//! (`#error\t<message>`): honest validators running the same SQLite on the same rows fail the
-//! same way, so they still agree, and staying silent would be penalised as a missed answer.
+//! A statement the engine refuses or that fails is answered too, with the error's kind as the
+//! result (`#error\t<kind>\t<detail>`, [`QueryError::code`]): the engine's limits are counted,
+//! not timed, and its functions deterministic, so honest validators on the same rows fail the
+//! same way and still agree; staying silent would be penalised as a missed answer.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::collections::BTreeMap;
 
 use loopx_query_engine::{Engine, Limits, QueryError};
 use pallet_compute_market::KindInput;
@@ -39,7 +40,7 @@ impl Answerer {
 		for (tag, tables) in datasets {
 			engines.insert(tag, Engine::new(&tables)?);
 		}
-		let limits = Limits { max_rows: 256, max_time: Duration::from_secs(2), max_bytes: MAX_RESULT_BYTES };
+		let limits = Limits { max_rows: 256, max_bytes: MAX_RESULT_BYTES, ..Limits::default() };
 		Ok(Self { engines, limits })
 	}
 
@@ -64,9 +65,9 @@ impl Answerer {
 	}
 }
 
-/// The result revealed for a statement that failed: `#error\t<message>`, cut to fit.
+/// The result revealed for a statement that failed: `#error\t<kind>…`, cut to fit.
 fn error_answer(e: &QueryError) -> Vec<u8> {
-	let mut bytes = format!("#error\t{e}\n").into_bytes();
+	let mut bytes = format!("#error\t{}\n", e.code()).into_bytes();
 	bytes.truncate(MAX_RESULT_BYTES);
 	bytes
 }
@@ -109,7 +110,12 @@ mod tests {
 		let missing = a.answer(&aggregation("SELECT COUNT(*) FROM nowhere")).unwrap();
 		assert!(missing.starts_with(b"#error\t"), "{}", String::from_utf8_lossy(&missing));
 		let write = a.answer(&aggregation("DELETE FROM transactions")).unwrap();
-		assert!(write.starts_with(b"#error\t"));
+		assert_eq!(write, b"#error\tshape\tNotReadOnly\n");
+		// A statement that runs out of steps gets the same answer on every node.
+		let endless = aggregation("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n");
+		let steps = a.answer(&endless).unwrap();
+		assert_eq!(steps, format!("#error\tsteps\t{}\n", Limits::default().max_steps).into_bytes());
+		assert_eq!(answerer().answer(&endless).unwrap(), steps);
 		// And nothing was deleted.
 		let count = a.answer(&aggregation("SELECT COUNT(*) FROM transactions")).unwrap();
 		assert_eq!(String::from_utf8(count).unwrap(), format!("COUNT(*)\n{}\n", demo_table().rows.len()));

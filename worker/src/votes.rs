@@ -4,12 +4,14 @@
 //!
 //! Verdicts:
 //! - `QueryResult` claims (a disputed compute-market answer): the worker answers the query
-//!   itself and votes `Valid` when its answer hashes to the claim's commitment, `Invalid`
-//!   otherwise; it abstains when it cannot answer (a dataset it does not hold).
+//!   itself and votes `Valid` when the revealed answer the claim commits to agrees with its own
+//!   (`loopx_primitives::answers::answers_agree`: SQL byte for byte, inference outputs within
+//!   0.001), `Invalid` otherwise; it abstains when it cannot answer (a dataset it does not hold).
 //! - `ModelUpdate` claims: the score of the claimed model on the task's evaluation set, worked
 //!   out by the learning worker ([`Learning::update_verdict`]) once it has fetched the model;
 //!   the claim is accepted when the voters' median score is within the class tolerance of the
-//!   claimed metric.
+//!   claimed metric. A model still not fetched three blocks before the commit period ends
+//!   scores nothing: a claimant that never serves its payload is rejected and slashed.
 //!
 //! Data disputes and evaluation-score claims are left alone (not built yet).
 //!
@@ -29,6 +31,10 @@ use pallet_weighted_voting::runtime_api::{Phase, VotableClaim, WeightedVotingApi
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_core::H256;
+
+/// Blocks before the end of a claim's commit period from which a model still not fetched is
+/// scored as nothing (room for the commit to be included in time).
+const LAST_CHANCE_BLOCKS: u32 = 3;
 
 use crate::{
 	answers::Answerer,
@@ -111,7 +117,8 @@ impl VoteWorker {
 		let verdict = match claim.class {
 			ClaimClass::QueryResult => self.query_verdict(at, claim, learning),
 			ClaimClass::ModelUpdate => {
-				let verdict = learning.update_verdict(at, claim.claim);
+				let last_chance = claim.phase == Phase::Commit && at.now.saturating_add(LAST_CHANCE_BLOCKS) >= claim.commit_end;
+				let verdict = learning.update_verdict(at, claim.claim, last_chance);
 				verdict?;
 				verdict
 			},
@@ -128,7 +135,7 @@ impl VoteWorker {
 		P: TransactionPool<Block = Block>,
 	{
 		let id = claim.claim;
-		let (query, answerer, kind) = match at.chain.client.runtime_api().disputed_answer(at.hash, id) {
+		let (query, answerer, kind, claimed) = match at.chain.client.runtime_api().disputed_answer(at.hash, id) {
 			Ok(Some(found)) => found,
 			Ok(None) => {
 				log::warn!(target: LOG_TARGET, "claim {id}: no disputed answer behind it; abstaining");
@@ -148,7 +155,12 @@ impl VoteWorker {
 			},
 		};
 		at.metrics.evaluated(started.elapsed());
-		let verdict = if H256(sp_crypto_hashing::blake2_256(&mine)) == claim.commitment { Verdict::Valid } else { Verdict::Invalid };
+		// The claim commits to the revealed answer; that answer must agree with mine (byte for
+		// byte for SQL, within the stated tolerance for inference outputs).
+		let genuine = H256(sp_crypto_hashing::blake2_256(&claimed)) == claim.commitment;
+		let inference = matches!(kind, pallet_compute_market::QueryKind::Inference { .. });
+		let agrees = genuine && loopx_primitives::answers::answers_agree(inference, &mine, &claimed);
+		let verdict = if agrees { Verdict::Valid } else { Verdict::Invalid };
 		log::info!(target: LOG_TARGET, "⚖️ claim {id}: {answerer}'s answer to query {query} is {verdict:?} by my own answer");
 		Some(verdict)
 	}

@@ -27,6 +27,13 @@
 //! slashed by the vote. An accepted claim whose verified metric beats the current version makes
 //! a new version (hash, metric, the round's accepted trainers as contributors).
 //!
+//! An update must be new work: its hash is neither zero nor its parent, and no payload is ever
+//! claimed twice for a task ([`ClaimedPayloads`]: no known version, no copy of a rival's update).
+//! An accepted update is paid only if its *verified* metric beats the metric of the version it
+//! started from; otherwise an unchanged model claimed a little better than its parent — which
+//! voters measure at the parent's metric, within the class tolerance of the claim — would be
+//! paid for nothing ([`Event::UpdateNotImproving`]).
+//!
 //! When a round has ended and all its claims are decided, its budget (the bounty left divided
 //! by the rounds left) is paid to its accepted updates pro rata to their verified score, as in
 //! DIN's median scoring: the score is the verified metric for metrics where higher is better,
@@ -45,6 +52,7 @@
 
 extern crate alloc;
 
+pub mod migrations;
 mod rounds;
 pub mod runtime_api;
 pub mod weights;
@@ -295,6 +303,9 @@ pub struct UpdateClaim<AccountId> {
 	pub new_hash: H256,
 	/// The metric claimed.
 	pub claimed_metric: u32,
+	/// The metric of the version it starts from (`None` before the first version): an
+	/// accepted update is paid only if its verified metric beats this.
+	pub parent_metric: Option<u32>,
 }
 
 /// What the benchmarks need from the runtime.
@@ -311,7 +322,11 @@ pub mod pallet {
 	use frame_support::traits::fungible::{Mutate, MutateHold};
 	use loopx_primitives::{ClaimRegistry, ContributionSink, ModelMarket, VoterSet};
 
+	/// v1: [`UpdateClaim::parent_metric`] and [`ClaimedPayloads`] ([`crate::migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Why this pallet holds funds.
@@ -415,6 +430,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type UpdateClaims<T: Config> = StorageMap<_, Twox64Concat, ClaimId, UpdateClaim<T::AccountId>>;
 
+	/// Every model payload ever claimed as an update of a task (task, hash). No payload is
+	/// claimed twice, so nobody is paid again for a known version or for a rival's update
+	/// copied within a round.
+	#[pallet::storage]
+	pub type ClaimedPayloads<T: Config> = StorageDoubleMap<_, Twox64Concat, TaskId, Identity, H256, ()>;
+
 	/// Tasks whose round closes at each block.
 	#[pallet::storage]
 	pub type RoundEnds<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<TaskId, T::MaxRoundEndsPerBlock>, ValueQuery>;
@@ -441,6 +462,9 @@ pub mod pallet {
 		UpdateSubmitted { task: TaskId, round: u32, trainer: T::AccountId, claim: ClaimId, new_hash: H256, claimed_metric: u32 },
 		/// The vote decided an update; `verified` is the voters' median metric.
 		UpdateDecided { task: TaskId, claim: ClaimId, outcome: loopx_primitives::Outcome, verified: Option<u32> },
+		/// An accepted update's verified metric does not beat the version it started from: it
+		/// is not paid, earns no learning points and makes no version.
+		UpdateNotImproving { task: TaskId, claim: ClaimId, verified: u32, parent_metric: u32 },
 		/// An accepted update became the task's version `version`.
 		VersionAccepted { task: TaskId, version: u32, hash: H256, metric: u32, contributors: u32 },
 		/// A round's budget was paid to its `updates` accepted updates.
@@ -491,6 +515,11 @@ pub mod pallet {
 		WrongParent,
 		/// The claimed metric does not beat the current version's.
 		NoImprovement,
+		/// The new hash is zero or the parent itself: an unchanged model is no update.
+		UnchangedModel,
+		/// This payload was already claimed as an update of the task (a known version, or
+		/// another trainer's update).
+		PayloadAlreadyClaimed,
 		/// The caller already submitted an update this round.
 		AlreadySubmitted,
 		/// The round has [`Config::MaxUpdatesPerRound`] updates.

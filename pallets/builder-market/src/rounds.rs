@@ -106,11 +106,13 @@ impl<T: Config> Pallet<T> {
 				.any(|v| v.who == trainer && v.stake >= t.spec.trainers.min_stake && v.reputation >= t.spec.trainers.min_reputation);
 			ensure!(eligible, Error::<T>::NotEligible);
 			ensure!(parent == t.current.map(|c| c.hash).unwrap_or_default(), Error::<T>::WrongParent);
+			ensure!(new_hash != parent && new_hash != H256::zero(), Error::<T>::UnchangedModel);
 			if let Some(current) = t.current {
 				ensure!(t.spec.metric.better(claimed_metric, current.metric), Error::<T>::NoImprovement);
 			}
 			let mut round = Rounds::<T>::get(task, t.round).unwrap_or_default();
 			ensure!(!round.trainers.contains(&trainer), Error::<T>::AlreadySubmitted);
+			ensure!(!ClaimedPayloads::<T>::contains_key(task, new_hash), Error::<T>::PayloadAlreadyClaimed);
 			round.trainers.try_push(trainer.clone()).map_err(|_| Error::<T>::RoundFull)?;
 			round.pending = round.pending.saturating_add(1);
 			let claim = T::Claims::open_claim(ClaimRequest {
@@ -120,9 +122,16 @@ impl<T: Config> Pallet<T> {
 				commitment: BlakeTwo256::hash_of(&(task, parent, new_hash, claimed_metric, data)),
 				claimed_score: Some(claimed_metric),
 				thresholds: None,
+				// The builder keeps the bounty of every update rejected.
+				conflicted: alloc::vec![t.builder.clone()],
 			})?;
 			Rounds::<T>::insert(task, t.round, round);
-			UpdateClaims::<T>::insert(claim, UpdateClaim { task, round: t.round, trainer: trainer.clone(), parent, new_hash, claimed_metric });
+			ClaimedPayloads::<T>::insert(task, new_hash, ());
+			let parent_metric = t.current.map(|c| c.metric);
+			UpdateClaims::<T>::insert(
+				claim,
+				UpdateClaim { task, round: t.round, trainer: trainer.clone(), parent, new_hash, claimed_metric, parent_metric },
+			);
 			Self::deposit_event(Event::UpdateSubmitted { task, round: t.round, trainer, claim, new_hash, claimed_metric });
 			Ok(claim)
 		})
@@ -293,8 +302,13 @@ impl<T: Config> Pallet<T> {
 		let Some(mut t) = Tasks::<T>::get(task) else { return };
 		let Some(mut round) = Rounds::<T>::get(task, update.round) else { return };
 		round.pending = round.pending.saturating_sub(1);
-		if decision.outcome == Outcome::Accepted && t.status != TaskStatus::Ended {
-			let metric = verified.unwrap_or(update.claimed_metric);
+		let metric = verified.unwrap_or(update.claimed_metric);
+		let improving = update.parent_metric.is_none_or(|p| t.spec.metric.better(metric, p));
+		if decision.outcome == Outcome::Accepted && !improving {
+			let parent_metric = update.parent_metric.unwrap_or_default();
+			Self::deposit_event(Event::UpdateNotImproving { task, claim, verified: metric, parent_metric });
+		}
+		if decision.outcome == Outcome::Accepted && improving && t.status != TaskStatus::Ended {
 			// Cannot fail: at most one accepted update per submitted one.
 			let _ = round.accepted.try_push(AcceptedUpdate { trainer: update.trainer.clone(), metric });
 			T::Contributions::note(&update.trainer, ContributionCategory::Learning, T::LearningPoints::get());

@@ -605,6 +605,9 @@ pub mod pallet {
 		MultipleStatements,
 		/// The SQL is not a read-only query.
 		NotReadOnly,
+		/// The SQL calls a function whose value differs between nodes or runs (`random()`, the
+		/// clock, the connection's state, the SQLite version): honest answerers would disagree.
+		NonDeterministicSql,
 		/// The dataset tag is empty or longer than [`Config::MaxTagLen`].
 		BadTag,
 		/// The inference input is larger than [`Config::MaxInputLen`].

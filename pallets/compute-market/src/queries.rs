@@ -36,6 +36,7 @@ impl<T: Config> Pallet<T> {
 					sql::SqlError::Malformed => Error::<T>::MalformedSql,
 					sql::SqlError::MultipleStatements => Error::<T>::MultipleStatements,
 					sql::SqlError::NotReadOnly => Error::<T>::NotReadOnly,
+					sql::SqlError::NonDeterministic => Error::<T>::NonDeterministicSql,
 				})?;
 				ensure!(!dataset.is_empty(), Error::<T>::BadTag);
 				let dataset: TagOf<T> = dataset.try_into().map_err(|_| Error::<T>::BadTag)?;

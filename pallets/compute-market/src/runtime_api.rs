@@ -77,8 +77,9 @@ sp_api::decl_runtime_apis! {
 		/// `who`'s pass, with this era's use and quota.
 		fn pass(who: AccountId) -> Option<PassView<Balance, BlockNumber>>;
 		/// The query and answerer behind a `QueryResult` claim of a disputed query, with what the
-		/// query asks (for voters to answer it themselves).
-		fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(QueryId, AccountId, KindInput)>;
+		/// query asks and the answer revealed (for voters to answer it themselves and compare,
+		/// with `loopx_primitives::answers::answers_agree`).
+		fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(QueryId, AccountId, KindInput, Vec<u8>)>;
 		/// What validator `who` advertises, if anything.
 		fn capabilities(who: AccountId) -> Option<CapabilityView<Balance>>;
 	}
@@ -139,10 +140,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// See [`ComputeMarketApi::disputed_answer`].
-	pub fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(QueryId, T::AccountId, KindInput)> {
+	pub fn disputed_answer(claim: loopx_primitives::ClaimId) -> Option<(QueryId, T::AccountId, KindInput, Vec<u8>)> {
 		let (query, who) = AnswerClaims::<T>::get(claim)?;
 		let q = Queries::<T>::get(query)?;
-		Some((query, who, unbound::<T>(q.kind)))
+		let result = Answers::<T>::get(query, &who).and_then(|a| a.result)?;
+		Some((query, who, unbound::<T>(q.kind), result.into_inner()))
 	}
 
 	/// See [`ComputeMarketApi::capabilities`].

@@ -11,8 +11,8 @@ use frame_support::{
 	},
 };
 use loopx_primitives::{
-	agenda, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision, FeeSink, Outcome,
-	ReputationHandler, ReputationReason, RewardPot,
+	agenda, answers::answers_agree, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision,
+	FeeSink, Outcome, ReputationHandler, ReputationReason, RewardPot,
 };
 use sp_runtime::traits::{BlakeTwo256, Hash as _};
 use sp_runtime::{
@@ -44,7 +44,10 @@ impl<T: Config> Pallet<T> {
 			Self::remove_query(query, &q);
 			return;
 		};
-		if revealed.len() == q.redundancy as usize && revealed.iter().all(|(_, r)| *r == first) {
+		// Inference outputs agree within a tolerance (floating point differs by platform);
+		// aggregation answers byte for byte. The first answer is the one recorded.
+		let inference = matches!(q.kind, QueryKind::Inference { .. });
+		if revealed.len() == q.redundancy as usize && revealed.iter().all(|(_, r)| answers_agree(inference, r, &first)) {
 			let answerers = revealed.into_iter().map(|(who, _)| who).collect();
 			Self::answered(query, q, answerers, first, false);
 			return;
@@ -59,6 +62,8 @@ impl<T: Config> Pallet<T> {
 					commitment: BlakeTwo256::hash(result),
 					claimed_score: None,
 					thresholds: None,
+					// The client is refunded if no answer is accepted.
+					conflicted: alloc::vec![q.client.clone()],
 				})?;
 				AnswerClaims::<T>::insert(id, (query, who.clone()));
 			}

@@ -123,7 +123,7 @@ fn routers_come_from_the_shared_registry_and_leaving_it_stops_assigning() {
 }
 
 #[test]
-fn malformed_oversized_and_writing_sql_is_refused() {
+fn malformed_oversized_writing_and_non_deterministic_sql_is_refused() {
 	new_test_ext().execute_with(|| {
 		let try_sql =
 			|sql: Vec<u8>| CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql, dataset: b"wallets".to_vec() }, 1_000, 1, loose(), 20);
@@ -134,6 +134,10 @@ fn malformed_oversized_and_writing_sql_is_refused() {
 		assert_noop!(try_sql(b"SELECT 1; SELECT 2".to_vec()), E::MultipleStatements);
 		assert_noop!(try_sql(b"DELETE FROM tx".to_vec()), E::NotReadOnly);
 		assert_noop!(try_sql(b"WITH x AS (SELECT 1) UPDATE tx SET a = 1".to_vec()), E::NotReadOnly);
+		// Honest answerers would disagree on these, and be slashed for it.
+		assert_noop!(try_sql(b"SELECT random() AS r".to_vec()), E::NonDeterministicSql);
+		assert_noop!(try_sql(b"SELECT COUNT(*) FROM tx WHERE ts < strftime('%s', 'now')".to_vec()), E::NonDeterministicSql);
+		assert_noop!(try_sql(b"SELECT CURRENT_TIMESTAMP".to_vec()), E::NonDeterministicSql);
 		let bad_tag = |dataset: Vec<u8>| CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql: SQL.into(), dataset }, 1_000, 1, loose(), 20);
 		assert_noop!(bad_tag(vec![]), E::BadTag);
 		assert_noop!(bad_tag(vec![b'a'; 17]), E::BadTag);
@@ -346,6 +350,7 @@ fn disagreeing_answers_go_to_the_vote_and_the_accepted_one_is_paid() {
 		assert_eq!(opened.len(), 3);
 		assert!(opened.iter().all(|c| c.class == ClaimClass::QueryResult && c.subject == CM::claim_subject(q)));
 		assert_eq!(opened[2].claimant, V3);
+		assert!(opened.iter().all(|c| c.conflicted == vec![CLIENT]), "the client, refunded on no accepted answer, does not vote");
 		assert!(market_events().contains(&Event::QueryDisputed { query: q, claims: 3 }));
 		// The vote accepts V1 and V2 and rejects V3 (whom weighted voting slashes).
 		decide(100, Outcome::Accepted);
@@ -443,6 +448,27 @@ fn an_inference_query_is_answered_by_validators_serving_the_model() {
 		let view = CM::queries_of(&CLIENT);
 		assert_eq!(view[0].result.as_deref(), Some(&b"score 0.93"[..]));
 		assert!(CM::assigned_queries(&q.answerers[0]).is_empty());
+	});
+}
+
+#[test]
+fn inference_outputs_that_differ_in_their_last_digits_agree_and_sql_answers_do_not() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		// Two platforms' honest outputs of the same model: 10⁻⁶ apart.
+		assert_ok!(CM::post_query(origin(CLIENT), inference(MODEL), 1_000, 2, loose(), 20));
+		run_to(4);
+		let q = Queries::<Test>::get(0).unwrap();
+		let (a, b) = (q.answerers[0], q.answerers[1]);
+		answer(0, &[(a, b"fraud_probability\n0.123456\n"), (b, b"fraud_probability\n0.123457\n")]);
+		assert!(matches!(status(0), QueryStatus::Answered { .. }), "no dispute: nobody is slashed for platform noise");
+		assert!(claims().is_empty());
+		assert_eq!(CM::queries_of(&CLIENT)[0].result.as_deref(), Some(&b"fraud_probability\n0.123456\n"[..]));
+		// SQL answers one digit apart are different answers.
+		let sql = routed(1_000, vec![V1, V2]);
+		answer(sql, &[(V1, b"avg\n0.123456\n"), (V2, b"avg\n0.123457\n")]);
+		assert_eq!(status(sql), QueryStatus::Disputed { pending: 2 });
+		assert_books_balance();
 	});
 }
 

@@ -402,6 +402,8 @@ impl<T: Config> Pallet<T> {
 			commitment,
 			claimed_score: None,
 			thresholds: None,
+			// The buyer wins the dispute if the seller's claim is rejected.
+			conflicted: alloc::vec![deal.buyer.clone()],
 		})?;
 		if let Some(at) = deal.deadline.take() {
 			Self::unschedule(at, Timeout::Deal(id));

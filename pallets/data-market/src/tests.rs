@@ -406,6 +406,7 @@ fn a_dispute_opens_a_claim_against_the_seller() {
 		assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9)));
 		let claim = &claims()[0];
 		assert_eq!((claim.class, claim.claimant, claim.subject), (ClaimClass::DataDispute, SELLER, DataMarket::deal_subject(id)));
+		assert_eq!(claim.conflicted, vec![BUYER], "the buyer may not vote on its own dispute");
 		assert_eq!(held(HoldReason::DisputeDeposit, BUYER), DEPOSIT);
 		assert!(matches!(deal(id).state, DealState::Disputed { claim: 100, deposit: DEPOSIT, .. }));
 		assert_eq!(deal(id).deadline, None);

@@ -34,6 +34,7 @@ fn claim_with_voters<T: Config>(v: u32) -> Result<(ClaimId, Vec<T::AccountId>), 
 		commitment: H256::repeat_byte(2),
 		claimed_score: None,
 		thresholds: None,
+		conflicted: Vec::new(),
 	})?;
 	assert_eq!(Electorates::<T>::get(id).len() as u32, v);
 	Ok((id, voters))

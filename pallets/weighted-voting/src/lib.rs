@@ -65,6 +65,7 @@
 
 extern crate alloc;
 
+pub mod migrations;
 pub mod runtime_api;
 pub mod tally;
 pub mod weights;
@@ -223,8 +224,8 @@ pub trait BenchmarkHelper<AccountId> {
 pub mod pallet {
 	use super::*;
 
-	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The in-code storage version. v1: [`OpenPerClass`] ([`crate::migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -261,6 +262,12 @@ pub mod pallet {
 		/// Most claims open at once.
 		#[pallet::constant]
 		type MaxOpenClaims: Get<u32>;
+
+		/// Most claims of one class open at once (at most `MaxOpenClaims`), so that a flood of
+		/// one class — disagreeing answers to cheap queries — cannot keep the other classes'
+		/// claims from opening.
+		#[pallet::constant]
+		type MaxOpenPerClass: Get<u32>;
 
 		/// Most claims tallied in one block; the rest wait for the next block.
 		#[pallet::constant]
@@ -333,6 +340,10 @@ pub mod pallet {
 	/// The claims not yet decided, in the order they opened.
 	#[pallet::storage]
 	pub type OpenClaims<T: Config> = StorageValue<_, BoundedVec<ClaimId, T::MaxOpenClaims>, ValueQuery>;
+
+	/// How many claims of each class are open (at most [`Config::MaxOpenPerClass`]).
+	#[pallet::storage]
+	pub type OpenPerClass<T: Config> = StorageMap<_, Twox64Concat, ClaimClass, u32, ValueQuery>;
 
 	/// The claims whose reveal period ends at the start of a block.
 	#[pallet::storage]
@@ -417,6 +428,8 @@ pub mod pallet {
 		ClaimedScoreInBinaryMode,
 		/// `MaxOpenClaims` claims are open already.
 		TooManyOpenClaims,
+		/// `MaxOpenPerClass` claims of this class are open already.
+		ClassFull,
 		/// The claimant cannot vote on its own claim.
 		ClaimantCannotVote,
 		/// The account is not in the claim's electorate (not a validator when it opened, or below
@@ -454,6 +467,10 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxVoters::get() > 0, "MaxVoters must be positive");
 			assert!(T::MaxOpenClaims::get() > 0, "MaxOpenClaims must be positive");
+			assert!(
+				T::MaxOpenPerClass::get() > 0 && T::MaxOpenPerClass::get() <= T::MaxOpenClaims::get(),
+				"MaxOpenPerClass must be positive and at most MaxOpenClaims"
+			);
 			assert!(T::MaxTalliesPerBlock::get() > 0, "MaxTalliesPerBlock must be positive");
 		}
 	}
@@ -543,7 +560,16 @@ pub mod pallet {
 			claimed_score: Option<u32>,
 		) -> DispatchResult {
 			ensure_root(origin)?;
-			Self::do_open(ClaimRequest { class: ClaimClass::Test, claimant, subject, commitment, claimed_score, thresholds: None }).map(|_| ())
+			Self::do_open(ClaimRequest {
+				class: ClaimClass::Test,
+				claimant,
+				subject,
+				commitment,
+				claimed_score,
+				thresholds: None,
+				conflicted: Vec::new(),
+			})
+			.map(|_| ())
 		}
 	}
 }
@@ -565,13 +591,19 @@ impl<T: Config> Pallet<T> {
 		VoterRecords::<T>::get(who).suspended_until > T::Voters::current_session()
 	}
 
-	/// The electorate of a claim: eligible validators, heaviest first up to `MaxVoters`, then
-	/// sorted by account (for lookups and a deterministic tally order).
-	fn draw_electorate(claimant: &T::AccountId, thresholds: &Thresholds) -> BoundedVec<Ballot<T::AccountId>, T::MaxVoters> {
+	/// The electorate of a claim: eligible validators other than the claimant and the
+	/// conflicted, heaviest first up to `MaxVoters`, then sorted by account (for lookups and a
+	/// deterministic tally order).
+	fn draw_electorate(
+		claimant: &T::AccountId,
+		conflicted: &[T::AccountId],
+		thresholds: &Thresholds,
+	) -> BoundedVec<Ballot<T::AccountId>, T::MaxVoters> {
 		let mut voters: Vec<_> = T::Voters::voters()
 			.into_iter()
 			.filter(|v| {
 				&v.who != claimant
+					&& !conflicted.contains(&v.who)
 					&& v.stake >= thresholds.min_stake
 					&& v.reputation >= thresholds.min_reputation
 					&& v.weight() > 0
@@ -591,6 +623,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(request.claimed_score.is_none() || params.mode == VoteMode::Score, Error::<T>::ClaimedScoreInBinaryMode);
 		let thresholds = request.thresholds.unwrap_or(params.thresholds);
 		ensure!(thresholds.within(&params.loosest, &params.strictest), Error::<T>::ThresholdsOutOfBounds);
+		let of_class = OpenPerClass::<T>::get(request.class);
+		ensure!(of_class < T::MaxOpenPerClass::get(), Error::<T>::ClassFull);
 		let id = NextClaimId::<T>::get();
 		let mut open = OpenClaims::<T>::get();
 		open.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
@@ -601,11 +635,12 @@ impl<T: Config> Pallet<T> {
 		// Cannot fail: a deadline bucket holds open claims only, at most `MaxOpenClaims`.
 		deadline.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
 
-		let electorate = Self::draw_electorate(&request.claimant, &thresholds);
+		let electorate = Self::draw_electorate(&request.claimant, &request.conflicted, &thresholds);
 		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		let voters = electorate.len() as u32;
 		// Checks done: write.
 		OpenClaims::<T>::put(open);
+		OpenPerClass::<T>::insert(request.class, of_class.saturating_add(1));
 		Deadlines::<T>::insert(reveal_end, deadline);
 		NextClaimId::<T>::put(id.saturating_add(1));
 		Electorates::<T>::insert(id, electorate);
@@ -721,6 +756,7 @@ impl<T: Config> Pallet<T> {
 
 		claim.status = ClaimStatus::Decided { decision, at: now };
 		OpenClaims::<T>::mutate(|open| open.retain(|c| *c != id));
+		OpenPerClass::<T>::mutate_exists(claim.class, |n| *n = n.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0));
 		Self::deposit_event(Event::ClaimDecided { claim: id, class: claim.class, claimant: claim.claimant.clone(), decision });
 		weight = weight.saturating_add(T::OnDecided::on_claim_decided(id, claim.class, &claim.claimant, &claim.subject, &decision));
 		Claims::<T>::insert(id, claim);

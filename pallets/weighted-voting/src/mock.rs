@@ -130,6 +130,7 @@ impl pallet_weighted_voting::Config for Test {
 	type OnDecided = Fakes;
 	type MaxVoters = frame_support::traits::ConstU32<5>;
 	type MaxOpenClaims = frame_support::traits::ConstU32<8>;
+	type MaxOpenPerClass = frame_support::traits::ConstU32<6>;
 	type MaxTalliesPerBlock = MaxTalliesPerBlock;
 	type MaxPeriod = frame_support::traits::ConstU64<100>;
 	type DecidedRetention = frame_support::traits::ConstU64<10>;

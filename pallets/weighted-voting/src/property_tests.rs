@@ -136,5 +136,6 @@ fn test_request() -> ClaimRequest<AccountId> {
 		commitment: Default::default(),
 		claimed_score: None,
 		thresholds: None,
+		conflicted: Vec::new(),
 	}
 }

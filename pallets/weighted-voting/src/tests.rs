@@ -6,7 +6,15 @@ use loopx_primitives::{ClaimRegistry, ReputationReason as RR};
 use sp_runtime::DispatchError;
 
 fn request(class: ClaimClass, claimant: AccountId) -> ClaimRequest<AccountId> {
-	ClaimRequest { class, claimant, subject: H256::repeat_byte(7), commitment: H256::repeat_byte(9), claimed_score: None, thresholds: None }
+	ClaimRequest {
+		class,
+		claimant,
+		subject: H256::repeat_byte(7),
+		commitment: H256::repeat_byte(9),
+		claimed_score: None,
+		thresholds: None,
+		conflicted: Vec::new(),
+	}
 }
 
 fn open(claimant: AccountId) -> ClaimId {
@@ -44,6 +52,18 @@ fn decision_of(id: ClaimId) -> Decision {
 }
 
 // --- opening ---
+
+#[test]
+fn the_conflicted_are_not_drawn() {
+	new_test_ext().execute_with(|| {
+		// 2 is, say, the buyer of a disputed deal whose seller (9) is the claimant.
+		set_voters(&[(1, 100), (2, 500), (3, 100), (9, 500)]);
+		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![2], ..request(ClaimClass::Test, 9) }).unwrap();
+		assert_eq!(voters_of(id), vec![1, 3]);
+		assert_eq!(Claims::<Test>::get(id).unwrap().eligible_weight, 2 * 100 * NEUTRAL as u128);
+		assert_noop!(commit(2, id, Verdict::Invalid), Error::<Test>::NotEligible);
+	});
+}
 
 #[test]
 fn opening_freezes_an_electorate_of_eligible_validators() {
@@ -110,11 +130,51 @@ fn opening_rejects_bad_requests_and_writes_nothing() {
 		let mut r = request(ClaimClass::Test, 9);
 		r.claimed_score = Some(5);
 		assert_noop!(WeightedVoting::open_claim(r), Error::<Test>::ClaimedScoreInBinaryMode);
-		for _ in 0..8 {
+		// Six of one class fill its quota; the other class still opens, up to eight in all.
+		for _ in 0..6 {
 			open(9);
 		}
-		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 9)), Error::<Test>::TooManyOpenClaims);
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 9)), Error::<Test>::ClassFull);
+		for _ in 0..2 {
+			assert_ok!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)));
+		}
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)), Error::<Test>::TooManyOpenClaims);
 		assert_eq!(NextClaimId::<Test>::get(), 8);
+		assert_eq!((OpenPerClass::<Test>::get(ClaimClass::Test), OpenPerClass::<Test>::get(ClaimClass::EvaluationScore)), (6, 2));
+	});
+}
+
+#[test]
+fn a_decided_claim_frees_its_class_slot() {
+	new_test_ext().execute_with(|| {
+		set_voters(&[(1, 100), (2, 100), (3, 100)]);
+		for _ in 0..6 {
+			open(9);
+		}
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 9)), Error::<Test>::ClassFull);
+		run_to(1 + COMMIT + REVEAL + 5);
+		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 0);
+		assert!(!OpenPerClass::<Test>::contains_key(ClaimClass::Test), "no zero entries left behind");
+		open(9);
+		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 1);
+	});
+}
+
+#[test]
+fn the_v1_migration_counts_the_open_claims_per_class_once() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		for _ in 0..3 {
+			open(9);
+		}
+		assert_ok!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)));
+		let _ = OpenPerClass::<Test>::clear(u32::MAX, None);
+		StorageVersion::new(0).put::<WeightedVoting>();
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!((OpenPerClass::<Test>::get(ClaimClass::Test), OpenPerClass::<Test>::get(ClaimClass::EvaluationScore)), (3, 1));
+		assert_eq!(WeightedVoting::on_chain_storage_version(), 1);
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 3, "once only");
 	});
 }
 

@@ -4,6 +4,7 @@
 //! [`ClaimRegistry`] and reacts to the [`Decision`] delivered to its [`ClaimOutcome`] handler.
 //! Who may vote, and with which weight, comes from a [`VoterSet`] (the staking pallet).
 
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::H256;
@@ -132,6 +133,10 @@ pub struct ClaimRequest<AccountId> {
 	/// Thresholds for this claim instead of the class defaults; must lie within the class's
 	/// bounds. The LoopX whitepaper lowers them for complex work and raises them for simple work.
 	pub thresholds: Option<Thresholds>,
+	/// Who may not vote on it besides the claimant: whoever gains from one verdict whatever the
+	/// truth (the buyer of a disputed deal, the client of a disputed query, the builder of the
+	/// task an update is for).
+	pub conflicted: Vec<AccountId>,
 }
 
 /// Opens claims for other pallets (there is no public extrinsic that opens a claim).

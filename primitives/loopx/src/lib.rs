@@ -22,6 +22,7 @@
 extern crate alloc;
 
 pub mod agenda;
+pub mod answers;
 pub mod claims;
 pub mod contributions;
 pub mod limits;

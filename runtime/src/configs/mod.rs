@@ -254,6 +254,8 @@ impl pallet_weighted_voting::Config for Runtime {
 	type OnDecided = (crate::DataMarket, crate::BuilderMarket, crate::ComputeMarket);
 	type MaxVoters = MaxAuthorities;
 	type MaxOpenClaims = ConstU32<256>;
+	// Two classes flooded still leave 64 slots to the others.
+	type MaxOpenPerClass = ConstU32<96>;
 	type MaxTalliesPerBlock = ConstU32<4>;
 	// 12 hours of 3 s blocks.
 	type MaxPeriod = ConstU32<14_400>;

@@ -2,18 +2,41 @@
 //!
 //! What a validator's worker runs for a compute-market aggregation query: the statement, after
 //! the same shape check the runtime made ([`loopx_sql_shape`]), in an embedded SQLite database
-//! over the validator's own tables, read-only and within time and row limits. The answer is
-//! encoded canonically ([`Answer::encode`]), so that validators holding the same data reveal
+//! over the validator's own tables, read-only and within step, row and size limits. The answer
+//! is encoded canonically ([`Answer::encode`]), so that validators holding the same data reveal
 //! byte-identical results and the market can compare them.
+//!
+//! Every honest node must reach the same answer, or the same error, or it is slashed for
+//! disagreeing. So nothing here depends on the machine:
+//! - only the functions of [`loopx_sql_shape::DETERMINISTIC_FUNCTIONS`] run (SQLite's
+//!   authorizer refuses any other at prepare time, however it is spelled), and only the loaded
+//!   tables can be read;
+//! - the work limit is counted in SQLite virtual-machine steps (the progress handler), never in
+//!   wall-clock time, so a slow node stops exactly where a fast one does;
+//! - strings and blobs are bounded by `SQLITE_LIMIT_LENGTH`, so no statement can make one node
+//!   run out of memory where another does not;
+//! - errors are reported by kind ([`QueryError::code`]), not by SQLite's message text.
 //!
 //! Read-only is enforced three times: the shape check (one `SELECT`/`WITH` statement without
 //! writing or administrative keywords), SQLite's `query_only` pragma once the tables are
-//! loaded, and no attached databases (`SQLITE_LIMIT_ATTACHED` = 0).
+//! loaded, and the authorizer (which also forbids attaching databases and pragmas).
 
-use rusqlite::{limits::Limit, types::ValueRef, Connection};
-use std::time::{Duration, Instant};
+use rusqlite::{
+	hooks::{AuthAction, AuthContext, Authorization},
+	limits::Limit,
+	types::ValueRef,
+	Connection,
+};
+use std::sync::{
+	atomic::{AtomicBool, AtomicU64, Ordering},
+	Arc, Mutex,
+};
 
 pub use loopx_sql_shape::SqlError;
+
+/// How many virtual-machine steps SQLite runs between two calls of the progress handler: the
+/// granularity of [`Limits::max_steps`].
+const STEPS_PER_CHECK: u64 = 1_000;
 
 /// A column's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,20 +83,23 @@ pub struct Table {
 	pub rows: Vec<Vec<Value>>,
 }
 
-/// Limits of one query.
+/// Limits of one query: all counted, none timed, so that every node stops at the same point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
 	/// Most rows in the answer.
 	pub max_rows: usize,
-	/// Longest run time.
-	pub max_time: Duration,
+	/// Most SQLite virtual-machine steps (counted in blocks of 1,000).
+	pub max_steps: u64,
 	/// Largest encoded answer, in bytes (the runtime's `MaxResultLen`).
 	pub max_bytes: usize,
+	/// Longest string or blob any expression may build, in bytes.
+	pub max_value_bytes: usize,
 }
 
 impl Default for Limits {
+	/// 10 M steps is a fraction of a second on this project's 2-core machine.
 	fn default() -> Self {
-		Self { max_rows: 1_000, max_time: Duration::from_secs(2), max_bytes: 4_096 }
+		Self { max_rows: 1_000, max_steps: 10_000_000, max_bytes: 4_096, max_value_bytes: 1 << 20 }
 	}
 }
 
@@ -98,23 +124,60 @@ pub enum QueryError {
 		/// Columns of the table.
 		want: usize,
 	},
-	/// SQLite refused or failed the statement.
-	#[error("SQLite: {0}")]
-	Sql(String),
+	/// The statement calls a function that is not on the deterministic list.
+	#[error("function {0}() is not allowed")]
+	Function(String),
+	/// The statement reads something other than the loaded tables, or does something other
+	/// than selecting (a pragma, an attach).
+	#[error("not allowed: {0}")]
+	NotAllowed(String),
+	/// SQLite refused or failed the statement: its primary result code and message. Only the
+	/// code is part of the answer ([`QueryError::code`]): messages change between SQLite
+	/// versions.
+	#[error("SQLite error {code}: {message}")]
+	Sql {
+		/// SQLite's primary result code (1 = generic error, 18 = too big, …).
+		code: i32,
+		/// SQLite's message.
+		message: String,
+	},
 	/// The answer has more rows than allowed.
 	#[error("more than {0} rows")]
 	TooManyRows(usize),
-	/// The query ran longer than allowed.
-	#[error("ran longer than {0:?}")]
-	TimeLimit(Duration),
+	/// The statement ran more virtual-machine steps than allowed.
+	#[error("more than {0} steps")]
+	StepLimit(u64),
 	/// The encoded answer is larger than allowed.
 	#[error("the answer takes {0} bytes, more than allowed")]
 	TooLarge(usize),
 }
 
+impl QueryError {
+	/// What honest nodes reveal for this error: its kind and the details that do not depend on
+	/// the SQLite version or the machine (tab-separated, one line).
+	pub fn code(&self) -> String {
+		match self {
+			Self::Shape(e) => format!("shape\t{e:?}"),
+			Self::BadIdentifier(name) => format!("identifier\t{name}"),
+			Self::RowShape { table, row, .. } => format!("row-shape\t{table}\t{row}"),
+			Self::Function(name) => format!("function\t{name}"),
+			Self::NotAllowed(what) => format!("not-allowed\t{what}"),
+			Self::Sql { code, .. } => format!("sqlite\t{code}"),
+			Self::TooManyRows(n) => format!("rows\t{n}"),
+			Self::StepLimit(n) => format!("steps\t{n}"),
+			Self::TooLarge(n) => format!("bytes\t{n}"),
+		}
+	}
+}
+
 impl From<rusqlite::Error> for QueryError {
 	fn from(e: rusqlite::Error) -> Self {
-		Self::Sql(e.to_string())
+		match e {
+			rusqlite::Error::SqliteFailure(failure, message) => {
+				Self::Sql { code: failure.extended_code & 0xff, message: message.unwrap_or_else(|| failure.to_string()) }
+			},
+			other => Self::Sql { code: 1, message: other.to_string() },
+		}
 	}
 }
 
@@ -164,9 +227,22 @@ fn identifier(name: &str) -> Result<&str, QueryError> {
 	ok.then_some(name).ok_or_else(|| QueryError::BadIdentifier(name.to_string()))
 }
 
+/// What the authorizer refused while a statement was prepared (the first refusal).
+type Refusal = Arc<Mutex<Option<QueryError>>>;
+
+/// SQLite's own tables and table-valued functions (the schema, pragma tables, statement
+/// status, JSON table functions): they describe the engine, not the data. No loaded table may
+/// have such a name ([`Engine::new`]), so everything else a statement can read is a loaded
+/// table or one of its own common table expressions.
+fn internal_table(name: &str) -> bool {
+	let name = name.to_ascii_lowercase();
+	name.starts_with("sqlite_") || name.starts_with("pragma_") || name == "dbstat" || name.starts_with("json_")
+}
+
 /// An in-memory, read-only database of a validator's tables.
 pub struct Engine {
 	conn: Connection,
+	refused: Refusal,
 }
 
 impl Engine {
@@ -176,6 +252,9 @@ impl Engine {
 		let tx = conn.transaction()?;
 		for table in tables {
 			let name = identifier(&table.name)?;
+			if internal_table(name) {
+				return Err(QueryError::BadIdentifier(table.name.clone()));
+			}
 			let columns = table.columns.iter().map(|(c, t)| identifier(c).map(|c| format!("{c} {}", t.sql()))).collect::<Result<Vec<_>, _>>()?;
 			tx.execute(&format!("CREATE TABLE {name} ({})", columns.join(", ")), [])?;
 			let placeholders = vec!["?"; table.columns.len()].join(", ");
@@ -196,20 +275,54 @@ impl Engine {
 		tx.commit()?;
 		conn.pragma_update(None, "query_only", true)?;
 		conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
-		Ok(Self { conn })
+		let refused = Refusal::default();
+		let record = refused.clone();
+		conn.authorizer(Some(move |context: AuthContext<'_>| {
+			let refusal = match context.action {
+				AuthAction::Select | AuthAction::Recursive => return Authorization::Allow,
+				AuthAction::Read { table_name, .. } if !internal_table(table_name) => return Authorization::Allow,
+				AuthAction::Function { function_name } if loopx_sql_shape::is_deterministic_function(function_name) => return Authorization::Allow,
+				AuthAction::Function { function_name } => QueryError::Function(function_name.to_ascii_lowercase()),
+				AuthAction::Read { table_name, .. } => QueryError::NotAllowed(format!("reading {table_name}")),
+				AuthAction::Pragma { pragma_name, .. } => QueryError::NotAllowed(format!("pragma {pragma_name}")),
+				_ => QueryError::Shape(SqlError::NotReadOnly),
+			};
+			let mut first = record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+			first.get_or_insert(refusal);
+			Authorization::Deny
+		}))?;
+		Ok(Self { conn, refused })
 	}
 
 	/// Runs one aggregation statement within `limits`.
 	pub fn run(&mut self, sql: &str, limits: &Limits) -> Result<Answer, QueryError> {
 		loopx_sql_shape::check_read_only(sql.as_bytes()).map_err(QueryError::Shape)?;
-		let deadline = Instant::now() + limits.max_time;
-		// SQLite calls this every 1,000 virtual-machine steps; `true` interrupts the statement.
-		self.conn.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
+		let length = i32::try_from(limits.max_value_bytes).unwrap_or(i32::MAX).max(1);
+		self.conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, length)?;
+		// SQLite calls the handler every `STEPS_PER_CHECK` virtual-machine steps; `true`
+		// interrupts the statement. Counting calls, not time, keeps every node in step.
+		let checks = Arc::new(AtomicU64::new(0));
+		let exhausted = Arc::new(AtomicBool::new(false));
+		let allowed = limits.max_steps.div_ceil(STEPS_PER_CHECK);
+		let (counter, flag) = (checks.clone(), exhausted.clone());
+		self.conn.progress_handler(
+			STEPS_PER_CHECK as i32,
+			Some(move || {
+				let over = counter.fetch_add(1, Ordering::Relaxed) + 1 > allowed;
+				if over {
+					flag.store(true, Ordering::Relaxed);
+				}
+				over
+			}),
+		)?;
+		*self.refused.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
 		let result = self.collect(sql, limits);
-		self.conn.progress_handler(1_000, None::<fn() -> bool>)?;
-		let answer = match result {
-			Err(QueryError::Sql(_)) if Instant::now() > deadline => return Err(QueryError::TimeLimit(limits.max_time)),
-			other => other?,
+		self.conn.progress_handler(0, None::<fn() -> bool>)?;
+		let refused = self.refused.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+		let answer = match (result, refused) {
+			(Err(_), Some(refusal)) => return Err(refusal),
+			(Err(_), None) if exhausted.load(Ordering::Relaxed) => return Err(QueryError::StepLimit(limits.max_steps)),
+			(other, _) => other?,
 		};
 		let size = answer.encode().len();
 		if size > limits.max_bytes {
@@ -301,17 +414,67 @@ mod tests {
 	}
 
 	#[test]
-	fn row_time_and_size_limits_hold() {
+	fn row_step_and_size_limits_hold() {
 		let mut engine = Engine::new(&[wallets()]).unwrap();
 		let few = Limits { max_rows: 2, ..Limits::default() };
 		assert_eq!(engine.run("SELECT * FROM tx", &few), Err(QueryError::TooManyRows(2)));
-		let quick = Limits { max_time: Duration::from_millis(50), ..Limits::default() };
+		let short = Limits { max_steps: 50_000, ..Limits::default() };
 		let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n";
-		assert_eq!(engine.run(endless, &quick), Err(QueryError::TimeLimit(quick.max_time)));
+		assert_eq!(engine.run(endless, &short), Err(QueryError::StepLimit(50_000)));
 		let small = Limits { max_bytes: 10, ..Limits::default() };
 		assert!(matches!(engine.run("SELECT wallet FROM tx", &small), Err(QueryError::TooLarge(_))));
+		// A value larger than the length limit fails as SQLite's "too big" (code 18).
+		let huge = engine.run("SELECT length(printf('%.*c', 2000000, 'x'))", &Limits::default()).unwrap_err();
+		assert_eq!(huge.code(), "sqlite\t18", "{huge}");
 		// After an interrupted query the engine still answers.
 		assert!(engine.run("SELECT COUNT(*) FROM tx", &Limits::default()).is_ok());
+	}
+
+	#[test]
+	fn the_step_limit_cuts_at_the_same_count_however_fast_the_machine() {
+		// A bounded loop that needs ~N steps: below the limit it answers, above it fails, and
+		// the boundary is a count of steps, so it is the same on every run.
+		let mut engine = Engine::new(&[wallets()]).unwrap();
+		let count_to = |n: u64| format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) SELECT COUNT(*) FROM n");
+		let limits = Limits { max_steps: 200_000, ..Limits::default() };
+		let boundary = |engine: &mut Engine| (1..200u64).map(|k| k * 500).find(|&n| engine.run(&count_to(n), &limits).is_err());
+		let first = boundary(&mut engine).expect("some count runs out of steps");
+		for _ in 0..5 {
+			assert_eq!(boundary(&mut engine), Some(first));
+		}
+		assert_eq!(boundary(&mut Engine::new(&[wallets()]).unwrap()), Some(first));
+		assert_eq!(engine.run(&count_to(first), &limits), Err(QueryError::StepLimit(200_000)));
+	}
+
+	#[test]
+	fn only_deterministic_functions_run_however_they_are_spelled() {
+		let mut engine = Engine::new(&[wallets()]).unwrap();
+		let limits = Limits::default();
+		// The shape check sees these...
+		assert_eq!(engine.run("SELECT random()", &limits), Err(QueryError::Shape(SqlError::NonDeterministic)));
+		assert_eq!(engine.run("SELECT datetime('now')", &limits), Err(QueryError::Shape(SqlError::NonDeterministic)));
+		// ...the authorizer catches what it cannot see, and functions computed by libm.
+		assert_eq!(engine.run("SELECT \"random\"()", &limits), Err(QueryError::Function("random".into())));
+		assert_eq!(engine.run("SELECT \"datetime\"('now')", &limits), Err(QueryError::Function("datetime".into())));
+		assert_eq!(engine.run("SELECT hex(zeroblob(4)) FROM tx", &limits), Err(QueryError::Function("zeroblob".into())));
+		assert_eq!(engine.run("SELECT json_extract('{}', '$.a')", &limits), Err(QueryError::Function("json_extract".into())));
+		assert_eq!(engine.run("SELECT load_extension('x')", &limits), Err(QueryError::Shape(SqlError::NotReadOnly)));
+		assert_eq!(engine.run("SELECT abs(amount), round(AVG(amount), 2), COUNT(*) FROM tx", &limits).map(|a| a.rows.len()), Ok(1));
+		// Only the loaded tables (and the statement's own CTEs) are readable: not the schema, not
+		// pragma tables.
+		assert!(matches!(engine.run("SELECT sql FROM sqlite_master", &limits), Err(QueryError::NotAllowed(_))));
+		assert!(matches!(engine.run("SELECT name FROM pragma_table_info('tx')", &limits), Err(QueryError::NotAllowed(_))));
+		// And after a refusal, an allowed query runs as before.
+		assert_eq!(engine.run("SELECT COUNT(*) FROM tx", &limits).unwrap().rows, vec![vec![Value::Integer(6)]]);
+	}
+
+	#[test]
+	fn error_codes_carry_no_sqlite_message() {
+		let mut engine = Engine::new(&[wallets()]).unwrap();
+		let e = engine.run("SELECT nope FROM tx", &Limits::default()).unwrap_err();
+		assert!(e.to_string().contains("nope"), "{e}");
+		assert_eq!(e.code(), "sqlite\t1");
+		assert_eq!(QueryError::StepLimit(7).code(), "steps\t7");
 	}
 
 	#[test]
@@ -320,10 +483,13 @@ mod tests {
 		t.name = "tx; DROP".into();
 		assert!(matches!(Engine::new(&[t]), Err(QueryError::BadIdentifier(_))));
 		let mut t = wallets();
+		t.name = "pragma_tx".into();
+		assert!(matches!(Engine::new(&[t]), Err(QueryError::BadIdentifier(_))));
+		let mut t = wallets();
 		t.rows[3].pop();
 		assert!(matches!(Engine::new(&[t]), Err(QueryError::RowShape { row: 3, got: 2, want: 3, .. })));
 		let mut engine = Engine::new(&[wallets()]).unwrap();
-		assert!(matches!(engine.run("SELECT nope FROM tx", &Limits::default()), Err(QueryError::Sql(_))));
+		assert!(matches!(engine.run("SELECT nope FROM tx", &Limits::default()), Err(QueryError::Sql { .. })));
 		assert_eq!(engine.run("SELECT 'a\tb\\c'", &Limits::default()).unwrap().encode(), b"'a\\tb\\\\c'\na\\tb\\\\c\n".to_vec());
 	}
 }

@@ -189,13 +189,13 @@ impl Learning {
 
 	/// The vote on a `ModelUpdate` claim: the score of the claimed model on the task's
 	/// evaluation set; `None` (abstain) when this node cannot score it.
-	pub fn update_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: ClaimId) -> Option<Verdict>
+	pub fn update_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: ClaimId, last_chance: bool) -> Option<Verdict>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		match self.scorer.verdict(at, claim, &mut self.tasks, &mut self.pool) {
+		match self.scorer.verdict(at, claim, last_chance, &mut self.tasks, &mut self.pool) {
 			Ok(verdict) => Some(verdict),
 			Err(e) => {
 				log::info!(target: LOG_TARGET, "claim {claim}: not scored: {e}");

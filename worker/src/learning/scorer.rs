@@ -88,8 +88,17 @@ impl UpdateScorer {
 
 	/// The vote on `ModelUpdate` claim `claim`: the score of the claimed model, which is then
 	/// kept for merging. A payload that is not a model of the task scores nothing (0, or the
-	/// worst loss).
-	pub fn verdict<C, P>(&self, at: &At<'_, C, P>, claim: ClaimId, tasks: &mut TaskRegistry, pool: &mut ModelPool) -> Result<Verdict, ScoreError>
+	/// worst loss), and so does one still not fetched when `last_chance` (the end of the commit
+	/// period is near): a claimant that puts a hash on chain and never serves the model gets
+	/// the verdict of a forged claim, not a `NoQuorum` that costs it nothing.
+	pub fn verdict<C, P>(
+		&self,
+		at: &At<'_, C, P>,
+		claim: ClaimId,
+		last_chance: bool,
+		tasks: &mut TaskRegistry,
+		pool: &mut ModelPool,
+	) -> Result<Verdict, ScoreError>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -100,7 +109,14 @@ impl UpdateScorer {
 		let active = api.active_tasks(at.hash).map_err(|e| ScoreError::Chain(e.to_string()))?;
 		let view = active.into_iter().find(|t| t.id == update.task).ok_or(ScoreError::TaskNotActive(update.task))?;
 		drop(api);
-		let bytes = pool.held(&update.new_hash).ok_or(ScoreError::NotFetched(update.new_hash))?;
+		let nothing = Verdict::Score(if view.task.spec.metric.higher_is_better() { 0 } else { u32::MAX });
+		let Some(bytes) = pool.held(&update.new_hash) else {
+			if last_chance {
+				log::warn!(target: LOG_TARGET, "⚖️ claim {claim}: {}'s model {:?} was not served within the commit period; scoring it as nothing", update.trainer, update.new_hash);
+				return Ok(nothing);
+			}
+			return Err(ScoreError::NotFetched(update.new_hash));
+		};
 		let model = tasks.model(&view)?;
 		let started = std::time::Instant::now();
 		let scored = self.score(model, &bytes);
@@ -118,7 +134,7 @@ impl UpdateScorer {
 			},
 			Err(e) => {
 				log::info!(target: LOG_TARGET, "⚖️ claim {claim}: the model does not decode ({e:?}); scoring 0");
-				Ok(Verdict::Score(if view.task.spec.metric.higher_is_better() { 0 } else { u32::MAX }))
+				Ok(nothing)
 			},
 		}
 	}
