@@ -14,17 +14,21 @@
 //!   reveal periods, quorum, approval threshold, score tolerance and the claimant's slash. Root
 //!   sets them with [`Pallet::set_class_params`].
 //! - **Opening** freezes the electorate: the current validators that meet the claim's
-//!   thresholds, are not suspended and are not the claimant, each with weight
-//!   `stake × reputation` (linear in stake, so splitting a stake adds no weight), at most
-//!   [`Config::MaxVoters`] of them (the heaviest).
+//!   thresholds, are not suspended and are neither the claimant nor named conflicted by the
+//!   opening pallet (`ClaimRequest::conflicted`), each with weight `stake × reputation`
+//!   (linear in stake, so splitting a stake adds no weight), at most [`Config::MaxVoters`] of
+//!   them (the heaviest); the heaviest are then cut to [`Config::MaxVoterShare`] of the claim's
+//!   weight ([`tally::cap_weights`]). At most [`Config::MaxOpenPerClass`] claims of one class
+//!   are open at once.
 //! - **Voting**: [`Pallet::commit_vote`] with `blake2_256(SCALE(claim, voter, verdict, salt))`
 //!   during the commit period, then [`Pallet::reveal_vote`] during the reveal period. A commit
 //!   also names the claim's own commitment, so that after a reorganisation it cannot land on
 //!   another claim that got the same number on the winning fork.
 //! - **Tally** in `on_initialize`: claims whose reveal period ended join a queue; at most
 //!   [`Config::MaxTalliesPerBlock`] are tallied per block, the rest carry over.
-//!   - Binary: no quorum if the revealed weight is below `quorum × eligible` (rounded up);
-//!     otherwise accepted when the `Valid` weight is strictly more than `approval × revealed`.
+//!   - No quorum if the revealed weight is below `quorum × eligible` (rounded up) or fewer
+//!     than [`Config::MinVoters`] voters revealed.
+//!   - Binary: accepted when the `Valid` weight is strictly more than `approval × revealed`.
 //!   - Score: the outcome carries the stake-weighted median of the scores; a claimed score
 //!     further than `tolerance` from it is rejected (DIN's median scoring).
 //! - **Consequences**: a rejected claimant is slashed by the class's fraction and loses
@@ -38,8 +42,8 @@
 //!
 //! ## Worked example
 //!
-//! The local three-validator network (`chain-spec/local/genesis.json`, run by
-//! `e2e/tests/voting-rewards.test.mjs`). Its genesis configures the `Test` class: binary,
+//! Three validators (the local network had three before Dave joined it; with four,
+//! `e2e/tests/voting-rewards.test.mjs` runs the same story). Its genesis configures the `Test` class: binary,
 //! thresholds min stake 0 and min reputation 100,000, commit and reveal periods of 10 blocks,
 //! quorum 50 %, approval 50 %, slash 10 %. The runtime sets voter reward 1,000 reputation, voter
 //! penalty 5,000, claimant penalty 50,000 and 10 verification points per agreeing vote.
@@ -47,12 +51,14 @@
 //! 1. Block n: Dave (bonded 100 LPX) is the claimant of a claim root opens with
 //!    `open_test_claim`. The electorate is frozen: Alice, Bob and Charlie back 10,000, 20,000
 //!    and 50,000 LPX with reputation 500,000, so their weights are 5·10²¹, 10²² and 2.5·10²²
-//!    (stake in 10⁻¹² LPX × reputation); eligible weight 4·10²². Commits until block n + 10,
+//!    (stake in 10⁻¹² LPX × reputation). Charlie's 62.5 % is cut to the 40 % a voter may hold:
+//!    10²², so that 10²² = 40 % of the eligible weight 2.5·10²². Commits until block n + 10,
 //!    reveals until n + 20.
 //! 2. Each commits `blake2_256(SCALE((claim, account, verdict, salt)))`: Alice and Charlie
 //!    `Invalid`, Bob `Valid`; then each reveals its verdict and salt.
-//! 3. Block n + 20, `on_initialize`: revealed weight 4·10²² ≥ 50 % quorum; the `Valid` weight
-//!    10²² is not more than 50 % of it, so the claim is **Rejected** (agreeing weight 3·10²²).
+//! 3. Block n + 20, `on_initialize`: revealed weight 2.5·10²² ≥ 50 % quorum, three voters ≥ 2;
+//!    the `Valid` weight 10²² is not more than 50 % of it, so the claim is **Rejected**
+//!    (agreeing weight 1.5·10²²).
 //! 4. Consequences: Dave's bond is slashed by 10 % (100 → 90 LPX, to the treasury) and his
 //!    reputation falls by the staking pallet's slash penalty (100,000) and the claimant penalty
 //!    (50,000): 500,000 → 350,000. Alice and Charlie gain 1,000 reputation and 10 verification
@@ -201,8 +207,8 @@ pub struct VoterRecord {
 }
 
 /// The tally rules of a claim.
-fn rules_of<BlockNumber>(params: &ClassParams<BlockNumber>) -> Rules {
-	Rules { mode: params.mode, quorum: params.quorum, approval: params.approval, tolerance: params.tolerance }
+fn rules_of<BlockNumber>(params: &ClassParams<BlockNumber>, min_voters: u32) -> Rules {
+	Rules { mode: params.mode, quorum: params.quorum, approval: params.approval, tolerance: params.tolerance, min_voters }
 }
 
 /// The commitment a voter publishes: `blake2_256(SCALE((claim, voter, verdict, salt)))`. The
@@ -268,6 +274,16 @@ pub mod pallet {
 		/// claims from opening.
 		#[pallet::constant]
 		type MaxOpenPerClass: Get<u32>;
+
+		/// Largest share of one claim's weight a voter may hold: heavier voters are cut down to
+		/// it when the electorate is drawn ([`tally::cap_weights`]), so that no validator alone
+		/// accepts or rejects a claim, or sets the median score.
+		#[pallet::constant]
+		type MaxVoterShare: Get<Perbill>;
+
+		/// Fewest voters that must reveal for a claim to be decided (else `NoQuorum`).
+		#[pallet::constant]
+		type MinVoters: Get<u32>;
 
 		/// Most claims tallied in one block; the rest wait for the next block.
 		#[pallet::constant]
@@ -614,6 +630,9 @@ impl<T: Config> Pallet<T> {
 		voters.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.who.cmp(&b.who)));
 		voters.dedup_by(|a, b| a.who == b.who);
 		voters.truncate(T::MaxVoters::get() as usize);
+		let mut weights: Vec<u128> = voters.iter().map(|b| b.weight).collect();
+		tally::cap_weights(&mut weights, T::MaxVoterShare::get());
+		voters.iter_mut().zip(weights).for_each(|(b, w)| b.weight = w);
 		voters.sort_by(|a, b| a.who.cmp(&b.who));
 		BoundedVec::truncate_from(voters)
 	}
@@ -719,7 +738,7 @@ impl<T: Config> Pallet<T> {
 		let Some(mut claim) = Claims::<T>::get(id) else { return T::DbWeight::get().reads(1) };
 		let electorate = Electorates::<T>::take(id);
 		let voters = electorate.len() as u32;
-		let rules = rules_of(&claim.params);
+		let rules = rules_of(&claim.params, T::MinVoters::get());
 		let decision = tally::decide(&electorate, claim.eligible_weight, &rules, claim.claimed_score);
 		let mut weight = T::WeightInfo::tally(voters);
 

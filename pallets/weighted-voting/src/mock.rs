@@ -118,6 +118,8 @@ impl ClaimOutcome<AccountId> for Fakes {
 
 parameter_types! {
 	pub static MaxTalliesPerBlock: u32 = 2;
+	pub static MaxVoterShare: sp_runtime::Perbill = sp_runtime::Perbill::one();
+	pub static MinVoters: u32 = 1;
 }
 
 impl pallet_weighted_voting::Config for Test {
@@ -131,6 +133,8 @@ impl pallet_weighted_voting::Config for Test {
 	type MaxVoters = frame_support::traits::ConstU32<5>;
 	type MaxOpenClaims = frame_support::traits::ConstU32<8>;
 	type MaxOpenPerClass = frame_support::traits::ConstU32<6>;
+	type MaxVoterShare = MaxVoterShare;
+	type MinVoters = MinVoters;
 	type MaxTalliesPerBlock = MaxTalliesPerBlock;
 	type MaxPeriod = frame_support::traits::ConstU64<100>;
 	type DecidedRetention = frame_support::traits::ConstU64<10>;

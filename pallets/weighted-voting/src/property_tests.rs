@@ -94,6 +94,7 @@ proptest! {
 			quorum: Perbill::from_percent(quorum),
 			approval: Perbill::from_percent(approval),
 			tolerance: 0,
+			min_voters: 1,
 		};
 		let decision = tally::decide(&ballots, total, &rules, None);
 		let expected = if truth { Outcome::Accepted } else { Outcome::Rejected };

@@ -34,15 +34,50 @@ pub struct Rules {
 	/// Score mode: how far a score may be from the median (and the median from the claimed
 	/// score) and still agree.
 	pub tolerance: u32,
+	/// Fewest voters that must reveal, whatever their weight: no claim is decided by one voter.
+	pub min_voters: u32,
+}
+
+/// Caps every weight at `share` of the capped total (water-filling: the heaviest are cut to a
+/// common level `c` with `c = share · Σ min(w, c)`), so that no voter holds more than `share` of
+/// a claim's weight; lighter weights are unchanged and the order is kept. When the voters are
+/// too few for the cap (fewer than `1 / share`), all get the smallest weight: as equal as they
+/// can be. Rounded down, so the capped share never exceeds `share`.
+pub fn cap_weights(weights: &mut [u128], share: Perbill) {
+	let parts = share.deconstruct() as u128;
+	let one = Perbill::one().deconstruct() as u128;
+	if weights.is_empty() || parts >= one {
+		return;
+	}
+	let mut order: Vec<usize> = (0..weights.len()).collect();
+	order.sort_by(|&a, &b| weights[b].cmp(&weights[a]));
+	let sorted: Vec<u128> = order.iter().map(|&i| weights[i]).collect();
+	let mut rest: u128 = sorted.iter().fold(0, |acc, w| acc.saturating_add(*w));
+	for k in 0..sorted.len() {
+		// With the k heaviest capped at c: c = share · (k·c + rest), so c = share · rest / (1 − k·share).
+		let Some(denominator) = one.checked_sub(parts.saturating_mul(k as u128)).filter(|d| *d > 0) else { break };
+		let level =
+			sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(rest, parts, denominator, sp_runtime::Rounding::Down).unwrap_or(u128::MAX);
+		if sorted[k] <= level {
+			for &i in &order[..k] {
+				weights[i] = level;
+			}
+			return;
+		}
+		rest = rest.saturating_sub(sorted[k]);
+	}
+	let smallest = sorted[sorted.len() - 1];
+	weights.iter_mut().for_each(|w| *w = smallest);
 }
 
 /// Decides a claim from its ballots; `eligible` is the total weight of the electorate and
 /// `claimed_score` the claimant's score in score mode.
 pub fn decide<AccountId>(ballots: &[Ballot<AccountId>], eligible: u128, rules: &Rules, claimed_score: Option<u32>) -> Decision {
 	let revealed: u128 = ballots.iter().filter(|b| b.verdict.is_some()).fold(0, |acc, b| acc.saturating_add(b.weight));
+	let voters = ballots.iter().filter(|b| b.verdict.is_some()).count();
 	let no_quorum = Decision { outcome: Outcome::NoQuorum, score: None, revealed_weight: revealed, agreeing_weight: 0 };
 	// The quorum is rounded up, so that "half" of three equal voters needs two of them.
-	if revealed == 0 || revealed < rules.quorum.mul_ceil(eligible) {
+	if revealed == 0 || revealed < rules.quorum.mul_ceil(eligible) || voters < rules.min_voters as usize {
 		return Decision { score: median_score(ballots), ..no_quorum };
 	}
 	match rules.mode {
@@ -122,7 +157,34 @@ mod tests {
 	}
 
 	fn binary() -> Rules {
-		Rules { mode: VoteMode::Binary, quorum: Perbill::from_percent(50), approval: Perbill::from_percent(50), tolerance: 0 }
+		Rules { mode: VoteMode::Binary, quorum: Perbill::from_percent(50), approval: Perbill::from_percent(50), tolerance: 0, min_voters: 1 }
+	}
+
+	#[test]
+	fn no_voter_holds_more_than_the_capped_share() {
+		// Stakes 1 : 2 : 5 : 2 (the local network): 5 is cut to 10/3 = 40 % of 25/3.
+		let mut w = [1_000u128, 2_000, 5_000, 2_000];
+		cap_weights(&mut w, Perbill::from_percent(40));
+		assert_eq!(w, [1_000, 2_000, 3_333, 2_000]);
+		// Two heavy voters are both cut, to the same level.
+		let mut w = [9_000u128, 8_000, 1_000, 1_000, 1_000];
+		cap_weights(&mut w, Perbill::from_percent(40));
+		assert_eq!(w, [6_000, 6_000, 1_000, 1_000, 1_000]); // 40 % each of 15,000
+													  // Under the cap nothing changes; too few voters for it: all as light as the lightest.
+		let mut w = [3_000u128, 3_000, 2_000];
+		cap_weights(&mut w, Perbill::from_percent(40));
+		assert_eq!(w, [3_000, 3_000, 2_000]);
+		let mut w = [5_000u128, 1_000];
+		cap_weights(&mut w, Perbill::from_percent(40));
+		assert_eq!(w, [1_000, 1_000]);
+	}
+
+	#[test]
+	fn one_voter_decides_nothing_when_more_are_required() {
+		let b = [ballot(1, 90, Some(Verdict::Invalid)), ballot(2, 10, None)];
+		let rules = Rules { min_voters: 2, ..binary() };
+		assert_eq!(decide(&b, 100, &rules, None).outcome, Outcome::NoQuorum);
+		assert_eq!(decide(&b, 100, &binary(), None).outcome, Outcome::Rejected);
 	}
 
 	#[test]

@@ -54,6 +54,47 @@ fn decision_of(id: ClaimId) -> Decision {
 // --- opening ---
 
 #[test]
+fn no_voter_holds_more_than_the_voter_share_of_a_claim() {
+	new_test_ext().execute_with(|| {
+		MaxVoterShare::set(Perbill::from_percent(40));
+		// Stakes 1 : 2 : 5 : 2, as on the local network: 5 is cut to 40 % of the claim.
+		set_voters(&[(1, 100), (2, 200), (3, 500), (4, 200), (9, 500)]);
+		let id = open(9);
+		let weights: Vec<u128> = Electorates::<Test>::get(id).iter().map(|b| b.weight).collect();
+		let unit = NEUTRAL as u128;
+		assert_eq!(weights, vec![100 * unit, 200 * unit, 1_000 * unit / 3, 200 * unit]);
+		let eligible = Claims::<Test>::get(id).unwrap().eligible_weight;
+		assert_eq!(eligible, weights.iter().sum::<u128>());
+		assert!(weights[2] * 100 <= eligible * 40);
+		// Alone, the heaviest cannot reject: 3 says Invalid, 1, 2 and 4 Valid.
+		for (who, v) in [(1, Verdict::Valid), (2, Verdict::Valid), (3, Verdict::Invalid), (4, Verdict::Valid)] {
+			assert_ok!(commit(who, id, v));
+		}
+		run_to(1 + COMMIT);
+		for (who, v) in [(1, Verdict::Valid), (2, Verdict::Valid), (3, Verdict::Invalid), (4, Verdict::Valid)] {
+			assert_ok!(reveal(who, id, v));
+		}
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(decided()[0].3.outcome, Outcome::Accepted);
+	});
+}
+
+#[test]
+fn a_claim_with_fewer_revealed_voters_than_the_minimum_is_not_decided() {
+	new_test_ext().execute_with(|| {
+		MinVoters::set(2);
+		set_voters(&[(1, 900), (2, 100), (9, 500)]);
+		let id = open(9);
+		assert_ok!(commit(1, id, Verdict::Invalid));
+		run_to(1 + COMMIT);
+		assert_ok!(reveal(1, id, Verdict::Invalid));
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(decided()[0].3.outcome, Outcome::NoQuorum, "90 % of the weight, but one voter");
+		assert!(slashes().is_empty());
+	});
+}
+
+#[test]
 fn the_conflicted_are_not_drawn() {
 	new_test_ext().execute_with(|| {
 		// 2 is, say, the buyer of a disputed deal whose seller (9) is the claimant.

@@ -178,6 +178,9 @@ parameter_types! {
 	pub const ReputationDecay: Perbill = Perbill::from_percent(1);
 	/// Below 1/3: no single validator can stall GRANDPA (which needs more than 2/3) alone.
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(30);
+	/// Below 1/2: no voter alone accepts, rejects or sets a claim's median; above 1/3, so that
+	/// the three voters of a four-validator network keep their stake × reputation order.
+	pub const MaxVoterShare: Perbill = Perbill::from_percent(40);
 }
 
 /// The treasury's pallet id (its account receives slashes).
@@ -256,6 +259,9 @@ impl pallet_weighted_voting::Config for Runtime {
 	type MaxOpenClaims = ConstU32<256>;
 	// Two classes flooded still leave 64 slots to the others.
 	type MaxOpenPerClass = ConstU32<96>;
+	// Charlie holds half the stake of `--chain local`: alone he decides nothing.
+	type MaxVoterShare = MaxVoterShare;
+	type MinVoters = ConstU32<2>;
 	type MaxTalliesPerBlock = ConstU32<4>;
 	// 12 hours of 3 s blocks.
 	type MaxPeriod = ConstU32<14_400>;
