@@ -322,7 +322,8 @@ pub mod pallet {
 	use frame_support::traits::fungible::{Mutate, MutateHold};
 	use loopx_primitives::{ClaimRegistry, ContributionSink, ModelMarket, VoterSet};
 
-	/// v1: [`UpdateClaim::parent_metric`] and [`ClaimedPayloads`] ([`crate::migrations::v1`]).
+	/// v1: [`UpdateClaim::parent_metric`], [`ClaimedPayloads`] and [`LiveTasks`]
+	/// ([`crate::migrations::v1`]).
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
@@ -362,9 +363,11 @@ pub mod pallet {
 		/// The data market's engine, where versions are sold.
 		type Market: ModelMarket<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
 
-		/// Most tasks ever deployed (each keeps a record).
+		/// Most tasks live (not ended) at once. Ended tasks keep their record, so that their
+		/// versions are still sold, and do not count: deploying and ending tasks cannot close
+		/// the market.
 		#[pallet::constant]
-		type MaxTasks: Get<u32>;
+		type MaxLiveTasks: Get<u32>;
 
 		/// Most rounds a task may ask for.
 		#[pallet::constant]
@@ -417,6 +420,10 @@ pub mod pallet {
 	/// Every task deployed.
 	#[pallet::storage]
 	pub type Tasks<T: Config> = StorageMap<_, Twox64Concat, TaskId, TaskOf<T>>;
+
+	/// How many tasks have not ended (at most [`Config::MaxLiveTasks`]).
+	#[pallet::storage]
+	pub type LiveTasks<T> = StorageValue<_, u32, ValueQuery>;
 
 	/// Accepted versions: (task, number) → version.
 	#[pallet::storage]
@@ -493,7 +500,7 @@ pub mod pallet {
 		BountyTooLow,
 		/// The builder cannot hold the bounty and the deposit.
 		InsufficientBalance,
-		/// [`Config::MaxTasks`] tasks exist.
+		/// [`Config::MaxLiveTasks`] tasks are live.
 		TooManyTasks,
 		/// No round end could be scheduled near the wanted block.
 		TooManyRoundEnds,

@@ -1,9 +1,10 @@
 //! Storage migrations.
 
 /// v0 → v1: update claims remember their parent's metric ([`crate::UpdateClaim::parent_metric`]),
-/// and every payload already claimed or accepted is indexed in [`crate::ClaimedPayloads`].
+/// every payload already claimed or accepted is indexed in [`crate::ClaimedPayloads`], and the
+/// tasks not ended are counted in [`crate::LiveTasks`].
 pub mod v1 {
-	use crate::{ClaimedPayloads, Config, Pallet, UpdateClaim, UpdateClaims, Versions};
+	use crate::{ClaimedPayloads, Config, LiveTasks, Pallet, TaskStatus, Tasks, UpdateClaim, UpdateClaims, Versions};
 	use codec::{Decode, Encode};
 	use frame_support::{
 		migrations::VersionedMigration,
@@ -35,7 +36,15 @@ pub mod v1 {
 
 	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 		fn on_runtime_upgrade() -> Weight {
-			let (mut reads, mut writes) = (0u64, 0u64);
+			let (mut reads, mut writes) = (0u64, 1u64);
+			let mut live = 0u32;
+			for task in Tasks::<T>::iter_values() {
+				reads += 1;
+				if task.status != TaskStatus::Ended {
+					live = live.saturating_add(1);
+				}
+			}
+			LiveTasks::<T>::put(live);
 			for (task, _, version) in Versions::<T>::iter() {
 				ClaimedPayloads::<T>::insert(task, version.hash, ());
 				reads += 1;

@@ -171,7 +171,7 @@ impl pallet_builder_market::Config for Test {
 	type Claims = Fakes;
 	type Contributions = Fakes;
 	type Market = DataMarket;
-	type MaxTasks = ConstU32<3>;
+	type MaxLiveTasks = ConstU32<3>;
 	type MaxRounds = ConstU32<10>;
 	type MinRoundLength = ConstU64<5>;
 	type MaxRoundLength = ConstU64<100>;

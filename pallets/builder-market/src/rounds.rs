@@ -30,7 +30,9 @@ impl<T: Config> Pallet<T> {
 
 	/// The data-market book a version is sold in.
 	pub fn version_tag(task: TaskId, version: u32) -> alloc::vec::Vec<u8> {
-		format!("model/{task}/{version}").into_bytes()
+		let mut tag = loopx_primitives::markets::MODEL_TAG_PREFIX.to_vec();
+		tag.extend_from_slice(format!("{task}/{version}").as_bytes());
+		tag
 	}
 
 	/// Checks a spec against the runtime's bounds.
@@ -51,7 +53,8 @@ impl<T: Config> Pallet<T> {
 			let now = frame_system::Pallet::<T>::block_number();
 			Self::check_spec(&spec, now)?;
 			let task = NextTaskId::<T>::get();
-			ensure!(task < T::MaxTasks::get(), Error::<T>::TooManyTasks);
+			let live = LiveTasks::<T>::get();
+			ensure!(live < T::MaxLiveTasks::get(), Error::<T>::TooManyTasks);
 			let deposit = T::TaskDeposit::get();
 			for (reason, amount) in [(HoldReason::Bounty, spec.bounty), (HoldReason::TaskDeposit, deposit)] {
 				if !amount.is_zero() {
@@ -75,6 +78,7 @@ impl<T: Config> Pallet<T> {
 				},
 			);
 			NextTaskId::<T>::put(task.saturating_add(1));
+			LiveTasks::<T>::put(live.saturating_add(1));
 			Self::deposit_event(Event::TaskDeployed { task, builder, bounty, deposit, round_end });
 			Self::deposit_event(Event::RoundStarted { task, round: 0, round_end });
 			Ok(task)
@@ -265,6 +269,7 @@ impl<T: Config> Pallet<T> {
 		t.deposit = Zero::zero();
 		t.status = TaskStatus::Ended;
 		Tasks::<T>::insert(task, t);
+		LiveTasks::<T>::mutate(|n| *n = n.saturating_sub(1));
 		Self::deposit_event(Event::TaskEnded { task, reason, refunded: bounty.saturating_add(deposit) });
 	}
 

@@ -135,6 +135,27 @@ fn the_number_of_tasks_and_of_round_ends_per_block_is_bounded() {
 	});
 }
 
+#[test]
+fn deploying_and_ending_tasks_never_closes_the_market() {
+	new_test_ext().execute_with(|| {
+		// The limit counts live tasks: a builder cycling deploy and end a hundred times leaves
+		// room for everyone else.
+		for _ in 0..100 {
+			let id = deploy();
+			assert_ok!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id));
+		}
+		assert_eq!(LiveTasks::<Test>::get(), 0);
+		for _ in 0..3 {
+			deploy();
+		}
+		assert_eq!(LiveTasks::<Test>::get(), 3);
+		assert_noop!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), spec()), Error::<Test>::TooManyTasks);
+		// Ended tasks keep their record.
+		assert_eq!(task(0).status, TaskStatus::Ended);
+		assert_books_balance();
+	});
+}
+
 // ---- builder controls ----
 
 #[test]
@@ -526,12 +547,14 @@ fn the_v1_migration_records_parent_metrics_and_claimed_payloads_once() {
 		};
 		unhashed::put_raw(&UpdateClaims::<Test>::hashed_key_for(b), &old.encode());
 		let _ = ClaimedPayloads::<Test>::clear(u32::MAX, None);
+		LiveTasks::<Test>::kill();
 		StorageVersion::new(0).put::<BuilderMarket>();
 
 		MigrateV0ToV1::<Test>::on_runtime_upgrade();
 		assert_eq!(UpdateClaims::<Test>::get(b).and_then(|u| u.parent_metric), Some(700_000));
 		assert!(ClaimedPayloads::<Test>::contains_key(id, H256::repeat_byte(1)), "the accepted version");
 		assert!(ClaimedPayloads::<Test>::contains_key(id, H256::repeat_byte(2)), "the claim in voting");
+		assert_eq!(LiveTasks::<Test>::get(), 1, "the live task counted");
 		assert_eq!(BuilderMarket::on_chain_storage_version(), 1);
 
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);

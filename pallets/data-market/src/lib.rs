@@ -542,6 +542,9 @@ pub mod pallet {
 		InvalidKey,
 		/// The tag is longer than `MaxTagLen`.
 		TagTooLong,
+		/// Trained models are offered only by the builder market (`listVersion`), in the books
+		/// under `model/`.
+		ReservedForModels,
 		/// A quantity of zero.
 		ZeroQuantity,
 		/// The expiry block is not in the future.
@@ -641,6 +644,8 @@ pub mod pallet {
 			router: Option<T::AccountId>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
+			let reserved = tag.starts_with(loopx_primitives::markets::MODEL_TAG_PREFIX) || goods.kind == GoodsKind::TrainedModel;
+			ensure!(!reserved, Error::<T>::ReservedForModels);
 			let tag = TagOf::<T>::try_from(tag).map_err(|_| Error::<T>::TagTooLong)?;
 			Self::do_post(who, Side::Offer, tag, Some(goods), price, quantity, expires, router).map(|_| ())
 		}

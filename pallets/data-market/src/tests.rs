@@ -106,6 +106,27 @@ fn non_crossing_orders_rest_in_their_books_with_their_holds() {
 }
 
 #[test]
+fn nobody_but_the_builder_market_offers_trained_models() {
+	new_test_ext().execute_with(|| {
+		// A fake "version" in a model book, or a trained model anywhere, from an ordinary offer.
+		let post = |tag: &[u8], goods: Goods| DataMarket::post_offer(RuntimeOrigin::signed(SELLER), tag.to_vec(), goods, 10, 1, EXPIRES, None);
+		assert_noop!(post(b"model/0/1", goods()), Error::<Test>::ReservedForModels);
+		assert_noop!(post(TAG, Goods { kind: GoodsKind::TrainedModel, ..goods() }), Error::<Test>::ReservedForModels);
+		// The builder market's own listing goes through.
+		let listing = loopx_primitives::ModelListing {
+			model_hash: H256::repeat_byte(3),
+			size: 100,
+			architecture: H256::repeat_byte(4),
+			price: 10,
+			quantity: 1,
+			expires: EXPIRES,
+		};
+		assert_ok!(<DataMarket as loopx_primitives::ModelMarket<_, _, _>>::list_model(SELLER, b"model/0/1", listing));
+		assert_books_balance();
+	});
+}
+
+#[test]
 fn a_crossing_bid_fills_at_the_resting_offers_price_and_gets_the_excess_back() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(offer(SELLER, 100, 2));

@@ -5,6 +5,11 @@
 use sp_core::H256;
 use sp_runtime::DispatchError;
 
+/// The data-market books of trained model versions start with this (`model/<task>/<version>`).
+/// Only [`ModelMarket::list_model`] offers there, so that nobody can pass a fake model off as
+/// a builder-market version.
+pub const MODEL_TAG_PREFIX: &[u8] = b"model/";
+
 /// What a listed model version commits to; becomes the offer's commitment.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ModelListing<Balance, BlockNumber> {

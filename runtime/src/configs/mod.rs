@@ -368,7 +368,7 @@ impl pallet_builder_market::Config for Runtime {
 	type Claims = crate::WeightedVoting;
 	type Contributions = crate::Rewards;
 	type Market = crate::DataMarket;
-	type MaxTasks = ConstU32<4_096>;
+	type MaxLiveTasks = ConstU32<256>;
 	type MaxRounds = ConstU32<1_000>;
 	// 30 seconds to 12 hours.
 	type MinRoundLength = ConstU32<10>;
