@@ -17,7 +17,7 @@ use burn::{
 	tensor::{
 		activation::{log_sigmoid, sigmoid},
 		backend::{AutodiffBackend, Backend},
-		ElementConversion, Int, Tensor, TensorData,
+		ElementConversion, Tensor, TensorData,
 	},
 };
 use rand::{Rng, RngExt};
@@ -137,10 +137,6 @@ pub fn evaluate_trained<B: AutodiffBackend>(model: &Mlp<B>, data: &Dataset) -> R
 	let inner = model.valid();
 	let device = inner.devices().into_iter().next().unwrap_or_default();
 	evaluate(&inner, data, &device)
-}
-
-pub(crate) fn id_tensor<B: Backend>(values: &[u32], device: &B::Device) -> Tensor<B, 1, Int> {
-	Tensor::from_data(TensorData::new(values.iter().map(|&v| v as i32).collect::<Vec<i32>>(), [values.len()]), device)
 }
 
 /// One optimizer step of the recommender on ratings `rows`: squared error plus `l2` times the

@@ -2,11 +2,10 @@
 //! scoring head `r̂ = μ + b_u + b_i + Σ_k h_k u_k v_k` (a learned weighting of the towers'
 //! element-wise product, plus global, user and item biases). One-core tables are dense tables.
 
-use super::train::id_tensor;
 use crate::layers::TtEmbedding;
 use burn::{
 	module::{Module, Param},
-	tensor::{backend::Backend, Tensor, TensorData},
+	tensor::{backend::Backend, Int, Tensor, TensorData},
 };
 
 /// A two-tower architecture.
@@ -119,4 +118,9 @@ impl<B: Backend> TwoTower<B> {
 	pub fn forward(&self, users: &[u32], items: &[u32], device: &B::Device) -> Tensor<B, 1> {
 		self.forward_with_penalty(users, items, device).0
 	}
+}
+
+/// A 1-D integer tensor of ids (embedding lookups).
+fn id_tensor<B: Backend>(values: &[u32], device: &B::Device) -> Tensor<B, 1, Int> {
+	Tensor::from_data(TensorData::new(values.iter().map(|&v| v as i32).collect::<Vec<i32>>(), [values.len()]), device)
 }
