@@ -236,7 +236,8 @@ export class Cycle {
     const result = claims.map((c, i) => ({
       trainer: nameOf(c.data.trainer),
       claim: c.data.claim.toNumber(),
-      claimed: c.data.claimedMetric.toNumber(),
+      // Sealed when claimed; revealed by the trainer once the votes were committed.
+      claimed: this.of('weightedVoting.ClaimedScoreRevealed', (d) => d.claim.eq(c.data.claim)).map((e) => e.data.score.toNumber())[0],
       outcome: decided[i].data.outcome.toString(),
       verified: decided[i].data.verified.isSome ? decided[i].data.verified.unwrap().toNumber() : undefined,
       decidedAt: decided[i].n,

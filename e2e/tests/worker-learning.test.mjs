@@ -84,6 +84,11 @@ async function finalizedOnly(entries) {
 /** The data of the finalized events of `kind` about the task. */
 const ofTask = async (kind) => (await finalizedOnly(seen.filter(({ event }) => kind.is(event) && event.data.task.toNumber() === task)))
   .map(({ event }) => event.data);
+/** The metric `claim`'s trainer revealed (sealed when it claimed), once finalized. */
+const revealedMetric = async (claim) => {
+  const found = await finalizedOnly(seen.filter(({ event }) => api.events.weightedVoting.ClaimedScoreRevealed.is(event) && event.data.claim.eq(claim)));
+  return found.length > 0 && found[0].event.data.score.toNumber();
+};
 /** The value of the Prometheus sample `name{…label…}` on `who`'s node (0 when absent). */
 const metric = async (who, name, label) => {
   const text = await (await fetch(`http://127.0.0.1:${PROM_PORT[who]}/metrics`)).text();
@@ -129,7 +134,8 @@ test('round 0: honest updates are verified and become versions; the forged claim
   assert.equal(outcome[ADDR.charlie].outcome, 'Rejected');
   // The voters score what they fetched: honest claims within the class's 1 % tolerance.
   for (const who of [ADDR.alice, ADDR.bob, ADDR.dave]) {
-    const claimed = claimOf[who].claimedMetric.toNumber();
+    const claimed = await revealedMetric(claimOf[who].claim);
+    assert.ok(claimed !== false, `${who} revealed the metric it sealed`);
     const verified = outcome[who].verified.unwrap().toNumber();
     assert.ok(Math.abs(claimed - verified) <= 10_000, `${who}: claimed ${claimed}, verified ${verified}`);
     assert.ok(verified > 700_000, `a trained model separates fraud (AUC ${verified} ppm)`);
@@ -179,7 +185,8 @@ test('round 1 trains on from the current version, fetched from its trainer over 
   }, { timeoutMs: 240_000, everyMs: 3_000 });
   const parent = (await api.call.builderMarketApi.versions(task)).find(([, h]) => h.toHex() === next.parent);
   assert.ok(parent, 'the parent is an accepted version');
-  assert.ok(next.u.claimedMetric.toNumber() > parent[2].toNumber(), 'a round-1 claim beats the version it starts from');
+  const claimed = await waitFor('the round-1 claim\'s metric revealed', () => revealedMetric(next.u.claim), { timeoutMs: 120_000, everyMs: 3_000 });
+  assert.ok(claimed > parent[2].toNumber(), 'a round-1 claim beats the version it starts from');
   const gauge = await metric('alice', 'loopx_worker_model_metric', `task="${task}"`);
   assert.ok(gauge * 1e6 >= firstMetric.toNumber(), `Alice's model-metric gauge follows the versions (${gauge})`);
 });

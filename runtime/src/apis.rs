@@ -261,6 +261,14 @@ impl_runtime_apis! {
 		) -> sp_core::H256 {
 			pallet_weighted_voting::vote_commitment(claim, &voter, &verdict, &salt)
 		}
+
+		fn score_seal(claimant: AccountId, score: u32, salt: [u8; 32]) -> sp_core::H256 {
+			pallet_weighted_voting::score_seal(&claimant, score, &salt)
+		}
+
+		fn scores_to_reveal(claimant: AccountId) -> Vec<loopx_primitives::ClaimId> {
+			WeightedVoting::scores_to_reveal(&claimant)
+		}
 	}
 
 	impl pallet_data_market::runtime_api::DataMarketApi<Block, AccountId, Balance, BlockNumber, pallet_data_market::TagOf<Runtime>> for Runtime {

@@ -78,7 +78,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 110,
+	spec_version: 111,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -138,7 +138,9 @@ type Migrations = (
 	pallet_data_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_compute_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_builder_market::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_builder_market::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_weighted_voting::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_weighted_voting::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Executive: handles dispatch to the various pallets.

@@ -59,7 +59,7 @@ fn main() {
 	{
 		let dense = spec.dense();
 		let int8 = model(&spec, Precision::Int8);
-		let bytes = |m: &TaskModel| m.encode(m.initial(), 1, 0, 0).expect("encodes").len();
+		let bytes = |m: &TaskModel| m.encode(m.initial(), 1, 0, 0, &[0; 12]).expect("encodes").len();
 		let (b8, b4, b32) = (bytes(&int8), bytes(&model(&spec, Precision::Int4)), bytes(&model(&spec, Precision::F32)));
 		let dense_bytes = bytes(&model(&dense, Precision::F32));
 		let round = |n: usize| n * (n - 1) * (b8 + request);
@@ -70,7 +70,7 @@ fn main() {
 			let started = Instant::now();
 			let trained = int8.train(int8.initial(), &shard, i as u64);
 			train.push(started.elapsed());
-			payload = int8.encode(&trained, 1, 60, i as u64).expect("encodes");
+			payload = int8.encode(&trained, 1, 60, i as u64, &[0; 12]).expect("encodes");
 			let started = Instant::now();
 			let score = int8.score_payload(&payload, &eval).expect("scores");
 			verify.push(started.elapsed());

@@ -607,7 +607,7 @@ mod tests {
 		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 10, seed: 7 };
 		let model = TaskModel::new(3, &architecture, Precision::Int8, Metric::Auc, hyper).unwrap();
 		let trained = model.train(model.initial(), &training_shard(1), 1);
-		let prepared = prepare_model(3, model.encode(&trained, 0, 30, 1).unwrap(), 5_000).unwrap();
+		let prepared = prepare_model(3, model.encode(&trained, 0, 30, 1, &[7; 12]).unwrap(), 5_000).unwrap();
 		(prepared, move |payload: &TaskPayload| {
 			if payload.task != 3 {
 				return Err(format!("no task {}", payload.task));

@@ -120,7 +120,7 @@ mod tests {
 	fn a_payload_scores_what_the_voters_score_and_bad_inputs_are_refused() {
 		let spec = spec(DEMO_EVAL_SET);
 		let model = TaskModel::new(2, &spec.architecture, spec.precision, spec.metric, spec.hyper).unwrap();
-		let payload = model.encode(&model.train(model.initial(), &training_shard(1), 1), 1, 30, 1).unwrap();
+		let payload = model.encode(&model.train(model.initial(), &training_shard(1), 1), 1, 30, 1, &[7; 12]).unwrap();
 		let e = evaluate_payload(&spec.encode(), &payload).unwrap();
 		assert_eq!(e.task, 2);
 		assert_eq!(e.metric_ppm, model.score_payload(&payload, &eval_set()).unwrap(), "the voters' score to the unit");

@@ -60,7 +60,7 @@ where
 			fetcher.announce(hash);
 		}
 	}
-	let mut learning = learning::Learning::new(models, fetcher, faults);
+	let mut learning = learning::Learning::new(models, fetcher, faults, secret);
 	let buying = validator.then(deals::BuyPlan::default);
 	let (mut deals, bought) = deals::DealWorker::new(&secret, selling.clone(), buying, deal_store, bought_store, deal_fetcher);
 	for kept in bought {

@@ -41,6 +41,12 @@ pub fn vote_salt(secret: &[u8; 32], claim: u64, claimed: &sp_core::H256) -> [u8;
 	sp_crypto_hashing::blake2_256(&(b"vote", secret, claim, claimed).encode())
 }
 
+/// The salt of the seal on the metric this node claims for model `new_hash` of `task` (secret:
+/// a metric in parts per million is easily guessed, so the salt is what hides it).
+pub fn score_salt(secret: &[u8; 32], task: u32, new_hash: &sp_core::H256) -> [u8; 32] {
+	sp_crypto_hashing::blake2_256(&(b"score", secret, task, new_hash).encode())
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

@@ -33,23 +33,40 @@ type Train = Autodiff<Flex>;
 /// Values per quantization block on the wire.
 pub const WIRE_BLOCK: usize = 64;
 
-/// The first bytes of the model id of every task model on the wire; the task's number is in
-/// the last four (big-endian).
+/// The first bytes of the model id of every task model on the wire; the next twelve name the
+/// account that made the payload ([`maker_of`]) and the last four the task (big-endian).
 const MODEL_ID_PREFIX: &[u8; 16] = b"loopx/task-model";
 
-/// The model id a task's payloads carry.
-fn model_id(task: TaskId) -> [u8; 32] {
+/// Who made a payload: the first twelve bytes of blake2-256 of its SCALE-encoded account.
+/// Inside the payload, so inside its hash: a copy claimed by another account still names its
+/// maker, and voters score it as nothing. 96 bits: finding another account with the same
+/// maker takes about 2⁹⁶ hashes.
+pub type Maker = [u8; 12];
+
+/// The maker bytes of `who`'s payloads.
+pub fn maker_of(who: &impl codec::Encode) -> Maker {
+	let hash = sp_crypto_hashing::blake2_256(&who.encode());
+	let mut maker = [0u8; 12];
+	maker.copy_from_slice(&hash[..12]);
+	maker
+}
+
+/// The model id `maker`'s payloads of `task` carry.
+fn model_id(task: TaskId, maker: &Maker) -> [u8; 32] {
 	let mut id = [0u8; 32];
 	id[..16].copy_from_slice(MODEL_ID_PREFIX);
+	id[16..28].copy_from_slice(maker);
 	id[28..].copy_from_slice(&task.to_be_bytes());
 	id
 }
 
-/// A task model's payload read once: the task its header names, and its wire message (whose
-/// parameters [`TaskModel::open`] checks against the task's architecture).
+/// A task model's payload read once: the task and maker its header names, and its wire
+/// message (whose parameters [`TaskModel::open`] checks against the task's architecture).
 pub struct TaskPayload {
 	/// The task the payload says it belongs to.
 	pub task: TaskId,
+	/// Who made it.
+	pub maker: Maker,
 	message: wire::Message,
 }
 
@@ -57,11 +74,19 @@ pub struct TaskPayload {
 pub fn read_payload(payload: &[u8]) -> Result<TaskPayload, TaskModelError> {
 	let message = wire::decode(payload).map_err(|e| TaskModelError::BadPayload(e.to_string()))?;
 	let id = message.model_id;
-	let task = TaskId::from_be_bytes([id[28], id[29], id[30], id[31]]);
-	if id != model_id(task) {
+	if id[..16] != MODEL_ID_PREFIX[..] {
 		return Err(TaskModelError::BadPayload("not a task model's payload".into()));
 	}
-	Ok(TaskPayload { task, message })
+	let task = TaskId::from_be_bytes([id[28], id[29], id[30], id[31]]);
+	let mut maker = [0u8; 12];
+	maker.copy_from_slice(&id[16..28]);
+	Ok(TaskPayload { task, maker, message })
+}
+
+/// Whether `payload` is a task model made by `who` (what a voter checks before it scores a
+/// claimed update: a payload made by another account is a copy).
+pub fn made_by(payload: &[u8], who: &impl codec::Encode) -> bool {
+	read_payload(payload).is_ok_and(|p| p.maker == maker_of(who))
 }
 
 /// The task a model payload says it belongs to (`None`: not a task model's payload).
@@ -70,9 +95,10 @@ pub fn task_of_payload(payload: &[u8]) -> Option<TaskId> {
 }
 
 /// What a data-market offer of a local model of `task` commits to as its schema: blake2-256
-/// of the model id, so a buyer knows which task the parameters are for before it bids.
+/// of the task's model id with no maker, so a buyer knows which task the parameters are for
+/// before it bids.
 pub fn model_schema(task: TaskId) -> sp_core::H256 {
-	sp_core::H256(sp_crypto_hashing::blake2_256(&model_id(task)))
+	sp_core::H256(sp_crypto_hashing::blake2_256(&model_id(task, &[0; 12])))
 }
 
 /// One task's model, as the worker trains and scores it.
@@ -120,11 +146,11 @@ impl TaskModel {
 		&self.init
 	}
 
-	/// The wire payload of `state` as version `version` of age `age`; quantization draws are
-	/// seeded by `seed`.
-	pub fn encode(&self, state: &ModelState, version: u64, age: u64, seed: u64) -> Result<Vec<u8>, TaskModelError> {
+	/// The wire payload `maker` makes of `state` as version `version` of age `age`;
+	/// quantization draws are seeded by `seed`.
+	pub fn encode(&self, state: &ModelState, version: u64, age: u64, seed: u64, maker: &Maker) -> Result<Vec<u8>, TaskModelError> {
 		let mut rng = ChaCha8Rng::seed_from_u64(seed);
-		let message = state.to_message(model_id(self.task), version, age, self.precision, WIRE_BLOCK, &mut ErrorFeedback::default(), &mut rng);
+		let message = state.to_message(model_id(self.task, maker), version, age, self.precision, WIRE_BLOCK, &mut ErrorFeedback::default(), &mut rng);
 		wire::encode(&message).map_err(|e| TaskModelError::BadPayload(e.to_string()))
 	}
 
@@ -224,7 +250,10 @@ impl TaskModel {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::demo_data::{eval_set, training_shard};
+	use crate::{
+		demo_data::{eval_set, training_shard},
+		payload_store::payload_hash,
+	};
 	use loopx_model_spec::{Modes, TtLayer};
 
 	fn fraud_architecture() -> Architecture {
@@ -240,6 +269,8 @@ mod tests {
 		}
 	}
 
+	const TEST_MAKER: Maker = [7; 12];
+
 	fn task_model() -> TaskModel {
 		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 60, seed: 7 };
 		TaskModel::new(0, &fraud_architecture(), Precision::Int8, Metric::Auc, hyper).unwrap()
@@ -249,9 +280,9 @@ mod tests {
 	fn training_improves_the_score_and_voters_agree_to_the_bit() {
 		let model = task_model();
 		let eval = eval_set();
-		let before = model.score_payload(&model.encode(model.initial(), 0, 0, 1).unwrap(), &eval).unwrap();
+		let before = model.score_payload(&model.encode(model.initial(), 0, 0, 1, &TEST_MAKER).unwrap(), &eval).unwrap();
 		let trained = model.train(model.initial(), &training_shard(1), 3);
-		let payload = model.encode(&trained, 1, 1, 1).unwrap();
+		let payload = model.encode(&trained, 1, 1, 1, &TEST_MAKER).unwrap();
 		let after = model.score_payload(&payload, &eval).unwrap();
 		assert!(after > before, "AUC {before} → {after}");
 		assert!(after > 800_000, "AUC after one round {after}");
@@ -288,13 +319,13 @@ mod tests {
 			[model.merge(&[(a.clone(), 1)]), model.merge(&[(a.clone(), 1), (b.clone(), 2)]), model.merge(&[(a.clone(), 1), (b.clone(), 2), (c, 3)])]
 		{
 			let (state, _) = merged.unwrap();
-			let payload = model.encode(&state, 1, 1, 0).unwrap();
+			let payload = model.encode(&state, 1, 1, 0, &TEST_MAKER).unwrap();
 			assert!(model.decode(&payload).is_ok());
 		}
 		assert!(model.merge(&[]).is_none());
 		assert!(matches!(model.decode(b"not a model"), Err(TaskModelError::BadPayload(_))));
 		assert_eq!(task_of_payload(b"not a model"), None);
-		let mut truncated = model.encode(&a, 1, 1, 0).unwrap();
+		let mut truncated = model.encode(&a, 1, 1, 0, &TEST_MAKER).unwrap();
 		truncated.truncate(truncated.len() / 2);
 		assert!(matches!(model.decode(&truncated), Err(TaskModelError::BadPayload(_))));
 	}
@@ -303,14 +334,33 @@ mod tests {
 	fn a_payload_names_its_task_and_the_offer_schema_commits_to_it() {
 		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 60, seed: 7 };
 		let of_task_5 = TaskModel::new(5, &fraud_architecture(), Precision::Int8, Metric::Auc, hyper).unwrap();
-		let payload = of_task_5.encode(of_task_5.initial(), 0, 0, 0).unwrap();
+		let payload = of_task_5.encode(of_task_5.initial(), 0, 0, 0, &TEST_MAKER).unwrap();
 		assert_eq!(task_of_payload(&payload), Some(5));
-		assert_eq!(task_of_payload(&task_model().encode(task_model().initial(), 0, 0, 0).unwrap()), Some(0));
+		assert_eq!(task_of_payload(&task_model().encode(task_model().initial(), 0, 0, 0, &TEST_MAKER).unwrap()), Some(0));
 		assert_ne!(model_schema(5), model_schema(0));
 		// Another model id on the wire (e.g. the simulator's) is no task model.
 		let mut rng = ChaCha8Rng::seed_from_u64(0);
 		let foreign = of_task_5.initial().to_message([9; 32], 0, 0, WirePrecision::Int8, WIRE_BLOCK, &mut ErrorFeedback::default(), &mut rng);
 		assert_eq!(task_of_payload(&wire::encode(&foreign).unwrap()), None);
+	}
+
+	#[test]
+	fn a_payload_names_its_maker_and_a_copy_claimed_by_another_account_is_told_apart() {
+		let model = task_model();
+		let (alice, bob) = ([1u8; 32], [2u8; 32]);
+		let trained = model.train(model.initial(), &training_shard(1), 1);
+		let alices = model.encode(&trained, 1, 1, 1, &maker_of(&alice)).unwrap();
+		assert!(made_by(&alices, &alice));
+		assert!(!made_by(&alices, &bob), "Bob claiming Alice's payload claims a copy");
+		assert!(!made_by(b"not a model", &alice));
+		// The same parameters made by Bob are another payload (another hash), and the
+		// maker is no part of the model: both score the same.
+		let bobs = model.encode(&trained, 1, 1, 1, &maker_of(&bob)).unwrap();
+		assert_ne!(payload_hash(&alices), payload_hash(&bobs));
+		assert!(made_by(&bobs, &bob));
+		let eval = training_shard(9);
+		assert_eq!(model.score_payload(&alices, &eval).unwrap(), model.score_payload(&bobs, &eval).unwrap());
+		assert_eq!(read_payload(&alices).unwrap().task, 0);
 	}
 
 	#[test]

@@ -6,14 +6,16 @@
 //! - `QueryResult` claims (a disputed compute-market answer): the worker answers the query
 //!   itself and votes `Valid` when the revealed answer the claim commits to agrees with its own
 //!   (`loopx_primitives::answers::answers_agree`: SQL byte for byte, inference outputs within
-//!   0.001), `Invalid` otherwise; it abstains when it cannot answer (a dataset it does not hold).
+//!   0.001), `Invalid` otherwise; it abstains (`Verdict::Abstain`, counted for nothing) when it
+//!   cannot answer (a dataset it does not hold).
 //! - `ModelUpdate` claims: the score of the claimed model on the task's evaluation set, worked
 //!   out by the learning worker ([`Learning::update_verdict`]) once it has fetched the model;
 //!   the claim is accepted when the voters' median score is within the class tolerance of the
 //!   claimed metric. A model still not fetched three blocks before the commit period ends
 //!   scores nothing: a claimant that never serves its payload is rejected and slashed.
 //!
-//! Data disputes and evaluation-score claims are left alone (not built yet).
+//! On data disputes and evaluation-score claims it abstains (not built yet). A drawn voter that
+//! casts nothing loses reputation; one that abstains does not.
 //!
 //! Claims opened in the same blocks get different numbers on different forks, so everything
 //! the worker remembers is keyed by the claim's identity ([`ClaimKey`]: number, subject and
@@ -70,8 +72,8 @@ enum Step {
 pub struct VoteWorker {
 	answerer: Answerer,
 	secret: [u8; 32],
-	/// Verdicts worked out, by claim (`None`: abstaining).
-	verdicts: BTreeMap<ClaimKey, Option<Verdict>>,
+	/// Verdicts worked out, by claim.
+	verdicts: BTreeMap<ClaimKey, Verdict>,
 	outbox: Outbox<Step>,
 }
 
@@ -102,8 +104,8 @@ impl VoteWorker {
 		}
 	}
 
-	/// This node's verdict on `claim`, worked out once (a model not fetched yet is tried
-	/// again at the next block).
+	/// This node's verdict on `claim`, worked out once; `None` while it cannot be worked out
+	/// yet (a model not fetched yet is tried again at the next block).
 	fn verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>, learning: &mut Learning) -> Option<Verdict>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
@@ -112,23 +114,21 @@ impl VoteWorker {
 	{
 		let key = ClaimKey::of(claim);
 		if let Some(v) = self.verdicts.get(&key) {
-			return *v;
+			return Some(*v);
 		}
 		let verdict = match claim.class {
 			ClaimClass::QueryResult => self.query_verdict(at, claim, learning),
 			ClaimClass::ModelUpdate => {
 				let last_chance = claim.phase == Phase::Commit && at.now.saturating_add(LAST_CHANCE_BLOCKS) >= claim.commit_end;
-				let verdict = learning.update_verdict(at, claim.claim, last_chance);
-				verdict?;
-				verdict
+				learning.update_verdict(at, claim.claim, last_chance)?
 			},
-			_ => None,
+			ClaimClass::DataDispute | ClaimClass::EvaluationScore | ClaimClass::Test => Verdict::Abstain,
 		};
 		self.verdicts.insert(key, verdict);
-		verdict
+		Some(verdict)
 	}
 
-	fn query_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>, learning: &mut Learning) -> Option<Verdict>
+	fn query_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>, learning: &mut Learning) -> Verdict
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -139,11 +139,11 @@ impl VoteWorker {
 			Ok(Some(found)) => found,
 			Ok(None) => {
 				log::warn!(target: LOG_TARGET, "claim {id}: no disputed answer behind it; abstaining");
-				return None;
+				return Verdict::Abstain;
 			},
 			Err(e) => {
-				log::warn!(target: LOG_TARGET, "claim {id}: cannot read the disputed answer: {e}");
-				return None;
+				log::warn!(target: LOG_TARGET, "claim {id}: cannot read the disputed answer: {e}; abstaining");
+				return Verdict::Abstain;
 			},
 		};
 		let started = std::time::Instant::now();
@@ -151,7 +151,7 @@ impl VoteWorker {
 			Ok(bytes) => bytes,
 			Err(why) => {
 				log::info!(target: LOG_TARGET, "claim {id} (query {query}): cannot answer it here ({why:?}); abstaining");
-				return None;
+				return Verdict::Abstain;
 			},
 		};
 		at.metrics.evaluated(started.elapsed());
@@ -162,7 +162,7 @@ impl VoteWorker {
 		let agrees = genuine && loopx_primitives::answers::answers_agree(inference, &mine, &claimed);
 		let verdict = if agrees { Verdict::Valid } else { Verdict::Invalid };
 		log::info!(target: LOG_TARGET, "⚖️ claim {id}: {answerer}'s answer to query {query} is {verdict:?} by my own answer");
-		Some(verdict)
+		verdict
 	}
 
 	fn on_claim<C, P>(&mut self, at: &At<'_, C, P>, claim: VotableClaim<u32>, learning: &mut Learning)

@@ -27,8 +27,10 @@
 //! slashed by the vote. An accepted claim whose verified metric beats the current version makes
 //! a new version (hash, metric, the round's accepted trainers as contributors).
 //!
-//! An update must be new work: its hash is neither zero nor its parent, and no payload is ever
-//! claimed twice for a task ([`ClaimedPayloads`]: no known version, no copy of a rival's update).
+//! An update must be new work: its hash is neither zero nor its parent, no trainer claims a
+//! payload twice for a task ([`ClaimedPayloads`]), and the payload must be the claimant's own:
+//! a task model's payload names the account that made it, and voters score one made by anyone
+//! else as nothing, so a copy of a known version or of a rival's update is rejected.
 //! An accepted update is paid only if its *verified* metric beats the metric of the version it
 //! started from; otherwise an unchanged model claimed a little better than its parent — which
 //! voters measure at the parent's metric, within the class tolerance of the claim — would be
@@ -301,8 +303,6 @@ pub struct UpdateClaim<AccountId> {
 	pub parent: H256,
 	/// The new model.
 	pub new_hash: H256,
-	/// The metric claimed.
-	pub claimed_metric: u32,
 	/// The metric of the version it starts from (`None` before the first version): an
 	/// accepted update is paid only if its verified metric beats this.
 	pub parent_metric: Option<u32>,
@@ -322,9 +322,10 @@ pub mod pallet {
 	use frame_support::traits::fungible::{Mutate, MutateHold};
 	use loopx_primitives::{ClaimRegistry, ContributionSink, ModelMarket, VoterSet};
 
-	/// v1: [`UpdateClaim::parent_metric`], [`ClaimedPayloads`] and [`LiveTasks`]
-	/// ([`crate::migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// v1: [`UpdateClaim::parent_metric`], claimed payloads and [`LiveTasks`]
+	/// ([`crate::migrations::v1`]); v2: sealed metrics, [`ClaimedPayloads`] by trainer
+	/// ([`crate::migrations::v2`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -437,11 +438,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type UpdateClaims<T: Config> = StorageMap<_, Twox64Concat, ClaimId, UpdateClaim<T::AccountId>>;
 
-	/// Every model payload ever claimed as an update of a task (task, hash). No payload is
-	/// claimed twice, so nobody is paid again for a known version or for a rival's update
-	/// copied within a round.
+	/// Every model payload each trainer ever claimed as an update of a task (task, (trainer,
+	/// hash)): nobody claims its own payload twice. Keyed by trainer as well, because a hash is
+	/// public once announced or in the pool: a rival that claimed an honest trainer's payload
+	/// first must not lock the honest trainer out. The rival's claim fails in the vote instead:
+	/// a task model's payload names the account that made it, and voters score a payload made
+	/// by anyone but the claimant as nothing (so a copy of a version or of a rival's update is
+	/// rejected and slashed).
 	#[pallet::storage]
-	pub type ClaimedPayloads<T: Config> = StorageDoubleMap<_, Twox64Concat, TaskId, Identity, H256, ()>;
+	pub type ClaimedPayloads<T: Config> = StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, (T::AccountId, H256), ()>;
 
 	/// Tasks whose round closes at each block.
 	#[pallet::storage]
@@ -466,7 +471,9 @@ pub mod pallet {
 		/// A task ended; `refunded` (bounty left and deposit) went back to the builder.
 		TaskEnded { task: TaskId, reason: EndReason, refunded: BalanceOf<T> },
 		/// A trainer submitted an update, opened as claim `claim`.
-		UpdateSubmitted { task: TaskId, round: u32, trainer: T::AccountId, claim: ClaimId, new_hash: H256, claimed_metric: u32 },
+		/// The claimed metric is sealed (`sealed_metric`); the trainer reveals it in the claim's
+		/// reveal period (`weightedVoting.ClaimedScoreRevealed`).
+		UpdateSubmitted { task: TaskId, round: u32, trainer: T::AccountId, claim: ClaimId, new_hash: H256, sealed_metric: H256 },
 		/// The vote decided an update; `verified` is the voters' median metric.
 		UpdateDecided { task: TaskId, claim: ClaimId, outcome: loopx_primitives::Outcome, verified: Option<u32> },
 		/// An accepted update's verified metric does not beat the version it started from: it
@@ -520,12 +527,9 @@ pub mod pallet {
 		NotEligible,
 		/// The parent is not the task's current version.
 		WrongParent,
-		/// The claimed metric does not beat the current version's.
-		NoImprovement,
 		/// The new hash is zero or the parent itself: an unchanged model is no update.
 		UnchangedModel,
-		/// This payload was already claimed as an update of the task (a known version, or
-		/// another trainer's update).
+		/// The caller already claimed this payload as an update of the task.
 		PayloadAlreadyClaimed,
 		/// The caller already submitted an update this round.
 		AlreadySubmitted,
@@ -644,15 +648,20 @@ pub mod pallet {
 
 		/// Submits this round's update of an eligible validator: the model `new_hash` trained
 		/// from `parent` (the current version, zero before the first) on data committed to by
-		/// `data`, claimed to score `claimed_metric` on the evaluation set. Opens a
-		/// `ModelUpdate` claim in the weighted vote.
+		/// `data`, claimed to score the metric sealed in `sealed_metric` on the evaluation set:
+		/// `blake2_256(SCALE((trainer, metric, salt)))` with a secret 32-byte salt (the runtime
+		/// API `weightedVotingApi.scoreSeal` computes it). Opens a `ModelUpdate` claim in the
+		/// weighted vote; the trainer reveals the metric with
+		/// `weightedVoting.reveal_claimed_score` once the claim's commit period is over (voters
+		/// score the model without seeing what is claimed). A metric never revealed rejects the
+		/// update.
 		///
 		/// Emits [`Event::UpdateSubmitted`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::submit_update())]
-		pub fn submit_update(origin: OriginFor<T>, task: TaskId, parent: H256, new_hash: H256, claimed_metric: u32, data: H256) -> DispatchResult {
+		pub fn submit_update(origin: OriginFor<T>, task: TaskId, parent: H256, new_hash: H256, sealed_metric: H256, data: H256) -> DispatchResult {
 			let trainer = ensure_signed(origin)?;
-			Self::do_submit(trainer, task, parent, new_hash, claimed_metric, data).map(|_| ())
+			Self::do_submit(trainer, task, parent, new_hash, sealed_metric, data).map(|_| ())
 		}
 
 		/// Offers `quantity` copies of version `version` of `task` at `price` each, until

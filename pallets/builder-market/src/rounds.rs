@@ -12,7 +12,7 @@ use frame_support::{
 };
 use loopx_primitives::{
 	agenda, ClaimClass, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision, ModelListing, ModelMarket,
-	Outcome, VoterSet,
+	Outcome, ScoreBound, VoterSet,
 };
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
@@ -99,7 +99,7 @@ impl<T: Config> Pallet<T> {
 		task: TaskId,
 		parent: H256,
 		new_hash: H256,
-		claimed_metric: u32,
+		sealed_metric: H256,
 		data: H256,
 	) -> Result<ClaimId, DispatchError> {
 		with_storage_layer(|| {
@@ -111,32 +111,30 @@ impl<T: Config> Pallet<T> {
 			ensure!(eligible, Error::<T>::NotEligible);
 			ensure!(parent == t.current.map(|c| c.hash).unwrap_or_default(), Error::<T>::WrongParent);
 			ensure!(new_hash != parent && new_hash != H256::zero(), Error::<T>::UnchangedModel);
-			if let Some(current) = t.current {
-				ensure!(t.spec.metric.better(claimed_metric, current.metric), Error::<T>::NoImprovement);
-			}
 			let mut round = Rounds::<T>::get(task, t.round).unwrap_or_default();
 			ensure!(!round.trainers.contains(&trainer), Error::<T>::AlreadySubmitted);
-			ensure!(!ClaimedPayloads::<T>::contains_key(task, new_hash), Error::<T>::PayloadAlreadyClaimed);
+			ensure!(!ClaimedPayloads::<T>::contains_key(task, (&trainer, new_hash)), Error::<T>::PayloadAlreadyClaimed);
 			round.trainers.try_push(trainer.clone()).map_err(|_| Error::<T>::RoundFull)?;
 			round.pending = round.pending.saturating_add(1);
 			let claim = T::Claims::open_claim(ClaimRequest {
 				class: ClaimClass::ModelUpdate,
 				claimant: trainer.clone(),
 				subject: Self::task_subject(task),
-				commitment: BlakeTwo256::hash_of(&(task, parent, new_hash, claimed_metric, data)),
-				claimed_score: Some(claimed_metric),
+				commitment: BlakeTwo256::hash_of(&(task, parent, new_hash, sealed_metric, data)),
+				// Sealed: no voter can copy the claimed metric instead of scoring the model.
+				claimed_score: None,
+				sealed_score: Some(sealed_metric),
+				// An update no better than its parent earns its trainer no reputation either.
+				must_beat: t.current.map(|c| ScoreBound { score: c.metric, higher_is_better: t.spec.metric.higher_is_better() }),
 				thresholds: None,
 				// The builder keeps the bounty of every update rejected.
 				conflicted: alloc::vec![t.builder.clone()],
 			})?;
 			Rounds::<T>::insert(task, t.round, round);
-			ClaimedPayloads::<T>::insert(task, new_hash, ());
+			ClaimedPayloads::<T>::insert(task, (trainer.clone(), new_hash), ());
 			let parent_metric = t.current.map(|c| c.metric);
-			UpdateClaims::<T>::insert(
-				claim,
-				UpdateClaim { task, round: t.round, trainer: trainer.clone(), parent, new_hash, claimed_metric, parent_metric },
-			);
-			Self::deposit_event(Event::UpdateSubmitted { task, round: t.round, trainer, claim, new_hash, claimed_metric });
+			UpdateClaims::<T>::insert(claim, UpdateClaim { task, round: t.round, trainer: trainer.clone(), parent, new_hash, parent_metric });
+			Self::deposit_event(Event::UpdateSubmitted { task, round: t.round, trainer, claim, new_hash, sealed_metric });
 			Ok(claim)
 		})
 	}
@@ -307,8 +305,9 @@ impl<T: Config> Pallet<T> {
 		let Some(mut t) = Tasks::<T>::get(task) else { return };
 		let Some(mut round) = Rounds::<T>::get(task, update.round) else { return };
 		round.pending = round.pending.saturating_sub(1);
-		let metric = verified.unwrap_or(update.claimed_metric);
-		let improving = update.parent_metric.is_none_or(|p| t.spec.metric.better(metric, p));
+		// Score mode: an accepted claim always carries the voters' median.
+		let metric = verified.unwrap_or_default();
+		let improving = verified.is_some() && update.parent_metric.is_none_or(|p| t.spec.metric.better(metric, p));
 		if decision.outcome == Outcome::Accepted && !improving {
 			let parent_metric = update.parent_metric.unwrap_or_default();
 			Self::deposit_event(Event::UpdateNotImproving { task, claim, verified: metric, parent_metric });

@@ -5,7 +5,7 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 use loopx_model_spec::{Modes, TtLayer};
-use loopx_primitives::{ClaimClass, ClaimOutcome, ContributionCategory, Decision, Outcome};
+use loopx_primitives::{ClaimClass, ClaimOutcome, ContributionCategory, Decision, Outcome, ScoreBound};
 
 const ROUND: u64 = 10;
 const BOUNTY: Balance = 10_000;
@@ -41,8 +41,12 @@ fn deploy() -> TaskId {
 fn task(id: TaskId) -> TaskOf<Test> {
 	Tasks::<Test>::get(id).expect("task exists")
 }
+/// A seal on `metric` (the mock's claim registry checks none: weighted voting does).
+fn seal(metric: u32) -> H256 {
+	H256::from_low_u64_be(metric.into())
+}
 fn submit(who: AccountId, id: TaskId, parent: H256, new: u8, metric: u32) -> ClaimId {
-	assert_ok!(BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(new), metric, H256::zero()));
+	assert_ok!(BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(new), seal(metric), H256::zero()));
 	claims().len() as ClaimId - 1 + 100
 }
 fn decide(claim: ClaimId, outcome: Outcome, score: Option<u32>) {
@@ -184,7 +188,7 @@ fn a_paused_task_takes_no_updates_and_its_next_round_waits_for_resume() {
 		let id = deploy();
 		assert_ok!(BuilderMarket::pause(RuntimeOrigin::signed(BUILDER), id));
 		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), id, H256::zero(), H256::repeat_byte(1), 700_000, H256::zero()),
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), id, H256::zero(), H256::repeat_byte(1), seal(700_000), H256::zero()),
 			Error::<Test>::NotActive
 		);
 		run_to(1 + ROUND);
@@ -228,7 +232,7 @@ fn ending_a_task_mid_round_pays_the_updates_in_voting_then_returns_the_rest() {
 		assert!(RoundEnds::<Test>::get(1 + ROUND).is_empty());
 		// No new updates, no second end, no top-up while finishing.
 		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER3), id, H256::zero(), H256::repeat_byte(3), 1, H256::zero()),
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER3), id, H256::zero(), H256::repeat_byte(3), seal(1), H256::zero()),
 			Error::<Test>::NotActive
 		);
 		assert_noop!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id), Error::<Test>::TaskEnded);
@@ -276,7 +280,8 @@ fn submitting_an_update_opens_a_model_update_claim() {
 		let request = claims().pop().unwrap();
 		assert_eq!(request.class, ClaimClass::ModelUpdate);
 		assert_eq!(request.claimant, TRAINER);
-		assert_eq!(request.claimed_score, Some(700_000));
+		assert_eq!((request.claimed_score, request.sealed_score), (None, Some(seal(700_000))), "the metric is sealed");
+		assert_eq!(request.must_beat, None, "nothing to beat before the first version");
 		assert_eq!(request.conflicted, vec![BUILDER], "the builder keeps what is rejected: it does not vote");
 		assert_eq!(request.subject, BuilderMarket::task_subject(id));
 		assert_eq!(UpdateClaims::<Test>::get(claim).map(|u| (u.task, u.round, u.trainer)), Some((id, 0, TRAINER)));
@@ -290,10 +295,11 @@ fn submitting_an_update_opens_a_model_update_claim() {
 fn updates_are_checked_before_a_claim_opens() {
 	new_test_ext().execute_with(|| {
 		let id = deploy();
-		let try_submit =
-			|who, parent, metric| BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(1), metric, H256::zero());
+		let try_submit = |who, parent, metric| {
+			BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(1), seal(metric), H256::zero())
+		};
 		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), 9, H256::zero(), H256::zero(), 1, H256::zero()),
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), 9, H256::zero(), H256::zero(), seal(1), H256::zero()),
 			Error::<Test>::UnknownTask
 		);
 		assert_noop!(try_submit(BUYER, H256::zero(), 700_000), Error::<Test>::NotEligible);
@@ -302,13 +308,11 @@ fn updates_are_checked_before_a_claim_opens() {
 		submit(TRAINER, id, H256::zero(), 1, 700_000);
 		assert_noop!(try_submit(TRAINER, H256::zero(), 700_000), Error::<Test>::AlreadySubmitted);
 		decide(100, Outcome::Accepted, Some(700_000));
-		// Version 1 exists: the parent must be it and the metric must beat it.
+		// Version 1 exists: the parent must be it, and the claim names its metric as the
+		// score to beat (the sealed metric cannot be checked here).
 		assert_noop!(try_submit(TRAINER2, H256::zero(), 800_000), Error::<Test>::WrongParent);
-		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER2), id, H256::repeat_byte(1), H256::repeat_byte(5), 700_000, H256::zero()),
-			Error::<Test>::NoImprovement
-		);
 		submit(TRAINER2, id, H256::repeat_byte(1), 2, 800_000);
+		assert_eq!(claims().pop().unwrap().must_beat, Some(ScoreBound { score: 700_000, higher_is_better: true }));
 		submit(TRAINER3, id, H256::repeat_byte(1), 3, 810_000);
 		assert_eq!(claims().len(), 3);
 		assert_books_balance();
@@ -326,7 +330,7 @@ fn a_round_takes_at_most_max_updates() {
 		submit(TRAINER2, 0, H256::zero(), 2, 700_000);
 		submit(TRAINER3, 0, H256::zero(), 3, 700_000);
 		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(WEAK), 0, H256::zero(), H256::repeat_byte(4), 700_000, H256::zero()),
+			BuilderMarket::submit_update(RuntimeOrigin::signed(WEAK), 0, H256::zero(), H256::repeat_byte(4), seal(700_000), H256::zero()),
 			Error::<Test>::RoundFull
 		);
 		// The next round has room again.
@@ -364,23 +368,44 @@ fn accepted_updates_advance_the_version_and_rejected_ones_do_not() {
 // ---- updates must be new work ----
 
 #[test]
-fn an_unchanged_model_or_a_claimed_payload_cannot_be_submitted() {
+fn an_unchanged_model_or_a_payload_claimed_twice_cannot_be_submitted() {
 	new_test_ext().execute_with(|| {
 		let id = deploy();
 		let try_submit =
-			|who, parent, new: H256, metric| BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, new, metric, H256::zero());
+			|who, parent, new: H256, metric| BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, new, seal(metric), H256::zero());
 		assert_noop!(try_submit(TRAINER, H256::zero(), H256::zero(), 700_000), Error::<Test>::UnchangedModel);
 		let a = submit(TRAINER, id, H256::zero(), 1, 700_000);
-		// A rival copying the first update's payload within the round.
-		assert_noop!(try_submit(TRAINER2, H256::zero(), H256::repeat_byte(1), 710_000), Error::<Test>::PayloadAlreadyClaimed);
 		decide(a, Outcome::Accepted, Some(700_000));
-		// Version 1 is the parent now: the parent itself, and a known payload, are refused.
+		// Version 1 is the parent now: the parent itself is refused.
 		let v1 = H256::repeat_byte(1);
 		assert_noop!(try_submit(TRAINER2, v1, v1, 710_000), Error::<Test>::UnchangedModel);
 		run_to(1 + ROUND);
 		assert_noop!(try_submit(TRAINER, v1, v1, 710_000), Error::<Test>::UnchangedModel);
-		submit(TRAINER, id, v1, 2, 710_000);
-		assert_noop!(try_submit(TRAINER2, v1, H256::repeat_byte(2), 720_000), Error::<Test>::PayloadAlreadyClaimed);
+		let b = submit(TRAINER, id, v1, 2, 710_000);
+		decide(b, Outcome::Accepted, Some(710_000));
+		run_to(1 + 2 * ROUND);
+		// The trainer claiming its own earlier payload again (not the parent now).
+		let v2 = H256::repeat_byte(2);
+		assert_noop!(try_submit(TRAINER, v2, v1, 720_000), Error::<Test>::PayloadAlreadyClaimed);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_rival_that_claims_an_announced_payload_first_does_not_lock_its_trainer_out() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		// TRAINER2 saw TRAINER's hash (announced, or in the pool) and claims it first.
+		let stolen = submit(TRAINER2, id, H256::zero(), 1, 700_000);
+		let own = submit(TRAINER, id, H256::zero(), 1, 700_000);
+		assert_ne!(stolen, own);
+		assert!(ClaimedPayloads::<Test>::contains_key(id, (TRAINER, H256::repeat_byte(1))));
+		assert!(ClaimedPayloads::<Test>::contains_key(id, (TRAINER2, H256::repeat_byte(1))));
+		// Voters score a payload made by another account as nothing: the rival is rejected
+		// (and slashed by the vote); the trainer's own claim is accepted and paid.
+		decide(stolen, Outcome::Rejected, Some(0));
+		decide(own, Outcome::Accepted, Some(700_000));
+		assert_eq!(task(id).current.map(|c| c.hash), Some(H256::repeat_byte(1)));
 		assert_books_balance();
 	});
 }
@@ -523,8 +548,11 @@ fn a_version_is_listed_and_bought_through_the_data_market() {
 // ---- migrations ----
 
 #[test]
-fn the_v1_migration_records_parent_metrics_and_claimed_payloads_once() {
-	use crate::migrations::v1::{MigrateV0ToV1, OldUpdateClaim};
+fn the_v1_and_v2_migrations_carry_claims_and_claimed_payloads_over_once() {
+	use crate::migrations::{
+		v1::{ClaimedPayloadsV1, MigrateV0ToV1, OldUpdateClaim, UpdateClaimsV1},
+		v2::MigrateV1ToV2,
+	};
 	use codec::Encode;
 	use frame_support::{
 		storage::unhashed,
@@ -551,14 +579,24 @@ fn the_v1_migration_records_parent_metrics_and_claimed_payloads_once() {
 		StorageVersion::new(0).put::<BuilderMarket>();
 
 		MigrateV0ToV1::<Test>::on_runtime_upgrade();
-		assert_eq!(UpdateClaims::<Test>::get(b).and_then(|u| u.parent_metric), Some(700_000));
-		assert!(ClaimedPayloads::<Test>::contains_key(id, H256::repeat_byte(1)), "the accepted version");
-		assert!(ClaimedPayloads::<Test>::contains_key(id, H256::repeat_byte(2)), "the claim in voting");
+		let v1 = UpdateClaimsV1::<Test>::get(b).expect("the claim in the v1 layout");
+		assert_eq!((v1.claimed_metric, v1.parent_metric), (750_000, Some(700_000)));
+		assert!(ClaimedPayloadsV1::<Test>::contains_key(id, H256::repeat_byte(1)), "the accepted version");
+		assert!(ClaimedPayloadsV1::<Test>::contains_key(id, H256::repeat_byte(2)), "the claim in voting");
 		assert_eq!(LiveTasks::<Test>::get(), 1, "the live task counted");
 		assert_eq!(BuilderMarket::on_chain_storage_version(), 1);
-
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 		MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
+
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(UpdateClaims::<Test>::get(b).and_then(|u| u.parent_metric), Some(700_000));
+		assert!(ClaimedPayloads::<Test>::contains_key(id, (TRAINER, H256::repeat_byte(1))), "the accepted version, by its contributor");
+		assert!(ClaimedPayloads::<Test>::contains_key(id, (TRAINER2, H256::repeat_byte(2))), "the claim in voting, by its trainer");
+		assert_eq!(ClaimedPayloads::<Test>::iter().count(), 2, "the v1 keys are gone");
+		assert_eq!(BuilderMarket::on_chain_storage_version(), 2);
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
 		assert_books_balance();
 	});

@@ -61,6 +61,8 @@ impl<T: Config> Pallet<T> {
 					subject: Self::claim_subject(query),
 					commitment: BlakeTwo256::hash(result),
 					claimed_score: None,
+					sealed_score: None,
+					must_beat: None,
 					thresholds: None,
 					// The client is refunded if no answer is accepted.
 					conflicted: alloc::vec![q.client.clone()],

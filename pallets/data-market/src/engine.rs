@@ -401,6 +401,8 @@ impl<T: Config> Pallet<T> {
 			subject: Self::deal_subject(id),
 			commitment,
 			claimed_score: None,
+			sealed_score: None,
+			must_beat: None,
 			thresholds: None,
 			// The buyer wins the dispute if the seller's claim is rejected.
 			conflicted: alloc::vec![deal.buyer.clone()],

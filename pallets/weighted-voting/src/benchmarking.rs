@@ -1,5 +1,6 @@
 //! Benchmarks of every call and of the tally, each over the electorate size `v` (up to
-//! `MaxVoters`) or the number of claims ending in one block `c` (up to `MaxOpenClaims`).
+//! `MaxVoters`) or the number of claims ending in one block `c` (up to `MaxOpenPerClass`: the
+//! claims are of one class; the weight is linear in `c`).
 
 use super::*;
 use frame_benchmarking::v2::*;
@@ -33,6 +34,8 @@ fn claim_with_voters<T: Config>(v: u32) -> Result<(ClaimId, Vec<T::AccountId>), 
 		subject: H256::repeat_byte(1),
 		commitment: H256::repeat_byte(2),
 		claimed_score: None,
+		sealed_score: None,
+		must_beat: None,
 		thresholds: None,
 		conflicted: Vec::new(),
 	})?;
@@ -95,6 +98,33 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn reveal_claimed_score() -> Result<(), BenchmarkError> {
+		let mut score = params::<T>();
+		score.mode = VoteMode::Score;
+		ClassParameters::<T>::insert(ClaimClass::EvaluationScore, score);
+		T::BenchmarkHelper::setup_voters(1);
+		let claimant = T::BenchmarkHelper::setup_claimant();
+		let id = Pallet::<T>::do_open(ClaimRequest {
+			class: ClaimClass::EvaluationScore,
+			claimant: claimant.clone(),
+			subject: H256::repeat_byte(1),
+			commitment: H256::repeat_byte(2),
+			claimed_score: None,
+			sealed_score: Some(score_seal(&claimant, 700_000, &salt(7))),
+			must_beat: None,
+			thresholds: None,
+			conflicted: Vec::new(),
+		})?;
+		go_to_reveal::<T>(id);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(claimant), id, 700_000, salt(7));
+
+		assert_eq!(Claims::<T>::get(id).and_then(|c| c.claimed_score), Some(700_000));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn reveal_vote(v: Linear<1, { T::MaxVoters::get() }>) -> Result<(), BenchmarkError> {
 		let (id, voters) = claim_with_voters::<T>(v)?;
 		commit_all::<T>(id, &voters)?;
@@ -133,7 +163,7 @@ mod benchmarks {
 
 	/// Moving `c` claims whose reveal period ends now into the tally queue.
 	#[benchmark]
-	fn queue_ended_claims(c: Linear<1, { T::MaxOpenClaims::get() }>) -> Result<(), BenchmarkError> {
+	fn queue_ended_claims(c: Linear<1, { T::MaxOpenPerClass::get() }>) -> Result<(), BenchmarkError> {
 		let (first, _) = claim_with_voters::<T>(1)?;
 		for _ in 1..c {
 			claim_with_voters::<T>(1)?;

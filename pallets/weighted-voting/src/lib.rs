@@ -19,7 +19,10 @@
 //!   (linear in stake, so splitting a stake adds no weight), at most [`Config::MaxVoters`] of
 //!   them (the heaviest); the heaviest are then cut to [`Config::MaxVoterShare`] of the claim's
 //!   weight ([`tally::cap_weights`]). At most [`Config::MaxOpenPerClass`] claims of one class
-//!   are open at once.
+//!   are open at once (and [`Config::MaxOpenClaims`] in all); a claim that finds no slot waits
+//!   in a queue of [`Config::MaxQueuedClaims`] (`ClaimQueued`) and opens, oldest first, when
+//!   a slot frees up, its electorate drawn then. Only a claim that finds the queue full too is
+//!   refused.
 //! - **Voting**: [`Pallet::commit_vote`] with `blake2_256(SCALE(claim, voter, verdict, salt))`
 //!   during the commit period, then [`Pallet::reveal_vote`] during the reveal period. A commit
 //!   also names the claim's own commitment, so that after a reorganisation it cannot land on
@@ -32,13 +35,19 @@
 //!   - Score: the outcome carries the stake-weighted median of the scores; a claimed score
 //!     further than `tolerance` from it is rejected (DIN's median scoring).
 //! - **Consequences**: a rejected claimant is slashed by the class's fraction and loses
-//!   [`Config::ClaimantPenalty`] reputation (an accepted one gains [`Config::ClaimantReward`]);
+//!   [`Config::ClaimantPenalty`] reputation (an accepted one gains [`Config::ClaimantReward`],
+//!   unless the opener named a score the median must beat — `ClaimRequest::must_beat`, for an
+//!   update that leaves its model no better — and it does not);
 //!   voters with the outcome gain [`Config::VoterReward`] reputation and
 //!   [`Config::VotePoints`] verification points; voters against it (or, in score mode, further
 //!   than the tolerance from the median) lose [`Config::VoterPenalty`], and after
 //!   [`Config::DivergenceLimit`] such votes in a row are suspended for t, 2t, 4t… sessions
 //!   (t = [`Config::SuspensionBase`]); committed votes never revealed lose
-//!   [`Config::MissedRevealPenalty`].
+//!   [`Config::MissedRevealPenalty`], and drawn voters that never committed lose
+//!   [`Config::AbsentPenalty`]. A voter that cannot judge a claim reveals `Verdict::Abstain`:
+//!   it counts towards neither the quorum nor the outcome, and nothing happens to the voter.
+//!   Verification points and reputation go only to voters that revealed a verdict agreeing
+//!   with the outcome.
 //!
 //! ## Worked example
 //!
@@ -92,7 +101,7 @@ use frame_support::{pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::*;
 use loopx_primitives::{
 	claims::SessionIndex, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision, Outcome,
-	Reputation, ReputationHandler, ReputationReason, SlashReason, Slashing, Thresholds, Verdict, VoterSet,
+	Reputation, ReputationHandler, ReputationReason, ScoreBound, SlashReason, Slashing, Thresholds, Verdict, VoterSet,
 };
 use scale_info::TypeInfo;
 use sp_core::H256;
@@ -164,6 +173,8 @@ pub enum ClaimStatus<BlockNumber> {
 	Voting,
 	/// Tallied in block `at`.
 	Decided { decision: Decision, at: BlockNumber },
+	/// Waiting for a slot ([`ClaimQueue`]): no electorate yet, periods not started.
+	Queued,
 }
 
 /// A claim and its voting parameters.
@@ -177,15 +188,21 @@ pub struct Claim<AccountId, BlockNumber> {
 	pub subject: H256,
 	/// Commitment to what is claimed.
 	pub commitment: H256,
-	/// Score mode: the score claimed.
+	/// Score mode: the score claimed (for a sealed claim, once the claimant revealed it).
 	pub claimed_score: Option<u32>,
+	/// Score mode: the seal on the claimed score, when the claimant sealed it
+	/// ([`score_seal`]); revealed with [`Pallet::reveal_claimed_score`] during the reveal period.
+	pub sealed_score: Option<H256>,
+	/// Score mode: what the median must beat for the claimant to gain reputation.
+	pub must_beat: Option<ScoreBound>,
 	/// The thresholds the electorate was drawn with.
 	pub thresholds: Thresholds,
 	/// The class parameters when the claim opened (later changes do not affect it).
 	pub params: ClassParams<BlockNumber>,
-	/// Block in which it opened.
+	/// Block in which it opened (a queued claim: in which it was queued).
 	pub opened_at: BlockNumber,
-	/// First block in which votes can no longer be committed (and can be revealed).
+	/// First block in which votes can no longer be committed (and can be revealed); for a
+	/// queued claim, set when it opens.
 	pub commit_end: BlockNumber,
 	/// First block in which votes can no longer be revealed; the tally is queued then.
 	pub reveal_end: BlockNumber,
@@ -217,6 +234,11 @@ pub fn vote_commitment<AccountId: Encode>(claim: ClaimId, voter: &AccountId, ver
 	BlakeTwo256::hash_of(&(claim, voter, verdict, salt))
 }
 
+/// The seal a claimant puts on a claimed score: `blake2_256(SCALE((claimant, score, salt)))`.
+pub fn score_seal<AccountId: Encode>(claimant: &AccountId, score: u32, salt: &[u8; 32]) -> H256 {
+	BlakeTwo256::hash_of(&(claimant, score, salt))
+}
+
 /// Sets up, for the benchmarks, what belongs to other pallets.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
@@ -230,8 +252,9 @@ pub trait BenchmarkHelper<AccountId> {
 pub mod pallet {
 	use super::*;
 
-	/// The in-code storage version. v1: [`OpenPerClass`] ([`crate::migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// The in-code storage version. v1: [`OpenPerClass`] ([`crate::migrations::v1`]); v2:
+	/// [`Claim::sealed_score`] ([`crate::migrations::v2`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -275,6 +298,17 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxOpenPerClass: Get<u32>;
 
+		/// Most claims waiting for a slot (their class at `MaxOpenPerClass`, or `MaxOpenClaims`
+		/// open): they open, oldest first, as slots free up, so that a flood of claims delays
+		/// others instead of refusing them (a refused dispute refunds its client and lets a
+		/// forger escape). A claim that finds the queue full too is refused.
+		#[pallet::constant]
+		type MaxQueuedClaims: Get<u32>;
+
+		/// Most accounts a claim may name as conflicted.
+		#[pallet::constant]
+		type MaxConflicted: Get<u32>;
+
 		/// Largest share of one claim's weight a voter may hold: heavier voters are cut down to
 		/// it when the electorate is drawn ([`tally::cap_weights`]), so that no validator alone
 		/// accepts or rejects a claim, or sets the median score.
@@ -308,6 +342,13 @@ pub mod pallet {
 		/// Reputation lost by a voter that committed and never revealed.
 		#[pallet::constant]
 		type MissedRevealPenalty: Get<Reputation>;
+
+		/// Reputation lost by a voter drawn for a claim that neither voted nor abstained
+		/// (unless it was suspended meanwhile, which keeps it from voting). A voter that cannot
+		/// judge a claim says so with `Verdict::Abstain` and loses nothing; one that is drawn
+		/// and stays silent leaves the claim short of its quorum.
+		#[pallet::constant]
+		type AbsentPenalty: Get<Reputation>;
 
 		/// Reputation gained by a claimant whose claim is accepted.
 		#[pallet::constant]
@@ -361,6 +402,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type OpenPerClass<T: Config> = StorageMap<_, Twox64Concat, ClaimClass, u32, ValueQuery>;
 
+	/// Claims waiting for a slot, oldest first ([`Config::MaxQueuedClaims`]).
+	#[pallet::storage]
+	pub type ClaimQueue<T: Config> = StorageValue<_, BoundedVec<ClaimId, T::MaxQueuedClaims>, ValueQuery>;
+
+	/// Who may not vote on each waiting claim (drawn out of its electorate when it opens).
+	#[pallet::storage]
+	pub type QueuedConflicts<T: Config> = StorageMap<_, Twox64Concat, ClaimId, BoundedVec<T::AccountId, T::MaxConflicted>, ValueQuery>;
+
 	/// The claims whose reveal period ends at the start of a block.
 	#[pallet::storage]
 	pub type Deadlines<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<ClaimId, T::MaxOpenClaims>, ValueQuery>;
@@ -411,10 +460,20 @@ pub mod pallet {
 			commit_end: BlockNumberFor<T>,
 			reveal_end: BlockNumberFor<T>,
 		},
+		/// `claim` waits for a slot (its class or the whole registry is full); it opens, oldest
+		/// first, when one frees up (`ClaimOpened`).
+		ClaimQueued { claim: ClaimId, class: ClaimClass, claimant: T::AccountId, subject: H256 },
 		/// `voter` committed a vote on `claim`.
 		VoteCommitted { claim: ClaimId, voter: T::AccountId },
 		/// `voter` revealed `verdict` on `claim`.
 		VoteRevealed { claim: ClaimId, voter: T::AccountId, verdict: Verdict },
+		/// The claimant of `claim` revealed the score it had sealed.
+		ClaimedScoreRevealed { claim: ClaimId, claimant: T::AccountId, score: u32 },
+		/// The claimant of `claim` never revealed its sealed score: the claim is rejected.
+		ClaimedScoreWithheld { claim: ClaimId, claimant: T::AccountId },
+		/// `claim` was accepted (its score was claimed truthfully) but the median does not beat
+		/// `bound`: the claimant gains no reputation for it.
+		ClaimNotImproving { claim: ClaimId, claimant: T::AccountId, bound: ScoreBound },
 		/// `claim` was tallied.
 		ClaimDecided { claim: ClaimId, class: ClaimClass, claimant: T::AccountId, decision: Decision },
 		/// The rejected claimant of `claim` was slashed by `fraction`.
@@ -442,10 +501,12 @@ pub mod pallet {
 		ThresholdsOutOfBounds,
 		/// A claimed score was given for a binary class.
 		ClaimedScoreInBinaryMode,
-		/// `MaxOpenClaims` claims are open already.
+		/// `MaxOpenClaims` claims are open already and `MaxQueuedClaims` wait.
 		TooManyOpenClaims,
-		/// `MaxOpenPerClass` claims of this class are open already.
+		/// `MaxOpenPerClass` claims of this class are open already and `MaxQueuedClaims` wait.
 		ClassFull,
+		/// The claim names more than `MaxConflicted` accounts as conflicted.
+		TooManyConflicted,
 		/// The claimant cannot vote on its own claim.
 		ClaimantCannotVote,
 		/// The account is not in the claim's electorate (not a validator when it opened, or below
@@ -472,12 +533,25 @@ pub mod pallet {
 		/// The claim under this number is not the one the vote was worked out for (its
 		/// commitment differs from `claim_commitment`; on a fork, numbers name other claims).
 		NotTheClaimJudged,
+		/// Only the claimant reveals its claimed score.
+		NotTheClaimant,
+		/// The claim's score was not sealed (it is shown, or the claim has none).
+		ScoreNotSealed,
+		/// The claimed score was revealed already.
+		ScoreAlreadyRevealed,
+		/// The score and salt do not hash to the claim's seal.
+		SealMismatch,
+		/// A claim shows its score or seals it, not both.
+		ScoreShownAndSealed,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::queue_ended_claims(now).saturating_add(Self::run_tallies(now)).saturating_add(Self::prune(now))
+			Self::queue_ended_claims(now)
+				.saturating_add(Self::run_tallies(now))
+				.saturating_add(Self::open_queued(now))
+				.saturating_add(Self::prune(now))
 		}
 
 		fn integrity_test() {
@@ -488,6 +562,7 @@ pub mod pallet {
 				"MaxOpenPerClass must be positive and at most MaxOpenClaims"
 			);
 			assert!(T::MaxTalliesPerBlock::get() > 0, "MaxTalliesPerBlock must be positive");
+			assert!(T::MaxQueuedClaims::get() > 0, "MaxQueuedClaims must be positive");
 		}
 	}
 
@@ -525,7 +600,8 @@ pub mod pallet {
 
 		/// Reveals the vote committed on `claim`: the `verdict` and `salt` must hash to the
 		/// commitment. Only during the reveal period. `Valid`/`Invalid` for binary classes,
-		/// `Score` for score classes. Emits `VoteRevealed`.
+		/// `Score` for score classes, `Abstain` for either (a voter that cannot judge the claim:
+		/// counted for nothing, not penalized). Emits `VoteRevealed`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::reveal_vote(T::MaxVoters::get()))]
 		pub fn reveal_vote(origin: OriginFor<T>, claim: ClaimId, verdict: Verdict, salt: [u8; 32]) -> DispatchResult {
@@ -535,8 +611,12 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now >= c.commit_end, Error::<T>::RevealPeriodNotStarted);
 			ensure!(now < c.reveal_end, Error::<T>::RevealPeriodOver);
-			let score_kind = matches!(verdict, Verdict::Score(_));
-			ensure!(score_kind == (c.params.mode == VoteMode::Score), Error::<T>::WrongVerdictKind);
+			let kind_fits = match verdict {
+				Verdict::Abstain => true,
+				Verdict::Score(_) => c.params.mode == VoteMode::Score,
+				Verdict::Valid | Verdict::Invalid => c.params.mode == VoteMode::Binary,
+			};
+			ensure!(kind_fits, Error::<T>::WrongVerdictKind);
 			let mut electorate = Electorates::<T>::get(claim);
 			let i = electorate.binary_search_by(|b| b.who.cmp(&who)).map_err(|_| Error::<T>::NotEligible)?;
 			let ballot = &mut electorate[i];
@@ -546,6 +626,30 @@ pub mod pallet {
 			ballot.verdict = Some(verdict);
 			Electorates::<T>::insert(claim, electorate);
 			Self::deposit_event(Event::VoteRevealed { claim, voter: who, verdict });
+			Ok(())
+		}
+
+		/// Reveals the score the claimant of `claim` sealed when the claim opened: `score` and
+		/// `salt` must hash to the seal ([`score_seal`]). Only by the claimant, and only during
+		/// the reveal period (after every vote is committed, so no voter could copy the score).
+		/// A sealed score never revealed rejects the claim at the tally. Emits
+		/// `ClaimedScoreRevealed`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::reveal_claimed_score())]
+		pub fn reveal_claimed_score(origin: OriginFor<T>, claim: ClaimId, score: u32, salt: [u8; 32]) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
+			ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
+			ensure!(c.claimant == who, Error::<T>::NotTheClaimant);
+			let seal = c.sealed_score.ok_or(Error::<T>::ScoreNotSealed)?;
+			ensure!(c.claimed_score.is_none(), Error::<T>::ScoreAlreadyRevealed);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now >= c.commit_end, Error::<T>::RevealPeriodNotStarted);
+			ensure!(now < c.reveal_end, Error::<T>::RevealPeriodOver);
+			ensure!(score_seal(&who, score, &salt) == seal, Error::<T>::SealMismatch);
+			c.claimed_score = Some(score);
+			Claims::<T>::insert(claim, c);
+			Self::deposit_event(Event::ClaimedScoreRevealed { claim, claimant: who, score });
 			Ok(())
 		}
 
@@ -582,6 +686,8 @@ pub mod pallet {
 				subject,
 				commitment,
 				claimed_score,
+				sealed_score: None,
+				must_beat: None,
 				thresholds: None,
 				conflicted: Vec::new(),
 			})
@@ -637,60 +743,126 @@ impl<T: Config> Pallet<T> {
 		BoundedVec::truncate_from(voters)
 	}
 
+	/// Opens a claim now, or queues it when its class or the registry is full.
 	fn do_open(request: ClaimRequest<T::AccountId>) -> Result<ClaimId, DispatchError> {
 		let params = ClassParameters::<T>::get(request.class).ok_or(Error::<T>::ClassNotConfigured)?;
-		ensure!(request.claimed_score.is_none() || params.mode == VoteMode::Score, Error::<T>::ClaimedScoreInBinaryMode);
+		let scored = request.claimed_score.is_some() || request.sealed_score.is_some();
+		ensure!(!scored || params.mode == VoteMode::Score, Error::<T>::ClaimedScoreInBinaryMode);
+		ensure!(request.claimed_score.is_none() || request.sealed_score.is_none(), Error::<T>::ScoreShownAndSealed);
+		ensure!(request.must_beat.is_none() || params.mode == VoteMode::Score, Error::<T>::ClaimedScoreInBinaryMode);
 		let thresholds = request.thresholds.unwrap_or(params.thresholds);
 		ensure!(thresholds.within(&params.loosest, &params.strictest), Error::<T>::ThresholdsOutOfBounds);
-		let of_class = OpenPerClass::<T>::get(request.class);
-		ensure!(of_class < T::MaxOpenPerClass::get(), Error::<T>::ClassFull);
+		let conflicted = BoundedVec::<_, T::MaxConflicted>::try_from(request.conflicted).map_err(|_| Error::<T>::TooManyConflicted)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let claim = Claim {
+			class: request.class,
+			claimant: request.claimant,
+			subject: request.subject,
+			commitment: request.commitment,
+			claimed_score: request.claimed_score,
+			sealed_score: request.sealed_score,
+			must_beat: request.must_beat,
+			thresholds,
+			params,
+			opened_at: now,
+			commit_end: now,
+			reveal_end: now,
+			eligible_weight: 0,
+			status: ClaimStatus::Queued,
+		};
 		let id = NextClaimId::<T>::get();
+		match Self::has_slot(claim.class) {
+			Ok(()) => Self::open_now(id, claim, &conflicted)?,
+			Err(full) => {
+				let mut waiting = ClaimQueue::<T>::get();
+				waiting.try_push(id).map_err(|_| full)?;
+				ClaimQueue::<T>::put(waiting);
+				QueuedConflicts::<T>::insert(id, conflicted);
+				Self::deposit_event(Event::ClaimQueued { claim: id, class: claim.class, claimant: claim.claimant.clone(), subject: claim.subject });
+				Claims::<T>::insert(id, claim);
+			},
+		}
+		NextClaimId::<T>::put(id.saturating_add(1));
+		Ok(id)
+	}
+
+	/// Whether a claim of `class` can open now; else why not.
+	fn has_slot(class: ClaimClass) -> Result<(), Error<T>> {
+		ensure!(OpenPerClass::<T>::get(class) < T::MaxOpenPerClass::get(), Error::<T>::ClassFull);
+		ensure!((OpenClaims::<T>::decode_len().unwrap_or(0) as u32) < T::MaxOpenClaims::get(), Error::<T>::TooManyOpenClaims);
+		Ok(())
+	}
+
+	/// Opens claim `id` (a slot is free): draws its electorate without the claimant and
+	/// `conflicted`, and starts its periods.
+	fn open_now(id: ClaimId, mut claim: Claim<T::AccountId, BlockNumberFor<T>>, conflicted: &[T::AccountId]) -> DispatchResult {
 		let mut open = OpenClaims::<T>::get();
 		open.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		let commit_end = now.saturating_add(params.commit_period);
-		let reveal_end = commit_end.saturating_add(params.reveal_period);
+		let commit_end = now.saturating_add(claim.params.commit_period);
+		let reveal_end = commit_end.saturating_add(claim.params.reveal_period);
 		let mut deadline = Deadlines::<T>::get(reveal_end);
 		// Cannot fail: a deadline bucket holds open claims only, at most `MaxOpenClaims`.
 		deadline.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
 
-		let electorate = Self::draw_electorate(&request.claimant, &request.conflicted, &thresholds);
+		let electorate = Self::draw_electorate(&claim.claimant, conflicted, &claim.thresholds);
 		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		let voters = electorate.len() as u32;
 		// Checks done: write.
 		OpenClaims::<T>::put(open);
-		OpenPerClass::<T>::insert(request.class, of_class.saturating_add(1));
+		OpenPerClass::<T>::mutate(claim.class, |n| *n = n.saturating_add(1));
 		Deadlines::<T>::insert(reveal_end, deadline);
-		NextClaimId::<T>::put(id.saturating_add(1));
 		Electorates::<T>::insert(id, electorate);
-		Claims::<T>::insert(
-			id,
-			Claim {
-				class: request.class,
-				claimant: request.claimant.clone(),
-				subject: request.subject,
-				commitment: request.commitment,
-				claimed_score: request.claimed_score,
-				thresholds,
-				params,
-				opened_at: now,
-				commit_end,
-				reveal_end,
-				eligible_weight,
-				status: ClaimStatus::Voting,
-			},
-		);
 		Self::deposit_event(Event::ClaimOpened {
 			claim: id,
-			class: request.class,
-			claimant: request.claimant,
-			subject: request.subject,
+			class: claim.class,
+			claimant: claim.claimant.clone(),
+			subject: claim.subject,
 			voters,
 			eligible_weight,
 			commit_end,
 			reveal_end,
 		});
-		Ok(id)
+		claim.opened_at = now;
+		claim.commit_end = commit_end;
+		claim.reveal_end = reveal_end;
+		claim.eligible_weight = eligible_weight;
+		claim.status = ClaimStatus::Voting;
+		Claims::<T>::insert(id, claim);
+		Ok(())
+	}
+
+	/// Opens waiting claims whose class has a free slot, oldest first, at most
+	/// `MaxTalliesPerBlock` per block (a claim of a full class does not hold up the others).
+	fn open_queued(_now: BlockNumberFor<T>) -> Weight {
+		let mut waiting = ClaimQueue::<T>::get();
+		if waiting.is_empty() {
+			return T::DbWeight::get().reads(1);
+		}
+		let mut weight = T::DbWeight::get().reads_writes(1, 1);
+		let mut opened = 0u32;
+		let mut i = 0;
+		while i < waiting.len() && opened < T::MaxTalliesPerBlock::get() {
+			let id = waiting[i];
+			weight = weight.saturating_add(T::DbWeight::get().reads(1));
+			let Some(claim) = Claims::<T>::get(id).filter(|c| c.status == ClaimStatus::Queued) else {
+				waiting.remove(i);
+				continue;
+			};
+			if Self::has_slot(claim.class).is_err() {
+				i += 1;
+				continue;
+			}
+			waiting.remove(i);
+			if let Err(e) = Self::open_now(id, claim, &QueuedConflicts::<T>::take(id)) {
+				// Cannot happen: `has_slot` said there is room.
+				log::error!(target: "runtime::weighted-voting", "queued claim {id} could not open: {e:?}");
+			}
+			opened += 1;
+			weight = weight.saturating_add(T::WeightInfo::open_test_claim(T::MaxVoters::get()));
+		}
+		ClaimQueue::<T>::put(waiting);
+		weight
 	}
 
 	/// Moves the claims whose reveal period ends now into the tally queue.
@@ -739,7 +911,13 @@ impl<T: Config> Pallet<T> {
 		let electorate = Electorates::<T>::take(id);
 		let voters = electorate.len() as u32;
 		let rules = rules_of(&claim.params, T::MinVoters::get());
-		let decision = tally::decide(&electorate, claim.eligible_weight, &rules, claim.claimed_score);
+		let mut decision = tally::decide(&electorate, claim.eligible_weight, &rules, claim.claimed_score);
+		if claim.sealed_score.is_some() && claim.claimed_score.is_none() && decision.outcome == Outcome::Accepted {
+			// The claimant kept its score to itself: nothing was claimed that voters could
+			// confirm, and a claimant must not choose after the votes whether to stand by it.
+			decision.outcome = Outcome::Rejected;
+			Self::deposit_event(Event::ClaimedScoreWithheld { claim: id, claimant: claim.claimant.clone() });
+		}
 		let mut weight = T::WeightInfo::tally(voters);
 
 		for ballot in &electorate {
@@ -754,11 +932,19 @@ impl<T: Config> Pallet<T> {
 					Self::add_strike(&ballot.who);
 				},
 				Standing::MissedReveal => T::Reputations::penalize(&ballot.who, T::MissedRevealPenalty::get(), ReputationReason::MissedReveal),
-				Standing::Absent | Standing::Undecided => {},
+				Standing::Absent if !Self::is_suspended(&ballot.who) => {
+					T::Reputations::penalize(&ballot.who, T::AbsentPenalty::get(), ReputationReason::NotVoted)
+				},
+				Standing::Absent | Standing::Abstained | Standing::Undecided => {},
 			}
 		}
 		match decision.outcome {
-			Outcome::Accepted => T::Reputations::reward(&claim.claimant, T::ClaimantReward::get(), ReputationReason::ClaimAccepted),
+			Outcome::Accepted => match (claim.must_beat, decision.score) {
+				(Some(bound), median) if !median.is_some_and(|m| bound.beaten_by(m)) => {
+					Self::deposit_event(Event::ClaimNotImproving { claim: id, claimant: claim.claimant.clone(), bound })
+				},
+				_ => T::Reputations::reward(&claim.claimant, T::ClaimantReward::get(), ReputationReason::ClaimAccepted),
+			},
 			Outcome::Rejected => {
 				let fraction = claim.params.slash;
 				match T::Slasher::slash(&claim.claimant, fraction, slash_reason(claim.class), false) {
@@ -857,6 +1043,19 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
+	/// The open claims of `claimant` whose sealed score it may and must reveal now (runtime API).
+	pub fn scores_to_reveal(claimant: &T::AccountId) -> Vec<ClaimId> {
+		let now = frame_system::Pallet::<T>::block_number();
+		OpenClaims::<T>::get()
+			.into_iter()
+			.filter(|id| {
+				Claims::<T>::get(id).is_some_and(|c| {
+					&c.claimant == claimant && c.sealed_score.is_some() && c.claimed_score.is_none() && now >= c.commit_end && now < c.reveal_end
+				})
+			})
+			.collect()
+	}
+
 	/// The running or final tally of a claim (runtime API).
 	pub fn tally_of(id: ClaimId) -> Option<runtime_api::TallyInfo> {
 		let claim = Claims::<T>::get(id)?;
@@ -872,7 +1071,7 @@ impl<T: Config> Pallet<T> {
 			score_weight: sum(&|b| matches!(b.verdict, Some(Verdict::Score(_)))),
 			decision: match claim.status {
 				ClaimStatus::Decided { decision, .. } => Some(decision),
-				ClaimStatus::Voting => None,
+				ClaimStatus::Voting | ClaimStatus::Queued => None,
 			},
 		})
 	}

@@ -28,3 +28,80 @@ pub mod v1 {
 	/// Runs [`InnerMigrateV0ToV1`] once, from storage version 0 to 1.
 	pub type MigrateV0ToV1<T> = VersionedMigration<0, 1, InnerMigrateV0ToV1<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }
+
+/// v1 → v2: claims may seal their claimed score ([`crate::Claim::sealed_score`]) and name a
+/// score to beat ([`crate::Claim::must_beat`]); the claims stored before showed theirs and
+/// named none.
+pub mod v2 {
+	use crate::{Claim, ClaimStatus, Claims, ClassParams, Config, Pallet};
+	use codec::{Decode, Encode};
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use loopx_primitives::{ClaimClass, Thresholds};
+	use sp_core::H256;
+
+	/// A claim as storage version 1 kept it.
+	#[derive(Encode, Decode)]
+	pub struct OldClaim<AccountId, BlockNumber> {
+		/// The class.
+		pub class: ClaimClass,
+		/// Who claims.
+		pub claimant: AccountId,
+		/// What the claim is about.
+		pub subject: H256,
+		/// Commitment to what is claimed.
+		pub commitment: H256,
+		/// Score mode: the score claimed.
+		pub claimed_score: Option<u32>,
+		/// The thresholds the electorate was drawn with.
+		pub thresholds: Thresholds,
+		/// The class parameters when the claim opened.
+		pub params: ClassParams<BlockNumber>,
+		/// Block in which it opened.
+		pub opened_at: BlockNumber,
+		/// End of the commit period.
+		pub commit_end: BlockNumber,
+		/// End of the reveal period.
+		pub reveal_end: BlockNumber,
+		/// Total weight of the electorate.
+		pub eligible_weight: u128,
+		/// Voting or decided.
+		pub status: ClaimStatus<BlockNumber>,
+	}
+
+	/// The unversioned step (wrapped in [`MigrateV1ToV2`]).
+	pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut n = 0u64;
+			Claims::<T>::translate::<OldClaim<T::AccountId, BlockNumberFor<T>>, _>(|_, old| {
+				n += 1;
+				Some(Claim {
+					class: old.class,
+					claimant: old.claimant,
+					subject: old.subject,
+					commitment: old.commitment,
+					claimed_score: old.claimed_score,
+					sealed_score: None,
+					must_beat: None,
+					thresholds: old.thresholds,
+					params: old.params,
+					opened_at: old.opened_at,
+					commit_end: old.commit_end,
+					reveal_end: old.reveal_end,
+					eligible_weight: old.eligible_weight,
+					status: old.status,
+				})
+			});
+			T::DbWeight::get().reads_writes(n, n)
+		}
+	}
+
+	/// Runs [`InnerMigrateV1ToV2`] once, from storage version 1 to 2.
+	pub type MigrateV1ToV2<T> = VersionedMigration<1, 2, InnerMigrateV1ToV2<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}

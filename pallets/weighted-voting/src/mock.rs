@@ -133,6 +133,8 @@ impl pallet_weighted_voting::Config for Test {
 	type MaxVoters = frame_support::traits::ConstU32<5>;
 	type MaxOpenClaims = frame_support::traits::ConstU32<8>;
 	type MaxOpenPerClass = frame_support::traits::ConstU32<6>;
+	type MaxQueuedClaims = frame_support::traits::ConstU32<2>;
+	type MaxConflicted = frame_support::traits::ConstU32<4>;
 	type MaxVoterShare = MaxVoterShare;
 	type MinVoters = MinVoters;
 	type MaxTalliesPerBlock = MaxTalliesPerBlock;
@@ -141,6 +143,7 @@ impl pallet_weighted_voting::Config for Test {
 	type VoterReward = frame_support::traits::ConstU32<1_000>;
 	type VoterPenalty = frame_support::traits::ConstU32<5_000>;
 	type MissedRevealPenalty = frame_support::traits::ConstU32<10_000>;
+	type AbsentPenalty = frame_support::traits::ConstU32<8_000>;
 	type ClaimantReward = frame_support::traits::ConstU32<20_000>;
 	type ClaimantPenalty = frame_support::traits::ConstU32<50_000>;
 	type VotePoints = frame_support::traits::ConstU64<10>;

@@ -136,6 +136,8 @@ fn test_request() -> ClaimRequest<AccountId> {
 		subject: Default::default(),
 		commitment: Default::default(),
 		claimed_score: None,
+		sealed_score: None,
+		must_beat: None,
 		thresholds: None,
 		conflicted: Vec::new(),
 	}

@@ -30,7 +30,8 @@ pub struct VotableClaim<BlockNumber> {
 	pub subject: H256,
 	/// The claimant's commitment.
 	pub commitment: H256,
-	/// Score mode: the claimed score.
+	/// Score mode: the claimed score (a sealed one only once the claimant revealed it, after
+	/// the commit period).
 	pub claimed_score: Option<u32>,
 	/// Binary or score votes.
 	pub mode: VoteMode,
@@ -87,5 +88,10 @@ sp_api::decl_runtime_apis! {
 		fn tally(id: ClaimId) -> Option<TallyInfo>;
 		/// The commitment to publish with `commit_vote` for this vote.
 		fn vote_commitment(claim: ClaimId, voter: AccountId, verdict: Verdict, salt: [u8; 32]) -> H256;
+		/// The seal a claimant puts on a claimed score (`submit_update`'s `sealed_metric`).
+		fn score_seal(claimant: AccountId, score: u32, salt: [u8; 32]) -> H256;
+		/// The claims of `claimant` whose sealed score it must reveal now (reveal period
+		/// running, score not revealed yet).
+		fn scores_to_reveal(claimant: AccountId) -> Vec<ClaimId>;
 	}
 }

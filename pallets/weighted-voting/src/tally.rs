@@ -11,8 +11,10 @@ use sp_runtime::Perbill;
 pub enum Standing {
 	/// Committed and never revealed.
 	MissedReveal,
-	/// Never committed: nothing happens to it.
+	/// Drawn and never committed (neither voted nor abstained).
 	Absent,
+	/// Revealed an abstention: counted for nothing, nothing happens to it.
+	Abstained,
 	/// Revealed on the side of the outcome (or, in score mode, within the tolerance of the median).
 	Agreed,
 	/// Revealed against the outcome (or further than the tolerance from the median).
@@ -73,8 +75,10 @@ pub fn cap_weights(weights: &mut [u128], share: Perbill) {
 /// Decides a claim from its ballots; `eligible` is the total weight of the electorate and
 /// `claimed_score` the claimant's score in score mode.
 pub fn decide<AccountId>(ballots: &[Ballot<AccountId>], eligible: u128, rules: &Rules, claimed_score: Option<u32>) -> Decision {
-	let revealed: u128 = ballots.iter().filter(|b| b.verdict.is_some()).fold(0, |acc, b| acc.saturating_add(b.weight));
-	let voters = ballots.iter().filter(|b| b.verdict.is_some()).count();
+	// Abstentions count towards nothing: neither the quorum nor the outcome.
+	let counted = |b: &&Ballot<AccountId>| b.verdict.is_some_and(|v| v != Verdict::Abstain);
+	let revealed: u128 = ballots.iter().filter(counted).fold(0, |acc, b| acc.saturating_add(b.weight));
+	let voters = ballots.iter().filter(counted).count();
 	let no_quorum = Decision { outcome: Outcome::NoQuorum, score: None, revealed_weight: revealed, agreeing_weight: 0 };
 	// The quorum is rounded up, so that "half" of three equal voters needs two of them.
 	if revealed == 0 || revealed < rules.quorum.mul_ceil(eligible) || voters < rules.min_voters as usize {
@@ -105,6 +109,7 @@ pub fn standing<AccountId>(ballot: &Ballot<AccountId>, decision: &Decision, rule
 		return if ballot.commitment.is_some() { Standing::MissedReveal } else { Standing::Absent };
 	};
 	let agrees = match (decision.outcome, verdict) {
+		(_, Verdict::Abstain) => return Standing::Abstained,
 		(Outcome::NoQuorum, _) => return Standing::Undecided,
 		(_, Verdict::Score(s)) => decision.score.is_some_and(|m| s.abs_diff(m) <= rules.tolerance),
 		(Outcome::Accepted, v) => v == Verdict::Valid,
@@ -213,6 +218,27 @@ mod tests {
 		// Two of three: quorum.
 		let b = [ballot(1, 1, Some(Verdict::Valid)), ballot(2, 1, Some(Verdict::Valid)), ballot(3, 1, None)];
 		assert_eq!(decide(&b, 3, &binary(), None).outcome, Outcome::Accepted);
+	}
+
+	#[test]
+	fn abstentions_count_for_nothing_and_the_absent_are_told_apart() {
+		// 60 of 100 abstain: the 40 that voted are below the 50 % quorum.
+		let b = [ballot(1, 60, Some(Verdict::Abstain)), ballot(2, 40, Some(Verdict::Valid))];
+		let d = decide(&b, 100, &binary(), None);
+		assert_eq!((d.outcome, d.revealed_weight), (Outcome::NoQuorum, 40));
+		assert_eq!(standing(&b[0], &d, &binary()), Standing::Abstained);
+		// An abstention does not dilute the approval threshold either.
+		let b = [ballot(1, 20, Some(Verdict::Abstain)), ballot(2, 45, Some(Verdict::Valid)), ballot(3, 35, Some(Verdict::Invalid))];
+		let d = decide(&b, 100, &binary(), None);
+		assert_eq!((d.outcome, d.revealed_weight, d.agreeing_weight), (Outcome::Accepted, 80, 45));
+		assert_eq!(standing(&b[0], &d, &binary()), Standing::Abstained);
+		// In score mode it is no score.
+		let rules = Rules { mode: VoteMode::Score, tolerance: 10, ..binary() };
+		let b = [ballot(1, 90, Some(Verdict::Abstain)), ballot(2, 10, Some(Verdict::Score(7))), ballot(3, 5, Some(Verdict::Score(9)))];
+		assert_eq!(median_score(&b), Some(7));
+		assert_eq!(decide(&b, 105, &rules, Some(7)).outcome, Outcome::NoQuorum);
+		let never = Ballot { who: 4u64, weight: 1, commitment: None, verdict: None };
+		assert_eq!(standing(&never, &d, &binary()), Standing::Absent);
 	}
 
 	#[test]

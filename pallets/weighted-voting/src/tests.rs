@@ -12,6 +12,8 @@ fn request(class: ClaimClass, claimant: AccountId) -> ClaimRequest<AccountId> {
 		subject: H256::repeat_byte(7),
 		commitment: H256::repeat_byte(9),
 		claimed_score: None,
+		sealed_score: None,
+		must_beat: None,
 		thresholds: None,
 		conflicted: Vec::new(),
 	}
@@ -47,7 +49,7 @@ fn vote_and_tally(verdicts: [Option<Verdict>; 3]) -> ClaimId {
 fn decision_of(id: ClaimId) -> Decision {
 	match Claims::<Test>::get(id).unwrap().status {
 		ClaimStatus::Decided { decision, .. } => decision,
-		ClaimStatus::Voting => panic!("claim {id} not decided"),
+		ClaimStatus::Voting | ClaimStatus::Queued => panic!("claim {id} not decided"),
 	}
 }
 
@@ -171,16 +173,21 @@ fn opening_rejects_bad_requests_and_writes_nothing() {
 		let mut r = request(ClaimClass::Test, 9);
 		r.claimed_score = Some(5);
 		assert_noop!(WeightedVoting::open_claim(r), Error::<Test>::ClaimedScoreInBinaryMode);
-		// Six of one class fill its quota; the other class still opens, up to eight in all.
+		// Six of one class fill its quota; the other class still opens, up to eight in all;
+		// then two more wait in the queue, and the next is refused.
 		for _ in 0..6 {
 			open(9);
 		}
-		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 9)), Error::<Test>::ClassFull);
 		for _ in 0..2 {
 			assert_ok!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)));
 		}
+		for _ in 0..2 {
+			assert_ok!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)));
+		}
+		assert_eq!(ClaimQueue::<Test>::get().len(), 2);
 		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)), Error::<Test>::TooManyOpenClaims);
-		assert_eq!(NextClaimId::<Test>::get(), 8);
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 9)), Error::<Test>::ClassFull);
+		assert_eq!(NextClaimId::<Test>::get(), 10);
 		assert_eq!((OpenPerClass::<Test>::get(ClaimClass::Test), OpenPerClass::<Test>::get(ClaimClass::EvaluationScore)), (6, 2));
 	});
 }
@@ -192,12 +199,66 @@ fn a_decided_claim_frees_its_class_slot() {
 		for _ in 0..6 {
 			open(9);
 		}
-		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 9)), Error::<Test>::ClassFull);
 		run_to(1 + COMMIT + REVEAL + 5);
 		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 0);
 		assert!(!OpenPerClass::<Test>::contains_key(ClaimClass::Test), "no zero entries left behind");
 		open(9);
 		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 1);
+	});
+}
+
+#[test]
+fn a_claim_of_a_full_class_waits_for_a_slot_and_opens_when_one_frees() {
+	new_test_ext().execute_with(|| {
+		// A flood of one class fills its six slots.
+		let flood: Vec<ClaimId> = (0..6).map(|_| open(9)).collect();
+		// The next claims of that class wait, in order; another class still opens at once.
+		let first = open(8);
+		let second = open(7);
+		assert_eq!(ClaimQueue::<Test>::get().into_inner(), vec![first, second]);
+		assert_eq!(Claims::<Test>::get(first).map(|c| c.status), Some(ClaimStatus::Queued), "not open yet: no electorate, no periods");
+		assert!(voters_of(first).is_empty());
+		assert_noop!(commit(1, first, Verdict::Valid), Error::<Test>::UnknownClaim);
+		assert!(events().contains(&Event::ClaimQueued { claim: first, class: ClaimClass::Test, claimant: 8, subject: H256::repeat_byte(7) }));
+		let other = WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)).unwrap();
+		assert_eq!(Claims::<Test>::get(other).map(|c| c.status), Some(ClaimStatus::Voting));
+		// The queue is full too: a third is refused and nothing is written.
+		let next = NextClaimId::<Test>::get();
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 6)), Error::<Test>::ClassFull);
+		assert_eq!(NextClaimId::<Test>::get(), next);
+		// The flood's claims end without votes; their slots go to the waiting claims, oldest
+		// first, at most `MaxTalliesPerBlock` (2) a block.
+		let ended = 1 + COMMIT + REVEAL;
+		run_to(ended + 3);
+		assert!(flood.iter().all(|id| matches!(Claims::<Test>::get(id).map(|c| c.status), Some(ClaimStatus::Decided { .. }))));
+		assert!(ClaimQueue::<Test>::get().is_empty());
+		assert!(!QueuedConflicts::<Test>::contains_key(first));
+		for (id, claimant) in [(first, 8), (second, 7)] {
+			let c = Claims::<Test>::get(id).expect("opened");
+			assert_eq!((c.claimant, c.status, c.opened_at > ended - 1), (claimant, ClaimStatus::Voting, true));
+			assert_eq!(voters_of(id), vec![1, 2, 3], "its electorate drawn when it opened");
+		}
+		// It is voted on and decided like any other.
+		let opened_at = Claims::<Test>::get(first).unwrap().opened_at;
+		for who in 1..=3 {
+			assert_ok!(commit(who, first, Verdict::Valid));
+		}
+		run_to(opened_at + COMMIT);
+		for who in 1..=3 {
+			assert_ok!(reveal(who, first, Verdict::Valid));
+		}
+		run_to(opened_at + COMMIT + REVEAL);
+		assert_eq!(decision_of(first).outcome, Outcome::Accepted);
+		assert!(decided().iter().any(|d| d.0 == first && d.2 == 8));
+	});
+}
+
+#[test]
+fn a_claim_naming_too_many_conflicted_is_refused() {
+	new_test_ext().execute_with(|| {
+		let mut r = request(ClaimClass::Test, 9);
+		r.conflicted = vec![1, 2, 3, 4, 5];
+		assert_noop!(WeightedVoting::open_claim(r), Error::<Test>::TooManyConflicted);
 	});
 }
 
@@ -429,9 +490,69 @@ fn quorum_not_reached_decides_nothing_and_penalizes_missing_reveals() {
 		// One of three revealed: below 50 %.
 		assert_eq!(decision_of(id).outcome, Outcome::NoQuorum);
 		assert!(slashes().is_empty());
-		assert_eq!(rep_log(), vec![(2, -10_000, RR::MissedReveal)]);
+		assert_eq!(rep_log(), vec![(2, -10_000, RR::MissedReveal), (3, -8_000, RR::NotVoted)]);
 		assert!(points().is_empty());
 		assert_eq!(decided()[0].3.outcome, Outcome::NoQuorum);
+	});
+}
+
+#[test]
+fn a_drawn_voter_that_stays_silent_loses_reputation_and_an_abstainer_does_not() {
+	new_test_ext().execute_with(|| {
+		// 1 judges, 2 cannot (abstains), 3 stays silent: the lazy voter's cheapest move.
+		let id = vote_and_tally([Some(Verdict::Valid), Some(Verdict::Abstain), None]);
+		// 1 alone revealed a verdict: a third of the weight, below the quorum.
+		assert_eq!(decision_of(id).outcome, Outcome::NoQuorum);
+		assert_eq!(rep_log(), vec![(3, -8_000, RR::NotVoted)]);
+		assert!(points().is_empty(), "no verification points without a decision");
+		// With 1 and 2 judging, the abstainer of the next claim is paid nothing and loses nothing.
+		let before = rep_log().len();
+		System::set_block_number(100);
+		let id = open(9);
+		for (who, v) in [(1, Verdict::Valid), (2, Verdict::Valid), (3, Verdict::Abstain)] {
+			assert_ok!(commit(who, id, v));
+		}
+		run_to(100 + COMMIT);
+		for (who, v) in [(1, Verdict::Valid), (2, Verdict::Valid), (3, Verdict::Abstain)] {
+			assert_ok!(reveal(who, id, v));
+		}
+		run_to(100 + COMMIT + REVEAL);
+		let w = 100 * NEUTRAL as u128;
+		assert_eq!(decision_of(id), Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 2 * w, agreeing_weight: 2 * w });
+		assert!(!rep_log()[before..].iter().any(|(who, ..)| *who == 3), "the abstainer's reputation is untouched");
+		assert_eq!(points(), vec![(1, ContributionCategory::Verification, 10), (2, ContributionCategory::Verification, 10)]);
+		assert_eq!(VoterRecords::<Test>::get(3).strikes, 0);
+	});
+}
+
+#[test]
+fn a_voter_suspended_after_the_draw_is_not_penalized_for_not_voting() {
+	new_test_ext().execute_with(|| {
+		let id = open(9);
+		VoterRecords::<Test>::insert(3, VoterRecord { strikes: 0, suspensions: 1, suspended_until: 5 });
+		assert_noop!(commit(3, id, Verdict::Valid), Error::<Test>::VoterSuspended);
+		for who in [1, 2] {
+			assert_ok!(commit(who, id, Verdict::Valid));
+		}
+		run_to(1 + COMMIT);
+		for who in [1, 2] {
+			assert_ok!(reveal(who, id, Verdict::Valid));
+		}
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(decision_of(id).outcome, Outcome::Accepted);
+		assert!(!rep_log().iter().any(|(who, ..)| *who == 3));
+	});
+}
+
+#[test]
+fn an_abstention_fits_either_mode() {
+	new_test_ext().execute_with(|| {
+		let id = WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)).unwrap();
+		assert_ok!(commit(1, id, Verdict::Abstain));
+		assert_ok!(commit(2, id, Verdict::Valid));
+		run_to(1 + COMMIT);
+		assert_ok!(reveal(1, id, Verdict::Abstain));
+		assert_noop!(reveal(2, id, Verdict::Valid), Error::<Test>::WrongVerdictKind);
 	});
 }
 
@@ -556,6 +677,158 @@ fn score_claim_far_from_the_median_is_rejected_and_slashed() {
 		assert_eq!(slashes(), vec![(9, Perbill::from_percent(10), SlashReason::ForgedLearning)]);
 		// All three are within 10 of the median: they agree.
 		assert_eq!(points().len(), 3);
+	});
+}
+
+// --- sealed claimed scores ---
+
+/// Opens an evaluation-score claim by 9 with its score 850 sealed under salt `[5; 32]`.
+fn open_sealed() -> ClaimId {
+	let mut r = request(ClaimClass::EvaluationScore, 9);
+	r.sealed_score = Some(score_seal(&9u64, 850, &[5; 32]));
+	WeightedVoting::open_claim(r).unwrap()
+}
+
+/// 1, 2, 3 commit and reveal scores 801, 802, 803.
+fn score_votes(id: ClaimId, start: u64) {
+	for who in 1..=3 {
+		assert_ok!(commit(who, id, Verdict::Score(800 + who as u32)));
+	}
+	run_to(start + COMMIT);
+	for who in 1..=3 {
+		assert_ok!(reveal(who, id, Verdict::Score(800 + who as u32)));
+	}
+}
+
+#[test]
+fn a_sealed_score_is_hidden_from_voters_until_the_commits_are_in() {
+	new_test_ext().execute_with(|| {
+		let id = open_sealed();
+		// A lazy voter has nothing to copy.
+		assert_eq!(WeightedVoting::claims_for_voter(&1)[0].claimed_score, None);
+		assert_eq!(Claims::<Test>::get(id).unwrap().claimed_score, None);
+		let reveal_score = |who, score, salt| WeightedVoting::reveal_claimed_score(RuntimeOrigin::signed(who), id, score, salt);
+		assert_noop!(reveal_score(9, 850, [5; 32]), Error::<Test>::RevealPeriodNotStarted);
+		assert!(WeightedVoting::scores_to_reveal(&9).is_empty());
+		score_votes(id, 1);
+		assert_eq!(WeightedVoting::scores_to_reveal(&9), vec![id]);
+		assert_noop!(reveal_score(1, 850, [5; 32]), Error::<Test>::NotTheClaimant);
+		assert_noop!(reveal_score(9, 851, [5; 32]), Error::<Test>::SealMismatch);
+		assert_noop!(reveal_score(9, 850, [6; 32]), Error::<Test>::SealMismatch);
+		assert_ok!(reveal_score(9, 850, [5; 32]));
+		assert!(events().contains(&Event::ClaimedScoreRevealed { claim: id, claimant: 9, score: 850 }));
+		assert_noop!(reveal_score(9, 850, [5; 32]), Error::<Test>::ScoreAlreadyRevealed);
+		assert!(WeightedVoting::scores_to_reveal(&9).is_empty());
+		run_to(1 + COMMIT + REVEAL);
+		// The revealed score is judged like a shown one: 850 is 48 from the median 802.
+		assert_eq!((decision_of(id).outcome, decision_of(id).score), (Outcome::Rejected, Some(802)));
+		assert_eq!(slashes().len(), 1);
+	});
+}
+
+#[test]
+fn a_sealed_score_never_revealed_rejects_the_claim() {
+	new_test_ext().execute_with(|| {
+		let mut r = request(ClaimClass::EvaluationScore, 9);
+		r.sealed_score = Some(score_seal(&9u64, 802, &[5; 32]));
+		let id = WeightedVoting::open_claim(r).unwrap();
+		score_votes(id, 1);
+		run_to(1 + COMMIT + REVEAL);
+		// The median would have confirmed 802, but the claimant did not stand by it.
+		assert_eq!((decision_of(id).outcome, decision_of(id).score), (Outcome::Rejected, Some(802)));
+		assert!(events().contains(&Event::ClaimedScoreWithheld { claim: id, claimant: 9 }));
+		assert_eq!(slashes(), vec![(9, Perbill::from_percent(10), SlashReason::ForgedLearning)]);
+		assert!(rep_log().contains(&(9, -50_000, RR::ClaimRejected)));
+		// The voters near the median still agree and are paid.
+		assert_eq!(points().len(), 3);
+		assert_noop!(WeightedVoting::reveal_claimed_score(RuntimeOrigin::signed(9), id, 802, [5; 32]), Error::<Test>::UnknownClaim);
+	});
+}
+
+#[test]
+fn an_accepted_claim_that_does_not_beat_its_bound_earns_its_claimant_nothing() {
+	new_test_ext().execute_with(|| {
+		// An unchanged model, re-encoded: its true score (802) claimed truthfully, no better
+		// than the version it copies (802).
+		let mut r = request(ClaimClass::EvaluationScore, 9);
+		r.claimed_score = Some(802);
+		r.must_beat = Some(ScoreBound { score: 802, higher_is_better: true });
+		let id = WeightedVoting::open_claim(r.clone()).unwrap();
+		score_votes(id, 1);
+		run_to(1 + COMMIT + REVEAL);
+		let bound = ScoreBound { score: 802, higher_is_better: true };
+		assert_eq!(decision_of(id).outcome, Outcome::Accepted);
+		assert!(events().contains(&Event::ClaimNotImproving { claim: id, claimant: 9, bound }));
+		assert!(!rep_log().iter().any(|(who, ..)| *who == 9), "no reputation for no improvement");
+		assert!(slashes().is_empty(), "a truthful claim is not slashed");
+		assert_eq!(points().len(), 3, "the voters did their work");
+		// Beating the bound earns the claimant's reward (lower is better here: 802 < 900).
+		let start = 1 + COMMIT + REVEAL;
+		r.must_beat = Some(ScoreBound { score: 900, higher_is_better: false });
+		let id = WeightedVoting::open_claim(r).unwrap();
+		score_votes(id, start);
+		run_to(start + COMMIT + REVEAL);
+		assert!(rep_log().contains(&(9, 20_000, RR::ClaimAccepted)));
+		let mut binary = request(ClaimClass::Test, 9);
+		binary.must_beat = Some(bound);
+		assert_noop!(WeightedVoting::open_claim(binary), Error::<Test>::ClaimedScoreInBinaryMode);
+	});
+}
+
+#[test]
+fn a_score_is_shown_or_sealed_and_only_a_sealed_one_is_revealed() {
+	new_test_ext().execute_with(|| {
+		let mut both = request(ClaimClass::EvaluationScore, 9);
+		both.claimed_score = Some(1);
+		both.sealed_score = Some(H256::repeat_byte(1));
+		assert_noop!(WeightedVoting::open_claim(both), Error::<Test>::ScoreShownAndSealed);
+		let mut binary = request(ClaimClass::Test, 9);
+		binary.sealed_score = Some(H256::repeat_byte(1));
+		assert_noop!(WeightedVoting::open_claim(binary), Error::<Test>::ClaimedScoreInBinaryMode);
+		let mut shown = request(ClaimClass::EvaluationScore, 9);
+		shown.claimed_score = Some(802);
+		let id = WeightedVoting::open_claim(shown).unwrap();
+		run_to(1 + COMMIT);
+		assert_noop!(WeightedVoting::reveal_claimed_score(RuntimeOrigin::signed(9), id, 802, [0; 32]), Error::<Test>::ScoreNotSealed);
+	});
+}
+
+#[test]
+fn the_v2_migration_gives_stored_claims_no_seal_once() {
+	use crate::migrations::v2::{MigrateV1ToV2, OldClaim};
+	use codec::Encode;
+	use frame_support::{
+		storage::unhashed,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+	new_test_ext().execute_with(|| {
+		let mut r = request(ClaimClass::EvaluationScore, 9);
+		r.claimed_score = Some(802);
+		let id = WeightedVoting::open_claim(r).unwrap();
+		let c = Claims::<Test>::get(id).unwrap();
+		let old = OldClaim {
+			class: c.class,
+			claimant: c.claimant,
+			subject: c.subject,
+			commitment: c.commitment,
+			claimed_score: c.claimed_score,
+			thresholds: c.thresholds,
+			params: c.params,
+			opened_at: c.opened_at,
+			commit_end: c.commit_end,
+			reveal_end: c.reveal_end,
+			eligible_weight: c.eligible_weight,
+			status: c.status,
+		};
+		unhashed::put_raw(&Claims::<Test>::hashed_key_for(id), &old.encode());
+		StorageVersion::new(1).put::<WeightedVoting>();
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		let migrated = Claims::<Test>::get(id).unwrap();
+		assert_eq!((migrated.claimed_score, migrated.sealed_score, migrated.must_beat, migrated.reveal_end), (Some(802), None, None, c.reveal_end));
+		assert_eq!(WeightedVoting::on_chain_storage_version(), 2);
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
 	});
 }
 

@@ -68,6 +68,12 @@ pub enum Verdict {
 	/// A score, for score-mode classes (for example a metric in parts per million).
 	#[codec(index = 2)]
 	Score(u32),
+	/// The voter cannot judge this claim (it does not hold the dataset, or the class is one its
+	/// worker does not judge): the vote counts for nothing either way, towards neither the
+	/// quorum nor the outcome, and earns nothing. Unlike a drawn voter that does not vote at
+	/// all, an abstainer is not penalized.
+	#[codec(index = 3)]
+	Abstain,
 }
 
 /// The result of a tally.
@@ -116,6 +122,27 @@ impl Thresholds {
 	}
 }
 
+/// A score a claim must beat to earn its claimant anything (the metric of the model version
+/// an update starts from).
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct ScoreBound {
+	/// The score to beat.
+	pub score: u32,
+	/// Whether a higher score is better (accuracy, AUC) or a lower one (RMSE, log-loss).
+	pub higher_is_better: bool,
+}
+
+impl ScoreBound {
+	/// Whether `score` is strictly better than the bound.
+	pub fn beaten_by(&self, score: u32) -> bool {
+		if self.higher_is_better {
+			score > self.score
+		} else {
+			score < self.score
+		}
+	}
+}
+
 /// What a pallet asks for when it opens a claim.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ClaimRequest<AccountId> {
@@ -130,6 +157,15 @@ pub struct ClaimRequest<AccountId> {
 	/// Score mode: the score the claimant claims; the claim is accepted when the voters' median
 	/// is within the class tolerance of it. `None` in binary mode or for pure evaluations.
 	pub claimed_score: Option<u32>,
+	/// Score mode, instead of `claimed_score`: a seal on the claimed score,
+	/// `blake2_256(SCALE((claimant, score, salt)))` with a secret 32-byte salt. The claimant
+	/// reveals the score once votes can no longer be committed, so that no voter can copy the
+	/// claim instead of checking it; a claim whose score is never revealed is rejected.
+	pub sealed_score: Option<H256>,
+	/// Score mode: the voters' median must beat this for the claimant to gain reputation for
+	/// an accepted claim (an update that leaves its model no better earns nothing, though its
+	/// score was claimed truthfully).
+	pub must_beat: Option<ScoreBound>,
 	/// Thresholds for this claim instead of the class defaults; must lie within the class's
 	/// bounds. The LoopX whitepaper lowers them for complex work and raises them for simple work.
 	pub thresholds: Option<Thresholds>,

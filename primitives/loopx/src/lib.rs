@@ -30,7 +30,9 @@ pub mod logistic;
 pub mod markets;
 pub mod routers;
 
-pub use claims::{ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, Thresholds, Verdict, VoterInfo, VoterSet};
+pub use claims::{
+	ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, ScoreBound, Thresholds, Verdict, VoterInfo, VoterSet,
+};
 pub use contributions::{ContributionCategory, ContributionSink, Exposure, FeeSink, RewardPot, StakeExposure, CATEGORIES};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -71,6 +73,8 @@ pub enum ReputationReason {
 	DealFailed,
 	/// Client ratings of the services provided (MintAI).
 	ClientRating,
+	/// Drawn to vote on a claim and neither voted nor abstained.
+	NotVoted,
 }
 
 /// Why a validator is slashed. Carried in the `Slashed` event.

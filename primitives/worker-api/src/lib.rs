@@ -94,8 +94,9 @@ pub enum WorkerAction<Balance> {
 		parent: H256,
 		/// Hash of the new model's wire payload (served by the node's model protocol).
 		new_hash: H256,
-		/// The metric it reaches on the task's evaluation set, in parts per million.
-		metric: u32,
+		/// The seal on the metric it reaches on the task's evaluation set, in parts per million
+		/// (`weightedVotingApi.scoreSeal`); revealed with [`WorkerAction::RevealClaimedScore`].
+		sealed_metric: H256,
 		/// Commitment to the training data used.
 		data: H256,
 	},
@@ -154,6 +155,15 @@ pub enum WorkerAction<Balance> {
 		deal: u64,
 		/// Hash of the evidence.
 		evidence: H256,
+	},
+	/// Weighted voting: reveal the score sealed in this node's claim `claim`.
+	RevealClaimedScore {
+		/// The claim.
+		claim: u64,
+		/// The score.
+		score: u32,
+		/// The salt of the seal.
+		salt: [u8; 32],
 	},
 }
 

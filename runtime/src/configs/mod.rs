@@ -259,6 +259,8 @@ impl pallet_weighted_voting::Config for Runtime {
 	type MaxOpenClaims = ConstU32<256>;
 	// Two classes flooded still leave 64 slots to the others.
 	type MaxOpenPerClass = ConstU32<96>;
+	type MaxQueuedClaims = ConstU32<256>;
+	type MaxConflicted = ConstU32<8>;
 	// Charlie holds half the stake of `--chain local`: alone he decides nothing.
 	type MaxVoterShare = MaxVoterShare;
 	type MinVoters = ConstU32<2>;
@@ -270,6 +272,7 @@ impl pallet_weighted_voting::Config for Runtime {
 	type VoterReward = ConstU32<1_000>;
 	type VoterPenalty = ConstU32<5_000>;
 	type MissedRevealPenalty = ConstU32<10_000>;
+	type AbsentPenalty = ConstU32<10_000>;
 	type ClaimantReward = ConstU32<5_000>;
 	type ClaimantPenalty = ConstU32<50_000>;
 	type VotePoints = ConstU64<10>;

@@ -67,11 +67,12 @@ pub struct Learning {
 impl Learning {
 	/// A worker serving its models from `store` and fetching others' with `fetcher` (no
 	/// fetcher: it can only train from scratch and score models it holds).
-	pub fn new(store: PayloadStore, fetcher: Option<PayloadFetcher>, faults: Faults) -> Self {
+	/// `secret` salts the seals on its claimed metrics.
+	pub fn new(store: PayloadStore, fetcher: Option<PayloadFetcher>, faults: Faults, secret: [u8; 32]) -> Self {
 		Self {
 			tasks: TaskRegistry::default(),
 			pool: ModelPool::new(store, fetcher),
-			rounds: RoundDriver::new(faults),
+			rounds: RoundDriver::new(faults, secret),
 			serving: InferenceService::default(),
 			scorer: UpdateScorer::default(),
 		}
@@ -128,6 +129,7 @@ impl Learning {
 			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the learning tasks: {e}"),
 		};
 		self.rounds.retain(&tasks);
+		self.rounds.reveal_scores(at, &tasks, &mut self.tasks, &self.pool, &self.scorer);
 		self.serving.clear();
 		for view in tasks {
 			if let Some(current) = view.task.current {
@@ -188,7 +190,8 @@ impl Learning {
 	}
 
 	/// The vote on a `ModelUpdate` claim: the score of the claimed model on the task's
-	/// evaluation set; `None` (abstain) when this node cannot score it.
+	/// evaluation set; `Abstain` when this node cannot score it, `None` while it cannot yet
+	/// (the model not fetched, the chain not readable).
 	pub fn update_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: ClaimId, last_chance: bool) -> Option<Verdict>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
@@ -197,9 +200,15 @@ impl Learning {
 	{
 		match self.scorer.verdict(at, claim, last_chance, &mut self.tasks, &mut self.pool) {
 			Ok(verdict) => Some(verdict),
-			Err(e) => {
-				log::info!(target: LOG_TARGET, "claim {claim}: not scored: {e}");
+			// Worth another try at the next block.
+			Err(e @ (ScoreError::NotFetched(_) | ScoreError::Chain(_))) => {
+				log::info!(target: LOG_TARGET, "claim {claim}: not scored yet: {e}");
 				None
+			},
+			// This node cannot judge it (a model family it does not run, say): it says so.
+			Err(e) => {
+				log::info!(target: LOG_TARGET, "claim {claim}: cannot be scored here: {e}; abstaining");
+				Some(Verdict::Abstain)
 			},
 		}
 	}

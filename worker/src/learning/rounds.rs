@@ -6,10 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use loopx_ml_kernels::{data::Dataset, models::state::ModelState};
-use loopx_primitives::TaskId;
+use loopx_primitives::{ClaimId, TaskId};
 use loopx_runtime::{opaque::Block, AccountId, Balance};
 use loopx_worker_api::WorkerAction;
 use pallet_builder_market::{runtime_api::BuilderMarketApi, TaskStatus};
+use pallet_weighted_voting::runtime_api::WeightedVotingApi;
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_core::H256;
@@ -25,6 +26,8 @@ use crate::{
 	demo_data::{commitment, training_shard},
 	faults::{forge_claim, Forgery},
 	outbox::{At, Outbox},
+	secret::score_salt,
+	training::maker_of,
 	Faults, LOG_TARGET,
 };
 
@@ -87,12 +90,18 @@ pub struct RoundDriver {
 	prepared: BTreeMap<RoundKey, WorkerAction<Balance>>,
 	/// Rounds whose update of this node is on chain and not decided yet (for the metrics).
 	awaiting: BTreeSet<RoundKey>,
+	/// The metric sealed in each update claimed (by model hash), to reveal once the claim's
+	/// commit period is over. After a restart the model is scored again instead.
+	sealed: BTreeMap<(TaskId, H256), u32>,
+	/// Salts the seals.
+	secret: [u8; 32],
 	outbox: Outbox<RoundKey>,
+	reveals: Outbox<ClaimId>,
 }
 
 impl RoundDriver {
 	/// A driver that cheats as `faults` say (test networks only).
-	pub fn new(faults: Faults) -> Self {
+	pub fn new(faults: Faults, secret: [u8; 32]) -> Self {
 		Self {
 			faults,
 			shard: None,
@@ -100,7 +109,10 @@ impl RoundDriver {
 			done: BTreeSet::new(),
 			prepared: BTreeMap::new(),
 			awaiting: BTreeSet::new(),
+			sealed: BTreeMap::new(),
+			secret,
 			outbox: Outbox::default(),
+			reveals: Outbox::default(),
 		}
 	}
 
@@ -211,13 +223,53 @@ impl RoundDriver {
 		at.metrics.trained(started.elapsed());
 		if let Some((payload, metric, data)) = trained {
 			let Some(new_hash) = pool.publish(payload) else { return Ok(()) };
-			log::info!(target: LOG_TARGET, "📤 task {} round {}: claiming model {new_hash:?} with metric {metric} ppm", view.id, key.1);
-			let action = WorkerAction::SubmitUpdate { task: view.id, parent: parent_hash, new_hash, metric, data };
+			let salt = score_salt(&self.secret, view.id, &new_hash);
+			let sealed_metric =
+				at.chain.client.runtime_api().score_seal(at.hash, at.me.clone(), metric, salt).map_err(|e| RoundError::Chain(e.to_string()))?;
+			log::info!(target: LOG_TARGET, "📤 task {} round {}: claiming model {new_hash:?} with metric {metric} ppm (sealed)", view.id, key.1);
+			self.sealed.insert((view.id, new_hash), metric);
+			let action = WorkerAction::SubmitUpdate { task: view.id, parent: parent_hash, new_hash, sealed_metric, data };
 			self.prepared.insert(key, action.clone());
 			self.outbox.send(at, key, "submit_update", action);
 		}
 		self.done.insert(key);
 		Ok(())
+	}
+
+	/// Reveals the metric sealed in each of this node's update claims whose commit period is
+	/// over (every vote is in: no voter can copy it now). The metric is the one sealed, or,
+	/// after a restart, the model's score again (the same: evaluation is deterministic).
+	pub fn reveal_scores<C, P>(&mut self, at: &At<'_, C, P>, active: &[TaskViewOf], tasks: &mut TaskRegistry, pool: &ModelPool, scorer: &UpdateScorer)
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let api = at.chain.client.runtime_api();
+		let due = match api.scores_to_reveal(at.hash, at.me.clone()) {
+			Ok(due) => due,
+			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the claimed metrics to reveal: {e}"),
+		};
+		self.reveals.retain(|claim| due.contains(claim));
+		for claim in due {
+			if !self.reveals.may_send(claim, at.now) {
+				continue;
+			}
+			let Ok(Some(update)) = api.update_claim(at.hash, claim) else { continue };
+			let metric = self.sealed.get(&(update.task, update.new_hash)).copied().or_else(|| {
+				let view = active.iter().find(|v| v.id == update.task)?;
+				let bytes = pool.held(&update.new_hash)?;
+				tasks.model(view).ok()?.score_payload(&bytes, scorer.eval()).ok()
+			});
+			let Some(score) = metric else {
+				log::warn!(target: LOG_TARGET, "claim {claim}: the metric sealed for {:?} is not known here; it cannot be revealed", update.new_hash);
+				continue;
+			};
+			log::info!(target: LOG_TARGET, "🔓 claim {claim}: revealing the claimed metric {score} ppm");
+			let salt = score_salt(&self.secret, update.task, &update.new_hash);
+			self.reveals.send(at, claim, "reveal_claimed_score", WorkerAction::RevealClaimedScore { claim, score, salt });
+		}
+		self.sealed.retain(|(task, _), _| active.iter().any(|v| v.id == *task));
 	}
 
 	/// This validator's data shard and its commitment (made on first use).
@@ -245,6 +297,7 @@ impl RoundDriver {
 		scorer: &UpdateScorer,
 	) -> Option<(Vec<u8>, u32, H256)> {
 		let seed = seed_of(at.me);
+		let maker = maker_of(at.me);
 		let forge_claims = self.faults.forge_claims;
 		let (shard, data) = self.shard(seed);
 		let data = *data;
@@ -274,7 +327,7 @@ impl RoundDriver {
 		let mut best: Option<(Vec<u8>, u32)> = None;
 		for (i, start) in starts.iter().enumerate() {
 			let trained = model.train(start, shard, step_seed);
-			let Ok(payload) = model.encode(&trained, u64::from(round) + 1, age, step_seed) else { continue };
+			let Ok(payload) = model.encode(&trained, u64::from(round) + 1, age, step_seed, &maker) else { continue };
 			let Ok(metric) = model.score_payload(&payload, scorer.eval()) else { continue };
 			let merged = i == 0 && starts.len() > 1;
 			log::info!(target: LOG_TARGET, "🏋️ task {} round {round}: trained from {} models → {metric} ppm", view.id, if merged { merging.len() } else { 1 });
@@ -291,7 +344,7 @@ impl RoundDriver {
 				Forgery::Metric(forged) => metric = forged,
 				Forgery::UntrainedModel(forged) => {
 					metric = forged;
-					payload = model.encode(model.initial(), u64::from(round) + 1, age, step_seed).ok()?;
+					payload = model.encode(model.initial(), u64::from(round) + 1, age, step_seed, &maker).ok()?;
 				},
 			}
 			log::warn!(target: LOG_TARGET, "🎭 task {} round {round}: forging the claim: {metric} ppm", view.id);
@@ -322,7 +375,7 @@ impl RoundDriver {
 		}
 		at.metrics.trained(started.elapsed());
 		let age = LOCAL_MODEL_ROUNDS * u64::from(view.task.spec.hyper.local_steps);
-		let payload = model.encode(&state, 0, age, seed).ok()?;
+		let payload = model.encode(&state, 0, age, seed, &maker_of(at.me)).ok()?;
 		let metric = model.score_payload(&payload, scorer.eval()).ok()?;
 		log::info!(target: LOG_TARGET, "🏋️ task {}: local model trained on {} rows → {metric} ppm on the evaluation set", view.id, data.len());
 		Some((view.id, payload))

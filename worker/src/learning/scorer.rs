@@ -22,7 +22,7 @@ use crate::{
 	demo_data::eval_set,
 	outbox::At,
 	payload_store::payload_hash,
-	training::{TaskModel, TaskModelError, TaskPayload},
+	training::{made_by, TaskModel, TaskModelError, TaskPayload},
 	LOG_TARGET,
 };
 
@@ -87,8 +87,9 @@ impl UpdateScorer {
 	}
 
 	/// The vote on `ModelUpdate` claim `claim`: the score of the claimed model, which is then
-	/// kept for merging. A payload that is not a model of the task scores nothing (0, or the
-	/// worst loss), and so does one still not fetched when `last_chance` (the end of the commit
+	/// kept for merging. A payload that is not a model of the task, or was made by another
+	/// account than the claimant (a copy of a version or of a rival's update), scores nothing
+	/// (0, or the worst loss), and so does one still not fetched when `last_chance` (the end of the commit
 	/// period is near): a claimant that puts a hash on chain and never serves the model gets
 	/// the verdict of a forged claim, not a `NoQuorum` that costs it nothing.
 	pub fn verdict<C, P>(
@@ -117,6 +118,10 @@ impl UpdateScorer {
 			}
 			return Err(ScoreError::NotFetched(update.new_hash));
 		};
+		if !made_by(&bytes, &update.trainer) || crate::training::task_of_payload(&bytes) != Some(update.task) {
+			log::warn!(target: LOG_TARGET, "⚖️ claim {claim}: {:?} is not a model {} made for task {}; scoring it as nothing", update.new_hash, update.trainer, update.task);
+			return Ok(nothing);
+		}
 		let model = tasks.model(&view)?;
 		let started = std::time::Instant::now();
 		let scored = self.score(model, &bytes);
@@ -125,8 +130,8 @@ impl UpdateScorer {
 			Ok(scored) => {
 				log::info!(
 					target: LOG_TARGET,
-					"⚖️ claim {claim}: {}'s model for task {} scores {} ppm (claimed {})",
-					update.trainer, update.task, scored.score, update.claimed_metric
+					"⚖️ claim {claim}: {}'s model for task {} scores {} ppm",
+					update.trainer, update.task, scored.score
 				);
 				let score = scored.score;
 				pool.keep(update.task, scored);
