@@ -4,6 +4,7 @@
 // fee to the rewards pallet's fee sink (on the dev chain half to the reward pot, half to the
 // treasury: `feeToPot` 50 %). A second deal is never delivered: after the dev chain's 10-block
 // delivery period Alice is refunded and Dave's 10 % bond goes to the treasury.
+// A third deal is disputed: the buyer, Alice, is never drawn to vote on her own dispute.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
@@ -153,4 +154,22 @@ test('an undelivered deal refunds the buyer and slashes the bond to the treasury
   assert.equal(await total(alice.address), aliceBefore - fee, 'Alice got all of her payment back');
   assert.equal(await total(treasury), treasuryBefore + bond, 'the bond went to the treasury');
   assert.equal((await api.query.dataMarket.deals(second)).isNone, true);
+});
+
+test('a buyer cannot vote on its own dispute', { timeout: 120_000 }, async () => {
+  const expires = (await bestBlock()) + 200;
+  await send(api.tx.dataMarket.postOffer(TAG, goods(), PRICE, 1, expires, null), dave);
+  const matched = eventOf((await send(api.tx.dataMarket.postBid(TAG, PRICE, 1, expires, null), alice)).events, api.events.dataMarket.DealMatched);
+  const disputed = matched.deal.toNumber();
+  await send(api.tx.dataMarket.deliver(disputed, randomAsU8a(32)), dave);
+  const { events } = await send(api.tx.dataMarket.dispute(disputed, randomAsU8a(32)), alice);
+  const opened = eventOf(events, api.events.weightedVoting.ClaimOpened);
+  assert.equal(opened.class.toString(), 'DataDispute');
+  assert.equal(opened.claimant.toString(), dave.address, 'the seller stands by what it delivered');
+  // Alice is the dev chain's only validator, and the buyer: the claim has no voter at all.
+  assert.equal(opened.voters.toNumber(), 0, 'the buyer is not drawn');
+  const claim = opened.claim.toNumber();
+  assert.ok(!(await api.call.weightedVotingApi.claimsForVoter(alice.address)).some((c) => c.claim.toNumber() === claim));
+  const claimed = (await api.query.weightedVoting.claims(claim)).unwrap().commitment;
+  await sendFailing(api.tx.weightedVoting.commitVote(claim, claimed, randomAsU8a(32)), alice, 'weightedVoting.NotEligible');
 });

@@ -112,11 +112,14 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// The active validators eligible for `q`, with their reputation.
+	/// The active validators eligible for `q`, with their reputation. Never its client: a
+	/// validator answering its own query could forge the answer at no cost (refunded when the
+	/// vote cannot decide) or pay itself for an answer nobody else checked.
 	pub(crate) fn eligible(q: &QueryOf<T>) -> Vec<VoterInfo<T::AccountId>> {
 		let share = q.fee / BalanceOf::<T>::from(q.redundancy.max(1));
 		T::Validators::voters()
 			.into_iter()
+			.filter(|v| v.who != q.client)
 			.filter(|v| v.stake >= q.thresholds.min_stake && v.reputation >= q.thresholds.min_reputation)
 			.filter(|v| {
 				Capabilities::<T>::get(&v.who).is_some_and(|c| {

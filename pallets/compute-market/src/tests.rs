@@ -291,6 +291,29 @@ fn with_too_few_eligible_validators_the_client_is_refunded() {
 }
 
 #[test]
+fn a_validator_never_answers_its_own_query() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		// V1 asks: it could answer (and forge) its own query and be refunded when the vote
+		// cannot decide, or pay itself for it. The three others are drawn.
+		assert_ok!(CM::post_query(origin(V1), aggregation(SQL), 1_000, 3, loose(), 20));
+		let q = NextQueryId::<Test>::get() - 1;
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::zero()));
+		assert_noop!(CM::assign(origin(ROUTER), q, vec![V1, V2, V3].try_into().unwrap()), E::IneligibleValidator);
+		run_to(4);
+		let mut drawn = Queries::<Test>::get(q).expect("assigned").answerers.into_inner();
+		drawn.sort();
+		assert_eq!(drawn, vec![V2, V3, WEAK]);
+		// Four answers cannot be had without V1.
+		assert_ok!(CM::post_query(origin(V1), aggregation(SQL), 1_000, 4, loose(), 20));
+		let q = NextQueryId::<Test>::get() - 1;
+		run_to(8);
+		assert!(market_events().contains(&Event::QueryRefunded { query: q, payer: Payer::Client, amount: 1_000, reason: RefundReason::NoProviders }));
+		assert_books_balance();
+	});
+}
+
+#[test]
 fn a_commit_naming_another_question_is_refused() {
 	new_test_ext().execute_with(|| {
 		advertise_all();
