@@ -1,5 +1,5 @@
-//! Property tests of the vote: weight cannot be gained by splitting a stake, and a colluding
-//! minority can neither pass a false claim nor block a true one.
+//! Property tests of the vote: weight cannot be gained by splitting a stake, a colluding
+//! minority can neither pass a false claim nor block a true one, and no claim taken is lost.
 
 use crate::{mock::*, tally, *};
 use loopx_primitives::ClaimRegistry;
@@ -127,7 +127,53 @@ proptest! {
 			Ok(())
 		})?;
 	}
+
+	/// Claims of two classes opened in random bursts, more than the slots hold: every claim the
+	/// registry takes is decided in the end (none is lost in the queue), the open counts always
+	/// match the claims in voting, and only a claim that finds the queue full is refused.
+	#[test]
+	fn every_claim_taken_is_decided_and_the_slot_counts_hold(
+		bursts in proptest::collection::vec((0usize..5, any::<bool>(), 0u64..4), 1..12),
+	) {
+		new_test_ext().execute_with(|| {
+			let mut taken = Vec::new();
+			for (count, score_class, wait) in bursts {
+				for _ in 0..count {
+					let mut r = test_request();
+					if score_class { r.class = ClaimClass::EvaluationScore; }
+					let queue_was_full = ClaimQueue::<Test>::get().len() >= MOCK_MAX_QUEUED;
+					match WeightedVoting::open_claim(r) {
+						Ok(id) => taken.push(id),
+						Err(_) => prop_assert!(queue_was_full, "refused with room in the queue"),
+					}
+				}
+				run_to(System::block_number() + wait);
+				for class in [ClaimClass::Test, ClaimClass::EvaluationScore] {
+					let voting = OpenClaims::<Test>::get().iter().filter(|id| Claims::<Test>::get(id).is_some_and(|c| c.class == class)).count();
+					prop_assert_eq!(OpenPerClass::<Test>::get(class) as usize, voting);
+					prop_assert!(voting <= MOCK_MAX_OPEN_PER_CLASS);
+				}
+				for id in ClaimQueue::<Test>::get() {
+					prop_assert_eq!(Claims::<Test>::get(id).map(|c| c.status), Some(ClaimStatus::Queued));
+				}
+			}
+			run_to(System::block_number() + 20 * (COMMIT + REVEAL));
+			// (Decided claims are pruned after a while: the opening pallet's record says.)
+			let heard: Vec<ClaimId> = decided().iter().map(|d| d.0).collect();
+			for id in &taken {
+				prop_assert!(heard.contains(id), "claim {} never decided", id);
+			}
+			prop_assert_eq!(heard.len(), taken.len(), "each decided once");
+			prop_assert!(ClaimQueue::<Test>::get().is_empty());
+			prop_assert_eq!(OpenPerClass::<Test>::iter().count(), 0);
+			Ok(())
+		})?;
+	}
 }
+
+/// The mock's `MaxQueuedClaims` and `MaxOpenPerClass`.
+const MOCK_MAX_QUEUED: usize = 2;
+const MOCK_MAX_OPEN_PER_CLASS: usize = 6;
 
 fn test_request() -> ClaimRequest<AccountId> {
 	ClaimRequest {
