@@ -60,7 +60,7 @@ const WORKLOADS = [
       this.tasks = deployed.flat();
     },
     build(api, s, sender, next, i) {
-      return api.tx.builderMarket.submitUpdate(this.tasks[i], ZERO_HASH, bytes32(i + 1), bytes32(i + 200_000), bytes32(i + 100_000));
+      return api.tx.builderMarket.submitUpdate(this.tasks[i], ZERO_HASH, bytes32(i + 1), bytes32(i + 200_000));
     },
   },
   {

@@ -75,11 +75,11 @@ test('a deployed task takes a validator\'s update, verified by the others, as ve
   assert.ok(active.some((t) => t.id.toNumber() === task), 'the runtime API lists the task');
 
   // Ferdie is not a validator; Bob is. Bob's claimed AUC is sealed: no voter can copy it.
-  await send(api.tx.builderMarket.submitUpdate(task, ZERO, randomAsU8a(32), randomAsU8a(32), randomAsU8a(32)), ferdie, { expectError: 'builderMarket.NotEligible' });
+  await send(api.tx.builderMarket.submitUpdate(task, ZERO, randomAsU8a(32), randomAsU8a(32)), ferdie, { expectError: 'builderMarket.NotEligible' });
   const modelHash = randomAsU8a(32);
   const bobsSalt = randomAsU8a(32);
   const sealed = await api.call.weightedVotingApi.scoreSeal(bob.address, 800_000, bobsSalt);
-  const events = await send(api.tx.builderMarket.submitUpdate(task, ZERO, modelHash, sealed, randomAsU8a(32)), bob);
+  const events = await send(api.tx.builderMarket.submitUpdate(task, ZERO, modelHash, sealed), bob);
   const submitted = eventOf(events, api.events.builderMarket.UpdateSubmitted);
   const opened = eventOf(events, api.events.weightedVoting.ClaimOpened);
   const claim = submitted.claim.toNumber();
@@ -178,7 +178,7 @@ async function vote(claim, scores, commitEnd) {
 async function submitSealed(who, task, parent, metric) {
   const salt = randomAsU8a(32);
   const sealed = await api.call.weightedVotingApi.scoreSeal(keys[who].address, metric, salt);
-  const events = await send(api.tx.builderMarket.submitUpdate(task, parent, randomAsU8a(32), sealed, randomAsU8a(32)), keys[who]);
+  const events = await send(api.tx.builderMarket.submitUpdate(task, parent, randomAsU8a(32), sealed), keys[who]);
   const opened = eventOf(events, api.events.weightedVoting.ClaimOpened);
   return { claim: opened.claim.toNumber(), commitEnd: opened.commitEnd.toNumber(), salt };
 }

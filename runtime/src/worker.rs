@@ -56,8 +56,8 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 			pallet_weighted_voting::Call::commit_vote { claim, claim_commitment, commitment }.into()
 		},
 		WorkerAction::RevealVote { claim, verdict, salt } => pallet_weighted_voting::Call::reveal_vote { claim, verdict, salt }.into(),
-		WorkerAction::SubmitUpdate { task, parent, new_hash, sealed_metric, data } => {
-			pallet_builder_market::Call::submit_update { task, parent, new_hash, sealed_metric, data }.into()
+		WorkerAction::SubmitUpdate { task, parent, new_hash, sealed_metric } => {
+			pallet_builder_market::Call::submit_update { task, parent, new_hash, sealed_metric }.into()
 		},
 		WorkerAction::RevealClaimedScore { claim, score, salt } => pallet_weighted_voting::Call::reveal_claimed_score { claim, score, salt }.into(),
 		WorkerAction::RegisterKey { key } => Data::register_key { key }.into(),

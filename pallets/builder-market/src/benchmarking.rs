@@ -64,15 +64,8 @@ fn round_with_one_pending<T: Config>(i: u32) -> (TaskId, T::AccountId, ClaimId) 
 	let claims = (0..n)
 		.map(|k| {
 			let trainer = T::BenchmarkHelper::trainer(k);
-			Pallet::<T>::do_submit(
-				trainer,
-				task,
-				H256::zero(),
-				H256::repeat_byte(k as u8 + 1),
-				H256::from_low_u64_be(500_000 + u64::from(k)),
-				H256::zero(),
-			)
-			.expect("eligible")
+			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), H256::from_low_u64_be(500_000 + u64::from(k)))
+				.expect("eligible")
 		})
 		.collect::<alloc::vec::Vec<_>>();
 	for (k, claim) in claims.iter().enumerate().take(n as usize - 1) {
@@ -139,7 +132,7 @@ mod benchmarks {
 		let (task, _) = deployed::<T>(0);
 		let trainer = T::BenchmarkHelper::trainer(0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(trainer), task, H256::zero(), H256::repeat_byte(1), H256::repeat_byte(2), H256::zero());
+		_(RawOrigin::Signed(trainer), task, H256::zero(), H256::repeat_byte(1), H256::repeat_byte(2));
 		assert_eq!(UpdateClaims::<T>::iter().count(), 1);
 	}
 

@@ -20,10 +20,12 @@
 //!
 //! A round lasts `round_length` blocks. An eligible validator (stake and reputation at least the
 //! task's trainer thresholds) submits one update per round with [`Pallet::submit_update`]:
-//! parent hash (the current version), new hash, claimed metric and a commitment to the data it
-//! trained on. That opens a `ModelUpdate` claim in weighted voting (score mode: voters evaluate
-//! the model on the evaluation set and reveal the metric; the claim is accepted when their
-//! stake-weighted median is within the class tolerance of the claimed one). Rejected claims are
+//! parent hash (the current version), new hash and a seal on its claimed metric (no
+//! commitment to the training data: the data is private, so nobody could check one). That
+//! opens a `ModelUpdate` claim in weighted voting (score mode: voters evaluate the model on the
+//! evaluation set and reveal the metric; the trainer then reveals the metric it sealed; the
+//! claim is accepted when the voters' stake-weighted median is within the class tolerance of
+//! it). Rejected claims are
 //! slashed by the vote. An accepted claim whose verified metric beats the current version makes
 //! a new version (hash, metric, the round's accepted trainers as contributors).
 //!
@@ -647,8 +649,8 @@ pub mod pallet {
 		}
 
 		/// Submits this round's update of an eligible validator: the model `new_hash` trained
-		/// from `parent` (the current version, zero before the first) on data committed to by
-		/// `data`, claimed to score the metric sealed in `sealed_metric` on the evaluation set:
+		/// from `parent` (the current version, zero before the first), claimed to score the
+		/// metric sealed in `sealed_metric` on the evaluation set:
 		/// `blake2_256(SCALE((trainer, metric, salt)))` with a secret 32-byte salt (the runtime
 		/// API `weightedVotingApi.scoreSeal` computes it). Opens a `ModelUpdate` claim in the
 		/// weighted vote; the trainer reveals the metric with
@@ -659,9 +661,9 @@ pub mod pallet {
 		/// Emits [`Event::UpdateSubmitted`].
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::submit_update())]
-		pub fn submit_update(origin: OriginFor<T>, task: TaskId, parent: H256, new_hash: H256, sealed_metric: H256, data: H256) -> DispatchResult {
+		pub fn submit_update(origin: OriginFor<T>, task: TaskId, parent: H256, new_hash: H256, sealed_metric: H256) -> DispatchResult {
 			let trainer = ensure_signed(origin)?;
-			Self::do_submit(trainer, task, parent, new_hash, sealed_metric, data).map(|_| ())
+			Self::do_submit(trainer, task, parent, new_hash, sealed_metric).map(|_| ())
 		}
 
 		/// Offers `quantity` copies of version `version` of `task` at `price` each, until

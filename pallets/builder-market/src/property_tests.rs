@@ -75,7 +75,7 @@ fn apply(action: &Action) -> DispatchResult {
 			let task = pick(&tasks, task).unwrap_or(99);
 			let parent = Tasks::<Test>::get(task).and_then(|t| t.current).map(|c| c.hash).unwrap_or_default();
 			let new = H256::from_low_u64_be(metric as u64);
-			BuilderMarket::submit_update(RuntimeOrigin::signed(who), task, parent, new, H256::from_low_u64_be(metric.into()), H256::zero())
+			BuilderMarket::submit_update(RuntimeOrigin::signed(who), task, parent, new, H256::from_low_u64_be(metric.into()))
 		},
 		Action::Decide { claim, outcome, score } => {
 			let mut claims: Vec<ClaimId> = UpdateClaims::<Test>::iter_keys().collect();

@@ -94,14 +94,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Submits an update. Transactional.
-	pub fn do_submit(
-		trainer: T::AccountId,
-		task: TaskId,
-		parent: H256,
-		new_hash: H256,
-		sealed_metric: H256,
-		data: H256,
-	) -> Result<ClaimId, DispatchError> {
+	pub fn do_submit(trainer: T::AccountId, task: TaskId, parent: H256, new_hash: H256, sealed_metric: H256) -> Result<ClaimId, DispatchError> {
 		with_storage_layer(|| {
 			let t = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 			ensure!(t.status == TaskStatus::Active, Error::<T>::NotActive);
@@ -120,7 +113,7 @@ impl<T: Config> Pallet<T> {
 				class: ClaimClass::ModelUpdate,
 				claimant: trainer.clone(),
 				subject: Self::task_subject(task),
-				commitment: BlakeTwo256::hash_of(&(task, parent, new_hash, sealed_metric, data)),
+				commitment: BlakeTwo256::hash_of(&(task, parent, new_hash, sealed_metric)),
 				// Sealed: no voter can copy the claimed metric instead of scoring the model.
 				claimed_score: None,
 				sealed_score: Some(sealed_metric),

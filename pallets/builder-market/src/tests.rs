@@ -46,7 +46,7 @@ fn seal(metric: u32) -> H256 {
 	H256::from_low_u64_be(metric.into())
 }
 fn submit(who: AccountId, id: TaskId, parent: H256, new: u8, metric: u32) -> ClaimId {
-	assert_ok!(BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(new), seal(metric), H256::zero()));
+	assert_ok!(BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(new), seal(metric)));
 	claims().len() as ClaimId - 1 + 100
 }
 fn decide(claim: ClaimId, outcome: Outcome, score: Option<u32>) {
@@ -188,7 +188,7 @@ fn a_paused_task_takes_no_updates_and_its_next_round_waits_for_resume() {
 		let id = deploy();
 		assert_ok!(BuilderMarket::pause(RuntimeOrigin::signed(BUILDER), id));
 		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), id, H256::zero(), H256::repeat_byte(1), seal(700_000), H256::zero()),
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), id, H256::zero(), H256::repeat_byte(1), seal(700_000)),
 			Error::<Test>::NotActive
 		);
 		run_to(1 + ROUND);
@@ -232,7 +232,7 @@ fn ending_a_task_mid_round_pays_the_updates_in_voting_then_returns_the_rest() {
 		assert!(RoundEnds::<Test>::get(1 + ROUND).is_empty());
 		// No new updates, no second end, no top-up while finishing.
 		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER3), id, H256::zero(), H256::repeat_byte(3), seal(1), H256::zero()),
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER3), id, H256::zero(), H256::repeat_byte(3), seal(1)),
 			Error::<Test>::NotActive
 		);
 		assert_noop!(BuilderMarket::end_task(RuntimeOrigin::signed(BUILDER), id), Error::<Test>::TaskEnded);
@@ -295,11 +295,10 @@ fn submitting_an_update_opens_a_model_update_claim() {
 fn updates_are_checked_before_a_claim_opens() {
 	new_test_ext().execute_with(|| {
 		let id = deploy();
-		let try_submit = |who, parent, metric| {
-			BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(1), seal(metric), H256::zero())
-		};
+		let try_submit =
+			|who, parent, metric| BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, H256::repeat_byte(1), seal(metric));
 		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), 9, H256::zero(), H256::zero(), seal(1), H256::zero()),
+			BuilderMarket::submit_update(RuntimeOrigin::signed(TRAINER), 9, H256::zero(), H256::zero(), seal(1)),
 			Error::<Test>::UnknownTask
 		);
 		assert_noop!(try_submit(BUYER, H256::zero(), 700_000), Error::<Test>::NotEligible);
@@ -330,7 +329,7 @@ fn a_round_takes_at_most_max_updates() {
 		submit(TRAINER2, 0, H256::zero(), 2, 700_000);
 		submit(TRAINER3, 0, H256::zero(), 3, 700_000);
 		assert_noop!(
-			BuilderMarket::submit_update(RuntimeOrigin::signed(WEAK), 0, H256::zero(), H256::repeat_byte(4), seal(700_000), H256::zero()),
+			BuilderMarket::submit_update(RuntimeOrigin::signed(WEAK), 0, H256::zero(), H256::repeat_byte(4), seal(700_000)),
 			Error::<Test>::RoundFull
 		);
 		// The next round has room again.
@@ -371,8 +370,7 @@ fn accepted_updates_advance_the_version_and_rejected_ones_do_not() {
 fn an_unchanged_model_or_a_payload_claimed_twice_cannot_be_submitted() {
 	new_test_ext().execute_with(|| {
 		let id = deploy();
-		let try_submit =
-			|who, parent, new: H256, metric| BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, new, seal(metric), H256::zero());
+		let try_submit = |who, parent, new: H256, metric| BuilderMarket::submit_update(RuntimeOrigin::signed(who), id, parent, new, seal(metric));
 		assert_noop!(try_submit(TRAINER, H256::zero(), H256::zero(), 700_000), Error::<Test>::UnchangedModel);
 		let a = submit(TRAINER, id, H256::zero(), 1, 700_000);
 		decide(a, Outcome::Accepted, Some(700_000));

@@ -97,8 +97,6 @@ pub enum WorkerAction<Balance> {
 		/// The seal on the metric it reaches on the task's evaluation set, in parts per million
 		/// (`weightedVotingApi.scoreSeal`); revealed with [`WorkerAction::RevealClaimedScore`].
 		sealed_metric: H256,
-		/// Commitment to the training data used.
-		data: H256,
 	},
 	/// Data market: register the X25519 public key that deal payloads are sealed to.
 	RegisterKey {

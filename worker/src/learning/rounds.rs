@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
 	chain::WorkerRuntimeApis,
-	demo_data::{commitment, training_shard},
+	demo_data::training_shard,
 	faults::{forge_claim, Forgery},
 	outbox::{At, Outbox},
 	secret::score_salt,
@@ -79,9 +79,9 @@ pub fn append(data: &mut Dataset, more: &Dataset) -> bool {
 /// The round driver's memory between blocks.
 pub struct RoundDriver {
 	faults: Faults,
-	/// This validator's data shard (with the data sets it bought) and its commitment, made on
+	/// This validator's data shard (with the data sets it bought), made on
 	/// first use and again when data is bought.
-	shard: Option<(Dataset, H256)>,
+	shard: Option<Dataset>,
 	/// Data sets bought in the data market.
 	bought: Vec<Dataset>,
 	/// Rounds done (trained and claimed, or nothing better found).
@@ -118,7 +118,7 @@ impl RoundDriver {
 
 	/// Trains on the rows of `data` too from now on (a data set bought in the data market).
 	pub fn add_training_data(&mut self, data: Dataset) {
-		let names_match = self.shard.as_ref().is_none_or(|(shard, _)| shard.names == data.names);
+		let names_match = self.shard.as_ref().is_none_or(|shard| shard.names == data.names);
 		if !names_match {
 			return log::warn!(target: LOG_TARGET, "bought data has other columns than the tasks use: not trained on");
 		}
@@ -221,14 +221,14 @@ impl RoundDriver {
 		let started = std::time::Instant::now();
 		let trained = self.train(at, view, parent, tasks, pool, scorer);
 		at.metrics.trained(started.elapsed());
-		if let Some((payload, metric, data)) = trained {
+		if let Some((payload, metric)) = trained {
 			let Some(new_hash) = pool.publish(payload) else { return Ok(()) };
 			let salt = score_salt(&self.secret, view.id, &new_hash);
 			let sealed_metric =
 				at.chain.client.runtime_api().score_seal(at.hash, at.me.clone(), metric, salt).map_err(|e| RoundError::Chain(e.to_string()))?;
 			log::info!(target: LOG_TARGET, "📤 task {} round {}: claiming model {new_hash:?} with metric {metric} ppm (sealed)", view.id, key.1);
 			self.sealed.insert((view.id, new_hash), metric);
-			let action = WorkerAction::SubmitUpdate { task: view.id, parent: parent_hash, new_hash, sealed_metric, data };
+			let action = WorkerAction::SubmitUpdate { task: view.id, parent: parent_hash, new_hash, sealed_metric };
 			self.prepared.insert(key, action.clone());
 			self.outbox.send(at, key, "submit_update", action);
 		}
@@ -272,21 +272,20 @@ impl RoundDriver {
 		self.sealed.retain(|(task, _), _| active.iter().any(|v| v.id == *task));
 	}
 
-	/// This validator's data shard and its commitment (made on first use).
-	fn shard(&mut self, seed: u64) -> &(Dataset, H256) {
+	/// This validator's data shard (made on first use).
+	fn shard(&mut self, seed: u64) -> &Dataset {
 		let bought = &self.bought;
 		self.shard.get_or_insert_with(|| {
 			let mut shard = training_shard(seed);
 			for more in bought {
 				append(&mut shard, more);
 			}
-			let data = commitment(&shard);
-			(shard, data)
+			shard
 		})
 	}
 
-	/// Merge, local update and score; `Some((payload, metric, data commitment))` when the
-	/// result is worth claiming.
+	/// Merge, local update and score; `Some((payload, metric))` when the result is worth
+	/// claiming.
 	fn train<C, P>(
 		&mut self,
 		at: &At<'_, C, P>,
@@ -295,12 +294,11 @@ impl RoundDriver {
 		tasks: &TaskRegistry,
 		pool: &ModelPool,
 		scorer: &UpdateScorer,
-	) -> Option<(Vec<u8>, u32, H256)> {
+	) -> Option<(Vec<u8>, u32)> {
 		let seed = seed_of(at.me);
 		let maker = maker_of(at.me);
 		let forge_claims = self.faults.forge_claims;
-		let (shard, data) = self.shard(seed);
-		let data = *data;
+		let shard = self.shard(seed);
 		let model = tasks.get(view.id)?;
 		let spec = &view.task.spec;
 		let round = view.task.round;
@@ -352,7 +350,7 @@ impl RoundDriver {
 			log::info!(target: LOG_TARGET, "task {} round {round}: {metric} ppm does not beat the current version; no claim", view.id);
 			return None;
 		}
-		Some((payload, metric, data))
+		Some((payload, metric))
 	}
 
 	/// A data node's local model: trained on `data` from the initial model of the first active
