@@ -83,10 +83,10 @@ pub fn read_payload(payload: &[u8]) -> Result<TaskPayload, TaskModelError> {
 	Ok(TaskPayload { task, maker, message })
 }
 
-/// Whether `payload` is a task model made by `who` (what a voter checks before it scores a
-/// claimed update: a payload made by another account is a copy).
-pub fn made_by(payload: &[u8], who: &impl codec::Encode) -> bool {
-	read_payload(payload).is_ok_and(|p| p.maker == maker_of(who))
+/// Whether `payload` is a model of `task` made by `who` (what a voter checks before it scores
+/// a claimed update: a payload made by another account is a copy). One read of the header.
+pub fn made_for(payload: &[u8], task: TaskId, who: &impl codec::Encode) -> bool {
+	read_payload(payload).is_ok_and(|p| p.task == task && p.maker == maker_of(who))
 }
 
 /// The task a model payload says it belongs to (`None`: not a task model's payload).
@@ -350,14 +350,14 @@ mod tests {
 		let (alice, bob) = ([1u8; 32], [2u8; 32]);
 		let trained = model.train(model.initial(), &training_shard(1), 1);
 		let alices = model.encode(&trained, 1, 1, 1, &maker_of(&alice)).unwrap();
-		assert!(made_by(&alices, &alice));
-		assert!(!made_by(&alices, &bob), "Bob claiming Alice's payload claims a copy");
-		assert!(!made_by(b"not a model", &alice));
+		assert!(made_for(&alices, 0, &alice));
+		assert!(!made_for(&alices, 0, &bob), "Bob claiming Alice's payload claims a copy");
+		assert!(!made_for(b"not a model", 0, &alice));
 		// The same parameters made by Bob are another payload (another hash), and the
 		// maker is no part of the model: both score the same.
 		let bobs = model.encode(&trained, 1, 1, 1, &maker_of(&bob)).unwrap();
 		assert_ne!(payload_hash(&alices), payload_hash(&bobs));
-		assert!(made_by(&bobs, &bob));
+		assert!(made_for(&bobs, 0, &bob));
 		let eval = training_shard(9);
 		assert_eq!(model.score_payload(&alices, &eval).unwrap(), model.score_payload(&bobs, &eval).unwrap());
 		assert_eq!(read_payload(&alices).unwrap().task, 0);

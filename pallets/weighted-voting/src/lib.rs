@@ -499,7 +499,7 @@ pub mod pallet {
 		TestClassIsGenesisOnly,
 		/// The thresholds asked for lie outside the class's bounds.
 		ThresholdsOutOfBounds,
-		/// A claimed score was given for a binary class.
+		/// A claimed score, a seal on one or a score to beat was given for a binary class.
 		ClaimedScoreInBinaryMode,
 		/// `MaxOpenClaims` claims are open already and `MaxQueuedClaims` wait.
 		TooManyOpenClaims,
@@ -548,10 +548,7 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::queue_ended_claims(now)
-				.saturating_add(Self::run_tallies(now))
-				.saturating_add(Self::open_queued(now))
-				.saturating_add(Self::prune(now))
+			Self::queue_ended_claims(now).saturating_add(Self::run_tallies(now)).saturating_add(Self::open_queued()).saturating_add(Self::prune(now))
 		}
 
 		fn integrity_test() {
@@ -746,10 +743,9 @@ impl<T: Config> Pallet<T> {
 	/// Opens a claim now, or queues it when its class or the registry is full.
 	fn do_open(request: ClaimRequest<T::AccountId>) -> Result<ClaimId, DispatchError> {
 		let params = ClassParameters::<T>::get(request.class).ok_or(Error::<T>::ClassNotConfigured)?;
-		let scored = request.claimed_score.is_some() || request.sealed_score.is_some();
+		let scored = request.claimed_score.is_some() || request.sealed_score.is_some() || request.must_beat.is_some();
 		ensure!(!scored || params.mode == VoteMode::Score, Error::<T>::ClaimedScoreInBinaryMode);
 		ensure!(request.claimed_score.is_none() || request.sealed_score.is_none(), Error::<T>::ScoreShownAndSealed);
-		ensure!(request.must_beat.is_none() || params.mode == VoteMode::Score, Error::<T>::ClaimedScoreInBinaryMode);
 		let thresholds = request.thresholds.unwrap_or(params.thresholds);
 		ensure!(thresholds.within(&params.loosest, &params.strictest), Error::<T>::ThresholdsOutOfBounds);
 		let conflicted = BoundedVec::<_, T::MaxConflicted>::try_from(request.conflicted).map_err(|_| Error::<T>::TooManyConflicted)?;
@@ -834,7 +830,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Opens waiting claims whose class has a free slot, oldest first, at most
 	/// `MaxTalliesPerBlock` per block (a claim of a full class does not hold up the others).
-	fn open_queued(_now: BlockNumberFor<T>) -> Weight {
+	fn open_queued() -> Weight {
 		let mut waiting = ClaimQueue::<T>::get();
 		if waiting.is_empty() {
 			return T::DbWeight::get().reads(1);

@@ -22,7 +22,7 @@ use crate::{
 	demo_data::eval_set,
 	outbox::At,
 	payload_store::payload_hash,
-	training::{made_by, TaskModel, TaskModelError, TaskPayload},
+	training::{made_for, TaskModel, TaskModelError, TaskPayload},
 	LOG_TARGET,
 };
 
@@ -118,7 +118,7 @@ impl UpdateScorer {
 			}
 			return Err(ScoreError::NotFetched(update.new_hash));
 		};
-		if !made_by(&bytes, &update.trainer) || crate::training::task_of_payload(&bytes) != Some(update.task) {
+		if !made_for(&bytes, update.task, &update.trainer) {
 			log::warn!(target: LOG_TARGET, "⚖️ claim {claim}: {:?} is not a model {} made for task {}; scoring it as nothing", update.new_hash, update.trainer, update.task);
 			return Ok(nothing);
 		}
