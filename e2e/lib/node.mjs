@@ -6,6 +6,8 @@ import { tmpdir, homedir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { stringToU8a, u8aConcat } from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TARGET_DIR = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'loopx', 'target');
@@ -209,4 +211,15 @@ export async function sendChecked(api, tx, signer, { expectError } = {}) {
 
 export function tmpDir(prefix) {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * The data market's commitment to a deal key (`pallet_data_market::deal_key_commitment`):
+ * blake2-256 of "loopx/deal-key" ‖ deal (u64 little-endian) ‖ key. A seller gives it at delivery
+ * and the key is revealed in a dispute.
+ */
+export function dealKeyCommitment(deal, key) {
+  const le = new Uint8Array(8);
+  new DataView(le.buffer).setBigUint64(0, BigInt(deal), true);
+  return blake2AsU8a(u8aConcat(stringToU8a('loopx/deal-key'), le, key), 256);
 }

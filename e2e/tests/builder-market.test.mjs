@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { LOCAL_RPC_PORTS, connect, localNet, sendChecked, tmpDir, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, dealKeyCommitment, localNet, sendChecked, tmpDir, waitFor } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-builder-net-');
 const UNITS = 10n ** 12n;
@@ -150,7 +150,7 @@ test('the trained version is listed and bought through the data market', { timeo
   const matched = eventOf(await send(api.tx.dataMarket.postBid(tag, 50n * UNITS, 1, expires, null), eve), api.events.dataMarket.DealMatched);
   assert.equal(matched.seller.toString(), bob.address);
   const deal = matched.deal.toNumber();
-  await send(api.tx.dataMarket.deliver(deal, randomAsU8a(32)), bob);
+  await send(api.tx.dataMarket.deliver(deal, randomAsU8a(32), dealKeyCommitment(deal, randomAsU8a(32))), bob);
   const settled = eventOf(await send(api.tx.dataMarket.confirm(deal), eve), api.events.dataMarket.DealSettled);
   assert.equal(settled.toSeller.toBigInt(), 49n * UNITS, '50 LPX less the 2 % protocol fee');
   assert.ok(ferdie, 'the builder could list it too');

@@ -4,13 +4,16 @@
 // fee to the rewards pallet's fee sink (on the dev chain half to the reward pot, half to the
 // treasury: `feeToPot` 50 %). A second deal is never delivered: after the dev chain's 10-block
 // delivery period Alice is refunded and Dave's 10 % bond goes to the treasury.
-// A third deal is disputed: the buyer, Alice, is never drawn to vote on her own dispute.
+// A third deal is disputed with the deal key: the buyer, Alice, is never drawn to vote on her own
+// dispute. A fourth is disputed without it (fair exchange: the buyer says the payload does not
+// open); Dave, who committed to the key at delivery, never reveals it, so Alice is refunded and
+// gets his bond: a seller cannot escape the vote by withholding the key.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { stringToU8a, u8aConcat } from '@polkadot/util';
-import { port, sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
+import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
+import { dealKeyCommitment, port, sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 const TAG = 'wallet-tx-v1';
@@ -102,9 +105,11 @@ test('delivery then confirmation pays the seller 98 % and the protocol 2 %', { t
   assert.ok(deal !== undefined, 'the previous test made a deal');
   const [daveBefore, aliceBefore] = [await total(dave.address), await total(alice.address)];
 
-  // Only the seller delivers, only the buyer confirms.
-  const aliceFailedFee = await sendFailing(api.tx.dataMarket.deliver(deal, randomAsU8a(32)), alice, 'dataMarket.NotSeller');
-  const { events: delivered, fee: deliverFee } = await send(api.tx.dataMarket.deliver(deal, randomAsU8a(32)), dave);
+  // Only the seller delivers, committing to a deal key; only the buyer confirms.
+  const keyCommitment = dealKeyCommitment(deal, randomAsU8a(32));
+  const aliceFailedFee = await sendFailing(api.tx.dataMarket.deliver(deal, randomAsU8a(32), keyCommitment), alice, 'dataMarket.NotSeller');
+  const zeroFailedFee = await sendFailing(api.tx.dataMarket.deliver(deal, randomAsU8a(32), new Uint8Array(32)), dave, 'dataMarket.InvalidKeyCommitment');
+  const { events: delivered, fee: deliverFee } = await send(api.tx.dataMarket.deliver(deal, randomAsU8a(32), keyCommitment), dave);
   assert.ok(eventOf(delivered, api.events.dataMarket.Delivered));
   const [buyerView] = await api.call.dataMarketApi.dealsOf(alice.address);
   assert.equal(buyerView.next.toString(), 'ConfirmOrDispute');
@@ -124,7 +129,7 @@ test('delivery then confirmation pays the seller 98 % and the protocol 2 %', { t
 
   // To the last unit: Dave gains the payment minus the protocol fee and his transaction fees;
   // Alice pays the payment and her transaction fees; the bond is free again.
-  assert.equal(await total(dave.address), daveBefore + payment - protocolFee - deliverFee - daveFailedFee);
+  assert.equal(await total(dave.address), daveBefore + payment - protocolFee - deliverFee - daveFailedFee - zeroFailedFee);
   assert.equal(await total(alice.address), aliceBefore - payment - confirmFee - aliceFailedFee);
   assert.equal((await api.query.system.account(dave.address)).data.reserved.toBigInt(), 0n, 'no hold left on the seller');
   assert.equal((await api.call.dataMarketApi.dealsOf(dave.address)).length, 0);
@@ -161,8 +166,14 @@ test('a buyer cannot vote on its own dispute', { timeout: 120_000 }, async () =>
   await send(api.tx.dataMarket.postOffer(TAG, goods(), PRICE, 1, expires, null), dave);
   const matched = eventOf((await send(api.tx.dataMarket.postBid(TAG, PRICE, 1, expires, null), alice)).events, api.events.dataMarket.DealMatched);
   const disputed = matched.deal.toNumber();
-  await send(api.tx.dataMarket.deliver(disputed, randomAsU8a(32)), dave);
-  const { events } = await send(api.tx.dataMarket.dispute(disputed, randomAsU8a(32)), alice);
+  const key = randomAsU8a(32);
+  await send(api.tx.dataMarket.deliver(disputed, randomAsU8a(32), dealKeyCommitment(disputed, key)), dave);
+  // (An `Option<[u8; 32]>` argument is given as hex: polkadot.js reads a Uint8Array as an
+  // encoded Option.)
+  await sendFailing(api.tx.dataMarket.dispute(disputed, randomAsU8a(32), u8aToHex(randomAsU8a(32))), alice, 'dataMarket.WrongDealKey');
+  // With the key that matches Dave's commitment the vote opens at once.
+  const { events } = await send(api.tx.dataMarket.dispute(disputed, randomAsU8a(32), u8aToHex(key)), alice);
+  assert.deepEqual(eventOf(events, api.events.dataMarket.DealKeyRevealed).key.toU8a(), key);
   const opened = eventOf(events, api.events.weightedVoting.ClaimOpened);
   assert.equal(opened.class.toString(), 'DataDispute');
   assert.equal(opened.claimant.toString(), dave.address, 'the seller stands by what it delivered');
@@ -172,4 +183,43 @@ test('a buyer cannot vote on its own dispute', { timeout: 120_000 }, async () =>
   assert.ok(!(await api.call.weightedVotingApi.claimsForVoter(alice.address)).some((c) => c.claim.toNumber() === claim));
   const claimed = (await api.query.weightedVoting.claims(claim)).unwrap().commitment;
   await sendFailing(api.tx.weightedVoting.commitVote(claim, claimed, randomAsU8a(32)), alice, 'weightedVoting.NotEligible');
+});
+
+test('a seller that withholds the deal key loses the deal and its bond to the buyer', { timeout: 180_000 }, async () => {
+  const expires = (await bestBlock()) + 200;
+  await send(api.tx.dataMarket.postOffer(TAG, goods(), PRICE, 1, expires, null), dave);
+  const aliceBefore = await total(alice.address);
+  const { events: bid, fee: bidFee } = await send(api.tx.dataMarket.postBid(TAG, PRICE, 1, expires, null), alice);
+  const id = eventOf(bid, api.events.dataMarket.DealMatched).deal.toNumber();
+  const key = randomAsU8a(32);
+  const { fee: deliverFee } = await send(api.tx.dataMarket.deliver(id, randomAsU8a(32), dealKeyCommitment(id, key)), dave);
+  const daveBefore = await total(dave.address);
+  const daveReputation = (await api.call.stakeReputationApi.reputation(dave.address)).toNumber();
+
+  // Alice cannot open what she received: she disputes without a key. No vote yet; Dave must reveal.
+  const { events, fee: disputeFee } = await send(api.tx.dataMarket.dispute(id, randomAsU8a(32), null), alice);
+  const disputed = eventOf(events, api.events.dataMarket.Disputed);
+  assert.ok(disputed.claim.isNone, 'no vote before the key is known');
+  assert.ok(disputed.revealBy.isSome);
+  assert.ok(!eventOf(events, api.events.weightedVoting.ClaimOpened));
+  assert.equal((await api.call.dataMarketApi.dealsOf(dave.address)).find((d) => d.id.toNumber() === id).next.toString(), 'RevealKey');
+  assert.equal((await api.call.dataMarketApi.dealsOf(alice.address)).find((d) => d.id.toNumber() === id).next.toString(), 'AwaitKey');
+  // Only the committed key is taken, and only from a party to the deal.
+  const wrongFee = await sendFailing(api.tx.dataMarket.revealDealKey(id, randomAsU8a(32)), alice, 'dataMarket.WrongDealKey');
+
+  const refunded = await waitFor('the reveal deadline', () => {
+    const hit = seen.find(({ event }) => api.events.dataMarket.DealRefunded.is(event) && event.data.deal.toNumber() === id);
+    return hit?.event.data;
+  }, { timeoutMs: 150_000 });
+  const bond = (PRICE * SELLER_BOND_PERCENT) / 100n;
+  assert.equal(refunded.reason.toString(), 'KeyNotRevealed');
+  assert.equal(refunded.refunded.toBigInt(), PRICE);
+  assert.equal(refunded.bondToBuyer.toBigInt(), bond, 'the seller\'s bond pays the buyer');
+  assert.equal(refunded.bondSlashed.toBigInt(), 0n);
+  // To the unit: Alice paid only her transaction fees and gained Dave's bond; her deposit is free.
+  assert.equal(await total(alice.address), aliceBefore - bidFee - disputeFee - wrongFee + bond);
+  assert.equal(await total(dave.address), daveBefore - bond);
+  assert.ok((await api.call.stakeReputationApi.reputation(dave.address)).toNumber() < daveReputation, 'the seller lost reputation');
+  assert.equal((await api.query.dataMarket.deals(id)).isNone, true);
+  assert.ok(deliverFee > 0n);
 });

@@ -20,7 +20,7 @@ pub struct Cli {
 	/// TEST FACILITY, never on a real network: make this validator's workers cheat
 	/// (`forge-answers`: reveal forged answers to compute-market queries; `forge-claims`: claim
 	/// model metrics not reached; `garbage-requests`: send peers malformed
-	/// model-protocol requests). The chain should
+	/// model-protocol requests; `sell-garbage`: as a data node, deliver garbage). The chain should
 	/// catch and slash it; the end-to-end tests use this to show that it does.
 	#[arg(long, value_enum, hide = true)]
 	pub worker_fault: Vec<WorkerFault>,
@@ -145,6 +145,8 @@ pub enum WorkerFault {
 	ForgeClaims,
 	/// Send malformed model-protocol requests to every peer each block.
 	GarbageRequests,
+	/// As a data node, deliver garbage sealed under the committed deal key.
+	SellGarbage,
 }
 
 /// Subcommands of `loopx-node`.

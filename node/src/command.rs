@@ -130,6 +130,7 @@ pub fn run() -> sc_cli::Result<()> {
 						forge_answers: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeAnswers),
 						forge_claims: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeClaims),
 						garbage_requests: cli.worker_fault.contains(&crate::cli::WorkerFault::GarbageRequests),
+						sell_garbage: cli.worker_fault.contains(&crate::cli::WorkerFault::SellGarbage),
 					},
 					selling,
 				});

@@ -289,6 +289,12 @@ impl_runtime_apis! {
 		fn encryption_key(who: AccountId) -> Option<pallet_data_market::EncryptionKey> {
 			pallet_data_market::EncryptionKeys::<Runtime>::get(who)
 		}
+
+		fn disputed_deal(
+			claim: loopx_primitives::ClaimId,
+		) -> Option<(pallet_data_market::DealId, pallet_data_market::Deal<AccountId, Balance, BlockNumber, pallet_data_market::TagOf<Runtime>>)> {
+			DataMarket::disputed_deal(claim)
+		}
 	}
 
 	impl pallet_builder_market::runtime_api::BuilderMarketApi<Block, AccountId, Balance, BlockNumber> for Runtime {

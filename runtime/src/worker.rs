@@ -68,9 +68,10 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 			Data::post_offer { tag, goods, price, quantity, expires, router: None }.into()
 		},
 		WorkerAction::PostBid { tag, price, quantity, expires } => Data::post_bid { tag, max_price: price, quantity, expires, router: None }.into(),
-		WorkerAction::Deliver { deal, ciphertext } => Data::deliver { deal, ciphertext }.into(),
+		WorkerAction::Deliver { deal, ciphertext, key_commitment } => Data::deliver { deal, ciphertext, key_commitment }.into(),
 		WorkerAction::Confirm { deal } => Data::confirm { deal }.into(),
-		WorkerAction::Dispute { deal, evidence } => Data::dispute { deal, evidence }.into(),
+		WorkerAction::Dispute { deal, evidence, key } => Data::dispute { deal, evidence, key }.into(),
+		WorkerAction::RevealDealKey { deal, key } => Data::reveal_deal_key { deal, key }.into(),
 	})
 }
 

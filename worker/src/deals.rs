@@ -22,20 +22,22 @@
 //! Decided afresh from the chain at every best block, so a restarted node carries on; bought
 //! data is kept on disk by content hash and loaded again.
 
-use loopx_primitives::TaskId;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use loopx_ml_kernels::data::{
 	table::{read_csv, write_csv},
 	Dataset,
 };
+use loopx_primitives::{ClaimClass, ClaimId, TaskId};
 use loopx_runtime::{opaque::Block, Balance, BlockNumber};
+use loopx_worker_api::Verdict;
 use loopx_worker_api::WorkerAction;
 use pallet_builder_market::{runtime_api::BuilderMarketApi, TaskStatus};
 use pallet_data_market::{
 	runtime_api::{DataMarketApi, NextStep},
 	DealState, Goods, GoodsKind, Side,
 };
+use pallet_weighted_voting::runtime_api::{Phase, WeightedVotingApi};
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_core::H256;
@@ -183,6 +185,8 @@ pub enum Bought {
 	Data(Dataset),
 	/// A local model of a task, to merge (its wire payload).
 	Model(TaskId, Vec<u8>),
+	/// A builder-market model version (its wire payload); this worker never buys one.
+	Version(Vec<u8>),
 }
 
 /// Why a delivered payload was disputed.
@@ -190,8 +194,10 @@ pub enum Bought {
 pub enum Rejection {
 	/// No peer served the sealed payload.
 	NotReceived,
-	/// It does not open with this node's key for this deal.
+	/// It does not open with this node's key (or the revealed deal key) for this deal.
 	DoesNotOpen(sealed::OpenError),
+	/// The key this node derives for it is not the one the seller committed to.
+	KeyMismatch,
 	/// Its content hash or size is not the offer's.
 	NotWhatWasOffered,
 	/// It is not a CSV table of the documented schema, or not a model of the task offered.
@@ -218,6 +224,17 @@ pub fn check_delivery(
 	is_model_of: impl FnOnce(&TaskPayload) -> Result<(), String>,
 ) -> Result<(Vec<u8>, Bought), Rejection> {
 	let plain = sealed::open(sealed_payload, secret, deal).map_err(Rejection::DoesNotOpen)?;
+	check_plaintext(plain, goods, is_model_of)
+}
+
+/// Checks an opened payload against the offer's commitment: content hash and size, then rows
+/// and schema (data) or task and decoding (local models). Buyers and, in a dispute, voters run
+/// the same check, so a buyer disputes exactly what the voters will reject.
+pub fn check_plaintext(
+	plain: Vec<u8>,
+	goods: &Goods,
+	is_model_of: impl FnOnce(&TaskPayload) -> Result<(), String>,
+) -> Result<(Vec<u8>, Bought), Rejection> {
 	let c = &goods.commitment;
 	if payload_hash(&plain) != c.content_hash || plain.len() as u64 != c.size {
 		return Err(Rejection::NotWhatWasOffered);
@@ -232,7 +249,9 @@ pub fn check_delivery(
 			is_model_of(&read).map_err(Rejection::Unreadable)?;
 			Bought::Model(read.task, plain.clone())
 		},
-		_ => {
+		// A builder-market version: its content hash names the exact payload.
+		GoodsKind::TrainedModel => Bought::Version(plain.clone()),
+		GoodsKind::RawData => {
 			let data = read_csv(&plain[..]).map_err(|e| Rejection::Unreadable(e.to_string()))?;
 			if data.len() as u64 != c.samples || schema_hash(&data) != c.schema {
 				return Err(Rejection::WrongShape);
@@ -241,6 +260,21 @@ pub fn check_delivery(
 		},
 	};
 	Ok((plain, bought))
+}
+
+/// A voter's verdict on a data dispute whose deal key is revealed: the ciphertext the buyer
+/// received (`None`: no peer served it), opened with the key and checked against the offer's
+/// commitment. Valid: the seller delivered what it offered.
+pub fn dispute_verdict(
+	sealed_payload: Option<&[u8]>,
+	key: &[u8; 32],
+	deal: u64,
+	goods: &Goods,
+	is_model_of: impl FnOnce(&TaskPayload) -> Result<(), String>,
+) -> Result<(), Rejection> {
+	let sealed_payload = sealed_payload.ok_or(Rejection::NotReceived)?;
+	let plain = sealed::open_with_key(sealed_payload, key, deal).map_err(Rejection::DoesNotOpen)?;
+	check_plaintext(plain, goods, is_model_of).map(|_| ())
 }
 
 /// What an action was for.
@@ -254,6 +288,7 @@ enum Step {
 	Deliver(u64),
 	Confirm(u64),
 	Dispute(u64),
+	RevealKey(u64),
 }
 
 /// The data-market worker's memory between blocks.
@@ -274,6 +309,11 @@ pub struct DealWorker {
 	have: BTreeSet<H256>,
 	fetcher: Option<PayloadFetcher>,
 	outbox: Outbox<Step>,
+	/// This validator's verdicts on the data disputes it is drawn for, by claim number and
+	/// commitment (the vote worker casts them).
+	dispute_verdicts: BTreeMap<(ClaimId, H256), Verdict>,
+	/// **Test facility**: deliver garbage ([`crate::faults::garble`]) instead of the goods.
+	sell_garbage: bool,
 }
 
 impl DealWorker {
@@ -303,7 +343,21 @@ impl DealWorker {
 				kept.push(found);
 			}
 		}
-		let worker = Self { secret, public, selling, prepared: None, model: None, buying, sealed, bought, have, fetcher, outbox: Outbox::default() };
+		let worker = Self {
+			secret,
+			public,
+			selling,
+			prepared: None,
+			model: None,
+			buying,
+			sealed,
+			bought,
+			have,
+			fetcher,
+			outbox: Outbox::default(),
+			dispute_verdicts: BTreeMap::new(),
+			sell_garbage: false,
+		};
 		(worker, kept)
 	}
 
@@ -334,20 +388,21 @@ impl DealWorker {
 		};
 		let open: BTreeSet<u64> = deals.iter().map(|d| d.id).collect();
 		self.outbox.retain(|step| match step {
-			Step::Deliver(id) | Step::Confirm(id) | Step::Dispute(id) => open.contains(id),
+			Step::Deliver(id) | Step::Confirm(id) | Step::Dispute(id) | Step::RevealKey(id) => open.contains(id),
 			_ => true,
 		});
 
 		for deal in &deals {
 			match (deal.is_seller, deal.next) {
 				(true, NextStep::Deliver) => self.deliver(at, deal.id, &deal.deal.buyer_key, &deal.deal.goods),
+				(true, NextStep::RevealKey) => self.reveal_key(at, deal.id, &deal.deal),
 				(false, NextStep::ConfirmOrDispute) => {
-					let DealState::Delivered { ciphertext } = deal.deal.state else { continue };
+					let DealState::Delivered { ciphertext, key_commitment } = deal.deal.state else { continue };
 					let deadline = deal.deal.deadline.unwrap_or(at.now);
-					match self.receive(at, deal.id, ciphertext, deadline, &deal.deal.goods, learning).await {
+					match self.receive(at, deal.id, (ciphertext, key_commitment), deadline, &deal.deal.goods, learning).await {
 						Some(Bought::Data(data)) => learning.add_training_data(data),
 						Some(Bought::Model(task, payload)) => learning.add_bought_model(task, payload),
-						None => {},
+						Some(Bought::Version(_)) | None => {},
 					}
 				},
 				_ => {},
@@ -366,6 +421,74 @@ impl DealWorker {
 		if let Some(plan) = self.buying.clone() {
 			let buying = deals.iter().any(|d| !d.is_seller);
 			self.maybe_bid(at, &plan, buying);
+		}
+	}
+
+	/// **Test facility** (`--worker-fault sell-garbage`): deliver garbage from now on.
+	pub fn sell_garbage(&mut self) {
+		log::warn!(target: LOG_TARGET, "🎭 this data node delivers garbage instead of what it offers (test facility)");
+		self.sell_garbage = true;
+	}
+
+	/// This validator's verdicts on data disputes, worked out by [`Self::judge_disputes`].
+	pub fn dispute_verdicts(&self) -> &BTreeMap<(ClaimId, H256), Verdict> {
+		&self.dispute_verdicts
+	}
+
+	/// As a voter: works out the verdict on each data dispute this validator is drawn for
+	/// whose deal key is revealed. It fetches the ciphertext the buyer received by its hash,
+	/// opens it with the key and checks it against the offer ([`dispute_verdict`]). A
+	/// ciphertext that no peer serves is retried at every block and counts as a bad delivery
+	/// from [`crate::votes::LAST_CHANCE_BLOCKS`] before the commit period ends: serving it is the seller's job.
+	pub async fn judge_disputes<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning)
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let api = at.chain.client.runtime_api();
+		let claims = match api.claims_for_voter(at.hash, at.me.clone()) {
+			Ok(c) => c,
+			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the claims to vote on: {e}"),
+		};
+		let disputes: Vec<_> = claims.into_iter().filter(|c| c.class == ClaimClass::DataDispute).collect();
+		self.dispute_verdicts.retain(|(id, commitment), _| disputes.iter().any(|c| c.claim == *id && c.commitment == *commitment));
+		for claim in disputes {
+			let key = (claim.claim, claim.commitment);
+			// A verdict to commit, or one to reveal that a restart forgot (it is worked out again
+			// the same way: the same ciphertext, key and offer).
+			let needed = match claim.phase {
+				Phase::Commit => !claim.committed,
+				Phase::Reveal => claim.committed && !claim.revealed,
+				Phase::AwaitingTally => false,
+			};
+			if !needed || self.dispute_verdicts.contains_key(&key) {
+				continue;
+			}
+			let found = at.chain.client.runtime_api().disputed_deal(at.hash, claim.claim).ok().flatten();
+			let Some((deal, DealState::Disputed { ciphertext, key: Some(revealed), .. }, goods)) = found.map(|(id, d)| (id, d.state, d.goods)) else {
+				// A dispute from before deal keys: nothing a voter could open.
+				log::info!(target: LOG_TARGET, "claim {}: a data dispute without a revealed deal key; abstaining", claim.claim);
+				self.dispute_verdicts.insert(key, Verdict::Abstain);
+				continue;
+			};
+			let fetched = match &self.fetcher {
+				Some(fetcher) => fetcher.fetch(ciphertext, at.metrics).await,
+				None => None,
+			};
+			let last_chance = at.now.saturating_add(crate::votes::LAST_CHANCE_BLOCKS) >= claim.commit_end;
+			if fetched.is_none() && !last_chance {
+				log::info!(target: LOG_TARGET, "⏳ claim {}: the ciphertext {ciphertext:?} of deal #{deal} not found at any peer yet", claim.claim);
+				continue;
+			}
+			let checked =
+				dispute_verdict(fetched.as_deref(), &revealed.key, deal, &goods, |model| learning.check_model(at, model).map_err(|e| e.to_string()));
+			let verdict = match &checked {
+				Ok(()) => Verdict::Valid,
+				Err(_) => Verdict::Invalid,
+			};
+			log::info!(target: LOG_TARGET, "⚖️ claim {}: deal #{deal}'s delivery is {verdict:?} ({checked:?})", claim.claim);
+			self.dispute_verdicts.insert(key, verdict);
 		}
 	}
 
@@ -510,24 +633,46 @@ impl DealWorker {
 		let Some(prepared) = data.into_iter().chain(model).find(|p| p.goods == *goods) else {
 			return log::warn!(target: LOG_TARGET, "deal #{deal} sold other goods than this node holds now: not delivered");
 		};
-		let mut ephemeral = [0u8; 32];
-		if getrandom::getrandom(&mut ephemeral).is_err() {
-			return log::error!(target: LOG_TARGET, "no randomness for sealing deal #{deal}: not delivered");
-		}
-		let sealed_payload = match sealed::seal(&prepared.plain, buyer_key, deal, ephemeral) {
+		let ephemeral = sealed::deal_ephemeral(&self.secret, deal, buyer_key, &goods.commitment.content_hash.0);
+		let plain = if self.sell_garbage { crate::faults::garble(&prepared.plain) } else { prepared.plain };
+		let (sealed_payload, key) = match sealed::seal_with_key(&plain, buyer_key, deal, ephemeral) {
 			Ok(s) => s,
 			Err(e) => return log::warn!(target: LOG_TARGET, "deal #{deal}: the buyer's key cannot be sealed to ({e:?}): not delivered"),
 		};
 		let Some(ciphertext) = self.sealed.insert(sealed_payload) else { return };
+		let key_commitment = pallet_data_market::deal_key_commitment(deal, &key);
 		log::info!(target: LOG_TARGET, "📦 deal #{deal}: payload sealed to the buyer's key, served as {ciphertext:?}; delivering");
-		self.outbox.send(at, Step::Deliver(deal), "deliver", WorkerAction::Deliver { deal, ciphertext });
+		self.outbox.send(at, Step::Deliver(deal), "deliver", WorkerAction::Deliver { deal, ciphertext, key_commitment });
+	}
+
+	/// The seller's side of a dispute opened without the key: derive the deal key again (the
+	/// one-time secret is derived, not stored) and reveal it, so the voters can open the payload.
+	fn reveal_key<C, P>(&mut self, at: &At<'_, C, P>, id: u64, deal: &pallet_data_market::DealOf<loopx_runtime::Runtime>)
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let DealState::Disputed { key_commitment, .. } = deal.state else { return };
+		if !self.outbox.may_send(Step::RevealKey(id), at.now) {
+			return;
+		}
+		let ephemeral = sealed::deal_ephemeral(&self.secret, id, &deal.buyer_key, &deal.goods.commitment.content_hash.0);
+		let key = match sealed::sender_key(ephemeral, &deal.buyer_key) {
+			Ok(key) if pallet_data_market::deal_key_commitment(id, &key) == key_commitment => key,
+			_ => {
+				return log::warn!(target: LOG_TARGET, "deal #{id}: disputed, but this node did not seal it (the key it derives is not the one committed)")
+			},
+		};
+		log::info!(target: LOG_TARGET, "🔓 deal #{id}: disputed without the key; revealing it for the voters");
+		self.outbox.send(at, Step::RevealKey(id), "reveal_deal_key", WorkerAction::RevealDealKey { deal: id, key });
 	}
 
 	async fn receive<C, P>(
 		&mut self,
 		at: &At<'_, C, P>,
 		deal: u64,
-		ciphertext: H256,
+		(ciphertext, key_commitment): (H256, H256),
 		deadline: BlockNumber,
 		goods: &Goods,
 		learning: &mut Learning,
@@ -544,8 +689,18 @@ impl DealWorker {
 			Some(fetcher) => fetcher.fetch(ciphertext, at.metrics).await,
 			None => None,
 		};
+		// The key this node derives, when it is the one the seller committed to: a dispute
+		// reveals it at once, and the voters judge the payload right away.
+		let mut key = None;
 		let verdict = match fetched {
-			Some(bytes) => check_delivery(&bytes, &self.secret, deal, goods, |model| learning.check_model(at, model).map_err(|e| e.to_string())),
+			Some(bytes) => match sealed::recipient_key(&bytes, &self.secret) {
+				Ok(k) if pallet_data_market::deal_key_commitment(deal, &k) == key_commitment => {
+					key = Some(k);
+					check_delivery(&bytes, &self.secret, deal, goods, |model| learning.check_model(at, model).map_err(|e| e.to_string()))
+				},
+				Ok(_) => Err(Rejection::KeyMismatch),
+				Err(e) => Err(Rejection::DoesNotOpen(e)),
+			},
 			None if at.now.saturating_add(DISPUTE_MARGIN) >= deadline => Err(Rejection::NotReceived),
 			None => {
 				log::info!(target: LOG_TARGET, "⏳ deal #{deal}: sealed payload {ciphertext:?} not found at any peer yet");
@@ -561,6 +716,7 @@ impl DealWorker {
 				let what = match &bought {
 					Bought::Data(data) => format!("{} rows", data.len()),
 					Bought::Model(task, _) => format!("a local model of task {task}"),
+					Bought::Version(plain) => format!("a model version of {} bytes", plain.len()),
 				};
 				log::info!(target: LOG_TARGET, "✅ deal #{deal}: payload opened and matches the offer ({what}); confirming");
 				self.outbox.send(at, Step::Confirm(deal), "confirm", WorkerAction::Confirm { deal });
@@ -569,7 +725,7 @@ impl DealWorker {
 			Err(rejection) => {
 				log::warn!(target: LOG_TARGET, "⚠️ deal #{deal}: {rejection:?}; disputing");
 				let evidence = rejection.evidence(deal);
-				self.outbox.send(at, Step::Dispute(deal), "dispute", WorkerAction::Dispute { deal, evidence });
+				self.outbox.send(at, Step::Dispute(deal), "dispute", WorkerAction::Dispute { deal, evidence, key });
 				None
 			},
 		}
@@ -628,6 +784,32 @@ mod tests {
 		assert_eq!(rows.len(), data.len());
 		assert_eq!(rows.labels, data.labels);
 		assert_eq!(rows.names, data.names);
+	}
+
+	#[test]
+	fn voters_judge_a_disputed_delivery_with_the_revealed_key_as_the_buyer_would() {
+		let prepared = prepare(&training_shard(3)).unwrap();
+		let to = sealed::public_key(&buyer());
+		let seller = sealed::deal_secret(&[6; 32]);
+		let seal = |plain: &[u8]| {
+			let ephemeral = sealed::deal_ephemeral(&seller, 9, &to, &prepared.goods.commitment.content_hash.0);
+			sealed::seal_with_key(plain, &to, 9, ephemeral).unwrap()
+		};
+		// Good data: the voters (who hold no buyer secret) accept it with the key alone.
+		let (honest, key) = seal(&prepared.plain);
+		assert_eq!(dispute_verdict(Some(&honest), &key, 9, &prepared.goods, no_model), Ok(()));
+		assert_eq!(sealed::recipient_key(&honest, &buyer()).unwrap(), key, "the buyer derives the committed key");
+		// Garbage sealed under the committed key: rejected, for the reason the buyer saw.
+		let (garbage, key) = seal(&[0xAB; 4_096]);
+		assert_eq!(dispute_verdict(Some(&garbage), &key, 9, &prepared.goods, no_model), Err(Rejection::NotWhatWasOffered));
+		// A ciphertext nobody serves, or one the committed key does not open: rejected.
+		assert_eq!(dispute_verdict(None, &key, 9, &prepared.goods, no_model), Err(Rejection::NotReceived));
+		assert!(matches!(dispute_verdict(Some(&honest), &[1; 32], 9, &prepared.goods, no_model), Err(Rejection::DoesNotOpen(_))));
+		// The right rows with an inflated row count on the offer: rejected.
+		let mut inflated = prepared.goods;
+		inflated.commitment.samples += 1;
+		let (honest, key) = seal(&prepared.plain);
+		assert_eq!(dispute_verdict(Some(&honest), &key, 9, &inflated, no_model), Err(Rejection::WrongShape));
 	}
 
 	#[test]

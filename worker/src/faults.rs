@@ -12,6 +12,15 @@ pub struct Faults {
 	pub forge_claims: bool,
 	/// Send peers model-protocol requests that do not decode, every block.
 	pub garbage_requests: bool,
+	/// As a data node, deliver garbage ([`garble`]) sealed under the committed deal key instead
+	/// of the rows offered: the buyer disputes and the voters decide for it.
+	pub sell_garbage: bool,
+}
+
+/// What a garbage-selling data node delivers instead of `plain`: the same number of bytes,
+/// every one changed, so it opens with the deal key but matches nothing the offer committed to.
+pub fn garble(plain: &[u8]) -> Vec<u8> {
+	plain.iter().map(|b| b ^ 0x5a).collect()
 }
 
 /// A forged answer: the real one with a made-up row, so it still looks like an answer.
@@ -71,6 +80,14 @@ mod tests {
 		assert_eq!(forge_claim(1_000_000, true), Forgery::UntrainedModel(1_000_000));
 		assert_eq!(forge_claim(300_000, false), Forgery::Metric(200_000), "a loss understated");
 		assert_eq!(forge_claim(50_000, false), Forgery::UntrainedModel(0), "a loss near 0: the untrained model claimed as perfect");
+	}
+
+	#[test]
+	fn garbage_keeps_the_size_and_changes_every_byte() {
+		let plain = b"label,f0\n1,0.5\n";
+		let garbage = garble(plain);
+		assert_eq!(garbage.len(), plain.len());
+		assert!(garbage.iter().zip(plain).all(|(g, p)| g != p));
 	}
 
 	#[test]

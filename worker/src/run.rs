@@ -63,10 +63,14 @@ where
 	let mut learning = learning::Learning::new(models, fetcher, faults, secret);
 	let buying = validator.then(deals::BuyPlan::default);
 	let (mut deals, bought) = deals::DealWorker::new(&secret, selling.clone(), buying, deal_store, bought_store, deal_fetcher);
+	if faults.sell_garbage {
+		deals.sell_garbage();
+	}
 	for kept in bought {
 		match kept {
 			deals::Bought::Data(data) => learning.add_training_data(data),
 			deals::Bought::Model(task, payload) => learning.add_bought_model(task, payload),
+			deals::Bought::Version(_) => {},
 		}
 	}
 	let chain = Chain::new(client.clone(), pool, offchain_pool, keystore);
@@ -125,7 +129,8 @@ where
 		// Learning first: it fetches the models that inference answers and votes need.
 		learning.on_block(&at).await;
 		queries.on_block(&at, &mut learning);
-		votes.on_block(&at, &mut learning);
+		deals.judge_disputes(&at, &mut learning).await;
+		votes.on_block(&at, &mut learning, deals.dispute_verdicts());
 		if let Some(fetcher) = &garbage {
 			fetcher.send_garbage(block.header.number).await;
 		}

@@ -10,6 +10,11 @@
 //! - the deal id as associated data, so a payload sealed for one deal does not open as another.
 //!
 //! Wire form: `version (1) ‖ ephemeral public key (32) ‖ ciphertext with its 16-byte tag`.
+//!
+//! Fair exchange: the ChaCha20-Poly1305 key (the *deal key*) is what the seller commits to on
+//! chain at delivery. Seller (from its one-time secret) and buyer (from its own secret) both
+//! derive it; in a dispute either reveals it, the chain checks it against the commitment, and
+//! the voters open the very ciphertext the buyer received with it ([`open_with_key`]).
 //! The nonce is zero: every key encrypts exactly one message.
 //!
 //! A validator's X25519 secret is derived from its worker secret (see [`crate::secret`]), so it
@@ -71,37 +76,61 @@ pub fn public_key(secret: &StaticSecret) -> [u8; 32] {
 	PublicKey::from(secret).to_bytes()
 }
 
-fn cipher(shared: &[u8; 32], ephemeral: &[u8; 32], recipient: &[u8; 32]) -> ChaCha20Poly1305 {
+/// The ChaCha20-Poly1305 key of a payload: HKDF-SHA256 of the shared secret, bound to both
+/// public keys. This is the deal key the seller commits to at delivery
+/// (`pallet_data_market::deal_key_commitment`) and reveals in a dispute.
+fn aead_key(shared: &[u8; 32], ephemeral: &[u8; 32], recipient: &[u8; 32]) -> [u8; 32] {
 	let mut key = [0u8; 32];
 	let info = [INFO, ephemeral, recipient].concat();
 	// 32 bytes are far below HKDF-SHA256's 8,160-byte limit: `expand` cannot fail here.
 	let _ = Hkdf::<Sha256>::new(None, shared).expand(&info, &mut key);
-	ChaCha20Poly1305::new(Key::from_slice(&key))
+	key
 }
 
-/// Seals `plaintext` of deal `deal` to `recipient`, with the one-time secret `ephemeral` (32
-/// random bytes: the caller draws them, which keeps this function deterministic to test).
-pub fn seal(plaintext: &[u8], recipient: &[u8; 32], deal: u64, ephemeral: [u8; 32]) -> Result<Vec<u8>, SealError> {
+/// The one-time secret a seller seals deal `deal` with: derived from its deal secret, the deal,
+/// the buyer's key and the payload's content hash, so the seller can derive the deal key again
+/// after a restart (to reveal it in a dispute) without storing it. One key still encrypts one
+/// message: the same inputs always seal the same plaintext.
+pub fn deal_ephemeral(seller: &StaticSecret, deal: u64, recipient: &[u8; 32], content_hash: &[u8; 32]) -> [u8; 32] {
+	sp_crypto_hashing::blake2_256(&[&b"loopx/deal-ephemeral"[..], &seller.to_bytes(), &deal.to_le_bytes(), recipient, content_hash].concat())
+}
+
+/// The deal key a seller's one-time secret `ephemeral` gives with `recipient` (the key
+/// [`seal_with_key`] returns for the same inputs).
+pub fn sender_key(ephemeral: [u8; 32], recipient: &[u8; 32]) -> Result<[u8; 32], SealError> {
 	let ephemeral = StaticSecret::from(ephemeral);
 	let ephemeral_public = PublicKey::from(&ephemeral).to_bytes();
 	let shared = ephemeral.diffie_hellman(&PublicKey::from(*recipient));
 	if !shared.was_contributory() {
 		return Err(SealError::WeakRecipientKey);
 	}
+	Ok(aead_key(shared.as_bytes(), &ephemeral_public, recipient))
+}
+
+/// Seals `plaintext` of deal `deal` to `recipient`, with the one-time secret `ephemeral` (the
+/// caller derives it, see [`deal_ephemeral`], which keeps this function deterministic).
+pub fn seal(plaintext: &[u8], recipient: &[u8; 32], deal: u64, ephemeral: [u8; 32]) -> Result<Vec<u8>, SealError> {
+	seal_with_key(plaintext, recipient, deal, ephemeral).map(|(sealed, _)| sealed)
+}
+
+/// [`seal`], also returning the deal key the payload is sealed with.
+pub fn seal_with_key(plaintext: &[u8], recipient: &[u8; 32], deal: u64, ephemeral: [u8; 32]) -> Result<(Vec<u8>, [u8; 32]), SealError> {
+	let ephemeral_public = PublicKey::from(&StaticSecret::from(ephemeral)).to_bytes();
+	let key = sender_key(ephemeral, recipient)?;
 	let aad = deal.to_le_bytes();
 	// Encryption into a Vec cannot fail for inputs below ChaCha20's 256 GiB limit.
-	let ciphertext = cipher(shared.as_bytes(), &ephemeral_public, recipient)
-		.encrypt(Nonce::from_slice(&[0; 12]), Payload { msg: plaintext, aad: &aad })
-		.unwrap_or_default();
+	let ciphertext =
+		ChaCha20Poly1305::new(Key::from_slice(&key)).encrypt(Nonce::from_slice(&[0; 12]), Payload { msg: plaintext, aad: &aad }).unwrap_or_default();
 	let mut sealed = Vec::with_capacity(OVERHEAD + plaintext.len());
 	sealed.push(VERSION);
 	sealed.extend_from_slice(&ephemeral_public);
 	sealed.extend_from_slice(&ciphertext);
-	Ok(sealed)
+	Ok((sealed, key))
 }
 
-/// Opens a payload of deal `deal` sealed to the public key of `secret`.
-pub fn open(sealed: &[u8], secret: &StaticSecret, deal: u64) -> Result<Vec<u8>, OpenError> {
+/// The deal key the holder of `secret` derives for a sealed payload (it opens the payload only
+/// if the payload was sealed to this key's public key).
+pub fn recipient_key(sealed: &[u8], secret: &StaticSecret) -> Result<[u8; 32], OpenError> {
 	if sealed.len() < OVERHEAD {
 		return Err(OpenError::TooShort);
 	}
@@ -114,10 +143,26 @@ pub fn open(sealed: &[u8], secret: &StaticSecret, deal: u64) -> Result<Vec<u8>, 
 	if !shared.was_contributory() {
 		return Err(OpenError::WeakKey);
 	}
+	Ok(aead_key(shared.as_bytes(), &ephemeral, &public_key(secret)))
+}
+
+/// Opens a payload of deal `deal` with its deal key (as voters do once a dispute revealed it).
+pub fn open_with_key(sealed: &[u8], key: &[u8; 32], deal: u64) -> Result<Vec<u8>, OpenError> {
+	if sealed.len() < OVERHEAD {
+		return Err(OpenError::TooShort);
+	}
+	if sealed[0] != VERSION {
+		return Err(OpenError::UnknownVersion(sealed[0]));
+	}
 	let aad = deal.to_le_bytes();
-	cipher(shared.as_bytes(), &ephemeral, &public_key(secret))
+	ChaCha20Poly1305::new(Key::from_slice(key))
 		.decrypt(Nonce::from_slice(&[0; 12]), Payload { msg: &sealed[33..], aad: &aad })
 		.map_err(|_| OpenError::NotAuthentic)
+}
+
+/// Opens a payload of deal `deal` sealed to the public key of `secret`.
+pub fn open(sealed: &[u8], secret: &StaticSecret, deal: u64) -> Result<Vec<u8>, OpenError> {
+	open_with_key(sealed, &recipient_key(sealed, secret)?, deal)
 }
 
 #[cfg(test)]
@@ -164,6 +209,24 @@ mod tests {
 		let mut sealed = seal(b"x", &public_key(&buyer()), 1, [1; 32]).unwrap();
 		sealed[1..33].copy_from_slice(&[0; 32]);
 		assert_eq!(open(&sealed, &buyer(), 1), Err(OpenError::WeakKey));
+	}
+
+	#[test]
+	fn seller_and_buyer_derive_the_same_deal_key_and_it_opens_the_payload_for_anyone() {
+		let buyer = buyer();
+		let seller = deal_secret(&[3; 32]);
+		let ephemeral = deal_ephemeral(&seller, 4, &public_key(&buyer), &[9; 32]);
+		let (sealed, key) = seal_with_key(b"rows", &public_key(&buyer), 4, ephemeral).unwrap();
+		assert_eq!(recipient_key(&sealed, &buyer).unwrap(), key);
+		assert_eq!(open_with_key(&sealed, &key, 4).unwrap(), b"rows");
+		assert_eq!(open_with_key(&sealed, &key, 5), Err(OpenError::NotAuthentic), "bound to the deal");
+		assert_eq!(open_with_key(&sealed, &[1; 32], 4), Err(OpenError::NotAuthentic));
+		// Another buyer derives another key, which opens nothing.
+		assert_ne!(recipient_key(&sealed, &deal_secret(&[8; 32])).unwrap(), key);
+		// Derived again after a restart: the same payload, the same key.
+		assert_eq!(seal_with_key(b"rows", &public_key(&buyer), 4, deal_ephemeral(&seller, 4, &public_key(&buyer), &[9; 32])).unwrap(), (sealed, key));
+		assert_ne!(deal_ephemeral(&seller, 5, &public_key(&buyer), &[9; 32]), ephemeral);
+		assert_eq!(sender_key(ephemeral, &public_key(&buyer)).unwrap(), key, "the seller derives it without the payload");
 	}
 
 	#[test]

@@ -14,7 +14,11 @@
 //!   claimed metric. A model still not fetched three blocks before the commit period ends
 //!   scores nothing: a claimant that never serves its payload is rejected and slashed.
 //!
-//! On data disputes and evaluation-score claims it abstains (not built yet). A drawn voter that
+//! - `DataDispute` claims: the deal worker's verdict ([`crate::deals::DealWorker::judge_disputes`]):
+//!   the ciphertext the buyer received, opened with the revealed deal key and checked against
+//!   the offer's commitment; one no peer serves by the end of the commit period is `Invalid`.
+//!
+//! On evaluation-score claims it abstains (not built yet). A drawn voter that
 //! casts nothing loses reputation; one that abstains does not.
 //!
 //! Claims opened in the same blocks get different numbers on different forks, so everything
@@ -34,9 +38,10 @@ use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_core::H256;
 
-/// Blocks before the end of a claim's commit period from which a model still not fetched is
-/// scored as nothing (room for the commit to be included in time).
-const LAST_CHANCE_BLOCKS: u32 = 3;
+/// Blocks before the end of a claim's commit period from which a payload still not fetched (a
+/// claimed model, a disputed delivery) counts as never served (room for the commit to be
+/// included in time). Serving it is the claimant's job.
+pub const LAST_CHANCE_BLOCKS: u32 = 3;
 
 use crate::{
 	answers::Answerer,
@@ -84,7 +89,7 @@ impl VoteWorker {
 	}
 
 	/// One pass at a new best block.
-	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning)
+	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning, disputes: &BTreeMap<(ClaimId, H256), Verdict>)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -100,13 +105,19 @@ impl VoteWorker {
 			Step::Commit(key) | Step::Reveal(key) => open.contains(key),
 		});
 		for claim in claims {
-			self.on_claim(at, claim, learning);
+			self.on_claim(at, claim, learning, disputes);
 		}
 	}
 
 	/// This node's verdict on `claim`, worked out once; `None` while it cannot be worked out
 	/// yet (a model not fetched yet is tried again at the next block).
-	fn verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>, learning: &mut Learning) -> Option<Verdict>
+	fn verdict<C, P>(
+		&mut self,
+		at: &At<'_, C, P>,
+		claim: &VotableClaim<u32>,
+		learning: &mut Learning,
+		disputes: &BTreeMap<(ClaimId, H256), Verdict>,
+	) -> Option<Verdict>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -122,7 +133,9 @@ impl VoteWorker {
 				let last_chance = claim.phase == Phase::Commit && at.now.saturating_add(LAST_CHANCE_BLOCKS) >= claim.commit_end;
 				learning.update_verdict(at, claim.claim, last_chance)?
 			},
-			ClaimClass::DataDispute | ClaimClass::EvaluationScore | ClaimClass::Test => Verdict::Abstain,
+			// Worked out by the deal worker, which fetches and opens the disputed payload.
+			ClaimClass::DataDispute => *disputes.get(&(claim.claim, claim.commitment))?,
+			ClaimClass::EvaluationScore | ClaimClass::Test => Verdict::Abstain,
 		};
 		self.verdicts.insert(key, verdict);
 		Some(verdict)
@@ -165,7 +178,7 @@ impl VoteWorker {
 		verdict
 	}
 
-	fn on_claim<C, P>(&mut self, at: &At<'_, C, P>, claim: VotableClaim<u32>, learning: &mut Learning)
+	fn on_claim<C, P>(&mut self, at: &At<'_, C, P>, claim: VotableClaim<u32>, learning: &mut Learning, disputes: &BTreeMap<(ClaimId, H256), Verdict>)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -177,7 +190,7 @@ impl VoteWorker {
 		if !(wants_commit || wants_reveal) {
 			return;
 		}
-		let Some(verdict) = self.verdict(at, &claim, learning) else { return };
+		let Some(verdict) = self.verdict(at, &claim, learning, disputes) else { return };
 		let salt = vote_salt(&self.secret, id, &claim.commitment);
 		if wants_commit {
 			if !self.outbox.may_send(Step::Commit(key), at.now) {

@@ -52,6 +52,9 @@ fn fill_offer_book<T: Config>(b: u32) {
 	}
 }
 
+/// The deal key the benchmarks' sellers commit to.
+const KEY: DealKey = [7; 32];
+
 /// A delivered deal between a fresh seller and buyer, matched by a router.
 fn delivered_deal<T: Config>() -> (DealId, T::AccountId, T::AccountId) {
 	let seller = funded::<T>("seller", 0);
@@ -63,7 +66,7 @@ fn delivered_deal<T: Config>() -> (DealId, T::AccountId, T::AccountId) {
 	let bid =
 		Pallet::<T>::do_post(buyer.clone(), Side::Bid, tag::<T>(), None, price::<T>(100), 1, expiry::<T>(), Some(router.clone())).expect("valid bid");
 	let deal = Pallet::<T>::do_route(router, offer, bid, 1).expect("routable");
-	Pallet::<T>::deliver(RawOrigin::Signed(seller.clone()).into(), deal, H256::repeat_byte(9)).expect("matched");
+	Pallet::<T>::deliver(RawOrigin::Signed(seller.clone()).into(), deal, H256::repeat_byte(9), deal_key_commitment(deal, &KEY)).expect("matched");
 	(deal, seller, buyer)
 }
 
@@ -135,7 +138,7 @@ mod benchmarks {
 		Pallet::<T>::do_post(seller.clone(), Side::Offer, tag::<T>(), Some(goods()), price::<T>(100), 1, expiry::<T>(), None).expect("valid");
 		Pallet::<T>::do_post(buyer, Side::Bid, tag::<T>(), None, price::<T>(100), 1, expiry::<T>(), None).expect("valid");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(seller), 0, H256::repeat_byte(9));
+		_(RawOrigin::Signed(seller), 0, H256::repeat_byte(9), deal_key_commitment(0, &KEY));
 		assert!(matches!(Deals::<T>::get(0).map(|d| d.state), Some(DealState::Delivered { .. })));
 	}
 
@@ -148,14 +151,26 @@ mod benchmarks {
 		assert!(!Deals::<T>::contains_key(deal));
 	}
 
-	/// Disputing opens a claim; the runtime's helper gives it the largest electorate.
+	/// Disputing with the key opens a claim; the runtime's helper gives it the largest
+	/// electorate.
 	#[benchmark]
 	fn dispute() {
 		T::BenchmarkHelper::prepare_dispute();
 		let (deal, _, buyer) = delivered_deal::<T>();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(buyer), deal, H256::repeat_byte(3));
-		assert!(matches!(Deals::<T>::get(deal).map(|d| d.state), Some(DealState::Disputed { .. })));
+		_(RawOrigin::Signed(buyer), deal, H256::repeat_byte(3), Some(KEY));
+		assert!(matches!(Deals::<T>::get(deal).map(|d| d.state), Some(DealState::Disputed { claim: Some(_), .. })));
+	}
+
+	/// The seller reveals the key of a dispute opened without it: the claim opens.
+	#[benchmark]
+	fn reveal_deal_key() {
+		T::BenchmarkHelper::prepare_dispute();
+		let (deal, seller, buyer) = delivered_deal::<T>();
+		Pallet::<T>::dispute(RawOrigin::Signed(buyer).into(), deal, H256::repeat_byte(3), None).expect("delivered");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(seller), deal, KEY);
+		assert!(matches!(Deals::<T>::get(deal).map(|d| d.state), Some(DealState::Disputed { claim: Some(_), .. })));
 	}
 
 	/// The costliest outcome: accepted, the deposit goes to the seller and the deal settles.
@@ -163,8 +178,8 @@ mod benchmarks {
 	fn dispute_decided() {
 		T::BenchmarkHelper::prepare_dispute();
 		let (deal, seller, buyer) = delivered_deal::<T>();
-		Pallet::<T>::dispute(RawOrigin::Signed(buyer).into(), deal, H256::repeat_byte(3)).expect("delivered");
-		let Some(DealState::Disputed { claim, .. }) = Deals::<T>::get(deal).map(|d| d.state) else { panic!("the deal is disputed") };
+		Pallet::<T>::dispute(RawOrigin::Signed(buyer).into(), deal, H256::repeat_byte(3), Some(KEY)).expect("delivered");
+		let Some(DealState::Disputed { claim: Some(claim), .. }) = Deals::<T>::get(deal).map(|d| d.state) else { panic!("the deal is disputed") };
 		let decision = Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 1, agreeing_weight: 1 };
 		#[block]
 		{

@@ -363,38 +363,117 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Records a delivery. Transactional.
-	pub(crate) fn do_deliver(who: T::AccountId, id: DealId, ciphertext: H256) -> DispatchResult {
-		with_storage_layer(|| Self::record_delivery(who, id, ciphertext))
+	pub(crate) fn do_deliver(who: T::AccountId, id: DealId, ciphertext: H256, key_commitment: H256) -> DispatchResult {
+		with_storage_layer(|| Self::record_delivery(who, id, ciphertext, key_commitment))
 	}
 
-	fn record_delivery(who: T::AccountId, id: DealId, ciphertext: H256) -> DispatchResult {
+	fn record_delivery(who: T::AccountId, id: DealId, ciphertext: H256, key_commitment: H256) -> DispatchResult {
 		let mut deal = Deals::<T>::get(id).ok_or(Error::<T>::UnknownDeal)?;
 		ensure!(deal.seller == who, Error::<T>::NotSeller);
 		ensure!(deal.state == DealState::Matched, Error::<T>::WrongDealState);
+		ensure!(key_commitment != H256::zero(), Error::<T>::InvalidKeyCommitment);
 		if let Some(at) = deal.deadline {
 			Self::unschedule(at, Timeout::Deal(id));
 		}
 		let now = frame_system::Pallet::<T>::block_number();
 		let confirm_by = Self::schedule(now.saturating_add(Periods::<T>::get().confirm), Timeout::Deal(id))?;
-		deal.state = DealState::Delivered { ciphertext };
+		deal.state = DealState::Delivered { ciphertext, key_commitment };
 		deal.deadline = Some(confirm_by);
 		Deals::<T>::insert(id, deal);
-		Self::deposit_event(Event::Delivered { deal: id, ciphertext, confirm_by });
+		Self::deposit_event(Event::Delivered { deal: id, ciphertext, key_commitment, confirm_by });
 		Ok(())
 	}
 
 	/// Disputes a delivered deal. Transactional.
-	pub(crate) fn do_dispute(who: T::AccountId, id: DealId, evidence: H256) -> DispatchResult {
-		with_storage_layer(|| Self::open_dispute(who, id, evidence))
+	pub(crate) fn do_dispute(who: T::AccountId, id: DealId, evidence: H256, key: Option<DealKey>) -> DispatchResult {
+		with_storage_layer(|| Self::open_dispute(who, id, evidence, key))
 	}
 
-	fn open_dispute(who: T::AccountId, id: DealId, evidence: H256) -> DispatchResult {
+	fn open_dispute(who: T::AccountId, id: DealId, evidence: H256, key: Option<DealKey>) -> DispatchResult {
 		let mut deal = Deals::<T>::get(id).ok_or(Error::<T>::UnknownDeal)?;
 		ensure!(deal.buyer == who, Error::<T>::NotBuyer);
-		let DealState::Delivered { ciphertext } = deal.state else { return Err(Error::<T>::WrongDealState.into()) };
+		let DealState::Delivered { ciphertext, key_commitment } = deal.state else { return Err(Error::<T>::WrongDealState.into()) };
+		// Deliveries before storage version 2 have no key commitment: their vote opens at once.
+		let legacy = key_commitment == H256::zero();
+		if let Some(key) = &key {
+			ensure!(!legacy && deal_key_commitment(id, key) == key_commitment, Error::<T>::WrongDealKey);
+		}
 		let deposit = T::DisputeDeposit::get();
 		Self::hold(HoldReason::DisputeDeposit, &who, deposit)?;
-		let commitment = BlakeTwo256::hash_of(&(deal.goods.commitment.content_hash, ciphertext, evidence));
+		if let Some(at) = deal.deadline.take() {
+			Self::unschedule(at, Timeout::Deal(id));
+		}
+		let key = key.map(|key| RevealedKey { key, by_buyer: true });
+		deal.state = DealState::Disputed { ciphertext, key_commitment, evidence, deposit, key, claim: None };
+		let (claim, reveal_by) = if legacy || key.is_some() {
+			// A vote that cannot open fails the dispute: the buyer tries again.
+			(Some(Self::open_dispute_claim(id, &mut deal)?), None)
+		} else {
+			// The seller always knows the key; the buyer may reveal it later too.
+			let now = frame_system::Pallet::<T>::block_number();
+			let at = Self::schedule(now.saturating_add(Periods::<T>::get().confirm), Timeout::Deal(id))?;
+			deal.deadline = Some(at);
+			(None, Some(at))
+		};
+		Deals::<T>::insert(id, deal);
+		Self::deposit_event(Event::Disputed { deal: id, evidence, deposit, claim, reveal_by });
+		if let Some(key) = key {
+			Self::deposit_event(Event::DealKeyRevealed { deal: id, by: who, key: key.key });
+		}
+		if let Some(claim) = claim {
+			Self::deposit_event(Event::DisputeClaimOpened { deal: id, claim });
+		}
+		Ok(())
+	}
+
+	/// Reveals the key of a disputed deal and opens its vote. Transactional.
+	pub(crate) fn do_reveal_key(who: T::AccountId, id: DealId, key: DealKey) -> DispatchResult {
+		with_storage_layer(|| {
+			let mut deal = Deals::<T>::get(id).ok_or(Error::<T>::UnknownDeal)?;
+			let by_buyer = deal.buyer == who;
+			ensure!(by_buyer || deal.seller == who, Error::<T>::NotParty);
+			let DealState::Disputed { key_commitment, key: revealed, claim, .. } = &mut deal.state else {
+				return Err(Error::<T>::WrongDealState.into());
+			};
+			ensure!(revealed.is_none() && claim.is_none(), Error::<T>::KeyAlreadyRevealed);
+			ensure!(deal_key_commitment(id, &key) == *key_commitment, Error::<T>::WrongDealKey);
+			*revealed = Some(RevealedKey { key, by_buyer });
+			if let Some(at) = deal.deadline.take() {
+				Self::unschedule(at, Timeout::Deal(id));
+			}
+			Self::deposit_event(Event::DealKeyRevealed { deal: id, by: who, key });
+			// The key is on chain whatever happens to the vote: if it cannot open now, it is
+			// tried again later and the revealer is not made to lose by a full claim registry.
+			Self::open_or_defer(id, deal)
+		})
+	}
+
+	/// Opens the vote of a disputed deal whose key is known, or schedules another try.
+	fn open_or_defer(id: DealId, mut deal: DealOf<T>) -> DispatchResult {
+		match with_storage_layer(|| Self::open_dispute_claim(id, &mut deal)) {
+			Ok(claim) => {
+				Deals::<T>::insert(id, deal);
+				Self::deposit_event(Event::DisputeClaimOpened { deal: id, claim });
+			},
+			Err(error) => {
+				let now = frame_system::Pallet::<T>::block_number();
+				let retry_at = Self::schedule(now.saturating_add(Periods::<T>::get().confirm), Timeout::Deal(id))?;
+				deal.deadline = Some(retry_at);
+				Deals::<T>::insert(id, deal);
+				Self::deposit_event(Event::DisputeClaimDeferred { deal: id, error, retry_at });
+			},
+		}
+		Ok(())
+	}
+
+	/// Opens the `DataDispute` claim of a disputed deal and records it in the deal (not
+	/// stored: the caller stores the deal).
+	fn open_dispute_claim(id: DealId, deal: &mut DealOf<T>) -> Result<ClaimId, DispatchError> {
+		let DealState::Disputed { ciphertext, evidence, key, claim: slot, .. } = &mut deal.state else {
+			return Err(Error::<T>::WrongDealState.into());
+		};
+		// The claim names the ciphertext, the evidence and the key the voters judge with.
+		let commitment = BlakeTwo256::hash_of(&(deal.goods.commitment.content_hash, *ciphertext, *evidence, key.map(|k| k.key)));
 		let claim = T::Claims::open_claim(ClaimRequest {
 			class: ClaimClass::DataDispute,
 			claimant: deal.seller.clone(),
@@ -407,14 +486,9 @@ impl<T: Config> Pallet<T> {
 			// The buyer wins the dispute if the seller's claim is rejected.
 			conflicted: alloc::vec![deal.buyer.clone()],
 		})?;
-		if let Some(at) = deal.deadline.take() {
-			Self::unschedule(at, Timeout::Deal(id));
-		}
-		deal.state = DealState::Disputed { ciphertext, evidence, claim, deposit };
+		*slot = Some(claim);
 		Disputes::<T>::insert(claim, id);
-		Deals::<T>::insert(id, deal);
-		Self::deposit_event(Event::Disputed { deal: id, claim, evidence, deposit });
-		Ok(())
+		Ok(claim)
 	}
 
 	/// Pays the deal out to the seller (minus router and protocol fees), returns the bond,
@@ -444,15 +518,26 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Refunds the buyer, slashes the seller's bond, penalises the seller, removes the deal.
-	/// Transactional.
+	/// Refunds the buyer, penalises the seller, removes the deal. The seller's bond is slashed
+	/// when it did not deliver, and paid to the buyer when it lost a dispute (the loser's bond
+	/// pays the winner). Transactional.
 	pub(crate) fn refund(id: DealId, deal: DealOf<T>, reason: RefundReason) -> DispatchResult {
 		with_storage_layer(|| {
 			let refunded = Self::release(HoldReason::Payment, &deal.buyer, deal.payment);
-			Self::slash_held(HoldReason::SellerBond, &deal.seller, deal.bond)?;
+			let (mut bond_slashed, mut bond_to_buyer) = (Zero::zero(), Zero::zero());
+			match reason {
+				RefundReason::NotDelivered => {
+					Self::slash_held(HoldReason::SellerBond, &deal.seller, deal.bond)?;
+					bond_slashed = deal.bond;
+				},
+				RefundReason::DisputeLost | RefundReason::KeyNotRevealed => {
+					Self::pay_held(HoldReason::SellerBond, &deal.seller, &deal.buyer, deal.bond)?;
+					bond_to_buyer = deal.bond;
+				},
+			}
 			T::Reputations::penalize(&deal.seller, T::DealFailurePenalty::get(), ReputationReason::DealFailed);
 			Self::remove_deal(id, &deal);
-			Self::deposit_event(Event::DealRefunded { deal: id, buyer: deal.buyer.clone(), refunded, bond_slashed: deal.bond, reason });
+			Self::deposit_event(Event::DealRefunded { deal: id, buyer: deal.buyer.clone(), refunded, bond_slashed, bond_to_buyer, reason });
 			Ok(())
 		})
 	}
@@ -500,12 +585,20 @@ impl<T: Config> Pallet<T> {
 					let result = match deal.state {
 						DealState::Matched => Self::refund(id, deal.clone(), RefundReason::NotDelivered),
 						DealState::Delivered { .. } => Self::settle(id, deal.clone()),
-						// Only a decided dispute whose funds could not move is scheduled.
-						DealState::Disputed { .. } => match PendingDecisions::<T>::take(id) {
+						// A decided dispute whose funds could not move, a key not revealed in
+						// time, or a vote that could not open yet.
+						DealState::Disputed { key, claim, deposit, .. } => match PendingDecisions::<T>::take(id) {
 							Some((claim, outcome)) => Self::apply_decision(id, claim, deal.clone(), outcome).inspect_err(|_| {
 								PendingDecisions::<T>::insert(id, (claim, outcome));
 							}),
-							None => Ok(()),
+							None => match (key, claim) {
+								(None, None) => with_storage_layer(|| {
+									Self::release(HoldReason::DisputeDeposit, &deal.buyer, deposit);
+									Self::refund(id, deal.clone(), RefundReason::KeyNotRevealed)
+								}),
+								(Some(_), None) => Self::open_or_defer(id, deal.clone()),
+								_ => Ok(()),
+							},
 						},
 					};
 					if let Err(e) = result {
@@ -528,11 +621,13 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Rejected: the buyer gets the payment and the deposit back, the bond is slashed. Accepted:
-	/// the seller is paid and gets the buyer's deposit. No quorum: the seller is paid, the
-	/// deposit returns. Transactional.
+	/// Rejected: the buyer gets the payment and the deposit back, and the seller's bond.
+	/// Accepted: the seller is paid, and gets the buyer's deposit if the buyer had revealed the
+	/// key itself. No quorum: the seller is paid, the deposit returns. Transactional.
 	fn apply_decision(id: DealId, claim: ClaimId, deal: DealOf<T>, outcome: Outcome) -> DispatchResult {
-		let DealState::Disputed { deposit, .. } = deal.state else { return Ok(()) };
+		let DealState::Disputed { deposit, key, key_commitment, .. } = deal.state else { return Ok(()) };
+		// Legacy deliveries (no key commitment) keep the old rule: the buyer stands by its claim.
+		let buyer_could_open = key.is_none_or(|k| k.by_buyer) || key_commitment == H256::zero();
 		with_storage_layer(|| {
 			let mut deposit_to_seller = Zero::zero();
 			match outcome {
@@ -540,13 +635,17 @@ impl<T: Config> Pallet<T> {
 					Self::release(HoldReason::DisputeDeposit, &deal.buyer, deposit);
 					Self::refund(id, deal.clone(), RefundReason::DisputeLost)?;
 				},
-				Outcome::Accepted => {
+				// A buyer that could open the payload itself and disputed a good one loses its
+				// deposit to the seller. One that could not (the seller had to reveal the key)
+				// had reason to dispute: a seller sealing with a key other than the committed
+				// one must not win the buyer's deposit; it gets its deposit back.
+				Outcome::Accepted if buyer_could_open => {
 					Self::pay_held(HoldReason::DisputeDeposit, &deal.buyer, &deal.seller, deposit)?;
 					deposit_to_seller = deposit;
 					T::Reputations::penalize(&deal.buyer, T::DealFailurePenalty::get(), ReputationReason::DealFailed);
 					Self::settle(id, deal.clone())?;
 				},
-				Outcome::NoQuorum => {
+				Outcome::Accepted | Outcome::NoQuorum => {
 					Self::release(HoldReason::DisputeDeposit, &deal.buyer, deposit);
 					Self::settle(id, deal.clone())?;
 				},

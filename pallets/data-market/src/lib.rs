@@ -171,6 +171,29 @@ pub struct Order<AccountId, Balance, BlockNumber, Tag> {
 	pub router: Option<AccountId>,
 }
 
+/// A deal's symmetric key: the ChaCha20-Poly1305 key its payload is sealed with (derived by
+/// the seller from its one-time key and the buyer's registered key; the buyer derives the
+/// same from its own secret).
+pub type DealKey = [u8; 32];
+
+/// The commitment to a deal's key the seller gives at delivery:
+/// `blake2_256("loopx/deal-key" ‖ deal (u64 LE) ‖ key)`. In a dispute the key is revealed and
+/// checked against it, so voters can open the very ciphertext the buyer received.
+pub fn deal_key_commitment(deal: DealId, key: &DealKey) -> H256 {
+	use sp_runtime::traits::{BlakeTwo256, Hash};
+	BlakeTwo256::hash(&[&b"loopx/deal-key"[..], &deal.to_le_bytes(), key].concat())
+}
+
+/// A deal key revealed in a dispute, and by whom.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct RevealedKey {
+	/// The key; it matches the delivery's key commitment.
+	pub key: DealKey,
+	/// The buyer revealed it (it could open the payload and still disputed); otherwise the
+	/// seller did.
+	pub by_buyer: bool,
+}
+
 /// Where a deal is in the fair-exchange protocol. Settled and refunded deals are removed (their
 /// end is in the events).
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
@@ -181,17 +204,25 @@ pub enum DealState<Balance> {
 	Delivered {
 		/// Hash of the ciphertext the seller sent.
 		ciphertext: H256,
+		/// The seller's commitment to the deal key ([`deal_key_commitment`]); zero for deals
+		/// delivered before storage version 2 (their disputes go to the vote at once).
+		key_commitment: H256,
 	},
-	/// The buyer disputed; weighted voting decides.
+	/// The buyer disputed. Until the deal key is revealed (by either party, within one
+	/// confirmation period) there is no vote; then weighted voting decides.
 	Disputed {
 		/// Hash of the ciphertext the seller sent.
 		ciphertext: H256,
+		/// The seller's commitment to the deal key.
+		key_commitment: H256,
 		/// Hash of the buyer's evidence.
 		evidence: H256,
-		/// The claim in weighted voting.
-		claim: ClaimId,
 		/// The buyer's dispute deposit, held.
 		deposit: Balance,
+		/// The deal key, once revealed.
+		key: Option<RevealedKey>,
+		/// The claim in weighted voting, once open.
+		claim: Option<ClaimId>,
 	},
 }
 
@@ -253,8 +284,11 @@ pub enum CloseReason {
 pub enum RefundReason {
 	/// The seller did not deliver in time.
 	NotDelivered,
-	/// The vote rejected the seller's delivery.
+	/// The vote rejected the seller's delivery; the seller's bond went to the buyer.
 	DisputeLost,
+	/// Disputed, and neither party revealed the deal key in time: the delivery cannot be
+	/// judged, so the seller (who always knows the key) loses; its bond went to the buyer.
+	KeyNotRevealed,
 }
 
 /// How long the parties of a deal have for each step, in blocks.
@@ -286,8 +320,9 @@ pub mod pallet {
 	use frame_support::traits::fungible::{Mutate, MutateHold};
 	use sp_runtime::traits::Zero;
 
-	/// v1: routers live in the one router registry ([`crate::migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// v1: routers live in the one router registry ([`crate::migrations::v1`]). v2: deliveries
+	/// commit to the deal key, disputes wait for it ([`crate::migrations::v2`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -519,15 +554,34 @@ pub mod pallet {
 			released: BalanceOf<T>,
 			deliver_by: BlockNumberFor<T>,
 		},
-		/// The seller delivered.
-		Delivered { deal: DealId, ciphertext: H256, confirm_by: BlockNumberFor<T> },
-		/// The buyer disputed the delivery.
-		Disputed { deal: DealId, claim: ClaimId, evidence: H256, deposit: BalanceOf<T> },
+		/// The seller delivered, committing to the deal key.
+		Delivered { deal: DealId, ciphertext: H256, key_commitment: H256, confirm_by: BlockNumberFor<T> },
+		/// The buyer disputed the delivery. `claim` is the vote, open at once when the buyer
+		/// revealed the deal key; otherwise the key must be revealed by `reveal_by`.
+		Disputed { deal: DealId, evidence: H256, deposit: BalanceOf<T>, claim: Option<ClaimId>, reveal_by: Option<BlockNumberFor<T>> },
+		/// The deal key of a disputed deal was revealed (and matched the seller's commitment):
+		/// anyone can now open the ciphertext, and the voters judge it.
+		DealKeyRevealed { deal: DealId, by: T::AccountId, key: DealKey },
+		/// The vote on a disputed deal opened (or was queued by weighted voting).
+		DisputeClaimOpened { deal: DealId, claim: ClaimId },
+		/// Opening the vote on a disputed deal failed (e.g. weighted voting is full); retried at
+		/// `retry_at`.
+		DisputeClaimDeferred { deal: DealId, error: DispatchError, retry_at: BlockNumberFor<T> },
 		/// The deal settled to the seller.
 		DealSettled { deal: DealId, seller: T::AccountId, to_seller: BalanceOf<T>, router_fee: BalanceOf<T>, protocol_fee: BalanceOf<T> },
-		/// The buyer was refunded and the seller's bond slashed.
-		DealRefunded { deal: DealId, buyer: T::AccountId, refunded: BalanceOf<T>, bond_slashed: BalanceOf<T>, reason: RefundReason },
-		/// A dispute was decided; `deposit_to_seller` is the buyer's deposit the seller received.
+		/// The buyer was refunded; the seller's bond was slashed (`bond_slashed`, to the slash
+		/// destination: the seller did not deliver) or paid to the buyer (`bond_to_buyer`: the
+		/// seller lost a dispute).
+		DealRefunded {
+			deal: DealId,
+			buyer: T::AccountId,
+			refunded: BalanceOf<T>,
+			bond_slashed: BalanceOf<T>,
+			bond_to_buyer: BalanceOf<T>,
+			reason: RefundReason,
+		},
+		/// A dispute was decided; `deposit_to_seller` is the buyer's deposit the seller received
+		/// (only when the buyer could open the payload itself and the vote found it good).
 		DisputeDecided { deal: DealId, claim: ClaimId, outcome: loopx_primitives::Outcome, deposit_to_seller: BalanceOf<T> },
 		/// Moving a deal's funds failed (e.g. a party's account cannot receive them); retried at
 		/// `retry_at`.
@@ -589,6 +643,14 @@ pub mod pallet {
 		WrongDealState,
 		/// A deal period is zero or longer than [`Config::MaxDealPeriod`].
 		InvalidPeriod,
+		/// The key commitment of a delivery is zero.
+		InvalidKeyCommitment,
+		/// The revealed key does not match the seller's key commitment.
+		WrongDealKey,
+		/// Only the deal's buyer or seller can do this.
+		NotParty,
+		/// The deal key of this dispute is already revealed.
+		KeyAlreadyRevealed,
 	}
 
 	#[pallet::hooks]
@@ -700,16 +762,17 @@ pub mod pallet {
 			Self::do_route(who, offer, bid, quantity).map(|_| ())
 		}
 
-		/// As the seller, records that the payload of `deal` was sent, encrypted to the deal's
-		/// buyer key, with hash `ciphertext`. The buyer then has [`Config::ConfirmPeriod`]
-		/// blocks to confirm or dispute.
+		/// As the seller, records that the payload of `deal` was sent, sealed to the deal's
+		/// buyer key, with hash `ciphertext`, and commits to the key it is sealed with
+		/// (`key_commitment` = [`deal_key_commitment`]). The buyer then has
+		/// [`Config::ConfirmPeriod`] blocks to confirm or dispute.
 		///
 		/// Emits [`Event::Delivered`].
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::deliver())]
-		pub fn deliver(origin: OriginFor<T>, deal: DealId, ciphertext: H256) -> DispatchResult {
+		pub fn deliver(origin: OriginFor<T>, deal: DealId, ciphertext: H256, key_commitment: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_deliver(who, deal, ciphertext)
+			Self::do_deliver(who, deal, ciphertext, key_commitment)
 		}
 
 		/// As the buyer, confirms the delivery of `deal`: it settles to the seller.
@@ -726,17 +789,39 @@ pub mod pallet {
 		}
 
 		/// As the buyer, disputes the delivery of `deal` with evidence hash `evidence` (e.g.
-		/// the decrypted payload's hash that does not match the commitment), holding
-		/// [`Config::DisputeDeposit`]. Opens a `DataDispute` claim in weighted voting whose
-		/// claimant is the seller.
+		/// the hash of the reason the payload does not match the commitment), holding
+		/// [`Config::DisputeDeposit`].
 		///
-		/// Emits [`Event::Disputed`].
+		/// With `key` (the deal key the buyer derived, matching the seller's commitment) a
+		/// `DataDispute` claim opens in weighted voting at once (claimant: the seller); the
+		/// voters fetch the ciphertext, open it with the key and check it against the offer's
+		/// commitment. Without it (the payload did not arrive, or the buyer's key does not
+		/// match the commitment) the seller must [`Pallet::reveal_deal_key`] within one
+		/// confirmation period, or the buyer is refunded and given the seller's bond.
+		///
+		/// Emits [`Event::Disputed`] (and [`Event::DealKeyRevealed`] with a key).
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::dispute())]
-		pub fn dispute(origin: OriginFor<T>, deal: DealId, evidence: H256) -> DispatchResult {
+		pub fn dispute(origin: OriginFor<T>, deal: DealId, evidence: H256, key: Option<DealKey>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_dispute(who, deal, evidence)
+			Self::do_dispute(who, deal, evidence, key)
 		}
+
+		/// As the seller or the buyer of a disputed deal, reveals its deal key (it must match
+		/// the seller's key commitment). The vote on the delivery opens.
+		///
+		/// Revealing makes the payload readable by anyone who fetches the ciphertext: the cost
+		/// of having it judged. A buyer could publish what it bought anyway.
+		///
+		/// Emits [`Event::DealKeyRevealed`] and [`Event::DisputeClaimOpened`] (or
+		/// [`Event::DisputeClaimDeferred`]).
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::reveal_deal_key())]
+		pub fn reveal_deal_key(origin: OriginFor<T>, deal: DealId, key: DealKey) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal_key(who, deal, key)
+		}
+
 		/// Sets the deal periods (root). Deals already made keep their deadlines.
 		///
 		/// Emits [`Event::PeriodsSet`].

@@ -1,5 +1,6 @@
 //! Property test over random sequences of market actions (orders, routing, cancels, deliveries,
-//! confirmations, disputes and their outcomes, timeouts): after every action
+//! confirmations, disputes with and without the deal key, key reveals right and wrong, and
+//! their outcomes, timeouts): after every action
 //! - a failed action changed no storage at all;
 //! - every hold equals what the pallet's storage says is held, and all balances add up to the
 //!   unchanged total issuance (held + free + fees + slashes, to the last unit);
@@ -16,13 +17,34 @@ const TAGS: [&[u8]; 2] = [b"a", b"b"];
 
 #[derive(Clone, Debug)]
 enum Action {
-	Offer { seller: bool, tag: usize, price: u128, quantity: u32, routed: bool, lifetime: u64 },
-	Bid { buyer: bool, tag: usize, price: u128, quantity: u32, routed: bool, lifetime: u64 },
+	Offer {
+		seller: bool,
+		tag: usize,
+		price: u128,
+		quantity: u32,
+		routed: bool,
+		lifetime: u64,
+	},
+	Bid {
+		buyer: bool,
+		tag: usize,
+		price: u128,
+		quantity: u32,
+		routed: bool,
+		lifetime: u64,
+	},
 	Cancel(usize),
-	Route { offer: usize, bid: usize, quantity: u32 },
+	Route {
+		offer: usize,
+		bid: usize,
+		quantity: u32,
+	},
 	Deliver(usize),
 	Confirm(usize),
-	Dispute(usize),
+	/// Disputes, with the key (`true`) or without.
+	Dispute(usize, bool),
+	/// The seller (`true`) or the buyer reveals the key, right or wrong.
+	Reveal(usize, bool, bool),
 	Decide(usize, u8),
 	Advance(u64),
 }
@@ -39,7 +61,8 @@ fn action() -> impl Strategy<Value = Action> {
 		1 => (any::<usize>(), any::<usize>(), 1u32..4).prop_map(|(offer, bid, quantity)| Action::Route { offer, bid, quantity }),
 		2 => any::<usize>().prop_map(Action::Deliver),
 		2 => any::<usize>().prop_map(Action::Confirm),
-		1 => any::<usize>().prop_map(Action::Dispute),
+		1 => (any::<usize>(), any::<bool>()).prop_map(|(d, k)| Action::Dispute(d, k)),
+		1 => (any::<usize>(), any::<bool>(), prop::bool::weighted(0.8)).prop_map(|(d, s, right)| Action::Reveal(d, s, right)),
 		1 => (any::<usize>(), 0u8..3).prop_map(|(d, o)| Action::Decide(d, o)),
 		2 => (1u64..12).prop_map(Action::Advance),
 	]
@@ -81,15 +104,25 @@ fn apply(action: &Action) -> DispatchResult {
 			}
 		},
 		Action::Deliver(i) => match pick(&deals, i) {
-			Some(id) => DataMarket::deliver(signed(Deals::<Test>::get(id).unwrap().seller), id, H256::repeat_byte(5)),
+			Some(id) => {
+				DataMarket::deliver(signed(Deals::<Test>::get(id).unwrap().seller), id, H256::repeat_byte(5), deal_key_commitment(id, &[5; 32]))
+			},
 			None => Ok(()),
 		},
 		Action::Confirm(i) => match pick(&deals, i) {
 			Some(id) => DataMarket::confirm(signed(Deals::<Test>::get(id).unwrap().buyer), id),
 			None => Ok(()),
 		},
-		Action::Dispute(i) => match pick(&deals, i) {
-			Some(id) => DataMarket::dispute(signed(Deals::<Test>::get(id).unwrap().buyer), id, H256::repeat_byte(6)),
+		Action::Dispute(i, with_key) => match pick(&deals, i) {
+			Some(id) => DataMarket::dispute(signed(Deals::<Test>::get(id).unwrap().buyer), id, H256::repeat_byte(6), with_key.then_some([5; 32])),
+			None => Ok(()),
+		},
+		Action::Reveal(i, by_seller, right) => match pick(&deals, i) {
+			Some(id) => {
+				let d = Deals::<Test>::get(id).unwrap();
+				let who = if by_seller { d.seller } else { d.buyer };
+				DataMarket::reveal_deal_key(signed(who), id, if right { [5; 32] } else { [6; 32] })
+			},
 			None => Ok(()),
 		},
 		Action::Decide(i, o) => {
@@ -127,10 +160,11 @@ fn expected_balances() -> BTreeMap<AccountId, i128> {
 				*expected.get_mut(&ROUTER).unwrap() += router_fee as i128;
 				*expected.get_mut(&POT).unwrap() += protocol_fee as i128;
 			},
-			Event::DealRefunded { deal, bond_slashed, .. } => {
-				let (seller, _) = parties[&deal];
-				*expected.get_mut(&seller).unwrap() -= bond_slashed as i128;
+			Event::DealRefunded { deal, bond_slashed, bond_to_buyer, .. } => {
+				let (seller, buyer) = parties[&deal];
+				*expected.get_mut(&seller).unwrap() -= (bond_slashed + bond_to_buyer) as i128;
 				*expected.get_mut(&TREASURY).unwrap() += bond_slashed as i128;
+				*expected.get_mut(&buyer).unwrap() += bond_to_buyer as i128;
 			},
 			Event::DisputeDecided { deal, deposit_to_seller, .. } => {
 				let (seller, buyer) = parties[&deal];

@@ -5,6 +5,7 @@ use crate::{book, BookLen, Books, Config, Deal, DealId, DealState, Deals, Encryp
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
 use frame_system::pallet_prelude::BlockNumberFor;
+use loopx_primitives::ClaimId;
 use scale_info::TypeInfo;
 
 /// An order as a book shows it.
@@ -37,6 +38,11 @@ pub enum NextStep {
 	AwaitConfirmation,
 	/// Both: the dispute is with the voters.
 	AwaitVerdict,
+	/// Seller of a dispute opened without the deal key: reveal it (`reveal_deal_key`) before
+	/// the deadline, or lose the deal and the bond.
+	RevealKey,
+	/// Buyer of a dispute opened without the deal key: wait for the seller to reveal it.
+	AwaitKey,
 }
 
 /// A deal of an account, with its role and next step.
@@ -70,6 +76,8 @@ sp_api::decl_runtime_apis! {
 		fn deals_of(who: AccountId) -> Vec<AccountDeal<AccountId, Balance, BlockNumber, Tag>>;
 		/// The registered encryption key of `who`.
 		fn encryption_key(who: AccountId) -> Option<EncryptionKey>;
+		/// The deal a `DataDispute` claim is about, with its id.
+		fn disputed_deal(claim: ClaimId) -> Option<(DealId, Deal<AccountId, Balance, BlockNumber, Tag>)>;
 	}
 }
 
@@ -96,6 +104,12 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
+	/// See [`DataMarketApi::disputed_deal`].
+	pub fn disputed_deal(claim: ClaimId) -> Option<(DealId, crate::DealOf<T>)> {
+		let id = crate::Disputes::<T>::get(claim)?;
+		Deals::<T>::get(id).map(|deal| (id, deal))
+	}
+
 	/// See [`DataMarketApi::deals_of`].
 	pub fn deals_of(who: T::AccountId) -> Vec<AccountDealOf<T>> {
 		crate::AccountDeals::<T>::iter_key_prefix(&who)
@@ -107,6 +121,8 @@ impl<T: Config> Pallet<T> {
 					(DealState::Matched, false) => NextStep::AwaitDelivery,
 					(DealState::Delivered { .. }, true) => NextStep::AwaitConfirmation,
 					(DealState::Delivered { .. }, false) => NextStep::ConfirmOrDispute,
+					(DealState::Disputed { key: None, claim: None, .. }, true) => NextStep::RevealKey,
+					(DealState::Disputed { key: None, claim: None, .. }, false) => NextStep::AwaitKey,
 					(DealState::Disputed { .. }, _) => NextStep::AwaitVerdict,
 				};
 				AccountDeal { id, is_seller, next, deal }

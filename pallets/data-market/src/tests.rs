@@ -39,6 +39,11 @@ fn deal(id: DealId) -> DealOf<Test> {
 fn decision(outcome: Outcome) -> Decision {
 	Decision { outcome, score: None, revealed_weight: 10, agreeing_weight: 10 }
 }
+/// The key the sellers of these tests seal with.
+const KEY: DealKey = [5; 32];
+fn kc(deal: DealId) -> H256 {
+	deal_key_commitment(deal, &KEY)
+}
 /// Offer 2 units at 100 from SELLER, bid 2 at 100 from BUYER: deal 0.
 fn matched_deal() -> DealId {
 	assert_ok!(offer(SELLER, 100, 2));
@@ -47,12 +52,12 @@ fn matched_deal() -> DealId {
 }
 fn delivered_deal() -> DealId {
 	let id = matched_deal();
-	assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::repeat_byte(7)));
+	assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::repeat_byte(7), kc(id)));
 	id
 }
 fn disputed_deal() -> DealId {
 	let id = delivered_deal();
-	assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9)));
+	assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9), Some(KEY)));
 	id
 }
 
@@ -316,7 +321,7 @@ fn zero_prices_trade_for_free() {
 		assert_ok!(offer(SELLER, 0, 1));
 		assert_ok!(bid(BUYER, 0, 1));
 		assert_eq!((deal(0).payment, deal(0).bond), (0, 0));
-		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::repeat_byte(7)));
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::repeat_byte(7), kc(0)));
 		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), 0));
 		assert_eq!((free(SELLER), free(BUYER)), (INITIAL, INITIAL));
 		assert!(points().iter().all(|(_, _, p)| *p == 0));
@@ -353,14 +358,16 @@ fn delivery_and_confirmation_split_the_payment() {
 	new_test_ext().execute_with(|| {
 		let id = matched_deal();
 		assert_noop!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), id), Error::<Test>::WrongDealState);
-		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(BUYER), id, H256::zero()), Error::<Test>::NotSeller);
-		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 9, H256::zero()), Error::<Test>::UnknownDeal);
+		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(BUYER), id, H256::zero(), kc(id)), Error::<Test>::NotSeller);
+		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 9, H256::zero(), kc(9)), Error::<Test>::UnknownDeal);
 		run_to(3);
-		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::repeat_byte(7)));
-		System::assert_last_event(Event::<Test>::Delivered { deal: id, ciphertext: H256::repeat_byte(7), confirm_by: 3 + CONFIRM }.into());
-		assert_eq!(deal(id).state, DealState::Delivered { ciphertext: H256::repeat_byte(7) });
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::repeat_byte(7), kc(id)));
+		System::assert_last_event(
+			Event::<Test>::Delivered { deal: id, ciphertext: H256::repeat_byte(7), key_commitment: kc(id), confirm_by: 3 + CONFIRM }.into(),
+		);
+		assert_eq!(deal(id).state, DealState::Delivered { ciphertext: H256::repeat_byte(7), key_commitment: kc(id) });
 		assert!(Timeouts::<Test>::get(1 + DELIVERY).is_empty());
-		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::zero()), Error::<Test>::WrongDealState);
+		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::zero(), kc(id)), Error::<Test>::WrongDealState);
 		assert_noop!(DataMarket::confirm(RuntimeOrigin::signed(SELLER), id), Error::<Test>::NotBuyer);
 		assert_eq!(DataMarket::deals_of(SELLER).into_iter().map(|d| d.next).collect::<Vec<_>>(), vec![runtime_api::NextStep::AwaitConfirmation]);
 		assert_eq!(DataMarket::deals_of(BUYER).into_iter().map(|d| d.next).collect::<Vec<_>>(), vec![runtime_api::NextStep::ConfirmOrDispute]);
@@ -398,6 +405,7 @@ fn no_delivery_in_time_refunds_the_buyer_and_slashes_the_bond() {
 			buyer: BUYER,
 			refunded: 200,
 			bond_slashed: 20,
+			bond_to_buyer: 0,
 			reason: RefundReason::NotDelivered
 		}));
 		assert_eq!(rep_log(), vec![(SELLER, -(FAIL_REP as i64), ReputationReason::DealFailed)]);
@@ -420,21 +428,24 @@ fn no_confirmation_in_time_settles_to_the_seller() {
 fn a_dispute_opens_a_claim_against_the_seller() {
 	new_test_ext().execute_with(|| {
 		let id = delivered_deal();
-		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(SELLER), id, H256::zero()), Error::<Test>::NotBuyer);
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(SELLER), id, H256::zero(), Some(KEY)), Error::<Test>::NotBuyer);
 		fail_claims(true);
-		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::zero()), DispatchError::Other("no voters"));
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::zero(), Some(KEY)), DispatchError::Other("no voters"));
 		fail_claims(false);
-		assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9)));
+		assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9), Some(KEY)));
 		let claim = &claims()[0];
 		assert_eq!((claim.class, claim.claimant, claim.subject), (ClaimClass::DataDispute, SELLER, DataMarket::deal_subject(id)));
 		assert_eq!(claim.conflicted, vec![BUYER], "the buyer may not vote on its own dispute");
 		assert_eq!(held(HoldReason::DisputeDeposit, BUYER), DEPOSIT);
-		assert!(matches!(deal(id).state, DealState::Disputed { claim: 100, deposit: DEPOSIT, .. }));
+		assert!(matches!(
+			deal(id).state,
+			DealState::Disputed { claim: Some(100), deposit: DEPOSIT, key: Some(RevealedKey { by_buyer: true, .. }), .. }
+		));
 		assert_eq!(deal(id).deadline, None);
 		// No timeout while the vote runs.
 		run_to(100);
 		assert!(Deals::<Test>::get(id).is_some());
-		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::zero()), Error::<Test>::WrongDealState);
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::zero(), Some(KEY)), Error::<Test>::WrongDealState);
 		assert_noop!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), id), Error::<Test>::WrongDealState);
 		assert_books_balance();
 	});
@@ -445,26 +456,35 @@ fn a_dispute_without_funds_for_the_deposit_fails() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(offer(SELLER, 100, 1));
 		assert_ok!(bid(BUYER, 100, 1));
-		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::zero()));
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::zero(), kc(0)));
 		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<_>>::transfer(
 			&BUYER,
 			&BUYER2,
 			free(BUYER) - 10,
 			frame_support::traits::tokens::Preservation::Preserve
 		));
-		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), 0, H256::zero()), Error::<Test>::InsufficientBalance);
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), 0, H256::zero(), Some(KEY)), Error::<Test>::InsufficientBalance);
 	});
 }
 
 #[test]
-fn a_rejected_delivery_refunds_the_buyer_and_slashes_the_bond() {
+fn a_rejected_delivery_refunds_the_buyer_and_pays_it_the_bond() {
 	new_test_ext().execute_with(|| {
 		let id = disputed_deal();
 		DataMarket::on_claim_decided(100, ClaimClass::DataDispute, &SELLER, &DataMarket::deal_subject(id), &decision(Outcome::Rejected));
 		assert!(Deals::<Test>::get(id).is_none());
-		assert_eq!(free(BUYER), INITIAL);
+		// The loser's bond pays the winner.
+		assert_eq!(free(BUYER), INITIAL + 20);
 		assert_eq!(free(SELLER), INITIAL - 20);
-		assert_eq!(free(TREASURY), 21);
+		assert_eq!(free(TREASURY), 1);
+		assert!(market_events().contains(&Event::DealRefunded {
+			deal: id,
+			buyer: BUYER,
+			refunded: 200,
+			bond_slashed: 0,
+			bond_to_buyer: 20,
+			reason: RefundReason::DisputeLost
+		}));
 		assert!(market_events().contains(&Event::DisputeDecided { deal: id, claim: 100, outcome: Outcome::Rejected, deposit_to_seller: 0 }));
 		assert_eq!(rep_log(), vec![(SELLER, -(FAIL_REP as i64), ReputationReason::DealFailed)]);
 		assert_books_balance();
@@ -502,6 +522,168 @@ fn decisions_on_other_classes_or_unknown_claims_change_nothing() {
 		DataMarket::on_claim_decided(100, ClaimClass::QueryResult, &SELLER, &H256::zero(), &decision(Outcome::Rejected));
 		DataMarket::on_claim_decided(7, ClaimClass::DataDispute, &SELLER, &H256::zero(), &decision(Outcome::Rejected));
 		assert!(matches!(deal(id).state, DealState::Disputed { .. }));
+		assert_books_balance();
+	});
+}
+
+// ---- fair exchange: the deal key ----
+
+/// Delivered deal 0, disputed by the buyer without the key (it could not open the payload).
+fn disputed_without_key() -> DealId {
+	let id = delivered_deal();
+	assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9), None));
+	id
+}
+
+#[test]
+fn a_delivery_must_commit_to_a_key() {
+	new_test_ext().execute_with(|| {
+		let id = matched_deal();
+		assert_noop!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), id, H256::repeat_byte(7), H256::zero()), Error::<Test>::InvalidKeyCommitment);
+	});
+}
+
+#[test]
+fn a_garbage_seller_cannot_escape_the_vote_by_withholding_the_key() {
+	// The attack: deliver garbage, and when disputed never reveal the key, so that nobody can
+	// judge the delivery (before deal keys, every such dispute ended NoQuorum and paid the seller).
+	new_test_ext().execute_with(|| {
+		run_to(2);
+		let id = disputed_without_key();
+		assert!(claims().is_empty(), "no vote without the key");
+		assert!(market_events().contains(&Event::Disputed {
+			deal: id,
+			evidence: H256::repeat_byte(9),
+			deposit: DEPOSIT,
+			claim: None,
+			reveal_by: Some(2 + CONFIRM)
+		}));
+		assert_eq!(DataMarket::deals_of(SELLER)[0].next, runtime_api::NextStep::RevealKey);
+		assert_eq!(DataMarket::deals_of(BUYER)[0].next, runtime_api::NextStep::AwaitKey);
+		run_to(1 + CONFIRM);
+		assert!(Deals::<Test>::get(id).is_some());
+		run_to(2 + CONFIRM);
+		assert!(Deals::<Test>::get(id).is_none());
+		assert_eq!(free(BUYER), INITIAL + 20, "payment and deposit back, and the seller's bond");
+		assert_eq!(free(SELLER), INITIAL - 20);
+		assert!(market_events().contains(&Event::DealRefunded {
+			deal: id,
+			buyer: BUYER,
+			refunded: 200,
+			bond_slashed: 0,
+			bond_to_buyer: 20,
+			reason: RefundReason::KeyNotRevealed
+		}));
+		assert_eq!(rep_log(), vec![(SELLER, -(FAIL_REP as i64), ReputationReason::DealFailed)]);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn only_the_committed_key_is_accepted_from_either_party() {
+	new_test_ext().execute_with(|| {
+		let id = delivered_deal();
+		// A buyer cannot make the voters judge another key (say, one that opens to garbage).
+		assert_noop!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9), Some([6; 32])), Error::<Test>::WrongDealKey);
+		assert_noop!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(SELLER), id, KEY), Error::<Test>::WrongDealState);
+		assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9), None));
+		assert_noop!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(SELLER), id, [6; 32]), Error::<Test>::WrongDealKey);
+		assert_noop!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(BUYER2), id, KEY), Error::<Test>::NotParty);
+		assert_noop!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(SELLER), 9, KEY), Error::<Test>::UnknownDeal);
+		assert_ok!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(SELLER), id, KEY));
+		assert_noop!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(BUYER), id, KEY), Error::<Test>::KeyAlreadyRevealed);
+		assert!(market_events().contains(&Event::DealKeyRevealed { deal: id, by: SELLER, key: KEY }));
+		assert!(market_events().contains(&Event::DisputeClaimOpened { deal: id, claim: 100 }));
+		let claim = &claims()[0];
+		assert_eq!((claim.class, claim.claimant, claim.conflicted.clone()), (ClaimClass::DataDispute, SELLER, vec![BUYER]));
+		assert_eq!(DataMarket::disputed_deal(100).map(|(d, _)| d), Some(id));
+		assert!(matches!(deal(id).state, DealState::Disputed { claim: Some(100), key: Some(RevealedKey { key: KEY, by_buyer: false }), .. }));
+		assert_eq!(deal(id).deadline, None, "the vote has its own deadlines");
+		run_to(100);
+		assert!(Deals::<Test>::get(id).is_some());
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_buyer_that_could_not_open_the_payload_keeps_its_deposit_when_the_vote_finds_it_good() {
+	// A seller sealing with a key other than the committed one makes the buyer dispute; it
+	// must not win the buyer's deposit by revealing the key afterwards.
+	new_test_ext().execute_with(|| {
+		let id = disputed_without_key();
+		assert_ok!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(SELLER), id, KEY));
+		DataMarket::on_claim_decided(100, ClaimClass::DataDispute, &SELLER, &DataMarket::deal_subject(id), &decision(Outcome::Accepted));
+		assert_eq!(free(SELLER), INITIAL + 196);
+		assert_eq!(free(BUYER), INITIAL - 200);
+		assert!(!rep_log().iter().any(|(who, d, _)| *who == BUYER && *d < 0), "the buyer is not penalised");
+		assert!(market_events().contains(&Event::DisputeDecided { deal: id, claim: 100, outcome: Outcome::Accepted, deposit_to_seller: 0 }));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_revealed_key_survives_a_full_claim_registry_and_its_vote_opens_later() {
+	// A seller revealing while weighted voting cannot take the claim must not lose the deal.
+	new_test_ext().execute_with(|| {
+		run_to(2);
+		let id = disputed_without_key();
+		fail_claims(true);
+		assert_ok!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(SELLER), id, KEY));
+		// (Stored events lose a `DispatchError::Other`'s text.)
+		assert!(market_events()
+			.iter()
+			.any(|e| matches!(e, Event::DisputeClaimDeferred { deal, retry_at, .. } if *deal == id && *retry_at == 2 + CONFIRM)));
+		assert!(matches!(deal(id).state, DealState::Disputed { claim: None, key: Some(_), .. }));
+		assert_eq!(DataMarket::deals_of(SELLER)[0].next, runtime_api::NextStep::AwaitVerdict);
+		// Still full at the retry: tried again later, never refunded for want of a key.
+		run_to(2 + CONFIRM);
+		assert!(matches!(deal(id).state, DealState::Disputed { claim: None, key: Some(_), .. }));
+		fail_claims(false);
+		run_to(2 + 2 * CONFIRM);
+		assert!(market_events().contains(&Event::DisputeClaimOpened { deal: id, claim: 100 }));
+		assert!(matches!(deal(id).state, DealState::Disputed { claim: Some(100), .. }));
+		assert_eq!(free(SELLER), INITIAL - 20, "the bond is still held");
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn the_v2_migration_keeps_deals_delivered_and_disputed_before_it() {
+	use codec::Encode;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	use migrations::v2::OldDealState;
+	new_test_ext().execute_with(|| {
+		assert_ok!(offer(SELLER, 100, 2));
+		assert_ok!(bid(BUYER, 100, 1));
+		assert_ok!(bid(BUYER, 100, 1));
+		// Rewrite deals 0 and 1 as v1 stored them: delivered, and disputed with its claim open.
+		let rewrite = |id: DealId, state: OldDealState<Balance>| {
+			let d = deal(id);
+			let mut bytes =
+				(d.offer, d.bid, d.seller, d.buyer, d.buyer_key, d.tag.clone(), d.goods, d.quantity, d.price, d.payment, d.bond, d.router).encode();
+			bytes.extend((state, d.deadline).encode());
+			frame_support::storage::unhashed::put_raw(&Deals::<Test>::hashed_key_for(id), &bytes);
+		};
+		rewrite(0, OldDealState::Delivered { ciphertext: H256::repeat_byte(7) });
+		assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<_>>::hold(
+			&RuntimeHoldReason::DataMarket(HoldReason::DisputeDeposit),
+			&BUYER,
+			DEPOSIT
+		));
+		rewrite(1, OldDealState::Disputed { ciphertext: H256::repeat_byte(7), evidence: H256::repeat_byte(9), claim: 7, deposit: DEPOSIT });
+		Disputes::<Test>::insert(7, 1);
+		StorageVersion::new(1).put::<DataMarket>();
+
+		crate::migrations::v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(DataMarket::on_chain_storage_version(), 2);
+		assert_eq!(deal(0).state, DealState::Delivered { ciphertext: H256::repeat_byte(7), key_commitment: H256::zero() });
+		assert!(matches!(deal(1).state, DealState::Disputed { claim: Some(7), key: None, deposit: DEPOSIT, .. }));
+		// An old delivery's dispute goes to the vote at once (no key was committed).
+		assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), 0, H256::repeat_byte(9), None));
+		assert!(matches!(deal(0).state, DealState::Disputed { claim: Some(_), .. }));
+		// The old dispute is decided by its vote as before.
+		DataMarket::on_claim_decided(7, ClaimClass::DataDispute, &SELLER, &DataMarket::deal_subject(1), &decision(Outcome::Rejected));
+		assert!(Deals::<Test>::get(1).is_none());
 		assert_books_balance();
 	});
 }
@@ -545,7 +727,7 @@ fn a_router_matches_routed_orders_and_earns_its_fee() {
 		assert_eq!((d.price, d.payment, d.router), (100, 200, Some((ROUTER, Perbill::from_percent(5)))));
 		assert_eq!(Orders::<Test>::get(0).unwrap().remaining, 1);
 		assert!(Orders::<Test>::get(1).is_none());
-		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::repeat_byte(7)));
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::repeat_byte(7), kc(0)));
 		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), 0));
 		// 200: 10 to the router, 4 to the pot, 186 to the seller.
 		System::assert_last_event(Event::<Test>::DealSettled { deal: 0, seller: SELLER, to_seller: 186, router_fee: 10, protocol_fee: 4 }.into());

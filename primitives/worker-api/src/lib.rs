@@ -141,6 +141,9 @@ pub enum WorkerAction<Balance> {
 		deal: u64,
 		/// Hash of the sealed payload.
 		ciphertext: H256,
+		/// Commitment to the deal key the payload is sealed with
+		/// (`pallet_data_market::deal_key_commitment`).
+		key_commitment: H256,
 	},
 	/// Data market: the payload of `deal` opened and matched the offer's commitment.
 	Confirm {
@@ -153,6 +156,9 @@ pub enum WorkerAction<Balance> {
 		deal: u64,
 		/// Hash of the evidence.
 		evidence: H256,
+		/// The deal key, when this node could derive one that matches the seller's commitment
+		/// (the vote then opens at once); otherwise the seller must reveal it.
+		key: Option<[u8; 32]>,
 	},
 	/// Weighted voting: reveal the score sealed in this node's claim `claim`.
 	RevealClaimedScore {
@@ -162,6 +168,14 @@ pub enum WorkerAction<Balance> {
 		score: u32,
 		/// The salt of the seal.
 		salt: [u8; 32],
+	},
+	/// Data market: reveal the deal key of disputed `deal` (as its seller) so the voters can
+	/// open the payload.
+	RevealDealKey {
+		/// The deal.
+		deal: u64,
+		/// The deal key.
+		key: [u8; 32],
 	},
 }
 
