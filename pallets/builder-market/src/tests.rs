@@ -535,7 +535,7 @@ fn a_version_is_listed_and_bought_through_the_data_market() {
 		// The builder may sell too; a buyer takes one copy, it is delivered and confirmed.
 		assert_ok!(BuilderMarket::list_version(RuntimeOrigin::signed(BUILDER), id, 1, 600, 1, 50));
 		assert_ok!(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), tag, 500, 1, 50, None));
-		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(TRAINER), 0, H256::repeat_byte(5)));
+		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(TRAINER), 0, H256::repeat_byte(5), H256::repeat_byte(6)));
 		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), 0));
 		assert_eq!(free(BUYER), INITIAL - 500);
 		assert_eq!(free(TRAINER), INITIAL + 490 - 50, "paid 500 less 2 %; the bond on the unsold copy is held");
