@@ -78,7 +78,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -137,6 +137,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 type Migrations = (
 	pallet_data_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_data_market::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_rewards::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_compute_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_builder_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_builder_market::migrations::v2::MigrateV1ToV2<Runtime>,

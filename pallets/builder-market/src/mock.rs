@@ -148,7 +148,6 @@ impl pallet_data_market::Config for Test {
 	type ProtocolFee = ProtocolFee;
 	type Routers = Routers;
 	type DisputeDeposit = ConstU128<50>;
-	type DealReputation = ConstU32<1_000>;
 	type DealFailurePenalty = ConstU32<20_000>;
 	type PaymentPerPoint = ConstU128<10>;
 	type WeightInfo = ();

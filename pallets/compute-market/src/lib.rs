@@ -567,7 +567,10 @@ pub mod pallet {
 		/// The vote decided on `who`'s answer to `query`.
 		AnswerJudged { query: QueryId, who: T::AccountId, accepted: bool },
 		/// `query` was answered with `result` by `answerers`; the result is kept until `expires`.
-		QueryAnswered { query: QueryId, result: ResultOf<T>, answerers: Vec<T::AccountId>, expires: BlockNumberFor<T> },
+		/// `verified`: independent parties checked it (the vote, or two or more answerers the
+		/// runtime drew that agreed); only then do the answerers (and the router) earn
+		/// reputation and contribution points.
+		QueryAnswered { query: QueryId, result: ResultOf<T>, answerers: Vec<T::AccountId>, expires: BlockNumberFor<T>, verified: bool },
 		/// `who` was paid `amount` for its answer to `query`.
 		AnswerPaid { query: QueryId, who: T::AccountId, amount: BalanceOf<T> },
 		/// `router` was paid `amount` for routing `query`.
@@ -688,6 +691,9 @@ pub mod pallet {
 		NotAnswered,
 		/// The provider's answer was not among the accepted ones.
 		NotAnAnswerer,
+		/// Only the answerers the runtime drew can be rated: a router (perhaps the client's
+		/// own) picked these, so the rating would be the client rating its own choice.
+		NotDrawnByRuntime,
 	}
 
 	#[pallet::hooks]
@@ -861,7 +867,8 @@ pub mod pallet {
 		}
 
 		/// Rates `provider`'s answer to the caller's answered `query`: Good, Fair or Bad. Only
-		/// the latest rating of a provider by a client counts.
+		/// the latest rating of a provider by a client counts. Only queries whose answerers the
+		/// runtime drew (no router) can be rated.
 		///
 		/// Emits [`Event::Rated`] (and the reputation pallet's change event).
 		#[pallet::call_index(12)]

@@ -176,7 +176,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The runtime's own assignment when the router window closed: `r` eligible validators
-	/// drawn by reputation from BABE's randomness, or a refund when there are fewer.
+	/// drawn by reputation from [`Config::Randomness`] (the runtime's is the parent block's
+	/// VRF output), or a refund when there are fewer.
 	pub(crate) fn auto_assign(query: QueryId, mut q: QueryOf<T>) {
 		q.due = None;
 		let eligible = Self::eligible(&q);

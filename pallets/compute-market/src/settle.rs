@@ -126,8 +126,17 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Whether independent parties checked an accepted result: the vote did (`by_vote`), or at
+	/// least two answerers that the runtime drew agreed. A router's pick is not independent (the
+	/// router may be the client's own account choosing the client's own validator), and a lone
+	/// answerer is checked by nobody.
+	pub(crate) fn verified(q: &QueryOf<T>, answerers: usize, by_vote: bool) -> bool {
+		by_vote || (q.router.is_none() && answerers >= 2)
+	}
+
 	/// Pays for an accepted `result` by `answerers` and keeps the result for its lifetime.
-	/// `by_vote`: the vote already moved the answerers' reputations.
+	/// `by_vote`: the vote already moved the answerers' reputations. Only a verified result
+	/// ([`Self::verified`]) earns reputation and contribution points; any result earns its fee.
 	fn answered(query: QueryId, mut q: QueryOf<T>, answerers: Vec<T::AccountId>, result: ResultOf<T>, by_vote: bool) {
 		if let Err(e) = with_storage_layer(|| Self::pay_out(query, &q, &answerers)) {
 			log::error!(target: "runtime::compute-market", "query {query}: payout failed: {e:?}");
@@ -135,13 +144,14 @@ impl<T: Config> Pallet<T> {
 			Self::remove_query(query, &q);
 			return;
 		}
-		for who in answerers.iter() {
+		let verified = Self::verified(&q, answerers.len(), by_vote);
+		for who in answerers.iter().filter(|_| verified) {
 			if !by_vote {
 				T::Reputations::reward(who, T::AnswerReputation::get(), ReputationReason::ClaimAccepted);
 			}
 			T::Contributions::note(who, ContributionCategory::QueryAnswer, T::AnswerPoints::get());
 		}
-		if let Some((router, _)) = &q.router {
+		if let Some((router, _)) = q.router.as_ref().filter(|_| verified) {
 			T::Contributions::note(router, ContributionCategory::Routing, T::RoutingPoints::get());
 		}
 		for a in q.answerers.iter() {
@@ -150,7 +160,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let expires = now.saturating_add(T::ResultLifetime::get());
 		let result_hash = BlakeTwo256::hash(&result);
-		Self::deposit_event(Event::QueryAnswered { query, result: result.clone(), answerers: answerers.clone(), expires });
+		Self::deposit_event(Event::QueryAnswered { query, result: result.clone(), answerers: answerers.clone(), expires, verified });
 		q.answerers = BoundedVec::truncate_from(answerers);
 		match agenda::schedule::<Due<T>, _, _, _>(expires, query) {
 			Some(due) => {

@@ -214,17 +214,77 @@ fn agreeing_answers_are_accepted_and_the_fee_is_split() {
 		assert!(market_events().iter().any(|e| matches!(e, Event::QueryAnswered { query, answerers, .. }
 			if *query == q && answerers == &vec![V1, V2, V3])));
 		for v in [V1, V2, V3] {
-			assert!(points().contains(&(v, C::QueryAnswer, 10)));
-			assert!(reputation_changes().contains(&(v, 1_000, ReputationReason::ClaimAccepted)));
 			assert!(Answers::<Test>::get(q, v).is_none(), "answers are cleared");
 		}
-		assert!(points().contains(&(ROUTER, C::Routing, 5)));
+		// The router picked the answerers: paid, but no reputation or points for anyone.
+		assert!(market_events().iter().any(|e| matches!(e, Event::QueryAnswered { verified: false, .. })));
+		assert_eq!(points(), vec![]);
+		assert_eq!(reputation_changes(), vec![]);
 		assert_books_balance();
 		// The result expires with the query.
 		run_to(21);
 		assert!(Queries::<Test>::get(q).is_none() && Results::<Test>::get(q).is_none());
 		assert!(market_events().contains(&Event::QueryExpired { query: q }));
 		assert_eq!(QueryCount::<Test>::get(), 0);
+	});
+}
+
+/// Every validator advertises and, with no router, the runtime draws `r` of the four for a new
+/// query of `fee` at block 4 (the router window's end). Returns the query and its answerers.
+fn drawn(fee: Balance, r: u32) -> (QueryId, Vec<AccountId>) {
+	advertise_all();
+	let q = post(fee, r);
+	run_to(4);
+	let answerers = Queries::<Test>::get(q).unwrap().answerers.into_inner();
+	assert_eq!(answerers.len(), r as usize);
+	(q, answerers)
+}
+
+#[test]
+fn answers_the_runtime_drew_and_that_agree_earn_reputation_and_points() {
+	new_test_ext().execute_with(|| {
+		let (q, answerers) = drawn(1_000, 3);
+		let answers: Vec<_> = answerers.iter().map(|v| (*v, &b"ok"[..])).collect();
+		answer(q, &answers);
+		assert!(market_events().iter().any(|e| matches!(e, Event::QueryAnswered { query, verified: true, .. } if *query == q)));
+		for v in answerers {
+			assert!(points().contains(&(v, C::QueryAnswer, 10)));
+			assert!(reputation_changes().contains(&(v, 1_000, ReputationReason::ClaimAccepted)));
+		}
+	});
+}
+
+#[test]
+fn self_dealing_queries_earn_no_reputation_or_points() {
+	// The attack: a client runs its own router and assigns its own validator, which answers
+	// and is paid the client's own fee back (less the protocol's share) — before, with a
+	// reputation gain and contribution points (a share of the reward pot) each time.
+	new_test_ext().execute_with(|| {
+		for _ in 0..3 {
+			let q = routed(1_000, vec![V1]);
+			answer(q, &[(V1, b"ok")]);
+			assert!(matches!(status(q), QueryStatus::Answered { .. }));
+		}
+		assert_eq!(reputation_changes(), vec![]);
+		assert_eq!(points(), vec![]);
+	});
+	// One answerer drawn by the runtime (e.g. the only holder of a private dataset): nobody
+	// checked it either.
+	new_test_ext().execute_with(|| {
+		let (q, answerers) = drawn(1_000, 1);
+		answer(q, &[(answerers[0], b"ok")]);
+		assert!(market_events().iter().any(|e| matches!(e, Event::QueryAnswered { query, verified: false, .. } if *query == q)));
+		assert_eq!(reputation_changes(), vec![]);
+		assert_eq!(points(), vec![]);
+	});
+}
+
+#[test]
+fn a_client_cannot_rate_the_answerers_its_router_picked() {
+	new_test_ext().execute_with(|| {
+		let q = routed(1_000, vec![V1, V2]);
+		answer(q, &[(V1, b"ok"), (V2, b"ok")]);
+		assert_noop!(CM::rate(origin(CLIENT), q, V1, Rating::Good), E::NotDrawnByRuntime);
 	});
 }
 
@@ -580,12 +640,13 @@ fn a_free_query_fails_cleanly_when_the_pot_cannot_pay() {
 #[test]
 fn clients_rate_the_answerers_of_their_answered_queries() {
 	new_test_ext().execute_with(|| {
-		let q = routed(1_000, vec![V1, V2]);
+		let (q, answerers) = drawn(1_000, 4);
 		assert_noop!(CM::rate(origin(CLIENT), q, V1, Rating::Good), E::NotAnswered);
-		answer(q, &[(V1, b"ok"), (V2, b"ok")]);
+		let answers: Vec<_> = answerers.iter().map(|v| (*v, &b"ok"[..])).collect();
+		answer(q, &answers);
 		assert_noop!(CM::rate(origin(OTHER), q, V1, Rating::Good), E::NotQueryClient);
 		assert_noop!(CM::rate(origin(CLIENT), 77, V1, Rating::Good), E::QueryNotFound);
-		assert_noop!(CM::rate(origin(CLIENT), q, V3, Rating::Good), E::NotAnAnswerer);
+		assert_noop!(CM::rate(origin(CLIENT), q, OTHER, Rating::Good), E::NotAnAnswerer);
 		let mid = CM::service_reputation(0);
 		assert_eq!(mid, 50_000);
 		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Good));

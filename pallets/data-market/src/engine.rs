@@ -492,7 +492,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Pays the deal out to the seller (minus router and protocol fees), returns the bond,
-	/// records reputation and points, removes the deal. Transactional.
+	/// records points, removes the deal. Transactional.
 	pub(crate) fn settle(id: DealId, deal: DealOf<T>) -> DispatchResult {
 		with_storage_layer(|| {
 			let payment = deal.payment;
@@ -509,8 +509,9 @@ impl<T: Config> Pallet<T> {
 				T::Fees::pay_fee(&deal.buyer, protocol_fee)?;
 			}
 			Self::release(HoldReason::SellerBond, &deal.seller, deal.bond);
-			T::Reputations::reward(&deal.seller, T::DealReputation::get(), ReputationReason::DealCompleted);
-			T::Reputations::reward(&deal.buyer, T::DealReputation::get(), ReputationReason::DealCompleted);
+			// No reputation: a confirmation is the buyer's word, and buyer and seller may be one
+			// operator (a wash trade would mint reputation for fees). Reputation comes from work
+			// that independent voters verified (weighted voting), not from trading.
 			T::Contributions::note(&deal.seller, ContributionCategory::DataSale, Self::points(payment));
 			Self::remove_deal(id, &deal);
 			Self::deposit_event(Event::DealSettled { deal: id, seller: deal.seller.clone(), to_seller, router_fee, protocol_fee });

@@ -30,11 +30,14 @@
 //!    the buyer then [`Pallet::confirm`]s or [`Pallet::dispute`]s within
 //!    [`Config::ConfirmPeriod`]. A dispute holds [`Config::DisputeDeposit`] from the buyer and
 //!    opens a `DataDispute` claim in weighted voting (claimant: the seller, "my delivery matches
-//!    the commitment"), with the evidence committed.
+//!    the commitment"), with the evidence committed, once the deal key is revealed (fair
+//!    exchange: by the buyer with its dispute, or by the seller within a confirmation period,
+//!    or the seller loses the deal and its bond to the buyer).
 //! 5. **Settlement.** The payment goes to the seller, minus the router's fee and
 //!    [`Config::ProtocolFee`] (to the reward pot through [`Config::Fees`]); the bond returns;
-//!    seller and buyer gain [`Config::DealReputation`]; the seller earns data-sale points and the
-//!    router routing points (one point per [`Config::PaymentPerPoint`] of payment).
+//!    the seller earns data-sale points and the router routing points (one point per
+//!    [`Config::PaymentPerPoint`] of payment). Neither side gains reputation: a confirmation is
+//!    the buyer's word, and buyer and seller may be one operator.
 //!
 //! Timeouts, checked in `on_initialize`: no delivery in time refunds the buyer and slashes the
 //! bond (to [`Config::SlashDestination`], or burned), and the seller loses
@@ -419,10 +422,6 @@ pub mod pallet {
 		/// What a buyer holds to dispute a delivery.
 		#[pallet::constant]
 		type DisputeDeposit: Get<BalanceOf<Self>>;
-
-		/// Reputation seller and buyer gain for a completed deal.
-		#[pallet::constant]
-		type DealReputation: Get<Reputation>;
 
 		/// Reputation lost by a seller that does not deliver or loses a dispute, and by a buyer
 		/// whose dispute the vote rejects.

@@ -63,7 +63,6 @@ pub const DELIVERY: u64 = 10;
 pub const CONFIRM: u64 = 5;
 pub const DEPOSIT: Balance = 50;
 pub const ROUTER_BOND: Balance = 100;
-pub const DEAL_REP: Reputation = 1_000;
 pub const FAIL_REP: Reputation = 20_000;
 
 thread_local! {
@@ -146,7 +145,6 @@ impl pallet_data_market::Config for Test {
 	type ProtocolFee = ProtocolFee;
 	type Routers = Routers;
 	type DisputeDeposit = ConstU128<DEPOSIT>;
-	type DealReputation = ConstU32<DEAL_REP>;
 	type DealFailurePenalty = ConstU32<FAIL_REP>;
 	type PaymentPerPoint = ConstU128<10>;
 	type WeightInfo = ();

@@ -21,7 +21,9 @@
 //! - **Payout**: [`Pallet::claim_rewards`] (for oneself) or [`Pallet::payout_for`] (anyone, for
 //!   anyone) pays an account's reward for an ended era in one bounded call. A validator's reward
 //!   is shared with its delegators: commission first, the rest pro rata to backing (own bond and
-//!   each delegation, at payout time). Rewards not paid within [`RewardParams::expiry_eras`]
+//!   each delegation), as they stood when the validator earned its first point of the era
+//!   ([`EraExposures`], as pallet-staking's per-era exposures): a commission raised, a chill or
+//!   a delegation made or withdrawn later does not change how an era's reward is shared. Rewards not paid within [`RewardParams::expiry_eras`]
 //!   eras expire to the treasury (or are burned).
 //! - **Spends**: [`RewardPot::spend`] pays from what the pot holds beyond its liabilities, at
 //!   once (the compute market's free queries, funded by inflation as in MintAI).
@@ -44,6 +46,7 @@
 extern crate alloc;
 
 pub mod math;
+pub mod migrations;
 pub mod runtime_api;
 pub mod weights;
 
@@ -141,12 +144,17 @@ pub trait BenchmarkHelper<AccountId> {
 	fn next_session();
 }
 
+/// A validator's commission, own bond and delegations (each delegator and amount) as of its
+/// first point in an era.
+pub type ExposureSnapshotOf<T> = (Perbill, u128, BoundedVec<(<T as frame_system::Config>::AccountId, u128), <T as pallet::Config>::MaxDelegators>);
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
 
-	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The in-code storage version. v1: rewards are shared by per-era exposure snapshots
+	/// ([`crate::migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -241,6 +249,19 @@ pub mod pallet {
 	/// Expired eras whose points records are still being removed.
 	#[pallet::storage]
 	pub type CleanupQueue<T> = StorageValue<_, BoundedVec<EraIndex, ConstU32<16>>, ValueQuery>;
+
+	/// Each account's commission, own bond and delegations as they stood when it earned its
+	/// first point of an era (`None`: no validator candidate then, its reward is all its own).
+	/// An era's rewards are shared by these, so that what a validator or a delegator does after
+	/// the work cannot move a reward between them. Removed with the era's points.
+	#[pallet::storage]
+	pub type EraExposures<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, EraIndex, Blake2_128Concat, T::AccountId, Option<ExposureSnapshotOf<T>>, OptionQuery>;
+
+	/// The first era shared by [`EraExposures`]; earlier eras (ended before the upgrade that
+	/// brought them) are shared by the exposure at payout, as they were.
+	#[pallet::storage]
+	pub type SnapshotsSince<T> = StorageValue<_, EraIndex, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -450,14 +471,21 @@ impl<T: Config> Pallet<T> {
 		let mut queue = CleanupQueue::<T>::get();
 		let Some(era) = queue.first().copied() else { return Weight::zero() };
 		let limit = T::CleanupPerBlock::get();
-		// One call per block: the keys removed in earlier blocks are gone from the backend, so
-		// each block starts again from the first remaining key (no cursor to carry).
-		let result = AccountPoints::<T>::clear_prefix(era, limit, None);
-		if result.maybe_cursor.is_none() {
-			queue.remove(0);
-			CleanupQueue::<T>::put(queue);
+		// One call per map and block: the keys removed in earlier blocks are gone from the
+		// backend, so each block starts again from the first remaining key (no cursor to carry).
+		// The points go first, then the exposure snapshots, within one limit.
+		let points = AccountPoints::<T>::clear_prefix(era, limit, None);
+		let left = limit.saturating_sub(points.backend);
+		let mut removed = points.backend;
+		if points.maybe_cursor.is_none() && left > 0 {
+			let snapshots = EraExposures::<T>::clear_prefix(era, left, None);
+			removed = removed.saturating_add(snapshots.backend);
+			if snapshots.maybe_cursor.is_none() {
+				queue.remove(0);
+				CleanupQueue::<T>::put(queue);
+			}
 		}
-		T::WeightInfo::cleanup(result.backend)
+		T::WeightInfo::cleanup(removed)
 	}
 
 	/// `who`'s reward for the ended `era` (before sharing with delegators), if any.
@@ -487,7 +515,16 @@ impl<T: Config> Pallet<T> {
 
 		// Delegators first (each rounded down); the validator keeps the rest.
 		let mut own_part = reward;
-		if let Some(exposure) = T::Exposure::exposure(who) {
+		let exposure = if era >= SnapshotsSince::<T>::get() {
+			EraExposures::<T>::take(era, who).flatten().map(|(commission, own, delegations)| loopx_primitives::Exposure {
+				commission,
+				own,
+				delegations: delegations.into_inner(),
+			})
+		} else {
+			T::Exposure::exposure(who)
+		};
+		if let Some(exposure) = exposure {
 			let delegations: Vec<_> = exposure.delegations.into_iter().take(T::MaxDelegators::get() as usize).collect();
 			let amounts: Vec<u128> = delegations.iter().map(|(_, d)| *d).collect();
 			let parts = math::delegator_parts(reward.unique_saturated_into(), exposure.commission, exposure.own, &amounts);
@@ -529,6 +566,10 @@ impl<T: Config> ContributionSink<T::AccountId> for Pallet<T> {
 		}
 		let era = CurrentEra::<T>::get();
 		let k = category.index();
+		if !EraExposures::<T>::contains_key(era, who) {
+			let snapshot = T::Exposure::exposure(who).map(|e| (e.commission, e.own, BoundedVec::truncate_from(e.delegations)));
+			EraExposures::<T>::insert(era, who, snapshot);
+		}
 		AccountPoints::<T>::mutate(era, who, |p| {
 			let p = p.get_or_insert([0; CATEGORIES]);
 			p[k] = p[k].saturating_add(points);

@@ -54,6 +54,10 @@ pub fn session() -> SessionIndex {
 pub fn set_exposure(who: AccountId, commission: Perbill, own: u128, delegations: Vec<(AccountId, u128)>) {
 	EXPOSURES.with(|e| e.borrow_mut().insert(who, Exposure { commission, own, delegations }));
 }
+/// `who` is no validator candidate any more (chilled).
+pub fn remove_exposure(who: AccountId) {
+	EXPOSURES.with(|e| e.borrow_mut().remove(&who));
+}
 pub fn burn_instead_of_treasury(burn: bool) {
 	HAS_TREASURY.with(|t| *t.borrow_mut() = !burn);
 }

@@ -113,9 +113,9 @@ fn claim_failures() {
 #[test]
 fn a_validators_reward_is_shared_with_its_delegators() {
 	new_test_ext().execute_with(|| {
-		first_era();
 		// Commission 10 %, own 40, delegations 50 (account 5) and 10 (account 6).
 		set_exposure(1, Perbill::from_percent(10), 40, vec![(5, 50), (6, 10)]);
+		first_era();
 		let before = [free(1), free(5), free(6)];
 		assert_ok!(Rewards::claim_rewards(RuntimeOrigin::signed(1), 0));
 		// 270: commission 27, 243 over backing 100 → 121 (5), 24 (6), the rest 125 to 1.
@@ -123,6 +123,59 @@ fn a_validators_reward_is_shared_with_its_delegators() {
 		assert!(events().contains(&Event::DelegatorRewarded { era: 0, validator: 1, delegator: 5, amount: 121 }));
 		assert!(events().contains(&Event::Rewarded { era: 0, who: 1, amount: 125 }));
 		assert_eq!(Eras::<Test>::get(0).unwrap().paid, 270);
+	});
+}
+
+#[test]
+fn what_happens_after_the_era_does_not_move_its_rewards_between_validator_and_delegators() {
+	// The attacks: a validator earns with its delegators' backing at 10 % commission, then
+	// raises the commission to 100 % (or chills) before its era's payout; a whale delegates
+	// just before a payout to take a share of an era it never backed. Before, the payout read
+	// the exposure at payout time, so each of them worked.
+	let shares = |after: &dyn Fn()| {
+		new_test_ext().execute_with(|| {
+			set_exposure(1, Perbill::from_percent(10), 40, vec![(5, 50), (6, 10)]);
+			first_era();
+			after();
+			let before = [free(1), free(5), free(6), free(7)];
+			assert_ok!(Rewards::payout_for(RuntimeOrigin::signed(9), 0, 1));
+			[free(1) - before[0], free(5) - before[1], free(6) - before[2], free(7) - before[3]]
+		})
+	};
+	let honest = shares(&|| {});
+	assert_eq!(honest, [125, 121, 24, 0]);
+	assert_eq!(shares(&|| set_exposure(1, Perbill::one(), 40, vec![(5, 50), (6, 10)])), honest, "commission raised");
+	assert_eq!(shares(&|| remove_exposure(1)), honest, "chilled");
+	assert_eq!(shares(&|| set_exposure(1, Perbill::from_percent(10), 40, vec![(5, 50), (6, 10), (7, 1_000_000)])), honest, "late whale");
+	// A later era is shared by the exposure of its own first point.
+	new_test_ext().execute_with(|| {
+		set_exposure(1, Perbill::from_percent(10), 40, vec![(5, 50), (6, 10)]);
+		first_era();
+		set_exposure(1, Perbill::one(), 40, vec![(5, 50), (6, 10)]);
+		note(1, C::BlockAuthoring, 3);
+		assert_eq!(EraExposures::<Test>::get(1, 1).flatten().map(|s| s.0), Some(Perbill::one()));
+		assert_eq!(EraExposures::<Test>::get(0, 1).flatten().map(|s| s.0), Some(Perbill::from_percent(10)));
+	});
+}
+
+#[test]
+fn eras_before_the_v1_migration_are_shared_by_the_exposure_at_payout() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		first_era();
+		// As a v0 chain left it: era 0 has no snapshots.
+		let _ = EraExposures::<Test>::clear_prefix(0, u32::MAX, None);
+		StorageVersion::new(0).put::<Rewards>();
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Rewards::on_chain_storage_version(), 1);
+		assert_eq!(SnapshotsSince::<Test>::get(), CurrentEra::<Test>::get() + 1);
+		set_exposure(1, Perbill::from_percent(10), 40, vec![(5, 50), (6, 10)]);
+		let before = [free(1), free(5), free(6)];
+		assert_ok!(Rewards::claim_rewards(RuntimeOrigin::signed(1), 0));
+		assert_eq!([free(1) - before[0], free(5) - before[1], free(6) - before[2]], [125, 121, 24]);
+		// Run again: nothing changes.
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(SnapshotsSince::<Test>::get(), CurrentEra::<Test>::get() + 1);
 	});
 }
 
@@ -158,9 +211,18 @@ fn unclaimed_rewards_expire_to_the_treasury() {
 			assert_eq!(AccountPoints::<Test>::iter_prefix(0).count(), left);
 		});
 	}
+	// Then the exposure snapshots of accounts 2 to 6 (1 was paid), within the same limit: one
+	// went with the last points record, two more a block.
+	for left in [2, 0] {
+		ext.commit_all().unwrap();
+		ext.execute_with(|| {
+			assert!(!CleanupQueue::<Test>::get().is_empty());
+			run_to(System::block_number() + 1);
+			assert_eq!(EraExposures::<Test>::iter_prefix(0).count(), left);
+		});
+	}
 	ext.commit_all().unwrap();
 	ext.execute_with(|| {
-		run_to(System::block_number() + 1);
 		assert!(CleanupQueue::<Test>::get().is_empty());
 	});
 }

@@ -161,9 +161,22 @@ pub mod pallet {
 		#[pallet::constant]
 		type NeutralReputation: Get<Reputation>;
 
-		/// The fraction of the distance to neutral that a reputation loses each session.
+		/// The fraction of the distance to neutral that a reputation *above* neutral loses each
+		/// session.
 		#[pallet::constant]
 		type ReputationDecay: Get<Perbill>;
+
+		/// The fraction of the distance to neutral that a reputation *below* neutral regains
+		/// each session. Smaller than [`Config::ReputationDecay`]: a penalty outlasts a gain, so
+		/// a cheat cannot wait its penalty away as fast as it lost it.
+		#[pallet::constant]
+		type PenaltyRecovery: Get<Perbill>;
+
+		/// The most reputation one account gains in one session; rewards past it are dropped
+		/// ([`Event::ReputationGainCapped`]). Whatever volume of work (or of self-dealing that
+		/// slips past the markets' rules) an account does, its reputation rises no faster.
+		#[pallet::constant]
+		type MaxGainPerSession: Get<Reputation>;
 
 		/// Size of the validator set.
 		#[pallet::constant]
@@ -227,6 +240,12 @@ pub mod pallet {
 	/// The session in progress.
 	#[pallet::storage]
 	pub type CurrentSession<T> = StorageValue<_, SessionIndex, ValueQuery>;
+
+	/// The reputation an account gained in the session it last gained in (for
+	/// [`Config::MaxGainPerSession`]). One entry per account ever rewarded, like
+	/// [`Reputations`]; rewritten, never grown, by later gains.
+	#[pallet::storage]
+	pub type SessionGains<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, (SessionIndex, Reputation)>;
 
 	/// Bonds by account.
 	#[pallet::storage]
@@ -298,6 +317,9 @@ pub mod pallet {
 		Undelegated { delegator: T::AccountId, validator: T::AccountId, amount: BalanceOf<T>, unlock_in: SessionIndex },
 		/// A reputation changed.
 		ReputationChanged { who: T::AccountId, old: Reputation, new: Reputation, reason: ReputationReason },
+		/// `who` reached this session's gain cap ([`Config::MaxGainPerSession`]): of a reward of
+		/// `requested`, only `granted` counted.
+		ReputationGainCapped { who: T::AccountId, requested: Reputation, granted: Reputation, reason: ReputationReason },
 		/// `who` was slashed: `own` from its bond, `delegated` from its delegators.
 		Slashed { who: T::AccountId, fraction: Perbill, own: BalanceOf<T>, delegated: BalanceOf<T>, reason: SlashReason },
 		/// The validators of `session` were elected, with their block-production and finality
@@ -635,7 +657,13 @@ impl<T: Config> Pallet<T> {
 	/// The current reputation of `who` (decay applied; neutral if none is recorded).
 	pub fn reputation_of(who: &T::AccountId) -> Reputation {
 		match Reputations::<T>::get(who) {
-			Some(record) => reputation::decayed(record, CurrentSession::<T>::get(), T::NeutralReputation::get(), T::ReputationDecay::get()),
+			Some(record) => reputation::decayed(
+				record,
+				CurrentSession::<T>::get(),
+				T::NeutralReputation::get(),
+				T::ReputationDecay::get(),
+				T::PenaltyRecovery::get(),
+			),
 			None => T::NeutralReputation::get(),
 		}
 	}
@@ -786,7 +814,17 @@ impl<T: Config> ReputationHandler<T::AccountId> for Pallet<T> {
 	}
 
 	fn reward(who: &T::AccountId, amount: Reputation, reason: ReputationReason) {
-		let new = Self::reputation_of(who).saturating_add(amount);
+		let session = CurrentSession::<T>::get();
+		let gained = SessionGains::<T>::get(who).filter(|(s, _)| *s == session).map_or(0, |(_, g)| g);
+		let granted = amount.min(T::MaxGainPerSession::get().saturating_sub(gained));
+		if granted < amount {
+			Self::deposit_event(Event::ReputationGainCapped { who: who.clone(), requested: amount, granted, reason });
+		}
+		if granted == 0 {
+			return;
+		}
+		SessionGains::<T>::insert(who, (session, gained.saturating_add(granted)));
+		let new = Self::reputation_of(who).saturating_add(granted);
 		Self::write_reputation(who, new, reason);
 	}
 

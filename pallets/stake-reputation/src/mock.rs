@@ -92,6 +92,8 @@ parameter_types! {
 	pub const MinValidatorStake: Balance = MIN_VALIDATOR_STAKE;
 	pub const MinDelegation: Balance = 5;
 	pub const ReputationDecay: Perbill = Perbill::from_percent(10);
+	pub const PenaltyRecovery: Perbill = Perbill::from_percent(5);
+	pub static MaxGainPerSession: loopx_primitives::Reputation = 1_000_000;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(60);
 }
 
@@ -106,6 +108,8 @@ impl pallet_stake_reputation::Config for Test {
 	type MaxReputation = ConstU32<1_000_000>;
 	type NeutralReputation = ConstU32<NEUTRAL>;
 	type ReputationDecay = ReputationDecay;
+	type PenaltyRecovery = PenaltyRecovery;
+	type MaxGainPerSession = MaxGainPerSession;
 	type MaxValidators = MaxValidators;
 	type MinValidators = ConstU32<1>;
 	type MaxCandidates = ConstU32<8>;

@@ -327,6 +327,49 @@ fn reputation_decays_toward_neutral_each_session() {
 	});
 }
 
+#[test]
+fn reputation_gains_are_capped_per_session() {
+	// The attack: a flood of small rewards in one session (wash trades, self-answered queries,
+	// or anything else that slips past the markets' rules). Whatever their number, the
+	// reputation rises by at most the cap a session.
+	new_test_ext().execute_with(|| {
+		MaxGainPerSession::set(20_000);
+		for _ in 0..100 {
+			Stake::reward(&1, 1_000, ReputationReason::VotedWithOutcome);
+		}
+		assert_eq!(Stake::reputation(&1), NEUTRAL + 20_000);
+		assert!(events().contains(&Event::ReputationGainCapped { who: 1, requested: 1_000, granted: 0, reason: ReputationReason::VotedWithOutcome }));
+		// Penalties are never capped, and do not free room for more gains.
+		Stake::penalize(&1, 5_000, ReputationReason::ClaimRejected);
+		Stake::reward(&1, 1_000, ReputationReason::VotedWithOutcome);
+		assert_eq!(Stake::reputation(&1), NEUTRAL + 15_000);
+		// Another account has its own allowance; so does the next session (the gain above
+		// neutral decays 10 % first).
+		Stake::reward(&2, 25_000, ReputationReason::ClaimAccepted);
+		assert_eq!(Stake::reputation(&2), NEUTRAL + 20_000);
+		go_to_session(1);
+		assert_eq!(Stake::reputation(&1), NEUTRAL + 13_500);
+		Stake::reward(&1, 30_000, ReputationReason::ClaimAccepted);
+		assert_eq!(Stake::reputation(&1), NEUTRAL + 33_500);
+		// Governance sets a score; that is no gain and has no cap.
+		Stake::set(&1, 900_000, ReputationReason::Governance);
+		assert_eq!(Stake::reputation(&1), 900_000);
+	});
+}
+
+#[test]
+fn a_penalty_fades_slower_than_a_gain() {
+	// A cheat must not wait its penalty away as fast as an honest gain fades: 10 % of the
+	// distance to neutral a session above it, 5 % below (the mock's rates).
+	new_test_ext().execute_with(|| {
+		Stake::set(&1, NEUTRAL + 100_000, ReputationReason::Governance);
+		Stake::set(&2, NEUTRAL - 100_000, ReputationReason::Governance);
+		go_to_session(1);
+		assert_eq!(Stake::reputation(&1), NEUTRAL + 90_000);
+		assert_eq!(Stake::reputation(&2), NEUTRAL - 95_000);
+	});
+}
+
 // ---- election ----
 
 #[test]

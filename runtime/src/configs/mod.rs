@@ -15,10 +15,10 @@ use frame_support::{
 	PalletId,
 };
 use frame_system::limits::{BlockLength, BlockWeights};
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_runtime::{
-	traits::{AccountIdConversion, One},
-	Perbill,
+	traits::{AccountIdConversion, Bounded},
+	FixedPointNumber, Perbill, Perquintill,
 };
 use sp_version::RuntimeVersion;
 
@@ -127,7 +127,17 @@ impl pallet_balances::Config for Runtime {
 }
 
 parameter_types! {
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// Blocks fuller than this raise the fee multiplier, emptier ones lower it.
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	/// How fast the multiplier follows (polkadot's value: a full block raises it ~0.0056 %,
+	/// a day of full blocks about 5×).
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(75, 1_000_000);
+	/// Idle chains get fees down to a tenth, never to nothing.
+	pub MinimumMultiplier: Multiplier = Multiplier::saturating_from_rational(1, 10u128);
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
+	/// What a byte of a transaction costs: 1 µLPX (a transfer's ~150 bytes cost about what its
+	/// weight does; a 5 MiB block of bytes costs ~5 LPX).
+	pub const TransactionByteFee: Balance = crate::MICRO_UNITS;
 }
 
 impl pallet_transaction_payment::Config for Runtime {
@@ -136,8 +146,10 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OnChargeTransaction = FungibleAdapter<Balances, pallet_rewards::DealWithFees<Runtime>>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
-	type LengthToFee = IdentityFee<Balance>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type LengthToFee = frame_support::weights::ConstantMultiplier<Balance, TransactionByteFee>;
+	// Congestion pricing: the multiplier rises while blocks are fuller than the target, so a
+	// flood costs more the longer it lasts.
+	type FeeMultiplierUpdate = TargetedFeeAdjustment<Self, TargetBlockFullness, AdjustmentVariable, MinimumMultiplier, MaximumMultiplier>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
@@ -176,6 +188,8 @@ parameter_types! {
 	pub TreasuryAccount: AccountId = TREASURY_PALLET_ID.into_account_truncating();
 	pub SlashDestination: Option<AccountId> = Some(TreasuryAccount::get());
 	pub const ReputationDecay: Perbill = Perbill::from_percent(1);
+	// A penalty fades four times slower than a gain.
+	pub const PenaltyRecovery: Perbill = Perbill::from_parts(2_500_000);
 	/// Below 1/3: no single validator can stall GRANDPA (which needs more than 2/3) alone.
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(30);
 	/// Below 1/2: no voter alone accepts, rejects or sets a claim's median; above 1/3, so that
@@ -205,6 +219,10 @@ impl pallet_stake_reputation::Config for Runtime {
 	type MaxReputation = ConstU32<1_000_000>;
 	type NeutralReputation = ConstU32<500_000>;
 	type ReputationDecay = ReputationDecay;
+	type PenaltyRecovery = PenaltyRecovery;
+	// 20,000 a session (a minute): from neutral to the maximum in no less than 25 sessions,
+	// whatever work is done; an honest validator's votes and claims earn less than that.
+	type MaxGainPerSession = ConstU32<20_000>;
 	type MaxValidators = MaxAuthorities;
 	type MinValidators = ConstU32<1>;
 	type MaxCandidates = ConstU32<256>;
@@ -355,7 +373,6 @@ impl pallet_data_market::Config for Runtime {
 	type ProtocolFee = DataProtocolFee;
 	type Routers = crate::Routers;
 	type DisputeDeposit = ConstU128<{ 10 * UNITS }>;
-	type DealReputation = ConstU32<1_000>;
 	type DealFailurePenalty = ConstU32<20_000>;
 	type PaymentPerPoint = ConstU128<{ UNITS / 10 }>;
 	type WeightInfo = pallet_data_market::weights::SubstrateWeight<Runtime>;
@@ -414,7 +431,7 @@ impl pallet_compute_market::Config for Runtime {
 	type Fees = crate::Rewards;
 	type Pot = crate::Rewards;
 	type Models = crate::BuilderMarket;
-	type Randomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
+	type Randomness = FreshRandomness;
 	type CurrentEra = CurrentRewardEra;
 	type PalletId = ComputePalletId;
 	type MaxSqlLen = ConstU32<2_048>;
@@ -594,3 +611,21 @@ impl pallet_builder_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper 
 		who
 	}
 }
+
+/// The compute market's draw randomness: the VRF output of the parent block. The draw runs at
+/// the end of the router window, blocks after the query was posted, so a client cannot know
+/// whom it will draw (with the epoch's randomness and a sequential query number it could).
+/// Before the first VRF output, or after a block without one, BABE's epoch randomness.
+pub struct FreshRandomness;
+
+impl frame_support::traits::Randomness<Hash, BlockNumber> for FreshRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		match pallet_babe::ParentBlockRandomness::<Runtime>::random(subject) {
+			(Some(random), at) => (random, at),
+			(None, _) => pallet_babe::RandomnessFromOneEpochAgo::<Runtime>::random(subject),
+		}
+	}
+}
+
+#[cfg(test)]
+mod fee_tests;
