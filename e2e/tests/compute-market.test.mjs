@@ -129,6 +129,9 @@ test('a paid aggregation query is drawn to Alice, answered, and its fee split', 
   assert.ok(answered, 'the query was answered');
   assert.equal(u8aToString(answered.result), result);
   assert.deepEqual(answered.answerers.map(String), [alice.address]);
+  // One answerer: nobody checked her result, so it is paid but earns no reputation or points.
+  assert.equal(answered.verified.isTrue, false);
+  assert.equal(eventOf(events, api.events.stakeReputation.ReputationChanged), undefined);
   const protocol = (FEE * PROTOCOL_PERCENT) / 100n;
   const paid = eventOf(events, api.events.computeMarket.AnswerPaid);
   assert.equal(paid.amount.toBigInt(), FEE - protocol);
@@ -142,9 +145,9 @@ test('a paid aggregation query is drawn to Alice, answered, and its fee split', 
   assert.equal(await total(alice.address), aliceBefore + FEE - protocol - fees);
   assert.equal(await total(dave.address), daveBefore - FEE - postFee);
 
-  // Dave rates Alice's answer: her service reputation rises above the logistic's midpoint.
-  const { events: rated } = await send(api.tx.computeMarket.rate(query, alice.address, 'Good'), dave);
-  assert.ok(eventOf(rated, api.events.computeMarket.Rated).serviceReputation.toNumber() > 50_000);
+  // Dave cannot rate a lone answer (nobody checked it: a sybil client's Good ratings would
+  // otherwise mint reputation); nor can anyone but the client.
+  await sendFailing(api.tx.computeMarket.rate(query, alice.address, 'Good'), dave, 'computeMarket.UnverifiedAnswer');
   await sendFailing(api.tx.computeMarket.rate(query, alice.address, 'Good'), alice, 'computeMarket.NotQueryClient');
 });
 

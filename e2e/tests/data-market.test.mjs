@@ -223,3 +223,19 @@ test('a seller that withholds the deal key loses the deal and its bond to the bu
   assert.equal((await api.query.dataMarket.deals(id)).isNone, true);
   assert.ok(deliverFee > 0n);
 });
+
+test('a wash-trading loop between two accounts mints no reputation', { timeout: 120_000 }, async () => {
+  // Before, every settled deal gave both sides reputation: two accounts of one operator trading
+  // at price 0 took a validator to the maximum for the transaction fees.
+  for (let i = 0; i < 3; i++) {
+    const expires = (await bestBlock()) + 100;
+    await send(api.tx.dataMarket.postOffer(TAG, goods(), 0, 1, expires, null), dave);
+    const id = eventOf((await send(api.tx.dataMarket.postBid(TAG, 0, 1, expires, null), alice)).events, api.events.dataMarket.DealMatched).deal.toNumber();
+    await send(api.tx.dataMarket.deliver(id, randomAsU8a(32), dealKeyCommitment(id, randomAsU8a(32))), dave);
+    const { events } = await send(api.tx.dataMarket.confirm(id), alice);
+    assert.ok(eventOf(events, api.events.dataMarket.DealSettled), `deal #${id} settled`);
+    assert.equal(eventOf(events, api.events.stakeReputation.ReputationChanged), undefined, 'no reputation for a settled deal');
+  }
+  const minted = seen.filter(({ event }) => api.events.stakeReputation.ReputationChanged.is(event) && event.data.reason.toString() === 'DealCompleted');
+  assert.deepEqual(minted, [], 'no deal ever minted reputation');
+});

@@ -691,9 +691,11 @@ pub mod pallet {
 		NotAnswered,
 		/// The provider's answer was not among the accepted ones.
 		NotAnAnswerer,
-		/// Only the answerers the runtime drew can be rated: a router (perhaps the client's
-		/// own) picked these, so the rating would be the client rating its own choice.
-		NotDrawnByRuntime,
+		/// Only answers that parties independent of the client checked can be rated: the
+		/// answerers the runtime drew (not a router's pick, perhaps the client's own), two or
+		/// more of them agreeing. Otherwise a client would rate its own choice, or a lone
+		/// answerer (say, the only holder of a private dataset) nobody checked.
+		UnverifiedAnswer,
 	}
 
 	#[pallet::hooks]
@@ -867,8 +869,8 @@ pub mod pallet {
 		}
 
 		/// Rates `provider`'s answer to the caller's answered `query`: Good, Fair or Bad. Only
-		/// the latest rating of a provider by a client counts. Only queries whose answerers the
-		/// runtime drew (no router) can be rated.
+		/// the latest rating of a provider by a client counts. Only verified answers can be
+		/// rated (two or more answerers the runtime drew that agreed; [`Error::UnverifiedAnswer`]).
 		///
 		/// Emits [`Event::Rated`] (and the reputation pallet's change event).
 		#[pallet::call_index(12)]

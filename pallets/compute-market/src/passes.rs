@@ -92,7 +92,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(q.client == client, Error::<T>::NotQueryClient);
 		ensure!(matches!(q.status, QueryStatus::Answered { .. }), Error::<T>::NotAnswered);
 		ensure!(q.answerers.contains(&provider), Error::<T>::NotAnAnswerer);
-		ensure!(q.router.is_none(), Error::<T>::NotDrawnByRuntime);
+		ensure!(Self::verified(&q, q.answerers.len(), false), Error::<T>::UnverifiedAnswer);
 		let old = Ratings::<T>::get(&provider, &client).map_or(0, Rating::value);
 		let sum = RatingSums::<T>::get(&provider).saturating_sub(old).saturating_add(rating.value());
 		Ratings::<T>::insert(&provider, &client, rating);

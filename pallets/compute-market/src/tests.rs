@@ -280,11 +280,17 @@ fn self_dealing_queries_earn_no_reputation_or_points() {
 }
 
 #[test]
-fn a_client_cannot_rate_the_answerers_its_router_picked() {
+fn a_client_cannot_rate_answers_nobody_independent_checked() {
 	new_test_ext().execute_with(|| {
 		let q = routed(1_000, vec![V1, V2]);
 		answer(q, &[(V1, b"ok"), (V2, b"ok")]);
-		assert_noop!(CM::rate(origin(CLIENT), q, V1, Rating::Good), E::NotDrawnByRuntime);
+		assert_noop!(CM::rate(origin(CLIENT), q, V1, Rating::Good), E::UnverifiedAnswer);
+	});
+	// Nor a lone answerer the runtime drew (nobody checked it).
+	new_test_ext().execute_with(|| {
+		let (q, answerers) = drawn(1_000, 1);
+		answer(q, &[(answerers[0], b"ok")]);
+		assert_noop!(CM::rate(origin(CLIENT), q, answerers[0], Rating::Good), E::UnverifiedAnswer);
 	});
 }
 
