@@ -159,7 +159,7 @@ impl<T: Config> Pallet<T> {
 			let total = price.checked_mul(&Self::units(quantity)).ok_or(Error::<T>::AmountOverflow)?;
 			let (bond_per_unit, held, reason) = match side {
 				Side::Offer => {
-					let bond = T::SellerBond::get() * price;
+					let bond = (T::SellerBond::get() * price).max(T::MinSellerBond::get());
 					(bond, bond.checked_mul(&Self::units(quantity)).ok_or(Error::<T>::AmountOverflow)?, HoldReason::SellerBond)
 				},
 				Side::Bid => (Zero::zero(), total, HoldReason::Payment),

@@ -411,6 +411,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type SellerBond: Get<Perbill>;
 
+		/// The least bond per unit, whatever the price: without it a free offer of `u32::MAX`
+		/// units would hold nothing, absorb every bid of its book and deliver nothing, at no
+		/// cost to its owner.
+		#[pallet::constant]
+		type MinSellerBond: Get<BalanceOf<Self>>;
+
 		/// The protocol's share of each payment, paid to [`Config::Fees`].
 		#[pallet::constant]
 		type ProtocolFee: Get<Perbill>;
@@ -686,7 +692,8 @@ pub mod pallet {
 		}
 
 		/// Offers `quantity` units of `goods` in market `tag` at `price` per unit until block
-		/// `expires`, holding the bond ([`Config::SellerBond`] of the price) per unit. Without a
+		/// `expires`, holding the bond ([`Config::SellerBond`] of the price, at least
+		/// [`Config::MinSellerBond`]) per unit. Without a
 		/// `router` the offer crosses the bids of the book first (best price first, each fill at
 		/// the bid's price) and the remainder rests; with one it waits for that router.
 		///

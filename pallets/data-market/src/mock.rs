@@ -142,6 +142,7 @@ impl pallet_data_market::Config for Test {
 	type ConfirmPeriod = ConstU64<CONFIRM>;
 	type MaxDealPeriod = ConstU64<1_000>;
 	type SellerBond = SellerBond;
+	type MinSellerBond = frame_support::traits::ConstU128<1>;
 	type ProtocolFee = ProtocolFee;
 	type Routers = Routers;
 	type DisputeDeposit = ConstU128<DEPOSIT>;

@@ -320,11 +320,28 @@ fn zero_prices_trade_for_free() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(offer(SELLER, 0, 1));
 		assert_ok!(bid(BUYER, 0, 1));
-		assert_eq!((deal(0).payment, deal(0).bond), (0, 0));
+		assert_eq!((deal(0).payment, deal(0).bond), (0, 1), "the least bond");
 		assert_ok!(DataMarket::deliver(RuntimeOrigin::signed(SELLER), 0, H256::repeat_byte(7), kc(0)));
 		assert_ok!(DataMarket::confirm(RuntimeOrigin::signed(BUYER), 0));
 		assert_eq!((free(SELLER), free(BUYER)), (INITIAL, INITIAL));
 		assert!(points().iter().all(|(_, _, p)| *p == 0));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_free_offer_cannot_absorb_every_bid_for_nothing() {
+	// The attack: an offer at price 0 of u32::MAX units held nothing (10 % of 0), matched every
+	// bid of its book, delivered nothing, and cost its owner only the transaction fee.
+	new_test_ext().execute_with(|| {
+		assert_noop!(offer(SELLER, 0, u32::MAX), Error::<Test>::InsufficientBalance);
+		// A free offer holds the least bond per unit, and loses it for a deal not delivered.
+		assert_ok!(offer(SELLER, 0, 3));
+		assert_eq!(held(HoldReason::SellerBond, SELLER), 3);
+		assert_ok!(bid(BUYER, 0, 1));
+		run_to(1 + DELIVERY);
+		assert!(market_events().iter().any(|e| matches!(e, Event::DealRefunded { bond_slashed: 1, reason: RefundReason::NotDelivered, .. })));
+		assert_eq!(free(SELLER), INITIAL - 3);
 		assert_books_balance();
 	});
 }

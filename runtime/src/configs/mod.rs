@@ -370,6 +370,8 @@ impl pallet_data_market::Config for Runtime {
 	// 7 days.
 	type MaxDealPeriod = ConstU32<201_600>;
 	type SellerBond = SellerBond;
+	// 0.01 LPX a unit at least: a free offer of many units costs its owner a bond per unit.
+	type MinSellerBond = ConstU128<{ 10 * crate::MILLI_UNITS }>;
 	type ProtocolFee = DataProtocolFee;
 	type Routers = crate::Routers;
 	type DisputeDeposit = ConstU128<{ 10 * UNITS }>;
