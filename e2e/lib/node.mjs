@@ -223,3 +223,19 @@ export function dealKeyCommitment(deal, key) {
   new DataView(le.buffer).setBigUint64(0, BigInt(deal), true);
   return blake2AsU8a(u8aConcat(stringToU8a('loopx/deal-key'), le, key), 256);
 }
+
+/**
+ * Calls `onBlock(header, records)` with the event records of every new best block. A head whose
+ * state is gone by the time it is read (a retracted fork block, pruned once finality passed it,
+ * or a node going down) is skipped with a line on stderr: an exception thrown from a
+ * subscription callback would otherwise reject after the tests and fail the file.
+ */
+export function subscribeEvents(api, onBlock) {
+  return api.rpc.chain.subscribeNewHeads(async (header) => {
+    try {
+      onBlock(header, await (await api.at(header.hash)).query.system.events());
+    } catch (e) {
+      console.error(`(events of block #${header.number} not read: ${e?.message ?? e})`);
+    }
+  });
+}

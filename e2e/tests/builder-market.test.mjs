@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { LOCAL_RPC_PORTS, connect, dealKeyCommitment, localNet, sendChecked, tmpDir, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, dealKeyCommitment, localNet, sendChecked, subscribeEvents, tmpDir, waitFor } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-builder-net-');
 const UNITS = 10n ** 12n;
@@ -30,8 +30,7 @@ before(async () => {
   keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
   localNet(netDir, 'start');
   api = await connect(LOCAL_RPC_PORTS.alice);
-  await api.rpc.chain.subscribeNewHeads(async (header) => {
-    const events = await (await api.at(header.hash)).query.system.events();
+  await subscribeEvents(api, (_, events) => {
     for (const { event } of events) seen.push(event);
   });
 });

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { dealKeyCommitment, port, sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
+import { dealKeyCommitment, port, sendChecked, startDevNode, subscribeEvents, waitFor } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 const TAG = 'wallet-tx-v1';
@@ -37,8 +37,7 @@ before(async () => {
   treasury = keyring.encodeAddress(u8aConcat(stringToU8a('modl'), stringToU8a('lpx/trsy'), new Uint8Array(20)));
   node = await startDevNode({ rpcPort: port(9952), p2pPort: port(30352), promPort: port(9662) });
   api = node.api;
-  await api.rpc.chain.subscribeNewHeads(async (header) => {
-    const events = await (await api.at(header.hash)).query.system.events();
+  await subscribeEvents(api, (header, events) => {
     for (const { event } of events) seen.push({ block: header.number.toNumber(), event });
   });
 });

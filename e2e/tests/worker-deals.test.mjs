@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { port, rpcCall, runNode, startDevNode, tmpDir, waitFor } from '../lib/node.mjs';
+import { port, rpcCall, runNode, startDevNode, subscribeEvents, tmpDir, waitFor } from '../lib/node.mjs';
 
 const ALICE = { rpcPort: port(9960), p2pPort: port(30360), promPort: port(9670) };
 const DATA_NODE = { rpcPort: port(9961), p2pPort: port(30361), promPort: port(9671) };
@@ -37,8 +37,7 @@ before(async () => {
   const alicePeerId = runNode(['key', 'inspect-node-key', '--file', keyFile]).stdout.trim();
   alice = await startDevNode({ ...ALICE, workers: true, args: ['--dev', '--node-key', ALICE_NODE_KEY] });
   // Every event of every new best block of Alice's chain, kept for the assertions.
-  await alice.api.rpc.chain.subscribeNewHeads(async (header) => {
-    const events = await (await alice.api.at(header.hash)).query.system.events();
+  await subscribeEvents(alice.api, (header, events) => {
     for (const { event } of events) seen.push({ section: event.section, method: event.method, data: event.data, block: header.number.toNumber() });
   });
   dataNode = await startDevNode({

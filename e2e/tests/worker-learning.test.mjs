@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { LOCAL_PROM_PORTS, LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, waitFor } from '../lib/node.mjs';
+import { LOCAL_PROM_PORTS, LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, subscribeEvents, waitFor } from '../lib/node.mjs';
 import { fraudTaskSpec, UNITS } from '../lib/cycle.mjs';
 
 const ZERO = `0x${'00'.repeat(32)}`;
@@ -43,8 +43,7 @@ before(async () => {
   ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
   localNetWithEnv({ LOOPX_FAULTY: 'charlie', LOOPX_FAULT: 'forge-claims' }, netDir, 'start');
   api = await connect(LOCAL_RPC_PORTS.alice);
-  await api.rpc.chain.subscribeNewHeads(async (header) => {
-    const events = await (await api.at(header.hash)).query.system.events();
+  await subscribeEvents(api, (header, events) => {
     for (const { event, phase } of events) seen.push({ n: header.number.toNumber(), hash: header.hash, event, phase });
   });
 });
