@@ -208,11 +208,13 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn set_periods() {
+	fn set_periods() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let periods = DealPeriods { delivery: T::MaxDealPeriod::get(), confirm: T::MaxDealPeriod::get() };
 		#[extrinsic_call]
-		_(RawOrigin::Root, periods);
+		_(origin as T::RuntimeOrigin, periods);
 		assert_eq!(Periods::<T>::get(), periods);
+		Ok(())
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

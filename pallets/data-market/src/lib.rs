@@ -439,6 +439,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type PaymentPerPoint: Get<BalanceOf<Self>>;
 
+		/// The origin of this pallet's privileged calls: governance on a public chain, root on
+		/// the dev chain.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
 		/// Weights of the calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -828,13 +832,13 @@ pub mod pallet {
 			Self::do_reveal_key(who, deal, key)
 		}
 
-		/// Sets the deal periods (root). Deals already made keep their deadlines.
+		/// Sets the deal periods ([`Config::AdminOrigin`]). Deals already made keep their deadlines.
 		///
 		/// Emits [`Event::PeriodsSet`].
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::set_periods())]
 		pub fn set_periods(origin: OriginFor<T>, periods: DealPeriods<BlockNumberFor<T>>) -> DispatchResult {
-			ensure_root(origin)?;
+			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(Self::periods_are_valid(&periods), Error::<T>::InvalidPeriod);
 			Periods::<T>::put(&periods);
 			Self::deposit_event(Event::PeriodsSet { periods });

@@ -148,6 +148,7 @@ impl pallet_data_market::Config for Test {
 	type DisputeDeposit = ConstU128<DEPOSIT>;
 	type DealFailurePenalty = ConstU32<FAIL_REP>;
 	type PaymentPerPoint = ConstU128<10>;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();

@@ -58,13 +58,15 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn set_params() {
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let p = params();
 
 		#[extrinsic_call]
-		_(RawOrigin::Root, p);
+		_(origin as T::RuntimeOrigin, p);
 
 		assert_eq!(Params::<T>::get(), Some(p));
+		Ok(())
 	}
 
 	/// An era end that mints, allocates every category and expires the previous era.

@@ -198,6 +198,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type CleanupPerBlock: Get<u32>;
 
+		/// The origin of this pallet's privileged calls: governance on a public chain, root on
+		/// the dev chain.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -367,11 +371,11 @@ pub mod pallet {
 			Self::do_payout(era, &who)
 		}
 
-		/// Sets the reward parameters (root). They apply from the next era end. Emits `ParamsSet`.
+		/// Sets the reward parameters ([`Config::AdminOrigin`]). They apply from the next era end. Emits `ParamsSet`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(origin: OriginFor<T>, params: RewardParams) -> DispatchResult {
-			ensure_root(origin)?;
+			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
 			Params::<T>::put(params);
 			Self::deposit_event(Event::ParamsSet { params });

@@ -94,6 +94,7 @@ impl pallet_rewards::Config for Test {
 	type MaxDelegators = frame_support::traits::ConstU32<4>;
 	type MaxExpiryEras = frame_support::traits::ConstU32<8>;
 	type CleanupPerBlock = frame_support::traits::ConstU32<2>;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = Fakes;

@@ -107,19 +107,26 @@ mod benchmarks {
 		Ok(())
 	}
 
-	// Every chunk matured at once.
+	// Every own chunk and every undelegated chunk matured at once; each of the `d` delegations
+	// it withdraws from ends (its slot is freed).
 	#[benchmark]
-	fn withdraw_unbonded() -> Result<(), BenchmarkError> {
+	fn withdraw_unbonded(d: Linear<0, { T::MaxDelegationsPerDelegator::get() }>) -> Result<(), BenchmarkError> {
 		let caller = funded::<T>("caller", 0);
 		Pallet::<T>::bond(signed::<T>(&caller), stake::<T>().saturating_mul(2u32.into()))?;
 		let max = T::MaxUnlockingChunks::get();
 		fill_unlocking::<T>(&caller, max)?;
+		for i in 0..d {
+			let validator = candidate::<T>("validator", i)?;
+			Pallet::<T>::delegate(signed::<T>(&caller), validator.clone(), delegation::<T>())?;
+			Pallet::<T>::undelegate(signed::<T>(&caller), validator, delegation::<T>())?;
+		}
 		CurrentSession::<T>::put(max.saturating_add(T::BondingDuration::get()));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()));
 
 		assert_eq!(Ledgers::<T>::get(&caller).map(|l| l.unlocking.len()), Some(0));
+		assert!(DelegationsOf::<T>::get(&caller).is_empty());
 		Ok(())
 	}
 
@@ -205,14 +212,16 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn set_reputation() {
+	fn set_reputation() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let who: T::AccountId = account("who", 0, SEED);
 		let score = T::MaxReputation::get();
 
 		#[extrinsic_call]
-		_(RawOrigin::Root, who.clone(), score);
+		_(origin as T::RuntimeOrigin, who.clone(), score);
 
 		assert_eq!(Pallet::<T>::reputation_of(&who), score);
+		Ok(())
 	}
 
 	// A candidate with full unlocking chunks and `d` delegators, slashed by half and chilled.
@@ -222,10 +231,16 @@ mod benchmarks {
 		Pallet::<T>::bond_extra(signed::<T>(&who), stake::<T>())?;
 		fill_unlocking::<T>(&who, T::MaxUnlockingChunks::get())?;
 		add_delegators::<T>(&who, d)?;
+		// Each delegator also has an undelegated amount still unlocking (slashed as well).
+		for i in 0..d {
+			let delegator: T::AccountId = account("delegator", i, SEED);
+			Pallet::<T>::undelegate(signed::<T>(&delegator), who.clone(), T::MinDelegation::get().max(1u32.into()))?;
+		}
 		let before = Pallet::<T>::backing_of(&who);
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Root, who.clone(), Perbill::from_percent(50), true);
+		_(origin as T::RuntimeOrigin, who.clone(), Perbill::from_percent(50), true);
 
 		assert!(!Candidates::<T>::contains_key(&who));
 		assert!(Pallet::<T>::backing_of(&who) < before);

@@ -14,8 +14,10 @@
 //!   [`Pallet::rebond`]. Bonded funds are held under [`HoldReason::Staking`].
 //! - **Candidacy**: [`Pallet::validate`] (needs session keys, minimum stake and reputation) and
 //!   [`Pallet::chill`].
-//! - **Delegation**: [`Pallet::delegate`] and [`Pallet::undelegate`] (the undelegated amount
-//!   unlocks like an unbond). Delegators share their validator's slashes pro rata.
+//! - **Delegation**: [`Pallet::delegate`] and [`Pallet::undelegate`]. The undelegated amount
+//!   unlocks like an unbond but stays with its validator ([`Undelegating`]) until it matures, so
+//!   it shares that validator's slashes: a delegator who sees its validator accused cannot
+//!   undelegate its way out of the slash. Delegators share their validator's slashes pro rata.
 //! - **Reputation**: a score in `0..=MaxReputation`, neutral start, decaying toward neutral by
 //!   [`Config::ReputationDecay`] per session (computed lazily: no hook walks all accounts).
 //! - **Election** (each session, as pallet-session's `SessionManager`): eligible candidates by
@@ -224,6 +226,10 @@ pub mod pallet {
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 
+		/// The origin of the privileged calls ([`Pallet::set_reputation`],
+		/// [`Pallet::force_slash`]): governance on a public chain, root on the dev chain.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
 		/// Sets up, for the benchmarks, what this pallet's calls cannot (session keys).
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
@@ -259,10 +265,26 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Delegations<T: Config> = StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, T::AccountId, BalanceOf<T>>;
 
-	/// The validators each account delegates to.
+	/// The validators each account delegates to, or has undelegated from while the amount is
+	/// still unlocking ([`Undelegating`]).
 	#[pallet::storage]
 	pub type DelegationsOf<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<T::AccountId, T::MaxDelegationsPerDelegator>, ValueQuery>;
+
+	/// Undelegated amounts on their way out: validator → delegator → chunks. They are held until
+	/// each chunk matures and stay slashable for the validator's offences until then (like
+	/// pallet-staking's unlocking chunks). A (validator, delegator) pair keeps its delegator slot
+	/// while it has an active delegation or unlocking chunks.
+	#[pallet::storage]
+	pub type Undelegating<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<UnlockChunk<BalanceOf<T>>, T::MaxUnlockingChunks>,
+		ValueQuery,
+	>;
 
 	/// Recorded reputations (an account without one has the neutral reputation).
 	#[pallet::storage]
@@ -436,42 +458,52 @@ pub mod pallet {
 				ensure!(remaining >= T::MinValidatorStake::get(), Error::<T>::ValidatorStakeBelowMinimum);
 			}
 			let unlock_in = Self::unlock_session();
-			Self::add_unlocking(&mut ledger, value, unlock_in)?;
+			Self::add_unlocking(&mut ledger.unlocking, value, unlock_in)?;
 			ledger.active = remaining;
 			Ledgers::<T>::insert(&who, ledger);
 			Self::deposit_event(Event::Unbonded { who, amount: value, unlock_in });
 			Ok(())
 		}
 
-		/// Releases every unlocking chunk that has matured. Removes the ledger when nothing is
-		/// left in it.
+		/// Releases every unlocking chunk that has matured: the caller's own unbonded chunks and
+		/// its undelegated ones. Removes the ledger when nothing is left in it, and a delegation
+		/// whose last chunk is withdrawn frees its validator's delegator slot.
 		///
-		/// Fails with [`Error::NotBonded`] or [`Error::NothingToWithdraw`] (nothing matured yet).
-		/// Emits [`Event::Withdrawn`].
+		/// Fails with [`Error::NotBonded`] (neither a bond nor delegations) or
+		/// [`Error::NothingToWithdraw`] (nothing matured yet). Emits [`Event::Withdrawn`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
-		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded(T::MaxDelegationsPerDelegator::get()))]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+			let ledger = Ledgers::<T>::get(&who);
+			let validators = DelegationsOf::<T>::get(&who);
+			ensure!(ledger.is_some() || !validators.is_empty(), Error::<T>::NotBonded);
 			let now = CurrentSession::<T>::get();
 			let mut matured = BalanceOf::<T>::zero();
-			ledger.unlocking.retain(|chunk| {
-				if chunk.unlock_in <= now {
-					matured = matured.saturating_add(chunk.value);
-					false
+			if let Some(mut ledger) = ledger {
+				matured = take_matured(&mut ledger.unlocking, now);
+				if ledger.active.is_zero() && ledger.unlocking.is_empty() {
+					Ledgers::<T>::remove(&who);
 				} else {
-					true
+					Ledgers::<T>::insert(&who, ledger);
 				}
-			});
+			}
+			for validator in validators.iter() {
+				let mut chunks = Undelegating::<T>::get(validator, &who);
+				if chunks.is_empty() {
+					continue;
+				}
+				let released = take_matured(&mut chunks, now);
+				if released.is_zero() {
+					continue;
+				}
+				matured = matured.saturating_add(released);
+				Self::put_undelegating(validator, &who, chunks);
+			}
 			ensure!(!matured.is_zero(), Error::<T>::NothingToWithdraw);
 			Self::release(&who, matured)?;
-			if ledger.active.is_zero() && ledger.unlocking.is_empty() {
-				Ledgers::<T>::remove(&who);
-			} else {
-				Ledgers::<T>::insert(&who, ledger);
-			}
 			Self::deposit_event(Event::Withdrawn { who, amount: matured });
-			Ok(())
+			Ok(Some(T::WeightInfo::withdraw_unbonded(validators.len() as u32)).into())
 		}
 
 		/// Bonds `value` of the unlocking funds again (the most recent chunks first).
@@ -528,10 +560,13 @@ pub mod pallet {
 				},
 				None => {
 					ensure!(Candidates::<T>::count() < T::MaxCandidates::get(), Error::<T>::TooManyCandidates);
-					let delegated = Delegations::<T>::iter_prefix_values(&who)
-						.take(T::MaxDelegatorsPerValidator::get() as usize)
-						.fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(b));
-					let delegators = Delegations::<T>::iter_prefix_values(&who).take(T::MaxDelegatorsPerValidator::get() as usize).count() as u32;
+					let max = T::MaxDelegatorsPerValidator::get() as usize;
+					let delegated = Delegations::<T>::iter_prefix_values(&who).take(max).fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(b));
+					// Pairs with an active delegation, and those only unlocking.
+					let active = Delegations::<T>::iter_prefix_values(&who).take(max).count();
+					let unlocking_only =
+						Undelegating::<T>::iter_key_prefix(&who).take(max).filter(|d| !Delegations::<T>::contains_key(&who, d)).count();
+					let delegators = active.saturating_add(unlocking_only) as u32;
 					Candidates::<T>::insert(&who, Candidate { commission, delegated, delegators });
 				},
 			}
@@ -567,13 +602,14 @@ pub mod pallet {
 			let existing = Delegations::<T>::get(&validator, &delegator);
 			let total = existing.unwrap_or_default().saturating_add(amount);
 			ensure!(total >= T::MinDelegation::get(), Error::<T>::DelegationBelowMinimum);
-			if existing.is_none() {
+			let new_pair = !Self::has_pair(&validator, &delegator);
+			if new_pair {
 				ensure!(candidate.delegators < T::MaxDelegatorsPerValidator::get(), Error::<T>::TooManyDelegators);
 				DelegationsOf::<T>::try_mutate(&delegator, |list| list.try_push(validator.clone()).map_err(|_| Error::<T>::TooManyDelegations))?;
 				candidate.delegators = candidate.delegators.saturating_add(1);
 			}
 			if let Err(e) = Self::hold(&delegator, amount) {
-				if existing.is_none() {
+				if new_pair {
 					DelegationsOf::<T>::mutate(&delegator, |list| list.retain(|v| v != &validator));
 				}
 				return Err(e);
@@ -586,8 +622,9 @@ pub mod pallet {
 		}
 
 		/// Withdraws `amount` of the caller's delegation to `validator`; it unlocks like an
-		/// unbond (an unlocking chunk in the caller's ledger, withdrawn with
-		/// `withdraw_unbonded`). Works whether or not `validator` is still a candidate.
+		/// unbond, after `BondingDuration` sessions, and is withdrawn with `withdraw_unbonded`.
+		/// Until then it stays slashable for `validator`'s offences ([`Undelegating`]). Works
+		/// whether or not `validator` is still a candidate.
 		///
 		/// Fails with [`Error::ZeroAmount`], [`Error::NoDelegation`],
 		/// [`Error::NotEnoughBonded`], [`Error::DelegationBelowMinimum`] (remainder above zero
@@ -603,21 +640,16 @@ pub mod pallet {
 			let remaining = delegated.saturating_sub(amount);
 			ensure!(remaining.is_zero() || remaining >= T::MinDelegation::get(), Error::<T>::DelegationBelowMinimum);
 			let unlock_in = Self::unlock_session();
-			let mut ledger = Ledgers::<T>::get(&delegator).unwrap_or_default();
-			Self::add_unlocking(&mut ledger, amount, unlock_in)?;
-			Ledgers::<T>::insert(&delegator, ledger);
+			// The pair keeps its slot (and stays in `DelegationsOf`) until the chunk is withdrawn.
+			Undelegating::<T>::try_mutate(&validator, &delegator, |chunks| Self::add_unlocking(chunks, amount, unlock_in))?;
 			if remaining.is_zero() {
 				Delegations::<T>::remove(&validator, &delegator);
-				DelegationsOf::<T>::mutate(&delegator, |list| list.retain(|v| v != &validator));
 			} else {
 				Delegations::<T>::insert(&validator, &delegator, remaining);
 			}
 			Candidates::<T>::mutate(&validator, |maybe| {
 				if let Some(candidate) = maybe {
 					candidate.delegated = candidate.delegated.saturating_sub(amount);
-					if remaining.is_zero() {
-						candidate.delegators = candidate.delegators.saturating_sub(1);
-					}
 				}
 			});
 			Self::deposit_event(Event::Undelegated { delegator, validator, amount, unlock_in });
@@ -626,12 +658,12 @@ pub mod pallet {
 
 		/// Sets `who`'s reputation to `score` (governance).
 		///
-		/// Fails with `BadOrigin` unless root, [`Error::ReputationOutOfRange`] above
+		/// Fails with `BadOrigin` unless [`Config::AdminOrigin`], [`Error::ReputationOutOfRange`] above
 		/// `MaxReputation`. Emits [`Event::ReputationChanged`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::set_reputation())]
 		pub fn set_reputation(origin: OriginFor<T>, who: T::AccountId, score: Reputation) -> DispatchResult {
-			ensure_root(origin)?;
+			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(score <= T::MaxReputation::get(), Error::<T>::ReputationOutOfRange);
 			<Self as ReputationHandler<T::AccountId>>::set(&who, score, ReputationReason::Governance);
 			Ok(())
@@ -640,12 +672,12 @@ pub mod pallet {
 		/// Slashes `who` by `fraction` (governance), as [`Slashing::slash`] does for the other
 		/// pallets.
 		///
-		/// Fails with `BadOrigin` unless root, [`Error::NotBonded`] if `who` has no bond. Emits
+		/// Fails with `BadOrigin` unless [`Config::AdminOrigin`], [`Error::NotBonded`] if `who` has no bond. Emits
 		/// [`Event::Slashed`], [`Event::ReputationChanged`] and, if `chill`, [`Event::Chilled`].
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::force_slash(T::MaxDelegatorsPerValidator::get()))]
 		pub fn force_slash(origin: OriginFor<T>, who: T::AccountId, fraction: Perbill, chill: bool) -> DispatchResult {
-			ensure_root(origin)?;
+			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(Ledgers::<T>::contains_key(&who), Error::<T>::NotBonded);
 			<Self as Slashing<T::AccountId, BalanceOf<T>>>::slash(&who, fraction, SlashReason::Governance, chill)?;
 			Ok(())
@@ -767,12 +799,46 @@ impl<T: Config> Pallet<T> {
 		CurrentSession::<T>::get().saturating_add(T::BondingDuration::get())
 	}
 
-	fn add_unlocking(ledger: &mut Ledger<T>, value: BalanceOf<T>, unlock_in: SessionIndex) -> DispatchResult {
-		if let Some(last) = ledger.unlocking.last_mut().filter(|c| c.unlock_in == unlock_in) {
+	fn add_unlocking(
+		chunks: &mut BoundedVec<UnlockChunk<BalanceOf<T>>, T::MaxUnlockingChunks>,
+		value: BalanceOf<T>,
+		unlock_in: SessionIndex,
+	) -> DispatchResult {
+		if let Some(last) = chunks.last_mut().filter(|c| c.unlock_in == unlock_in) {
 			last.value = last.value.saturating_add(value);
 			return Ok(());
 		}
-		ledger.unlocking.try_push(UnlockChunk { value, unlock_in }).map_err(|_| Error::<T>::TooManyUnlockingChunks.into())
+		chunks.try_push(UnlockChunk { value, unlock_in }).map_err(|_| Error::<T>::TooManyUnlockingChunks.into())
+	}
+
+	/// Writes `delegator`'s unlocking chunks toward `validator`; with none left and no active
+	/// delegation, the pair ends.
+	fn put_undelegating(validator: &T::AccountId, delegator: &T::AccountId, chunks: BoundedVec<UnlockChunk<BalanceOf<T>>, T::MaxUnlockingChunks>) {
+		if !chunks.is_empty() {
+			Undelegating::<T>::insert(validator, delegator, chunks);
+			return;
+		}
+		Undelegating::<T>::remove(validator, delegator);
+		if !Delegations::<T>::contains_key(validator, delegator) {
+			Self::end_pair(validator, delegator);
+		}
+	}
+
+	/// A (validator, delegator) pair with neither an active delegation nor unlocking chunks:
+	/// its delegator slot is freed.
+	fn end_pair(validator: &T::AccountId, delegator: &T::AccountId) {
+		DelegationsOf::<T>::mutate(delegator, |list| list.retain(|v| v != validator));
+		Candidates::<T>::mutate(validator, |c| {
+			if let Some(c) = c {
+				c.delegators = c.delegators.saturating_sub(1);
+			}
+		});
+	}
+
+	/// Whether `delegator` holds a delegator slot of `validator` (an active delegation or
+	/// unlocking chunks).
+	fn has_pair(validator: &T::AccountId, delegator: &T::AccountId) -> bool {
+		Delegations::<T>::contains_key(validator, delegator) || Undelegating::<T>::contains_key(validator, delegator)
 	}
 
 	fn hold(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
@@ -866,22 +932,33 @@ impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			let left = amount.saturating_sub(taken);
 			if left.is_zero() {
 				Delegations::<T>::remove(who, &delegator);
-				DelegationsOf::<T>::mutate(&delegator, |list| list.retain(|v| v != who));
-				Candidates::<T>::mutate(who, |c| {
-					if let Some(c) = c {
-						c.delegators = c.delegators.saturating_sub(1);
-					}
-				});
+				if !Undelegating::<T>::contains_key(who, &delegator) {
+					Self::end_pair(who, &delegator);
+				}
 			} else {
 				Delegations::<T>::insert(who, &delegator, left);
 			}
 			outcome.delegated = outcome.delegated.saturating_add(taken);
+		}
+		// Undelegated amounts still unlocking: a delegator that left after the offence pays its
+		// share too (they are not part of `Candidate::delegated`).
+		let mut unlocking_taken = BalanceOf::<T>::zero();
+		let leaving: Vec<_> = Undelegating::<T>::iter_prefix(who).take(T::MaxDelegatorsPerValidator::get() as usize).collect();
+		for (delegator, mut chunks) in leaving {
+			for chunk in chunks.iter_mut() {
+				let taken = Self::take_held(&delegator, fraction * chunk.value);
+				chunk.value = chunk.value.saturating_sub(taken);
+				unlocking_taken = unlocking_taken.saturating_add(taken);
+			}
+			chunks.retain(|c| !c.value.is_zero());
+			Self::put_undelegating(who, &delegator, chunks);
 		}
 		Candidates::<T>::mutate(who, |c| {
 			if let Some(c) = c {
 				c.delegated = c.delegated.saturating_sub(outcome.delegated);
 			}
 		});
+		outcome.delegated = outcome.delegated.saturating_add(unlocking_taken);
 		Self::deposit_event(Event::Slashed { who: who.clone(), fraction, own: outcome.own, delegated: outcome.delegated, reason });
 		<Self as ReputationHandler<T::AccountId>>::penalize(who, T::SlashReputationPenalty::get(), ReputationReason::Slashed);
 		if chill && Candidates::<T>::contains_key(who) {
@@ -942,4 +1019,18 @@ where
 			.collect();
 		Some(loopx_primitives::Exposure { commission: candidate.commission, own, delegations })
 	}
+}
+
+/// Removes the chunks of `chunks` that have matured by session `now`; returns their sum.
+fn take_matured<Balance: Copy + Zero + Saturating, S: Get<u32>>(chunks: &mut BoundedVec<UnlockChunk<Balance>, S>, now: SessionIndex) -> Balance {
+	let mut matured = Balance::zero();
+	chunks.retain(|chunk| {
+		if chunk.unlock_in <= now {
+			matured = matured.saturating_add(chunk.value);
+			false
+		} else {
+			true
+		}
+	});
+	matured
 }

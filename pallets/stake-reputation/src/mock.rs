@@ -120,6 +120,7 @@ impl pallet_stake_reputation::Config for Test {
 	type MaxWeightShare = MaxWeightShare;
 	type SlashReputationPenalty = ConstU32<100_000>;
 	type SlashDestination = SlashTo;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type HasSessionKeys = Keys;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -276,13 +276,88 @@ fn undelegate_unlocks_like_an_unbond() {
 		assert_noop!(Stake::undelegate(origin(6), 1, 47), Error::<Test>::DelegationBelowMinimum);
 		assert_ok!(Stake::undelegate(origin(6), 1, 50));
 		assert!(Delegations::<Test>::get(1, 6).is_none());
-		assert!(DelegationsOf::<Test>::get(6).is_empty());
-		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 0);
+		assert_eq!(Stake::backing_of(&1), 200, "no longer backs the validator");
+		assert!(Ledgers::<Test>::get(6).is_none(), "the chunk stays with the validator, not in a ledger");
+		assert_eq!(Undelegating::<Test>::get(1, 6).to_vec(), vec![UnlockChunk { value: 50, unlock_in: 2 }]);
+		assert_eq!(DelegationsOf::<Test>::get(6).to_vec(), vec![1], "the pair keeps its slot while unlocking");
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 1);
 		assert_eq!(held(6), 50, "held until the chunk matures");
+		assert_noop!(Stake::withdraw_unbonded(origin(6)), Error::<Test>::NothingToWithdraw);
 		go_to_session(2);
 		assert_ok!(Stake::withdraw_unbonded(origin(6)));
 		assert_eq!(held(6), 0);
 		assert_eq!(free(6), 10_000);
+		assert!(DelegationsOf::<Test>::get(6).is_empty());
+		assert!(!Undelegating::<Test>::contains_key(1, 6));
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 0, "the slot is freed");
+		assert_noop!(Stake::withdraw_unbonded(origin(6)), Error::<Test>::NotBonded);
+	});
+}
+
+#[test]
+fn an_undelegating_delegator_still_pays_its_share_of_a_slash() {
+	// The attack: a delegator sees its validator accused (a claim opens) and undelegates
+	// everything before the verdict. Its funds are still unlocking, so the slash reaches them.
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::delegate(origin(7), 1, 100));
+		assert_ok!(Stake::undelegate(origin(6), 1, 100));
+		assert_ok!(Stake::undelegate(origin(7), 1, 40));
+		let before = issuance();
+		let out = Stake::slash(&1, Perbill::from_percent(10), SlashReason::ForgedLearning, false).unwrap();
+		assert_eq!(out.own, 20);
+		assert_eq!(out.delegated, 10 + 10, "6's unlocking 100 and 7's 60 active + 40 unlocking");
+		assert_eq!(held(6), 90);
+		assert_eq!(held(7), 90);
+		assert_eq!(Undelegating::<Test>::get(1, 6)[0].value, 90);
+		assert_eq!(Undelegating::<Test>::get(1, 7)[0].value, 36);
+		assert_eq!(Delegations::<Test>::get(1, 7), Some(54));
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegated, 54, "only active delegations back the validator");
+		assert_eq!(issuance(), before, "slashed funds go to the treasury");
+		assert_eq!(free(TREASURY), 1 + 40);
+		go_to_session(2);
+		assert_ok!(Stake::withdraw_unbonded(origin(6)));
+		assert_eq!(free(6), 10_000 - 10, "6 withdraws what is left after the slash");
+		assert_ok!(Stake::withdraw_unbonded(origin(7)));
+		assert_eq!(held(7), 54);
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 1, "7 still delegates");
+	});
+}
+
+#[test]
+fn a_full_slash_of_an_unlocking_delegation_ends_the_pair() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::undelegate(origin(6), 1, 100));
+		assert_ok!(Stake::slash(&1, Perbill::one(), SlashReason::Governance, false));
+		assert_eq!(held(6), 0);
+		assert!(!Undelegating::<Test>::contains_key(1, 6));
+		assert!(DelegationsOf::<Test>::get(6).is_empty());
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 0);
+	});
+}
+
+#[test]
+fn an_unlocking_delegation_keeps_its_slot_through_a_chill_and_a_new_candidacy() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 50));
+		assert_ok!(Stake::delegate(origin(7), 1, 50));
+		assert_ok!(Stake::undelegate(origin(6), 1, 50));
+		assert_ok!(Stake::chill(origin(1)));
+		assert_ok!(Stake::validate(origin(1), Perbill::from_percent(10)));
+		let c = Candidates::<Test>::get(1).unwrap();
+		assert_eq!((c.delegated, c.delegators), (50, 2), "6's unlocking pair still counts");
+		// Delegating again while unlocking reuses the pair's slot.
+		assert_ok!(Stake::delegate(origin(6), 1, 20));
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 2);
+		assert_eq!(DelegationsOf::<Test>::get(6).to_vec(), vec![1]);
+		go_to_session(2);
+		assert_ok!(Stake::withdraw_unbonded(origin(6)));
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 2, "6 still delegates 20");
+		assert_eq!(held(6), 20);
 	});
 }
 

@@ -140,13 +140,15 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn set_class_params() {
+	fn set_class_params() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let p = params::<T>();
 
 		#[extrinsic_call]
-		_(RawOrigin::Root, ClaimClass::ModelUpdate, p);
+		_(origin as T::RuntimeOrigin, ClaimClass::ModelUpdate, p);
 
 		assert_eq!(ClassParameters::<T>::get(ClaimClass::ModelUpdate), Some(p));
+		Ok(())
 	}
 
 	#[benchmark]

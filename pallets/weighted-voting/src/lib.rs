@@ -370,6 +370,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type SuspensionBase: Get<SessionIndex>;
 
+		/// The origin of this pallet's privileged calls: governance on a public chain, root on
+		/// the dev chain.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
 		/// Weights of this pallet's calls and hooks.
 		type WeightInfo: WeightInfo;
 
@@ -650,14 +654,14 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Sets the voting parameters of `class` (root). Claims already open keep theirs.
+		/// Sets the voting parameters of `class` ([`Config::AdminOrigin`]). Claims already open keep theirs.
 		///
 		/// Rejects inconsistent parameters, and the `Test` class, which only a development
 		/// genesis configures. Emits `ClassParamsSet`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::set_class_params())]
 		pub fn set_class_params(origin: OriginFor<T>, class: ClaimClass, params: ClassParams<BlockNumberFor<T>>) -> DispatchResult {
-			ensure_root(origin)?;
+			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(class != ClaimClass::Test, Error::<T>::TestClassIsGenesisOnly);
 			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
 			ClassParameters::<T>::insert(class, params);

@@ -149,6 +149,7 @@ impl pallet_weighted_voting::Config for Test {
 	type VotePoints = frame_support::traits::ConstU64<10>;
 	type DivergenceLimit = frame_support::traits::ConstU32<2>;
 	type SuspensionBase = frame_support::traits::ConstU32<3>;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = Fakes;

@@ -234,6 +234,7 @@ impl pallet_stake_reputation::Config for Runtime {
 	type MaxWeightShare = MaxWeightShare;
 	type SlashReputationPenalty = ConstU32<100_000>;
 	type SlashDestination = SlashDestination;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type HasSessionKeys = HasSessionKeys;
 	type WeightInfo = pallet_stake_reputation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -296,6 +297,7 @@ impl pallet_weighted_voting::Config for Runtime {
 	type VotePoints = ConstU64<10>;
 	type DivergenceLimit = ConstU32<3>;
 	type SuspensionBase = ConstU32<2>;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_weighted_voting::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LoopxBenchmarkHelper;
@@ -326,6 +328,7 @@ impl pallet_rewards::Config for Runtime {
 	type MaxDelegators = ConstU32<64>;
 	type MaxExpiryEras = ConstU32<84>;
 	type CleanupPerBlock = ConstU32<256>;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LoopxBenchmarkHelper;
@@ -377,6 +380,7 @@ impl pallet_data_market::Config for Runtime {
 	type DisputeDeposit = ConstU128<{ 10 * UNITS }>;
 	type DealFailurePenalty = ConstU32<20_000>;
 	type PaymentPerPoint = ConstU128<{ UNITS / 10 }>;
+	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_data_market::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LoopxBenchmarkHelper;
