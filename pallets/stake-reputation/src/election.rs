@@ -18,9 +18,10 @@ pub struct Contender<AccountId> {
 }
 
 impl<AccountId> Contender<AccountId> {
-	/// The raw election weight: backing × reputation (saturating).
+	/// The raw election weight: [`loopx_primitives::stake_weight`], backing × (1,000,000 +
+	/// reputation), so that reputation moves it by a factor of two at most.
 	pub fn raw_weight(&self) -> u128 {
-		self.backing.saturating_mul(self.reputation as u128)
+		loopx_primitives::stake_weight(self.backing, self.reputation)
 	}
 }
 
@@ -153,10 +154,21 @@ mod tests {
 	}
 
 	#[test]
-	fn zero_weight_contenders_are_not_elected() {
-		let set = elect(vec![c(1, 0, 10), c(2, 100, 0), c(3, 1, 1)], 10, Perbill::one());
+	fn zero_backing_contenders_are_not_elected() {
+		let set = elect(vec![c(1, 0, 10), c(3, 1, 1)], 10, Perbill::one());
 		assert_eq!(who(&set), vec![3]);
 		assert_eq!(weights(&set), vec![WEIGHT_SCALE as u64]);
+	}
+
+	#[test]
+	fn reputation_moves_a_weight_by_a_factor_of_two_at_most() {
+		// Equal backing: the maximum reputation against none is 2 : 1, against neutral 4 : 3.
+		let set = elect(vec![c(1, 100, 0), c(2, 100, 1_000_000), c(3, 100, 500_000)], 10, Perbill::one());
+		assert_eq!(who(&set), vec![2, 3, 1]);
+		assert_eq!(weights(&set), vec![444_444_444, 333_333_333, 222_222_222]);
+		// Twice the backing at no reputation matches the maximum reputation.
+		let set = elect(vec![c(1, 200, 0), c(2, 100, 1_000_000)], 10, Perbill::one());
+		assert_eq!(weights(&set), vec![500_000_000, 500_000_000]);
 	}
 
 	#[test]

@@ -2,7 +2,9 @@
 //!
 //! LoopX's "proof of stake with weighted voting": accounts bond LPX, validators are elected each
 //! session from the candidates above a stake and a reputation threshold, and each validator's
-//! weight is its backing (own bond + delegations) times its reputation. The weights become BABE
+//! weight is its backing (own bond + delegations) times `1,000,000 + reputation`
+//! ([`loopx_primitives::stake_weight`]: reputation moves a weight by a factor of two at most, so
+//! it cannot stand in for stake). The weights become BABE
 //! authority weights (primary-slot leader probability) and GRANDPA voter weights (wired in the
 //! runtime). Reputation is earned and lost through [`ReputationHandler`], which the markets and
 //! the voting pallet call; slashing through [`Slashing`].
@@ -18,8 +20,12 @@
 //!   unlocks like an unbond but stays with its validator ([`Undelegating`]) until it matures, so
 //!   it shares that validator's slashes: a delegator who sees its validator accused cannot
 //!   undelegate its way out of the slash. Delegators share their validator's slashes pro rata.
-//! - **Reputation**: a score in `0..=MaxReputation`, neutral start, decaying toward neutral by
-//!   [`Config::ReputationDecay`] per session (computed lazily: no hook walks all accounts).
+//! - **Reputation**: a score in `0..=MaxReputation`. A new account starts at
+//!   [`Config::InitialReputation`] (the validator minimum in the runtime, not the neutral
+//!   score), so a slashed validator gains nothing by bonding again under a fresh account; once
+//!   recorded, a score above neutral decays toward it by [`Config::ReputationDecay`] per session
+//!   and one below recovers by [`Config::PenaltyRecovery`] (computed lazily: no hook walks all
+//!   accounts).
 //! - **Election** (each session, as pallet-session's `SessionManager`): eligible candidates by
 //!   weight, top [`Config::MaxValidators`], deterministic tie-break, no share above
 //!   [`Config::MaxWeightShare`]; never an empty set.
@@ -159,9 +165,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxReputation: Get<Reputation>;
 
-		/// The reputation of an account that has none recorded, and where reputations decay to.
+		/// Where recorded reputations decay (from above) and recover (from below) to.
 		#[pallet::constant]
 		type NeutralReputation: Get<Reputation>;
+
+		/// The reputation of an account that has none recorded: where a new account starts.
+		/// At most [`Config::NeutralReputation`]; the runtime sets it to the validator minimum, so
+		/// that a fresh account (a slashed validator bonding again under a new key, a sybil) is
+		/// barely eligible and must earn its way up.
+		#[pallet::constant]
+		type InitialReputation: Get<Reputation>;
 
 		/// The fraction of the distance to neutral that a reputation *above* neutral loses each
 		/// session.
@@ -396,6 +409,15 @@ pub mod pallet {
 		NoDelegation,
 		/// A reputation above `MaxReputation`.
 		ReputationOutOfRange,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::InitialReputation::get() <= T::NeutralReputation::get(), "InitialReputation above NeutralReputation");
+			assert!(T::NeutralReputation::get() <= T::MaxReputation::get(), "NeutralReputation above MaxReputation");
+			assert!(T::MinValidatorReputation::get() <= T::InitialReputation::get(), "a new account could never validate");
+		}
 	}
 
 	#[pallet::call]
@@ -696,7 +718,7 @@ impl<T: Config> Pallet<T> {
 				T::ReputationDecay::get(),
 				T::PenaltyRecovery::get(),
 			),
-			None => T::NeutralReputation::get(),
+			None => T::InitialReputation::get(),
 		}
 	}
 

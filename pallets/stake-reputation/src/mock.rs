@@ -94,6 +94,7 @@ parameter_types! {
 	pub const ReputationDecay: Perbill = Perbill::from_percent(10);
 	pub const PenaltyRecovery: Perbill = Perbill::from_percent(5);
 	pub static MaxGainPerSession: loopx_primitives::Reputation = 1_000_000;
+	pub static InitialReputation: loopx_primitives::Reputation = NEUTRAL;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(60);
 }
 
@@ -107,6 +108,7 @@ impl pallet_stake_reputation::Config for Test {
 	type MinValidatorReputation = ConstU32<300_000>;
 	type MaxReputation = ConstU32<1_000_000>;
 	type NeutralReputation = ConstU32<NEUTRAL>;
+	type InitialReputation = InitialReputation;
 	type ReputationDecay = ReputationDecay;
 	type PenaltyRecovery = PenaltyRecovery;
 	type MaxGainPerSession = MaxGainPerSession;

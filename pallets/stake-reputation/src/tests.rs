@@ -364,6 +364,31 @@ fn an_unlocking_delegation_keeps_its_slot_through_a_chill_and_a_new_candidacy() 
 // ---- reputation ----
 
 #[test]
+fn a_fresh_account_starts_at_the_validator_minimum_and_must_earn_its_way_up() {
+	// The attack: a validator slashed to a low reputation bonds again under a new account to
+	// start over at the neutral score. A new account starts at the validator minimum instead.
+	new_test_ext().execute_with(|| {
+		InitialReputation::set(300_000);
+		candidate(1);
+		Stake::penalize(&1, 150_000, ReputationReason::Slashed);
+		assert_eq!(Stake::reputation(&6), 300_000, "a fresh account");
+		// Eligible (exactly at the minimum), but with less weight than a neutral peer of equal
+		// stake: 200·1.3 : 200·1.5.
+		set_keys(6, true);
+		candidate(6);
+		candidate(2);
+		Stake::set(&2, NEUTRAL, ReputationReason::Governance);
+		Stake::new_session(1);
+		assert_eq!(weights(1), vec![(2, 535_714_285), (6, 464_285_714)]);
+		// Once it earns, it recovers toward neutral like a penalty, never past it.
+		Stake::reward(&6, 1_000, ReputationReason::ClaimAccepted);
+		go_to_session(10);
+		let later = Stake::reputation(&6);
+		assert!(later > 301_000 && later < NEUTRAL, "{later}");
+	});
+}
+
+#[test]
 fn reputation_changes_emit_events_and_saturate() {
 	new_test_ext().execute_with(|| {
 		assert_eq!(Stake::reputation(&1), NEUTRAL);
@@ -455,10 +480,11 @@ fn the_election_weights_backing_by_reputation() {
 		assert_eq!(Stake::new_session(1), Some(vec![3, 2, 1]));
 		assert_eq!(weights(1), vec![(3, 625_000_000), (2, 250_000_000), (1, 125_000_000)]);
 		assert_eq!(finality(1), vec![(3, 600_000_000), (2, 266_666_666), (1, 133_333_333)]);
-		// Doubling Bob's reputation doubles his raw weight: 250 : 200 : 50.
+		// Doubling Bob's reputation (neutral to the maximum) raises his weight by a third:
+		// 500·1.5 : 200·2 : 100·1.5 = 750 : 400 : 150.
 		Stake::set(&2, 2 * NEUTRAL, ReputationReason::Governance);
 		Stake::new_session(2);
-		assert_eq!(weights(2), vec![(3, 500_000_000), (2, 400_000_000), (1, 100_000_000)]);
+		assert_eq!(weights(2), vec![(3, 576_923_076), (2, 307_692_307), (1, 115_384_615)]);
 	});
 }
 
@@ -538,8 +564,8 @@ fn a_slashed_validator_weighs_less_at_the_next_election() {
 		assert_eq!(weights(1), vec![(1, 500_000_000), (2, 500_000_000)]);
 		Stake::slash(&1, Perbill::from_percent(50), SlashReason::Governance, false).unwrap();
 		Stake::new_session(2);
-		// 200 × 400k against 400 × 500k: 80 : 200.
-		assert_eq!(weights(2), vec![(2, 714_285_714), (1, 285_714_285)]);
+		// 200 × (1M + 400k) against 400 × (1M + 500k): 280 : 600.
+		assert_eq!(weights(2), vec![(2, 681_818_181), (1, 318_181_818)]);
 		// For finality Bob's 71 % is capped at 60 %.
 		assert_eq!(finality(2), vec![(2, 600_000_000), (1, 400_000_000)]);
 	});

@@ -5,6 +5,9 @@ use frame_support::{assert_noop, assert_ok};
 use loopx_primitives::{ClaimRegistry, ReputationReason as RR};
 use sp_runtime::DispatchError;
 
+/// A neutral voter's weight per unit of stake ([`loopx_primitives::stake_weight`]).
+const NW: u128 = loopx_primitives::REPUTATION_WEIGHT_BASE + NEUTRAL as u128;
+
 fn request(class: ClaimClass, claimant: AccountId) -> ClaimRequest<AccountId> {
 	ClaimRequest {
 		class,
@@ -63,7 +66,7 @@ fn no_voter_holds_more_than_the_voter_share_of_a_claim() {
 		set_voters(&[(1, 100), (2, 200), (3, 500), (4, 200), (9, 500)]);
 		let id = open(9);
 		let weights: Vec<u128> = Electorates::<Test>::get(id).iter().map(|b| b.weight).collect();
-		let unit = NEUTRAL as u128;
+		let unit = NW;
 		assert_eq!(weights, vec![100 * unit, 200 * unit, 1_000 * unit / 3, 200 * unit]);
 		let eligible = Claims::<Test>::get(id).unwrap().eligible_weight;
 		assert_eq!(eligible, weights.iter().sum::<u128>());
@@ -103,7 +106,7 @@ fn the_conflicted_are_not_drawn() {
 		set_voters(&[(1, 100), (2, 500), (3, 100), (9, 500)]);
 		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![2], ..request(ClaimClass::Test, 9) }).unwrap();
 		assert_eq!(voters_of(id), vec![1, 3]);
-		assert_eq!(Claims::<Test>::get(id).unwrap().eligible_weight, 2 * 100 * NEUTRAL as u128);
+		assert_eq!(Claims::<Test>::get(id).unwrap().eligible_weight, 2 * 100 * NW);
 		assert_noop!(commit(2, id, Verdict::Invalid), Error::<Test>::NotEligible);
 	});
 }
@@ -117,7 +120,7 @@ fn opening_freezes_an_electorate_of_eligible_validators() {
 		// 4 is below the minimum stake, 9 is the claimant.
 		assert_eq!(voters_of(id), vec![1, 2, 3]);
 		let claim = Claims::<Test>::get(id).unwrap();
-		assert_eq!(claim.eligible_weight, 3 * 100 * NEUTRAL as u128);
+		assert_eq!(claim.eligible_weight, 3 * 100 * NW);
 		assert_eq!((claim.commit_end, claim.reveal_end), (1 + COMMIT, 1 + COMMIT + REVEAL));
 		assert_eq!(OpenClaims::<Test>::get().to_vec(), vec![0]);
 		assert!(events().contains(&Event::ClaimOpened {
@@ -126,14 +129,14 @@ fn opening_freezes_an_electorate_of_eligible_validators() {
 			claimant: 9,
 			subject: H256::repeat_byte(7),
 			voters: 3,
-			eligible_weight: 3 * 100 * NEUTRAL as u128,
+			eligible_weight: 3 * 100 * NW,
 			commit_end: 6,
 			reveal_end: 11,
 		}));
 		// Bonding or gaining reputation after the opening changes nothing.
 		set_voters(&[(1, 100_000), (2, 100), (3, 100), (5, 1_000)]);
 		assert_noop!(commit(5, id, Verdict::Valid), Error::<Test>::NotEligible);
-		assert_eq!(Electorates::<Test>::get(id)[0].weight, 100 * NEUTRAL as u128);
+		assert_eq!(Electorates::<Test>::get(id)[0].weight, 100 * NW);
 	});
 }
 
@@ -439,7 +442,7 @@ fn copying_another_voters_commitment_cannot_be_revealed() {
 fn accepted_claim_rewards_claimant_and_agreeing_voters() {
 	new_test_ext().execute_with(|| {
 		let id = vote_and_tally([Some(Verdict::Valid), Some(Verdict::Valid), Some(Verdict::Invalid)]);
-		let w = 100 * NEUTRAL as u128;
+		let w = 100 * NW;
 		assert_eq!(decision_of(id), Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 3 * w, agreeing_weight: 2 * w });
 		assert!(slashes().is_empty());
 		let log = rep_log();
@@ -517,7 +520,7 @@ fn a_drawn_voter_that_stays_silent_loses_reputation_and_an_abstainer_does_not() 
 			assert_ok!(reveal(who, id, v));
 		}
 		run_to(100 + COMMIT + REVEAL);
-		let w = 100 * NEUTRAL as u128;
+		let w = 100 * NW;
 		assert_eq!(decision_of(id), Decision { outcome: Outcome::Accepted, score: None, revealed_weight: 2 * w, agreeing_weight: 2 * w });
 		assert!(!rep_log()[before..].iter().any(|(who, ..)| *who == 3), "the abstainer's reputation is untouched");
 		assert_eq!(points(), vec![(1, ContributionCategory::Verification, 10), (2, ContributionCategory::Verification, 10)]);
@@ -649,7 +652,7 @@ fn score_mode_uses_the_weighted_median_and_penalizes_outliers() {
 		let d = decision_of(id);
 		// Sorted 400 (w 100), 900 (w 300), 950 (w 100): the median is 900; 905 is within 10.
 		assert_eq!((d.outcome, d.score), (Outcome::Accepted, Some(900)));
-		assert_eq!(d.agreeing_weight, 300 * NEUTRAL as u128);
+		assert_eq!(d.agreeing_weight, 300 * NW);
 		let log = rep_log();
 		assert!(log.contains(&(1, -5_000, RR::VotedAgainstOutcome)));
 		assert!(log.contains(&(2, -5_000, RR::VotedAgainstOutcome)));
@@ -860,7 +863,7 @@ fn runtime_api_reports_claims_to_vote_on_and_tallies() {
 		assert_ok!(reveal(1, id, Verdict::Valid));
 		let t = WeightedVoting::tally_of(id).unwrap();
 		assert_eq!((t.voters, t.committed, t.revealed), (3, 1, 1));
-		assert_eq!(t.valid_weight, 100 * NEUTRAL as u128);
+		assert_eq!(t.valid_weight, 100 * NW);
 		assert_eq!(t.decision, None);
 		run_to(1 + COMMIT + REVEAL);
 		assert_eq!(WeightedVoting::tally_of(id).unwrap().decision.map(|d| d.outcome), Some(Outcome::NoQuorum));

@@ -209,10 +209,9 @@ pub struct VoterInfo<AccountId> {
 }
 
 impl<AccountId> VoterInfo<AccountId> {
-	/// Voting weight: stake × reputation. Linear in stake, so that splitting a stake across
-	/// accounts never adds weight.
+	/// Voting weight: [`crate::stake_weight`] (stake × (1,000,000 + reputation)).
 	pub fn weight(&self) -> u128 {
-		self.stake.saturating_mul(self.reputation as u128)
+		crate::stake_weight(self.stake, self.reputation)
 	}
 }
 

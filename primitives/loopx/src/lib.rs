@@ -50,6 +50,21 @@ pub type TaskId = u32;
 /// A reputation score, from 0 to the runtime's maximum (1,000,000 in LoopX).
 pub type Reputation = u32;
 
+/// Added to a reputation before it multiplies a stake (see [`stake_weight`]): LoopX's largest
+/// reputation.
+pub const REPUTATION_WEIGHT_BASE: u128 = 1_000_000;
+
+/// The weight of `stake` with `reputation`, in elections (block production, finality) and in
+/// votes: `stake × (1,000,000 + reputation)`, i.e. proportional to `stake · (½ + rep / 2M)`.
+///
+/// Reputation moves a weight by a factor of at most two (from 0 to the maximum, 1,000,000), so
+/// however reputation is earned — or bought with self-dealing that slips past the markets'
+/// rules — it cannot stand in for stake. Linear in stake, so splitting a stake across accounts
+/// never adds weight.
+pub fn stake_weight(stake: u128, reputation: Reputation) -> u128 {
+	stake.saturating_mul(REPUTATION_WEIGHT_BASE.saturating_add(reputation as u128))
+}
+
 /// Why a reputation changed. Carried in the `ReputationChanged` event.
 #[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum ReputationReason {

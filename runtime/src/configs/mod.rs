@@ -218,6 +218,9 @@ impl pallet_stake_reputation::Config for Runtime {
 	type MinValidatorReputation = ConstU32<100_000>;
 	type MaxReputation = ConstU32<1_000_000>;
 	type NeutralReputation = ConstU32<500_000>;
+	// A new account starts at the validator minimum, not at neutral: re-bonding under a fresh
+	// key after a slash gains nothing.
+	type InitialReputation = ConstU32<100_000>;
 	type ReputationDecay = ReputationDecay;
 	type PenaltyRecovery = PenaltyRecovery;
 	// 20,000 a session (a minute): from neutral to the maximum in no less than 25 sessions,
