@@ -36,6 +36,12 @@ if [ "$what" = all ] || [ "$what" = rust ]; then
 	started=$SECONDS
 	(cd "$REPO_ROOT" && cargo test --release --locked --workspace) || status=$?
 	printf 'rust (cargo test --release --workspace)\t%s\n' "$((SECONDS - started))" >>"$TIMES"
+	log "benchmark setups of every pallet (each benchmark runs once on its mock, checking its worst case still dispatches)"
+	started=$SECONDS
+	(cd "$REPO_ROOT" && SKIP_WASM_BUILD=1 cargo test --release --locked --features runtime-benchmarks \
+		-p pallet-stake-reputation -p pallet-weighted-voting -p pallet-rewards -p pallet-routers \
+		-p pallet-data-market -p pallet-builder-market -p pallet-compute-market --lib benchmarking) || status=$?
+	printf 'rust-benchmarks (pallet benchmark tests)\t%s\n' "$((SECONDS - started))" >>"$TIMES"
 fi
 
 if [ "$what" = all ] || [ "$what" = e2e ]; then

@@ -139,6 +139,7 @@ type Migrations = (
 	pallet_data_market::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_rewards::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_compute_market::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_compute_market::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_builder_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_builder_market::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_weighted_voting::migrations::v1::MigrateV0ToV1<Runtime>,

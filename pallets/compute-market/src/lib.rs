@@ -309,7 +309,9 @@ pub mod pallet {
 	use loopx_primitives::{ClaimRegistry, ContributionSink, FeeSink, ModelRegistry, ReputationHandler, RewardPot, VoterSet};
 
 	/// v1: routers live in the one router registry ([`crate::migrations::v1`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// v2: [`QueryCount`] counts live queries only, and [`ClientQueries`] per client
+	/// ([`crate::migrations::v2`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -399,9 +401,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRedundancy: Get<u32>;
 
-		/// Most queries stored at once (in progress or holding a result).
+		/// Most live queries at once (open, being answered or disputed). An answered query
+		/// leaves the count: its result is kept until it expires, bounded by the removals
+		/// [`Config::MaxDuePerBlock`] can schedule, not by this.
 		#[pallet::constant]
 		type MaxQueries: Get<u32>;
+
+		/// Most live queries of one client, so that one client cannot take the whole
+		/// [`Config::MaxQueries`] from the others.
+		#[pallet::constant]
+		type MaxQueriesPerClient: Get<u32>;
 
 		/// Most queries whose next step falls in one block.
 		#[pallet::constant]
@@ -499,9 +508,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Queries<T: Config> = StorageMap<_, Twox64Concat, QueryId, QueryOf<T>>;
 
-	/// How many queries are stored (at most [`Config::MaxQueries`]).
+	/// How many queries are live: open, being answered or disputed (at most
+	/// [`Config::MaxQueries`]). Answered queries holding their result are not counted.
 	#[pallet::storage]
 	pub type QueryCount<T> = StorageValue<_, u32, ValueQuery>;
+
+	/// How many live queries each client has (at most [`Config::MaxQueriesPerClient`]);
+	/// removed at zero.
+	#[pallet::storage]
+	pub type ClientQueries<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
 	/// Answers of assigned validators: (query, validator) → answer.
 	#[pallet::storage]
@@ -631,8 +646,10 @@ pub mod pallet {
 		DeadlineTooFar,
 		/// The fee is below [`Config::MinFee`].
 		FeeTooLow,
-		/// As many queries as [`Config::MaxQueries`] are stored.
+		/// As many queries as [`Config::MaxQueries`] are live.
 		TooManyQueries,
+		/// The client has [`Config::MaxQueriesPerClient`] live queries already.
+		TooManyQueriesOfClient,
 		/// Too many queries are due around that block.
 		TooManyDue,
 		/// No such query.

@@ -176,6 +176,7 @@ parameter_types! {
 	pub const Strictest: Thresholds = Thresholds { min_stake: 10_000, min_reputation: 900_000 };
 	pub const ProtocolFee: Perbill = Perbill::from_percent(10);
 	pub const MaxRouterFee: Perbill = Perbill::from_percent(20);
+	pub static MaxQueriesPerClient: u32 = 8;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -224,6 +225,7 @@ impl pallet_compute_market::Config for Test {
 	type MaxModels = ConstU32<4>;
 	type MaxRedundancy = ConstU32<4>;
 	type MaxQueries = ConstU32<8>;
+	type MaxQueriesPerClient = MaxQueriesPerClient;
 	type MaxDuePerBlock = ConstU32<4>;
 	type RouterWindow = ConstU64<3>;
 	type MinAnswerPeriod = ConstU64<2>;

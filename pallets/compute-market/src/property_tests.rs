@@ -197,7 +197,13 @@ proptest! {
 				for (who, total) in expected_totals() {
 					prop_assert_eq!(Balances::total_balance(&who), total, "account {} after {:?}", who, action);
 				}
-				prop_assert_eq!(QueryCount::<Test>::get() as usize, Queries::<Test>::iter().count());
+				// The counts are of live queries: every stored one that is not answered.
+				let live: Vec<_> = Queries::<Test>::iter().filter(|(_, q)| !matches!(q.status, QueryStatus::Answered { .. })).collect();
+				prop_assert_eq!(QueryCount::<Test>::get() as usize, live.len());
+				for (client, n) in ClientQueries::<Test>::iter() {
+					prop_assert_eq!(n as usize, live.iter().filter(|(_, q)| q.client == client).count());
+				}
+				prop_assert_eq!(ClientQueries::<Test>::iter_values().sum::<u32>() as usize, live.len());
 			}
 			Ok(())
 		})?;

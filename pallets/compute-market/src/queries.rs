@@ -72,6 +72,8 @@ impl<T: Config> Pallet<T> {
 			ensure!(deadline <= now.saturating_add(T::MaxQueryLifetime::get()), Error::<T>::DeadlineTooFar);
 			let count = QueryCount::<T>::get();
 			ensure!(count < T::MaxQueries::get(), Error::<T>::TooManyQueries);
+			let of_client = ClientQueries::<T>::get(&client);
+			ensure!(of_client < T::MaxQueriesPerClient::get(), Error::<T>::TooManyQueriesOfClient);
 
 			let query = NextQueryId::<T>::get();
 			let (fee, payer) = match fee {
@@ -106,6 +108,7 @@ impl<T: Config> Pallet<T> {
 				},
 			);
 			QueryCount::<T>::put(count.saturating_add(1));
+			ClientQueries::<T>::insert(&client, of_client.saturating_add(1));
 			NextQueryId::<T>::put(query.saturating_add(1));
 			Self::deposit_event(Event::QueryPosted { query, client, fee, redundancy, deadline, free: payer == Payer::Pot });
 			Ok(query)
@@ -266,6 +269,15 @@ impl<T: Config> Pallet<T> {
 		}
 		Results::<T>::remove(query);
 		Queries::<T>::remove(query);
+		if !matches!(q.status, QueryStatus::Answered { .. }) {
+			Self::end_live(&q.client);
+		}
+	}
+
+	/// A query of `client` stops being live (answered, or removed before it was): it leaves
+	/// the global and the client's count.
+	pub(crate) fn end_live(client: &T::AccountId) {
 		QueryCount::<T>::mutate(|c| *c = c.saturating_sub(1));
+		ClientQueries::<T>::mutate_exists(client, |n| *n = n.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0));
 	}
 }

@@ -164,6 +164,9 @@ impl<T: Config> Pallet<T> {
 		q.answerers = BoundedVec::truncate_from(answerers);
 		match agenda::schedule::<Due<T>, _, _, _>(expires, query) {
 			Some(due) => {
+				// Answered: no longer live, so the client's and the chain's query slots free up
+				// now, not when the result expires.
+				Self::end_live(&q.client);
 				q.status = QueryStatus::Answered { result_hash, expires: due };
 				q.due = Some(due);
 				Results::<T>::insert(query, result);

@@ -173,12 +173,82 @@ fn query_parameters_are_checked() {
 }
 
 #[test]
-fn the_number_of_stored_queries_is_bounded() {
+fn the_number_of_live_queries_is_bounded() {
 	new_test_ext().execute_with(|| {
 		for _ in 0..8 {
 			post(100, 1);
 		}
-		assert_noop!(CM::post_query(origin(CLIENT), aggregation(SQL), 100, 1, loose(), 20), E::TooManyQueries);
+		assert_noop!(CM::post_query(origin(OTHER), aggregation(SQL), 100, 1, loose(), 20), E::TooManyQueries);
+	});
+}
+
+#[test]
+fn one_client_cannot_take_every_query_slot() {
+	new_test_ext().execute_with(|| {
+		MaxQueriesPerClient::set(3);
+		for _ in 0..3 {
+			post(100, 1);
+		}
+		assert_noop!(CM::post_query(origin(CLIENT), aggregation(SQL), 100, 1, loose(), 20), E::TooManyQueriesOfClient);
+		assert_eq!(ClientQueries::<Test>::get(CLIENT), 3);
+		// Another client still gets a slot.
+		assert_ok!(CM::post_query(origin(OTHER), aggregation(SQL), 100, 1, loose(), 20));
+		assert_eq!(QueryCount::<Test>::get(), 4);
+	});
+}
+
+#[test]
+fn an_answered_query_frees_its_slots_while_its_result_is_kept() {
+	new_test_ext().execute_with(|| {
+		MaxQueriesPerClient::set(1);
+		advertise_all();
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::zero()));
+		let q = post(1_000, 2);
+		router_assign(q, vec![V1, V2]);
+		let result = b"42";
+		commit(q, V1, result);
+		commit(q, V2, result);
+		reveal(q, V1, result);
+		reveal(q, V2, result);
+		assert!(matches!(status(q), QueryStatus::Answered { .. }));
+		assert!(Results::<Test>::get(q).is_some(), "the result is kept");
+		assert_eq!(QueryCount::<Test>::get(), 0);
+		assert!(!ClientQueries::<Test>::contains_key(CLIENT));
+		// The client may post again at once, though its cap is one live query.
+		post(1_000, 2);
+		assert_eq!(ClientQueries::<Test>::get(CLIENT), 1);
+		// The answered query's expiry does not touch the counts.
+		let second = NextQueryId::<Test>::get() - 1;
+		run_to(12);
+		assert!(Queries::<Test>::get(second).is_some() && Queries::<Test>::get(q).is_some());
+		assert_eq!((QueryCount::<Test>::get(), ClientQueries::<Test>::get(CLIENT)), (1, 1));
+	});
+}
+
+#[test]
+fn migration_v2_recounts_live_queries() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		assert_ok!(Routers::register_router(origin(ROUTER), Perbill::zero()));
+		let q = post(1_000, 2);
+		router_assign(q, vec![V1, V2]);
+		for v in [V1, V2] {
+			commit(q, v, b"1");
+		}
+		for v in [V1, V2] {
+			reveal(q, v, b"1");
+		}
+		post(100, 1);
+		assert_ok!(CM::post_query(origin(OTHER), aggregation(SQL), 100, 1, loose(), 20));
+		// As v1 left them: every stored query counted, no per-client counts.
+		QueryCount::<Test>::put(3);
+		let _ = ClientQueries::<Test>::clear(u32::MAX, None);
+		StorageVersion::new(1).put::<CM>();
+		crate::migrations::v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(CM::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(QueryCount::<Test>::get(), 2);
+		assert_eq!((ClientQueries::<Test>::get(CLIENT), ClientQueries::<Test>::get(OTHER)), (1, 1));
 	});
 }
 

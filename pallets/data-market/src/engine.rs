@@ -52,6 +52,15 @@ impl<T: Config> HeapSlots for StoredBook<T> {
 	}
 }
 
+/// What posting an order did, for the weight it is charged ([`Pallet::post_weight`]).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct PostWork {
+	/// Orders of the book taken (filled) or closed as expired while matching.
+	pub steps: u32,
+	/// The longest book it worked on (the opposite side it matched against, its own side).
+	pub book_len: u32,
+}
+
 impl<T: Config> Pallet<T> {
 	/// Whether both periods are non-zero and at most [`Config::MaxDealPeriod`].
 	pub fn periods_are_valid(periods: &DealPeriods<BlockNumberFor<T>>) -> bool {
@@ -147,7 +156,23 @@ impl<T: Config> Pallet<T> {
 		expires: BlockNumberFor<T>,
 		router: Option<T::AccountId>,
 	) -> Result<OrderId, DispatchError> {
+		Self::do_post_metered(owner, side, tag, goods, price, quantity, expires, router).map(|(id, _)| id)
+	}
+
+	/// [`Self::do_post`], also returning the work it did, for the weight it is charged.
+	#[allow(clippy::too_many_arguments)]
+	pub(crate) fn do_post_metered(
+		owner: T::AccountId,
+		side: Side,
+		tag: TagOf<T>,
+		goods: Option<Goods>,
+		price: BalanceOf<T>,
+		quantity: u32,
+		expires: BlockNumberFor<T>,
+		router: Option<T::AccountId>,
+	) -> Result<(OrderId, PostWork), DispatchError> {
 		with_storage_layer(|| {
+			let mut work = PostWork::default();
 			ensure!(EncryptionKeys::<T>::contains_key(&owner), Error::<T>::NoEncryptionKey);
 			ensure!(quantity > 0, Error::<T>::ZeroQuantity);
 			let now = frame_system::Pallet::<T>::block_number();
@@ -183,32 +208,36 @@ impl<T: Config> Pallet<T> {
 				held,
 			});
 			if order.router.is_none() {
-				Self::match_against_book(id, &mut order)?;
+				work.book_len = StoredBook::<T>::new(order.tag.clone(), side.opposite()).len();
+				work.steps = Self::match_against_book(id, &mut order)?;
 			}
 			if order.remaining == 0 {
 				Self::deposit_event(Event::OrderClosed { order: id, reason: CloseReason::Filled, released: Zero::zero() });
-				return Ok(id);
+				return Ok((id, work));
 			}
 			if order.router.is_none() {
 				let mut book = StoredBook::<T>::new(order.tag.clone(), side);
 				ensure!(book.len() < T::MaxBookSize::get(), Error::<T>::BookFull);
+				work.book_len = work.book_len.max(book.len().saturating_add(1));
 				book::push(&mut book, BookEntry { rank: book::rank(side, price.unique_saturated_into()), order: id });
 			}
 			order.expires = Self::schedule(expires, Timeout::Order(id))?;
 			Orders::<T>::insert(id, order);
-			Ok(id)
+			Ok((id, work))
 		})
 	}
 
 	/// Crosses `order` (not yet stored) with the best orders of the opposite book, at most
 	/// [`Config::MaxFillsPerOrder`] fills.
-	fn match_against_book(id: OrderId, order: &mut OrderOf<T>) -> DispatchResult {
+	fn match_against_book(id: OrderId, order: &mut OrderOf<T>) -> Result<u32, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut book = StoredBook::<T>::new(order.tag.clone(), order.side.opposite());
+		let mut steps = 0;
 		for _ in 0..T::MaxFillsPerOrder::get() {
 			if order.remaining == 0 {
 				break;
 			}
+			steps += 1;
 			let Some(top) = book::peek(&book) else { break };
 			let Some(mut resting) = Orders::<T>::get(top.order) else {
 				// A book entry without its order: drop it (never expected).
@@ -240,7 +269,32 @@ impl<T: Config> Pallet<T> {
 				Orders::<T>::insert(top.order, resting);
 			}
 		}
-		Ok(())
+		Ok(steps)
+	}
+
+	/// How many orders rest in the book of `tag` and `side`.
+	pub(crate) fn book_len(tag: &TagOf<T>, side: Side) -> u32 {
+		StoredBook::<T>::new(tag.clone(), side).len()
+	}
+
+	/// The weight of a post that did `work`: the measured cost of resting in a book of that
+	/// length, plus the measured extra of a full match (`MaxFillsPerOrder` fills) pro rata to
+	/// the fills and expiry closures it made (each costs about one fill: an order read, a
+	/// removal from the heap, a timeout unscheduled). Never above what the call declared.
+	pub(crate) fn post_weight(work: PostWork) -> Weight {
+		let max_book = T::MaxBookSize::get();
+		let max_fills = T::MaxFillsPerOrder::get().max(1);
+		let b = work.book_len.clamp(1, max_book);
+		let resting = T::WeightInfo::post_order_resting(b);
+		let declared = T::WeightInfo::post_order_matching(max_book).max(T::WeightInfo::post_order_resting(max_book));
+		if work.steps == 0 {
+			return resting.min(declared);
+		}
+		let extra = T::WeightInfo::post_order_matching(b.max(max_fills)).saturating_sub(resting);
+		let steps = u64::from(work.steps.min(max_fills));
+		let share = |full: u64| full.saturating_mul(steps).div_ceil(u64::from(max_fills));
+		let matched = Weight::from_parts(share(extra.ref_time()), share(extra.proof_size()));
+		resting.saturating_add(matched).min(declared)
 	}
 
 	/// Removes a booked order from its book.

@@ -714,12 +714,13 @@ pub mod pallet {
 			quantity: u32,
 			expires: BlockNumberFor<T>,
 			router: Option<T::AccountId>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let reserved = tag.starts_with(loopx_primitives::markets::MODEL_TAG_PREFIX) || goods.kind == GoodsKind::TrainedModel;
 			ensure!(!reserved, Error::<T>::ReservedForModels);
 			let tag = TagOf::<T>::try_from(tag).map_err(|_| Error::<T>::TagTooLong)?;
-			Self::do_post(who, Side::Offer, tag, Some(goods), price, quantity, expires, router).map(|_| ())
+			let (_, work) = Self::do_post_metered(who, Side::Offer, tag, Some(goods), price, quantity, expires, router)?;
+			Ok(Some(Self::post_weight(work)).into())
 		}
 
 		/// Bids for `quantity` units in market `tag` at up to `max_price` per unit until block
@@ -740,10 +741,11 @@ pub mod pallet {
 			quantity: u32,
 			expires: BlockNumberFor<T>,
 			router: Option<T::AccountId>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let tag = TagOf::<T>::try_from(tag).map_err(|_| Error::<T>::TagTooLong)?;
-			Self::do_post(who, Side::Bid, tag, None, max_price, quantity, expires, router).map(|_| ())
+			let (_, work) = Self::do_post_metered(who, Side::Bid, tag, None, max_price, quantity, expires, router)?;
+			Ok(Some(Self::post_weight(work)).into())
 		}
 
 		/// Cancels the caller's open order and releases what it still holds. Deals it already
@@ -752,12 +754,13 @@ pub mod pallet {
 		/// Emits [`Event::OrderClosed`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::cancel_order(T::MaxBookSize::get()))]
-		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
 			ensure!(o.owner == who, Error::<T>::NotOrderOwner);
+			let book_len = Self::book_len(&o.tag, o.side);
 			Self::close_order(order, o, CloseReason::Cancelled);
-			Ok(())
+			Ok(Some(T::WeightInfo::cancel_order(book_len.clamp(1, T::MaxBookSize::get()))).into())
 		}
 
 		/// As a router, matches `quantity` units of `offer` with `bid` at the offer's price. At

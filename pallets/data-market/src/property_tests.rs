@@ -86,13 +86,17 @@ fn apply(action: &Action) -> DispatchResult {
 				commitment: Commitment { content_hash: H256::repeat_byte(3), size: 10, samples: 1, schema: H256::zero() },
 			};
 			DataMarket::post_offer(signed(who), TAGS[tag].to_vec(), goods, price, quantity, now + lifetime, routed.then_some(ROUTER))
+				.map(|_| ())
+				.map_err(|e| e.error)
 		},
 		Action::Bid { buyer, tag, price, quantity, routed, lifetime } => {
 			let who = if buyer { BUYER } else { BUYER2 };
 			DataMarket::post_bid(signed(who), TAGS[tag].to_vec(), price, quantity, now + lifetime, routed.then_some(ROUTER))
+				.map(|_| ())
+				.map_err(|e| e.error)
 		},
 		Action::Cancel(i) => match pick(&orders, i) {
-			Some(id) => DataMarket::cancel_order(signed(Orders::<Test>::get(id).unwrap().owner), id),
+			Some(id) => DataMarket::cancel_order(signed(Orders::<Test>::get(id).unwrap().owner), id).map(|_| ()).map_err(|e| e.error),
 			None => Ok(()),
 		},
 		Action::Route { offer, bid, quantity } => {

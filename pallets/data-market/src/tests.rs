@@ -16,10 +16,10 @@ fn goods() -> Goods {
 	}
 }
 fn offer(who: AccountId, price: Balance, quantity: u32) -> DispatchResult {
-	DataMarket::post_offer(RuntimeOrigin::signed(who), TAG.to_vec(), goods(), price, quantity, EXPIRES, None)
+	DataMarket::post_offer(RuntimeOrigin::signed(who), TAG.to_vec(), goods(), price, quantity, EXPIRES, None).map(|_| ()).map_err(|e| e.error)
 }
 fn bid(who: AccountId, price: Balance, quantity: u32) -> DispatchResult {
-	DataMarket::post_bid(RuntimeOrigin::signed(who), TAG.to_vec(), price, quantity, EXPIRES, None)
+	DataMarket::post_bid(RuntimeOrigin::signed(who), TAG.to_vec(), price, quantity, EXPIRES, None).map(|_| ()).map_err(|e| e.error)
 }
 fn held(reason: HoldReason, who: AccountId) -> Balance {
 	Balances::balance_on_hold(&RuntimeHoldReason::DataMarket(reason), &who)
@@ -888,5 +888,57 @@ fn the_v1_migration_releases_the_old_router_bonds_once() {
 		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
 		assert_books_balance();
+	});
+}
+
+// ---- weight refunds ----
+
+/// The weight a post was charged after dispatch.
+fn charged(result: frame_support::dispatch::DispatchResultWithPostInfo) -> Weight {
+	result.expect("the post succeeds").actual_weight.expect("a post returns its actual weight")
+}
+
+#[test]
+fn a_post_pays_for_the_work_it_did_not_for_the_worst_case() {
+	use crate::weights::WeightInfo;
+	new_test_ext().execute_with(|| {
+		let max = <<Test as Config>::MaxBookSize as Get<u32>>::get();
+		let declared = <() as WeightInfo>::post_order_matching(max).max(<() as WeightInfo>::post_order_resting(max));
+		// Resting in an empty book: the resting cost of a one-order book.
+		let rest = charged(DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 10, 1, EXPIRES, None));
+		assert_eq!(rest, <() as WeightInfo>::post_order_resting(1));
+		assert!(rest.ref_time() < declared.ref_time());
+		assert_ok!(offer(SELLER2, 11, 1));
+		// A bid that takes one of the two offers pays for one fill of three, not for three.
+		let one = charged(DataMarket::post_bid(RuntimeOrigin::signed(BUYER), TAG.to_vec(), 10, 1, EXPIRES, None));
+		// One that takes the other and rests the rest pays for one fill more.
+		let two = charged(DataMarket::post_bid(RuntimeOrigin::signed(BUYER2), TAG.to_vec(), 11, 2, EXPIRES, None));
+		assert!(rest.ref_time() < one.ref_time() && one.ref_time() < declared.ref_time(), "{rest:?} {one:?} {declared:?}");
+		assert!(two.ref_time() <= declared.ref_time());
+		assert!(two.ref_time() >= one.ref_time());
+		// Cancelling is charged for the book it left.
+		let order = book(Side::Bid)[0].0;
+		let cancel = DataMarket::cancel_order(RuntimeOrigin::signed(BUYER2), order).unwrap().actual_weight.unwrap();
+		assert_eq!(cancel, <() as WeightInfo>::cancel_order(1));
+	});
+}
+
+#[test]
+fn the_charged_weight_grows_with_the_fills_and_never_passes_the_declared_one() {
+	new_test_ext().execute_with(|| {
+		let max_fills = <<Test as Config>::MaxFillsPerOrder as Get<u32>>::get();
+		let mut last = Weight::zero();
+		for steps in 0..=max_fills + 2 {
+			for book_len in [0, 1, 3, 4, 100] {
+				let w = DataMarket::post_weight(crate::engine::PostWork { steps, book_len });
+				let max = <<Test as Config>::MaxBookSize as Get<u32>>::get();
+				let declared =
+					<() as crate::weights::WeightInfo>::post_order_matching(max).max(<() as crate::weights::WeightInfo>::post_order_resting(max));
+				assert!(w.all_lte(declared), "{steps} {book_len}: {w:?} > {declared:?}");
+			}
+			let w = DataMarket::post_weight(crate::engine::PostWork { steps, book_len: 4 });
+			assert!(w.all_gte(last), "more fills never cost less");
+			last = w;
+		}
 	});
 }

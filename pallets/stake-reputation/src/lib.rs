@@ -15,7 +15,8 @@
 //!   chunks that mature after [`Config::BondingDuration`] sessions, [`Pallet::withdraw_unbonded`],
 //!   [`Pallet::rebond`]. Bonded funds are held under [`HoldReason::Staking`].
 //! - **Candidacy**: [`Pallet::validate`] (needs session keys, minimum stake and reputation) and
-//!   [`Pallet::chill`].
+//!   [`Pallet::chill`]. A candidate's commission raise takes effect from the next session
+//!   ([`PendingCommission`]), so its delegators always see it coming; a cut applies at once.
 //! - **Delegation**: [`Pallet::delegate`] and [`Pallet::undelegate`]. The undelegated amount
 //!   unlocks like an unbond but stays with its validator ([`Undelegating`]) until it matures, so
 //!   it shares that validator's slashes: a delegator who sees its validator accused cannot
@@ -299,6 +300,11 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// A candidate's raised commission and the session from which it applies (until then the
+	/// candidate's current commission holds).
+	#[pallet::storage]
+	pub type PendingCommission<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, (SessionIndex, Perbill)>;
+
 	/// Recorded reputations (an account without one has the neutral reputation).
 	#[pallet::storage]
 	pub type Reputations<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ReputationRecord>;
@@ -344,6 +350,9 @@ pub mod pallet {
 		Rebonded { who: T::AccountId, amount: BalanceOf<T> },
 		/// `who` is a validator candidate with `commission`.
 		Validating { who: T::AccountId, commission: Perbill },
+		/// `who` raised its commission to `commission`; it applies from session `from` (until
+		/// then the current one holds).
+		CommissionScheduled { who: T::AccountId, commission: Perbill, from: SessionIndex },
 		/// `who` is no longer a validator candidate.
 		Chilled { who: T::AccountId },
 		/// `delegator` delegated `amount` to `validator`.
@@ -562,7 +571,10 @@ pub mod pallet {
 		}
 
 		/// Declares the caller a validator candidate with `commission` (or changes its
-		/// commission). Takes effect at the next election.
+		/// commission). The candidacy takes effect at the next election. For a candidate, a
+		/// lower commission applies at once ([`Event::Validating`]) and a higher one from the next
+		/// session ([`Event::CommissionScheduled`]), so that delegators can leave before it
+		/// touches their rewards.
 		///
 		/// Fails with [`Error::NotBonded`], [`Error::InsufficientValidatorStake`],
 		/// [`Error::ReputationTooLow`], [`Error::NoSessionKeys`] or
@@ -577,6 +589,17 @@ pub mod pallet {
 			ensure!(T::HasSessionKeys::contains(&who), Error::<T>::NoSessionKeys);
 			match Candidates::<T>::get(&who) {
 				Some(mut candidate) => {
+					let current = Self::commission_of(&who, &candidate);
+					PendingCommission::<T>::remove(&who);
+					if commission > current {
+						// The current commission holds until the raise applies.
+						candidate.commission = current;
+						Candidates::<T>::insert(&who, candidate);
+						let from = CurrentSession::<T>::get().saturating_add(1);
+						PendingCommission::<T>::insert(&who, (from, commission));
+						Self::deposit_event(Event::CommissionScheduled { who, commission, from });
+						return Ok(());
+					}
 					candidate.commission = commission;
 					Candidates::<T>::insert(&who, candidate);
 				},
@@ -742,15 +765,8 @@ impl<T: Config> Pallet<T> {
 				let own = Ledgers::<T>::get(&who).map(|l| l.active).unwrap_or_default();
 				let reputation = Self::reputation_of(&who);
 				let eligible = Self::is_eligible(&who, own, reputation);
-				runtime_api::CandidateInfo {
-					who,
-					own,
-					delegated: c.delegated,
-					delegators: c.delegators,
-					reputation,
-					commission: c.commission,
-					eligible,
-				}
+				let commission = Self::commission_of(&who, &c);
+				runtime_api::CandidateInfo { who, own, delegated: c.delegated, delegators: c.delegators, reputation, commission, eligible }
 			})
 			.collect()
 	}
@@ -762,6 +778,15 @@ impl<T: Config> Pallet<T> {
 			weight: 0,
 			finality_weight: 0,
 		})
+	}
+
+	/// The commission of `candidate` (`who`) in force now: a scheduled raise once its session
+	/// has come, else the recorded one.
+	pub fn commission_of(who: &T::AccountId, candidate: &Candidate<BalanceOf<T>>) -> Perbill {
+		match PendingCommission::<T>::get(who) {
+			Some((from, raised)) if CurrentSession::<T>::get() >= from => raised,
+			_ => candidate.commission,
+		}
 	}
 
 	/// The current session.
@@ -813,6 +838,7 @@ impl<T: Config> Pallet<T> {
 	fn do_chill(who: &T::AccountId) -> DispatchResult {
 		ensure!(Candidates::<T>::contains_key(who), Error::<T>::NotCandidate);
 		Candidates::<T>::remove(who);
+		PendingCommission::<T>::remove(who);
 		Self::deposit_event(Event::Chilled { who: who.clone() });
 		Ok(())
 	}
@@ -1039,7 +1065,7 @@ where
 			.take(T::MaxDelegatorsPerValidator::get() as usize)
 			.map(|(delegator, amount)| (delegator, amount.into()))
 			.collect();
-		Some(loopx_primitives::Exposure { commission: candidate.commission, own, delegations })
+		Some(loopx_primitives::Exposure { commission: Self::commission_of(who, &candidate), own, delegations })
 	}
 }
 

@@ -229,6 +229,33 @@ fn candidate(who: AccountId) {
 }
 
 #[test]
+fn a_commission_raise_applies_from_the_next_session_and_a_cut_at_once() {
+	use loopx_primitives::StakeExposure;
+	// The attack: a validator raises its commission to 100 % just before its rewards are shared,
+	// keeping what its delegators earned. A raise waits for the next session instead.
+	new_test_ext().execute_with(|| {
+		candidate(1); // 10 %
+		assert_ok!(Stake::delegate(origin(6), 1, 50));
+		let commission = || Stake::exposure(&1).unwrap().commission;
+		assert_ok!(Stake::validate(origin(1), Perbill::one()));
+		assert!(events().contains(&Event::CommissionScheduled { who: 1, commission: Perbill::one(), from: 1 }));
+		assert_eq!(commission(), Perbill::from_percent(10), "the raise waits for the next session");
+		go_to_session(1);
+		assert_eq!(commission(), Perbill::one());
+		assert_eq!(Stake::candidate_infos()[0].commission, Perbill::one());
+		// A cut applies at once, and replaces a raise still waiting.
+		assert_ok!(Stake::validate(origin(1), Perbill::from_percent(50)));
+		assert_ok!(Stake::validate(origin(1), Perbill::from_percent(5)));
+		assert_eq!(commission(), Perbill::from_percent(5));
+		assert!(PendingCommission::<Test>::get(1).is_none());
+		// Chilling drops a scheduled raise.
+		assert_ok!(Stake::validate(origin(1), Perbill::from_percent(20)));
+		assert_ok!(Stake::chill(origin(1)));
+		assert!(PendingCommission::<Test>::get(1).is_none());
+	});
+}
+
+#[test]
 fn delegate_holds_funds_and_counts_toward_backing() {
 	new_test_ext().execute_with(|| {
 		candidate(1);

@@ -581,7 +581,7 @@ pub mod pallet {
 		/// not the claimant and not suspended. Emits `VoteCommitted`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::commit_vote(T::MaxVoters::get()))]
-		pub fn commit_vote(origin: OriginFor<T>, claim: ClaimId, claim_commitment: H256, commitment: H256) -> DispatchResult {
+		pub fn commit_vote(origin: OriginFor<T>, claim: ClaimId, claim_commitment: H256, commitment: H256) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
 			ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
@@ -594,9 +594,11 @@ pub mod pallet {
 			let ballot = &mut electorate[i];
 			ensure!(ballot.commitment.is_none(), Error::<T>::AlreadyCommitted);
 			ballot.commitment = Some(commitment);
+			let voters = electorate.len() as u32;
 			Electorates::<T>::insert(claim, electorate);
 			Self::deposit_event(Event::VoteCommitted { claim, voter: who });
-			Ok(())
+			// Charged for this electorate's size, not the largest one.
+			Ok(Some(T::WeightInfo::commit_vote(voters)).into())
 		}
 
 		/// Reveals the vote committed on `claim`: the `verdict` and `salt` must hash to the
@@ -605,7 +607,7 @@ pub mod pallet {
 		/// counted for nothing, not penalized). Emits `VoteRevealed`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::reveal_vote(T::MaxVoters::get()))]
-		pub fn reveal_vote(origin: OriginFor<T>, claim: ClaimId, verdict: Verdict, salt: [u8; 32]) -> DispatchResult {
+		pub fn reveal_vote(origin: OriginFor<T>, claim: ClaimId, verdict: Verdict, salt: [u8; 32]) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
 			ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
@@ -625,9 +627,10 @@ pub mod pallet {
 			ensure!(ballot.verdict.is_none(), Error::<T>::AlreadyRevealed);
 			ensure!(vote_commitment(claim, &who, &verdict, &salt) == committed, Error::<T>::RevealMismatch);
 			ballot.verdict = Some(verdict);
+			let voters = electorate.len() as u32;
 			Electorates::<T>::insert(claim, electorate);
 			Self::deposit_event(Event::VoteRevealed { claim, voter: who, verdict });
-			Ok(())
+			Ok(Some(T::WeightInfo::reveal_vote(voters)).into())
 		}
 
 		/// Reveals the score the claimant of `claim` sealed when the claim opened: `score` and

@@ -244,7 +244,7 @@ pub fn salt(who: AccountId) -> [u8; 32] {
 /// Commits `verdict` for `who` on `claim` with [`salt`].
 pub fn commit(who: AccountId, claim: ClaimId, verdict: Verdict) -> sp_runtime::DispatchResult {
 	let c = crate::vote_commitment(claim, &who, &verdict, &salt(who));
-	WeightedVoting::commit_vote(RuntimeOrigin::signed(who), claim, claim_commitment(claim), c)
+	WeightedVoting::commit_vote(RuntimeOrigin::signed(who), claim, claim_commitment(claim), c).map(|_| ()).map_err(|e| e.error)
 }
 
 /// The commitment of `claim` (what a vote on it names), zero for no claim.
@@ -254,5 +254,5 @@ pub fn claim_commitment(claim: ClaimId) -> H256 {
 
 /// Reveals `verdict` for `who` on `claim` with [`salt`].
 pub fn reveal(who: AccountId, claim: ClaimId, verdict: Verdict) -> sp_runtime::DispatchResult {
-	WeightedVoting::reveal_vote(RuntimeOrigin::signed(who), claim, verdict, salt(who))
+	WeightedVoting::reveal_vote(RuntimeOrigin::signed(who), claim, verdict, salt(who)).map(|_| ()).map_err(|e| e.error)
 }

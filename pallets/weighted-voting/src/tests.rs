@@ -870,3 +870,20 @@ fn runtime_api_reports_claims_to_vote_on_and_tallies() {
 		assert!(WeightedVoting::claims_for_voter(&1).is_empty());
 	});
 }
+
+#[test]
+fn a_vote_is_charged_for_its_claims_electorate_not_the_largest_one() {
+	use crate::weights::WeightInfo;
+	new_test_ext().execute_with(|| {
+		let id = open(9);
+		let voters = Electorates::<Test>::get(id).len() as u32;
+		assert_eq!(voters, 3);
+		let c = crate::vote_commitment(id, &1, &Verdict::Valid, &salt(1));
+		let post = WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, claim_commitment(id), c).unwrap();
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::commit_vote(voters)));
+		assert!(<() as WeightInfo>::commit_vote(voters).all_lte(<() as WeightInfo>::commit_vote(<<Test as Config>::MaxVoters as Get<u32>>::get())));
+		System::set_block_number(1 + COMMIT);
+		let post = WeightedVoting::reveal_vote(RuntimeOrigin::signed(1), id, Verdict::Valid, salt(1)).unwrap();
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::reveal_vote(voters)));
+	});
+}

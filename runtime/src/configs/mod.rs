@@ -451,6 +451,8 @@ impl pallet_compute_market::Config for Runtime {
 	type MaxModels = ConstU32<{ loopx_primitives::limits::MAX_SERVED_MODELS }>;
 	type MaxRedundancy = ConstU32<5>;
 	type MaxQueries = ConstU32<4_096>;
+	// One client holds at most 1/16 of the live queries.
+	type MaxQueriesPerClient = ConstU32<256>;
 	// A due step costs up to ~9.4 ms (a dispute of 5 answers, each claim drawing the electorate):
 	// 32 of them stay under a sixth of a block; more slide to the next blocks.
 	type MaxDuePerBlock = ConstU32<32>;
