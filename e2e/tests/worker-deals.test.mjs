@@ -5,11 +5,19 @@
 // Alice's registered X25519 key and serves it over the node's deals protocol; Alice's worker
 // fetches it by the hash Dave delivered, opens it, checks it against the offer's commitment,
 // confirms, and trains on it. The test only watches the chain, the metrics and the logs.
+//
+// Dave's own key never touches his node: its keystore holds a worker key (`//Dave//worker`)
+// that Dave made his `Worker` proxy (`proxy.addProxy`), and the node runs with
+// `--worker-stash <Dave>`. Everything the node does lands as Dave's (offers, key, delivery,
+// payment) while the worker key signs and pays the fees; it cannot move Dave's funds or
+// bonds, since the `Worker` proxy type lets worker calls through only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { port, rpcCall, runNode, startDevNode, subscribeEvents, tmpDir, waitFor } from '../lib/node.mjs';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { port, rpcCall, runNode, sendChecked, startDevNode, subscribeEvents, tmpDir, waitFor } from '../lib/node.mjs';
 
 const ALICE = { rpcPort: port(9960), p2pPort: port(30360), promPort: port(9670) };
 const DATA_NODE = { rpcPort: port(9961), p2pPort: port(30361), promPort: port(9671) };
@@ -20,6 +28,9 @@ const UNITS = 10n ** 12n;
 const keyDir = tmpDir('loopx-deals-');
 let alice;
 let dataNode;
+let dave;
+let daveWorker;
+let daveNonceBefore;
 const seen = [];
 
 /** The value of the Prometheus sample `name` with `label` in its labels (0 when absent). */
@@ -40,15 +51,25 @@ before(async () => {
   await subscribeEvents(alice.api, (header, events) => {
     for (const { event } of events) seen.push({ section: event.section, method: event.method, data: event.data, block: header.number.toNumber() });
   });
+  // What Dave does once, from his wallet: make a fresh worker key his Worker proxy and give it
+  // a little for fees.
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519' });
+  dave = keyring.addFromUri('//Dave');
+  daveWorker = keyring.addFromUri('//Dave//worker');
+  await sendChecked(alice.api, alice.api.tx.proxy.addProxy(daveWorker.address, 'Worker', 0), dave);
+  await sendChecked(alice.api, alice.api.tx.balances.transferKeepAlive(daveWorker.address, 10n * UNITS), dave);
+  daveNonceBefore = (await alice.api.query.system.account(DAVE)).nonce.toNumber();
   dataNode = await startDevNode({
     ...DATA_NODE,
     workers: true,
     setup(base) {
-      // What an operator does once: put the account key into the node's keystore.
-      const r = runNode(['key', 'insert', '--base-path', base, '--chain', 'dev', '--key-type', 'lpxw', '--scheme', 'sr25519', '--suri', '//Dave']);
+      // What an operator does once: put the worker key (not Dave's) into the node's keystore.
+      const r = runNode(['key', 'insert', '--base-path', base, '--chain', 'dev', '--key-type', 'lpxw', '--scheme', 'sr25519', '--suri', '//Dave//worker']);
       assert.equal(r.status, 0, r.stderr);
     },
-    args: ['--chain', 'dev', '--data-node', '--allow-private-ip', '--bootnodes', `/ip4/127.0.0.1/tcp/${ALICE.p2pPort}/p2p/${alicePeerId}`],
+    args: ['--chain', 'dev', '--data-node', '--worker-stash', DAVE, '--allow-private-ip',
+      '--bootnodes', `/ip4/127.0.0.1/tcp/${ALICE.p2pPort}/p2p/${alicePeerId}`],
   });
 });
 
@@ -126,4 +147,29 @@ test('the data node is not a validator and its payloads are served only sealed',
   const roles = await rpcCall(DATA_NODE.rpcPort, 'system_nodeRoles');
   assert.deepEqual(roles, ['Full']);
   assert.doesNotMatch(dataNode.log(), /workers started \(compute market/, 'no validator workers on a data node');
+});
+
+test('the data node acted as Dave through its Worker proxy key, which cannot touch his funds', async () => {
+  const api = alice.api;
+  // Dave's key signed nothing since the node started; his worker key signed everything.
+  assert.equal((await api.query.system.account(DAVE)).nonce.toNumber(), daveNonceBefore, 'Dave\'s own key signed nothing');
+  assert.ok((await api.query.system.account(daveWorker.address)).nonce.toNumber() >= 3, 'the worker key signed the node\'s calls');
+  const executed = seen.filter((e) => e.section === 'proxy' && e.method === 'ProxyExecuted');
+  assert.ok(executed.length >= 3, `${executed.length} proxied calls`);
+  assert.ok(executed.every((e) => e.data.result.isOk), 'every worker call dispatched');
+  assert.match(dataNode.log(), /workers act for 5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy as its Worker proxy/);
+
+  // A stolen worker key cannot move Dave's money or stake: the proxy type filters the call.
+  // Free plus held (offer bonds the node posts meanwhile are held, still Dave's).
+  const owned = async () => { const { free, reserved } = (await api.query.system.account(DAVE)).data; return free.toBigInt() + reserved.toBigInt(); };
+  const before = await owned();
+  for (const call of [api.tx.balances.transferKeepAlive(daveWorker.address, UNITS), api.tx.stakeReputation.bond(UNITS),
+    api.tx.proxy.addProxy(daveWorker.address, 'Any', 0)]) {
+    const { events } = await sendChecked(api, api.tx.proxy.proxy(DAVE, null, call), daveWorker);
+    const result = events.find(({ event }) => api.events.proxy.ProxyExecuted.is(event)).event.data.result;
+    assert.ok(result.isErr, `${call.method.section}.${call.method.method} went through`);
+    assert.equal(api.registry.findMetaError(result.asErr.asModule).name, 'CallFiltered');
+  }
+  assert.ok(await owned() >= before, 'Dave\'s funds untouched');
+  assert.equal((await api.query.proxy.proxies(DAVE))[0].length, 1, 'no proxy added');
 });

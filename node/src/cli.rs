@@ -25,6 +25,13 @@ pub struct Cli {
 	#[arg(long, value_enum, hide = true)]
 	pub worker_fault: Vec<WorkerFault>,
 
+	/// The stash account (SS58) the worker key (`lpxw`) acts for, as its `Worker` proxy: the
+	/// stash adds the proxy once with `proxy.addProxy(workerKeyAccount, Worker, 0)` and its own
+	/// key never touches the node. The worker key's account pays the fees. Without it, the
+	/// workers act as the worker key's own account.
+	#[arg(long, value_name = "SS58")]
+	pub worker_stash: Option<String>,
+
 	/// Run as a data node: sell a data set in the data market with the `lpxw` key's account
 	/// (keep one offer in the book, seal the rows to each buyer's key, deliver them over the
 	/// node's deals protocol, get paid on confirmation). Works without `--validator`.
@@ -103,6 +110,15 @@ impl Default for DataOffers {
 }
 
 impl Cli {
+	/// The stash of `--worker-stash`, or why it does not parse.
+	pub fn worker_stash(&self) -> Result<Option<loopx_runtime::AccountId>, String> {
+		use sp_core::crypto::Ss58Codec;
+		self.worker_stash
+			.as_deref()
+			.map(|s| loopx_runtime::AccountId::from_ss58check(s).map_err(|e| format!("--worker-stash {s}: not an SS58 account ({e:?})")))
+			.transpose()
+	}
+
 	/// What the data node sells (`None` without `--data-node`), or why the options are wrong.
 	pub fn sell_plan(&self) -> Result<Option<loopx_worker::deals::SellPlan>, String> {
 		if !self.data_node {

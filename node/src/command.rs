@@ -125,6 +125,7 @@ pub fn run() -> sc_cli::Result<()> {
 				}
 				crate::preflight::check_ports(&config).map_err(sc_cli::Error::Input)?;
 				let selling = cli.sell_plan().map_err(sc_cli::Error::Input)?;
+				let acting_for = cli.worker_stash().map_err(sc_cli::Error::Input)?;
 				let workers = (!cli.no_workers).then(|| service::WorkerOptions {
 					faults: loopx_worker::Faults {
 						forge_answers: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeAnswers),
@@ -133,6 +134,7 @@ pub fn run() -> sc_cli::Result<()> {
 						sell_garbage: cli.worker_fault.contains(&crate::cli::WorkerFault::SellGarbage),
 					},
 					selling,
+					acting_for,
 				});
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => {

@@ -153,6 +153,8 @@ pub struct WorkerOptions {
 	pub faults: loopx_worker::Faults,
 	/// What a data node sells (`--data-node`).
 	pub selling: Option<loopx_worker::deals::SellPlan>,
+	/// The stash the worker key is a proxy of (`--worker-stash`).
+	pub acting_for: Option<loopx_runtime::AccountId>,
 }
 
 /// Builds and starts the full node: networking, RPC, BABE authoring (for validators), the
@@ -258,7 +260,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	task_manager.spawn_handle().spawn("loopx-announce", Some("loopx-worker"), announcing);
 
 	let validator = config.role.is_authority();
-	if let Some(WorkerOptions { faults, selling }) = workers.filter(|w| validator || w.selling.is_some()) {
+	if let Some(WorkerOptions { faults, selling, acting_for }) = workers.filter(|w| validator || w.selling.is_some()) {
 		let keystore = keystore_container.keystore();
 		if let Some(seed) = &config.dev_key_seed {
 			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
@@ -271,6 +273,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			pool: transaction_pool.clone(),
 			offchain_pool: OffchainTransactionPoolFactory::new(transaction_pool.clone()),
 			keystore,
+			acting_for,
 			offchain_storage: backend.offchain_storage(),
 			metrics: worker_metrics,
 			faults,

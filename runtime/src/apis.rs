@@ -345,6 +345,7 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl loopx_worker_api::WorkerApi<Block, AccountId, Nonce, Balance> for Runtime {
 		fn worker_account() -> Option<AccountId> {
 			crate::worker::worker_account()
@@ -353,8 +354,9 @@ impl_runtime_apis! {
 		fn submit(
 			action: loopx_worker_api::WorkerAction<Balance>,
 			nonce: Nonce,
+			acting_for: Option<AccountId>,
 		) -> Result<(), loopx_worker_api::SubmitError> {
-			crate::worker::submit(action, nonce)
+			crate::worker::submit(action, nonce, acting_for)
 		}
 	}
 

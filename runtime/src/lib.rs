@@ -201,4 +201,6 @@ mod runtime {
 	pub type ComputeMarket = pallet_compute_market;
 	#[runtime::pallet_index(16)]
 	pub type Routers = pallet_routers;
+	#[runtime::pallet_index(17)]
+	pub type Proxy = pallet_proxy;
 }

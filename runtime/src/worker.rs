@@ -76,8 +76,17 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 }
 
 /// See [`loopx_worker_api::WorkerApi::submit`].
-pub fn submit(action: WorkerAction<Balance>, nonce: Nonce) -> Result<(), SubmitError> {
+pub fn submit(action: WorkerAction<Balance>, nonce: Nonce, acting_for: Option<AccountId>) -> Result<(), SubmitError> {
 	let call = call_of(action)?;
+	// As a proxy of the stash: only worker calls pass the proxy type's filter.
+	let call = match acting_for {
+		Some(real) => RuntimeCall::Proxy(pallet_proxy::Call::proxy {
+			real: Address::Id(real),
+			force_proxy_type: Some(crate::configs::proxy::ProxyType::Worker),
+			call: alloc::boxed::Box::new(call),
+		}),
+		None => call,
+	};
 	let key = worker_key().ok_or(SubmitError::NoWorkerKey)?;
 	let account = account_of(&key);
 	// The state is that after the best block, whose own hash is not stored yet: anchor the

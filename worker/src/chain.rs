@@ -72,6 +72,8 @@ pub struct Chain<C, P> {
 	pool: Arc<P>,
 	offchain_pool: OffchainTransactionPoolFactory<Block>,
 	keystore: KeystorePtr,
+	/// The stash the worker key is a proxy of (`--worker-stash`), if any.
+	acting_for: Option<AccountId>,
 	/// The last nonce used, and the block it was used at.
 	last: Mutex<Option<(Nonce, BlockNumber)>>,
 }
@@ -87,8 +89,14 @@ where
 	P: TransactionPool<Block = Block>,
 {
 	/// Wraps the node's parts.
-	pub fn new(client: Arc<C>, pool: Arc<P>, offchain_pool: OffchainTransactionPoolFactory<Block>, keystore: KeystorePtr) -> Self {
-		Self { client, pool, offchain_pool, keystore, last: Mutex::new(None) }
+	pub fn new(
+		client: Arc<C>,
+		pool: Arc<P>,
+		offchain_pool: OffchainTransactionPoolFactory<Block>,
+		keystore: KeystorePtr,
+		acting_for: Option<AccountId>,
+	) -> Self {
+		Self { client, pool, offchain_pool, keystore, acting_for, last: Mutex::new(None) }
 	}
 
 	/// A runtime API instance with the keystore and the offchain pool of block `at`.
@@ -99,8 +107,14 @@ where
 		api
 	}
 
-	/// The worker's account (its `lpxw` key), if the keystore has one.
+	/// The account the workers act as: the stash they are a proxy of (`--worker-stash`), else
+	/// the worker key's own; `None` without a worker key in the keystore.
 	pub fn worker_account(&self, at: H256) -> Result<Option<AccountId>, ChainError> {
+		Ok(self.signer(at)?.map(|signer| self.acting_for.clone().unwrap_or(signer)))
+	}
+
+	/// The account of the worker key (`lpxw`), which signs and pays for the transactions.
+	pub fn signer(&self, at: H256) -> Result<Option<AccountId>, ChainError> {
 		Ok(self.api(at).worker_account(at)?)
 	}
 
@@ -118,20 +132,23 @@ where
 		Ok(nonce)
 	}
 
-	/// Whether `who` has transactions ready in the pool and not yet in block `at`: an action
-	/// sent earlier may be one of them, still on its way (not lost), so it is not sent again.
-	pub fn has_pending(&self, at: H256, who: &AccountId) -> Result<bool, ChainError> {
-		let chain = self.client.runtime_api().account_nonce(at, who.clone())?;
-		Ok(self.next_nonce(at, who)? > chain)
+	/// Whether the worker key has transactions ready in the pool and not yet in block `at`: an
+	/// action sent earlier may be one of them, still on its way (not lost), so it is not sent
+	/// again.
+	pub fn has_pending(&self, at: H256) -> Result<bool, ChainError> {
+		let Some(signer) = self.signer(at)? else { return Ok(false) };
+		let chain = self.client.runtime_api().account_nonce(at, signer.clone())?;
+		Ok(self.next_nonce(at, &signer)? > chain)
 	}
 
-	/// Has the runtime sign `action` as `who` and put it in the pool, at block `at` (number
-	/// `now`).
-	pub fn submit(&self, at: H256, now: BlockNumber, who: &AccountId, action: WorkerAction<Balance>) -> Result<(), ChainError> {
-		let pooled = self.next_nonce(at, who)?;
+	/// Has the runtime sign `action` with the worker key (as a proxy of the stash, if there is
+	/// one) and put it in the pool, at block `at` (number `now`).
+	pub fn submit(&self, at: H256, now: BlockNumber, action: WorkerAction<Balance>) -> Result<(), ChainError> {
+		let signer = self.signer(at)?.ok_or(ChainError::Submit(loopx_worker_api::SubmitError::NoWorkerKey))?;
+		let pooled = self.next_nonce(at, &signer)?;
 		let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 		let (nonce, since) = choose_nonce(pooled, *last, now);
-		self.api(at).submit(at, action, nonce)?.map_err(ChainError::Submit)?;
+		self.api(at).submit(at, action, nonce, self.acting_for.clone())?.map_err(ChainError::Submit)?;
 		*last = Some((nonce, since));
 		Ok(())
 	}

@@ -73,6 +73,9 @@ pub struct Params<C, P, S> {
 	pub offchain_pool: OffchainTransactionPoolFactory<Block>,
 	/// The keystore with the `lpxw` key.
 	pub keystore: KeystorePtr,
+	/// The stash the `lpxw` key is a proxy of (`--worker-stash`): the workers act as it,
+	/// through `proxy.proxy` with the `Worker` proxy type, and its key stays off the node.
+	pub acting_for: Option<loopx_runtime::AccountId>,
 	/// Persistent offchain storage (for the worker secret).
 	pub offchain_storage: Option<S>,
 	/// Metrics.

@@ -70,10 +70,10 @@ impl<K: Ord + Copy + std::fmt::Debug> Outbox<K> {
 		}
 		// A retry while this account still has transactions waiting in the pool (a node that
 		// just restarted, not yet connected to the authors) would land twice: wait for them.
-		if self.sent.contains_key(&key) && at.chain.has_pending(at.hash, at.me).unwrap_or(false) {
+		if self.sent.contains_key(&key) && at.chain.has_pending(at.hash).unwrap_or(false) {
 			return;
 		}
-		match at.chain.submit(at.hash, at.now, at.me, action) {
+		match at.chain.submit(at.hash, at.now, action) {
 			Ok(()) => {
 				self.sent.insert(key, at.now);
 				at.metrics.submitted(call);

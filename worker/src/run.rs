@@ -32,6 +32,7 @@ where
 		pool,
 		offchain_pool,
 		keystore,
+		acting_for,
 		mut offchain_storage,
 		metrics,
 		faults,
@@ -73,7 +74,10 @@ where
 			deals::Bought::Version(_) => {},
 		}
 	}
-	let chain = Chain::new(client.clone(), pool, offchain_pool, keystore);
+	if let Some(stash) = &acting_for {
+		log::info!(target: LOG_TARGET, "🔑 workers act for {stash} as its Worker proxy: the lpxw key signs and pays the fees");
+	}
+	let chain = Chain::new(client.clone(), pool, offchain_pool, keystore, acting_for);
 	let mut warned_no_key = false;
 	if validator {
 		log::info!(

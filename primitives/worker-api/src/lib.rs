@@ -195,6 +195,9 @@ pub enum SubmitError {
 sp_api::decl_runtime_apis! {
 	/// Signing and submitting of workers' actions. Call it with a keystore
 	/// (`sp_keystore::KeystoreExt`) and the offchain transaction pool registered.
+	///
+	/// Version 2: `submit` takes the account the worker key acts for as its proxy.
+	#[api_version(2)]
 	pub trait WorkerApi<AccountId, Nonce, Balance>
 	where
 		AccountId: Codec,
@@ -204,7 +207,9 @@ sp_api::decl_runtime_apis! {
 		/// The account of the worker key in the keystore, if there is one.
 		fn worker_account() -> Option<AccountId>;
 		/// Signs `action` with the worker key as the transaction of index `nonce` of its account
-		/// and submits it to the pool.
-		fn submit(action: WorkerAction<Balance>, nonce: Nonce) -> Result<(), SubmitError>;
+		/// and submits it to the pool. With `acting_for`, the worker key is a proxy of that
+		/// account (a stash whose key stays offline): the action is wrapped in the runtime's
+		/// proxy call, limited to worker calls, and dispatched as `acting_for`.
+		fn submit(action: WorkerAction<Balance>, nonce: Nonce, acting_for: Option<AccountId>) -> Result<(), SubmitError>;
 	}
 }

@@ -640,3 +640,4 @@ impl frame_support::traits::Randomness<Hash, BlockNumber> for FreshRandomness {
 
 #[cfg(test)]
 mod fee_tests;
+pub mod proxy;
