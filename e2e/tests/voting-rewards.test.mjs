@@ -144,3 +144,37 @@ test('at the era\'s end the voters with the outcome are paid their verification 
   assert.equal(verificationShare.bob, 0n);
   await send(api.tx.rewards.claimRewards(decidedEra), alice, { expectError: 'rewards.NothingToClaim' });
 });
+
+test('a committee of two of the four validators, drawn from the block\'s randomness, decides a claim alone', { timeout: 300_000 }, async () => {
+  const { alice, ferdie } = keys;
+  const validators = ['alice', 'bob', 'charlie', 'dave'];
+  await send(api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('Test', 2)), alice);
+  try {
+    const events = await send(api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, randomAsU8a(32), randomAsU8a(32), null)), alice);
+    const opened = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).event.data;
+    const id = opened.claim.toNumber();
+    assert.equal(opened.voters.toNumber(), 2, 'two of the four validators are drawn');
+    const committee = (await api.query.weightedVoting.electorates(id)).map((b) => b.who.toString());
+    const members = validators.filter((n) => committee.includes(keys[n].address));
+    assert.equal(members.length, 2, `the committee is two distinct validators: ${committee}`);
+    const outsider = validators.find((n) => !members.includes(n));
+    const claimed = (await api.query.weightedVoting.claims(id)).unwrap().commitment;
+    // A validator outside the committee cannot vote on the claim.
+    await send(api.tx.weightedVoting.commitVote(id, claimed, randomAsU8a(32)), keys[outsider], { expectError: 'weightedVoting.NotEligible' });
+    const salts = {};
+    for (const name of members) {
+      salts[name] = randomAsU8a(32);
+      const c = await api.call.weightedVotingApi.voteCommitment(id, keys[name].address, 'Valid', salts[name]);
+      await send(api.tx.weightedVoting.commitVote(id, claimed, c), keys[name]);
+    }
+    await waitFor(`block ${opened.commitEnd.toNumber()}`, async () => (await best()) >= opened.commitEnd.toNumber(), { timeoutMs: 90_000, everyMs: 1_000 });
+    for (const name of members) await send(api.tx.weightedVoting.revealVote(id, 'Valid', salts[name]), keys[name]);
+    await waitFor('the committee\'s decision', async () => (await api.call.weightedVotingApi.tally(id)).unwrap().decision.isSome,
+      { timeoutMs: 90_000, everyMs: 1_000 });
+    const { decision } = (await api.call.weightedVotingApi.claim(id)).unwrap().status.asDecided;
+    assert.equal(decision.outcome.type, 'Accepted', 'the two drawn validators decided');
+    assert.equal(decision.revealedWeight.toBigInt(), opened.eligibleWeight.toBigInt(), 'all of the committee\'s weight revealed');
+  } finally {
+    await send(api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('Test', 0)), alice);
+  }
+});

@@ -65,7 +65,6 @@
 
 extern crate alloc;
 
-pub mod draw;
 pub mod migrations;
 mod passes;
 mod queries;

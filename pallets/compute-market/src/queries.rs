@@ -1,12 +1,13 @@
 //! A query's life up to its answers: posting, eligibility, routing (by a router or the
 //! runtime's draw), commits and reveals, and the per-block agenda of due steps.
 
-use crate::{draw::weighted_draw, sql, *};
+use crate::{sql, *};
 use alloc::vec::Vec;
 use frame_support::{
 	storage::with_storage_layer,
 	traits::{fungible::MutateHold, Randomness},
 };
+use loopx_primitives::draw::weighted_draw;
 use loopx_primitives::{agenda, ModelRegistry, RewardPot, VoterInfo, VoterSet};
 use sp_runtime::traits::{BlakeTwo256, Hash as _};
 use sp_runtime::{
@@ -190,7 +191,7 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		let (random, _) = T::Randomness::random(&(b"loopx/compute/assign", query).encode());
-		let candidates: Vec<_> = eligible.into_iter().map(|v| (v.who, v.reputation as u64)).collect();
+		let candidates: Vec<_> = eligible.into_iter().map(|v| (v.who, v.reputation as u128)).collect();
 		let drawn = weighted_draw(&candidates, q.redundancy as usize, random.0);
 		let drawn: BoundedVec<_, T::MaxRedundancy> = BoundedVec::truncate_from(drawn);
 		match Self::start_answering(query, &mut q, drawn, None) {

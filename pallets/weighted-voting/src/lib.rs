@@ -319,6 +319,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinVoters: Get<u32>;
 
+		/// Randomness for drawing claims' committees ([`CommitteeSizes`]): fresh (the runtime
+		/// uses the parent block's VRF output), so nobody knows a committee before its claim
+		/// opens.
+		type Randomness: frame_support::traits::Randomness<Self::Hash, BlockNumberFor<Self>>;
+
 		/// Most claims tallied in one block; the rest wait for the next block.
 		#[pallet::constant]
 		type MaxTalliesPerBlock: Get<u32>;
@@ -386,6 +391,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ClassParameters<T: Config> = StorageMap<_, Twox64Concat, ClaimClass, ClassParams<BlockNumberFor<T>>>;
 
+	/// The committee size of each class: a claim's electorate is that many validators drawn by
+	/// weight (stake × reputation, without replacement) from those eligible, with the
+	/// [`Config::Randomness`] of the block it opens in. A class without one (or 0) is voted on
+	/// by every eligible validator.
+	#[pallet::storage]
+	pub type CommitteeSizes<T> = StorageMap<_, Twox64Concat, ClaimClass, u32>;
+
 	/// The id the next claim gets.
 	#[pallet::storage]
 	pub type NextClaimId<T> = StorageValue<_, ClaimId, ValueQuery>;
@@ -435,6 +447,9 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// The voting parameters of each class (the `Test` class only on development chains).
 		pub classes: Vec<(ClaimClass, ClassParams<BlockNumberFor<T>>)>,
+		/// Committee sizes by class ([`CommitteeSizes`]); a class not listed is voted on by
+		/// every eligible validator.
+		pub committees: Vec<(ClaimClass, u32)>,
 	}
 
 	#[pallet::genesis_build]
@@ -444,6 +459,10 @@ pub mod pallet {
 				assert!(Pallet::<T>::params_are_valid(params), "invalid genesis parameters for {class:?}");
 				ClassParameters::<T>::insert(class, params);
 			}
+			for (class, size) in &self.committees {
+				assert!(*size >= T::MinVoters::get(), "a committee for {class:?} smaller than MinVoters could never decide");
+				CommitteeSizes::<T>::insert(class, size);
+			}
 		}
 	}
 
@@ -452,6 +471,9 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// The parameters of `class` were set.
 		ClassParamsSet { class: ClaimClass, params: ClassParams<BlockNumberFor<T>> },
+		/// Claims of `class` opened from now on are voted on by a committee of `size` drawn
+		/// validators (0: every eligible validator).
+		CommitteeSizeSet { class: ClaimClass, size: u32 },
 		/// A claim opened; `voters` validators with `eligible_weight` in all may vote until
 		/// `commit_end` (commit) and `reveal_end` (reveal).
 		ClaimOpened {
@@ -501,6 +523,9 @@ pub mod pallet {
 		InvalidParams,
 		/// The `Test` class is configured only in a development genesis.
 		TestClassIsGenesisOnly,
+		/// A committee smaller than [`Config::MinVoters`] (other than 0, no committee) could
+		/// never decide a claim.
+		CommitteeTooSmall,
 		/// The thresholds asked for lie outside the class's bounds.
 		ThresholdsOutOfBounds,
 		/// A claimed score, a seal on one or a score to beat was given for a binary class.
@@ -672,6 +697,26 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Sets the committee size of `class` ([`Config::AdminOrigin`]): claims opened from now
+		/// on are voted on by `size` validators drawn by weight from those eligible; 0 removes
+		/// the committee (every eligible validator votes). Open claims keep their electorate.
+		///
+		/// Fails with [`Error::CommitteeTooSmall`] below `MinVoters`. Emits
+		/// [`Event::CommitteeSizeSet`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_class_params())]
+		pub fn set_committee_size(origin: OriginFor<T>, class: ClaimClass, size: u32) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(size == 0 || size >= T::MinVoters::get(), Error::<T>::CommitteeTooSmall);
+			if size == 0 {
+				CommitteeSizes::<T>::remove(class);
+			} else {
+				CommitteeSizes::<T>::insert(class, size);
+			}
+			Self::deposit_event(Event::CommitteeSizeSet { class, size });
+			Ok(())
+		}
+
 		/// Opens a claim of the `Test` class (root; for end-to-end tests on development chains,
 		/// the only ones whose genesis configures that class). Emits `ClaimOpened`.
 		#[pallet::call_index(3)]
@@ -717,10 +762,13 @@ impl<T: Config> Pallet<T> {
 		VoterRecords::<T>::get(who).suspended_until > T::Voters::current_session()
 	}
 
-	/// The electorate of a claim: eligible validators other than the claimant and the
-	/// conflicted, heaviest first up to `MaxVoters`, then sorted by account (for lookups and a
-	/// deterministic tally order).
+	/// The electorate of claim `id`: eligible validators other than the claimant and the
+	/// conflicted — a committee drawn by weight from them if its class has one
+	/// ([`CommitteeSizes`]) — heaviest first up to `MaxVoters`, then sorted by account (for
+	/// lookups and a deterministic tally order).
 	fn draw_electorate(
+		id: ClaimId,
+		class: ClaimClass,
 		claimant: &T::AccountId,
 		conflicted: &[T::AccountId],
 		thresholds: &Thresholds,
@@ -739,12 +787,25 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		voters.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.who.cmp(&b.who)));
 		voters.dedup_by(|a, b| a.who == b.who);
+		if let Some(k) = CommitteeSizes::<T>::get(class).filter(|k| *k > 0 && voters.len() > *k as usize) {
+			voters = Self::draw_committee(id, voters, k as usize);
+			voters.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.who.cmp(&b.who)));
+		}
 		voters.truncate(T::MaxVoters::get() as usize);
 		let mut weights: Vec<u128> = voters.iter().map(|b| b.weight).collect();
 		tally::cap_weights(&mut weights, T::MaxVoterShare::get());
 		voters.iter_mut().zip(weights).for_each(|(b, w)| b.weight = w);
 		voters.sort_by(|a, b| a.who.cmp(&b.who));
 		BoundedVec::truncate_from(voters)
+	}
+
+	/// `k` of `voters` drawn by weight without replacement, seeded by the block's randomness and
+	/// the claim's id (so two claims of one block get different committees).
+	fn draw_committee(id: ClaimId, voters: Vec<Ballot<T::AccountId>>, k: usize) -> Vec<Ballot<T::AccountId>> {
+		let (random, _) = <T::Randomness as frame_support::traits::Randomness<_, _>>::random(&(b"loopx/committee", id).encode());
+		let seed = BlakeTwo256::hash(random.as_ref()).0;
+		let candidates: Vec<_> = voters.into_iter().map(|b| (b.clone(), b.weight)).collect();
+		loopx_primitives::draw::weighted_draw(&candidates, k, seed)
 	}
 
 	/// Opens a claim now, or queues it when its class or the registry is full.
@@ -808,7 +869,7 @@ impl<T: Config> Pallet<T> {
 		// Cannot fail: a deadline bucket holds open claims only, at most `MaxOpenClaims`.
 		deadline.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
 
-		let electorate = Self::draw_electorate(&claim.claimant, conflicted, &claim.thresholds);
+		let electorate = Self::draw_electorate(id, claim.class, &claim.claimant, conflicted, &claim.thresholds);
 		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		let voters = electorate.len() as u32;
 		// Checks done: write.

@@ -120,6 +120,17 @@ parameter_types! {
 	pub static MaxTalliesPerBlock: u32 = 2;
 	pub static MaxVoterShare: sp_runtime::Perbill = sp_runtime::Perbill::one();
 	pub static MinVoters: u32 = 1;
+	/// What the fake randomness is derived from (tests vary it to draw other committees).
+	pub static RandomSeed: u64 = 0;
+}
+
+/// Randomness from [`RandomSeed`] and the subject, as a block's VRF output would be.
+pub struct TestRandomness;
+impl frame_support::traits::Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		use sp_runtime::traits::Hash;
+		(sp_runtime::traits::BlakeTwo256::hash(&[&RandomSeed::get().to_le_bytes()[..], subject].concat()), 0)
+	}
 }
 
 impl pallet_weighted_voting::Config for Test {
@@ -137,6 +148,7 @@ impl pallet_weighted_voting::Config for Test {
 	type MaxConflicted = frame_support::traits::ConstU32<4>;
 	type MaxVoterShare = MaxVoterShare;
 	type MinVoters = MinVoters;
+	type Randomness = TestRandomness;
 	type MaxTalliesPerBlock = MaxTalliesPerBlock;
 	type MaxPeriod = frame_support::traits::ConstU64<100>;
 	type DecidedRetention = frame_support::traits::ConstU64<10>;
@@ -197,6 +209,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_weighted_voting::GenesisConfig::<Test> {
 		classes: vec![(ClaimClass::Test, binary_params()), (ClaimClass::EvaluationScore, score_params())],
+		committees: Vec::new(),
 	}
 	.assimilate_storage(&mut t)
 	.unwrap();

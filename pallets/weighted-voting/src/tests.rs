@@ -878,12 +878,98 @@ fn a_vote_is_charged_for_its_claims_electorate_not_the_largest_one() {
 		let id = open(9);
 		let voters = Electorates::<Test>::get(id).len() as u32;
 		assert_eq!(voters, 3);
-		let c = crate::vote_commitment(id, &1, &Verdict::Valid, &salt(1));
+		let c = crate::vote_commitment(id, &1u64, &Verdict::Valid, &salt(1));
 		let post = WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, claim_commitment(id), c).unwrap();
 		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::commit_vote(voters)));
 		assert!(<() as WeightInfo>::commit_vote(voters).all_lte(<() as WeightInfo>::commit_vote(<<Test as Config>::MaxVoters as Get<u32>>::get())));
 		System::set_block_number(1 + COMMIT);
 		let post = WeightedVoting::reveal_vote(RuntimeOrigin::signed(1), id, Verdict::Valid, salt(1)).unwrap();
 		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::reveal_vote(voters)));
+	});
+}
+
+// ---- committees ----
+
+/// Eight voters of stake 100 each but 8, of 700.
+fn eight_voters() {
+	set_voters(&[(1, 100), (2, 100), (3, 100), (4, 100), (5, 100), (6, 100), (7, 100), (8, 700)]);
+}
+
+#[test]
+fn a_committee_is_drawn_from_the_eligible_without_the_parties() {
+	new_test_ext().execute_with(|| {
+		eight_voters();
+		CommitteeSizes::<Test>::insert(ClaimClass::Test, 3);
+		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![2], ..request(ClaimClass::Test, 1) }).unwrap();
+		let voters = voters_of(id);
+		assert_eq!(voters.len(), 3, "{voters:?}");
+		assert!(!voters.contains(&1) && !voters.contains(&2), "neither the claimant nor the conflicted: {voters:?}");
+		let claim = Claims::<Test>::get(id).unwrap();
+		let weights: u128 = Electorates::<Test>::get(id).iter().map(|b| b.weight).sum();
+		assert_eq!(claim.eligible_weight, weights, "the committee's weight is the claim's");
+		assert!(events().iter().any(|e| matches!(e, Event::ClaimOpened { claim, voters: 3, .. } if *claim == id)));
+		// A validator not drawn cannot vote.
+		let outsider = (3..=8).find(|v| !voters.contains(v)).unwrap();
+		assert_noop!(commit(outsider, id, Verdict::Valid), Error::<Test>::NotEligible);
+		// The committee decides alone.
+		for v in &voters {
+			assert_ok!(commit(*v, id, Verdict::Invalid));
+		}
+		System::set_block_number(1 + COMMIT);
+		for v in &voters {
+			assert_ok!(reveal(*v, id, Verdict::Invalid));
+		}
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(decided()[0].3.outcome, Outcome::Rejected);
+	});
+}
+
+#[test]
+fn the_draw_is_deterministic_for_a_seed_and_follows_the_weights() {
+	new_test_ext().execute_with(|| {
+		eight_voters();
+		let ballots: Vec<_> = (1..=8u64).map(|who| Ballot { who, weight: if who == 8 { 7 } else { 1 }, commitment: None, verdict: None }).collect();
+		let a = WeightedVoting::draw_committee(0, ballots.clone(), 2);
+		assert_eq!(a, WeightedVoting::draw_committee(0, ballots.clone(), 2), "same block and claim, same committee");
+		// Over 200 seeds, the voter with 7 of the 14 weight units is in a committee of 2 about
+		// 0.5 + 0.5 · 7/13 ≈ 77 % of the time; each light one about 3.3 %.
+		let mut heavy = 0;
+		let mut seen = std::collections::BTreeSet::new();
+		for seed in 0..200 {
+			RandomSeed::set(seed);
+			let drawn = WeightedVoting::draw_committee(0, ballots.clone(), 2);
+			assert_eq!(drawn.len(), 2);
+			assert_ne!(drawn[0].who, drawn[1].who, "no voter twice");
+			heavy += drawn.iter().filter(|b| b.who == 8).count();
+			seen.extend(drawn.iter().map(|b| b.who));
+		}
+		assert!((130..180).contains(&heavy), "the heavy voter drawn {heavy} times of 200");
+		assert_eq!(seen.len(), 8, "everyone can be drawn");
+	});
+}
+
+#[test]
+fn without_a_committee_or_with_one_as_large_as_the_electorate_everyone_votes() {
+	new_test_ext().execute_with(|| {
+		eight_voters();
+		// Every eligible voter, up to MaxVoters (the heaviest).
+		let all = voters_of(open(9));
+		assert_eq!(all.len(), 8.min(<<Test as Config>::MaxVoters as Get<u32>>::get() as usize));
+		CommitteeSizes::<Test>::insert(ClaimClass::Test, 8);
+		assert_eq!(voters_of(open(9)), all);
+	});
+}
+
+#[test]
+fn the_admin_sets_committee_sizes() {
+	new_test_ext().execute_with(|| {
+		MinVoters::set(3);
+		assert_noop!(WeightedVoting::set_committee_size(RuntimeOrigin::signed(1), ClaimClass::QueryResult, 5), DispatchError::BadOrigin);
+		assert_noop!(WeightedVoting::set_committee_size(RuntimeOrigin::root(), ClaimClass::QueryResult, 2), Error::<Test>::CommitteeTooSmall);
+		assert_ok!(WeightedVoting::set_committee_size(RuntimeOrigin::root(), ClaimClass::QueryResult, 5));
+		assert_eq!(CommitteeSizes::<Test>::get(ClaimClass::QueryResult), Some(5));
+		assert!(events().contains(&Event::CommitteeSizeSet { class: ClaimClass::QueryResult, size: 5 }));
+		assert_ok!(WeightedVoting::set_committee_size(RuntimeOrigin::root(), ClaimClass::QueryResult, 0));
+		assert!(!CommitteeSizes::<Test>::contains_key(ClaimClass::QueryResult));
 	});
 }

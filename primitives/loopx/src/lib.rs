@@ -25,6 +25,7 @@ pub mod agenda;
 pub mod answers;
 pub mod claims;
 pub mod contributions;
+pub mod draw;
 pub mod limits;
 pub mod logistic;
 pub mod markets;

@@ -300,6 +300,8 @@ impl pallet_weighted_voting::Config for Runtime {
 	type VotePoints = ConstU64<10>;
 	type DivergenceLimit = ConstU32<3>;
 	type SuspensionBase = ConstU32<2>;
+	// Committees are drawn from the parent block's VRF output: unknown before the claim opens.
+	type Randomness = FreshRandomness;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_weighted_voting::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
