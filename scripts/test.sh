@@ -42,6 +42,10 @@ if [ "$what" = all ] || [ "$what" = rust ]; then
 		-p pallet-stake-reputation -p pallet-weighted-voting -p pallet-rewards -p pallet-routers \
 		-p pallet-data-market -p pallet-builder-market -p pallet-compute-market --lib benchmarking) || status=$?
 	printf 'rust-benchmarks (pallet benchmark tests)\t%s\n' "$((SECONDS - started))" >>"$TIMES"
+	log "the runtime with try-runtime (its TryRuntime API and every pallet's try_state hook compile)"
+	started=$SECONDS
+	(cd "$REPO_ROOT" && SKIP_WASM_BUILD=1 cargo check --release --locked -p loopx-runtime --features try-runtime) || status=$?
+	printf 'rust-try-runtime (cargo check --features try-runtime)\t%s\n' "$((SECONDS - started))" >>"$TIMES"
 fi
 
 if [ "$what" = all ] || [ "$what" = e2e ]; then

@@ -204,6 +204,9 @@ proptest! {
 					prop_assert_eq!(n as usize, live.iter().filter(|(_, q)| q.client == client).count());
 				}
 				prop_assert_eq!(ClientQueries::<Test>::iter_values().sum::<u32>() as usize, live.len());
+				if let Err(e) = ComputeMarket::do_try_state() {
+					return Err(TestCaseError::fail(format!("after {action:?}: {e:?}")));
+				}
 			}
 			Ok(())
 		})?;

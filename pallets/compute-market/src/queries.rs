@@ -282,3 +282,30 @@ impl<T: Config> Pallet<T> {
 		ClientQueries::<T>::mutate_exists(client, |n| *n = n.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0));
 	}
 }
+
+#[cfg(any(test, feature = "try-runtime"))]
+impl<T: Config> Pallet<T> {
+	/// The pallet's invariants (checked by `try-runtime` and the property tests): the live-query
+	/// counts, global and per client, match the stored queries that are not answered, and each
+	/// stored answer belongs to one of its query's answerers.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let mut live = 0u32;
+		let mut per_client: alloc::collections::btree_map::BTreeMap<T::AccountId, u32> = Default::default();
+		for (_, q) in Queries::<T>::iter() {
+			if !matches!(q.status, QueryStatus::Answered { .. }) {
+				live += 1;
+				*per_client.entry(q.client).or_default() += 1;
+			}
+		}
+		ensure!(QueryCount::<T>::get() == live, "QueryCount differs from the live queries");
+		for (client, n) in ClientQueries::<T>::iter() {
+			ensure!(per_client.remove(&client) == Some(n), "ClientQueries differs from the client's live queries");
+		}
+		ensure!(per_client.is_empty(), "a client with live queries but no count");
+		for (query, who, _) in Answers::<T>::iter() {
+			let q = Queries::<T>::get(query).ok_or("an answer to no query")?;
+			ensure!(q.answerers.contains(&who), "an answer from a validator not assigned");
+		}
+		Ok(())
+	}
+}

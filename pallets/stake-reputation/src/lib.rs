@@ -427,6 +427,11 @@ pub mod pallet {
 			assert!(T::NeutralReputation::get() <= T::MaxReputation::get(), "NeutralReputation above MaxReputation");
 			assert!(T::MinValidatorReputation::get() <= T::InitialReputation::get(), "a new account could never validate");
 		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
 	}
 
 	#[pallet::call]
@@ -919,6 +924,58 @@ impl<T: Config> Pallet<T> {
 		let new = new.min(T::MaxReputation::get());
 		Reputations::<T>::insert(who, ReputationRecord { score: new, updated_in: CurrentSession::<T>::get() });
 		Self::deposit_event(Event::ReputationChanged { who: who.clone(), old, new, reason });
+	}
+}
+
+#[cfg(any(test, feature = "try-runtime"))]
+impl<T: Config> Pallet<T> {
+	/// The pallet's invariants (checked by `try-runtime` and after every step of the property
+	/// tests): every candidate's `delegated` is the sum of its active delegations and its
+	/// `delegators` the number of (validator, delegator) pairs with an active delegation or
+	/// unlocking chunks; each pair is in its delegator's `DelegationsOf`; every account holds
+	/// under `Staking` exactly its ledger plus its delegations plus its undelegated chunks;
+	/// no reputation is above the maximum.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		let mut owed: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut add = |who: &T::AccountId, amount: BalanceOf<T>| {
+			let e = owed.entry(who.clone()).or_insert_with(Zero::zero);
+			*e = e.saturating_add(amount);
+		};
+		for (who, ledger) in Ledgers::<T>::iter() {
+			add(&who, ledger.total());
+		}
+		for (validator, delegator, amount) in Delegations::<T>::iter() {
+			add(&delegator, amount);
+			ensure!(DelegationsOf::<T>::get(&delegator).contains(&validator), "an active delegation missing from DelegationsOf");
+		}
+		for (validator, delegator, chunks) in Undelegating::<T>::iter() {
+			ensure!(!chunks.is_empty(), "an empty Undelegating entry");
+			add(&delegator, chunks.iter().fold(Zero::zero(), |a: BalanceOf<T>, c| a.saturating_add(c.value)));
+			ensure!(DelegationsOf::<T>::get(&delegator).contains(&validator), "an unlocking delegation missing from DelegationsOf");
+		}
+		for (who, held) in owed {
+			ensure!(T::Currency::balance_on_hold(&HoldReason::Staking.into(), &who) == held, "staking hold differs from ledger and delegations");
+		}
+		for (validator, candidate) in Candidates::<T>::iter() {
+			let delegated = Delegations::<T>::iter_prefix_values(&validator).fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(b));
+			ensure!(candidate.delegated == delegated, "a candidate's delegated differs from its delegations");
+			let mut pairs: Vec<T::AccountId> = Delegations::<T>::iter_key_prefix(&validator).collect();
+			pairs.extend(Undelegating::<T>::iter_key_prefix(&validator));
+			pairs.sort();
+			pairs.dedup();
+			ensure!(candidate.delegators == pairs.len() as u32, "a candidate's delegators differs from its pairs");
+		}
+		for (delegator, validators) in DelegationsOf::<T>::iter() {
+			for v in validators.iter() {
+				ensure!(Self::has_pair(v, &delegator), "DelegationsOf names a validator without a pair");
+			}
+		}
+		for (_, record) in Reputations::<T>::iter() {
+			ensure!(record.score <= T::MaxReputation::get(), "a reputation above the maximum");
+		}
+		Ok(())
 	}
 }
 

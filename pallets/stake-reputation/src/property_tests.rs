@@ -99,3 +99,86 @@ proptest! {
 		});
 	}
 }
+
+/// One staking action of a random sequence.
+#[derive(Debug, Clone)]
+enum Action {
+	Bond(u64, u128),
+	Unbond(u64, u128),
+	Withdraw(u64),
+	Rebond(u64, u128),
+	Validate(u64),
+	Chill(u64),
+	Delegate(u64, u64, u128),
+	Undelegate(u64, u64, u128),
+	Slash(u64, u32),
+	NextSession,
+}
+
+fn action() -> impl Strategy<Value = Action> {
+	let who = 1u64..=9;
+	let amount = 1u128..400;
+	prop_oneof![
+		(who.clone(), 100u128..600).prop_map(|(w, a)| Action::Bond(w, a)),
+		(who.clone(), amount.clone()).prop_map(|(w, a)| Action::Unbond(w, a)),
+		who.clone().prop_map(Action::Withdraw),
+		(who.clone(), amount.clone()).prop_map(|(w, a)| Action::Rebond(w, a)),
+		who.clone().prop_map(Action::Validate),
+		who.clone().prop_map(Action::Chill),
+		(who.clone(), 1u64..=4, amount.clone()).prop_map(|(d, v, a)| Action::Delegate(d, v, a)),
+		(who.clone(), 1u64..=4, amount).prop_map(|(d, v, a)| Action::Undelegate(d, v, a)),
+		(1u64..=4, 0u32..=100).prop_map(|(w, p)| Action::Slash(w, p)),
+		Just(Action::NextSession),
+	]
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(64))]
+
+	/// Any sequence of bonds, unbonds, delegations, undelegations, withdrawals, candidacies and
+	/// slashes keeps every invariant of `do_try_state` (holds equal ledgers plus delegations
+	/// plus unlocking delegations, candidates' counts match their pairs), and a refused call
+	/// changes nothing.
+	#[test]
+	fn staking_keeps_its_invariants(actions in prop::collection::vec(action(), 1..40)) {
+		new_test_ext().execute_with(|| {
+			for who in 1..=9 {
+				set_keys(who, true);
+			}
+			let mut session = 0;
+			for action in &actions {
+				let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+				let o = |w: u64| RuntimeOrigin::signed(w);
+				let result = match action.clone() {
+					Action::Bond(w, a) => Pallet::<Test>::bond(o(w), a).map(|_| ()),
+					Action::Unbond(w, a) => Pallet::<Test>::unbond(o(w), a).map(|_| ()),
+					Action::Withdraw(w) => Pallet::<Test>::withdraw_unbonded(o(w)).map(|_| ()).map_err(|e| e.error),
+					Action::Rebond(w, a) => Pallet::<Test>::rebond(o(w), a).map(|_| ()),
+					Action::Validate(w) => Pallet::<Test>::validate(o(w), Perbill::from_percent(10)).map(|_| ()),
+					Action::Chill(w) => Pallet::<Test>::chill(o(w)).map(|_| ()),
+					Action::Delegate(d, v, a) => Pallet::<Test>::delegate(o(d), v, a).map(|_| ()),
+					Action::Undelegate(d, v, a) => Pallet::<Test>::undelegate(o(d), v, a).map(|_| ()),
+					Action::Slash(w, p) => {
+						if Ledgers::<Test>::contains_key(w) {
+							<Pallet<Test> as Slashing<_, _>>::slash(&w, Perbill::from_percent(p), SlashReason::Governance, false).map(|_| ())
+						} else {
+							Ok(())
+						}
+					},
+					Action::NextSession => {
+						session += 1;
+						<Pallet<Test> as pallet_session::SessionManager<_>>::start_session(session);
+						Ok(())
+					},
+				};
+				if result.is_err() {
+					prop_assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "a refused {:?} changed storage", action);
+				}
+				if let Err(e) = Pallet::<Test>::do_try_state() {
+					return Err(TestCaseError::fail(format!("after {action:?}: {e:?}")));
+				}
+			}
+			Ok(())
+		})?;
+	}
+}

@@ -590,6 +590,11 @@ pub mod pallet {
 			assert!(T::MaxTalliesPerBlock::get() > 0, "MaxTalliesPerBlock must be positive");
 			assert!(T::MaxQueuedClaims::get() > 0, "MaxQueuedClaims must be positive");
 		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
 	}
 
 	#[pallet::call]
@@ -742,6 +747,36 @@ pub mod pallet {
 			})
 			.map(|_| ())
 		}
+	}
+}
+
+#[cfg(any(test, feature = "try-runtime"))]
+impl<T: Config> Pallet<T> {
+	/// The pallet's invariants (checked by `try-runtime` and the property tests): every open
+	/// claim is voting, has its electorate and is counted once in its class; every voting claim
+	/// is open; every waiting claim is queued.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let open = OpenClaims::<T>::get();
+		let mut per_class: alloc::collections::btree_map::BTreeMap<ClaimClass, u32> = Default::default();
+		for id in open.iter() {
+			let claim = Claims::<T>::get(id).ok_or("an open claim without its record")?;
+			ensure!(claim.status == ClaimStatus::Voting, "an open claim that is not voting");
+			ensure!(Electorates::<T>::contains_key(id), "an open claim without its electorate");
+			*per_class.entry(claim.class).or_default() += 1;
+		}
+		for (class, n) in OpenPerClass::<T>::iter() {
+			ensure!(per_class.remove(&class) == Some(n), "OpenPerClass differs from the open claims");
+		}
+		ensure!(per_class.is_empty(), "a class with open claims but no count");
+		for (id, claim) in Claims::<T>::iter() {
+			if claim.status == ClaimStatus::Voting {
+				ensure!(open.contains(&id), "a voting claim that is not open");
+			}
+		}
+		for id in ClaimQueue::<T>::get().iter() {
+			ensure!(Claims::<T>::get(id).is_some_and(|c| c.status == ClaimStatus::Queued), "a waiting claim that is not queued");
+		}
+		Ok(())
 	}
 }
 

@@ -156,6 +156,9 @@ proptest! {
 				for id in ClaimQueue::<Test>::get() {
 					prop_assert_eq!(Claims::<Test>::get(id).map(|c| c.status), Some(ClaimStatus::Queued));
 				}
+				if let Err(e) = WeightedVoting::do_try_state() {
+					return Err(TestCaseError::fail(format!("{e:?}")));
+				}
 			}
 			run_to(System::block_number() + 20 * (COMMIT + REVEAL));
 			// (Decided claims are pruned after a while: the opening pallet's record says.)
