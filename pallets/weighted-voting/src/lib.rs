@@ -228,6 +228,19 @@ fn rules_of<BlockNumber>(params: &ClassParams<BlockNumber>, min_voters: u32) -> 
 	Rules { mode: params.mode, quorum: params.quorum, approval: params.approval, tolerance: params.tolerance, min_voters }
 }
 
+/// How often a committee that did not reach a quorum is followed by a larger one (`2k + 1`, then
+/// every eligible validator).
+pub const MAX_ESCALATIONS: u8 = 2;
+
+/// A claim's committee round: the committee size drawn and how often it was escalated.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct CommitteeRound {
+	/// Voters drawn (at the last level: every eligible one, this many).
+	pub size: u32,
+	/// 0 for the first committee, then 1, 2 after each escalation.
+	pub level: u8,
+}
+
 /// The commitment a voter publishes: `blake2_256(SCALE((claim, voter, verdict, salt)))`. The
 /// voter's account is inside, so that nobody can copy another's commitment.
 pub fn vote_commitment<AccountId: Encode>(claim: ClaimId, voter: &AccountId, verdict: &Verdict, salt: &[u8; 32]) -> H256 {
@@ -398,6 +411,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CommitteeSizes<T> = StorageMap<_, Twox64Concat, ClaimClass, u32>;
 
+	/// The committee round of each open claim voted on by a committee: its size and how often
+	/// it was escalated. A committee that does not reach a quorum (no-shows) is followed by one
+	/// of `2k + 1`, then by every eligible validator ([`Event::ClaimEscalated`]).
+	#[pallet::storage]
+	pub type Committees<T> = StorageMap<_, Twox64Concat, ClaimId, CommitteeRound>;
+
+	/// Who may not vote on an open claim voted on by a committee (kept to draw its escalation).
+	#[pallet::storage]
+	pub type CommitteeConflicts<T: Config> = StorageMap<_, Twox64Concat, ClaimId, BoundedVec<T::AccountId, T::MaxConflicted>>;
+
 	/// The id the next claim gets.
 	#[pallet::storage]
 	pub type NextClaimId<T> = StorageValue<_, ClaimId, ValueQuery>;
@@ -474,6 +497,10 @@ pub mod pallet {
 		/// Claims of `class` opened from now on are voted on by a committee of `size` drawn
 		/// validators (0: every eligible validator).
 		CommitteeSizeSet { class: ClaimClass, size: u32 },
+		/// The committee of `claim` did not reach a quorum: a larger one (`voters` validators,
+		/// every eligible one at the last `level`) votes again until `commit_end` / `reveal_end`.
+		/// The no-shows of the round before lost reputation.
+		ClaimEscalated { claim: ClaimId, level: u8, voters: u32, eligible_weight: u128, commit_end: BlockNumberFor<T>, reveal_end: BlockNumberFor<T> },
 		/// A claim opened; `voters` validators with `eligible_weight` in all may vote until
 		/// `commit_end` (commit) and `reveal_end` (reveal).
 		ClaimOpened {
@@ -776,6 +803,9 @@ impl<T: Config> Pallet<T> {
 		for id in ClaimQueue::<T>::get().iter() {
 			ensure!(Claims::<T>::get(id).is_some_and(|c| c.status == ClaimStatus::Queued), "a waiting claim that is not queued");
 		}
+		for (id, _) in Committees::<T>::iter() {
+			ensure!(open.contains(&id), "a committee round of a claim that is not open");
+		}
 		Ok(())
 	}
 }
@@ -803,11 +833,11 @@ impl<T: Config> Pallet<T> {
 	/// lookups and a deterministic tally order).
 	fn draw_electorate(
 		id: ClaimId,
-		class: ClaimClass,
+		committee: Option<u32>,
 		claimant: &T::AccountId,
 		conflicted: &[T::AccountId],
 		thresholds: &Thresholds,
-	) -> BoundedVec<Ballot<T::AccountId>, T::MaxVoters> {
+	) -> (BoundedVec<Ballot<T::AccountId>, T::MaxVoters>, bool) {
 		let mut voters: Vec<_> = T::Voters::voters()
 			.into_iter()
 			.filter(|v| {
@@ -822,7 +852,8 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		voters.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.who.cmp(&b.who)));
 		voters.dedup_by(|a, b| a.who == b.who);
-		if let Some(k) = CommitteeSizes::<T>::get(class).filter(|k| *k > 0 && voters.len() > *k as usize) {
+		let drawn = committee.filter(|k| *k > 0 && voters.len() > *k as usize);
+		if let Some(k) = drawn {
 			voters = Self::draw_committee(id, voters, k as usize);
 			voters.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.who.cmp(&b.who)));
 		}
@@ -831,7 +862,7 @@ impl<T: Config> Pallet<T> {
 		tally::cap_weights(&mut weights, T::MaxVoterShare::get());
 		voters.iter_mut().zip(weights).for_each(|(b, w)| b.weight = w);
 		voters.sort_by(|a, b| a.who.cmp(&b.who));
-		BoundedVec::truncate_from(voters)
+		(BoundedVec::truncate_from(voters), drawn.is_some())
 	}
 
 	/// `k` of `voters` drawn by weight without replacement, seeded by the block's randomness and
@@ -904,7 +935,14 @@ impl<T: Config> Pallet<T> {
 		// Cannot fail: a deadline bucket holds open claims only, at most `MaxOpenClaims`.
 		deadline.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
 
-		let electorate = Self::draw_electorate(id, claim.class, &claim.claimant, conflicted, &claim.thresholds);
+		let committee = CommitteeSizes::<T>::get(claim.class).filter(|k| *k > 0);
+		let (electorate, drawn) = Self::draw_electorate(id, committee, &claim.claimant, conflicted, &claim.thresholds);
+		if let (true, Some(size)) = (drawn, committee) {
+			Committees::<T>::insert(id, CommitteeRound { size, level: 0 });
+			if !conflicted.is_empty() {
+				CommitteeConflicts::<T>::insert(id, BoundedVec::truncate_from(conflicted.to_vec()));
+			}
+		}
 		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		let voters = electorate.len() as u32;
 		// Checks done: write.
@@ -1018,6 +1056,21 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::ClaimedScoreWithheld { claim: id, claimant: claim.claimant.clone() });
 		}
 		let mut weight = T::WeightInfo::tally(voters);
+		if decision.outcome == Outcome::NoQuorum {
+			if let Some(round) = Committees::<T>::get(id).filter(|r| r.level < MAX_ESCALATIONS) {
+				// Without a larger committee to draw, the claim is decided as it is.
+				if Self::escalate(id, &mut claim, &electorate, round, now).is_ok() {
+					// The no-shows of this round pay; the claim votes again.
+					for ballot in &electorate {
+						Self::penalize_no_show(ballot, &decision, &rules);
+					}
+					Claims::<T>::insert(id, claim);
+					return weight.saturating_add(T::WeightInfo::open_test_claim(T::MaxVoters::get()));
+				}
+			}
+		}
+		Committees::<T>::remove(id);
+		CommitteeConflicts::<T>::remove(id);
 
 		for ballot in &electorate {
 			match tally::standing(ballot, &decision, &rules) {
@@ -1065,6 +1118,47 @@ impl<T: Config> Pallet<T> {
 		weight = weight.saturating_add(T::OnDecided::on_claim_decided(id, claim.class, &claim.claimant, &claim.subject, &decision));
 		Claims::<T>::insert(id, claim);
 		weight
+	}
+
+	/// Draws the next, larger committee of `claim` (`2k + 1`, then every eligible validator)
+	/// and restarts its periods from `now`; `Err` when it would not be larger than `before`.
+	fn escalate(
+		id: ClaimId,
+		claim: &mut Claim<T::AccountId, BlockNumberFor<T>>,
+		before: &[Ballot<T::AccountId>],
+		round: CommitteeRound,
+		now: BlockNumberFor<T>,
+	) -> Result<(), ()> {
+		let level = round.level.saturating_add(1);
+		let size = (level < MAX_ESCALATIONS).then(|| round.size.saturating_mul(2).saturating_add(1));
+		let conflicted = CommitteeConflicts::<T>::get(id).unwrap_or_default();
+		let (electorate, _) = Self::draw_electorate(id.wrapping_add(u64::from(level) << 48), size, &claim.claimant, &conflicted, &claim.thresholds);
+		if electorate.len() <= before.len() {
+			return Err(());
+		}
+		let commit_end = now.saturating_add(claim.params.commit_period);
+		let reveal_end = commit_end.saturating_add(claim.params.reveal_period);
+		Deadlines::<T>::try_mutate(reveal_end, |d| d.try_push(id)).map_err(|_| ())?;
+		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
+		let voters = electorate.len() as u32;
+		Electorates::<T>::insert(id, electorate);
+		Committees::<T>::insert(id, CommitteeRound { size: size.unwrap_or(voters), level });
+		claim.commit_end = commit_end;
+		claim.reveal_end = reveal_end;
+		claim.eligible_weight = eligible_weight;
+		Self::deposit_event(Event::ClaimEscalated { claim: id, level, voters, eligible_weight, commit_end, reveal_end });
+		Ok(())
+	}
+
+	/// The reputation penalty of a drawn voter that did not vote (or did not reveal).
+	fn penalize_no_show(ballot: &Ballot<T::AccountId>, decision: &Decision, rules: &tally::Rules) {
+		match tally::standing(ballot, decision, rules) {
+			Standing::MissedReveal => T::Reputations::penalize(&ballot.who, T::MissedRevealPenalty::get(), ReputationReason::MissedReveal),
+			Standing::Absent if !Self::is_suspended(&ballot.who) => {
+				T::Reputations::penalize(&ballot.who, T::AbsentPenalty::get(), ReputationReason::NotVoted)
+			},
+			_ => {},
+		}
 	}
 
 	/// A vote against the outcome: a strike, and a suspension (t, 2t, 4t… sessions) when the

@@ -973,3 +973,94 @@ fn the_admin_sets_committee_sizes() {
 		assert!(!CommitteeSizes::<Test>::contains_key(ClaimClass::QueryResult));
 	});
 }
+
+#[test]
+fn a_committee_without_a_quorum_is_followed_by_a_larger_one_then_by_everyone() {
+	new_test_ext().execute_with(|| {
+		eight_voters();
+		CommitteeSizes::<Test>::insert(ClaimClass::Test, 1);
+		let id = open(9);
+		let first = voters_of(id);
+		assert_eq!(first.len(), 1);
+		assert_eq!(Committees::<Test>::get(id), Some(CommitteeRound { size: 1, level: 0 }));
+		// Nobody votes: no quorum, so a committee of 2·1 + 1 = 3 is drawn and votes again.
+		run_to(1 + COMMIT + REVEAL);
+		assert!(decided().is_empty(), "not decided yet");
+		let second = voters_of(id);
+		assert_eq!(second.len(), 3);
+		let claim = Claims::<Test>::get(id).unwrap();
+		assert_eq!(claim.status, ClaimStatus::Voting);
+		assert!(events().iter().any(|e| matches!(e, Event::ClaimEscalated { claim, level: 1, voters: 3, .. } if *claim == id)));
+		assert!(rep_log().iter().any(|(who, _, reason)| *who == first[0] && *reason == RR::NotVoted), "the no-show paid");
+		assert!(WeightedVoting::do_try_state().is_ok());
+		// Still nobody: every eligible validator (up to MaxVoters) votes at the last level.
+		run_to(claim.reveal_end);
+		let third = voters_of(id);
+		assert_eq!(third.len(), 5);
+		assert_eq!(Committees::<Test>::get(id).map(|r| r.level), Some(2));
+		let claim = Claims::<Test>::get(id).unwrap();
+		for v in &third {
+			assert_ok!(commit(*v, id, Verdict::Valid));
+		}
+		run_to(claim.commit_end);
+		for v in &third {
+			assert_ok!(reveal(*v, id, Verdict::Valid));
+		}
+		run_to(claim.reveal_end);
+		assert_eq!(decided()[0].3.outcome, Outcome::Accepted);
+		assert!(Committees::<Test>::get(id).is_none() && !OpenClaims::<Test>::get().contains(&id));
+		assert!(WeightedVoting::do_try_state().is_ok());
+	});
+}
+
+#[test]
+fn the_last_round_without_a_quorum_is_decided_as_no_quorum() {
+	new_test_ext().execute_with(|| {
+		eight_voters();
+		CommitteeSizes::<Test>::insert(ClaimClass::Test, 2);
+		let id = open(9);
+		for _ in 0..3 {
+			let end = Claims::<Test>::get(id).unwrap().reveal_end;
+			run_to(end);
+		}
+		assert_eq!(decided().len(), 1);
+		assert_eq!(decided()[0].3.outcome, Outcome::NoQuorum);
+		assert!(Committees::<Test>::get(id).is_none());
+	});
+}
+
+/// Hypergeometric tail: the probability that a committee of `k` drawn from `n` equal voters,
+/// `d` of them dishonest, holds at least `at_least` dishonest members.
+fn capture_probability(n: u64, d: u64, k: u64, at_least: u64) -> f64 {
+	let ln_choose = |a: u64, b: u64| -> f64 { (1..=b).map(|i| ((a - b + i) as f64).ln() - (i as f64).ln()).sum() };
+	(at_least..=k.min(d)).map(|x| (ln_choose(d, x) + ln_choose(n - d, k - x) - ln_choose(n, k)).exp()).sum()
+}
+
+#[test]
+fn a_cheat_with_a_tenth_or_three_tenths_of_the_weight_captures_a_committee_as_the_formula_says() {
+	// 100 validators of equal weight, a committee of 16: a cheat needs more than half of it
+	// (9 voters) to accept its own claim over honest `Invalid` votes. The draw's frequency over
+	// 4,000 seeds matches the hypergeometric tail within four standard deviations.
+	let ballots: Vec<_> = (0..100u64).map(|who| (who, 1u128)).collect();
+	for (dishonest, expected) in [(10u64, capture_probability(100, 10, 16, 9)), (30, capture_probability(100, 30, 16, 9))] {
+		let trials = 4_000u32;
+		let mut captured = 0u32;
+		for t in 0..trials {
+			let mut seed = [0u8; 32];
+			seed[..4].copy_from_slice(&t.to_le_bytes());
+			seed[4] = dishonest as u8;
+			let committee = loopx_primitives::draw::weighted_draw(&ballots, 16, seed);
+			if committee.iter().filter(|who| **who < dishonest).count() >= 9 {
+				captured += 1;
+			}
+		}
+		let p = captured as f64 / trials as f64;
+		let sd = (expected * (1.0 - expected) / trials as f64).sqrt();
+		assert!((p - expected).abs() <= 4.0 * sd + 1e-4, "{dishonest} %: measured {p}, formula {expected}");
+		if dishonest == 10 {
+			assert!(expected < 1e-4, "a tenth of the weight almost never captures a committee of 16: {expected}");
+		} else {
+			assert!(expected > 0.005 && expected < 0.05, "three tenths capture one in {:.0}", 1.0 / expected);
+		}
+	}
+}
