@@ -36,9 +36,11 @@ pub fn answer_salt(secret: &[u8; 32], query: u64, question: &sp_core::H256) -> [
 }
 
 /// The salt of this node's vote on `claim`, whose claimant committed to `claimed` (so that
-/// two claims with one number on two forks get different salts).
-pub fn vote_salt(secret: &[u8; 32], claim: u64, claimed: &sp_core::H256) -> [u8; 32] {
-	sp_crypto_hashing::blake2_256(&(b"vote", secret, claim, claimed).encode())
+/// two claims with one number on two forks get different salts), in the voting round whose
+/// commit period ends at `commit_end` (an escalated claim votes again: a fresh salt keeps the
+/// new commitment from matching the one this node revealed in the round before).
+pub fn vote_salt(secret: &[u8; 32], claim: u64, claimed: &sp_core::H256, commit_end: u32) -> [u8; 32] {
+	sp_crypto_hashing::blake2_256(&(b"vote", secret, claim, claimed, commit_end).encode())
 }
 
 /// The salt of the seal on the metric this node claims for model `new_hash` of `task` (secret:
@@ -69,7 +71,8 @@ mod tests {
 		assert_eq!(answer_salt(&s, 1, &asked), answer_salt(&s, 1, &asked));
 		assert_ne!(answer_salt(&s, 1, &asked), answer_salt(&s, 1, &sp_core::H256::repeat_byte(6)), "nor one question's another's");
 		let claimed = sp_core::H256::repeat_byte(3);
-		assert_ne!(answer_salt(&s, 1, &asked), vote_salt(&s, 1, &claimed), "an answer's salt is not a vote's");
-		assert_ne!(vote_salt(&s, 1, &claimed), vote_salt(&s, 1, &sp_core::H256::repeat_byte(4)), "nor one claim's another's");
+		assert_ne!(answer_salt(&s, 1, &asked), vote_salt(&s, 1, &claimed, 10), "an answer's salt is not a vote's");
+		assert_ne!(vote_salt(&s, 1, &claimed, 10), vote_salt(&s, 1, &sp_core::H256::repeat_byte(4), 10), "nor one claim's another's");
+		assert_ne!(vote_salt(&s, 1, &claimed, 10), vote_salt(&s, 1, &claimed, 30), "nor one voting round's another's");
 	}
 }

@@ -191,7 +191,7 @@ impl VoteWorker {
 			return;
 		}
 		let Some(verdict) = self.verdict(at, &claim, learning, disputes) else { return };
-		let salt = vote_salt(&self.secret, id, &claim.commitment);
+		let salt = vote_salt(&self.secret, id, &claim.commitment, claim.commit_end);
 		if wants_commit {
 			if !self.outbox.may_send(Step::Commit(key), at.now) {
 				return;
