@@ -112,7 +112,7 @@ test('aggregation queries are answered by the worker, agree with each other, and
 test('nobody can make the node sign through RPC: the worker API needs the keystore only the worker registers', { timeout: 30_000 }, async () => {
   await assert.rejects(api.call.workerApi.workerAccount(), /keystore/i);
   const action = { CommitAnswer: { query: 0, commitment: `0x${'11'.repeat(32)}` } };
-  await assert.rejects(api.call.workerApi.submit(action, 0), /keystore/i);
+  await assert.rejects(api.call.workerApi.submit(action, 0, null), /keystore/i);
 });
 
 /** Count of `loopx_worker_transactions_submitted{call}` on the node's Prometheus endpoint. */

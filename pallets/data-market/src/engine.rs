@@ -237,16 +237,17 @@ impl<T: Config> Pallet<T> {
 			if order.remaining == 0 {
 				break;
 			}
-			steps += 1;
 			let Some(top) = book::peek(&book) else { break };
 			let Some(mut resting) = Orders::<T>::get(top.order) else {
 				// A book entry without its order: drop it (never expected).
 				log::error!(target: "runtime::data-market", "book entry for missing order {}", top.order);
 				Self::unbook(&mut book, top.order);
+				steps += 1;
 				continue;
 			};
 			if resting.expires <= now {
 				Self::close_order(top.order, resting, CloseReason::Expired);
+				steps += 1;
 				continue;
 			}
 			let crosses = match order.side {
@@ -268,6 +269,7 @@ impl<T: Config> Pallet<T> {
 			} else {
 				Orders::<T>::insert(top.order, resting);
 			}
+			steps += 1;
 		}
 		Ok(steps)
 	}
@@ -278,14 +280,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The weight of a post that did `work`: the measured cost of resting in a book of that
-	/// length, plus the measured extra of a full match (`MaxFillsPerOrder` fills) pro rata to
-	/// the fills and expiry closures it made (each costs about one fill: an order read, a
-	/// removal from the heap, a timeout unscheduled). Never above what the call declared.
+	/// length (plus the read of a best order that did not cross), plus the measured extra of a
+	/// full match (`MaxFillsPerOrder` fills) pro rata to the fills and expiry closures it made
+	/// (each costs about one fill: an order read, a removal from the heap, a timeout
+	/// unscheduled). Never above what the call declared.
 	pub(crate) fn post_weight(work: PostWork) -> Weight {
 		let max_book = T::MaxBookSize::get();
 		let max_fills = T::MaxFillsPerOrder::get().max(1);
 		let b = work.book_len.clamp(1, max_book);
-		let resting = T::WeightInfo::post_order_resting(b);
+		let resting = T::WeightInfo::post_order_resting(b).saturating_add(T::DbWeight::get().reads(1));
 		let declared = T::WeightInfo::post_order_matching(max_book).max(T::WeightInfo::post_order_resting(max_book));
 		if work.steps == 0 {
 			return resting.min(declared);
@@ -735,5 +738,50 @@ impl<T: Config> loopx_primitives::ModelMarket<T::AccountId, BalanceOf<T>, BlockN
 			commitment: Commitment { content_hash: listing.model_hash, size: listing.size, samples: 0, schema: listing.architecture },
 		};
 		Self::do_post(seller, Side::Offer, tag, Some(goods), listing.price, listing.quantity, listing.expires, None)
+	}
+}
+
+#[cfg(any(test, feature = "try-runtime"))]
+impl<T: Config> Pallet<T> {
+	/// The pallet's invariants (checked by `try-runtime` and after every step of the property
+	/// tests): every account holds, under each of this pallet's reasons, exactly what its
+	/// orders, deals and disputes say (a bid's funds and a deal's payment under `Payment`,
+	/// offers' and deals' bonds under `SellerBond`, dispute deposits under `DisputeDeposit`);
+	/// each deal is indexed under both of its parties; each booked order exists.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		let mut expected: BTreeMap<(T::AccountId, u8), BalanceOf<T>> = BTreeMap::new();
+		let mut add = |who: &T::AccountId, reason: HoldReason, amount: BalanceOf<T>| {
+			let e = expected.entry((who.clone(), reason as u8)).or_insert_with(Zero::zero);
+			*e = e.saturating_add(amount);
+		};
+		for (_, o) in Orders::<T>::iter() {
+			let reason = if o.side == Side::Bid { HoldReason::Payment } else { HoldReason::SellerBond };
+			add(&o.owner, reason, Self::order_held(&o));
+		}
+		for (id, d) in Deals::<T>::iter() {
+			ensure!(
+				AccountDeals::<T>::contains_key(&d.seller, id) && AccountDeals::<T>::contains_key(&d.buyer, id),
+				"a deal not indexed under its parties"
+			);
+			add(&d.buyer, HoldReason::Payment, d.payment);
+			add(&d.seller, HoldReason::SellerBond, d.bond);
+			if let DealState::Disputed { deposit, .. } = d.state {
+				add(&d.buyer, HoldReason::DisputeDeposit, deposit);
+			}
+		}
+		for ((who, reason), amount) in expected {
+			let reason = match reason {
+				r if r == HoldReason::Payment as u8 => HoldReason::Payment,
+				r if r == HoldReason::SellerBond as u8 => HoldReason::SellerBond,
+				_ => HoldReason::DisputeDeposit,
+			};
+			ensure!(T::Currency::balance_on_hold(&reason.into(), &who) == amount, "a data-market hold differs from the orders and deals");
+		}
+		for (order, _) in BookSlot::<T>::iter() {
+			ensure!(Orders::<T>::contains_key(order), "a booked order that does not exist");
+		}
+		Ok(())
 	}
 }

@@ -193,6 +193,7 @@ proptest! {
 					assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), before, "{action:?} failed but changed storage");
 				}
 				assert_books_balance();
+				DataMarket::do_try_state().unwrap_or_else(|e| panic!("after {action:?}: {e:?}"));
 				for (who, balance) in expected_balances() {
 					assert_eq!(Balances::total_balance(&who) as i128, balance, "account {who} after {action:?}");
 				}
