@@ -751,33 +751,29 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
-		let mut expected: BTreeMap<(T::AccountId, u8), BalanceOf<T>> = BTreeMap::new();
-		let mut add = |who: &T::AccountId, reason: HoldReason, amount: BalanceOf<T>| {
-			let e = expected.entry((who.clone(), reason as u8)).or_insert_with(Zero::zero);
+		// Indices into `reasons`: a bid's funds and a deal's payment, bonds, dispute deposits.
+		let reasons = [HoldReason::Payment, HoldReason::SellerBond, HoldReason::DisputeDeposit];
+		let mut expected: BTreeMap<(T::AccountId, usize), BalanceOf<T>> = BTreeMap::new();
+		let mut add = |who: &T::AccountId, reason: usize, amount: BalanceOf<T>| {
+			let e = expected.entry((who.clone(), reason)).or_insert_with(Zero::zero);
 			*e = e.saturating_add(amount);
 		};
 		for (_, o) in Orders::<T>::iter() {
-			let reason = if o.side == Side::Bid { HoldReason::Payment } else { HoldReason::SellerBond };
-			add(&o.owner, reason, Self::order_held(&o));
+			add(&o.owner, if o.side == Side::Bid { 0 } else { 1 }, Self::order_held(&o));
 		}
 		for (id, d) in Deals::<T>::iter() {
 			ensure!(
 				AccountDeals::<T>::contains_key(&d.seller, id) && AccountDeals::<T>::contains_key(&d.buyer, id),
 				"a deal not indexed under its parties"
 			);
-			add(&d.buyer, HoldReason::Payment, d.payment);
-			add(&d.seller, HoldReason::SellerBond, d.bond);
+			add(&d.buyer, 0, d.payment);
+			add(&d.seller, 1, d.bond);
 			if let DealState::Disputed { deposit, .. } = d.state {
-				add(&d.buyer, HoldReason::DisputeDeposit, deposit);
+				add(&d.buyer, 2, deposit);
 			}
 		}
 		for ((who, reason), amount) in expected {
-			let reason = match reason {
-				r if r == HoldReason::Payment as u8 => HoldReason::Payment,
-				r if r == HoldReason::SellerBond as u8 => HoldReason::SellerBond,
-				_ => HoldReason::DisputeDeposit,
-			};
-			ensure!(T::Currency::balance_on_hold(&reason.into(), &who) == amount, "a data-market hold differs from the orders and deals");
+			ensure!(T::Currency::balance_on_hold(&reasons[reason].into(), &who) == amount, "a data-market hold differs from the orders and deals");
 		}
 		for (order, _) in BookSlot::<T>::iter() {
 			ensure!(Orders::<T>::contains_key(order), "a booked order that does not exist");
