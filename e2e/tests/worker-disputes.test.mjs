@@ -5,7 +5,9 @@
 // Ferdie posts an aggregation query to all four validators (redundancy 4). Alice's, Bob's and
 // Dave's workers reveal the true answer, Charlie's a forged one: the answers disagree, so each
 // becomes a QueryResult claim in weighted voting. Every worker answers the query itself and
-// votes on the others' claims with commit–reveal. Charlie's claim is rejected: he is slashed,
+// votes on the others' claims with commit–reveal (all four answered, so no validator is left who
+// is not a rival: the rivals judge, and gain nothing by it, since a rejected answer's share of
+// the fee goes back to the client). Charlie's claim is rejected: he is slashed,
 // his reputation falls and so does his weight at the next election; the three honest answerers
 // are paid and Ferdie gets the true answer. Nothing here is played by the test except Ferdie.
 import { test, before, after } from 'node:test';
@@ -110,7 +112,9 @@ test('a forged answer is outvoted: the cheat is slashed and loses reputation and
   assert.ok(!result.includes('forged'), 'the forged answer is not the result');
   assert.deepEqual(view.answerers.map(String).sort(), [ADDR.alice, ADDR.bob, ADDR.dave].sort());
   const paid = ofQuery(api.events.computeMarket.AnswerPaid);
-  const share = (FEE - (FEE * PROTOCOL_PERCENT) / 100n) / 3n;
+  // One share per assigned answerer: Charlie's quarter goes back to Ferdie, not to the three
+  // that outvoted him (so nobody gains by voting a true answer down).
+  const share = (FEE - (FEE * PROTOCOL_PERCENT) / 100n) / 4n;
   assert.deepEqual(paid.map((p) => [p.who.toString(), p.amount.toBigInt()]).sort(),
     [[ADDR.alice, share], [ADDR.bob, share], [ADDR.dave, share]].sort());
 

@@ -39,9 +39,10 @@
 //! paid for nothing ([`Event::UpdateNotImproving`]).
 //!
 //! When a round has ended and all its claims are decided, its budget (the bounty left divided
-//! by the rounds left) is paid to its accepted updates pro rata to their verified score, as in
-//! DIN's median scoring: the score is the verified metric for metrics where higher is better,
-//! and `10¹² / (1 + metric)` where lower is better (RMSE, log-loss). A task that ends (by its
+//! by the rounds left) is cut into equal slots, one per update submitted in the round, and each
+//! accepted, improving update is paid its slot; the slots of rejected or non-improving updates
+//! stay in the bounty. A trainer's pay never depends on its rivals' verdicts, so a rival that
+//! votes on its claim gains nothing by voting it down or scoring it low. A task that ends (by its
 //! builder, too) with updates still in voting is `Finishing`: they are decided and paid as
 //! usual, then the rest of the bounty and the deposit go back.
 //!
@@ -131,15 +132,6 @@ impl Metric {
 	/// Whether `value` reaches `target`.
 	pub fn reaches(self, value: u32, target: u32) -> bool {
 		value == target || self.better(value, target)
-	}
-
-	/// The weight of a verified value in the bounty split (larger for better models).
-	pub fn payout_weight(self, value: u32) -> u128 {
-		if self.higher_is_better() {
-			value as u128
-		} else {
-			1_000_000_000_000 / (1 + value as u128)
-		}
 	}
 }
 

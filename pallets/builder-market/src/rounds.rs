@@ -15,9 +15,8 @@ use loopx_primitives::{
 	Outcome, ScoreBound, VoterSet,
 };
 use sp_runtime::{
-	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{BlakeTwo256, Hash, Saturating, UniqueSaturatedInto, Zero},
-	DispatchError, Rounding,
+	DispatchError,
 };
 
 impl<T: Config> Pallet<T> {
@@ -122,6 +121,10 @@ impl<T: Config> Pallet<T> {
 				thresholds: None,
 				// The builder keeps the bounty of every update rejected.
 				conflicted: alloc::vec![t.builder.clone()],
+				// Rival trainers of the round are not known when a claim opens (it opens at
+				// submission); they gain nothing from each other's rejection instead: each
+				// accepted update is paid its own slot of the round's budget (`pay_round`).
+				rivals: alloc::vec::Vec::new(),
 			})?;
 			Rounds::<T>::insert(task, t.round, round);
 			ClaimedPayloads::<T>::insert(task, (trainer.clone(), new_hash), ());
@@ -197,8 +200,12 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Pays a round's budget (bounty left / rounds left, this one included) to its accepted
-	/// updates pro rata to their payout weight. Rounding dust stays in the bounty.
+	/// Pays a round's budget (bounty left / rounds left, this one included) in equal slots, one
+	/// per update submitted in the round: each accepted, improving update is paid its slot; the
+	/// slots of the others stay in the bounty. A trainer's pay does not depend on its rivals'
+	/// verdicts, so a rival voting on its claim gains nothing by voting it down (rival trainers
+	/// are not known when a claim opens, so they cannot be left out of its electorate).
+	/// Rounding dust stays in the bounty.
 	fn pay_round(task: TaskId, round: u32, t: &mut TaskOf<T>, state: &RoundOf<T>) {
 		if t.status == TaskStatus::Ended || state.accepted.is_empty() {
 			return;
@@ -206,15 +213,14 @@ impl<T: Config> Pallet<T> {
 		let rounds_left = t.spec.max_rounds.saturating_sub(round).max(1);
 		let left: u128 = t.bounty_left.unique_saturated_into();
 		let budget = left / rounds_left as u128;
-		let total: u128 = state.accepted.iter().fold(0u128, |acc, u| acc.saturating_add(t.spec.metric.payout_weight(u.metric)));
-		if budget == 0 || total == 0 {
+		let submitted = state.trainers.len().max(state.accepted.len()).max(1) as u128;
+		let slot = budget / submitted;
+		if slot == 0 {
 			return;
 		}
 		let mut paid = BalanceOf::<T>::zero();
 		for update in state.accepted.iter() {
-			let weight = t.spec.metric.payout_weight(update.metric);
-			let share = multiply_by_rational_with_rounding(budget, weight, total, Rounding::Down).unwrap_or(0);
-			let amount: BalanceOf<T> = share.unique_saturated_into();
+			let amount: BalanceOf<T> = slot.unique_saturated_into();
 			if amount.is_zero() {
 				continue;
 			}

@@ -242,12 +242,13 @@ fn ending_a_task_mid_round_pays_the_updates_in_voting_then_returns_the_rest() {
 		decide(b, Outcome::Rejected, Some(100_000));
 		assert_eq!(free(BUILDER), INITIAL - BOUNTY - DEPOSIT);
 		decide(a, Outcome::Accepted, Some(700_000));
-		// The cut round's budget (10,000 / 4) goes to the one accepted update, the rest back.
-		assert_eq!(free(TRAINER), INITIAL + 2_500);
-		assert_eq!(free(BUILDER), INITIAL - 2_500);
+		// The cut round's budget (10,000 / 4) in two slots (two updates submitted): the one
+		// accepted update is paid its slot, the rejected one's goes back.
+		assert_eq!(free(TRAINER), INITIAL + 1_250);
+		assert_eq!(free(BUILDER), INITIAL - 1_250);
 		assert_eq!(task(id).status, TaskStatus::Ended);
 		assert_eq!(task(id).current.map(|c| c.number), Some(1));
-		assert!(builder_events().contains(&Event::TaskEnded { task: id, reason: EndReason::Builder, refunded: BOUNTY - 2_500 + DEPOSIT }));
+		assert!(builder_events().contains(&Event::TaskEnded { task: id, reason: EndReason::Builder, refunded: BOUNTY - 1_250 + DEPOSIT }));
 		assert!(Rounds::<Test>::iter().next().is_none() && UpdateClaims::<Test>::iter().next().is_none());
 		assert_books_balance();
 	});
@@ -433,7 +434,7 @@ fn an_accepted_update_that_does_not_beat_its_parent_is_not_paid() {
 // ---- rounds and payouts ----
 
 #[test]
-fn a_round_pays_its_budget_pro_rata_to_verified_scores_once_all_are_decided() {
+fn a_round_pays_each_accepted_update_its_slot_once_all_are_decided() {
 	new_test_ext().execute_with(|| {
 		let id = deploy();
 		let a = submit(TRAINER, id, H256::zero(), 1, 600_000);
@@ -445,18 +446,41 @@ fn a_round_pays_its_budget_pro_rata_to_verified_scores_once_all_are_decided() {
 		// The round ended with b pending: nothing paid yet; round 1 started.
 		assert_eq!((task(id).round, free(TRAINER)), (1, INITIAL));
 		decide(b, Outcome::Accepted, Some(200_000));
-		// Budget: 10,000 / 4 rounds = 2,500, split 600 : 200.
-		assert_eq!(free(TRAINER), INITIAL + 1_875);
-		assert_eq!(free(TRAINER2), INITIAL + 625);
-		assert_eq!(task(id).bounty_left, BOUNTY - 2_500);
-		assert!(builder_events().contains(&Event::RoundPaid { task: id, round: 0, paid: 2_500, updates: 2 }));
+		// Budget: 10,000 / 4 rounds = 2,500, three slots of 833; c's stays in the bounty.
+		assert_eq!(free(TRAINER), INITIAL + 833);
+		assert_eq!(free(TRAINER2), INITIAL + 833);
+		assert_eq!(free(TRAINER3), INITIAL);
+		assert_eq!(task(id).bounty_left, BOUNTY - 1_666);
+		assert!(builder_events().contains(&Event::RoundPaid { task: id, round: 0, paid: 1_666, updates: 2 }));
 		assert!(Rounds::<Test>::get(id, 0).is_none());
 		assert_books_balance();
 	});
 }
 
+/// Attack: a trainer that also votes on its rival's update of the same round votes it down (or
+/// scores it low) to take a larger part of the round's budget. Its pay is the same either way.
 #[test]
-fn lower_is_better_metrics_pay_more_to_lower_values() {
+fn voting_a_rival_trainer_down_pays_nothing_more() {
+	let pay_of_trainer = |rival: Outcome| {
+		new_test_ext().execute_with(|| {
+			let id = deploy();
+			let mine = submit(TRAINER, id, H256::zero(), 1, 600_000);
+			let theirs = submit(TRAINER2, id, H256::zero(), 2, 650_000);
+			decide(mine, Outcome::Accepted, Some(600_000));
+			decide(theirs, rival, Some(if rival == Outcome::Accepted { 650_000 } else { 0 }));
+			run_to(1 + ROUND);
+			assert_books_balance();
+			free(TRAINER) - INITIAL
+		})
+	};
+	let honest = pay_of_trainer(Outcome::Accepted);
+	assert_eq!(honest, 1_250);
+	assert_eq!(pay_of_trainer(Outcome::Rejected), honest, "the rival's rejection leaves the trainer's pay as it was");
+	assert_eq!(pay_of_trainer(Outcome::NoQuorum), honest);
+}
+
+#[test]
+fn lower_is_better_metrics_make_lower_values_the_version() {
 	new_test_ext().execute_with(|| {
 		let mut s = spec();
 		s.metric = Metric::Rmse;
@@ -467,9 +491,9 @@ fn lower_is_better_metrics_pay_more_to_lower_values() {
 		decide(a, Outcome::Accepted, Some(999_999));
 		decide(b, Outcome::Accepted, Some(2_999_999));
 		run_to(1 + ROUND);
-		// Weights 10¹² / 10⁶ and 10¹² / (3·10⁶): 3 : 1 of 2,500.
-		assert_eq!(free(TRAINER) - INITIAL, 1_875);
-		assert_eq!(free(TRAINER2) - INITIAL, 624);
+		// Both improve on no parent and are paid a slot each; the lower RMSE is the version.
+		assert_eq!(free(TRAINER) - INITIAL, 1_250);
+		assert_eq!(free(TRAINER2) - INITIAL, 1_250);
 		assert_eq!(task(0).current.map(|c| c.metric), Some(999_999));
 		assert_books_balance();
 	});

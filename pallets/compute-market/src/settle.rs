@@ -66,6 +66,9 @@ impl<T: Config> Pallet<T> {
 					thresholds: None,
 					// The client is refunded if no answer is accepted.
 					conflicted: alloc::vec![q.client.clone()],
+					// The other answerers judge this answer only where nobody else can; a
+					// rejected answer's share goes back to the client, never to them.
+					rivals: q.answerers.iter().filter(|a| *a != who).cloned().collect(),
 				})?;
 				AnswerClaims::<T>::insert(id, (query, who.clone()));
 			}
@@ -180,15 +183,19 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Splits the fee: protocol, router, equal shares to `answerers`, the remainder back to
-	/// the payer.
+	/// Splits the fee: protocol, router, one share per assigned answerer to each of
+	/// `answerers` (the accepted ones), the remainder back to the payer. A share is the same
+	/// whoever else is accepted: an answerer gains nothing when a rival's answer is rejected or
+	/// missing (that share goes back to the client), so it has no reason to vote a true answer
+	/// down.
 	fn pay_out(query: QueryId, q: &QueryOf<T>, answerers: &[T::AccountId]) -> DispatchResult {
 		let fee = q.fee;
 		let protocol = T::ProtocolFee::get().mul_floor(fee);
 		let router_cut = q.router.as_ref().map(|(_, share)| share.mul_floor(fee)).unwrap_or_else(Zero::zero);
 		let rest = fee.saturating_sub(protocol).saturating_sub(router_cut);
-		let n = BalanceOf::<T>::from(answerers.len().max(1) as u32);
-		let each = rest / n;
+		let assigned = q.answerers.len().max(q.redundancy as usize).max(answerers.len()).max(1);
+		let each = rest / BalanceOf::<T>::from(assigned as u32);
+		let n = BalanceOf::<T>::from(answerers.len() as u32);
 		for who in answerers {
 			Self::pay_from_fee(q, who, each)?;
 			Self::deposit_event(Event::AnswerPaid { query, who: who.clone(), amount: each });

@@ -510,6 +510,8 @@ fn disagreeing_answers_go_to_the_vote_and_the_accepted_one_is_paid() {
 		assert!(opened.iter().all(|c| c.class == ClaimClass::QueryResult && c.subject == CM::claim_subject(q)));
 		assert_eq!(opened[2].claimant, V3);
 		assert!(opened.iter().all(|c| c.conflicted == vec![CLIENT]), "the client, refunded on no accepted answer, does not vote");
+		// Each answer's rivals are the other answerers (left out where others can decide).
+		assert_eq!(opened.iter().map(|c| c.rivals.clone()).collect::<Vec<_>>(), vec![vec![V2, V3], vec![V1, V3], vec![V1, V2]]);
 		assert!(market_events().contains(&Event::QueryDisputed { query: q, claims: 3 }));
 		// The vote accepts V1 and V2 and rejects V3 (whom weighted voting slashes).
 		decide(100, Outcome::Accepted);
@@ -517,9 +519,11 @@ fn disagreeing_answers_go_to_the_vote_and_the_accepted_one_is_paid() {
 		assert_eq!(status(q), QueryStatus::Disputed { pending: 1 });
 		decide(101, Outcome::Accepted);
 		assert!(matches!(status(q), QueryStatus::Answered { .. }));
-		// 10 % protocol fee; 900 between the two accepted answers.
-		assert_eq!(free(V1) - v1, 450);
+		// 10 % protocol fee; a third of 900 to each accepted answer, the rejected one's third
+		// back to the client (never to the answerers that outvoted it).
+		assert_eq!(free(V1) - v1, 300);
 		assert_eq!(free(V3), v3);
+		assert_eq!(free(CLIENT), INITIAL - 100 - 600);
 		assert_eq!(Results::<Test>::get(q).unwrap().into_inner(), b"42".to_vec());
 		assert!(market_events().contains(&Event::AnswerJudged { query: q, who: V3, accepted: false }));
 		// The vote moved reputations; the market adds none for voted answers.
@@ -528,6 +532,29 @@ fn disagreeing_answers_go_to_the_vote_and_the_accepted_one_is_paid() {
 		decide(100, Outcome::Accepted);
 		assert_books_balance();
 	});
+}
+
+/// Attack: two answerers vote a third, true answer down to split its share of the fee. The
+/// accepted answerers' pay is the same whether the third answer is accepted or not.
+#[test]
+fn voting_a_co_answerer_down_pays_nothing_more() {
+	let pay = |third: Outcome| {
+		new_test_ext().execute_with(|| {
+			let q = routed(1_000, vec![V1, V2, V3]);
+			let v1 = free(V1);
+			answer(q, &[(V1, b"42"), (V2, b"42"), (V3, b"41")]);
+			decide(100, Outcome::Accepted);
+			decide(101, Outcome::Accepted);
+			decide(102, third);
+			assert!(matches!(status(q), QueryStatus::Answered { .. }));
+			assert_books_balance();
+			free(V1) - v1
+		})
+	};
+	let honest = pay(Outcome::Accepted);
+	assert_eq!(honest, 300);
+	assert_eq!(pay(Outcome::Rejected), honest);
+	assert_eq!(pay(Outcome::NoQuorum), honest);
 }
 
 #[test]

@@ -542,6 +542,7 @@ impl<T: Config> Pallet<T> {
 			thresholds: None,
 			// The buyer wins the dispute if the seller's claim is rejected.
 			conflicted: alloc::vec![deal.buyer.clone()],
+			rivals: alloc::vec::Vec::new(),
 		})?;
 		*slot = Some(claim);
 		Disputes::<T>::insert(claim, id);

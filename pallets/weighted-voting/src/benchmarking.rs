@@ -38,6 +38,7 @@ fn claim_with_voters<T: Config>(v: u32) -> Result<(ClaimId, Vec<T::AccountId>), 
 		must_beat: None,
 		thresholds: None,
 		conflicted: Vec::new(),
+		rivals: Vec::new(),
 	})?;
 	assert_eq!(Electorates::<T>::get(id).len() as u32, v);
 	Ok((id, voters))
@@ -114,6 +115,8 @@ mod benchmarks {
 			must_beat: None,
 			thresholds: None,
 			conflicted: Vec::new(),
+			rivals: Vec::new(),
+		rivals: Vec::new(),
 		})?;
 		go_to_reveal::<T>(id);
 

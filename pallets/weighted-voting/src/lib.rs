@@ -15,7 +15,9 @@
 //!   sets them with [`Pallet::set_class_params`].
 //! - **Opening** freezes the electorate: the current validators that meet the claim's
 //!   thresholds, are not suspended and are neither the claimant nor named conflicted by the
-//!   opening pallet (`ClaimRequest::conflicted`), each with weight `stake × reputation`
+//!   opening pallet (`ClaimRequest::conflicted`) — nor its rivals (`ClaimRequest::rivals`,
+//!   the other answerers of a disputed query) unless leaving them out would leave fewer than
+//!   [`Config::MinVoters`] eligible — each with weight `stake × reputation`
 //!   (linear in stake, so splitting a stake adds no weight), at most [`Config::MaxVoters`] of
 //!   them (the heaviest); the heaviest are then cut to [`Config::MaxVoterShare`] of the claim's
 //!   weight ([`tally::cap_weights`]). At most [`Config::MaxOpenPerClass`] claims of one class
@@ -771,6 +773,7 @@ pub mod pallet {
 				must_beat: None,
 				thresholds: None,
 				conflicted: Vec::new(),
+				rivals: Vec::new(),
 			})
 			.map(|_| ())
 		}
@@ -865,6 +868,32 @@ impl<T: Config> Pallet<T> {
 		(BoundedVec::truncate_from(voters), drawn.is_some())
 	}
 
+	/// Who is kept out of a claim's electorate: the conflicted always; the claimant's rivals
+	/// too when at least [`Config::MinVoters`] eligible validators are left without them (so
+	/// the claim stays decidable in a network where every validator was a rival).
+	fn excluded(claimant: &T::AccountId, mut conflicted: Vec<T::AccountId>, rivals: Vec<T::AccountId>, thresholds: &Thresholds) -> Vec<T::AccountId> {
+		let rivals: Vec<_> = rivals.into_iter().filter(|r| r != claimant && !conflicted.contains(r)).collect();
+		if rivals.is_empty() {
+			return conflicted;
+		}
+		let left = T::Voters::voters()
+			.into_iter()
+			.filter(|v| {
+				&v.who != claimant
+					&& !conflicted.contains(&v.who)
+					&& !rivals.contains(&v.who)
+					&& v.stake >= thresholds.min_stake
+					&& v.reputation >= thresholds.min_reputation
+					&& v.weight() > 0
+					&& !Self::is_suspended(&v.who)
+			})
+			.count();
+		if left >= T::MinVoters::get() as usize {
+			conflicted.extend(rivals);
+		}
+		conflicted
+	}
+
 	/// `k` of `voters` drawn by weight without replacement, seeded by the block's randomness and
 	/// the claim's id (so two claims of one block get different committees).
 	fn draw_committee(id: ClaimId, voters: Vec<Ballot<T::AccountId>>, k: usize) -> Vec<Ballot<T::AccountId>> {
@@ -882,7 +911,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(request.claimed_score.is_none() || request.sealed_score.is_none(), Error::<T>::ScoreShownAndSealed);
 		let thresholds = request.thresholds.unwrap_or(params.thresholds);
 		ensure!(thresholds.within(&params.loosest, &params.strictest), Error::<T>::ThresholdsOutOfBounds);
-		let conflicted = BoundedVec::<_, T::MaxConflicted>::try_from(request.conflicted).map_err(|_| Error::<T>::TooManyConflicted)?;
+		let excluded = Self::excluded(&request.claimant, request.conflicted, request.rivals, &thresholds);
+		let conflicted = BoundedVec::<_, T::MaxConflicted>::try_from(excluded).map_err(|_| Error::<T>::TooManyConflicted)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let claim = Claim {
 			class: request.class,

@@ -189,5 +189,6 @@ fn test_request() -> ClaimRequest<AccountId> {
 		must_beat: None,
 		thresholds: None,
 		conflicted: Vec::new(),
+		rivals: Vec::new(),
 	}
 }

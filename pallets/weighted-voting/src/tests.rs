@@ -19,6 +19,7 @@ fn request(class: ClaimClass, claimant: AccountId) -> ClaimRequest<AccountId> {
 		must_beat: None,
 		thresholds: None,
 		conflicted: Vec::new(),
+		rivals: Vec::new(),
 	}
 }
 
@@ -108,6 +109,34 @@ fn the_conflicted_are_not_drawn() {
 		assert_eq!(voters_of(id), vec![1, 3]);
 		assert_eq!(Claims::<Test>::get(id).unwrap().eligible_weight, 2 * 100 * NW);
 		assert_noop!(commit(2, id, Verdict::Invalid), Error::<Test>::NotEligible);
+	});
+}
+
+#[test]
+fn rivals_are_left_out_when_enough_others_can_decide() {
+	new_test_ext().execute_with(|| {
+		MinVoters::set(2);
+		// 9's answer disagrees with 4's and 5's (co-answerers of one query); 1, 2 and 3 did
+		// not answer and decide alone.
+		set_voters(&[(1, 100), (2, 100), (3, 100), (4, 100), (5, 100), (9, 100)]);
+		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::Test, 9) }).unwrap();
+		assert_eq!(voters_of(id), vec![1, 2, 3]);
+		assert_noop!(commit(4, id, Verdict::Invalid), Error::<Test>::NotEligible);
+	});
+}
+
+#[test]
+fn rivals_stay_in_when_nobody_else_could_decide() {
+	new_test_ext().execute_with(|| {
+		MinVoters::set(2);
+		// Every validator but 1 answered the query: without the rivals one voter would be left,
+		// and a claim needs two, so the rivals judge (they gain nothing by a false verdict).
+		set_voters(&[(1, 100), (4, 100), (5, 100), (9, 100)]);
+		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::Test, 9) }).unwrap();
+		assert_eq!(voters_of(id), vec![1, 4, 5]);
+		// The conflicted are left out whatever is left.
+		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![1], rivals: vec![4], ..request(ClaimClass::Test, 9) }).unwrap();
+		assert_eq!(voters_of(id), vec![4, 5]);
 	});
 }
 

@@ -173,6 +173,12 @@ pub struct ClaimRequest<AccountId> {
 	/// truth (the buyer of a disputed deal, the client of a disputed query, the builder of the
 	/// task an update is for).
 	pub conflicted: Vec<AccountId>,
+	/// Rivals of the claimant in the same piece of work (the other answerers of a disputed
+	/// query): left out of the electorate whenever the validators left can still decide the
+	/// claim (at least `MinVoters` of them eligible), kept in it otherwise — in a network where
+	/// every validator answered, nobody else could judge. Markets pay rivals independently of
+	/// each other's verdicts, so a rival that does vote gains nothing by a false verdict.
+	pub rivals: Vec<AccountId>,
 }
 
 /// Opens claims for other pallets (there is no public extrinsic that opens a claim).
