@@ -682,13 +682,17 @@ impl<T: Config> Pallet<T> {
 
 	/// Rejected: the buyer gets the payment and the deposit back, and the seller's bond.
 	/// Accepted: the seller is paid, and gets the buyer's deposit if the buyer had revealed the
-	/// key itself. No quorum: the seller is paid, the deposit returns. Transactional.
+	/// key itself. No quorum: the seller is paid; a buyer that opened the vote itself (it
+	/// revealed the key) forfeits its deposit to the slash destination — not to the seller, who
+	/// may be the buyer's own second account — so a dispute nobody can decide is not a free way
+	/// to hold a claim slot; a buyer that could not open the payload gets it back. Transactional.
 	fn apply_decision(id: DealId, claim: ClaimId, deal: DealOf<T>, outcome: Outcome) -> DispatchResult {
 		let DealState::Disputed { deposit, key, key_commitment, .. } = deal.state else { return Ok(()) };
 		// Legacy deliveries (no key commitment) keep the old rule: the buyer stands by its claim.
 		let buyer_could_open = key.is_none_or(|k| k.by_buyer) || key_commitment == H256::zero();
 		with_storage_layer(|| {
 			let mut deposit_to_seller = Zero::zero();
+			let mut deposit_forfeited = Zero::zero();
 			match outcome {
 				Outcome::Rejected => {
 					Self::release(HoldReason::DisputeDeposit, &deal.buyer, deposit);
@@ -704,12 +708,17 @@ impl<T: Config> Pallet<T> {
 					T::Reputations::penalize(&deal.buyer, T::DealFailurePenalty::get(), ReputationReason::DealFailed);
 					Self::settle(id, deal.clone())?;
 				},
+				Outcome::NoQuorum if buyer_could_open => {
+					Self::slash_held(HoldReason::DisputeDeposit, &deal.buyer, deposit)?;
+					deposit_forfeited = deposit;
+					Self::settle(id, deal.clone())?;
+				},
 				Outcome::Accepted | Outcome::NoQuorum => {
 					Self::release(HoldReason::DisputeDeposit, &deal.buyer, deposit);
 					Self::settle(id, deal.clone())?;
 				},
 			}
-			Self::deposit_event(Event::DisputeDecided { deal: id, claim, outcome, deposit_to_seller });
+			Self::deposit_event(Event::DisputeDecided { deal: id, claim, outcome, deposit_to_seller, deposit_forfeited });
 			Ok(())
 		})
 	}

@@ -45,7 +45,9 @@
 //! seller. Dispute outcomes: **Rejected** (the delivery was bad) refunds the buyer, slashes the
 //! bond, penalises the seller (the vote slashes the seller's stake too) and returns the deposit;
 //! **Accepted** settles to the seller, gives it the buyer's deposit and penalises the buyer;
-//! **NoQuorum** settles to the seller and returns the deposit (nothing was shown wrong).
+//! **NoQuorum** settles to the seller; the deposit of a buyer that opened the vote itself (it
+//! revealed the deal key) is forfeited to [`Config::SlashDestination`] (a dispute nobody can
+//! decide must not be a free way to hold a claim slot), otherwise it returns.
 //!
 //! Neither side can walk away with both goods and money: the buyer's money is held before the
 //! seller delivers, and it leaves escrow only to the seller (confirmation, timeout, lost
@@ -590,8 +592,16 @@ pub mod pallet {
 			reason: RefundReason,
 		},
 		/// A dispute was decided; `deposit_to_seller` is the buyer's deposit the seller received
-		/// (only when the buyer could open the payload itself and the vote found it good).
-		DisputeDecided { deal: DealId, claim: ClaimId, outcome: loopx_primitives::Outcome, deposit_to_seller: BalanceOf<T> },
+		/// (only when the buyer could open the payload itself and the vote found it good);
+		/// `deposit_forfeited` the deposit that went to the slash destination (the buyer opened
+		/// the vote itself and nobody could decide it).
+		DisputeDecided {
+			deal: DealId,
+			claim: ClaimId,
+			outcome: loopx_primitives::Outcome,
+			deposit_to_seller: BalanceOf<T>,
+			deposit_forfeited: BalanceOf<T>,
+		},
 		/// Moving a deal's funds failed (e.g. a party's account cannot receive them); retried at
 		/// `retry_at`.
 		SettlementFailed { deal: DealId, error: DispatchError, retry_at: BlockNumberFor<T> },

@@ -170,10 +170,11 @@ fn expected_balances() -> BTreeMap<AccountId, i128> {
 				*expected.get_mut(&TREASURY).unwrap() += bond_slashed as i128;
 				*expected.get_mut(&buyer).unwrap() += bond_to_buyer as i128;
 			},
-			Event::DisputeDecided { deal, deposit_to_seller, .. } => {
+			Event::DisputeDecided { deal, deposit_to_seller, deposit_forfeited, .. } => {
 				let (seller, buyer) = parties[&deal];
 				*expected.get_mut(&seller).unwrap() += deposit_to_seller as i128;
-				*expected.get_mut(&buyer).unwrap() -= deposit_to_seller as i128;
+				*expected.get_mut(&buyer).unwrap() -= (deposit_to_seller + deposit_forfeited) as i128;
+				*expected.get_mut(&TREASURY).unwrap() += deposit_forfeited as i128;
 			},
 			_ => {},
 		}

@@ -517,7 +517,13 @@ fn a_rejected_delivery_refunds_the_buyer_and_pays_it_the_bond() {
 			bond_to_buyer: 20,
 			reason: RefundReason::DisputeLost
 		}));
-		assert!(market_events().contains(&Event::DisputeDecided { deal: id, claim: 100, outcome: Outcome::Rejected, deposit_to_seller: 0 }));
+		assert!(market_events().contains(&Event::DisputeDecided {
+			deal: id,
+			claim: 100,
+			outcome: Outcome::Rejected,
+			deposit_to_seller: 0,
+			deposit_forfeited: 0
+		}));
 		assert_eq!(rep_log(), vec![(SELLER, -(FAIL_REP as i64), ReputationReason::DealFailed)]);
 		assert_books_balance();
 	});
@@ -531,18 +537,49 @@ fn an_accepted_delivery_pays_the_seller_and_the_deposit() {
 		assert_eq!(free(SELLER), INITIAL + 196 + DEPOSIT);
 		assert_eq!(free(BUYER), INITIAL - 200 - DEPOSIT);
 		assert!(rep_log().contains(&(BUYER, -(FAIL_REP as i64), ReputationReason::DealFailed)));
-		assert!(market_events().contains(&Event::DisputeDecided { deal: id, claim: 100, outcome: Outcome::Accepted, deposit_to_seller: DEPOSIT }));
+		assert!(market_events().contains(&Event::DisputeDecided {
+			deal: id,
+			claim: 100,
+			outcome: Outcome::Accepted,
+			deposit_to_seller: DEPOSIT,
+			deposit_forfeited: 0
+		}));
+		assert_books_balance();
+	});
+}
+
+/// Attack: a buyer buys from its own second account and disputes with the key, so that the
+/// claim holds a slot until it ends `NoQuorum`. The deposit is forfeited to the treasury, not
+/// to the seller (its own account).
+#[test]
+fn no_quorum_settles_to_the_seller_and_a_buyer_that_opened_the_vote_forfeits_its_deposit() {
+	new_test_ext().execute_with(|| {
+		let id = disputed_deal();
+		let treasury = free(TREASURY);
+		DataMarket::on_claim_decided(100, ClaimClass::DataDispute, &SELLER, &DataMarket::deal_subject(id), &decision(Outcome::NoQuorum));
+		assert_eq!(free(SELLER), INITIAL + 196);
+		assert_eq!(free(BUYER), INITIAL - 200 - DEPOSIT);
+		assert_eq!(free(TREASURY), treasury + DEPOSIT, "the deposit, to the treasury");
+		assert!(market_events().contains(&Event::DisputeDecided {
+			deal: id,
+			claim: 100,
+			outcome: Outcome::NoQuorum,
+			deposit_to_seller: 0,
+			deposit_forfeited: DEPOSIT
+		}));
 		assert_books_balance();
 	});
 }
 
 #[test]
-fn no_quorum_settles_to_the_seller_and_returns_the_deposit() {
+fn no_quorum_returns_the_deposit_of_a_buyer_that_could_not_open_the_payload() {
 	new_test_ext().execute_with(|| {
-		let id = disputed_deal();
+		let id = delivered_deal();
+		assert_ok!(DataMarket::dispute(RuntimeOrigin::signed(BUYER), id, H256::repeat_byte(9), None));
+		assert_ok!(DataMarket::reveal_deal_key(RuntimeOrigin::signed(SELLER), id, KEY));
 		DataMarket::on_claim_decided(100, ClaimClass::DataDispute, &SELLER, &DataMarket::deal_subject(id), &decision(Outcome::NoQuorum));
 		assert_eq!(free(SELLER), INITIAL + 196);
-		assert_eq!(free(BUYER), INITIAL - 200);
+		assert_eq!(free(BUYER), INITIAL - 200, "the seller had to reveal the key: the buyer had reason to dispute");
 		assert_books_balance();
 	});
 }
@@ -648,7 +685,13 @@ fn a_buyer_that_could_not_open_the_payload_keeps_its_deposit_when_the_vote_finds
 		assert_eq!(free(SELLER), INITIAL + 196);
 		assert_eq!(free(BUYER), INITIAL - 200);
 		assert!(!rep_log().iter().any(|(who, d, _)| *who == BUYER && *d < 0), "the buyer is not penalised");
-		assert!(market_events().contains(&Event::DisputeDecided { deal: id, claim: 100, outcome: Outcome::Accepted, deposit_to_seller: 0 }));
+		assert!(market_events().contains(&Event::DisputeDecided {
+			deal: id,
+			claim: 100,
+			outcome: Outcome::Accepted,
+			deposit_to_seller: 0,
+			deposit_forfeited: 0
+		}));
 		assert_books_balance();
 	});
 }

@@ -366,6 +366,9 @@ pub mod pallet {
 		ReputationGainCapped { who: T::AccountId, requested: Reputation, granted: Reputation, reason: ReputationReason },
 		/// `who` was slashed: `own` from its bond, `delegated` from its delegators.
 		Slashed { who: T::AccountId, fraction: Perbill, own: BalanceOf<T>, delegated: BalanceOf<T>, reason: SlashReason },
+		/// `who` forfeited `amount` of its own bond (a fixed bond for its own act; its
+		/// delegators and its reputation are untouched).
+		Forfeited { who: T::AccountId, amount: BalanceOf<T>, reason: SlashReason },
 		/// The validators of `session` were elected, with their block-production and finality
 		/// weights (parts per billion).
 		ValidatorsElected { session: SessionIndex, validators: Vec<ElectedValidator<T::AccountId>> },
@@ -1070,6 +1073,32 @@ impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			Self::do_chill(who)?;
 		}
 		Ok(outcome)
+	}
+
+	fn forfeit(who: &T::AccountId, amount: BalanceOf<T>, reason: SlashReason) -> BalanceOf<T> {
+		let Some(mut ledger) = Ledgers::<T>::get(who) else { return Zero::zero() };
+		let from_active = Self::take_held(who, amount.min(ledger.active));
+		ledger.active = ledger.active.saturating_sub(from_active);
+		let mut taken = from_active;
+		for chunk in ledger.unlocking.iter_mut() {
+			let want = amount.saturating_sub(taken).min(chunk.value);
+			if want.is_zero() {
+				break;
+			}
+			let got = Self::take_held(who, want);
+			chunk.value = chunk.value.saturating_sub(got);
+			taken = taken.saturating_add(got);
+		}
+		ledger.unlocking.retain(|c| !c.value.is_zero());
+		if ledger.active.is_zero() && ledger.unlocking.is_empty() {
+			Ledgers::<T>::remove(who);
+		} else {
+			Ledgers::<T>::insert(who, ledger);
+		}
+		if !taken.is_zero() {
+			Self::deposit_event(Event::Forfeited { who: who.clone(), amount: taken, reason });
+		}
+		taken
 	}
 }
 

@@ -353,6 +353,31 @@ fn an_undelegating_delegator_still_pays_its_share_of_a_slash() {
 }
 
 #[test]
+fn a_forfeit_takes_a_fixed_sum_of_the_own_bond_only() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::chill(origin(1)));
+		assert_ok!(Stake::unbond(origin(1), 150));
+		let rep = Stake::reputation_of(&1);
+		let before = issuance();
+		// 50 active, 150 unlocking: 60 is taken from the active 50, then 10 from the unlocking.
+		assert_eq!(Stake::forfeit(&1, 60, SlashReason::UndecidedClaim), 60);
+		let ledger = Ledgers::<Test>::get(1).unwrap();
+		assert_eq!((ledger.active, ledger.unlocking[0].value), (0, 140));
+		assert_eq!(held(1), 140);
+		assert_eq!(held(6), 100, "the delegators did not open the claim");
+		assert_eq!(Stake::reputation_of(&1), rep, "a bond, not a slash: reputation untouched");
+		assert!(events().contains(&Event::Forfeited { who: 1, amount: 60, reason: SlashReason::UndecidedClaim }));
+		assert_eq!(issuance(), before, "forfeits go to the treasury");
+		// More than is bonded: only what is there.
+		assert_eq!(Stake::forfeit(&1, 1_000, SlashReason::UndecidedClaim), 140);
+		assert!(Ledgers::<Test>::get(1).is_none());
+		assert_eq!(Stake::forfeit(&1, 1, SlashReason::UndecidedClaim), 0, "nothing left to take");
+	});
+}
+
+#[test]
 fn a_full_slash_of_an_unlocking_delegation_ends_the_pair() {
 	new_test_ext().execute_with(|| {
 		candidate(1);

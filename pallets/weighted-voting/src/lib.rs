@@ -293,6 +293,12 @@ pub mod pallet {
 		/// Slashes rejected claimants.
 		type Slasher: Slashing<Self::AccountId, Self::SlashedBalance>;
 
+		/// What a claimant that opened a claim itself (a disagreeing answer, a model update:
+		/// every class but `DataDispute`, which the buyer opens) forfeits from its own bond when
+		/// the claim ends `NoQuorum`: filling claim slots with claims nobody can decide costs
+		/// this much a claim. Its reputation and delegators are untouched.
+		type UndecidedClaimBond: Get<Self::SlashedBalance>;
+
 		/// Receives verification points for the voters on the side of the outcome.
 		type Contributions: ContributionSink<Self::AccountId>;
 
@@ -535,6 +541,10 @@ pub mod pallet {
 		ClaimantSlashed { claim: ClaimId, who: T::AccountId, fraction: Perbill },
 		/// The slash of a rejected claimant failed (it is logged; the decision stands).
 		ClaimantSlashFailed { claim: ClaimId, who: T::AccountId },
+		/// The claimant of `claim`, which it opened itself and nobody could decide, forfeited
+		/// [`Config::UndecidedClaimBond`] of its own bond (`stakeReputation.Forfeited` says how
+		/// much was there to take).
+		ClaimBondForfeited { claim: ClaimId, who: T::AccountId },
 		/// `who` voted against the outcome too often and may not vote before session `until`.
 		VoterSuspended { who: T::AccountId, until: SessionIndex },
 		/// `count` claims wait for a tally in a later block (more than `MaxTalliesPerBlock` ended).
@@ -1137,6 +1147,10 @@ impl<T: Config> Pallet<T> {
 					},
 				}
 				T::Reputations::penalize(&claim.claimant, T::ClaimantPenalty::get(), ReputationReason::ClaimRejected);
+			},
+			Outcome::NoQuorum if claim.class != ClaimClass::DataDispute => {
+				T::Slasher::forfeit(&claim.claimant, T::UndecidedClaimBond::get(), SlashReason::UndecidedClaim);
+				Self::deposit_event(Event::ClaimBondForfeited { claim: id, who: claim.claimant.clone() });
 			},
 			Outcome::NoQuorum => {},
 		}

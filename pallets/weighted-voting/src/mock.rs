@@ -37,6 +37,7 @@ thread_local! {
 	static REP_LOG: RefCell<Vec<(AccountId, i64, ReputationReason)>> = const { RefCell::new(Vec::new()) };
 	static SLASHES: RefCell<Vec<(AccountId, Perbill, SlashReason)>> = const { RefCell::new(Vec::new()) };
 	static SLASH_FAILS: RefCell<bool> = const { RefCell::new(false) };
+	static FORFEITS: RefCell<Vec<(AccountId, u128, SlashReason)>> = const { RefCell::new(Vec::new()) };
 	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = const { RefCell::new(Vec::new()) };
 	static DECIDED: RefCell<Vec<(ClaimId, ClaimClass, AccountId, Decision)>> = const { RefCell::new(Vec::new()) };
 }
@@ -59,6 +60,9 @@ pub fn rep_log() -> Vec<(AccountId, i64, ReputationReason)> {
 }
 pub fn slashes() -> Vec<(AccountId, Perbill, SlashReason)> {
 	SLASHES.with(|s| s.borrow().clone())
+}
+pub fn forfeits() -> Vec<(AccountId, u128, SlashReason)> {
+	FORFEITS.with(|f| f.borrow().clone())
 }
 pub fn fail_slashes(fail: bool) {
 	SLASH_FAILS.with(|s| *s.borrow_mut() = fail);
@@ -103,6 +107,10 @@ impl Slashing<AccountId, u128> for Fakes {
 		SLASHES.with(|s| s.borrow_mut().push((*who, fraction, reason)));
 		Ok(SlashOutcome { own: 0, delegated: 0 })
 	}
+	fn forfeit(who: &AccountId, amount: u128, reason: SlashReason) -> u128 {
+		FORFEITS.with(|f| f.borrow_mut().push((*who, amount, reason)));
+		amount
+	}
 }
 impl ContributionSink<AccountId> for Fakes {
 	fn note(who: &AccountId, category: ContributionCategory, points: u64) {
@@ -139,6 +147,7 @@ impl pallet_weighted_voting::Config for Test {
 	type Reputations = Fakes;
 	type SlashedBalance = u128;
 	type Slasher = Fakes;
+	type UndecidedClaimBond = frame_support::traits::ConstU128<7>;
 	type Contributions = Fakes;
 	type OnDecided = Fakes;
 	type MaxVoters = frame_support::traits::ConstU32<5>;
@@ -221,6 +230,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		REPUTATION.with(|m| m.borrow_mut().clear());
 		REP_LOG.with(|l| l.borrow_mut().clear());
 		SLASHES.with(|s| s.borrow_mut().clear());
+		FORFEITS.with(|f| f.borrow_mut().clear());
 		POINTS.with(|p| p.borrow_mut().clear());
 		DECIDED.with(|d| d.borrow_mut().clear());
 		fail_slashes(false);

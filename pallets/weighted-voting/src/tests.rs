@@ -97,6 +97,36 @@ fn a_claim_with_fewer_revealed_voters_than_the_minimum_is_not_decided() {
 		run_to(1 + COMMIT + REVEAL);
 		assert_eq!(decided()[0].3.outcome, Outcome::NoQuorum, "90 % of the weight, but one voter");
 		assert!(slashes().is_empty());
+		// The claimant opened a claim nobody could decide: it forfeits the fixed bond, and
+		// nothing else (no slash, no reputation).
+		assert_eq!(forfeits(), vec![(9, 7, SlashReason::UndecidedClaim)]);
+		assert!(events().contains(&Event::ClaimBondForfeited { claim: id, who: 9 }));
+		assert!(!rep_log().iter().any(|(who, ..)| *who == 9));
+	});
+}
+
+/// Attack: a validator fills a class's slots with claims of its own that nobody can decide
+/// (answers over a data set only it holds). Each costs it the bond; a decided claim costs
+/// an honest claimant nothing.
+#[test]
+fn only_undecided_claims_cost_their_claimant_the_bond() {
+	new_test_ext().execute_with(|| {
+		set_voters(&[(1, 100), (2, 100), (9, 100)]);
+		let decided_claim = open(1);
+		let undecided = [open(9), open(9)];
+		// A data dispute is opened by the buyer, not by its claimant (the seller): no bond.
+		ClassParameters::<Test>::insert(ClaimClass::DataDispute, binary_params());
+		WeightedVoting::open_claim(request(ClaimClass::DataDispute, 9)).unwrap();
+		for voter in [2, 9] {
+			assert_ok!(commit(voter, decided_claim, Verdict::Valid));
+		}
+		run_to(1 + COMMIT);
+		for voter in [2, 9] {
+			assert_ok!(reveal(voter, decided_claim, Verdict::Valid));
+		}
+		run_to(1 + COMMIT + REVEAL + 2);
+		assert_eq!(decided().iter().filter(|d| d.3.outcome == Outcome::NoQuorum).count(), 3);
+		assert_eq!(forfeits(), vec![(9, 7, SlashReason::UndecidedClaim); 2], "{undecided:?}: one bond each; the accepted claimant pays nothing");
 	});
 }
 

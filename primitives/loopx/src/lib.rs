@@ -108,6 +108,10 @@ pub enum SlashReason {
 	NonDelivery,
 	/// A claim of a class without a more specific reason (tests) was rejected.
 	RejectedClaim,
+	/// A claim its claimant opened (a disagreeing answer, a model update) could not be decided:
+	/// the claimant's opening bond is forfeited, so filling claim slots with claims nobody can
+	/// decide is not free.
+	UndecidedClaim,
 }
 
 /// Reads and changes reputations. Every change emits an event that carries the reason.
@@ -137,4 +141,8 @@ pub trait Slashing<AccountId, Balance> {
 	/// slash destination, applies the reputation penalty and, if `chill`, removes `who` from the
 	/// candidates. Returns what was taken.
 	fn slash(who: &AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<Balance>, DispatchError>;
+	/// Takes up to `amount` from `who`'s own bond (active first, then unlocking), never from
+	/// its delegators, to the slash destination, without touching its reputation: a fixed bond
+	/// for an act of `who` alone (opening a claim nobody could decide). Returns what was taken.
+	fn forfeit(who: &AccountId, amount: Balance, reason: SlashReason) -> Balance;
 }

@@ -274,6 +274,9 @@ impl pallet_weighted_voting::Config for Runtime {
 	type Reputations = StakeReputation;
 	type SlashedBalance = Balance;
 	type Slasher = StakeReputation;
+	// A claim its claimant opened and nobody could decide costs 1 LPX of the claimant's bond:
+	// 96 such claims to fill a class cost 96 LPX, a fee-sized sum for an honest answerer.
+	type UndecidedClaimBond = ConstU128<{ UNITS }>;
 	type Contributions = crate::Rewards;
 	// The markets that open claims act on their outcomes.
 	type OnDecided = (crate::DataMarket, crate::BuilderMarket, crate::ComputeMarket);
