@@ -131,3 +131,50 @@ test('a forged answer is outvoted: the cheat is slashed and loses reputation and
   const weightAfter = await nextWeight(ADDR.charlie);
   assert.ok(weightAfter < weightBefore, `next-election weight ${weightBefore} -> ${weightAfter}`);
 });
+
+test('a flood of disputed answers waits for slots of its class: other classes keep opening, and every forged answer is still judged', { timeout: 900_000 }, async (t) => {
+  // The QueryResult class is given 4 slots (96 on a real network), so that two queries all four
+  // validators answer, with Charlie forging, fill it: 8 claims, 4 open at once, 4 wait.
+  const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+  const { events: set } = await sendChecked(api, api.tx.sudo.sudo(api.tx.weightedVoting.setClassQuota('QueryResult', 4)), alice);
+  assert.ok(set.some(({ event }) => api.events.weightedVoting.ClassQuotaSet.is(event)), 'the quota was set');
+  const start = await bestBlock();
+  const sql = 'SELECT pattern, COUNT(*) AS n FROM transactions GROUP BY pattern ORDER BY pattern';
+  const post = () => api.tx.computeMarket.postQuery({ Aggregation: { sql, dataset: DATASET } }, FEE, 4, LOOSE, start + 60);
+  const { events: posted } = await sendChecked(api, api.tx.utility.batchAll([post(), post()]), ferdie);
+  const queries = posted.filter(({ event }) => api.events.computeMarket.QueryPosted.is(event)).map(({ event }) => event.data.query.toNumber());
+  assert.equal(queries.length, 2);
+
+  // While the flood holds every QueryResult slot, a claim of another class opens at once (the
+  // Test class of the local genesis, opened by root, stands in for a model update or a data
+  // dispute).
+  await waitFor('the QueryResult class full and claims waiting', async () =>
+    (await api.query.weightedVoting.openPerClass('QueryResult')).toNumber() === 4 && (await api.query.weightedVoting.claimQueue()).length > 0,
+  { timeoutMs: 300_000, everyMs: 1_000 });
+  const { events: probe } = await sendChecked(api,
+    api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, new Uint8Array(32).fill(7), new Uint8Array(32).fill(8), null)), alice);
+  assert.ok(probe.some(({ event }) => api.events.weightedVoting.ClaimOpened.is(event) && event.data.class.toString() === 'Test'),
+    'a claim of another class opened at once, not queued');
+  assert.ok(!probe.some(({ event }) => api.events.weightedVoting.ClaimQueued.is(event)));
+
+  // Every claim is decided in the end: the waiting ones open when slots free up, nothing is
+  // refused, and both queries get the true answer; Charlie's two forged answers are rejected.
+  for (const query of queries) {
+    await waitFor(`query ${query} settled by the vote`, async () =>
+      (await api.call.computeMarketApi.queriesOf(ferdie.address)).find((q) => q.id.toNumber() === query)?.status.isAnswered,
+    { timeoutMs: 600_000, everyMs: 3_000 });
+  }
+  const events = (await eventsBetween(start, await bestBlock())).map(({ event }) => event);
+  const of = (kind) => events.filter((e) => kind.is(e));
+  const queued = of(api.events.weightedVoting.ClaimQueued).filter((e) => e.data.class.toString() === 'QueryResult');
+  const opened = of(api.events.weightedVoting.ClaimOpened).filter((e) => e.data.class.toString() === 'QueryResult');
+  t.diagnostic(`QueryResult claims: ${opened.length} opened, ${queued.length} of them waited first`);
+  assert.ok(queued.length >= 1, 'part of the flood waited for a slot');
+  assert.equal(opened.length, 8, 'all eight claims opened in the end');
+  assert.deepEqual(of(api.events.computeMarket.QueryRefunded), [], 'no query was refunded: no forger escaped');
+  const judged = of(api.events.computeMarket.AnswerJudged).filter((e) => queries.includes(e.data.query.toNumber()));
+  assert.deepEqual(judged.filter((e) => e.data.accepted.isFalse).map((e) => e.data.who.toString()), [ADDR.charlie, ADDR.charlie]);
+  assert.equal(judged.filter((e) => e.data.accepted.isTrue).length, 6);
+  await sendChecked(api, api.tx.sudo.sudo(api.tx.weightedVoting.setClassQuota('QueryResult', 96)), alice);
+});
+

@@ -127,13 +127,21 @@ mod benchmarks {
 		assert!(Tasks::<T>::get(task).is_some_and(|t| t.status == TaskStatus::Ended));
 	}
 
+	/// The last update of a full round: every earlier trainer is its rival, and it leaves
+	/// every earlier claim's electorate.
 	#[benchmark]
 	fn submit_update() {
 		let (task, _) = deployed::<T>(0);
+		let n = T::MaxUpdatesPerRound::get();
+		for k in 1..n {
+			let trainer = T::BenchmarkHelper::trainer(k);
+			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), H256::from_low_u64_be(u64::from(k)))
+				.expect("eligible");
+		}
 		let trainer = T::BenchmarkHelper::trainer(0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(trainer), task, H256::zero(), H256::repeat_byte(1), H256::repeat_byte(2));
-		assert_eq!(UpdateClaims::<T>::iter().count(), 1);
+		_(RawOrigin::Signed(trainer), task, H256::zero(), H256::repeat_byte(0xff), H256::repeat_byte(2));
+		assert_eq!(UpdateClaims::<T>::iter().count(), n as usize);
 	}
 
 	#[benchmark]

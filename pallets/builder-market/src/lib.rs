@@ -38,6 +38,11 @@
 //! voters measure at the parent's metric, within the class tolerance of the claim — would be
 //! paid for nothing ([`Event::UpdateNotImproving`]).
 //!
+//! The trainers of a round are each other's rivals: a claim names the round's earlier trainers
+//! (`ClaimRequest::rivals`), and a trainer that submits later leaves the electorates of the
+//! earlier claims ([`RoundClaims`], `ClaimRegistry::exclude_rival`), in both cases only while
+//! enough other validators are left to decide.
+//!
 //! When a round has ended and all its claims are decided, its budget (the bounty left divided
 //! by the rounds left) is cut into equal slots, one per update submitted in the round, and each
 //! accepted, improving update is paid its slot; the slots of rejected or non-improving updates
@@ -427,6 +432,13 @@ pub mod pallet {
 	/// Rounds not yet paid: (task, round) → its updates.
 	#[pallet::storage]
 	pub type Rounds<T: Config> = StorageDoubleMap<_, Twox64Concat, TaskId, Twox64Concat, u32, RoundOf<T>>;
+
+	/// The claims of a round's updates, in submission order: a trainer that submits later
+	/// leaves the electorates of its rivals' earlier claims (`ClaimRegistry::exclude_rival`).
+	/// Removed with the round.
+	#[pallet::storage]
+	pub type RoundClaims<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Twox64Concat, u32, BoundedVec<ClaimId, T::MaxUpdatesPerRound>, ValueQuery>;
 
 	/// Update claims in voting.
 	#[pallet::storage]

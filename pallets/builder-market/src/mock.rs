@@ -63,10 +63,15 @@ pub const MIN_BOUNTY: Balance = 1_000;
 thread_local! {
 	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = const { RefCell::new(Vec::new()) };
 	static CLAIMS: RefCell<Vec<ClaimRequest<AccountId>>> = const { RefCell::new(Vec::new()) };
+	static EXCLUDED: RefCell<Vec<(ClaimId, AccountId)>> = const { RefCell::new(Vec::new()) };
 }
 
 pub fn points() -> Vec<(AccountId, ContributionCategory, u64)> {
 	POINTS.with(|p| p.borrow().clone())
+}
+/// Rivals taken out of earlier claims' electorates: (claim, who).
+pub fn excluded_rivals() -> Vec<(ClaimId, AccountId)> {
+	EXCLUDED.with(|e| e.borrow().clone())
 }
 pub fn claims() -> Vec<ClaimRequest<AccountId>> {
 	CLAIMS.with(|c| c.borrow().clone())
@@ -90,6 +95,10 @@ impl ClaimRegistry<AccountId> for Fakes {
 			c.borrow_mut().push(request);
 			Ok(c.borrow().len() as ClaimId - 1 + 100)
 		})
+	}
+	fn exclude_rival(claim: ClaimId, who: &AccountId) -> bool {
+		EXCLUDED.with(|e| e.borrow_mut().push((claim, *who)));
+		true
 	}
 }
 impl ContributionSink<AccountId> for Fakes {
@@ -191,6 +200,7 @@ impl pallet_builder_market::Config for Test {
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	POINTS.with(|p| p.borrow_mut().clear());
 	CLAIMS.with(|c| c.borrow_mut().clear());
+	EXCLUDED.with(|e| e.borrow_mut().clear());
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	let mut balances: Vec<(AccountId, Balance)> = (1..=6).map(|a| (a, INITIAL)).collect();
 	balances.push((POT, 1));

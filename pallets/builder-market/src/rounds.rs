@@ -121,11 +121,19 @@ impl<T: Config> Pallet<T> {
 				thresholds: None,
 				// The builder keeps the bounty of every update rejected.
 				conflicted: alloc::vec![t.builder.clone()],
-				// Rival trainers of the round are not known when a claim opens (it opens at
-				// submission); they gain nothing from each other's rejection instead: each
-				// accepted update is paid its own slot of the round's budget (`pay_round`).
-				rivals: alloc::vec::Vec::new(),
+				// The round's earlier trainers judge this update only where nobody else can;
+				// later ones leave this claim's electorate when they submit (below). Either
+				// way a rival gains nothing by a false verdict: each accepted update is paid
+				// its own slot of the round's budget (`pay_round`).
+				rivals: round.trainers.iter().filter(|r| **r != trainer).cloned().collect(),
 			})?;
+			let mut claims = RoundClaims::<T>::get(task, t.round);
+			for earlier in claims.iter() {
+				T::Claims::exclude_rival(*earlier, &trainer);
+			}
+			// Cannot fail: one claim per trainer, and the trainers fit.
+			claims.try_push(claim).map_err(|_| Error::<T>::RoundFull)?;
+			RoundClaims::<T>::insert(task, t.round, claims);
 			Rounds::<T>::insert(task, t.round, round);
 			ClaimedPayloads::<T>::insert(task, (trainer.clone(), new_hash), ());
 			let parent_metric = t.current.map(|c| c.metric);
@@ -193,6 +201,7 @@ impl<T: Config> Pallet<T> {
 		state.ended = true;
 		if state.pending == 0 {
 			Rounds::<T>::remove(task, round);
+			RoundClaims::<T>::remove(task, round);
 			Self::pay_round(task, round, t, &state);
 		} else {
 			t.unpaid_rounds = t.unpaid_rounds.saturating_add(1);
@@ -338,6 +347,7 @@ impl<T: Config> Pallet<T> {
 		}
 		if round.ended && round.pending == 0 {
 			Rounds::<T>::remove(task, update.round);
+			RoundClaims::<T>::remove(task, update.round);
 			Self::pay_round(task, update.round, &mut t, &round);
 			t.unpaid_rounds = t.unpaid_rounds.saturating_sub(1);
 			if let TaskStatus::Finishing(reason) = t.status {

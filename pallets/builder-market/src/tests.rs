@@ -434,6 +434,32 @@ fn an_accepted_update_that_does_not_beat_its_parent_is_not_paid() {
 // ---- rounds and payouts ----
 
 #[test]
+fn the_trainers_of_a_round_are_each_others_rivals() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let a = submit(TRAINER, id, H256::zero(), 1, 600_000);
+		let b = submit(TRAINER2, id, H256::zero(), 2, 600_000);
+		let c = submit(TRAINER3, id, H256::zero(), 3, 600_000);
+		// Each claim names the earlier trainers as rivals; each later trainer leaves the
+		// earlier claims' electorates.
+		let rivals: Vec<_> = claims().iter().map(|r| r.rivals.clone()).collect();
+		assert_eq!(rivals, vec![vec![], vec![TRAINER], vec![TRAINER, TRAINER2]]);
+		assert_eq!(excluded_rivals(), vec![(a, TRAINER2), (a, TRAINER3), (b, TRAINER3)]);
+		assert_eq!(RoundClaims::<Test>::get(id, 0).into_inner(), vec![a, b, c]);
+		// The next round's trainers are not this round's rivals.
+		run_to(1 + ROUND);
+		submit(TRAINER, id, H256::zero(), 4, 600_000);
+		assert_eq!(claims().last().unwrap().rivals, Vec::<AccountId>::new());
+		assert_eq!(excluded_rivals().len(), 3);
+		// The round's claims are forgotten with the round.
+		for claim in [a, b, c] {
+			decide(claim, Outcome::Rejected, Some(0));
+		}
+		assert!(!RoundClaims::<Test>::contains_key(id, 0));
+	});
+}
+
+#[test]
 fn a_round_pays_each_accepted_update_its_slot_once_all_are_decided() {
 	new_test_ext().execute_with(|| {
 		let id = deploy();

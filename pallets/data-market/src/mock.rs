@@ -118,6 +118,10 @@ impl ClaimRegistry<AccountId> for Fakes {
 			Ok(c.borrow().len() as ClaimId - 1 + 100)
 		})
 	}
+	// This market names every rival when its claims open.
+	fn exclude_rival(_: ClaimId, _: &AccountId) -> bool {
+		false
+	}
 }
 
 parameter_types! {

@@ -116,7 +116,6 @@ mod benchmarks {
 			thresholds: None,
 			conflicted: Vec::new(),
 			rivals: Vec::new(),
-			rivals: Vec::new(),
 		})?;
 		go_to_reveal::<T>(id);
 

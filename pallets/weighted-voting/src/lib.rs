@@ -16,8 +16,10 @@
 //! - **Opening** freezes the electorate: the current validators that meet the claim's
 //!   thresholds, are not suspended and are neither the claimant nor named conflicted by the
 //!   opening pallet (`ClaimRequest::conflicted`) — nor its rivals (`ClaimRequest::rivals`,
-//!   the other answerers of a disputed query) unless leaving them out would leave fewer than
-//!   [`Config::MinVoters`] eligible — each with weight `stake × reputation`
+//!   the other answerers of a disputed query, a round's earlier trainers) unless leaving them
+//!   out would leave fewer than [`Config::MinVotersWithoutRivals`] eligible; a voter that becomes a rival
+//!   later leaves then, on the same condition (`ClaimRegistry::exclude_rival`,
+//!   [`Event::RivalExcluded`]) — each with weight `stake × reputation`
 //!   (linear in stake, so splitting a stake adds no weight), at most [`Config::MaxVoters`] of
 //!   them (the heaviest); the heaviest are then cut to [`Config::MaxVoterShare`] of the claim's
 //!   weight ([`tally::cap_weights`]). At most [`Config::MaxOpenPerClass`] claims of one class
@@ -336,6 +338,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxVoterShare: Get<Perbill>;
 
+		/// Fewest eligible voters a claim must keep for its claimant's rivals to be left out
+		/// of its electorate (at least [`Config::MinVoters`]): with a margin above `MinVoters`,
+		/// one voter down cannot leave a claim without rivals undecidable.
+		type MinVotersWithoutRivals: Get<u32>;
+
 		/// Fewest voters that must reveal for a claim to be decided (else `NoQuorum`).
 		#[pallet::constant]
 		type MinVoters: Get<u32>;
@@ -418,6 +425,12 @@ pub mod pallet {
 	/// by every eligible validator.
 	#[pallet::storage]
 	pub type CommitteeSizes<T> = StorageMap<_, Twox64Concat, ClaimClass, u32>;
+
+	/// The most claims of a class open at once, where the admin lowered it below
+	/// [`Config::MaxOpenPerClass`] (which applies to a class not listed). A claim that finds its
+	/// class full waits in the queue.
+	#[pallet::storage]
+	pub type ClassQuotas<T> = StorageMap<_, Twox64Concat, ClaimClass, u32>;
 
 	/// The committee round of each open claim voted on by a committee: its size and how often
 	/// it was escalated. A committee that does not reach a quorum (no-shows) is followed by one
@@ -505,6 +518,9 @@ pub mod pallet {
 		/// Claims of `class` opened from now on are voted on by a committee of `size` drawn
 		/// validators (0: every eligible validator).
 		CommitteeSizeSet { class: ClaimClass, size: u32 },
+		/// At most `quota` claims of `class` are open at once from now on (claims open beyond it
+		/// stay open; new ones wait in the queue).
+		ClassQuotaSet { class: ClaimClass, quota: u32 },
 		/// The committee of `claim` did not reach a quorum: a larger one (`voters` validators,
 		/// every eligible one at the last `level`) votes again until `commit_end` / `reveal_end`.
 		/// The no-shows of the round before lost reputation.
@@ -545,6 +561,9 @@ pub mod pallet {
 		/// [`Config::UndecidedClaimBond`] of its own bond (`stakeReputation.Forfeited` says how
 		/// much was there to take).
 		ClaimBondForfeited { claim: ClaimId, who: T::AccountId },
+		/// `who` became a rival of the claimant of `claim` after it opened and left its
+		/// electorate, which now weighs `eligible_weight`.
+		RivalExcluded { claim: ClaimId, who: T::AccountId, eligible_weight: u128 },
 		/// `who` voted against the outcome too often and may not vote before session `until`.
 		VoterSuspended { who: T::AccountId, until: SessionIndex },
 		/// `count` claims wait for a tally in a later block (more than `MaxTalliesPerBlock` ended).
@@ -565,6 +584,8 @@ pub mod pallet {
 		/// A committee smaller than [`Config::MinVoters`] (other than 0, no committee) could
 		/// never decide a claim.
 		CommitteeTooSmall,
+		/// A class quota of 0 (its claims could never open) or above `MaxOpenPerClass`.
+		InvalidQuota,
 		/// The thresholds asked for lie outside the class's bounds.
 		ThresholdsOutOfBounds,
 		/// A claimed score, a seal on one or a score to beat was given for a binary class.
@@ -761,6 +782,28 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Sets how many claims of `class` may be open at once ([`Config::AdminOrigin`]):
+		/// between 1 and [`Config::MaxOpenPerClass`] (the default). A flood of one class then
+		/// waits in the queue while the other classes' claims keep opening. Claims open beyond
+		/// a lowered quota stay open.
+		///
+		/// Fails with [`Error::InvalidQuota`] for 0 or above the maximum. Emits
+		/// [`Event::ClassQuotaSet`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::set_class_params())]
+		pub fn set_class_quota(origin: OriginFor<T>, class: ClaimClass, quota: u32) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			let max = T::MaxOpenPerClass::get();
+			ensure!(quota > 0 && quota <= max, Error::<T>::InvalidQuota);
+			if quota == max {
+				ClassQuotas::<T>::remove(class);
+			} else {
+				ClassQuotas::<T>::insert(class, quota);
+			}
+			Self::deposit_event(Event::ClassQuotaSet { class, quota });
+			Ok(())
+		}
+
 		/// Opens a claim of the `Test` class (root; for end-to-end tests on development chains,
 		/// the only ones whose genesis configures that class). Emits `ClaimOpened`.
 		#[pallet::call_index(3)]
@@ -878,9 +921,15 @@ impl<T: Config> Pallet<T> {
 		(BoundedVec::truncate_from(voters), drawn.is_some())
 	}
 
+	/// How many eligible voters a claim keeps at least when rivals leave it.
+	fn min_voters_without_rivals() -> usize {
+		T::MinVotersWithoutRivals::get().max(T::MinVoters::get()) as usize
+	}
+
 	/// Who is kept out of a claim's electorate: the conflicted always; the claimant's rivals
-	/// too when at least [`Config::MinVoters`] eligible validators are left without them (so
-	/// the claim stays decidable in a network where every validator was a rival).
+	/// too when at least [`Config::MinVotersWithoutRivals`] eligible validators are left
+	/// without them (so the claim stays decidable in a network where every validator was a
+	/// rival) and all of them fit in [`Config::MaxConflicted`].
 	fn excluded(claimant: &T::AccountId, mut conflicted: Vec<T::AccountId>, rivals: Vec<T::AccountId>, thresholds: &Thresholds) -> Vec<T::AccountId> {
 		let rivals: Vec<_> = rivals.into_iter().filter(|r| r != claimant && !conflicted.contains(r)).collect();
 		if rivals.is_empty() {
@@ -898,10 +947,45 @@ impl<T: Config> Pallet<T> {
 					&& !Self::is_suspended(&v.who)
 			})
 			.count();
-		if left >= T::MinVoters::get() as usize {
+		// Rivals beyond `MaxConflicted` could not be kept out of an escalation: keep them all in.
+		let fits = conflicted.len().saturating_add(rivals.len()) <= T::MaxConflicted::get() as usize;
+		if left >= Self::min_voters_without_rivals() && fits {
 			conflicted.extend(rivals);
 		}
 		conflicted
+	}
+
+	/// Takes `who` out of the electorate of voting claim `id` (it became a rival of the
+	/// claimant) unless fewer than [`Config::MinVotersWithoutRivals`] would be left: its ballot and any
+	/// vote in it go, the others' weights are capped again to [`Config::MaxVoterShare`] and the
+	/// claim's eligible weight is their sum; an escalation will not draw it either.
+	fn do_exclude_rival(id: ClaimId, who: &T::AccountId) -> bool {
+		let Some(mut claim) = Claims::<T>::get(id).filter(|c| c.status == ClaimStatus::Voting && &c.claimant != who) else {
+			return false;
+		};
+		let mut electorate = Electorates::<T>::get(id);
+		let Some(at) = electorate.iter().position(|b| &b.who == who) else { return false };
+		if electorate.len().saturating_sub(1) < Self::min_voters_without_rivals() {
+			return false;
+		}
+		electorate.remove(at);
+		let mut weights: Vec<u128> = electorate.iter().map(|b| b.weight).collect();
+		tally::cap_weights(&mut weights, T::MaxVoterShare::get());
+		electorate.iter_mut().zip(weights).for_each(|(b, w)| b.weight = w);
+		claim.eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
+		if Committees::<T>::contains_key(id) {
+			CommitteeConflicts::<T>::mutate(id, |c| {
+				let mut list = c.take().unwrap_or_default();
+				// Full: the escalation may draw it again; it is left out of this round.
+				let _ = list.try_push(who.clone());
+				*c = Some(list);
+			});
+		}
+		let eligible_weight = claim.eligible_weight;
+		Electorates::<T>::insert(id, electorate);
+		Claims::<T>::insert(id, claim);
+		Self::deposit_event(Event::RivalExcluded { claim: id, who: who.clone(), eligible_weight });
+		true
 	}
 
 	/// `k` of `voters` drawn by weight without replacement, seeded by the block's randomness and
@@ -956,9 +1040,14 @@ impl<T: Config> Pallet<T> {
 		Ok(id)
 	}
 
+	/// The most claims of `class` open at once ([`ClassQuotas`], else `MaxOpenPerClass`).
+	pub fn class_quota(class: ClaimClass) -> u32 {
+		ClassQuotas::<T>::get(class).unwrap_or(u32::MAX).min(T::MaxOpenPerClass::get())
+	}
+
 	/// Whether a claim of `class` can open now; else why not.
 	fn has_slot(class: ClaimClass) -> Result<(), Error<T>> {
-		ensure!(OpenPerClass::<T>::get(class) < T::MaxOpenPerClass::get(), Error::<T>::ClassFull);
+		ensure!(OpenPerClass::<T>::get(class) < Self::class_quota(class), Error::<T>::ClassFull);
 		ensure!((OpenClaims::<T>::decode_len().unwrap_or(0) as u32) < T::MaxOpenClaims::get(), Error::<T>::TooManyOpenClaims);
 		Ok(())
 	}
@@ -1327,5 +1416,9 @@ fn slash_reason(class: ClaimClass) -> SlashReason {
 impl<T: Config> ClaimRegistry<T::AccountId> for Pallet<T> {
 	fn open_claim(request: ClaimRequest<T::AccountId>) -> Result<ClaimId, DispatchError> {
 		Self::do_open(request)
+	}
+
+	fn exclude_rival(claim: ClaimId, who: &T::AccountId) -> bool {
+		Self::do_exclude_rival(claim, who)
 	}
 }

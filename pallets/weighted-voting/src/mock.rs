@@ -128,6 +128,7 @@ parameter_types! {
 	pub static MaxTalliesPerBlock: u32 = 2;
 	pub static MaxVoterShare: sp_runtime::Perbill = sp_runtime::Perbill::one();
 	pub static MinVoters: u32 = 1;
+	pub static MinVotersWithoutRivals: u32 = 1;
 	/// What the fake randomness is derived from (tests vary it to draw other committees).
 	pub static RandomSeed: u64 = 0;
 }
@@ -157,6 +158,7 @@ impl pallet_weighted_voting::Config for Test {
 	type MaxConflicted = frame_support::traits::ConstU32<4>;
 	type MaxVoterShare = MaxVoterShare;
 	type MinVoters = MinVoters;
+	type MinVotersWithoutRivals = MinVotersWithoutRivals;
 	type Randomness = TestRandomness;
 	type MaxTalliesPerBlock = MaxTalliesPerBlock;
 	type MaxPeriod = frame_support::traits::ConstU64<100>;

@@ -152,6 +152,10 @@ fn rivals_are_left_out_when_enough_others_can_decide() {
 		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::Test, 9) }).unwrap();
 		assert_eq!(voters_of(id), vec![1, 2, 3]);
 		assert_noop!(commit(4, id, Verdict::Invalid), Error::<Test>::NotEligible);
+		// With a margin of four voters asked for, three left is not enough: the rivals stay.
+		MinVotersWithoutRivals::set(4);
+		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::Test, 9) }).unwrap();
+		assert_eq!(voters_of(id), vec![1, 2, 3, 4, 5]);
 	});
 }
 
@@ -167,6 +171,37 @@ fn rivals_stay_in_when_nobody_else_could_decide() {
 		// The conflicted are left out whatever is left.
 		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![1], rivals: vec![4], ..request(ClaimClass::Test, 9) }).unwrap();
 		assert_eq!(voters_of(id), vec![4, 5]);
+	});
+}
+
+#[test]
+fn a_voter_that_becomes_a_rival_leaves_the_electorate_while_enough_are_left() {
+	new_test_ext().execute_with(|| {
+		MinVoters::set(2);
+		MaxVoterShare::set(Perbill::from_percent(40));
+		set_voters(&[(1, 100), (2, 100), (3, 100), (4, 300), (9, 100)]);
+		let id = open(9);
+		assert_eq!(voters_of(id), vec![1, 2, 3, 4]);
+		// 2 committed, then claimed an update of its own in the same round: its vote goes.
+		assert_ok!(commit(2, id, Verdict::Invalid));
+		assert!(WeightedVoting::exclude_rival(id, &2));
+		assert_eq!(voters_of(id), vec![1, 3, 4]);
+		assert_noop!(commit(2, id, Verdict::Valid), Error::<Test>::NotEligible);
+		// The heaviest is capped again: 4 holds at most 40 % of what is left.
+		let weights: Vec<u128> = Electorates::<Test>::get(id).iter().map(|b| b.weight).collect();
+		let total: u128 = weights.iter().sum();
+		assert_eq!(Claims::<Test>::get(id).unwrap().eligible_weight, total);
+		assert!(weights[2] * 100 <= total * 40 + 100, "{weights:?}");
+		assert!(events().iter().any(|e| matches!(e, Event::RivalExcluded { claim, who: 2, .. } if *claim == id)));
+		// Down to two voters: a third rival stays (else the claim could not be decided).
+		assert!(WeightedVoting::exclude_rival(id, &3));
+		assert!(!WeightedVoting::exclude_rival(id, &1));
+		assert_eq!(voters_of(id), vec![1, 4]);
+		// Not a voter, the claimant itself, or an unknown claim: nothing happens.
+		assert!(!WeightedVoting::exclude_rival(id, &7));
+		assert!(!WeightedVoting::exclude_rival(id, &9));
+		assert!(!WeightedVoting::exclude_rival(99, &1));
+		WeightedVoting::do_try_state().unwrap();
 	});
 }
 
@@ -266,6 +301,32 @@ fn a_decided_claim_frees_its_class_slot() {
 		assert!(!OpenPerClass::<Test>::contains_key(ClaimClass::Test), "no zero entries left behind");
 		open(9);
 		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 1);
+	});
+}
+
+#[test]
+fn the_admin_lowers_a_class_quota_and_its_flood_waits_while_others_open() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::signed(1), ClaimClass::Test, 2), DispatchError::BadOrigin);
+		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::Test, 0), Error::<Test>::InvalidQuota);
+		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::Test, 7), Error::<Test>::InvalidQuota);
+		let flood = [open(9), open(9)];
+		assert_ok!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::Test, 2));
+		assert!(events().contains(&Event::ClassQuotaSet { class: ClaimClass::Test, quota: 2 }));
+		assert_eq!(WeightedVoting::class_quota(ClaimClass::Test), 2);
+		// The class is full at 2: the next claim of it waits; another class opens at once.
+		let waiting = open(8);
+		assert_eq!(ClaimQueue::<Test>::get().into_inner(), vec![waiting]);
+		let other = WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)).unwrap();
+		assert_eq!(Claims::<Test>::get(other).map(|c| c.status), Some(ClaimStatus::Voting));
+		// The flood ends: the waiting claim opens.
+		run_to(1 + COMMIT + REVEAL + 2);
+		assert!(flood.iter().all(|id| matches!(Claims::<Test>::get(id).map(|c| c.status), Some(ClaimStatus::Decided { .. }))));
+		assert_eq!(Claims::<Test>::get(waiting).map(|c| c.status), Some(ClaimStatus::Voting));
+		// Back to the maximum: the override is removed.
+		assert_ok!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::Test, 6));
+		assert!(!ClassQuotas::<Test>::contains_key(ClaimClass::Test));
+		WeightedVoting::do_try_state().unwrap();
 	});
 }
 

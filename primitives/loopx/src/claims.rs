@@ -174,8 +174,9 @@ pub struct ClaimRequest<AccountId> {
 	/// task an update is for).
 	pub conflicted: Vec<AccountId>,
 	/// Rivals of the claimant in the same piece of work (the other answerers of a disputed
-	/// query): left out of the electorate whenever the validators left can still decide the
-	/// claim (at least `MinVoters` of them eligible), kept in it otherwise — in a network where
+	/// query, the earlier trainers of a round): left out of the electorate whenever enough
+	/// validators are left to decide the claim (`MinVotersWithoutRivals` of them eligible),
+	/// kept in it otherwise — in a network where
 	/// every validator answered, nobody else could judge. Markets pay rivals independently of
 	/// each other's verdicts, so a rival that does vote gains nothing by a false verdict.
 	pub rivals: Vec<AccountId>,
@@ -185,6 +186,11 @@ pub struct ClaimRequest<AccountId> {
 pub trait ClaimRegistry<AccountId> {
 	/// Opens a claim and freezes its electorate; returns its id.
 	fn open_claim(request: ClaimRequest<AccountId>) -> Result<ClaimId, DispatchError>;
+	/// `who` became a rival of the claimant of open claim `claim` after it opened (it made a
+	/// claim of its own on the same work, e.g. an update in the same round): it leaves the
+	/// claim's electorate unless fewer than the minimum number of voters would be left.
+	/// Returns whether it left. A claim still waiting in the queue keeps its electorate rules.
+	fn exclude_rival(claim: ClaimId, who: &AccountId) -> bool;
 }
 
 /// Receives the decision on a claim that a pallet opened. Implemented by the markets; a tuple

@@ -285,10 +285,15 @@ impl pallet_weighted_voting::Config for Runtime {
 	// Two classes flooded still leave 64 slots to the others.
 	type MaxOpenPerClass = ConstU32<96>;
 	type MaxQueuedClaims = ConstU32<256>;
-	type MaxConflicted = ConstU32<8>;
+	// The builder and up to 16 rival trainers of a round (`MaxUpdatesPerRound`), with room.
+	type MaxConflicted = ConstU32<24>;
 	// Charlie holds half the stake of `--chain local`: alone he decides nothing.
 	type MaxVoterShare = MaxVoterShare;
 	type MinVoters = ConstU32<2>;
+	// Rivals leave a claim's electorate only while three others are left: one of them down
+	// still leaves the two a decision needs. On the four validators of `--chain local` a claim
+	// with a rival keeps it (two would be left).
+	type MinVotersWithoutRivals = ConstU32<3>;
 	type MaxTalliesPerBlock = ConstU32<4>;
 	// 12 hours of 3 s blocks.
 	type MaxPeriod = ConstU32<14_400>;
