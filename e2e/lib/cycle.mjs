@@ -327,6 +327,7 @@ export class Cycle {
     // Past the shape check (a quoted function name, an endless loop), the engine is the
     // authority: every node gives the same error answer, counted in steps, not seconds.
     const hidden = await post({ Aggregation: { sql: 'SELECT "random"() AS r', dataset: 'wallet-demo' } });
+    const clock = await post({ Aggregation: { sql: 'SELECT "datetime"(\'now\') AS t', dataset: 'wallet-demo' } });
     const endless = await post({ Aggregation: { sql: ENDLESS_SQL, dataset: 'wallet-demo' } });
     const answered = async (query) => {
       const e = await this.until(`query #${query} answered`, () => this.of('computeMarket.QueryAnswered', (d) => d.query.toNumber() === query)[0], { blocks: 25 });
@@ -338,7 +339,7 @@ export class Cycle {
         protocolFee: this.of('computeMarket.ProtocolFeePaid', (d) => d.query.toNumber() === query).reduce((s, p) => s + p.data.amount.toBigInt(), 0n),
       };
     };
-    const answers = { sql: await answered(sql), inference: await answered(inference), hidden: await answered(hidden), endless: await answered(endless) };
+    const answers = { sql: await answered(sql), inference: await answered(inference), hidden: await answered(hidden), clock: await answered(clock), endless: await answered(endless) };
     const claims = this.of('weightedVoting.ClaimOpened', (d) => d.class.isQueryResult).length;
     return { fee: QUERY_FEE, version, ...answers, queryClaims: claims };
   }

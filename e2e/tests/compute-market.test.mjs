@@ -109,6 +109,10 @@ test('a paid aggregation query is drawn to Alice, answered, and its fee split', 
   const aggregation = (sql) => ({ Aggregation: { sql, dataset: DATASET } });
   await sendFailing(api.tx.computeMarket.postQuery(aggregation('DELETE FROM tx'), FEE, 1, LOOSE, await deadline()), dave, 'computeMarket.NotReadOnly');
   await sendFailing(api.tx.computeMarket.postQuery(aggregation('SELECT 1; SELECT 2'), FEE, 1, LOOSE, await deadline()), dave, 'computeMarket.MultipleStatements');
+  // What differs from node to node (the clock, randomness) is refused before anyone answers.
+  for (const sql of ["SELECT datetime('now')", 'SELECT CURRENT_TIMESTAMP', 'SELECT random()']) {
+    await sendFailing(api.tx.computeMarket.postQuery(aggregation(sql), FEE, 1, LOOSE, await deadline()), dave, 'computeMarket.NonDeterministicSql');
+  }
   await sendFailing(api.tx.computeMarket.postQuery(aggregation(SQL), FEE, 0, LOOSE, await deadline()), dave, 'computeMarket.ZeroRedundancy');
   await sendFailing(api.tx.computeMarket.postQuery(aggregation(SQL), FEE, 1, LOOSE, 1), dave, 'computeMarket.DeadlinePassed');
 

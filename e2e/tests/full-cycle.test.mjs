@@ -122,9 +122,10 @@ test('the cheat loses reputation, stake and authority weight at the next electio
 test('Ferdie\'s SQL aggregation and inference queries get four agreeing answers and the fees are split', { timeout: 300_000 }, async () => {
   const q = await cycle.queries();
   assert.equal(q.hidden.result, '#error\tfunction\trandom\n', 'a function off the list is refused by every engine alike');
+  assert.equal(q.clock.result, '#error\tfunction\tdatetime\n', 'the wall clock is off the list too: no node answers its own time');
   assert.equal(q.endless.result, '#error\tsteps\t10000000\n', 'the step limit cuts every node at the same point');
   assert.equal(q.queryClaims, 0, 'no answers disagreed, so no honest answerer faced a claim');
-  for (const answer of [q.sql, q.inference, q.hidden, q.endless]) {
+  for (const answer of [q.sql, q.inference, q.hidden, q.clock, q.endless]) {
     assert.deepEqual([...answer.answerers].sort(), [...VALIDATORS].sort(), 'the four answers agreed');
     assert.equal(answer.protocolFee, (q.fee * 2n) / 100n, '2 % protocol fee');
     assert.equal(answer.paid.length, VALIDATORS.length);
