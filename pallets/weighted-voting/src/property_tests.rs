@@ -128,6 +128,54 @@ proptest! {
 		})?;
 	}
 
+	/// Rivals named when a claim opens and rivals that leave later: a rival never votes while
+	/// enough others are left, a claim never falls below `MinVotersWithoutRivals` voters by
+	/// rivals leaving, its eligible weight is always its ballots' sum, and no ballot holds more
+	/// than `MaxVoterShare` of it once enough voters are left for the cap to be met.
+	#[test]
+	fn rivals_leave_only_while_enough_voters_are_left(
+		// At most the mock's `MaxVoters` (5), so that every voter is in the electorate.
+		stakes in proptest::collection::vec(100u128..10_000, 2..6),
+		named in proptest::collection::vec(any::<bool>(), 6),
+		later in proptest::collection::vec(0usize..6, 0..8),
+		margin in 1u32..5,
+	) {
+		new_test_ext().execute_with(|| {
+			MinVoters::set(2);
+			MinVotersWithoutRivals::set(margin);
+			MaxVoterShare::set(Perbill::from_percent(40));
+			let voters: Vec<(AccountId, u128)> = stakes.iter().enumerate().map(|(i, s)| (1 + i as u64, *s)).collect();
+			set_voters(&voters);
+			let rivals: Vec<AccountId> = voters.iter().zip(&named).filter(|(_, n)| **n).map(|((w, _), _)| *w).collect();
+			let id = WeightedVoting::open_claim(ClaimRequest { rivals: rivals.clone(), ..test_request() }).unwrap();
+			let floor = margin.max(2) as usize;
+			let electorate: Vec<AccountId> = Electorates::<Test>::get(id).iter().map(|b| b.who).collect();
+			if voters.len() - rivals.len() >= floor {
+				prop_assert!(rivals.iter().all(|r| !electorate.contains(r)), "a named rival votes with {} others left", voters.len() - rivals.len());
+			} else {
+				prop_assert_eq!(electorate.len(), voters.len(), "nobody left out when too few would be left");
+			}
+			for k in later {
+				let who = 1 + k as u64;
+				let before = Electorates::<Test>::get(id).len();
+				let left = WeightedVoting::exclude_rival(id, &who);
+				let ballots = Electorates::<Test>::get(id);
+				prop_assert_eq!(left, before > floor && ballots.len() == before - 1);
+				prop_assert!(!left || !ballots.iter().any(|b| b.who == who));
+				prop_assert!(ballots.len() >= floor.min(before));
+				let total: u128 = ballots.iter().map(|b| b.weight).sum();
+				prop_assert_eq!(Claims::<Test>::get(id).unwrap().eligible_weight, total);
+				if ballots.len() >= 3 {
+					prop_assert!(ballots.iter().all(|b| b.weight * 100 <= total * 40 + 100), "a ballot over the cap");
+				}
+				if let Err(e) = WeightedVoting::do_try_state() {
+					return Err(TestCaseError::fail(format!("{e:?}")));
+				}
+			}
+			Ok(())
+		})?;
+	}
+
 	/// Claims of two classes opened in random bursts, more than the slots hold: every claim the
 	/// registry takes is decided in the end (none is lost in the queue), the open counts always
 	/// match the claims in voting, and only a claim that finds the queue full is refused.
