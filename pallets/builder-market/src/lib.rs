@@ -553,6 +553,11 @@ pub mod pallet {
 			Self::close_rounds(now)
 		}
 
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
 		fn integrity_test() {
 			assert!(T::MinRoundLength::get() > Zero::zero(), "rounds must last at least a block");
 			assert!(T::MinRoundLength::get() <= T::MaxRoundLength::get());
@@ -692,6 +697,58 @@ pub mod pallet {
 }
 
 /// The registry of accepted versions that inference queries name (the compute market).
+#[cfg(any(test, feature = "try-runtime"))]
+impl<T: Config> Pallet<T> {
+	/// The pallet's invariants (checked by `try-runtime` and after every step of the property
+	/// test): each builder holds, as bounty and as deposit, exactly what its tasks say; the live
+	/// task count is the tasks not ended; a task's unpaid rounds are its ended rounds still
+	/// stored, and its only open round is its current one; a round's pending count is its
+	/// update claims in voting, and it lists at most one claim per trainer; a scheduled round
+	/// end is in the agenda at its block.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		let mut held: BTreeMap<T::AccountId, (BalanceOf<T>, BalanceOf<T>)> = BTreeMap::new();
+		let mut live = 0u32;
+		for (id, t) in Tasks::<T>::iter() {
+			let e = held.entry(t.builder.clone()).or_insert((Zero::zero(), Zero::zero()));
+			e.0 = e.0.saturating_add(t.bounty_left);
+			e.1 = e.1.saturating_add(t.deposit);
+			if t.status != TaskStatus::Ended {
+				live = live.saturating_add(1);
+			}
+			let rounds: alloc::vec::Vec<_> = Rounds::<T>::iter_prefix(id).collect();
+			let ended = rounds.iter().filter(|(_, r)| r.ended).count() as u32;
+			ensure!(ended == t.unpaid_rounds, "a task's unpaid rounds are not its ended rounds in storage");
+			for (n, _) in rounds.iter().filter(|(_, r)| !r.ended) {
+				ensure!(*n == t.round && t.status != TaskStatus::Ended, "an open round that is not its task's current one");
+			}
+			if let Some(at) = t.round_end {
+				ensure!(RoundEnds::<T>::get(at).contains(&id), "a round end missing from the agenda");
+			}
+		}
+		ensure!(LiveTasks::<T>::get() == live, "LiveTasks is not the number of tasks not ended");
+		for (builder, (bounty, deposit)) in held {
+			ensure!(T::Currency::balance_on_hold(&HoldReason::Bounty.into(), &builder) == bounty, "a builder's bounty hold differs from its tasks'");
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::TaskDeposit.into(), &builder) == deposit,
+				"a builder's deposit hold differs from its tasks'"
+			);
+		}
+		let mut pending: BTreeMap<(TaskId, u32), u32> = BTreeMap::new();
+		for (_, u) in UpdateClaims::<T>::iter() {
+			*pending.entry((u.task, u.round)).or_default() += 1;
+		}
+		for (task, n, r) in Rounds::<T>::iter() {
+			ensure!(pending.remove(&(task, n)).unwrap_or(0) == r.pending, "a round's pending count is not its claims in voting");
+			ensure!(r.accepted.len() <= r.trainers.len(), "more accepted updates than trainers");
+			ensure!(RoundClaims::<T>::get(task, n).len() <= r.trainers.len(), "more claims than trainers in a round");
+		}
+		ensure!(pending.is_empty(), "an update claim in voting without its round");
+		Ok(())
+	}
+}
+
 impl<T: Config> loopx_primitives::ModelRegistry for Pallet<T> {
 	fn has_version(model: u32, version: u32) -> bool {
 		Versions::<T>::contains_key(model, version)

@@ -252,4 +252,5 @@ pub fn assert_books_balance() {
 	let sum: Balance = accounts.iter().map(Balances::total_balance).sum();
 	assert_eq!(Balances::total_issuance(), 6 * INITIAL + 1, "issuance changed");
 	assert_eq!(sum, Balances::total_issuance(), "balances do not add up to the issuance");
+	crate::Pallet::<Test>::do_try_state().unwrap();
 }

@@ -649,3 +649,22 @@ fn the_v1_and_v2_migrations_carry_claims_and_claimed_payloads_over_once() {
 		assert_books_balance();
 	});
 }
+
+#[test]
+fn try_state_catches_books_that_do_not_add_up() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		submit(TRAINER, id, H256::zero(), 1, 600_000);
+		assert_ok!(BuilderMarket::do_try_state());
+		// A claim in voting the round does not count.
+		Rounds::<Test>::mutate(id, 0, |r| r.as_mut().unwrap().pending = 0);
+		assert!(BuilderMarket::do_try_state().is_err());
+		Rounds::<Test>::mutate(id, 0, |r| r.as_mut().unwrap().pending = 1);
+		// A task's bounty that is not held.
+		Tasks::<Test>::mutate(id, |t| t.as_mut().unwrap().bounty_left += 1);
+		assert!(BuilderMarket::do_try_state().is_err());
+		Tasks::<Test>::mutate(id, |t| t.as_mut().unwrap().bounty_left -= 1);
+		LiveTasks::<Test>::put(2);
+		assert!(BuilderMarket::do_try_state().is_err());
+	});
+}

@@ -334,6 +334,11 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let mut weight = T::DbWeight::get().reads(3);
 			if let Some(params) = Params::<T>::get() {
@@ -381,6 +386,43 @@ pub mod pallet {
 			Self::deposit_event(Event::ParamsSet { params });
 			Ok(())
 		}
+	}
+}
+
+#[cfg(any(test, feature = "try-runtime"))]
+impl<T: Config> Pallet<T> {
+	/// The pallet's invariants (checked by `try-runtime` and by the property test after every
+	/// era): the liabilities are what the claimable eras allocated and did not pay, and the pot
+	/// holds at least that; each era's budgets add up to what it allocated; the current era's
+	/// points are its accounts' points; an ended era has no more account points left than it
+	/// counted; account points exist only for eras that are current, claimable or being cleaned.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let current = CurrentEra::<T>::get();
+		let mut owed = BalanceOf::<T>::zero();
+		for (_, era) in Eras::<T>::iter() {
+			let budgets = era.budgets.iter().fold(BalanceOf::<T>::zero(), |acc, b| acc.saturating_add(*b));
+			ensure!(budgets == era.allocated, "an era's budgets do not add up to what it allocated");
+			ensure!(era.paid <= era.allocated, "an era paid more than it allocated");
+			owed = owed.saturating_add(era.allocated.saturating_sub(era.paid));
+		}
+		ensure!(owed == Liabilities::<T>::get(), "the liabilities are not what the claimable eras owe");
+		ensure!(Self::pot_free() >= owed, "the pot holds less than it owes");
+		let cleaning = CleanupQueue::<T>::get();
+		let mut sums: alloc::collections::btree_map::BTreeMap<EraIndex, Points> = Default::default();
+		for (era, _, points) in AccountPoints::<T>::iter() {
+			ensure!(era == current || Eras::<T>::contains_key(era) || cleaning.contains(&era), "account points of an era that is gone");
+			let sum = sums.entry(era).or_insert([0; CATEGORIES]);
+			for (s, p) in sum.iter_mut().zip(points) {
+				*s = s.saturating_add(p);
+			}
+		}
+		let zero = [0; CATEGORIES];
+		ensure!(*sums.get(&current).unwrap_or(&zero) == EraPoints::<T>::get(current), "the current era's points are not its accounts' points");
+		for (era, summary) in Eras::<T>::iter() {
+			let left = sums.get(&era).unwrap_or(&zero);
+			ensure!(left.iter().zip(summary.totals).all(|(l, t)| *l <= t), "an ended era has more account points left than it counted");
+		}
+		Ok(())
 	}
 }
 

@@ -56,6 +56,9 @@ proptest! {
 				}
 				run_to(System::block_number() + plan.blocks - 1);
 				next_session();
+				if let Err(e) = Pallet::<Test>::do_try_state() {
+					return Err(TestCaseError::fail(format!("{e:?}")));
+				}
 			}
 
 			// Collect the accounts from the events.

@@ -382,3 +382,12 @@ fn the_pot_spends_only_what_no_era_may_still_claim_and_accounts_for_it() {
 		assert!(!EraSpent::<Test>::contains_key(1));
 	});
 }
+
+#[test]
+fn try_state_catches_liabilities_that_do_not_add_up() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Rewards::do_try_state());
+		Liabilities::<Test>::put(1);
+		assert!(Rewards::do_try_state().is_err(), "owed without an era that allocated it");
+	});
+}

@@ -110,6 +110,14 @@ pub mod pallet {
 		RouterFeeTooHigh,
 	}
 
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the caller as a router asking `fee` of what it routes (a data-market
@@ -151,6 +159,23 @@ pub mod pallet {
 			Self::deposit_event(Event::RouterRegistered { router: who, fee, bond });
 			Ok(())
 		}
+	}
+}
+
+#[cfg(any(test, feature = "try-runtime"))]
+impl<T: Config> Pallet<T> {
+	/// The pallet's invariants (checked by `try-runtime` and the tests): each router holds
+	/// exactly its recorded bond, and its fee is within the maximum.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::{
+			ensure,
+			traits::{fungible::InspectHold, Get},
+		};
+		for (router, info) in Routers::<T>::iter() {
+			ensure!(T::Currency::balance_on_hold(&HoldReason::RouterBond.into(), &router) == info.bond, "a router's hold differs from its bond");
+			ensure!(info.fee <= T::MaxRouterFee::get(), "a router's fee above the maximum");
+		}
+		Ok(())
 	}
 }
 

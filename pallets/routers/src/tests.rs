@@ -28,6 +28,11 @@ fn a_router_registers_with_a_bond_and_leaves_with_it_released() {
 		assert_eq!(last_event(), RuntimeEvent::Routers(Event::RouterRegistered { router: ROUTER, fee, bond: BOND }));
 		assert_eq!(<Routers as RouterRegistry<AccountId>>::router_fee(&ROUTER), Some(fee));
 		assert_eq!(<Routers as RouterRegistry<AccountId>>::router_fee(&OTHER), None);
+		assert_ok!(Routers::do_try_state());
+		// A recorded bond that is not what is held is caught.
+		RouterStorage::<Test>::mutate(ROUTER, |r| r.as_mut().unwrap().bond += 1);
+		assert!(Routers::do_try_state().is_err());
+		RouterStorage::<Test>::mutate(ROUTER, |r| r.as_mut().unwrap().bond -= 1);
 
 		assert_ok!(Routers::unregister_router(RuntimeOrigin::signed(ROUTER)));
 		assert_eq!(held(ROUTER), 0);
