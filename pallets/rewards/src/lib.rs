@@ -198,6 +198,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type CleanupPerBlock: Get<u32>;
 
+		/// The part of what earlier eras carried over that joins an era's budgets, next to the
+		/// era's own inflow (minted, fees, anything else that reached the pot). A category that
+		/// earns its first points after a quiet spell takes its share of this slice, not of the
+		/// whole pile: one wash trade in an empty category must not take 5 % of the pot.
+		#[pallet::constant]
+		type CarryOverRelease: Get<Perbill>;
+
 		/// The origin of this pallet's privileged calls: governance on a public chain, root on
 		/// the dev chain.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -463,7 +470,9 @@ impl<T: Config> Pallet<T> {
 			Zero::zero()
 		});
 
-		// Budgets over what the pot holds beyond earlier eras' unpaid rewards.
+		// What the pot holds beyond earlier eras' unpaid rewards: this era's inflow and what
+		// earlier eras carried over. Budgets are shares of the inflow and of a slice of the
+		// carry-over (`CarryOverRelease`); the rest of the carry-over waits.
 		let liabilities = Liabilities::<T>::get();
 		let available = Self::pot_free().saturating_sub(liabilities);
 		let carried_in = CarriedOver::<T>::get();
@@ -471,7 +480,9 @@ impl<T: Config> Pallet<T> {
 		let spent = EraSpent::<T>::take(era);
 		let other = available.saturating_add(spent).saturating_sub(carried_in).saturating_sub(minted).saturating_sub(fees);
 		let totals = EraPoints::<T>::take(era);
-		let budgets = math::budgets(available.unique_saturated_into(), &params.category_shares, &totals).map(BalanceOf::<T>::unique_saturated_from);
+		let carried = carried_in.min(available);
+		let base = available.saturating_sub(carried).saturating_add(T::CarryOverRelease::get().mul_floor(carried));
+		let budgets = math::budgets(base.unique_saturated_into(), &params.category_shares, &totals).map(BalanceOf::<T>::unique_saturated_from);
 		let allocated = budgets.iter().fold(BalanceOf::<T>::zero(), |acc, b| acc.saturating_add(*b));
 		let carried_out = available.saturating_sub(allocated);
 		let summary = EraSummary { carried_in, minted, fees, other, spent, budgets, totals, allocated, carried_out, paid: Zero::zero() };

@@ -45,8 +45,8 @@ pub fn era_emission(issuance: u128, curve: &InflationCurve, year: u32, era_block
 	multiply_by_rational_with_rounding(yearly, era_blocks, blocks_per_year, Rounding::Down).unwrap_or(yearly)
 }
 
-/// The era's budget of each category: its share of `available`, or zero when nobody earned
-/// points in it (that share is carried over to the next era).
+/// The era's budget of each category: its share of `available` (the era's budget base), or
+/// zero when nobody earned points in it (that share is carried over to the next era).
 pub fn budgets(available: u128, shares: &[Perbill; CATEGORIES], totals: &[u64; CATEGORIES]) -> [u128; CATEGORIES] {
 	let mut out = [0u128; CATEGORIES];
 	for k in 0..CATEGORIES {

@@ -81,6 +81,8 @@ impl StakeExposure<AccountId> for Fakes {
 
 parameter_types! {
 	pub const RewardsPalletId: PalletId = PalletId(*b"lx/rwrds");
+	/// All of the carry-over joins the next era's budgets unless a test says otherwise.
+	pub static CarryOverRelease: Perbill = Perbill::one();
 }
 
 impl pallet_rewards::Config for Test {
@@ -94,6 +96,7 @@ impl pallet_rewards::Config for Test {
 	type MaxDelegators = frame_support::traits::ConstU32<4>;
 	type MaxExpiryEras = frame_support::traits::ConstU32<8>;
 	type CleanupPerBlock = frame_support::traits::ConstU32<2>;
+	type CarryOverRelease = CarryOverRelease;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

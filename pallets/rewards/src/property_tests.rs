@@ -32,9 +32,11 @@ proptest! {
 		eras in proptest::collection::vec(era_plan(), 3..9),
 		commission in 0u32..100,
 		burn in any::<bool>(),
+		release in 0u32..=100,
 	) {
 		new_test_ext().execute_with(|| {
 			burn_instead_of_treasury(burn);
+			CarryOverRelease::set(Perbill::from_percent(release));
 			// Account 1 is a validator with two delegators (accounts 7 and 8).
 			set_exposure(1, Perbill::from_percent(commission), 300, vec![(7, 200), (8, 55)]);
 			let initial_issuance = Balances::total_issuance();

@@ -243,6 +243,35 @@ fn without_a_treasury_expired_rewards_are_burned() {
 	});
 }
 
+/// Attack: a pile builds up in the pot (empty categories' shares, funds sent to it); a wash
+/// trader then makes one data sale in a quiet era to take the data-sale share of the pile.
+/// Budgets come from the era's own inflow and a tenth of the carry-over, so the trade takes
+/// 5 % of that slice, not 5 % of the pile.
+#[test]
+fn a_wash_trade_after_a_quiet_spell_takes_its_share_of_one_slice_of_the_carry_over() {
+	new_test_ext().execute_with(|| {
+		CarryOverRelease::set(Perbill::from_percent(10));
+		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<AccountId>>::transfer(
+			&9,
+			&pot(),
+			400_000,
+			frame_support::traits::tokens::Preservation::Preserve
+		));
+		first_era();
+		let pile = CarriedOver::<Test>::get();
+		assert!(pile > 100_000, "the pile carried out of era 0: {pile}");
+		note(3, C::DataSale, 1);
+		run_to(19);
+		next_session();
+		let s = Eras::<Test>::get(1).unwrap();
+		let slice = Perbill::from_percent(10).mul_floor(pile);
+		assert_eq!(s.budgets[C::DataSale.index()], Perbill::from_percent(5).mul_floor(s.minted + slice));
+		assert!(s.budgets[C::DataSale.index()] < Perbill::from_percent(5).mul_floor(pile) / 5, "far from 5 % of the pile");
+		assert_eq!(s.carried_in + s.minted + s.fees + s.other, s.allocated + s.carried_out + s.spent, "nothing lost");
+		assert_ok!(Rewards::do_try_state());
+	});
+}
+
 #[test]
 fn carried_over_funds_join_the_next_eras_budgets() {
 	new_test_ext().execute_with(|| {

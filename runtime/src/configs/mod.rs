@@ -195,6 +195,7 @@ parameter_types! {
 	/// Below 1/2: no voter alone accepts, rejects or sets a claim's median; above 1/3, so that
 	/// the three voters of a four-validator network keep their stake × reputation order.
 	pub const MaxVoterShare: Perbill = Perbill::from_percent(40);
+	pub const CarryOverRelease: Perbill = Perbill::from_percent(10);
 }
 
 /// The treasury's pallet id (its account receives slashes).
@@ -341,6 +342,8 @@ impl pallet_rewards::Config for Runtime {
 	type MaxDelegators = ConstU32<64>;
 	type MaxExpiryEras = ConstU32<84>;
 	type CleanupPerBlock = ConstU32<256>;
+	// A tenth of what earlier eras carried over joins each era's budgets.
+	type CarryOverRelease = CarryOverRelease;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
