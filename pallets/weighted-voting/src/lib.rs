@@ -86,6 +86,8 @@ extern crate alloc;
 
 pub mod migrations;
 pub mod runtime_api;
+#[cfg(test)]
+mod scale_sim;
 pub mod tally;
 pub mod weights;
 
