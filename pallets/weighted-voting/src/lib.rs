@@ -345,6 +345,11 @@ pub mod pallet {
 		/// one voter down cannot leave a claim without rivals undecidable.
 		type MinVotersWithoutRivals: Get<u32>;
 
+		/// A committee's verdict stands only if at least this share of the revealed weight
+		/// agrees with it; a closer one (a tie always) escalates to a larger committee like a
+		/// missing quorum, until every eligible validator has voted (whose verdict stands).
+		type DecisiveShare: Get<Perbill>;
+
 		/// Fewest voters that must reveal for a claim to be decided (else `NoQuorum`).
 		#[pallet::constant]
 		type MinVoters: Get<u32>;
@@ -563,6 +568,10 @@ pub mod pallet {
 		/// [`Config::UndecidedClaimBond`] of its own bond (`stakeReputation.Forfeited` says how
 		/// much was there to take).
 		ClaimBondForfeited { claim: ClaimId, who: T::AccountId },
+		/// The committee of `claim` reached `outcome` with only `agreeing_weight` of
+		/// `revealed_weight` behind it (below [`Config::DecisiveShare`]): a larger committee
+		/// votes again ([`Event::ClaimEscalated`] follows).
+		CloseVerdictEscalated { claim: ClaimId, outcome: Outcome, agreeing_weight: u128, revealed_weight: u128 },
 		/// `who` became a rival of the claimant of `claim` after it opened and left its
 		/// electorate, which now weighs `eligible_weight`.
 		RivalExcluded { claim: ClaimId, who: T::AccountId, eligible_weight: u128 },
@@ -1180,17 +1189,28 @@ impl<T: Config> Pallet<T> {
 		let voters = electorate.len() as u32;
 		let rules = rules_of(&claim.params, T::MinVoters::get());
 		let mut decision = tally::decide(&electorate, claim.eligible_weight, &rules, claim.claimed_score);
-		if claim.sealed_score.is_some() && claim.claimed_score.is_none() && decision.outcome == Outcome::Accepted {
+		let withheld = claim.sealed_score.is_some() && claim.claimed_score.is_none();
+		// A withheld score rejects the claim whoever votes: nothing to escalate.
+		let close = !withheld && tally::is_close(&decision, T::DecisiveShare::get());
+		if withheld && decision.outcome == Outcome::Accepted {
 			// The claimant kept its score to itself: nothing was claimed that voters could
 			// confirm, and a claimant must not choose after the votes whether to stand by it.
 			decision.outcome = Outcome::Rejected;
 			Self::deposit_event(Event::ClaimedScoreWithheld { claim: id, claimant: claim.claimant.clone() });
 		}
 		let mut weight = T::WeightInfo::tally(voters);
-		if decision.outcome == Outcome::NoQuorum {
+		if decision.outcome == Outcome::NoQuorum || close {
 			if let Some(round) = Committees::<T>::get(id).filter(|r| r.level < MAX_ESCALATIONS) {
 				// Without a larger committee to draw, the claim is decided as it is.
 				if Self::escalate(id, &mut claim, &electorate, round, now).is_ok() {
+					if close {
+						Self::deposit_event(Event::CloseVerdictEscalated {
+							claim: id,
+							outcome: decision.outcome,
+							agreeing_weight: decision.agreeing_weight,
+							revealed_weight: decision.revealed_weight,
+						});
+					}
 					// The no-shows of this round pay; the claim votes again.
 					for ballot in &electorate {
 						Self::penalize_no_show(ballot, &decision, &rules);

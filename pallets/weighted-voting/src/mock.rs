@@ -129,6 +129,8 @@ parameter_types! {
 	pub static MaxVoterShare: sp_runtime::Perbill = sp_runtime::Perbill::one();
 	pub static MinVoters: u32 = 1;
 	pub static MinVotersWithoutRivals: u32 = 1;
+	/// No verdict is too close unless a test says otherwise.
+	pub static DecisiveShare: sp_runtime::Perbill = sp_runtime::Perbill::zero();
 	/// What the fake randomness is derived from (tests vary it to draw other committees).
 	pub static RandomSeed: u64 = 0;
 }
@@ -159,6 +161,7 @@ impl pallet_weighted_voting::Config for Test {
 	type MaxVoterShare = MaxVoterShare;
 	type MinVoters = MinVoters;
 	type MinVotersWithoutRivals = MinVotersWithoutRivals;
+	type DecisiveShare = DecisiveShare;
 	type Randomness = TestRandomness;
 	type MaxTalliesPerBlock = MaxTalliesPerBlock;
 	type MaxPeriod = frame_support::traits::ConstU64<100>;

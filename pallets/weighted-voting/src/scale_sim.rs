@@ -44,6 +44,9 @@ pub struct Scenario {
 	pub seeds: u64,
 	/// Bytes a scorer fetches per claim (the claimed model).
 	pub payload_bytes: u64,
+	/// A committee verdict with less of the revealed weight behind it escalates (the runtime's
+	/// `DecisiveShare`; zero: only a missing quorum escalates).
+	pub decisive: Perbill,
 }
 
 /// What a scenario measured.
@@ -141,7 +144,8 @@ pub fn run(s: &Scenario) -> Measured {
 					.collect();
 				let decision = tally::decide(&ballots, eligible, &rules, None);
 				let everyone_voted = size.is_none_or(|k| k >= others.len());
-				if decision.outcome == Outcome::NoQuorum && level < MAX_ESCALATIONS && !everyone_voted {
+				let close = tally::is_close(&decision, s.decisive);
+				if (decision.outcome == Outcome::NoQuorum || close) && level < MAX_ESCALATIONS && !everyone_voted {
 					m.escalations += 1;
 					level += 1;
 					size = if level < MAX_ESCALATIONS { size.map(|k| 2 * k + 1) } else { None };
@@ -175,7 +179,7 @@ pub fn run(s: &Scenario) -> Measured {
 }
 
 fn scenario(validators: usize, committee: Option<usize>, dishonest: f64) -> Scenario {
-	Scenario { validators, committee, dishonest, no_show: 0.05, seeds: 20, payload_bytes: 48 * 1024 }
+	Scenario { validators, committee, dishonest, no_show: 0.05, seeds: 20, payload_bytes: 48 * 1024, decisive: Perbill::from_percent(67) }
 }
 
 #[test]
@@ -196,6 +200,13 @@ fn committees_keep_each_validators_work_flat_and_forgeries_out() {
 		assert_eq!(m.forged_accepted, 0, "{m:?}");
 		assert!(m.honest_rejected * 100 <= m.honest, "{m:?}");
 	}
+	// At 30 % colluding weight, committees of 16 whose close verdicts stand let forgeries
+	// through and reject honest updates; escalating close verdicts takes most of that away.
+	let standing = run(&Scenario { seeds: 3, decisive: Perbill::zero(), ..scenario(100, Some(16), 0.3) });
+	let escalating = run(&Scenario { seeds: 3, ..scenario(100, Some(16), 0.3) });
+	assert!(standing.honest_rejected > 0 && standing.forged_accepted > 0, "{standing:?}");
+	assert!(escalating.honest_rejected * 4 <= standing.honest_rejected, "{standing:?} {escalating:?}");
+	assert!(escalating.forged_accepted * 4 <= standing.forged_accepted, "{standing:?} {escalating:?}");
 	// A colluding majority does pass its forgeries: the simulation can tell.
 	let captured = run(&Scenario { seeds: 2, ..scenario(40, Some(8), 0.6) });
 	assert!(captured.forged_accepted > 0, "{captured:?}");
@@ -212,12 +223,17 @@ fn scale_grid() {
 	// The test harness prints the test's name without a line break: start the table on a line.
 	println!();
 	for n in [10usize, 100, 1_000] {
-		for committee in [None, Some(16usize)] {
+		for (committee, decisive) in [(None, 67u32), (Some(16usize), 0), (Some(16), 67)] {
 			for dishonest in [0.1f64, 0.3] {
-				let s = Scenario { seeds: if n == 1_000 && committee.is_none() { 5 } else { 20 }, ..scenario(n, committee, dishonest) };
+				let seeds = if n == 1_000 && committee.is_none() { 5 } else { 20 };
+				let s = Scenario { seeds, decisive: Perbill::from_percent(decisive), ..scenario(n, committee, dishonest) };
 				let m = run(&s);
 				let (p, lo, hi) = m.cheat_acceptance();
-				let k = committee.map_or("all".to_string(), |k| k.to_string());
+				let k = match committee {
+					None => "all".to_string(),
+					Some(k) if decisive == 0 => format!("{k}, close verdicts stand"),
+					Some(k) => format!("{k}, close verdicts escalate"),
+				};
 				println!(
 					"| {n} | {k} | {:.0} % | {:.4} ({:.4}–{:.4}) of {} | {} of {} | {} | {} | {:.1} ({}) | {:.2} | {} |",
 					dishonest * 100.0,

@@ -103,6 +103,13 @@ pub fn decide<AccountId>(ballots: &[Ballot<AccountId>], eligible: u128, rules: &
 	}
 }
 
+/// Whether `decision` is too close to stand when a larger committee could decide instead: fewer
+/// than `decisive` of the revealed weight agrees with it (a tie always is). A committee can be
+/// split by colluders drawn into it where the whole electorate would not be.
+pub fn is_close(decision: &Decision, decisive: Perbill) -> bool {
+	decision.outcome != Outcome::NoQuorum && decision.agreeing_weight < decisive.mul_ceil(decision.revealed_weight)
+}
+
 /// Where a ballot stands against `decision`.
 pub fn standing<AccountId>(ballot: &Ballot<AccountId>, decision: &Decision, rules: &Rules) -> Standing {
 	let Some(verdict) = ballot.verdict else {

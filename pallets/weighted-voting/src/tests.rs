@@ -1133,6 +1133,52 @@ fn a_committee_without_a_quorum_is_followed_by_a_larger_one_then_by_everyone() {
 	});
 }
 
+/// Attack: two colluders drawn into a committee of four split it 2 : 2, and a tie rejects an
+/// honest claim (its claimant slashed). A verdict with less than the decisive share behind it
+/// goes to a larger committee instead, and the last one (everyone) decides.
+#[test]
+fn a_close_committee_verdict_is_escalated_and_everyone_decides() {
+	new_test_ext().execute_with(|| {
+		DecisiveShare::set(Perbill::from_percent(67));
+		set_voters(&[(1, 100), (2, 100), (3, 100), (4, 100), (5, 100), (6, 100), (9, 100)]);
+		CommitteeSizes::<Test>::insert(ClaimClass::Test, 4);
+		let id = open(9);
+		let first = voters_of(id);
+		assert_eq!(first.len(), 4);
+		// Half of the committee votes the honest claim down.
+		let vote = |k: usize| if k < 2 { Verdict::Invalid } else { Verdict::Valid };
+		for (k, v) in first.iter().enumerate() {
+			assert_ok!(commit(*v, id, vote(k)));
+		}
+		run_to(1 + COMMIT);
+		for (k, v) in first.iter().enumerate() {
+			assert_ok!(reveal(*v, id, vote(k)));
+		}
+		run_to(1 + COMMIT + REVEAL);
+		assert!(decided().is_empty(), "a tie does not stand");
+		assert!(slashes().is_empty(), "nobody slashed for it");
+		assert!(events().iter().any(|e| matches!(e, Event::CloseVerdictEscalated { claim, outcome: Outcome::Rejected, .. } if *claim == id)));
+		assert!(events().iter().any(|e| matches!(e, Event::ClaimEscalated { claim, level: 1, .. } if *claim == id)));
+		// The larger committee (here every eligible validator, at most 5 by MaxVoters) votes
+		// 4 : 1 for the claim: it stands.
+		let second = voters_of(id);
+		assert!(second.len() > first.len());
+		let claim = Claims::<Test>::get(id).unwrap();
+		for (k, v) in second.iter().enumerate() {
+			assert_ok!(commit(*v, id, if k == 0 { Verdict::Invalid } else { Verdict::Valid }));
+		}
+		run_to(claim.commit_end);
+		for (k, v) in second.iter().enumerate() {
+			assert_ok!(reveal(*v, id, if k == 0 { Verdict::Invalid } else { Verdict::Valid }));
+		}
+		let claim = Claims::<Test>::get(id).unwrap();
+		run_to(claim.reveal_end);
+		assert_eq!(decided()[0].3.outcome, Outcome::Accepted);
+		assert!(slashes().is_empty());
+		assert!(WeightedVoting::do_try_state().is_ok());
+	});
+}
+
 #[test]
 fn the_last_round_without_a_quorum_is_decided_as_no_quorum() {
 	new_test_ext().execute_with(|| {

@@ -196,6 +196,7 @@ parameter_types! {
 	/// the three voters of a four-validator network keep their stake × reputation order.
 	pub const MaxVoterShare: Perbill = Perbill::from_percent(40);
 	pub const CarryOverRelease: Perbill = Perbill::from_percent(10);
+	pub const DecisiveShare: Perbill = Perbill::from_percent(67);
 }
 
 /// The treasury's pallet id (its account receives slashes).
@@ -295,6 +296,9 @@ impl pallet_weighted_voting::Config for Runtime {
 	// still leaves the two a decision needs. On the four validators of `--chain local` a claim
 	// with a rival keeps it (two would be left).
 	type MinVotersWithoutRivals = ConstU32<3>;
+	// A committee's verdict with less than two thirds of the revealed weight behind it (a tie,
+	// a split a few colluders drawn together can cause) goes to a larger committee.
+	type DecisiveShare = DecisiveShare;
 	type MaxTalliesPerBlock = ConstU32<4>;
 	// 12 hours of 3 s blocks.
 	type MaxPeriod = ConstU32<14_400>;
