@@ -58,13 +58,20 @@ fn deployed<T: Config>(i: u32) -> (TaskId, T::AccountId) {
 
 /// A task whose round 0 has `MaxUpdatesPerRound` updates, all accepted (each a better version)
 /// but the last, which is still in voting; returns the task, its builder and the pending claim.
+/// A hash whose last eight bytes are `x` (`H256::from_low_u64_be` is not in `no_std`).
+fn low_hash(x: u64) -> H256 {
+	let mut h = [0u8; 32];
+	h[24..].copy_from_slice(&x.to_be_bytes());
+	H256(h)
+}
+
 fn round_with_one_pending<T: Config>(i: u32) -> (TaskId, T::AccountId, ClaimId) {
 	let (task, builder) = deployed::<T>(i);
 	let n = T::MaxUpdatesPerRound::get();
 	let claims = (0..n)
 		.map(|k| {
 			let trainer = T::BenchmarkHelper::trainer(k);
-			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), H256::from_low_u64_be(500_000 + u64::from(k)))
+			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), low_hash(500_000 + u64::from(k)))
 				.expect("eligible")
 		})
 		.collect::<alloc::vec::Vec<_>>();
@@ -135,7 +142,7 @@ mod benchmarks {
 		let n = T::MaxUpdatesPerRound::get();
 		for k in 1..n {
 			let trainer = T::BenchmarkHelper::trainer(k);
-			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), H256::from_low_u64_be(u64::from(k)))
+			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), low_hash(u64::from(k)))
 				.expect("eligible");
 		}
 		let trainer = T::BenchmarkHelper::trainer(0);
