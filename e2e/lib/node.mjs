@@ -209,6 +209,24 @@ export async function sendChecked(api, tx, signer, { expectError } = {}) {
   return { events, blockHash, fee: paid ? paid.event.data.actualFee.toBigInt() : 0n };
 }
 
+/**
+ * `sendChecked` for an account whose node's workers sign transactions too (a validator's stash
+ * on a network with workers on): the pool refuses a transaction that takes the nonce a worker's
+ * transaction took a moment before (1014 "Priority is too low", 1010 outdated), so it is signed
+ * again with the next nonce, up to five times. `makeTx` builds the transaction afresh.
+ */
+export async function sendCheckedAs(api, makeTx, signer, opts) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendChecked(api, makeTx(), signer, opts);
+    } catch (e) {
+      const clash = /1014|Priority is too low|1010|outdated|stale/i.test(String(e?.message ?? e));
+      if (!clash || attempt >= 5) throw e;
+      await sleep(3_000);
+    }
+  }
+}
+
 export function tmpDir(prefix) {
   return mkdtempSync(join(tmpdir(), prefix));
 }
