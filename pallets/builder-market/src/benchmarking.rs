@@ -71,8 +71,7 @@ fn round_with_one_pending<T: Config>(i: u32) -> (TaskId, T::AccountId, ClaimId) 
 	let claims = (0..n)
 		.map(|k| {
 			let trainer = T::BenchmarkHelper::trainer(k);
-			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), low_hash(500_000 + u64::from(k)))
-				.expect("eligible")
+			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), low_hash(500_000 + u64::from(k))).expect("eligible")
 		})
 		.collect::<alloc::vec::Vec<_>>();
 	for (k, claim) in claims.iter().enumerate().take(n as usize - 1) {
@@ -142,8 +141,7 @@ mod benchmarks {
 		let n = T::MaxUpdatesPerRound::get();
 		for k in 1..n {
 			let trainer = T::BenchmarkHelper::trainer(k);
-			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), low_hash(u64::from(k)))
-				.expect("eligible");
+			Pallet::<T>::do_submit(trainer, task, H256::zero(), H256::repeat_byte(k as u8 + 1), low_hash(u64::from(k))).expect("eligible");
 		}
 		let trainer = T::BenchmarkHelper::trainer(0);
 		#[extrinsic_call]
