@@ -907,14 +907,7 @@ impl<T: Config> Pallet<T> {
 	) -> (BoundedVec<Ballot<T::AccountId>, T::MaxVoters>, bool) {
 		let mut voters: Vec<_> = T::Voters::voters()
 			.into_iter()
-			.filter(|v| {
-				&v.who != claimant
-					&& !conflicted.contains(&v.who)
-					&& v.stake >= thresholds.min_stake
-					&& v.reputation >= thresholds.min_reputation
-					&& v.weight() > 0
-					&& !Self::is_suspended(&v.who)
-			})
+			.filter(|v| Self::may_vote(v, claimant, conflicted, thresholds))
 			.map(|v| Ballot { weight: v.weight(), who: v.who, commitment: None, verdict: None })
 			.collect();
 		voters.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.who.cmp(&b.who)));
@@ -932,6 +925,17 @@ impl<T: Config> Pallet<T> {
 		(BoundedVec::truncate_from(voters), drawn.is_some())
 	}
 
+	/// Whether validator `v` may be in the electorate of a claim of `claimant` with these
+	/// `excluded` accounts and `thresholds`.
+	fn may_vote(v: &loopx_primitives::VoterInfo<T::AccountId>, claimant: &T::AccountId, excluded: &[T::AccountId], thresholds: &Thresholds) -> bool {
+		&v.who != claimant
+			&& !excluded.contains(&v.who)
+			&& v.stake >= thresholds.min_stake
+			&& v.reputation >= thresholds.min_reputation
+			&& v.weight() > 0
+			&& !Self::is_suspended(&v.who)
+	}
+
 	/// How many eligible voters a claim keeps at least when rivals leave it.
 	fn min_voters_without_rivals() -> usize {
 		T::MinVotersWithoutRivals::get().max(T::MinVoters::get()) as usize
@@ -946,18 +950,8 @@ impl<T: Config> Pallet<T> {
 		if rivals.is_empty() {
 			return conflicted;
 		}
-		let left = T::Voters::voters()
-			.into_iter()
-			.filter(|v| {
-				&v.who != claimant
-					&& !conflicted.contains(&v.who)
-					&& !rivals.contains(&v.who)
-					&& v.stake >= thresholds.min_stake
-					&& v.reputation >= thresholds.min_reputation
-					&& v.weight() > 0
-					&& !Self::is_suspended(&v.who)
-			})
-			.count();
+		let left =
+			T::Voters::voters().into_iter().filter(|v| !rivals.contains(&v.who) && Self::may_vote(v, claimant, &conflicted, thresholds)).count();
 		// Rivals beyond `MaxConflicted` could not be kept out of an escalation: keep them all in.
 		let fits = conflicted.len().saturating_add(rivals.len()) <= T::MaxConflicted::get() as usize;
 		if left >= Self::min_voters_without_rivals() && fits {
