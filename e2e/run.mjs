@@ -9,9 +9,10 @@
 // file to append each file's duration to. Files start longest first (DEFAULT_ORDER, then the
 // times in that file or `<it>.last`, scripts/test.sh's copy of the previous run), so that the
 // longest file does not start last. A file's output is
-// printed whole when it ends, and kept in $LOOPX_E2E_LOGS (default a temporary directory).
+// printed whole when it ends, and kept in $LOOPX_E2E_LOGS (default a temporary directory), with
+// the node logs of a file that failed in `<file>-nodes/`.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +63,8 @@ if (TIMES) {
 }
 mkdirSync(LOGS, { recursive: true });
 
+const nodeLogs = (file) => join(LOGS, `${nameOf(file)}-nodes`);
+
 /** Runs one file in slot `slot`; resolves with its counts, duration and whether it passed. */
 function runFile(file, slot) {
   return new Promise((resolve) => {
@@ -69,7 +72,9 @@ function runFile(file, slot) {
     let output = '';
     const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], {
       cwd: HERE,
-      env: { ...process.env, LOOPX_PORT_OFFSET: `${slot * OFFSET_STEP}`, FORCE_COLOR: '0' },
+      // LOOPX_E2E_NODE_LOGS: where the file's local networks leave their node logs (lib/node.mjs
+      // disposeNet); kept only if the file fails.
+      env: { ...process.env, LOOPX_PORT_OFFSET: `${slot * OFFSET_STEP}`, FORCE_COLOR: '0', LOOPX_E2E_NODE_LOGS: nodeLogs(file) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group: nodes it leaves behind die with it
     });
@@ -94,6 +99,8 @@ function runFile(file, slot) {
       if (timedOut) output += `\n[e2e] ${file}: killed after ${FILE_TIMEOUT_S} s\n`;
       else if (code !== 0) output += `\n[e2e] ${file}: exited with ${code ?? signal}\n`;
       writeFileSync(join(LOGS, `${nameOf(file)}.log`), output);
+      if (ok) rmSync(nodeLogs(file), { recursive: true, force: true });
+      else if (existsSync(nodeLogs(file))) output += `[e2e] ${file}: node logs kept in ${nodeLogs(file)}\n`;
       resolve({ file, seconds, pass, fail, ok, timedOut, output });
     });
   });

@@ -1,7 +1,7 @@
 // Helpers for the end-to-end tests: start and stop loopx-node processes, connect polkadot.js
 // (metadata only, no hand-written types), wait for chain conditions.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,6 +157,24 @@ export function localNetWithEnv(env, netDir, ...args) {
   return r.stdout;
 }
 
+/**
+ * Copies the node logs of a local network (`<netDir>/*.log`, the last 4 MB of
+ * each) into `$LOOPX_E2E_NODE_LOGS` when run.mjs set it (it keeps them only for files that
+ * failed), then removes `netDir` unless LOOPX_KEEP_NET=1.
+ */
+export function disposeNet(netDir) {
+  const keepIn = process.env.LOOPX_E2E_NODE_LOGS;
+  if (keepIn && existsSync(netDir)) {
+    mkdirSync(keepIn, { recursive: true });
+    for (const f of readdirSync(netDir).filter((x) => x.endsWith('.log'))) {
+      const text = readFileSync(join(netDir, f));
+      writeFileSync(join(keepIn, f), text.subarray(Math.max(0, text.length - 4_000_000)));
+    }
+  }
+  if (process.env.LOOPX_KEEP_NET === '1') console.log(`local network kept in ${netDir}`);
+  else rmSync(netDir, { recursive: true, force: true });
+}
+
 /** The RPC ports of scripts/local-net.sh's nodes under this file's offset. */
 export const LOCAL_RPC_PORTS = { alice: port(9944), bob: port(9945), charlie: port(9946), dave: port(9947), data: port(9948), ferdie: port(9949) };
 /** The Prometheus ports of scripts/local-net.sh's nodes under this file's offset. */
@@ -213,14 +231,15 @@ export async function sendChecked(api, tx, signer, { expectError } = {}) {
  * `sendChecked` for an account whose node's workers sign transactions too (a validator's stash
  * on a network with workers on): the pool refuses a transaction that takes the nonce a worker's
  * transaction took a moment before (1014 "Priority is too low", 1010 outdated), so it is signed
- * again with the next nonce, up to five times. `makeTx` builds the transaction afresh.
+ * again with the next nonce, up to five times; so is one the pool dropped or replaced (`Dropped`,
+ * `Usurped`: the worker's transaction of the same nonce won). `makeTx` builds the transaction afresh.
  */
 export async function sendCheckedAs(api, makeTx, signer, opts) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await sendChecked(api, makeTx(), signer, opts);
     } catch (e) {
-      const clash = /1014|Priority is too low|1010|outdated|stale/i.test(String(e?.message ?? e));
+      const clash = /1014|Priority is too low|1010|outdated|stale|Dropped|Usurped/i.test(String(e?.message ?? e));
       if (!clash || attempt >= 5) throw e;
       await sleep(3_000);
     }

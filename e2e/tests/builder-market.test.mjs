@@ -11,10 +11,10 @@
 // stays silent (loses reputation) next to one that abstains (loses nothing).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { LOCAL_RPC_PORTS, connect, dealKeyCommitment, localNet, sendChecked, subscribeEvents, tmpDir, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, dealKeyCommitment, localNet, sendChecked, subscribeEvents, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-builder-net-');
 const UNITS = 10n ** 12n;
@@ -37,7 +37,7 @@ before(async () => {
 
 after(async () => {
   await api?.disconnect().catch(() => {});
-  try { localNet(netDir, 'stop'); } finally { rmSync(netDir, { recursive: true, force: true }); }
+  try { localNet(netDir, 'stop'); } finally { disposeNet(netDir); }
 });
 
 const send = async (tx, signer, opts) => (await sendChecked(api, tx, signer, opts)).events;

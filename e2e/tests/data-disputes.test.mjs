@@ -13,10 +13,10 @@
 // Nothing here is played by the test: every step is the nodes' own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_RPC_PORTS, LOCAL_VALIDATORS, connect, localNetWithEnv, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, LOCAL_VALIDATORS, connect, localNetWithEnv, waitFor, disposeNet } from '../lib/node.mjs';
 
 const EVE = '5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw';
 const netDir = mkdtempSync(join(tmpdir(), 'loopx-data-disputes-'));
@@ -31,10 +31,7 @@ before(async () => {
 
 after(async () => {
   await api?.disconnect().catch(() => {});
-  try { localNetWithEnv({}, netDir, 'stop'); } finally {
-    if (process.env.LOOPX_KEEP_NET === '1') console.log(`local network kept in ${netDir}`);
-    else rmSync(netDir, { recursive: true, force: true });
-  }
+  try { localNetWithEnv({}, netDir, 'stop'); } finally { disposeNet(netDir); }
 });
 
 /** Reads the events of every block finalized since the last call. */

@@ -10,12 +10,12 @@
 // Each test prints what it measured (time to resume finality, blocks in the window).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { u8aToString } from '@polkadot/util';
 import { ADDR, Cycle, QUERY_FEE, VALIDATORS, nameOf } from '../lib/cycle.mjs';
-import { LOCAL_RPC_PORTS, connect, heads, localNetWithEnv, sendChecked, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, heads, localNetWithEnv, sendChecked, waitFor, disposeNet } from '../lib/node.mjs';
 
 const DATASET = 'wallet-demo';
 const SQL = 'SELECT pattern, COUNT(*) AS n FROM transactions GROUP BY pattern ORDER BY pattern';
@@ -41,10 +41,7 @@ before(async () => {
 
 after(async () => {
   await restarted?.disconnect().catch(() => {});
-  try { await cycle.stop(); } finally {
-    if (process.env.LOOPX_KEEP_NET === '1') console.log(`local network kept in ${netDir}`);
-    else rmSync(netDir, { recursive: true, force: true });
-  }
+  try { await cycle.stop(); } finally { disposeNet(netDir); }
 });
 
 const net = (...args) => localNetWithEnv({}, netDir, ...args);
@@ -100,17 +97,12 @@ test('the four validators finalize and their workers advertise', { timeout: 240_
 test('Dave stopped (SIGTERM): blocks and finality go on, the others train, vote and answer', { timeout: 900_000 }, async (t) => {
   const down = await takeDown('dave', 'stop');
   t.diagnostic(`finality passed #${down.at.best} (finalized #${down.at.finalized} at the stop) ${down.ms} ms after Dave stopped; best #${down.resumed.best}`);
-  // Ferdie deploys the learning task once Dave is down (a worker trains and claims within a few
-  // blocks, so a task deployed before the stop would have Dave's claim already).
-  await cycle.deployTask();
-  // A query that drew all four: Dave cannot answer, so the three answers go to the vote.
+  // A query that drew all four: Dave cannot answer, so the three answers go to the vote. Each
+  // answer's claim needs both other live validators (Dave's share is missing from the quorum),
+  // so the query is settled before the learning round starts: one workload at a time on the
+  // three workers (a CI run once saw one of these votes missing with both at once; the node
+  // logs of a failing run are kept now, see e2e/run.mjs).
   const query = await postQuery(4);
-  const r0 = await cycle.round(0);
-  const trainers = r0.claims.map((c) => c.trainer);
-  t.diagnostic(`round 0 without Dave: ${JSON.stringify(r0.claims.map(({ trainer, outcome }) => ({ trainer, outcome })))}`);
-  assert.deepEqual([...trainers].sort(), ['alice', 'bob', 'charlie'], 'the three running validators claimed, once each');
-  assert.ok(r0.claims.every((c) => c.outcome === 'Accepted'), 'their honest updates were accepted by the votes');
-  assert.ok(r0.versions.length >= 1, 'round 0 made a version');
   const a = await answered(query);
   t.diagnostic(`query #${query}: committed ${a.committed}, revealed ${a.revealed}, missed ${a.missed}, disputed ${a.disputed}`);
   assert.deepEqual(a.answerers, ['alice', 'bob', 'charlie']);
@@ -118,6 +110,15 @@ test('Dave stopped (SIGTERM): blocks and finality go on, the others train, vote 
   assert.ok(a.disputed, 'too few answers came, so the vote decided');
   assert.match(a.result, /^pattern\tn\n/);
   assert.match(a.result, /\nnormal\t\d+\n/);
+  // Ferdie deploys the learning task once Dave is down (a worker trains and claims within a few
+  // blocks, so a task deployed before the stop would have Dave's claim already).
+  await cycle.deployTask();
+  const r0 = await cycle.round(0);
+  const trainers = r0.claims.map((c) => c.trainer);
+  t.diagnostic(`round 0 without Dave: ${JSON.stringify(r0.claims.map(({ trainer, outcome }) => ({ trainer, outcome })))}`);
+  assert.deepEqual([...trainers].sort(), ['alice', 'bob', 'charlie'], 'the three running validators claimed, once each');
+  assert.ok(r0.claims.every((c) => c.outcome === 'Accepted'), 'their honest updates were accepted by the votes');
+  assert.ok(r0.versions.length >= 1, 'round 0 made a version');
   // Finality kept up the whole time.
   const h = await heads(api);
   assert.ok(h.best - h.finalized <= 5, `finality lags #${h.best} by ${h.best - h.finalized} blocks`);

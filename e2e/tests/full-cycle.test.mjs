@@ -11,10 +11,11 @@
 // issuance moved by exactly what the eras minted and what was burned.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BOUNTY, Cycle, VALIDATORS } from '../lib/cycle.mjs';
+import { disposeNet } from '../lib/node.mjs';
 
 // What the accepted version must reach on the held-out demo evaluation set (4,000 rows the
 // training shards never hold): as scored by the voters (each validator evaluates the claimed
@@ -28,10 +29,7 @@ const rounds = [];
 before(() => cycle.start());
 
 after(async () => {
-  try { await cycle.stop(); } finally {
-    if (process.env.LOOPX_KEEP_NET === '1') console.log(`local network kept in ${netDir}`);
-    else rmSync(netDir, { recursive: true, force: true });
-  }
+  try { await cycle.stop(); } finally { disposeNet(netDir); }
 });
 
 test('the network: four validators with stakes 1 : 2 : 5 : 2 and neutral reputation, and the data node', { timeout: 120_000 }, async () => {

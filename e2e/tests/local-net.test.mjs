@@ -1,8 +1,8 @@
 // Four validators (Alice, Bob, Charlie, Dave) started by scripts/local-net.sh on loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { connect, heads, localNet, tmpDir, waitFor, LOCAL_RPC_PORTS, LOCAL_VALIDATORS } from '../lib/node.mjs';
+
+import { connect, heads, localNet, tmpDir, waitFor, LOCAL_RPC_PORTS, LOCAL_VALIDATORS, disposeNet } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-local-net-');
 const apis = {};
@@ -14,7 +14,7 @@ before(async () => {
 
 after(async () => {
   for (const api of Object.values(apis)) await api.disconnect().catch(() => {});
-  try { localNet(netDir, 'stop'); } finally { rmSync(netDir, { recursive: true, force: true }); }
+  try { localNet(netDir, 'stop'); } finally { disposeNet(netDir); }
 });
 
 test('the four validators agree on a finalized head', { timeout: 180_000 }, async () => {

@@ -7,10 +7,10 @@
 // outcome are paid their verification share next to everyone's block-authoring share.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { LOCAL_RPC_PORTS, connect, heads, localNet, sendChecked, submitAndWatch, tmpDir, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, heads, localNet, sendChecked, submitAndWatch, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-voting-net-');
 const UNITS = 10n ** 12n;
@@ -28,7 +28,7 @@ before(async () => {
 
 after(async () => {
   await api?.disconnect().catch(() => {});
-  try { localNet(netDir, 'stop'); } finally { rmSync(netDir, { recursive: true, force: true }); }
+  try { localNet(netDir, 'stop'); } finally { disposeNet(netDir); }
 });
 
 /** Submits `tx` signed by `signer`; returns its events, asserting success unless `expectError`. */

@@ -16,12 +16,12 @@
 // four agreeing answers. Nothing here is played by the test except Ferdie.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { LOCAL_PROM_PORTS, LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, subscribeEvents, waitFor } from '../lib/node.mjs';
+import { LOCAL_PROM_PORTS, LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, subscribeEvents, waitFor, disposeNet } from '../lib/node.mjs';
 import { fraudTaskSpec, UNITS } from '../lib/cycle.mjs';
 
 const ZERO = `0x${'00'.repeat(32)}`;
@@ -51,10 +51,7 @@ before(async () => {
 after(async () => {
   await api?.disconnect().catch(() => {});
   // LOOPX_KEEP_NET=1 keeps the nodes' logs and databases for a look afterwards.
-  try { localNetWithEnv({}, netDir, 'stop'); } finally {
-    if (process.env.LOOPX_KEEP_NET === '1') console.log(`local network kept in ${netDir}`);
-    else rmSync(netDir, { recursive: true, force: true });
-  }
+  try { localNetWithEnv({}, netDir, 'stop'); } finally { disposeNet(netDir); }
 });
 
 const best = async () => (await api.rpc.chain.getHeader()).number.toNumber();
