@@ -295,12 +295,12 @@ const modelUpdate = (await api.query.weightedVoting.classParameters('ModelUpdate
 const blockSeconds = api.consts.babe.expectedBlockTime.toNumber() / 1000;
 const voting = {
   max_open_claims: api.consts.weightedVoting.maxOpenClaims.toNumber(),
-  max_tallies_per_block: api.consts.weightedVoting.maxTalliesPerBlock.toNumber(),
+  // Tallies share a weight budget a block (each charged its worst case, `tally_bound`).
+  tally_budget_ms: api.consts.weightedVoting.tallyBudget.refTime.toNumber() / 1e9,
   model_update_blocks_open: modelUpdate.commitPeriod.toNumber() + modelUpdate.revealPeriod.toNumber(),
   block_seconds: blockSeconds,
 };
 voting.claims_per_second_open_bound = voting.max_open_claims / (voting.model_update_blocks_open * blockSeconds);
-voting.claims_per_second_tally_bound = voting.max_tallies_per_block / blockSeconds;
 writeFileSync(OUT, JSON.stringify({ per_sender: PER_SENDER, senders: SENDERS.length, results, voting }, null, 2));
 await api.disconnect();
 process.exit(0);

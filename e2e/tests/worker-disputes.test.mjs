@@ -4,21 +4,22 @@
 //
 // Ferdie posts an aggregation query to all four validators (redundancy 4). Alice's, Bob's and
 // Dave's workers reveal the true answer, Charlie's a forged one: the answers disagree, so each
-// becomes a QueryResult claim in weighted voting. Every worker answers the query itself and
-// votes on the others' claims with commit–reveal (all four answered, so no validator is left who
-// is not a rival: the rivals judge, and gain nothing by it, since a rejected answer's share of
-// the fee goes back to the client). Charlie's claim is rejected: he is slashed,
+// becomes a QueryResult claim in weighted voting, judged by a committee of two (root sets the
+// class's committee size first: k smaller than the validator set, as on a large network) drawn
+// from the other three. Every drawn worker answers the query itself and votes with commit–reveal
+// (all four answered, so no validator is left who is not a rival: the rivals judge, and gain
+// nothing by it, since a rejected answer's share of the fee goes back to the client). Charlie's claim is rejected: he is slashed,
 // his reputation falls and so does his weight at the next election; the three honest answerers
 // are paid and Ferdie gets the true answer. Nothing here is played by the test except Ferdie.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToString } from '@polkadot/util';
-import { LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, sendCheckedAs, waitFor } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, sendCheckedAs, waitFor, disposeNet } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
 const FEE = 30n * UNITS;
@@ -45,10 +46,7 @@ before(async () => {
 after(async () => {
   await api?.disconnect().catch(() => {});
   // LOOPX_KEEP_NET=1 keeps the nodes' logs and databases for a look afterwards.
-  try { localNetWithEnv({}, netDir, 'stop'); } finally {
-    if (process.env.LOOPX_KEEP_NET === '1') console.log(`local network kept in ${netDir}`);
-    else rmSync(netDir, { recursive: true, force: true });
-  }
+  try { localNetWithEnv({}, netDir, 'stop'); } finally { disposeNet(netDir); }
 });
 
 const bestBlock = async () => (await api.rpc.chain.getHeader()).number.toNumber();
@@ -76,9 +74,28 @@ test('every validator\'s worker advertises the demo dataset', { timeout: 180_000
   }, { timeoutMs: 150_000, everyMs: 2_000 });
 });
 
-test('a forged answer is outvoted: the cheat is slashed and loses reputation and weight; the honest answer is paid', { timeout: 600_000 }, async () => {
+test('a forged answer is outvoted by a committee of two: the cheat is slashed and loses reputation and weight; the honest answer is paid', { timeout: 600_000 }, async () => {
+  const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+  // Alice's own worker signs with her key too: a nonce clash is retried.
+  await sendCheckedAs(api, () => api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('QueryResult', 2)), alice);
+  try {
+    await outvoted();
+  } finally {
+    await sendCheckedAs(api, () => api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('QueryResult', 0)), alice);
+  }
+  // His weight falls at the next election.
+  const s = await session();
+  await waitFor(`session ${s + 1}`, async () => (await session()) > s, { timeoutMs: 150_000, everyMs: 2_000 });
+  const weightAfter = await nextWeight(ADDR.charlie);
+  assert.ok(weightAfter < weightBefore, `next-election weight ${weightBefore} -> ${weightAfter}`);
+});
+
+let weightBefore;
+
+/** Ferdie's query to all four; Charlie's forged answer among the true ones. */
+async function outvoted() {
+  weightBefore = await nextWeight(ADDR.charlie);
   const reputationBefore = (await api.call.stakeReputationApi.reputation(ADDR.charlie)).toNumber();
-  const weightBefore = await nextWeight(ADDR.charlie);
   const start = await bestBlock();
   const sql = 'SELECT pattern, COUNT(*) AS n, AVG(amount) AS avg_amount FROM transactions GROUP BY pattern ORDER BY pattern';
   const { events: posted } = await sendChecked(api,
@@ -99,11 +116,22 @@ test('a forged answer is outvoted: the cheat is slashed and loses reputation and
   assert.deepEqual(assigned.validators.map(String).sort(), Object.values(ADDR).sort());
   assert.equal(ofQuery(api.events.computeMarket.QueryDisputed)[0].claims.toNumber(), 4);
 
-  // The votes: every claim decided by the other three validators' workers.
+  // The votes: every claim decided by a committee of two of the other three validators' workers
+  // (a committee that could not decide would be followed by a larger one: ClaimEscalated).
   const judged = Object.fromEntries(ofQuery(api.events.computeMarket.AnswerJudged).map((j) => [j.who.toString(), j.accepted.isTrue]));
   assert.deepEqual(judged, { [ADDR.alice]: true, [ADDR.bob]: true, [ADDR.charlie]: false, [ADDR.dave]: true });
-  const votes = events.filter((e) => api.events.weightedVoting.VoteRevealed?.is(e));
-  assert.ok(votes.length >= 12, `three revealed votes on each of the four claims, saw ${votes.length}`);
+  const opened = events.filter((e) => api.events.weightedVoting.ClaimOpened.is(e) && e.data.class.toString() === 'QueryResult');
+  assert.equal(opened.length, 4);
+  assert.deepEqual(opened.map((e) => e.data.voters.toNumber()), [2, 2, 2, 2], 'each claim drew a committee of two');
+  const claims = opened.map((e) => e.data.claim.toNumber());
+  const votes = events.filter((e) => api.events.weightedVoting.VoteRevealed.is(e) && claims.includes(e.data.claim.toNumber()));
+  for (const e of opened) {
+    const voters = votes.filter((v) => v.data.claim.eq(e.data.claim)).map((v) => v.data.voter.toString());
+    assert.ok(!voters.includes(e.data.claimant.toString()), 'no claimant votes on its own answer');
+  }
+  const escalated = events.filter((e) => api.events.weightedVoting.ClaimEscalated.is(e) && claims.includes(e.data.claim.toNumber()));
+  assert.ok(votes.length >= 8, `two revealed votes on each of the four claims, saw ${votes.length}`);
+  assert.ok(escalated.length > 0 || votes.length === 8, `only the committees voted: ${votes.length} votes, no escalation`);
 
   // Ferdie gets the honest answer (one row per planted pattern and the normal one).
   const result = u8aToString(view.result.unwrap());
@@ -124,13 +152,7 @@ test('a forged answer is outvoted: the cheat is slashed and loses reputation and
   assert.ok(slashed[0].data.own.toBigInt() > 0n);
   const reputationAfter = (await api.call.stakeReputationApi.reputation(ADDR.charlie)).toNumber();
   assert.ok(reputationAfter < reputationBefore, `reputation ${reputationBefore} -> ${reputationAfter}`);
-
-  // His weight falls at the next election.
-  const s = await session();
-  await waitFor(`session ${s + 1}`, async () => (await session()) > s, { timeoutMs: 150_000, everyMs: 2_000 });
-  const weightAfter = await nextWeight(ADDR.charlie);
-  assert.ok(weightAfter < weightBefore, `next-election weight ${weightBefore} -> ${weightAfter}`);
-});
+}
 
 test('a flood of disputed answers waits for slots of its class: other classes keep opening, and every forged answer is still judged', { timeout: 900_000 }, async (t) => {
   // The QueryResult class is given 4 slots (96 on a real network), so that two queries all four

@@ -21,7 +21,7 @@ TABLE="$(cd "$REPO_ROOT" && SKIP_WASM_BUILD=1 SCALE_SIM_OUT="$OUT_DIR/scale-sim.
 	echo "stays away with probability 5 %. Runtime rules: quorum 50 %, approval > 50 % of the revealed"
 	echo "weight (a tie rejects), at least 2 voters, 40 % share cap, escalation to 2k + 1 then everyone"
 	echo "on no quorum and, where the row says so, on a verdict with less than 67 % of the revealed"
-	echo "weight behind it (\`DecisiveShare\`); 4 tallies a block. Payload 48 KiB a claim. 20 seeds a point (5 for n = 1,000 with"
+	echo "weight behind it (\`DecisiveShare\`); tallies in the runtime's \`TallyBudget\` (a quarter of a 2 s block, each charged its measured worst case: \`Pallet::tally_bound\`), 3 s blocks. Payload 48 KiB a claim. 20 seeds a point (5 for n = 1,000 with"
 	echo "everyone voting); forged-claim acceptance with its 95 % Wilson interval."
 	echo
 	echo "| n | committee | dishonest | forged accepted (95 % CI) of forged | honest rejected | undecided | escalations | scorings/validator/round (max) | MiB/round | tally blocks/round |"

@@ -370,4 +370,11 @@ impl<T: Config> ClaimOutcome<T::AccountId> for Pallet<T> {
 		Self::on_update_decided(id, decision);
 		T::WeightInfo::update_decided()
 	}
+
+	fn weight_bound(class: ClaimClass) -> Weight {
+		if class != ClaimClass::ModelUpdate {
+			return Weight::zero();
+		}
+		T::WeightInfo::update_decided()
+	}
 }

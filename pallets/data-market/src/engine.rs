@@ -732,6 +732,13 @@ impl<T: Config> ClaimOutcome<T::AccountId> for Pallet<T> {
 		Self::decide_dispute(id, decision.outcome);
 		T::WeightInfo::dispute_decided()
 	}
+
+	fn weight_bound(class: ClaimClass) -> Weight {
+		if class != ClaimClass::DataDispute {
+			return Weight::zero();
+		}
+		T::WeightInfo::dispute_decided()
+	}
 }
 
 /// Trained models from the builder market are offers of [`GoodsKind::TrainedModel`] in an

@@ -31,8 +31,11 @@
 //!   during the commit period, then [`Pallet::reveal_vote`] during the reveal period. A commit
 //!   also names the claim's own commitment, so that after a reorganisation it cannot land on
 //!   another claim that got the same number on the winning fork.
-//! - **Tally** in `on_initialize`: claims whose reveal period ended join a queue; at most
-//!   [`Config::MaxTalliesPerBlock`] are tallied per block, the rest carry over.
+//! - **Tally** in `on_initialize`: claims whose reveal period ended join a queue, tallied in
+//!   order while their worst case ([`Pallet::tally_bound`]: the tally for the claim's
+//!   electorate, the market's handler, a larger committee drawn) fits in what is left of
+//!   [`Config::TallyBudget`] this block; the rest carry over (`TalliesCarriedOver`). Queued
+//!   claims open from what is left of the same budget.
 //!   - No quorum if the revealed weight is below `quorum × eligible` (rounded up) or fewer
 //!     than [`Config::MinVoters`] voters revealed.
 //!   - Binary: accepted when the `Valid` weight is strictly more than `approval × revealed`.
@@ -103,7 +106,7 @@ mod tests;
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
-use frame_support::{pallet_prelude::*, BoundedVec};
+use frame_support::{pallet_prelude::*, weights::WeightMeter, BoundedVec};
 use frame_system::pallet_prelude::*;
 use loopx_primitives::{
 	claims::SessionIndex, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision, Outcome,
@@ -359,9 +362,11 @@ pub mod pallet {
 		/// opens.
 		type Randomness: frame_support::traits::Randomness<Self::Hash, BlockNumberFor<Self>>;
 
-		/// Most claims tallied in one block; the rest wait for the next block.
+		/// The weight `on_initialize` may spend per block on tallies and on opening queued
+		/// claims (a share of the block); what does not fit waits for the next block. It must
+		/// hold at least one worst-case tally ([`Pallet::tally_bound`] with `MaxVoters`).
 		#[pallet::constant]
-		type MaxTalliesPerBlock: Get<u32>;
+		type TallyBudget: Get<Weight>;
 
 		/// Longest commit or reveal period a class may have.
 		#[pallet::constant]
@@ -577,7 +582,8 @@ pub mod pallet {
 		RivalExcluded { claim: ClaimId, who: T::AccountId, eligible_weight: u128 },
 		/// `who` voted against the outcome too often and may not vote before session `until`.
 		VoterSuspended { who: T::AccountId, until: SessionIndex },
-		/// `count` claims wait for a tally in a later block (more than `MaxTalliesPerBlock` ended).
+		/// `count` claims wait for a tally in a later block (more ended than
+		/// [`Config::TallyBudget`] could decide in this one).
 		TalliesCarriedOver { count: u32 },
 	}
 
@@ -648,7 +654,12 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::queue_ended_claims(now).saturating_add(Self::run_tallies(now)).saturating_add(Self::open_queued()).saturating_add(Self::prune(now))
+			// Queueing and pruning are bounded on their own; tallies and openings share the budget.
+			let fixed = Self::queue_ended_claims(now).saturating_add(Self::prune(now));
+			let mut meter = WeightMeter::with_limit(T::TallyBudget::get());
+			let overrun = Self::run_tallies(now, &mut meter);
+			Self::open_queued(&mut meter);
+			fixed.saturating_add(meter.consumed()).saturating_add(overrun)
 		}
 
 		fn integrity_test() {
@@ -658,7 +669,14 @@ pub mod pallet {
 				T::MaxOpenPerClass::get() > 0 && T::MaxOpenPerClass::get() <= T::MaxOpenClaims::get(),
 				"MaxOpenPerClass must be positive and at most MaxOpenClaims"
 			);
-			assert!(T::MaxTalliesPerBlock::get() > 0, "MaxTalliesPerBlock must be positive");
+			let worst = [ClaimClass::ModelUpdate, ClaimClass::QueryResult, ClaimClass::DataDispute, ClaimClass::EvaluationScore, ClaimClass::Test]
+				.into_iter()
+				.map(|class| Self::tally_bound(class, T::MaxVoters::get(), Some(CommitteeRound { size: T::MaxVoters::get(), level: 0 })))
+				.fold(Weight::zero(), |a, b| a.max(b));
+			assert!(
+				T::TallyBudget::get().all_gte(worst),
+				"TallyBudget must hold a tally of MaxVoters voters, or such a claim would never be decided"
+			);
 			assert!(T::MaxQueuedClaims::get() > 0, "MaxQueuedClaims must be positive");
 		}
 
@@ -1103,19 +1121,25 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Opens waiting claims whose class has a free slot, oldest first, at most
-	/// `MaxTalliesPerBlock` per block (a claim of a full class does not hold up the others).
-	fn open_queued() -> Weight {
-		let mut waiting = ClaimQueue::<T>::get();
-		if waiting.is_empty() {
-			return T::DbWeight::get().reads(1);
+	/// Opens waiting claims whose class has a free slot, oldest first, while an opening fits
+	/// in `meter` (a claim of a full class does not hold up the others).
+	fn open_queued(meter: &mut WeightMeter) {
+		let db = T::DbWeight::get();
+		if !meter.can_consume(db.reads(1)) {
+			return;
 		}
-		let mut weight = T::DbWeight::get().reads_writes(1, 1);
-		let mut opened = 0u32;
+		let mut waiting = ClaimQueue::<T>::get();
+		meter.consume(db.reads(1));
+		if waiting.is_empty() {
+			return;
+		}
+		// The queue is written back once, whatever happens.
+		meter.consume(db.writes(1));
+		let opening = T::WeightInfo::open_test_claim(T::MaxVoters::get()).saturating_add(db.reads(1));
 		let mut i = 0;
-		while i < waiting.len() && opened < T::MaxTalliesPerBlock::get() {
+		while i < waiting.len() && meter.can_consume(opening) {
 			let id = waiting[i];
-			weight = weight.saturating_add(T::DbWeight::get().reads(1));
+			meter.consume(db.reads(1));
 			let Some(claim) = Claims::<T>::get(id).filter(|c| c.status == ClaimStatus::Queued) else {
 				waiting.remove(i);
 				continue;
@@ -1129,11 +1153,9 @@ impl<T: Config> Pallet<T> {
 				// Cannot happen: `has_slot` said there is room.
 				log::error!(target: "runtime::weighted-voting", "queued claim {id} could not open: {e:?}");
 			}
-			opened += 1;
-			weight = weight.saturating_add(T::WeightInfo::open_test_claim(T::MaxVoters::get()));
+			meter.consume(T::WeightInfo::open_test_claim(T::MaxVoters::get()));
 		}
 		ClaimQueue::<T>::put(waiting);
-		weight
 	}
 
 	/// Moves the claims whose reveal period ends now into the tally queue.
@@ -1157,23 +1179,62 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::queue_ended_claims(moved)
 	}
 
-	/// Tallies up to `MaxTalliesPerBlock` queued claims.
-	fn run_tallies(now: BlockNumberFor<T>) -> Weight {
-		let mut queue = TallyQueue::<T>::get();
-		if queue.is_empty() {
-			return T::DbWeight::get().reads(1);
+	/// The most deciding one claim of `class` with `voters` ballots may cost: its tally, the
+	/// market's handler of the outcome, and, for a committee `round` that can still escalate,
+	/// drawing the next, larger committee.
+	pub fn tally_bound(class: ClaimClass, voters: u32, round: Option<CommitteeRound>) -> Weight {
+		let escalation = match round {
+			Some(r) if r.level < MAX_ESCALATIONS => {
+				let next = if r.level.saturating_add(1) < MAX_ESCALATIONS { r.size.saturating_mul(2).saturating_add(1) } else { T::MaxVoters::get() };
+				T::WeightInfo::open_test_claim(next.min(T::MaxVoters::get()))
+			},
+			_ => Weight::zero(),
+		};
+		T::WeightInfo::tally(voters).saturating_add(T::OnDecided::weight_bound(class)).saturating_add(escalation)
+	}
+
+	/// Tallies queued claims, oldest first, while the next one's worst case fits in `meter`;
+	/// the rest wait for the next block. Returns what tallies used beyond their bounds (none
+	/// unless a market's handler exceeds its `weight_bound`), charged outside the meter.
+	fn run_tallies(now: BlockNumberFor<T>, meter: &mut WeightMeter) -> Weight {
+		let db = T::DbWeight::get();
+		let mut overrun = Weight::zero();
+		if !meter.can_consume(db.reads_writes(1, 1)) {
+			return overrun;
 		}
-		let take = queue.len().min(T::MaxTalliesPerBlock::get() as usize);
-		let batch: Vec<ClaimId> = queue.drain(..take).collect();
-		let mut weight = T::DbWeight::get().reads_writes(1, 1);
+		let mut queue = TallyQueue::<T>::get();
+		meter.consume(db.reads(1));
+		if queue.is_empty() {
+			return overrun;
+		}
+		meter.consume(db.writes(1));
+		let mut done = 0;
+		for id in queue.iter() {
+			// What the claim costs at most: its class, the size of its electorate (the length
+			// prefix only, not the ballots) and whether it can escalate.
+			let peek = db.reads(3);
+			if !meter.can_consume(peek) {
+				break;
+			}
+			let class = Claims::<T>::get(id).map(|c| c.class);
+			let voters = Electorates::<T>::decode_len(id).unwrap_or(0) as u32;
+			let bound = class.map_or(Weight::zero(), |class| Self::tally_bound(class, voters, Committees::<T>::get(id)));
+			if !meter.can_consume(peek.saturating_add(bound)) {
+				break;
+			}
+			meter.consume(peek);
+			let used = Self::tally(*id, now);
+			let charged = used.min(meter.remaining());
+			meter.consume(charged);
+			overrun.saturating_accrue(used.saturating_sub(charged));
+			done += 1;
+		}
+		queue.drain(..done);
 		if !queue.is_empty() {
 			Self::deposit_event(Event::TalliesCarriedOver { count: queue.len() as u32 });
 		}
 		TallyQueue::<T>::put(queue);
-		for id in batch {
-			weight = weight.saturating_add(Self::tally(id, now));
-		}
-		weight
+		overrun
 	}
 
 	/// Decides one claim and applies the consequences; returns the weight used.

@@ -122,10 +122,14 @@ impl ClaimOutcome<AccountId> for Fakes {
 		DECIDED.with(|d| d.borrow_mut().push((id, class, *claimant, *decision)));
 		Weight::from_parts(1_000, 0)
 	}
+	fn weight_bound(_: ClaimClass) -> Weight {
+		Weight::from_parts(1_000, 0)
+	}
 }
 
 parameter_types! {
-	pub static MaxTalliesPerBlock: u32 = 2;
+	/// Room for two worst-case tallies a block once `new_test_ext` ran (`tallies_per_block`).
+	pub static TallyBudget: Weight = Weight::MAX;
 	pub static MaxVoterShare: sp_runtime::Perbill = sp_runtime::Perbill::one();
 	pub static MinVoters: u32 = 1;
 	pub static MinVotersWithoutRivals: u32 = 1;
@@ -163,7 +167,7 @@ impl pallet_weighted_voting::Config for Test {
 	type MinVotersWithoutRivals = MinVotersWithoutRivals;
 	type DecisiveShare = DecisiveShare;
 	type Randomness = TestRandomness;
-	type MaxTalliesPerBlock = MaxTalliesPerBlock;
+	type TallyBudget = TallyBudget;
 	type MaxPeriod = frame_support::traits::ConstU64<100>;
 	type DecidedRetention = frame_support::traits::ConstU64<10>;
 	type VoterReward = frame_support::traits::ConstU32<1_000>;
@@ -239,9 +243,28 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		POINTS.with(|p| p.borrow_mut().clear());
 		DECIDED.with(|d| d.borrow_mut().clear());
 		fail_slashes(false);
-		MaxTalliesPerBlock::set(2);
+		tallies_per_block(2);
 	});
 	ext
+}
+
+/// Sets [`TallyBudget`] to what `n` worst-case tallies of `MaxVoters` voters need, with the
+/// hook's reads and writes of its queues.
+pub fn tallies_per_block(n: u64) {
+	use frame_support::traits::Get;
+	let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+	let worst = crate::CommitteeRound { size: 5, level: 0 };
+	let one = WeightedVoting::tally_bound(ClaimClass::Test, 5, Some(worst)).saturating_add(db.reads(3));
+	TallyBudget::set(one.saturating_mul(n).saturating_add(db.reads_writes(2, 2)));
+}
+
+/// Sets [`TallyBudget`] to what `n` tallies of claims of `voters` voters without a committee
+/// need, with the hook's reads and writes of its queues.
+pub fn room_for(n: u64, voters: u32) {
+	use frame_support::traits::Get;
+	let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+	let one = WeightedVoting::tally_bound(ClaimClass::Test, voters, None).saturating_add(db.reads(3));
+	TallyBudget::set(one.saturating_mul(n).saturating_add(db.reads_writes(2, 2)));
 }
 
 /// Runs `on_initialize` of every block up to and including `n`.

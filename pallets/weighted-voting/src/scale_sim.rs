@@ -9,8 +9,8 @@
 //! every committee they are drawn into. Every drawn validator stays away with a fixed
 //! probability. Measured over seeds: how often a forged claim is accepted (with a 95 % Wilson
 //! interval), how often an honest one is rejected, how many claims a validator scores per round,
-//! what a round moves over the network, and how many blocks the tallies of a round take at
-//! `MaxTalliesPerBlock` a block.
+//! what a round moves over the network, and how many blocks the tallies of a round take in the
+//! runtime's tally budget (a quarter of a 2 s block, each tally charged its measured worst case).
 //!
 //! The quick test below checks what the simulation must show; the full grid (n = 10, 100, 1,000)
 //! is an ignored test that writes its raw output:
@@ -24,8 +24,24 @@ use sp_runtime::{
 	Perbill,
 };
 
-/// The runtime's tally capacity: claims tallied per block.
-const TALLIES_PER_BLOCK: u64 = 4;
+/// The runtime's `TallyBudget`: a quarter of its 2 s block (ref time, picoseconds).
+const TALLY_BUDGET_PS: u64 = 500_000_000_000;
+
+/// Model-update claims of `voters` voters tallied in one block of the runtime's budget: each
+/// charged what the pallet's hook charges ([`crate::Pallet::tally_bound`]: the measured tally,
+/// the builder market's handler, the next committee if it can escalate), with RocksDB weights
+/// as in the runtime.
+fn tallies_per_block(voters: usize, next_committee: Option<usize>) -> u64 {
+	use crate::weights::WeightInfo;
+	let db = frame_support::weights::constants::RocksDbWeight::get();
+	// pallets/builder-market/src/weights.rs `update_decided`.
+	let handler = frame_support::weights::Weight::from_parts(860_617_000, 0).saturating_add(db.reads_writes(28, 27));
+	let mut one = <() as WeightInfo>::tally(voters as u32).saturating_add(handler).saturating_add(db.reads(3));
+	if let Some(next) = next_committee {
+		one = one.saturating_add(<() as WeightInfo>::open_test_claim(next as u32));
+	}
+	(TALLY_BUDGET_PS / one.ref_time().max(1)).max(1)
+}
 /// Escalation levels after the first committee (2k + 1, then everyone).
 const MAX_ESCALATIONS: u8 = 2;
 
@@ -170,8 +186,16 @@ pub fn run(s: &Scenario) -> Measured {
 		scorings_total += round_scorings;
 		m.scorings_max = m.scorings_max.max(scorings.iter().copied().max().unwrap_or(0));
 		// All of a round's claims end their periods together; each escalation level adds a
-		// batch of tallies at `TALLIES_PER_BLOCK` a block.
-		m.tally_blocks = m.tally_blocks.max((n as u64).div_ceil(TALLIES_PER_BLOCK) * rounds_of_tallies);
+		// batch of tallies, as many a block as the budget holds for that level's committee.
+		let mut blocks = 0;
+		let mut size = s.committee;
+		for level in 0..rounds_of_tallies as u8 {
+			let voters = size.map_or(n, |k| k.min(n));
+			let next = (level < MAX_ESCALATIONS).then(|| if level + 1 < MAX_ESCALATIONS { size.map_or(n, |k| (2 * k + 1).min(n)) } else { n });
+			blocks += (n as u64).div_ceil(tallies_per_block(voters, next.filter(|_| size.is_some())));
+			size = if level + 1 < MAX_ESCALATIONS { size.map(|k| 2 * k + 1) } else { None };
+		}
+		m.tally_blocks = m.tally_blocks.max(blocks);
 	}
 	m.scorings_mean = scorings_total as f64 / (s.seeds as f64 * n as f64);
 	m.bytes_per_round = scorings_total as f64 / s.seeds as f64 * s.payload_bytes as f64;

@@ -350,7 +350,7 @@ fn a_claim_of_a_full_class_waits_for_a_slot_and_opens_when_one_frees() {
 		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 6)), Error::<Test>::ClassFull);
 		assert_eq!(NextClaimId::<Test>::get(), next);
 		// The flood's claims end without votes; their slots go to the waiting claims, oldest
-		// first, at most `MaxTalliesPerBlock` (2) a block.
+		// first, as many a block as the tally budget leaves room for.
 		let ended = 1 + COMMIT + REVEAL;
 		run_to(ended + 3);
 		assert!(flood.iter().all(|id| matches!(Claims::<Test>::get(id).map(|c| c.status), Some(ClaimStatus::Decided { .. }))));
@@ -530,7 +530,7 @@ fn reveal_failures() {
 #[test]
 fn revealing_late_is_rejected_while_the_tally_waits() {
 	new_test_ext().execute_with(|| {
-		MaxTalliesPerBlock::set(1);
+		tallies_per_block(1);
 		let first = open(9);
 		let id = open(9);
 		assert_ok!(commit(1, id, Verdict::Valid));
@@ -680,11 +680,70 @@ fn an_abstention_fits_either_mode() {
 }
 
 #[test]
+fn the_budget_not_a_count_decides_how_many_claims_a_block_tallies() {
+	new_test_ext().execute_with(|| {
+		// The budget holds two tallies of `MaxVoters` (5) voters. Claims judged by one voter
+		// cost less to decide: more of them fit in one block.
+		set_voters(&[(1, 100)]);
+		let ids: Vec<_> = (0..6).map(|_| open(9)).collect();
+		assert!(ids.iter().all(|id| voters_of(*id) == vec![1]));
+		run_to(1 + COMMIT + REVEAL);
+		let first_block = decided().len();
+		assert!(first_block > 2, "only {first_block} one-voter claims decided in a budget for two five-voter ones");
+		run_to(3 + COMMIT + REVEAL);
+		assert_eq!(decided().iter().map(|d| d.0).collect::<Vec<_>>(), ids, "the rest in order, in the next blocks");
+	});
+}
+
+#[test]
+fn the_tally_hook_spends_no_more_than_its_budget() {
+	use frame_support::traits::Get;
+	new_test_ext().execute_with(|| {
+		let ids: Vec<_> = (0..5).map(|_| open(9)).collect();
+		assert_eq!(voters_of(ids[0]), vec![1, 2, 3]);
+		room_for(2, 3);
+		let verdict = |who| if who == 3 { Verdict::Invalid } else { Verdict::Valid };
+		for id in &ids {
+			for who in 1..=3 {
+				assert_ok!(commit(who, *id, verdict(who)));
+			}
+		}
+		run_to(1 + COMMIT);
+		for id in &ids {
+			for who in 1..=3 {
+				assert_ok!(reveal(who, *id, verdict(who)));
+			}
+		}
+		let end = 1 + COMMIT + REVEAL;
+		run_to(end - 1);
+		System::set_block_number(end);
+		let used = WeightedVoting::on_initialize(end);
+		// Outside the budget: moving the five ended claims to the tally queue, and pruning
+		// (two reads and a write with nothing to prune).
+		let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+		let fixed = <() as crate::weights::WeightInfo>::queue_ended_claims(5).saturating_add(db.reads_writes(2, 1));
+		assert!(used.all_lte(TallyBudget::get().saturating_add(fixed)), "{used:?} over the budget {:?} + {fixed:?}", TallyBudget::get());
+		assert_eq!(decided().len(), 2, "room for two, not three");
+		assert!(events().contains(&Event::TalliesCarriedOver { count: 3 }));
+	});
+}
+
+#[test]
+#[should_panic(expected = "TallyBudget must hold a tally of MaxVoters voters")]
+fn a_budget_without_room_for_one_tally_fails_the_integrity_test() {
+	new_test_ext().execute_with(|| {
+		TallyBudget::set(Weight::from_parts(1_000_000, 0));
+		<WeightedVoting as frame_support::traits::Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
 fn more_claims_ending_in_one_block_than_k_carry_over() {
 	new_test_ext().execute_with(|| {
 		let ids: Vec<_> = (0..5).map(|_| open(9)).collect();
+		room_for(2, voters_of(ids[0]).len() as u32);
 		run_to(1 + COMMIT + REVEAL);
-		// K = 2: two decided, three carried over.
+		// Room for two: two decided, three carried over.
 		assert_eq!(decided().len(), 2);
 		assert!(events().contains(&Event::TalliesCarriedOver { count: 3 }));
 		assert_eq!(TallyQueue::<Test>::get().to_vec(), ids[2..].to_vec());

@@ -198,6 +198,9 @@ pub trait ClaimRegistry<AccountId> {
 pub trait ClaimOutcome<AccountId> {
 	/// Called once per claim when its tally is done. Returns the weight it used.
 	fn on_claim_decided(id: ClaimId, class: ClaimClass, claimant: &AccountId, subject: &H256, decision: &Decision) -> Weight;
+	/// The most [`Self::on_claim_decided`] may use for a claim of `class` (the tally's hook
+	/// checks it against its budget before it decides a claim).
+	fn weight_bound(class: ClaimClass) -> Weight;
 }
 
 #[impl_trait_for_tuples::impl_for_tuples(8)]
@@ -205,6 +208,12 @@ impl<AccountId> ClaimOutcome<AccountId> for Tuple {
 	fn on_claim_decided(id: ClaimId, class: ClaimClass, claimant: &AccountId, subject: &H256, decision: &Decision) -> Weight {
 		let mut weight = Weight::zero();
 		for_tuples!( #( weight = weight.saturating_add(Tuple::on_claim_decided(id, class, claimant, subject, decision)); )* );
+		weight
+	}
+
+	fn weight_bound(class: ClaimClass) -> Weight {
+		let mut weight = Weight::zero();
+		for_tuples!( #( weight = weight.saturating_add(Tuple::weight_bound(class)); )* );
 		weight
 	}
 }
