@@ -366,21 +366,24 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Pays the caller's rewards for the ended `era` (and, for a validator, its delegators'
-		/// shares). Emits `Rewarded` and a `DelegatorRewarded` per delegator.
+		/// shares). Emits `Rewarded` and a `DelegatorRewarded` per delegator. Charged for the
+		/// delegators actually paid (the rest of the `MaxDelegators` worst case is refunded).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::payout(T::MaxDelegators::get()))]
-		pub fn claim_rewards(origin: OriginFor<T>, era: EraIndex) -> DispatchResult {
+		pub fn claim_rewards(origin: OriginFor<T>, era: EraIndex) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_payout(era, &who)
+			let delegators = Self::do_payout(era, &who)?;
+			Ok(Some(T::WeightInfo::payout(delegators)).into())
 		}
 
 		/// Pays `who`'s rewards for the ended `era`, as [`Pallet::claim_rewards`] would; anyone
 		/// may call it (the funds go to `who` and its delegators only).
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::payout(T::MaxDelegators::get()))]
-		pub fn payout_for(origin: OriginFor<T>, era: EraIndex, who: T::AccountId) -> DispatchResult {
+		pub fn payout_for(origin: OriginFor<T>, era: EraIndex, who: T::AccountId) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
-			Self::do_payout(era, &who)
+			let delegators = Self::do_payout(era, &who)?;
+			Ok(Some(T::WeightInfo::payout(delegators)).into())
 		}
 
 		/// Sets the reward parameters ([`Config::AdminOrigin`]). They apply from the next era end. Emits `ParamsSet`.
@@ -557,7 +560,7 @@ impl<T: Config> Pallet<T> {
 		BalanceOf::<T>::unique_saturated_from(math::reward_of(points, &budgets, &summary.totals))
 	}
 
-	fn do_payout(era: EraIndex, who: &T::AccountId) -> DispatchResult {
+	fn do_payout(era: EraIndex, who: &T::AccountId) -> Result<u32, DispatchError> {
 		ensure!(era < CurrentEra::<T>::get(), Error::<T>::EraNotEnded);
 		let mut summary = Eras::<T>::get(era).ok_or(Error::<T>::EraExpired)?;
 		let points = AccountPoints::<T>::take(era, who).ok_or(Error::<T>::NothingToClaim)?;
@@ -572,6 +575,7 @@ impl<T: Config> Pallet<T> {
 
 		// Delegators first (each rounded down); the validator keeps the rest.
 		let mut own_part = reward;
+		let mut delegators = 0u32;
 		let exposure = if era >= SnapshotsSince::<T>::get() {
 			EraExposures::<T>::take(era, who).flatten().map(|(commission, own, delegations)| loopx_primitives::Exposure {
 				commission,
@@ -583,6 +587,7 @@ impl<T: Config> Pallet<T> {
 		};
 		if let Some(exposure) = exposure {
 			let delegations: Vec<_> = exposure.delegations.into_iter().take(T::MaxDelegators::get() as usize).collect();
+			delegators = delegations.len() as u32;
 			let amounts: Vec<u128> = delegations.iter().map(|(_, d)| *d).collect();
 			let parts = math::delegator_parts(reward.unique_saturated_into(), exposure.commission, exposure.own, &amounts);
 			for ((delegator, _), part) in delegations.into_iter().zip(parts) {
@@ -600,7 +605,7 @@ impl<T: Config> Pallet<T> {
 		Eras::<T>::insert(era, summary);
 		Liabilities::<T>::mutate(|l| *l = l.saturating_sub(reward));
 		Self::deposit_event(Event::Rewarded { era, who: who.clone(), amount: own_part });
-		Ok(())
+		Ok(delegators)
 	}
 
 	/// Adds a fee's pot share to the current era's fee income.

@@ -127,6 +127,28 @@ fn a_validators_reward_is_shared_with_its_delegators() {
 }
 
 #[test]
+fn a_payout_is_charged_for_the_delegators_it_paid_not_the_most_there_could_be() {
+	use crate::weights::WeightInfo;
+	use frame_support::dispatch::GetDispatchInfo;
+	new_test_ext().execute_with(|| {
+		set_exposure(1, Perbill::from_percent(10), 40, vec![(5, 50), (6, 10)]);
+		first_era();
+		let call = RuntimeCall::Rewards(crate::Call::claim_rewards { era: 0 });
+		let charged = call.get_dispatch_info().call_weight;
+		assert_eq!(charged, <() as WeightInfo>::payout(4), "charged up front for MaxDelegators (4)");
+		let post = Rewards::claim_rewards(RuntimeOrigin::signed(1), 0).expect("paid");
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::payout(2)), "two delegators paid: the rest refunded");
+		// Anyone paying out a validator without delegators pays for none.
+		note(2, C::BlockAuthoring, 1);
+		set_exposure(2, Perbill::zero(), 40, vec![]);
+		run_to(19);
+		next_session();
+		let post = Rewards::payout_for(RuntimeOrigin::signed(9), 1, 2).expect("paid");
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::payout(0)));
+	});
+}
+
+#[test]
 fn what_happens_after_the_era_does_not_move_its_rewards_between_validator_and_delegators() {
 	// The attacks: a validator earns with its delegators' backing at 10 % commission, then
 	// raises the commission to 100 % (or chills) before its era's payout; a whale delegates

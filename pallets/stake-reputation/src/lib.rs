@@ -588,14 +588,16 @@ pub mod pallet {
 		/// [`Error::ReputationTooLow`], [`Error::NoSessionKeys`] or
 		/// [`Error::TooManyCandidates`]. Emits [`Event::Validating`].
 		#[pallet::call_index(5)]
+		/// Charged for the delegations it counted: none for a candidate changing its commission,
+		/// the new candidate's own for a first candidacy.
 		#[pallet::weight(T::WeightInfo::validate(T::MaxDelegatorsPerValidator::get()))]
-		pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResult {
+		pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
 			ensure!(ledger.active >= T::MinValidatorStake::get(), Error::<T>::InsufficientValidatorStake);
 			ensure!(Self::reputation_of(&who) >= T::MinValidatorReputation::get(), Error::<T>::ReputationTooLow);
 			ensure!(T::HasSessionKeys::contains(&who), Error::<T>::NoSessionKeys);
-			match Candidates::<T>::get(&who) {
+			let counted = match Candidates::<T>::get(&who) {
 				Some(mut candidate) => {
 					let current = Self::commission_of(&who, &candidate);
 					PendingCommission::<T>::remove(&who);
@@ -606,10 +608,11 @@ pub mod pallet {
 						let from = CurrentSession::<T>::get().saturating_add(1);
 						PendingCommission::<T>::insert(&who, (from, commission));
 						Self::deposit_event(Event::CommissionScheduled { who, commission, from });
-						return Ok(());
+						return Ok(Some(T::WeightInfo::validate(0)).into());
 					}
 					candidate.commission = commission;
 					Candidates::<T>::insert(&who, candidate);
+					0
 				},
 				None => {
 					ensure!(Candidates::<T>::count() < T::MaxCandidates::get(), Error::<T>::TooManyCandidates);
@@ -621,10 +624,11 @@ pub mod pallet {
 						Undelegating::<T>::iter_key_prefix(&who).take(max).filter(|d| !Delegations::<T>::contains_key(&who, d)).count();
 					let delegators = active.saturating_add(unlocking_only) as u32;
 					Candidates::<T>::insert(&who, Candidate { commission, delegated, delegators });
+					delegators
 				},
-			}
+			};
 			Self::deposit_event(Event::Validating { who, commission });
-			Ok(())
+			Ok(Some(T::WeightInfo::validate(counted)).into())
 		}
 
 		/// Stops the caller's candidacy from the next election on. Its delegations stay (their

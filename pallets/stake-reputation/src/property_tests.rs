@@ -154,7 +154,7 @@ proptest! {
 					Action::Unbond(w, a) => Pallet::<Test>::unbond(o(w), a).map(|_| ()),
 					Action::Withdraw(w) => Pallet::<Test>::withdraw_unbonded(o(w)).map(|_| ()).map_err(|e| e.error),
 					Action::Rebond(w, a) => Pallet::<Test>::rebond(o(w), a).map(|_| ()),
-					Action::Validate(w) => Pallet::<Test>::validate(o(w), Perbill::from_percent(10)).map(|_| ()),
+					Action::Validate(w) => Pallet::<Test>::validate(o(w), Perbill::from_percent(10)).map(|_| ()).map_err(|e| e.error),
 					Action::Chill(w) => Pallet::<Test>::chill(o(w)).map(|_| ()),
 					Action::Delegate(d, v, a) => Pallet::<Test>::delegate(o(d), v, a).map(|_| ()),
 					Action::Undelegate(d, v, a) => Pallet::<Test>::undelegate(o(d), v, a).map(|_| ()),

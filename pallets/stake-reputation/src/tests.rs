@@ -256,6 +256,26 @@ fn a_commission_raise_applies_from_the_next_session_and_a_cut_at_once() {
 }
 
 #[test]
+fn validate_is_charged_for_the_delegations_it_counts() {
+	use crate::weights::WeightInfo;
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 50));
+		assert_ok!(Stake::delegate(origin(7), 1, 50));
+		// A commission change counts nothing.
+		let post = Stake::validate(origin(1), Perbill::from_percent(5)).expect("a cut");
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::validate(0)));
+		let post = Stake::validate(origin(1), Perbill::from_percent(50)).expect("a raise");
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::validate(0)));
+		// A new candidacy counts its delegators: two, not `MaxDelegatorsPerValidator`.
+		assert_ok!(Stake::chill(origin(1)));
+		let post = Stake::validate(origin(1), Perbill::from_percent(5)).expect("a candidacy");
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::validate(2)));
+		assert_eq!(Candidates::<Test>::get(1).map(|c| c.delegators), Some(2));
+	});
+}
+
+#[test]
 fn delegate_holds_funds_and_counts_toward_backing() {
 	new_test_ext().execute_with(|| {
 		candidate(1);
