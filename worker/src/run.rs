@@ -1,7 +1,10 @@
-//! The block loop: at every new best block, each worker takes its turn, in the order that
-//! lets later ones use what earlier ones fetched (deals, learning, queries, votes).
+//! The block loop: at every new best block, each worker takes its turn. Votes go first, before
+//! training and fetching can hold the loop up (commit and reveal periods are short); they get a
+//! second pass after learning and the deal worker fetched the models and deliveries some
+//! verdicts need. A loop that fell behind skips to the newest best block:
+//! every duty is worked out from the chain's state there, so nothing is lost by skipping.
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use loopx_runtime::opaque::Block;
 use sc_client_api::BlockchainEvents;
 use sc_transaction_pool_api::TransactionPool;
@@ -103,7 +106,11 @@ where
 	}
 
 	let mut imports = client.import_notification_stream();
-	while let Some(block) = imports.next().await {
+	while let Some(first) = imports.next().await {
+		let (block, skipped) = newest(first, || imports.next().now_or_never().flatten(), |b| b.is_new_best);
+		if skipped > 0 {
+			log::debug!(target: LOG_TARGET, "workers behind: skipped {skipped} block notifications to #{}", block.header.number);
+		}
 		// Blocks of a major sync (a restarted or new node catching up) are history: acting on
 		// them would send votes and answers against old state, and resend them every
 		// RETRY_AFTER blocks of history while the real chain has them already.
@@ -126,17 +133,53 @@ where
 		};
 		let finalized = client.info().finalized_hash;
 		let at = outbox::At { chain: &chain, hash: block.hash, finalized, now: block.header.number, me: &me, metrics: &metrics };
+		if validator {
+			// What needs nothing fetched first: votes on SQL answers, on models held already
+			// and on deliveries judged already.
+			votes.on_block(&at, &mut learning, deals.dispute_verdicts(), false);
+		}
 		deals.on_block(&at, &mut learning).await;
 		if !validator {
 			continue;
 		}
-		// Learning first: it fetches the models that inference answers and votes need.
+		// Then fetching and training (it also decides which models are served, so queries,
+		// inference ones among them, are answered after it); the votes that waited for a
+		// fetched model or delivery are cast in a second pass (the outbox sends each vote once).
 		learning.on_block(&at).await;
 		queries.on_block(&at, &mut learning);
 		deals.judge_disputes(&at, &mut learning).await;
-		votes.on_block(&at, &mut learning, deals.dispute_verdicts());
+		votes.on_block(&at, &mut learning, deals.dispute_verdicts(), true);
 		if let Some(fetcher) = &garbage {
 			fetcher.send_garbage(block.header.number).await;
 		}
+	}
+}
+
+/// The newest of `first` and the notifications already waiting (`next_ready` returns them
+/// without waiting) that `wanted` accepts, and how many were passed over. `first` is kept when
+/// nothing newer is wanted.
+fn newest<T>(first: T, mut next_ready: impl FnMut() -> Option<T>, wanted: impl Fn(&T) -> bool) -> (T, usize) {
+	let (mut newest, mut skipped) = (first, 0);
+	while let Some(next) = next_ready() {
+		if wanted(&next) {
+			newest = next;
+			skipped += 1;
+		}
+	}
+	(newest, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::newest;
+
+	#[test]
+	fn a_loop_behind_jumps_to_the_newest_wanted_block() {
+		// (number, is new best): #5 and #7 are not new best (a fork's blocks); #6 is the newest.
+		let mut waiting = vec![(4, true), (5, false), (6, true), (7, false)].into_iter();
+		let (block, skipped) = newest((3, true), || waiting.next(), |b| b.1);
+		assert_eq!((block, skipped), ((6, true), 2));
+		// Nothing waiting: the first is the one.
+		assert_eq!(newest((3, true), || None, |b: &(u32, bool)| b.1), ((3, true), 0));
 	}
 }

@@ -88,8 +88,10 @@ impl VoteWorker {
 		Self { answerer, secret, verdicts: BTreeMap::new(), outbox: Outbox::default() }
 	}
 
-	/// One pass at a new best block.
-	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning, disputes: &BTreeMap<(ClaimId, H256), Verdict>)
+	/// One pass at a new best block. `fetched`: the learning worker has tried this block's
+	/// fetches already, so a model still missing at its last chance counts as never served;
+	/// before that (the early pass) it is only not scored yet.
+	pub fn on_block<C, P>(&mut self, at: &At<'_, C, P>, learning: &mut Learning, disputes: &BTreeMap<(ClaimId, H256), Verdict>, fetched: bool)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -105,7 +107,7 @@ impl VoteWorker {
 			Step::Commit(key) | Step::Reveal(key) => open.contains(key),
 		});
 		for claim in claims {
-			self.on_claim(at, claim, learning, disputes);
+			self.on_claim(at, claim, learning, disputes, fetched);
 		}
 	}
 
@@ -117,6 +119,7 @@ impl VoteWorker {
 		claim: &VotableClaim<u32>,
 		learning: &mut Learning,
 		disputes: &BTreeMap<(ClaimId, H256), Verdict>,
+		fetched: bool,
 	) -> Option<Verdict>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
@@ -128,9 +131,9 @@ impl VoteWorker {
 			return Some(*v);
 		}
 		let verdict = match claim.class {
-			ClaimClass::QueryResult => self.query_verdict(at, claim, learning),
+			ClaimClass::QueryResult => self.query_verdict(at, claim, learning, fetched)?,
 			ClaimClass::ModelUpdate => {
-				let last_chance = claim.phase == Phase::Commit && at.now.saturating_add(LAST_CHANCE_BLOCKS) >= claim.commit_end;
+				let last_chance = fetched && claim.phase == Phase::Commit && at.now.saturating_add(LAST_CHANCE_BLOCKS) >= claim.commit_end;
 				learning.update_verdict(at, claim.claim, last_chance)?
 			},
 			// Worked out by the deal worker, which fetches and opens the disputed payload.
@@ -141,7 +144,9 @@ impl VoteWorker {
 		Some(verdict)
 	}
 
-	fn query_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>, learning: &mut Learning) -> Verdict
+	/// `None` for an inference query in the early pass: the model version it names may start
+	/// being served only in this block's learning pass.
+	fn query_verdict<C, P>(&mut self, at: &At<'_, C, P>, claim: &VotableClaim<u32>, learning: &mut Learning, fetched: bool) -> Option<Verdict>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -152,34 +157,43 @@ impl VoteWorker {
 			Ok(Some(found)) => found,
 			Ok(None) => {
 				log::warn!(target: LOG_TARGET, "claim {id}: no disputed answer behind it; abstaining");
-				return Verdict::Abstain;
+				return Some(Verdict::Abstain);
 			},
 			Err(e) => {
 				log::warn!(target: LOG_TARGET, "claim {id}: cannot read the disputed answer: {e}; abstaining");
-				return Verdict::Abstain;
+				return Some(Verdict::Abstain);
 			},
 		};
+		let inference = matches!(kind, pallet_compute_market::QueryKind::Inference { .. });
+		if inference && !fetched {
+			return None;
+		}
 		let started = std::time::Instant::now();
 		let mine = match crate::queries::answer(&mut self.answerer, learning, at, &kind) {
 			Ok(bytes) => bytes,
 			Err(why) => {
 				log::info!(target: LOG_TARGET, "claim {id} (query {query}): cannot answer it here ({why:?}); abstaining");
-				return Verdict::Abstain;
+				return Some(Verdict::Abstain);
 			},
 		};
 		at.metrics.evaluated(started.elapsed());
 		// The claim commits to the revealed answer; that answer must agree with mine (byte for
 		// byte for SQL, within the stated tolerance for inference outputs).
 		let genuine = H256(sp_crypto_hashing::blake2_256(&claimed)) == claim.commitment;
-		let inference = matches!(kind, pallet_compute_market::QueryKind::Inference { .. });
 		let agrees = genuine && loopx_primitives::answers::answers_agree(inference, &mine, &claimed);
 		let verdict = if agrees { Verdict::Valid } else { Verdict::Invalid };
 		log::info!(target: LOG_TARGET, "⚖️ claim {id}: {answerer}'s answer to query {query} is {verdict:?} by my own answer");
-		verdict
+		Some(verdict)
 	}
 
-	fn on_claim<C, P>(&mut self, at: &At<'_, C, P>, claim: VotableClaim<u32>, learning: &mut Learning, disputes: &BTreeMap<(ClaimId, H256), Verdict>)
-	where
+	fn on_claim<C, P>(
+		&mut self,
+		at: &At<'_, C, P>,
+		claim: VotableClaim<u32>,
+		learning: &mut Learning,
+		disputes: &BTreeMap<(ClaimId, H256), Verdict>,
+		fetched: bool,
+	) where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
@@ -190,7 +204,7 @@ impl VoteWorker {
 		if !(wants_commit || wants_reveal) {
 			return;
 		}
-		let Some(verdict) = self.verdict(at, &claim, learning, disputes) else { return };
+		let Some(verdict) = self.verdict(at, &claim, learning, disputes, fetched) else { return };
 		let salt = vote_salt(&self.secret, id, &claim.commitment, claim.commit_end);
 		if wants_commit {
 			if !self.outbox.may_send(Step::Commit(key), at.now) {
