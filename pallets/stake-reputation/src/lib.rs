@@ -588,8 +588,8 @@ pub mod pallet {
 		/// [`Error::ReputationTooLow`], [`Error::NoSessionKeys`] or
 		/// [`Error::TooManyCandidates`]. Emits [`Event::Validating`].
 		#[pallet::call_index(5)]
-		/// Charged for the delegations it counted: none for a candidate changing its commission,
-		/// the new candidate's own for a first candidacy.
+		/// Charged for the delegations it read: none for a candidate changing its commission,
+		/// the new candidate's active and unlocking ones for a first candidacy.
 		#[pallet::weight(T::WeightInfo::validate(T::MaxDelegatorsPerValidator::get()))]
 		pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
@@ -620,11 +620,13 @@ pub mod pallet {
 					let delegated = Delegations::<T>::iter_prefix_values(&who).take(max).fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(b));
 					// Pairs with an active delegation, and those only unlocking.
 					let active = Delegations::<T>::iter_prefix_values(&who).take(max).count();
-					let unlocking_only =
-						Undelegating::<T>::iter_key_prefix(&who).take(max).filter(|d| !Delegations::<T>::contains_key(&who, d)).count();
+					let unlocking: Vec<_> = Undelegating::<T>::iter_key_prefix(&who).take(max).collect();
+					let unlocking_only = unlocking.iter().filter(|d| !Delegations::<T>::contains_key(&who, *d)).count();
 					let delegators = active.saturating_add(unlocking_only) as u32;
 					Candidates::<T>::insert(&who, Candidate { commission, delegated, delegators });
-					delegators
+					// Charged for every pair read: an unlocking chunk beside an active delegation
+					// was read too, though it adds no delegator.
+					(active.saturating_add(unlocking.len()) as u32).min(T::MaxDelegatorsPerValidator::get())
 				},
 			};
 			Self::deposit_event(Event::Validating { who, commission });

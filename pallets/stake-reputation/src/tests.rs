@@ -272,6 +272,12 @@ fn validate_is_charged_for_the_delegations_it_counts() {
 		let post = Stake::validate(origin(1), Perbill::from_percent(5)).expect("a candidacy");
 		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::validate(2)));
 		assert_eq!(Candidates::<Test>::get(1).map(|c| c.delegators), Some(2));
+		// An unlocking part beside an active delegation adds no delegator, but it is read: paid.
+		assert_ok!(Stake::undelegate(origin(6), 1, 10));
+		assert_ok!(Stake::chill(origin(1)));
+		let post = Stake::validate(origin(1), Perbill::from_percent(5)).expect("a candidacy");
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::validate(3)));
+		assert_eq!(Candidates::<Test>::get(1).map(|c| c.delegators), Some(2));
 	});
 }
 
