@@ -21,6 +21,20 @@ const VOTES = Number(process.env.BENCH_VOTES || 120);
 const ZERO_HASH = new Uint8Array(32);
 // The claims the vote workloads share (commit, then reveal).
 const VOTE_STATE = {};
+// Batched votes: BATCH_CALLS calls of BATCH votes each (at most the runtime's maxVotesPerCall).
+const BATCH = Number(process.env.BENCH_VOTE_BATCH || 48);
+const BATCH_CALLS = 2;
+const BATCH_STATE = {};
+
+/** Waits until no Test claim is open or waiting (the class's slots are free for the next set). */
+async function waitQuiet(api) {
+  for (;;) {
+    const open = (await api.query.weightedVoting.openPerClass('Test')).toNumber();
+    const waiting = (await api.query.weightedVoting.claimQueue()).length;
+    if (open === 0 && waiting === 0) return;
+    await sleep(1_000);
+  }
+}
 
 /** 32 bytes that differ for every `n`. */
 function bytes32(n) {
@@ -101,6 +115,46 @@ const WORKLOADS = [
     },
     build(api, s, sender, next, i) {
       return api.tx.weightedVoting.revealVote(VOTE_STATE.claims[i], 'Valid', VOTE_STATE.salts[i]);
+    },
+  },
+  {
+    // The same votes as a validator's worker sends them: one `commit_votes` of BATCH votes per
+    // call, on a fresh set of Test claims (opened once the ones above are decided: the class has
+    // 96 slots). Reported per call and, with `votes_per_call`, per vote.
+    name: `weightedVoting.commit_votes (${BATCH} votes a call)`,
+    senders: [0],
+    perSender: BATCH_CALLS,
+    votesPerCall: BATCH,
+    async setup(api, pairs) {
+      const [alice, bob] = pairs;
+      await waitQuiet(api);
+      const opens = Array.from({ length: BATCH * BATCH_CALLS }, (_, k) => api.tx.weightedVoting.openTestClaim(bob.address, bytes32(k + 300_001), bytes32(k + 7), null));
+      const results = [];
+      for (let at = 0; at < opens.length; at += 40) results.push(await sendChecked(api, api.tx.sudo.sudo(api.tx.utility.batchAll(opens.slice(at, at + 40))), alice));
+      const opened = results.flatMap(({ events }) => events.filter(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).map(({ event }) => event.data));
+      BATCH_STATE.claims = opened.map((d) => d.claim.toNumber());
+      BATCH_STATE.commitEnd = Math.max(...opened.map((d) => d.commitEnd.toNumber()));
+      BATCH_STATE.salts = BATCH_STATE.claims.map((_, k) => bytes32(k + 600_000));
+      const claimed = await Promise.all(BATCH_STATE.claims.map(async (claim) => (await api.query.weightedVoting.claims(claim)).unwrap().commitment));
+      const commitments = await Promise.all(BATCH_STATE.claims.map((claim, k) =>
+        api.call.weightedVotingApi.voteCommitment(claim, alice.address, 'Valid', BATCH_STATE.salts[k])));
+      this.votes = BATCH_STATE.claims.map((claim, k) => ({ claim, claimCommitment: claimed[k], commitment: commitments[k] }));
+    },
+    build(api, s, sender, next, i) {
+      return api.tx.weightedVoting.commitVotes(this.votes.slice(i * BATCH, (i + 1) * BATCH));
+    },
+  },
+  {
+    name: `weightedVoting.reveal_votes (${BATCH} votes a call)`,
+    senders: [0],
+    perSender: BATCH_CALLS,
+    votesPerCall: BATCH,
+    async setup(api) {
+      while ((await api.rpc.chain.getHeader()).number.toNumber() < BATCH_STATE.commitEnd) await sleep(500);
+    },
+    build(api, s, sender, next, i) {
+      const votes = BATCH_STATE.claims.map((claim, k) => ({ claim, verdict: 'Valid', salt: BATCH_STATE.salts[k] }));
+      return api.tx.weightedVoting.revealVotes(votes.slice(i * BATCH, (i + 1) * BATCH));
     },
   },
   {
@@ -274,6 +328,7 @@ async function runWorkload(api, workload, pairs) {
     weight_bound_tps: weightBoundTps,
     mean_block_fullness_normal_weight: fullness.reduce((a, b) => a + b, 0) / fullness.length,
     max_block_fullness_normal_weight: Math.max(...fullness),
+    ...(workload.votesPerCall ? { votes_per_call: workload.votesPerCall, weight_bound_votes_per_second: weightBoundTps * workload.votesPerCall } : {}),
   };
 }
 

@@ -232,18 +232,43 @@ export async function sendChecked(api, tx, signer, { expectError } = {}) {
  * on a network with workers on): the pool refuses a transaction that takes the nonce a worker's
  * transaction took a moment before (1014 "Priority is too low", 1010 outdated), so it is signed
  * again with the next nonce, up to five times; so is one the pool dropped or replaced (`Dropped`,
- * `Usurped`: the worker's transaction of the same nonce won). `makeTx` builds the transaction afresh.
+ * `Usurped`: the worker's transaction of the same nonce won) or found invalid once in the pool
+ * (`Invalid`: the worker's transaction of the same nonce was included first, so this one's nonce
+ * is stale). `makeTx` builds the transaction afresh.
  */
 export async function sendCheckedAs(api, makeTx, signer, opts) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await sendChecked(api, makeTx(), signer, opts);
     } catch (e) {
-      const clash = /1014|Priority is too low|1010|outdated|stale|Dropped|Usurped/i.test(String(e?.message ?? e));
+      const clash = /1014|Priority is too low|1010|outdated|stale|Dropped|Usurped|failed: Invalid/i.test(String(e?.message ?? e));
       if (!clash || attempt >= 5) throw e;
       await sleep(3_000);
     }
   }
+}
+
+/**
+ * The event `match` picks among the events of the finalized chain from the block `blockHash`'s
+ * height on, and the block that holds it: on a local network a block is often replaced by a
+ * sibling of the same height (BABE secondary slots), and a transaction of the replaced block is
+ * included again in another, where what it did can differ (a claim's committee is drawn with the
+ * VRF output of the block it opens in). Waits for finality to reach the event.
+ */
+export async function finalizedEvent(api, blockHash, match, { timeoutMs = 90_000 } = {}) {
+  const from = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+  let next = from;
+  let found;
+  await waitFor(`the event of block #${from} finalized`, async () => {
+    const finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+    for (; next <= finalized && !found; next++) {
+      const hash = await api.rpc.chain.getBlockHash(next);
+      const record = (await (await api.at(hash)).query.system.events()).find(({ event }) => match(event));
+      if (record) found = { blockHash: hash, data: record.event.data };
+    }
+    return found;
+  }, { timeoutMs, everyMs: 1_000 });
+  return found;
 }
 
 export function tmpDir(prefix) {

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
-import { LOCAL_RPC_PORTS, connect, heads, localNet, sendChecked, submitAndWatch, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
+import { u8aEq } from '@polkadot/util';
+import { LOCAL_RPC_PORTS, connect, finalizedEvent, heads, localNet, sendChecked, submitAndWatch, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-voting-net-');
 const UNITS = 10n ** 12n;
@@ -153,25 +154,45 @@ test('a committee of two of the four validators, drawn from the block\'s randomn
   const validators = ['alice', 'bob', 'charlie', 'dave'];
   await send(api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('Test', 2)), alice);
   try {
-    const events = await send(api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, randomAsU8a(32), randomAsU8a(32), null)), alice);
-    const opened = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).event.data;
+    const subject = randomAsU8a(32);
+    const { blockHash: sentIn } = await sendChecked(api, api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, subject, randomAsU8a(32), null)), alice);
+    // The committee is drawn with the VRF output of the block the claim opens in: read it where
+    // the finalized chain opened it (a replaced block's sibling draws another committee).
+    const { data: opened, blockHash } = await finalizedEvent(api, sentIn,
+      (e) => api.events.weightedVoting.ClaimOpened.is(e) && u8aEq(e.data.subject, subject));
     const id = opened.claim.toNumber();
     assert.equal(opened.voters.toNumber(), 2, 'two of the four validators are drawn');
-    const committee = (await api.query.weightedVoting.electorates(id)).map((b) => b.who.toString());
+    // Ballots are kept per (claim, voter).
+    const at = await api.at(blockHash);
+    const committee = (await at.query.weightedVoting.ballots.keys(id)).map(({ args: [, who] }) => who.toString());
+    assert.equal((await at.query.weightedVoting.electorateSizes(id)).toNumber(), 2);
     const members = validators.filter((n) => committee.includes(keys[n].address));
     assert.equal(members.length, 2, `the committee is two distinct validators: ${committee}`);
     const outsider = validators.find((n) => !members.includes(n));
-    const claimed = (await api.query.weightedVoting.claims(id)).unwrap().commitment;
-    // A validator outside the committee cannot vote on the claim.
-    await send(api.tx.weightedVoting.commitVote(id, claimed, randomAsU8a(32)), keys[outsider], { expectError: 'weightedVoting.NotEligible' });
+    const claimed = (await at.query.weightedVoting.claims(id)).unwrap().commitment;
+    // A validator outside the committee cannot vote on the claim (sent beside the members'
+    // commits: the commit period is 10 blocks and finality took some of them).
+    const refused = send(api.tx.weightedVoting.commitVote(id, claimed, randomAsU8a(32)), keys[outsider], { expectError: 'weightedVoting.NotEligible' });
     const salts = {};
-    for (const name of members) {
+    await Promise.all([refused, ...members.map(async (name) => {
       salts[name] = randomAsU8a(32);
       const c = await api.call.weightedVotingApi.voteCommitment(id, keys[name].address, 'Valid', salts[name]);
-      await send(api.tx.weightedVoting.commitVote(id, claimed, c), keys[name]);
-    }
+      if (name === members[0]) {
+        // The first member votes through a batch (as workers do), with a vote on a claim that
+        // does not exist beside it: that one fails alone, with its error.
+        const batch = [{ claim: id, claimCommitment: claimed, commitment: c }, { claim: 999_999, claimCommitment: claimed, commitment: c }];
+        const batchEvents = await send(api.tx.weightedVoting.commitVotes(batch), keys[name]);
+        assert.ok(batchEvents.some(({ event }) => api.events.weightedVoting.VoteCommitted.is(event) && event.data.claim.toNumber() === id));
+        const failed = batchEvents.find(({ event }) => api.events.weightedVoting.VoteFailed.is(event))?.event.data;
+        assert.equal(failed?.claim.toNumber(), 999_999);
+        assert.equal(api.registry.findMetaError(failed.error.asModule).name, 'UnknownClaim');
+      } else {
+        await send(api.tx.weightedVoting.commitVote(id, claimed, c), keys[name]);
+      }
+    })]);
     await waitFor(`block ${opened.commitEnd.toNumber()}`, async () => (await best()) >= opened.commitEnd.toNumber(), { timeoutMs: 90_000, everyMs: 1_000 });
-    for (const name of members) await send(api.tx.weightedVoting.revealVote(id, 'Valid', salts[name]), keys[name]);
+    await send(api.tx.weightedVoting.revealVotes([{ claim: id, verdict: 'Valid', salt: salts[members[0]] }]), keys[members[0]]);
+    await send(api.tx.weightedVoting.revealVote(id, 'Valid', salts[members[1]]), keys[members[1]]);
     await waitFor('the committee\'s decision', async () => (await api.call.weightedVotingApi.tally(id)).unwrap().decision.isSome,
       { timeoutMs: 90_000, everyMs: 1_000 });
     const { decision } = (await api.call.weightedVotingApi.claim(id)).unwrap().status.asDecided;

@@ -78,7 +78,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 116,
+	spec_version: 117,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -144,6 +144,7 @@ type Migrations = (
 	pallet_builder_market::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_weighted_voting::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_weighted_voting::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_weighted_voting::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 /// Executive: handles dispatch to the various pallets.

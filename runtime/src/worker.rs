@@ -56,6 +56,12 @@ fn call_of(action: WorkerAction<Balance>) -> Result<RuntimeCall, SubmitError> {
 			pallet_weighted_voting::Call::commit_vote { claim, claim_commitment, commitment }.into()
 		},
 		WorkerAction::RevealVote { claim, verdict, salt } => pallet_weighted_voting::Call::reveal_vote { claim, verdict, salt }.into(),
+		WorkerAction::CommitVotes { votes } => {
+			pallet_weighted_voting::Call::commit_votes { votes: BoundedVec::try_from(votes).map_err(|_| SubmitError::TooLarge)? }.into()
+		},
+		WorkerAction::RevealVotes { votes } => {
+			pallet_weighted_voting::Call::reveal_votes { votes: BoundedVec::try_from(votes).map_err(|_| SubmitError::TooLarge)? }.into()
+		},
 		WorkerAction::SubmitUpdate { task, parent, new_hash, sealed_metric } => {
 			pallet_builder_market::Call::submit_update { task, parent, new_hash, sealed_metric }.into()
 		},

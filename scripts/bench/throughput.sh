@@ -71,6 +71,11 @@ for r in data["results"]:
         f"{r['ratio_to_transfers']:.2f} | {r.get('weight_bound_tps', 0):.0f} | {r['mean_extrinsics_per_block']:.1f} | "
         f"{100*r['mean_block_fullness_normal_weight']:.1f} % | {100*r['max_block_fullness_normal_weight']:.1f} % |"
     )
+batched = [r for r in data["results"] if r.get("votes_per_call")]
+if batched:
+    lines += ["", "Batched votes (what the workers send: a block's votes in one call): "
+              + "; ".join(f"`{r['workload']}` carries {r['weight_bound_votes_per_second']:.0f} votes/s at the weight bound, "
+                          f"{r['weight_bound_votes_per_second'] / data['results'][0]['weight_bound_tps']:.2f} of the transfers' bound" for r in batched) + "."]
 v = data.get("voting")
 if v:
     lines += [
@@ -79,7 +84,7 @@ if v:
         f"a model-update claim open {v['model_update_blocks_open']} blocks (commit + reveal), so at most "
         f"{v['claims_per_second_open_bound']:.2f} claims/s. "
         + (f"Tallies share a budget of {v['tally_budget_ms']:.0f} ms of each {v['block_seconds']:.0f} s block, each charged its "
-           "measured worst case (about 19 ms for a committee of 16, 70 ms for 100 voters that may escalate; "
+           "measured worst case (about 23 ms for a committee of 16, more for 100 voters that may escalate; "
            "claims decided per block by committee size: `scripts/bench/SCALE.md`). "
            if 'tally_budget_ms' in v else
            f"At most {v['max_tallies_per_block']} claims decided per {v['block_seconds']:.0f} s block, "

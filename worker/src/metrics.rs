@@ -1,5 +1,6 @@
 //! Prometheus metrics of the workers (all prefixed `loopx_worker_`; the node's registry adds
-//! `substrate_`). Votes cast are `transactions_submitted{call="commit_vote"|"reveal_vote"}`, model-update claims
+//! `substrate_`). Votes cast are `transactions_submitted{call="commit_votes"|"reveal_votes"}` (a block's
+//! votes in one batch), model-update claims
 //! `transactions_submitted{call="submit_update"}` when sent and `updates_decided{outcome}` when decided.
 
 use loopx_primitives::TaskId;

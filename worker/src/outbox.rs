@@ -65,22 +65,34 @@ impl<K: Ord + Copy + std::fmt::Debug> Outbox<K> {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		if !self.may_send(key, at.now) {
-			return;
+		if self.may_send(key, at.now) {
+			self.send_for(at, &[key], call, action);
 		}
+	}
+
+	/// Sends one `action` that does the work of every key in `keys` (a batch of votes); the
+	/// caller picked keys that [`Outbox::may_send`]. Each key is then sent, and retried, as one.
+	pub fn send_for<C, P>(&mut self, at: &At<'_, C, P>, keys: &[K], call: &'static str, action: WorkerAction<Balance>)
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
 		// A retry while this account still has transactions waiting in the pool (a node that
 		// just restarted, not yet connected to the authors) would land twice: wait for them.
-		if self.sent.contains_key(&key) && at.chain.has_pending(at.hash).unwrap_or(false) {
+		if keys.iter().any(|k| self.sent.contains_key(k)) && at.chain.has_pending(at.hash).unwrap_or(false) {
 			return;
 		}
 		match at.chain.submit(at.hash, at.now, action) {
 			Ok(()) => {
-				self.sent.insert(key, at.now);
+				for key in keys {
+					self.sent.insert(*key, at.now);
+				}
 				at.metrics.submitted(call);
 			},
 			Err(e) => {
 				at.metrics.submit_failed();
-				log::warn!(target: LOG_TARGET, "💤 could not submit {call} ({key:?}): {e}");
+				log::warn!(target: LOG_TARGET, "💤 could not submit {call} ({keys:?}): {e}");
 			},
 		}
 	}

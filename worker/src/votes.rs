@@ -21,6 +21,10 @@
 //! On evaluation-score claims it abstains (not built yet). A drawn voter that
 //! casts nothing loses reputation; one that abstains does not.
 //!
+//! The votes cast at one block travel together: one `commit_votes` and one `reveal_votes`
+//! transaction, so a validator drawn for many claims pays one transaction a block, not one a
+//! claim.
+//!
 //! Claims opened in the same blocks get different numbers on different forks, so everything
 //! the worker remembers is keyed by the claim's identity ([`ClaimKey`]: number, subject and
 //! the claimant's commitment), and a commit names the claim's commitment, which the runtime
@@ -30,8 +34,8 @@
 use std::collections::BTreeMap;
 
 use loopx_primitives::{ClaimClass, ClaimId};
-use loopx_runtime::opaque::Block;
-use loopx_worker_api::{Verdict, WorkerAction};
+use loopx_runtime::{opaque::Block, Balance};
+use loopx_worker_api::{Verdict, VoteCommit, VoteReveal, WorkerAction};
 use pallet_compute_market::runtime_api::ComputeMarketApi;
 use pallet_weighted_voting::runtime_api::{Phase, VotableClaim, WeightedVotingApi};
 use sc_transaction_pool_api::TransactionPool;
@@ -73,6 +77,19 @@ enum Step {
 	Reveal(ClaimKey),
 }
 
+/// A vote to send at this block.
+enum Cast {
+	Commit(Step, VoteCommit),
+	Reveal(Step, VoteReveal),
+}
+
+/// Most votes of one kind in one transaction: the runtime's `weightedVoting.MaxVotesPerCall`
+/// (a larger batch would be refused as a whole; more votes go in a second transaction).
+fn votes_per_transaction() -> usize {
+	use sp_core::Get;
+	<<loopx_runtime::Runtime as pallet_weighted_voting::Config>::MaxVotesPerCall as Get<u32>>::get().max(1) as usize
+}
+
 /// The vote worker's memory between blocks.
 pub struct VoteWorker {
 	answerer: Answerer,
@@ -106,8 +123,35 @@ impl VoteWorker {
 		self.outbox.retain(|step| match step {
 			Step::Commit(key) | Step::Reveal(key) => open.contains(key),
 		});
+		let (mut commits, mut reveals) = (Vec::new(), Vec::new());
 		for claim in claims {
-			self.on_claim(at, claim, learning, disputes, fetched);
+			match self.on_claim(at, claim, learning, disputes, fetched) {
+				Some(Cast::Commit(step, vote)) => commits.push((step, vote)),
+				Some(Cast::Reveal(step, vote)) => reveals.push((step, vote)),
+				None => {},
+			}
+		}
+		// One transaction per kind and block, however many claims this validator was drawn for.
+		self.send_batches(at, commits, "commit_votes", |votes| WorkerAction::CommitVotes { votes });
+		self.send_batches(at, reveals, "reveal_votes", |votes| WorkerAction::RevealVotes { votes });
+	}
+
+	/// Sends `casts` in batches of at most the runtime's `MaxVotesPerCall`, counted under `call`.
+	fn send_batches<C, P, V: Clone>(
+		&mut self,
+		at: &At<'_, C, P>,
+		casts: Vec<(Step, V)>,
+		call: &'static str,
+		batch: fn(Vec<V>) -> WorkerAction<Balance>,
+	) where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		for chunk in casts.chunks(votes_per_transaction()) {
+			let steps: Vec<Step> = chunk.iter().map(|(step, _)| *step).collect();
+			let votes = chunk.iter().map(|(_, vote)| vote.clone()).collect();
+			self.outbox.send_for(at, &steps, call, batch(votes));
 		}
 	}
 
@@ -186,6 +230,7 @@ impl VoteWorker {
 		Some(verdict)
 	}
 
+	/// The vote this node casts on `claim` at this block, if any (sent by [`Self::on_block`]).
 	fn on_claim<C, P>(
 		&mut self,
 		at: &At<'_, C, P>,
@@ -193,7 +238,8 @@ impl VoteWorker {
 		learning: &mut Learning,
 		disputes: &BTreeMap<(ClaimId, H256), Verdict>,
 		fetched: bool,
-	) where
+	) -> Option<Cast>
+	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
@@ -201,26 +247,26 @@ impl VoteWorker {
 		let (id, key) = (claim.claim, ClaimKey::of(&claim));
 		let wants_commit = claim.phase == Phase::Commit && !claim.committed && !claim.suspended;
 		let wants_reveal = claim.phase == Phase::Reveal && claim.committed && !claim.revealed;
-		if !(wants_commit || wants_reveal) {
-			return;
+		let step = if wants_commit { Step::Commit(key) } else { Step::Reveal(key) };
+		if !(wants_commit || wants_reveal) || !self.outbox.may_send(step, at.now) {
+			return None;
 		}
-		let Some(verdict) = self.verdict(at, &claim, learning, disputes, fetched) else { return };
+		let verdict = self.verdict(at, &claim, learning, disputes, fetched)?;
 		let salt = vote_salt(&self.secret, id, &claim.commitment, claim.commit_end);
 		if wants_commit {
-			if !self.outbox.may_send(Step::Commit(key), at.now) {
-				return;
-			}
 			let api = at.chain.client.runtime_api();
 			let commitment = match api.vote_commitment(at.hash, id, at.me.clone(), verdict, salt) {
 				Ok(c) => c,
-				Err(e) => return log::warn!(target: LOG_TARGET, "cannot compute the vote commitment of claim {id}: {e}"),
+				Err(e) => {
+					log::warn!(target: LOG_TARGET, "cannot compute the vote commitment of claim {id}: {e}");
+					return None;
+				},
 			};
 			log::info!(target: LOG_TARGET, "🗳️ claim {id}: committing a vote");
-			let action = WorkerAction::CommitVote { claim: id, claim_commitment: claim.commitment, commitment };
-			self.outbox.send(at, Step::Commit(key), "commit_vote", action);
+			Some(Cast::Commit(step, VoteCommit { claim: id, claim_commitment: claim.commitment, commitment }))
 		} else {
 			log::info!(target: LOG_TARGET, "🗳️ claim {id}: revealing {verdict:?}");
-			self.outbox.send(at, Step::Reveal(key), "reveal_vote", WorkerAction::RevealVote { claim: id, verdict, salt });
+			Some(Cast::Reveal(step, VoteReveal { claim: id, verdict, salt }))
 		}
 	}
 }

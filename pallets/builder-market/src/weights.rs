@@ -65,8 +65,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::Tasks` (`max_values`: None, `max_size`: Some(672), added: 3147, mode: `MaxEncodedLen`)
 	fn deploy_model() -> Weight {
 		// Proof size: measured `201`, estimated `3730` bytes.
-		// Fastest run: 115_592_000 ps.
-		Weight::from_parts(166_707_000, 3730)
+		// Fastest run: 114_700_000 ps.
+		Weight::from_parts(119_947_000, 3730)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -78,8 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(265), added: 2740, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size: measured `974`, estimated `4137` bytes.
-		// Fastest run: 66_418_000 ps.
-		Weight::from_parts(101_320_000, 4137)
+		// Fastest run: 65_527_000 ps.
+		Weight::from_parts(71_086_000, 4137)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -87,8 +87,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::Tasks` (`max_values`: None, `max_size`: Some(672), added: 3147, mode: `MaxEncodedLen`)
 	fn pause() -> Weight {
 		// Proof size: measured `722`, estimated `4137` bytes.
-		// Fastest run: 16_043_000 ps.
-		Weight::from_parts(21_963_000, 4137)
+		// Fastest run: 15_733_000 ps.
+		Weight::from_parts(19_710_000, 4137)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -98,8 +98,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::RoundEnds` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof size: measured `706`, estimated `4137` bytes.
-		// Fastest run: 20_680_000 ps.
-		Weight::from_parts(35_002_000, 4137)
+		// Fastest run: 20_321_000 ps.
+		Weight::from_parts(23_014_000, 4137)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -119,8 +119,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::RoundClaims` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn end_task() -> Weight {
 		// Proof size: measured `5229`, estimated `42638` bytes.
-		// Fastest run: 830_632_000 ps.
-		Weight::from_parts(874_917_000, 42638)
+		// Fastest run: 849_811_000 ps.
+		Weight::from_parts(932_693_000, 42638)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
@@ -156,21 +156,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::Deadlines` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::CommitteeSizes` (r:1 w:0)
 	/// Proof: `WeightedVoting::CommitteeSizes` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::Initialized` (r:1 w:0)
+	/// Proof: `Babe::Initialized` (`max_values`: Some(1), `max_size`: Some(110), added: 605, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
+	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::NextRandomness` (r:1 w:0)
+	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::EpochStart` (r:1 w:0)
+	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::ElectorateSizes` (r:1 w:4)
+	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `BuilderMarket::RoundClaims` (r:1 w:1)
 	/// Proof: `BuilderMarket::RoundClaims` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Claims` (r:15 w:16)
+	/// Storage: `WeightedVoting::Claims` (r:15 w:4)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Electorates` (r:15 w:16)
-	/// Proof: `WeightedVoting::Electorates` (`max_values`: None, `max_size`: Some(8718), added: 11193, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Committees` (r:15 w:0)
+	/// Storage: `WeightedVoting::Ballots` (r:59 w:19)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Committees` (r:3 w:1)
 	/// Proof: `WeightedVoting::Committees` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::CommitteeConflicts` (r:3 w:4)
+	/// Proof: `WeightedVoting::CommitteeConflicts` (`max_values`: None, `max_size`: Some(785), added: 3260, mode: `MaxEncodedLen`)
 	/// Storage: `BuilderMarket::UpdateClaims` (r:0 w:1)
 	/// Proof: `BuilderMarket::UpdateClaims` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	fn submit_update() -> Weight {
-		// Proof size: measured `23989`, estimated `286990` bytes.
-		// Fastest run: 2_978_949_000 ps.
-		Weight::from_parts(3_209_190_000, 286990)
-			.saturating_add(T::DbWeight::get().reads(442_u64))
+		// Proof size: measured `28757`, estimated `286990` bytes.
+		// Fastest run: 3_188_599_000 ps.
+		Weight::from_parts(3_490_197_000, 286990)
+			.saturating_add(T::DbWeight::get().reads(482_u64))
 			.saturating_add(T::DbWeight::get().writes(40_u64))
 	}
 	/// Storage: `BuilderMarket::Tasks` (r:1 w:0)
@@ -197,8 +209,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataMarket::BookSlot` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn list_version() -> Weight {
 		// Proof size: measured `3331`, estimated `8087` bytes.
-		// Fastest run: 171_544_000 ps.
-		Weight::from_parts(192_215_000, 8087)
+		// Fastest run: 183_101_000 ps.
+		Weight::from_parts(216_861_000, 8087)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -228,8 +240,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::RoundClaims` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn update_decided() -> Weight {
 		// Proof size: measured `6759`, estimated `45241` bytes.
-		// Fastest run: 841_509_000 ps.
-		Weight::from_parts(860_617_000, 45241)
+		// Fastest run: 842_790_000 ps.
+		Weight::from_parts(900_195_000, 45241)
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().writes(27_u64))
 	}
@@ -248,9 +260,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[0, 16]`.
 	fn close_rounds(n: u32, ) -> Weight {
 		// Proof size: measured `4338`, estimated `42638` bytes.
-		// Fastest run: 2_825_000 ps.
-		Weight::from_parts(60_277_118, 42638)
-			.saturating_add(Weight::from_parts(719_489_855, 0).saturating_mul(n.into()))
+		// Fastest run: 2_904_000 ps.
+		Weight::from_parts(42_561_990, 42638)
+			.saturating_add(Weight::from_parts(738_360_545, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -262,48 +274,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with RocksDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn deploy_model() -> Weight {
-		Weight::from_parts(166_707_000, 3730)
+		Weight::from_parts(119_947_000, 3730)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn top_up() -> Weight {
-		Weight::from_parts(101_320_000, 4137)
+		Weight::from_parts(71_086_000, 4137)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn pause() -> Weight {
-		Weight::from_parts(21_963_000, 4137)
+		Weight::from_parts(19_710_000, 4137)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(35_002_000, 4137)
+		Weight::from_parts(23_014_000, 4137)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn end_task() -> Weight {
-		Weight::from_parts(874_917_000, 42638)
+		Weight::from_parts(932_693_000, 42638)
 			.saturating_add(RocksDbWeight::get().reads(21_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
 	fn submit_update() -> Weight {
-		Weight::from_parts(3_209_190_000, 286990)
-			.saturating_add(RocksDbWeight::get().reads(442_u64))
+		Weight::from_parts(3_490_197_000, 286990)
+			.saturating_add(RocksDbWeight::get().reads(482_u64))
 			.saturating_add(RocksDbWeight::get().writes(40_u64))
 	}
 	fn list_version() -> Weight {
-		Weight::from_parts(192_215_000, 8087)
+		Weight::from_parts(216_861_000, 8087)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn update_decided() -> Weight {
-		Weight::from_parts(860_617_000, 45241)
+		Weight::from_parts(900_195_000, 45241)
 			.saturating_add(RocksDbWeight::get().reads(28_u64))
 			.saturating_add(RocksDbWeight::get().writes(27_u64))
 	}
 	fn close_rounds(n: u32, ) -> Weight {
-		Weight::from_parts(60_277_118, 42638)
-			.saturating_add(Weight::from_parts(719_489_855, 0).saturating_mul(n.into()))
+		Weight::from_parts(42_561_990, 42638)
+			.saturating_add(Weight::from_parts(738_360_545, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(15_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))

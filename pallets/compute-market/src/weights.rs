@@ -73,11 +73,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::Capabilities` (`max_values`: None, `max_size`: Some(722), added: 3197, mode: `MaxEncodedLen`)
 	/// Component `t` ranges over `[1, 16]`.
 	/// Component `m` ranges over `[0, 16]`.
-	fn advertise(_t: u32, m: u32, ) -> Weight {
+	fn advertise(t: u32, m: u32, ) -> Weight {
 		// Proof size: measured `12388`, estimated `286990` bytes.
-		// Fastest run: 905_172_000 ps.
-		Weight::from_parts(1_055_251_199, 286990)
-			.saturating_add(Weight::from_parts(1_812_154, 0).saturating_mul(m.into()))
+		// Fastest run: 917_831_000 ps.
+		Weight::from_parts(947_536_224, 286990)
+			.saturating_add(Weight::from_parts(8_947_938, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(1_291_588, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(303_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -85,8 +86,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::Capabilities` (`max_values`: None, `max_size`: Some(722), added: 3197, mode: `MaxEncodedLen`)
 	fn withdraw_capabilities() -> Weight {
 		// Proof size: measured `793`, estimated `4187` bytes.
-		// Fastest run: 30_896_000 ps.
-		Weight::from_parts(46_589_000, 4187)
+		// Fastest run: 30_506_000 ps.
+		Weight::from_parts(47_721_000, 4187)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -107,9 +108,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `l` ranges over `[16, 2048]`.
 	fn post_query(l: u32, ) -> Weight {
 		// Proof size: measured `271`, estimated `3734` bytes.
-		// Fastest run: 71_466_000 ps.
-		Weight::from_parts(74_179_553, 3734)
-			.saturating_add(Weight::from_parts(11_957, 0).saturating_mul(l.into()))
+		// Fastest run: 72_778_000 ps.
+		Weight::from_parts(91_709_906, 3734)
+			.saturating_add(Weight::from_parts(17_824, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -138,9 +139,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `l` ranges over `[16, 2048]`.
 	fn post_free_query(l: u32, ) -> Weight {
 		// Proof size: measured `436`, estimated `6196` bytes.
-		// Fastest run: 96_423_000 ps.
-		Weight::from_parts(100_436_611, 6196)
-			.saturating_add(Weight::from_parts(11_764, 0).saturating_mul(l.into()))
+		// Fastest run: 96_854_000 ps.
+		Weight::from_parts(107_771_476, 6196)
+			.saturating_add(Weight::from_parts(17_082, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -163,11 +164,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ComputeMarket::Due` (r:2 w:2)
 	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(269), added: 2744, mode: `MaxEncodedLen`)
 	/// Component `r` ranges over `[1, 5]`.
-	fn assign(r: u32, ) -> Weight {
+	fn assign(_r: u32, ) -> Weight {
 		// Proof size: measured `13467`, estimated `320690` bytes.
-		// Fastest run: 1_157_838_000 ps.
-		Weight::from_parts(1_227_861_150, 320690)
-			.saturating_add(Weight::from_parts(2_815_102, 0).saturating_mul(r.into()))
+		// Fastest run: 1_174_813_000 ps.
+		Weight::from_parts(1_371_659_278, 320690)
 			.saturating_add(T::DbWeight::get().reads(406_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -177,8 +177,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::Answers` (`max_values`: None, `max_size`: Some(4196), added: 6671, mode: `MaxEncodedLen`)
 	fn commit_answer() -> Weight {
 		// Proof size: measured `596`, estimated `7905` bytes.
-		// Fastest run: 29_363_000 ps.
-		Weight::from_parts(39_559_000, 7905)
+		// Fastest run: 31_977_000 ps.
+		Weight::from_parts(42_763_000, 7905)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -189,9 +189,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `l` ranges over `[0, 4096]`.
 	fn reveal_answer(l: u32, ) -> Weight {
 		// Proof size: measured `1074`, estimated `34345` bytes.
-		// Fastest run: 73_178_000 ps.
-		Weight::from_parts(95_912_037, 34345)
-			.saturating_add(Weight::from_parts(724, 0).saturating_mul(l.into()))
+		// Fastest run: 72_067_000 ps.
+		Weight::from_parts(80_397_340, 34345)
+			.saturating_add(Weight::from_parts(7_305, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -207,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::TotalLocked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn lock_for_pass() -> Weight {
 		// Proof size: measured `313`, estimated `3730` bytes.
-		// Fastest run: 63_324_000 ps.
-		Weight::from_parts(66_648_000, 3730)
+		// Fastest run: 63_825_000 ps.
+		Weight::from_parts(67_270_000, 3730)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -218,8 +218,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::TotalLocked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn request_unlock() -> Weight {
 		// Proof size: measured `180`, estimated `3542` bytes.
-		// Fastest run: 16_595_000 ps.
-		Weight::from_parts(18_237_000, 3542)
+		// Fastest run: 16_555_000 ps.
+		Weight::from_parts(26_199_000, 3542)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -231,8 +231,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(265), added: 2740, mode: `MaxEncodedLen`)
 	fn unlock() -> Weight {
 		// Proof size: measured `376`, estimated `3730` bytes.
-		// Fastest run: 53_039_000 ps.
-		Weight::from_parts(56_283_000, 3730)
+		// Fastest run: 54_290_000 ps.
+		Weight::from_parts(57_716_000, 3730)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -252,8 +252,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `StakeReputation::Reputations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn rate() -> Weight {
 		// Proof size: measured `1482`, estimated `7905` bytes.
-		// Fastest run: 76_684_000 ps.
-		Weight::from_parts(95_272_000, 7905)
+		// Fastest run: 75_502_000 ps.
+		Weight::from_parts(87_039_000, 7905)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -282,9 +282,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `r` ranges over `[1, 5]`.
 	fn route_due(r: u32, ) -> Weight {
 		// Proof size: measured `22090`, estimated `320690` bytes.
-		// Fastest run: 1_661_234_000 ps.
-		Weight::from_parts(1_811_639_180, 320690)
-			.saturating_add(Weight::from_parts(6_788_303, 0).saturating_mul(r.into()))
+		// Fastest run: 1_649_496_000 ps.
+		Weight::from_parts(1_688_340_591, 320690)
+			.saturating_add(Weight::from_parts(34_295_536, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(407_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -316,14 +316,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::Deadlines` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::CommitteeSizes` (r:1 w:0)
 	/// Proof: `WeightedVoting::CommitteeSizes` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::Initialized` (r:1 w:0)
+	/// Proof: `Babe::Initialized` (`max_values`: Some(1), `max_size`: Some(110), added: 605, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
+	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::NextRandomness` (r:1 w:0)
+	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::EpochStart` (r:1 w:0)
+	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::ElectorateSizes` (r:5 w:5)
+	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::AnswerClaims` (r:0 w:5)
 	/// Proof: `ComputeMarket::AnswerClaims` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Queries` (r:0 w:1)
 	/// Proof: `ComputeMarket::Queries` (`max_values`: None, `max_size`: Some(4440), added: 6915, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Electorates` (r:0 w:5)
-	/// Proof: `WeightedVoting::Electorates` (`max_values`: None, `max_size`: Some(8718), added: 11193, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Committees` (r:0 w:5)
+	/// Proof: `WeightedVoting::Committees` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Claims` (r:0 w:5)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Ballots` (r:0 w:80)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::CommitteeConflicts` (r:0 w:5)
+	/// Proof: `WeightedVoting::CommitteeConflicts` (`max_values`: None, `max_size`: Some(785), added: 3260, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(265), added: 2740, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:5 w:5)
@@ -345,13 +359,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `r` ranges over `[1, 5]`.
 	fn evaluate_due(r: u32, ) -> Weight {
 		// Proof size: measured `2279`, estimated `286990` bytes.
-		// Fastest run: 297_461_000 ps.
-		Weight::from_parts(307_797_000, 286990)
-			.saturating_add(Weight::from_parts(1_661_153_493, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(21_u64))
-			.saturating_add(T::DbWeight::get().reads((111_u64).saturating_mul(r.into())))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(r.into())))
+		// Fastest run: 304_081_000 ps.
+		Weight::from_parts(319_503_000, 286990)
+			.saturating_add(Weight::from_parts(1_816_569_952, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(20_u64))
+			.saturating_add(T::DbWeight::get().reads((113_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(13_u64))
+			.saturating_add(T::DbWeight::get().writes((18_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 7003).saturating_mul(r.into()))
 	}
 	/// Storage: `ComputeMarket::Queries` (r:1 w:1)
@@ -362,8 +376,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::Answers` (`max_values`: None, `max_size`: Some(4196), added: 6671, mode: `MaxEncodedLen`)
 	fn expire_due() -> Weight {
 		// Proof size: measured `653`, estimated `7905` bytes.
-		// Fastest run: 28_573_000 ps.
-		Weight::from_parts(35_042_000, 7905)
+		// Fastest run: 29_835_000 ps.
+		Weight::from_parts(37_686_000, 7905)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -402,9 +416,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `r` ranges over `[1, 5]`.
 	fn answer_judged(r: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `11402` bytes.
-		// Fastest run: 280_000 ps.
-		Weight::from_parts(9_209_643, 11402)
-			.saturating_add(Weight::from_parts(168_142_492, 0).saturating_mul(r.into()))
+		// Fastest run: 291_000 ps.
+		Weight::from_parts(451_000, 11402)
+			.saturating_add(Weight::from_parts(157_646_402, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 6671).saturating_mul(r.into()))
@@ -413,89 +427,89 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same figures with RocksDB's database weights, for mocks and tests.
 impl WeightInfo for () {
-	fn advertise(_t: u32, m: u32, ) -> Weight {
-		Weight::from_parts(1_055_251_199, 286990)
-			.saturating_add(Weight::from_parts(1_812_154, 0).saturating_mul(m.into()))
+	fn advertise(t: u32, m: u32, ) -> Weight {
+		Weight::from_parts(947_536_224, 286990)
+			.saturating_add(Weight::from_parts(8_947_938, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(1_291_588, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(303_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_capabilities() -> Weight {
-		Weight::from_parts(46_589_000, 4187)
+		Weight::from_parts(47_721_000, 4187)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn post_query(l: u32, ) -> Weight {
-		Weight::from_parts(74_179_553, 3734)
-			.saturating_add(Weight::from_parts(11_957, 0).saturating_mul(l.into()))
+		Weight::from_parts(91_709_906, 3734)
+			.saturating_add(Weight::from_parts(17_824, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn post_free_query(l: u32, ) -> Weight {
-		Weight::from_parts(100_436_611, 6196)
-			.saturating_add(Weight::from_parts(11_764, 0).saturating_mul(l.into()))
+		Weight::from_parts(107_771_476, 6196)
+			.saturating_add(Weight::from_parts(17_082, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
-	fn assign(r: u32, ) -> Weight {
-		Weight::from_parts(1_227_861_150, 320690)
-			.saturating_add(Weight::from_parts(2_815_102, 0).saturating_mul(r.into()))
+	fn assign(_r: u32, ) -> Weight {
+		Weight::from_parts(1_371_659_278, 320690)
 			.saturating_add(RocksDbWeight::get().reads(406_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn commit_answer() -> Weight {
-		Weight::from_parts(39_559_000, 7905)
+		Weight::from_parts(42_763_000, 7905)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reveal_answer(l: u32, ) -> Weight {
-		Weight::from_parts(95_912_037, 34345)
-			.saturating_add(Weight::from_parts(724, 0).saturating_mul(l.into()))
+		Weight::from_parts(80_397_340, 34345)
+			.saturating_add(Weight::from_parts(7_305, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn lock_for_pass() -> Weight {
-		Weight::from_parts(66_648_000, 3730)
+		Weight::from_parts(67_270_000, 3730)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn request_unlock() -> Weight {
-		Weight::from_parts(18_237_000, 3542)
+		Weight::from_parts(26_199_000, 3542)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn unlock() -> Weight {
-		Weight::from_parts(56_283_000, 3730)
+		Weight::from_parts(57_716_000, 3730)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn rate() -> Weight {
-		Weight::from_parts(95_272_000, 7905)
+		Weight::from_parts(87_039_000, 7905)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn route_due(r: u32, ) -> Weight {
-		Weight::from_parts(1_811_639_180, 320690)
-			.saturating_add(Weight::from_parts(6_788_303, 0).saturating_mul(r.into()))
+		Weight::from_parts(1_688_340_591, 320690)
+			.saturating_add(Weight::from_parts(34_295_536, 0).saturating_mul(r.into()))
 			.saturating_add(RocksDbWeight::get().reads(407_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn evaluate_due(r: u32, ) -> Weight {
-		Weight::from_parts(307_797_000, 286990)
-			.saturating_add(Weight::from_parts(1_661_153_493, 0).saturating_mul(r.into()))
-			.saturating_add(RocksDbWeight::get().reads(21_u64))
-			.saturating_add(RocksDbWeight::get().reads((111_u64).saturating_mul(r.into())))
-			.saturating_add(RocksDbWeight::get().writes(10_u64))
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(r.into())))
+		Weight::from_parts(319_503_000, 286990)
+			.saturating_add(Weight::from_parts(1_816_569_952, 0).saturating_mul(r.into()))
+			.saturating_add(RocksDbWeight::get().reads(20_u64))
+			.saturating_add(RocksDbWeight::get().reads((113_u64).saturating_mul(r.into())))
+			.saturating_add(RocksDbWeight::get().writes(13_u64))
+			.saturating_add(RocksDbWeight::get().writes((18_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 7003).saturating_mul(r.into()))
 	}
 	fn expire_due() -> Weight {
-		Weight::from_parts(35_042_000, 7905)
+		Weight::from_parts(37_686_000, 7905)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn answer_judged(r: u32, ) -> Weight {
-		Weight::from_parts(9_209_643, 11402)
-			.saturating_add(Weight::from_parts(168_142_492, 0).saturating_mul(r.into()))
+		Weight::from_parts(451_000, 11402)
+			.saturating_add(Weight::from_parts(157_646_402, 0).saturating_mul(r.into()))
 			.saturating_add(RocksDbWeight::get().reads((10_u64).saturating_mul(r.into())))
 			.saturating_add(RocksDbWeight::get().writes((8_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 6671).saturating_mul(r.into()))

@@ -58,8 +58,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataMarket::EncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn register_key() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 7_381_000 ps.
-		Weight::from_parts(8_212_000, 0)
+		// Fastest run: 7_111_000 ps.
+		Weight::from_parts(7_992_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `DataMarket::EncryptionKeys` (r:1 w:0)
@@ -83,9 +83,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `b` ranges over `[1, 1023]`.
 	fn post_order_resting(b: u32, ) -> Weight {
 		// Proof size: measured `3454`, estimated `18442` bytes.
-		// Fastest run: 115_711_000 ps.
-		Weight::from_parts(232_880_740, 18442)
-			.saturating_add(Weight::from_parts(174_210, 0).saturating_mul(b.into()))
+		// Fastest run: 115_832_000 ps.
+		Weight::from_parts(222_190_325, 18442)
+			.saturating_add(Weight::from_parts(204_047, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 			.saturating_add(Weight::from_parts(0, 11).saturating_mul(b.into()))
@@ -119,9 +119,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `b` ranges over `[8, 1024]`.
 	fn post_order_matching(b: u32, ) -> Weight {
 		// Proof size: measured `10845`, estimated `153206` bytes.
-		// Fastest run: 993_163_000 ps.
-		Weight::from_parts(1_747_654_548, 153206)
-			.saturating_add(Weight::from_parts(1_576_764, 0).saturating_mul(b.into()))
+		// Fastest run: 1_076_456_000 ps.
+		Weight::from_parts(1_813_566_205, 153206)
+			.saturating_add(Weight::from_parts(1_026_143, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(78_u64))
 			.saturating_add(T::DbWeight::get().writes(124_u64))
 			.saturating_add(Weight::from_parts(0, 178).saturating_mul(b.into()))
@@ -143,9 +143,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `b` ranges over `[1, 1024]`.
 	fn cancel_order(b: u32, ) -> Weight {
 		// Proof size: measured `6577`, estimated `35126` bytes.
-		// Fastest run: 95_712_000 ps.
-		Weight::from_parts(319_032_324, 35126)
-			.saturating_add(Weight::from_parts(330_795, 0).saturating_mul(b.into()))
+		// Fastest run: 91_225_000 ps.
+		Weight::from_parts(317_746_739, 35126)
+			.saturating_add(Weight::from_parts(224_135, 0).saturating_mul(b.into()))
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
 			.saturating_add(Weight::from_parts(0, 23).saturating_mul(b.into()))
@@ -168,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataMarket::Deals` (`max_values`: None, `max_size`: Some(492), added: 2967, mode: `MaxEncodedLen`)
 	fn route() -> Weight {
 		// Proof size: measured `785`, estimated `15184` bytes.
-		// Fastest run: 55_662_000 ps.
-		Weight::from_parts(75_692_000, 15184)
+		// Fastest run: 54_921_000 ps.
+		Weight::from_parts(58_427_000, 15184)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -181,8 +181,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataMarket::Periods` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn deliver() -> Weight {
 		// Proof size: measured `504`, estimated `15184` bytes.
-		// Fastest run: 27_301_000 ps.
-		Weight::from_parts(47_321_000, 15184)
+		// Fastest run: 26_810_000 ps.
+		Weight::from_parts(28_632_000, 15184)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -212,8 +212,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataMarket::AccountDeals` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn confirm() -> Weight {
 		// Proof size: measured `1756`, estimated `14005` bytes.
-		// Fastest run: 325_112_000 ps.
-		Weight::from_parts(337_470_000, 14005)
+		// Fastest run: 327_025_000 ps.
+		Weight::from_parts(334_236_000, 14005)
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -251,18 +251,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `StakeReputation::Reputations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::VoterRecords` (r:100 w:0)
 	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Electorates` (r:0 w:1)
-	/// Proof: `WeightedVoting::Electorates` (`max_values`: None, `max_size`: Some(8718), added: 11193, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::Initialized` (r:1 w:0)
+	/// Proof: `Babe::Initialized` (`max_values`: Some(1), `max_size`: Some(110), added: 605, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
+	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::NextRandomness` (r:1 w:0)
+	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::EpochStart` (r:1 w:0)
+	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::ElectorateSizes` (r:1 w:1)
+	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Committees` (r:0 w:1)
+	/// Proof: `WeightedVoting::Committees` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Claims` (r:0 w:1)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Ballots` (r:0 w:16)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::CommitteeConflicts` (r:0 w:1)
+	/// Proof: `WeightedVoting::CommitteeConflicts` (`max_values`: None, `max_size`: Some(785), added: 3260, mode: `MaxEncodedLen`)
 	/// Storage: `DataMarket::Disputes` (r:0 w:1)
 	/// Proof: `DataMarket::Disputes` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn dispute() -> Weight {
-		// Proof size: measured `14074`, estimated `286990` bytes.
-		// Fastest run: 1_357_344_000 ps.
-		Weight::from_parts(1_538_992_000, 286990)
-			.saturating_add(T::DbWeight::get().reads(413_u64))
-			.saturating_add(T::DbWeight::get().writes(11_u64))
+		// Proof size: measured `14333`, estimated `286990` bytes.
+		// Fastest run: 1_403_521_000 ps.
+		Weight::from_parts(1_445_724_000, 286990)
+			.saturating_add(T::DbWeight::get().reads(418_u64))
+			.saturating_add(T::DbWeight::get().writes(29_u64))
 	}
 	/// Storage: `DataMarket::Deals` (r:1 w:1)
 	/// Proof: `DataMarket::Deals` (`max_values`: None, `max_size`: Some(492), added: 2967, mode: `MaxEncodedLen`)
@@ -294,18 +308,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `StakeReputation::Reputations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::VoterRecords` (r:100 w:0)
 	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Electorates` (r:0 w:1)
-	/// Proof: `WeightedVoting::Electorates` (`max_values`: None, `max_size`: Some(8718), added: 11193, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::Initialized` (r:1 w:0)
+	/// Proof: `Babe::Initialized` (`max_values`: Some(1), `max_size`: Some(110), added: 605, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
+	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::NextRandomness` (r:1 w:0)
+	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::EpochStart` (r:1 w:0)
+	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::ElectorateSizes` (r:1 w:1)
+	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Committees` (r:0 w:1)
+	/// Proof: `WeightedVoting::Committees` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Claims` (r:0 w:1)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Ballots` (r:0 w:16)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::CommitteeConflicts` (r:0 w:1)
+	/// Proof: `WeightedVoting::CommitteeConflicts` (`max_values`: None, `max_size`: Some(785), added: 3260, mode: `MaxEncodedLen`)
 	/// Storage: `DataMarket::Disputes` (r:0 w:1)
 	/// Proof: `DataMarket::Disputes` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	fn reveal_deal_key() -> Weight {
-		// Proof size: measured `13224`, estimated `286990` bytes.
-		// Fastest run: 1_306_327_000 ps.
-		Weight::from_parts(1_427_266_000, 286990)
-			.saturating_add(T::DbWeight::get().reads(411_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+		// Proof size: measured `13483`, estimated `286990` bytes.
+		// Fastest run: 1_334_720_000 ps.
+		Weight::from_parts(1_376_872_000, 286990)
+			.saturating_add(T::DbWeight::get().reads(416_u64))
+			.saturating_add(T::DbWeight::get().writes(27_u64))
 	}
 	/// Storage: `DataMarket::Disputes` (r:1 w:1)
 	/// Proof: `DataMarket::Disputes` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
@@ -337,8 +365,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataMarket::AccountDeals` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn dispute_decided() -> Weight {
 		// Proof size: measured `3224`, estimated `14005` bytes.
-		// Fastest run: 410_008_000 ps.
-		Weight::from_parts(446_552_000, 14005)
+		// Fastest run: 399_242_000 ps.
+		Weight::from_parts(423_708_000, 14005)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
 	}
@@ -359,9 +387,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[0, 512]`.
 	fn on_timeouts(n: u32, ) -> Weight {
 		// Proof size: measured `475`, estimated `8087` bytes.
-		// Fastest run: 3_955_000 ps.
-		Weight::from_parts(4_166_000, 8087)
-			.saturating_add(Weight::from_parts(139_957_654, 0).saturating_mul(n.into()))
+		// Fastest run: 3_956_000 ps.
+		Weight::from_parts(4_106_000, 8087)
+			.saturating_add(Weight::from_parts(124_771_965, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -372,8 +400,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataMarket::Periods` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn set_periods() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 5_679_000 ps.
-		Weight::from_parts(8_253_000, 0)
+		// Fastest run: 5_398_000 ps.
+		Weight::from_parts(6_109_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -381,63 +409,63 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with RocksDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn register_key() -> Weight {
-		Weight::from_parts(8_212_000, 0)
+		Weight::from_parts(7_992_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn post_order_resting(b: u32, ) -> Weight {
-		Weight::from_parts(232_880_740, 18442)
-			.saturating_add(Weight::from_parts(174_210, 0).saturating_mul(b.into()))
+		Weight::from_parts(222_190_325, 18442)
+			.saturating_add(Weight::from_parts(204_047, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(14_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 			.saturating_add(Weight::from_parts(0, 11).saturating_mul(b.into()))
 	}
 	fn post_order_matching(b: u32, ) -> Weight {
-		Weight::from_parts(1_747_654_548, 153206)
-			.saturating_add(Weight::from_parts(1_576_764, 0).saturating_mul(b.into()))
+		Weight::from_parts(1_813_566_205, 153206)
+			.saturating_add(Weight::from_parts(1_026_143, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(78_u64))
 			.saturating_add(RocksDbWeight::get().writes(124_u64))
 			.saturating_add(Weight::from_parts(0, 178).saturating_mul(b.into()))
 	}
 	fn cancel_order(b: u32, ) -> Weight {
-		Weight::from_parts(319_032_324, 35126)
-			.saturating_add(Weight::from_parts(330_795, 0).saturating_mul(b.into()))
+		Weight::from_parts(317_746_739, 35126)
+			.saturating_add(Weight::from_parts(224_135, 0).saturating_mul(b.into()))
 			.saturating_add(RocksDbWeight::get().reads(19_u64))
 			.saturating_add(RocksDbWeight::get().writes(20_u64))
 			.saturating_add(Weight::from_parts(0, 23).saturating_mul(b.into()))
 	}
 	fn route() -> Weight {
-		Weight::from_parts(75_692_000, 15184)
+		Weight::from_parts(58_427_000, 15184)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn deliver() -> Weight {
-		Weight::from_parts(47_321_000, 15184)
+		Weight::from_parts(28_632_000, 15184)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn confirm() -> Weight {
-		Weight::from_parts(337_470_000, 14005)
+		Weight::from_parts(334_236_000, 14005)
 			.saturating_add(RocksDbWeight::get().reads(19_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn dispute() -> Weight {
-		Weight::from_parts(1_538_992_000, 286990)
-			.saturating_add(RocksDbWeight::get().reads(413_u64))
-			.saturating_add(RocksDbWeight::get().writes(11_u64))
+		Weight::from_parts(1_445_724_000, 286990)
+			.saturating_add(RocksDbWeight::get().reads(418_u64))
+			.saturating_add(RocksDbWeight::get().writes(29_u64))
 	}
 	fn reveal_deal_key() -> Weight {
-		Weight::from_parts(1_427_266_000, 286990)
-			.saturating_add(RocksDbWeight::get().reads(411_u64))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+		Weight::from_parts(1_376_872_000, 286990)
+			.saturating_add(RocksDbWeight::get().reads(416_u64))
+			.saturating_add(RocksDbWeight::get().writes(27_u64))
 	}
 	fn dispute_decided() -> Weight {
-		Weight::from_parts(446_552_000, 14005)
+		Weight::from_parts(423_708_000, 14005)
 			.saturating_add(RocksDbWeight::get().reads(21_u64))
 			.saturating_add(RocksDbWeight::get().writes(18_u64))
 	}
 	fn on_timeouts(n: u32, ) -> Weight {
-		Weight::from_parts(4_166_000, 8087)
-			.saturating_add(Weight::from_parts(139_957_654, 0).saturating_mul(n.into()))
+		Weight::from_parts(4_106_000, 8087)
+			.saturating_add(Weight::from_parts(124_771_965, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -445,7 +473,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2967).saturating_mul(n.into()))
 	}
 	fn set_periods() -> Weight {
-		Weight::from_parts(8_253_000, 0)
+		Weight::from_parts(6_109_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

@@ -31,6 +31,10 @@
 //!   during the commit period, then [`Pallet::reveal_vote`] during the reveal period. A commit
 //!   also names the claim's own commitment, so that after a reorganisation it cannot land on
 //!   another claim that got the same number on the winning fork.
+//!   [`Pallet::commit_votes`] and [`Pallet::reveal_votes`] carry up to
+//!   [`Config::MaxVotesPerCall`] votes on different claims in one transaction, each applied
+//!   or failed ([`Event::VoteFailed`]) on its own. Ballots are stored per `(claim, voter)`
+//!   ([`Ballots`]): a vote costs the same whatever the size of the electorate.
 //! - **Tally** in `on_initialize`: claims whose reveal period ended join a queue, tallied in
 //!   order while their worst case ([`Pallet::tally_bound`]: the tally for the claim's
 //!   electorate, the market's handler, a larger committee drawn) fits in what is left of
@@ -87,6 +91,7 @@
 
 extern crate alloc;
 
+mod electorate;
 pub mod migrations;
 pub mod runtime_api;
 #[cfg(test)]
@@ -119,6 +124,7 @@ use sp_runtime::{
 	Perbill,
 };
 
+pub use loopx_primitives::{VoteCommit, VoteReveal};
 pub use pallet::*;
 pub use tally::{Rules, Standing};
 pub use weights::WeightInfo;
@@ -168,6 +174,17 @@ pub struct Ballot<AccountId> {
 	/// The voter.
 	pub who: AccountId,
 	/// Its weight, frozen when the claim opened.
+	pub weight: u128,
+	/// Its commitment, once committed.
+	pub commitment: Option<H256>,
+	/// Its verdict, once revealed.
+	pub verdict: Option<Verdict>,
+}
+
+/// A ballot as [`Ballots`] keeps it: the voter is the key.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct BallotEntry {
+	/// The voter's weight, frozen when the claim opened.
 	pub weight: u128,
 	/// Its commitment, once committed.
 	pub commitment: Option<H256>,
@@ -276,7 +293,7 @@ pub mod pallet {
 
 	/// The in-code storage version. v1: [`OpenPerClass`] ([`crate::migrations::v1`]); v2:
 	/// [`Claim::sealed_score`] ([`crate::migrations::v2`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -333,6 +350,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxQueuedClaims: Get<u32>;
 
+		/// Most votes in one [`Pallet::commit_votes`] or [`Pallet::reveal_votes`].
+		#[pallet::constant]
+		type MaxVotesPerCall: Get<u32>;
+
 		/// Most accounts a claim may name as conflicted.
 		#[pallet::constant]
 		type MaxConflicted: Get<u32>;
@@ -357,9 +378,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinVoters: Get<u32>;
 
-		/// Randomness for drawing claims' committees ([`CommitteeSizes`]): fresh (the runtime
-		/// uses the parent block's VRF output), so nobody knows a committee before its claim
-		/// opens.
+		/// Randomness for drawing claims' committees ([`CommitteeSizes`]), read in the block
+		/// the claim opens in: it must be unknown before that block (the runtime uses the
+		/// block's own VRF output, which only its author knows in advance), or a claimant could
+		/// submit its claim when the committee it would get suits it.
 		type Randomness: frame_support::traits::Randomness<Self::Hash, BlockNumberFor<Self>>;
 
 		/// The weight `on_initialize` may spend per block on tallies and on opening queued
@@ -462,9 +484,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Claims<T: Config> = StorageMap<_, Twox64Concat, ClaimId, Claim<T::AccountId, BlockNumberFor<T>>>;
 
-	/// The frozen electorate of each open claim, sorted by account.
+	/// The frozen electorate of each open claim: one ballot per `(claim, voter)`, so that a
+	/// vote reads and writes its own ballot only, whatever the size of the electorate.
 	#[pallet::storage]
-	pub type Electorates<T: Config> = StorageMap<_, Twox64Concat, ClaimId, BoundedVec<Ballot<T::AccountId>, T::MaxVoters>, ValueQuery>;
+	pub type Ballots<T: Config> = StorageDoubleMap<_, Twox64Concat, ClaimId, Blake2_128Concat, T::AccountId, BallotEntry>;
+
+	/// How many ballots [`Ballots`] holds for each voting claim (at most `MaxVoters`).
+	#[pallet::storage]
+	pub type ElectorateSizes<T: Config> = StorageMap<_, Twox64Concat, ClaimId, u32, ValueQuery>;
 
 	/// The claims not yet decided, in the order they opened.
 	#[pallet::storage]
@@ -556,6 +583,10 @@ pub mod pallet {
 		VoteCommitted { claim: ClaimId, voter: T::AccountId },
 		/// `voter` revealed `verdict` on `claim`.
 		VoteRevealed { claim: ClaimId, voter: T::AccountId, verdict: Verdict },
+		/// A vote of `voter` on `claim` in a batch ([`Pallet::commit_votes`],
+		/// [`Pallet::reveal_votes`]) failed with `error` and changed nothing; the batch's other
+		/// votes stand.
+		VoteFailed { claim: ClaimId, voter: T::AccountId, error: DispatchError },
 		/// The claimant of `claim` revealed the score it had sealed.
 		ClaimedScoreRevealed { claim: ClaimId, claimant: T::AccountId, score: u32 },
 		/// The claimant of `claim` never revealed its sealed score: the claim is rejected.
@@ -649,6 +680,8 @@ pub mod pallet {
 		SealMismatch,
 		/// A claim shows its score or seals it, not both.
 		ScoreShownAndSealed,
+		/// A batch of votes holds none.
+		EmptyBatch,
 	}
 
 	#[pallet::hooks]
@@ -699,25 +732,10 @@ pub mod pallet {
 		/// Only during the commit period, once, by a member of the claim's electorate that is
 		/// not the claimant and not suspended. Emits `VoteCommitted`.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::commit_vote(T::MaxVoters::get()))]
-		pub fn commit_vote(origin: OriginFor<T>, claim: ClaimId, claim_commitment: H256, commitment: H256) -> DispatchResultWithPostInfo {
+		#[pallet::weight(T::WeightInfo::commit_vote())]
+		pub fn commit_vote(origin: OriginFor<T>, claim: ClaimId, claim_commitment: H256, commitment: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
-			ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
-			ensure!(c.commitment == claim_commitment, Error::<T>::NotTheClaimJudged);
-			ensure!(c.claimant != who, Error::<T>::ClaimantCannotVote);
-			ensure!(!Self::is_suspended(&who), Error::<T>::VoterSuspended);
-			ensure!(frame_system::Pallet::<T>::block_number() < c.commit_end, Error::<T>::CommitPeriodOver);
-			let mut electorate = Electorates::<T>::get(claim);
-			let i = electorate.binary_search_by(|b| b.who.cmp(&who)).map_err(|_| Error::<T>::NotEligible)?;
-			let ballot = &mut electorate[i];
-			ensure!(ballot.commitment.is_none(), Error::<T>::AlreadyCommitted);
-			ballot.commitment = Some(commitment);
-			let voters = electorate.len() as u32;
-			Electorates::<T>::insert(claim, electorate);
-			Self::deposit_event(Event::VoteCommitted { claim, voter: who });
-			// Charged for this electorate's size, not the largest one.
-			Ok(Some(T::WeightInfo::commit_vote(voters)).into())
+			Self::do_commit(&who, VoteCommit { claim, claim_commitment, commitment })
 		}
 
 		/// Reveals the vote committed on `claim`: the `verdict` and `salt` must hash to the
@@ -725,31 +743,37 @@ pub mod pallet {
 		/// `Score` for score classes, `Abstain` for either (a voter that cannot judge the claim:
 		/// counted for nothing, not penalized). Emits `VoteRevealed`.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::reveal_vote(T::MaxVoters::get()))]
-		pub fn reveal_vote(origin: OriginFor<T>, claim: ClaimId, verdict: Verdict, salt: [u8; 32]) -> DispatchResultWithPostInfo {
+		#[pallet::weight(T::WeightInfo::reveal_vote())]
+		pub fn reveal_vote(origin: OriginFor<T>, claim: ClaimId, verdict: Verdict, salt: [u8; 32]) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
-			ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now >= c.commit_end, Error::<T>::RevealPeriodNotStarted);
-			ensure!(now < c.reveal_end, Error::<T>::RevealPeriodOver);
-			let kind_fits = match verdict {
-				Verdict::Abstain => true,
-				Verdict::Score(_) => c.params.mode == VoteMode::Score,
-				Verdict::Valid | Verdict::Invalid => c.params.mode == VoteMode::Binary,
-			};
-			ensure!(kind_fits, Error::<T>::WrongVerdictKind);
-			let mut electorate = Electorates::<T>::get(claim);
-			let i = electorate.binary_search_by(|b| b.who.cmp(&who)).map_err(|_| Error::<T>::NotEligible)?;
-			let ballot = &mut electorate[i];
-			let committed = ballot.commitment.ok_or(Error::<T>::NotCommitted)?;
-			ensure!(ballot.verdict.is_none(), Error::<T>::AlreadyRevealed);
-			ensure!(vote_commitment(claim, &who, &verdict, &salt) == committed, Error::<T>::RevealMismatch);
-			ballot.verdict = Some(verdict);
-			let voters = electorate.len() as u32;
-			Electorates::<T>::insert(claim, electorate);
-			Self::deposit_event(Event::VoteRevealed { claim, voter: who, verdict });
-			Ok(Some(T::WeightInfo::reveal_vote(voters)).into())
+			Self::do_reveal(&who, VoteReveal { claim, verdict, salt })
+		}
+
+		/// Commits votes on several claims in one transaction (a validator drawn for many
+		/// claims sends one a block instead of one per claim). Each vote is checked and applied
+		/// on its own, exactly as [`Pallet::commit_vote`] would: one that fails changes nothing
+		/// and is reported by [`Event::VoteFailed`] with its error, and the others still count
+		/// (votes work out at different times: one late claim must not sink the rest).
+		/// Refused as a whole with `EmptyBatch` when it holds no vote.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::commit_votes(votes.len() as u32))]
+		pub fn commit_votes(origin: OriginFor<T>, votes: BoundedVec<VoteCommit, T::MaxVotesPerCall>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!votes.is_empty(), Error::<T>::EmptyBatch);
+			Self::each_on_its_own(&who, votes.into_iter().map(|vote| (vote.claim, vote)), Self::do_commit);
+			Ok(())
+		}
+
+		/// Reveals votes on several claims in one transaction, each checked and applied on its
+		/// own as [`Pallet::reveal_vote`] would; one that fails changes nothing and is reported
+		/// by [`Event::VoteFailed`]. Refused as a whole with `EmptyBatch` when it holds no vote.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::reveal_votes(votes.len() as u32))]
+		pub fn reveal_votes(origin: OriginFor<T>, votes: BoundedVec<VoteReveal, T::MaxVotesPerCall>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!votes.is_empty(), Error::<T>::EmptyBatch);
+			Self::each_on_its_own(&who, votes.into_iter().map(|vote| (vote.claim, vote)), Self::do_reveal);
+			Ok(())
 		}
 
 		/// Reveals the score the claimant of `claim` sealed when the claim opened: `score` and
@@ -873,7 +897,11 @@ impl<T: Config> Pallet<T> {
 		for id in open.iter() {
 			let claim = Claims::<T>::get(id).ok_or("an open claim without its record")?;
 			ensure!(claim.status == ClaimStatus::Voting, "an open claim that is not voting");
-			ensure!(Electorates::<T>::contains_key(id), "an open claim without its electorate");
+			ensure!(ElectorateSizes::<T>::contains_key(id), "an open claim without its electorate");
+			ensure!(
+				Ballots::<T>::iter_prefix(id).count() as u32 == ElectorateSizes::<T>::get(id),
+				"an electorate whose size is not its number of ballots"
+			);
 			*per_class.entry(claim.class).or_default() += 1;
 		}
 		for (class, n) in OpenPerClass::<T>::iter() {
@@ -896,6 +924,57 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> Pallet<T> {
+	/// Applies each vote of a batch with `apply` in a storage layer of its own: one that fails is
+	/// rolled back alone and reported ([`Event::VoteFailed`]).
+	fn each_on_its_own<V>(who: &T::AccountId, votes: impl Iterator<Item = (ClaimId, V)>, apply: fn(&T::AccountId, V) -> DispatchResult) {
+		for (claim, vote) in votes {
+			if let Err(error) = frame_support::storage::with_storage_layer(|| apply(who, vote)) {
+				Self::deposit_event(Event::VoteFailed { claim, voter: who.clone(), error });
+			}
+		}
+	}
+
+	/// Commits `vote` for `who` ([`Pallet::commit_vote`]).
+	fn do_commit(who: &T::AccountId, vote: VoteCommit) -> DispatchResult {
+		let VoteCommit { claim, claim_commitment, commitment } = vote;
+		let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
+		ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
+		ensure!(c.commitment == claim_commitment, Error::<T>::NotTheClaimJudged);
+		ensure!(&c.claimant != who, Error::<T>::ClaimantCannotVote);
+		ensure!(!Self::is_suspended(who), Error::<T>::VoterSuspended);
+		ensure!(frame_system::Pallet::<T>::block_number() < c.commit_end, Error::<T>::CommitPeriodOver);
+		let mut ballot = Ballots::<T>::get(claim, who).ok_or(Error::<T>::NotEligible)?;
+		ensure!(ballot.commitment.is_none(), Error::<T>::AlreadyCommitted);
+		ballot.commitment = Some(commitment);
+		Ballots::<T>::insert(claim, who, ballot);
+		Self::deposit_event(Event::VoteCommitted { claim, voter: who.clone() });
+		Ok(())
+	}
+
+	/// Reveals `vote` for `who` ([`Pallet::reveal_vote`]).
+	fn do_reveal(who: &T::AccountId, vote: VoteReveal) -> DispatchResult {
+		let VoteReveal { claim, verdict, salt } = vote;
+		let c = Claims::<T>::get(claim).ok_or(Error::<T>::UnknownClaim)?;
+		ensure!(c.status == ClaimStatus::Voting, Error::<T>::UnknownClaim);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now >= c.commit_end, Error::<T>::RevealPeriodNotStarted);
+		ensure!(now < c.reveal_end, Error::<T>::RevealPeriodOver);
+		let kind_fits = match verdict {
+			Verdict::Abstain => true,
+			Verdict::Score(_) => c.params.mode == VoteMode::Score,
+			Verdict::Valid | Verdict::Invalid => c.params.mode == VoteMode::Binary,
+		};
+		ensure!(kind_fits, Error::<T>::WrongVerdictKind);
+		let mut ballot = Ballots::<T>::get(claim, who).ok_or(Error::<T>::NotEligible)?;
+		let committed = ballot.commitment.ok_or(Error::<T>::NotCommitted)?;
+		ensure!(ballot.verdict.is_none(), Error::<T>::AlreadyRevealed);
+		ensure!(vote_commitment(claim, who, &verdict, &salt) == committed, Error::<T>::RevealMismatch);
+		ballot.verdict = Some(verdict);
+		Ballots::<T>::insert(claim, who, ballot);
+		Self::deposit_event(Event::VoteRevealed { claim, voter: who.clone(), verdict });
+		Ok(())
+	}
+
 	/// Whether `params` are consistent (see [`Error::InvalidParams`]).
 	pub fn params_are_valid(p: &ClassParams<BlockNumberFor<T>>) -> bool {
 		!p.commit_period.is_zero()
@@ -986,7 +1065,10 @@ impl<T: Config> Pallet<T> {
 		let Some(mut claim) = Claims::<T>::get(id).filter(|c| c.status == ClaimStatus::Voting && &c.claimant != who) else {
 			return false;
 		};
-		let mut electorate = Electorates::<T>::get(id);
+		if !Ballots::<T>::contains_key(id, who) {
+			return false;
+		}
+		let mut electorate = Self::electorate(id);
 		let Some(at) = electorate.iter().position(|b| &b.who == who) else { return false };
 		if electorate.len().saturating_sub(1) < Self::min_voters_without_rivals() {
 			return false;
@@ -994,7 +1076,19 @@ impl<T: Config> Pallet<T> {
 		electorate.remove(at);
 		let mut weights: Vec<u128> = electorate.iter().map(|b| b.weight).collect();
 		tally::cap_weights(&mut weights, T::MaxVoterShare::get());
-		electorate.iter_mut().zip(weights).for_each(|(b, w)| b.weight = w);
+		// Only the ballots the new cap cuts are rewritten (usually none or the heaviest few).
+		for (ballot, weight) in electorate.iter_mut().zip(weights) {
+			if ballot.weight != weight {
+				ballot.weight = weight;
+				Ballots::<T>::mutate(id, &ballot.who, |entry| {
+					if let Some(entry) = entry {
+						entry.weight = weight;
+					}
+				});
+			}
+		}
+		Ballots::<T>::remove(id, who);
+		ElectorateSizes::<T>::insert(id, electorate.len() as u32);
 		claim.eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		if Committees::<T>::contains_key(id) {
 			CommitteeConflicts::<T>::mutate(id, |c| {
@@ -1005,7 +1099,6 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		let eligible_weight = claim.eligible_weight;
-		Electorates::<T>::insert(id, electorate);
 		Claims::<T>::insert(id, claim);
 		Self::deposit_event(Event::RivalExcluded { claim: id, who: who.clone(), eligible_weight });
 		true
@@ -1101,7 +1194,7 @@ impl<T: Config> Pallet<T> {
 		OpenClaims::<T>::put(open);
 		OpenPerClass::<T>::mutate(claim.class, |n| *n = n.saturating_add(1));
 		Deadlines::<T>::insert(reveal_end, deadline);
-		Electorates::<T>::insert(id, electorate);
+		Self::put_electorate(id, &electorate);
 		Self::deposit_event(Event::ClaimOpened {
 			claim: id,
 			class: claim.class,
@@ -1217,7 +1310,7 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 			let class = Claims::<T>::get(id).map(|c| c.class);
-			let voters = Electorates::<T>::decode_len(id).unwrap_or(0) as u32;
+			let voters = Self::electorate_size(*id);
 			let bound = class.map_or(Weight::zero(), |class| Self::tally_bound(class, voters, Committees::<T>::get(id)));
 			if !meter.can_consume(peek.saturating_add(bound)) {
 				break;
@@ -1240,7 +1333,7 @@ impl<T: Config> Pallet<T> {
 	/// Decides one claim and applies the consequences; returns the weight used.
 	fn tally(id: ClaimId, now: BlockNumberFor<T>) -> Weight {
 		let Some(mut claim) = Claims::<T>::get(id) else { return T::DbWeight::get().reads(1) };
-		let electorate = Electorates::<T>::take(id);
+		let electorate = Self::take_electorate(id);
 		let voters = electorate.len() as u32;
 		let rules = rules_of(&claim.params, T::MinVoters::get());
 		let mut decision = tally::decide(&electorate, claim.eligible_weight, &rules, claim.claimed_score);
@@ -1283,7 +1376,10 @@ impl<T: Config> Pallet<T> {
 				Standing::Agreed => {
 					T::Reputations::reward(&ballot.who, T::VoterReward::get(), ReputationReason::VotedWithOutcome);
 					T::Contributions::note(&ballot.who, ContributionCategory::Verification, T::VotePoints::get());
-					VoterRecords::<T>::mutate(&ballot.who, |r| r.strikes = 0);
+					// A run of divergent votes ends here; most voters have none to end (no write).
+					if VoterRecords::<T>::get(&ballot.who).strikes != 0 {
+						VoterRecords::<T>::mutate(&ballot.who, |r| r.strikes = 0);
+					}
 				},
 				Standing::Diverged => {
 					T::Reputations::penalize(&ballot.who, T::VoterPenalty::get(), ReputationReason::VotedAgainstOutcome);
@@ -1351,7 +1447,7 @@ impl<T: Config> Pallet<T> {
 		Deadlines::<T>::try_mutate(reveal_end, |d| d.try_push(id)).map_err(|_| ())?;
 		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		let voters = electorate.len() as u32;
-		Electorates::<T>::insert(id, electorate);
+		Self::put_electorate(id, &electorate);
 		Committees::<T>::insert(id, CommitteeRound { size: size.unwrap_or(voters), level });
 		claim.commit_end = commit_end;
 		claim.reveal_end = reveal_end;
@@ -1418,8 +1514,7 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.filter_map(|id| {
 				let claim = Claims::<T>::get(id)?;
-				let electorate = Electorates::<T>::get(id);
-				let ballot = electorate.iter().find(|b| &b.who == who)?;
+				let ballot = Ballots::<T>::get(id, who)?;
 				let phase = if now < claim.commit_end {
 					runtime_api::Phase::Commit
 				} else if now < claim.reveal_end {
@@ -1462,7 +1557,7 @@ impl<T: Config> Pallet<T> {
 	/// The running or final tally of a claim (runtime API).
 	pub fn tally_of(id: ClaimId) -> Option<runtime_api::TallyInfo> {
 		let claim = Claims::<T>::get(id)?;
-		let electorate = Electorates::<T>::get(id);
+		let electorate = Self::electorate(id);
 		let sum = |f: &dyn Fn(&Ballot<T::AccountId>) -> bool| electorate.iter().filter(|b| f(b)).fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		Some(runtime_api::TallyInfo {
 			voters: electorate.len() as u32,

@@ -105,3 +105,50 @@ pub mod v2 {
 	/// Runs [`InnerMigrateV1ToV2`] once, from storage version 1 to 2.
 	pub type MigrateV1ToV2<T> = VersionedMigration<1, 2, InnerMigrateV1ToV2<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }
+
+/// v2 → v3: each open claim's electorate moves from one vector ([`v3::Electorates`]) to one
+/// ballot per `(claim, voter)` in [`crate::Ballots`] with its size in
+/// [`crate::ElectorateSizes`], so that a vote no longer reads and rewrites every ballot.
+pub mod v3 {
+	use crate::{Ballot, BallotEntry, Ballots, Config, ElectorateSizes, Pallet};
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		storage_alias,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use loopx_primitives::ClaimId;
+
+	/// The electorates as storage version 2 kept them: one vector per claim, sorted by voter.
+	#[storage_alias]
+	pub type Electorates<T: Config> = StorageMap<
+		Pallet<T>,
+		Twox64Concat,
+		ClaimId,
+		BoundedVec<Ballot<<T as frame_system::Config>::AccountId>, <T as Config>::MaxVoters>,
+		ValueQuery,
+	>;
+
+	/// The unversioned step (wrapped in [`MigrateV2ToV3`]). Only open claims have an
+	/// electorate (at most `MaxOpenClaims` of `MaxVoters` ballots), so it runs in one block.
+	pub struct InnerMigrateV2ToV3<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let (mut claims, mut ballots) = (0u64, 0u64);
+			for (id, electorate) in Electorates::<T>::drain() {
+				claims += 1;
+				ballots += electorate.len() as u64;
+				ElectorateSizes::<T>::insert(id, electorate.len() as u32);
+				for b in electorate {
+					Ballots::<T>::insert(id, b.who, BallotEntry { weight: b.weight, commitment: b.commitment, verdict: b.verdict });
+				}
+			}
+			T::DbWeight::get().reads_writes(claims, 2 * claims + ballots)
+		}
+	}
+
+	/// Runs [`InnerMigrateV2ToV3`] once, from storage version 2 to 3.
+	pub type MigrateV2ToV3<T> = VersionedMigration<2, 3, InnerMigrateV2ToV3<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}

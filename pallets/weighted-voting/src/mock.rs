@@ -162,6 +162,7 @@ impl pallet_weighted_voting::Config for Test {
 	type MaxOpenPerClass = frame_support::traits::ConstU32<6>;
 	type MaxQueuedClaims = frame_support::traits::ConstU32<2>;
 	type MaxConflicted = frame_support::traits::ConstU32<4>;
+	type MaxVotesPerCall = frame_support::traits::ConstU32<4>;
 	type MaxVoterShare = MaxVoterShare;
 	type MinVoters = MinVoters;
 	type MinVotersWithoutRivals = MinVotersWithoutRivals;
@@ -295,7 +296,7 @@ pub fn salt(who: AccountId) -> [u8; 32] {
 /// Commits `verdict` for `who` on `claim` with [`salt`].
 pub fn commit(who: AccountId, claim: ClaimId, verdict: Verdict) -> sp_runtime::DispatchResult {
 	let c = crate::vote_commitment(claim, &who, &verdict, &salt(who));
-	WeightedVoting::commit_vote(RuntimeOrigin::signed(who), claim, claim_commitment(claim), c).map(|_| ()).map_err(|e| e.error)
+	WeightedVoting::commit_vote(RuntimeOrigin::signed(who), claim, claim_commitment(claim), c)
 }
 
 /// The commitment of `claim` (what a vote on it names), zero for no claim.
@@ -305,5 +306,5 @@ pub fn claim_commitment(claim: ClaimId) -> H256 {
 
 /// Reveals `verdict` for `who` on `claim` with [`salt`].
 pub fn reveal(who: AccountId, claim: ClaimId, verdict: Verdict) -> sp_runtime::DispatchResult {
-	WeightedVoting::reveal_vote(RuntimeOrigin::signed(who), claim, verdict, salt(who)).map(|_| ()).map_err(|e| e.error)
+	WeightedVoting::reveal_vote(RuntimeOrigin::signed(who), claim, verdict, salt(who))
 }

@@ -26,7 +26,7 @@ proptest! {
 			set_voters(&whole);
 			set_reputation(1, reputation);
 			let id = WeightedVoting::open_claim(test_request()).unwrap();
-			let whole_weight: u128 = Electorates::<Test>::get(id).iter().filter(|b| b.who == 1).map(|b| b.weight).sum();
+			let whole_weight: u128 = WeightedVoting::electorate(id).iter().filter(|b| b.who == 1).map(|b| b.weight).sum();
 
 			// Split: accounts 1, 2, 3, … hold parts that add up to `stake`.
 			let mut parts = Vec::new();
@@ -43,7 +43,7 @@ proptest! {
 			for (who, _) in &parts { set_reputation(*who, reputation); }
 			set_voters(&split);
 			let id = WeightedVoting::open_claim(test_request()).unwrap();
-			let split_weight: u128 = Electorates::<Test>::get(id)
+			let split_weight: u128 = WeightedVoting::electorate(id)
 				.iter()
 				.filter(|b| parts.iter().any(|(w, _)| *w == b.who))
 				.map(|b| b.weight)
@@ -149,7 +149,7 @@ proptest! {
 			let rivals: Vec<AccountId> = voters.iter().zip(&named).filter(|(_, n)| **n).map(|((w, _), _)| *w).collect();
 			let id = WeightedVoting::open_claim(ClaimRequest { rivals: rivals.clone(), ..test_request() }).unwrap();
 			let floor = margin.max(2) as usize;
-			let electorate: Vec<AccountId> = Electorates::<Test>::get(id).iter().map(|b| b.who).collect();
+			let electorate: Vec<AccountId> = WeightedVoting::electorate(id).iter().map(|b| b.who).collect();
 			if voters.len() - rivals.len() >= floor {
 				prop_assert!(rivals.iter().all(|r| !electorate.contains(r)), "a named rival votes with {} others left", voters.len() - rivals.len());
 			} else {
@@ -157,9 +157,9 @@ proptest! {
 			}
 			for k in later {
 				let who = 1 + k as u64;
-				let before = Electorates::<Test>::get(id).len();
+				let before = WeightedVoting::electorate(id).len();
 				let left = WeightedVoting::exclude_rival(id, &who);
-				let ballots = Electorates::<Test>::get(id);
+				let ballots = WeightedVoting::electorate(id);
 				prop_assert_eq!(left, before > floor && ballots.len() == before - 1);
 				prop_assert!(!left || !ballots.iter().any(|b| b.who == who));
 				prop_assert!(ballots.len() >= floor.min(before));

@@ -28,7 +28,7 @@ fn open(claimant: AccountId) -> ClaimId {
 }
 
 fn voters_of(claim: ClaimId) -> Vec<AccountId> {
-	Electorates::<Test>::get(claim).iter().map(|b| b.who).collect()
+	WeightedVoting::electorate(claim).iter().map(|b| b.who).collect()
 }
 
 /// Opens a claim by 9, has 1, 2, 3 commit and reveal the given verdicts (`None`: no commit),
@@ -66,7 +66,7 @@ fn no_voter_holds_more_than_the_voter_share_of_a_claim() {
 		// Stakes 1 : 2 : 5 : 2, as on the local network: 5 is cut to 40 % of the claim.
 		set_voters(&[(1, 100), (2, 200), (3, 500), (4, 200), (9, 500)]);
 		let id = open(9);
-		let weights: Vec<u128> = Electorates::<Test>::get(id).iter().map(|b| b.weight).collect();
+		let weights: Vec<u128> = WeightedVoting::electorate(id).iter().map(|b| b.weight).collect();
 		let unit = NW;
 		assert_eq!(weights, vec![100 * unit, 200 * unit, 1_000 * unit / 3, 200 * unit]);
 		let eligible = Claims::<Test>::get(id).unwrap().eligible_weight;
@@ -188,7 +188,7 @@ fn a_voter_that_becomes_a_rival_leaves_the_electorate_while_enough_are_left() {
 		assert_eq!(voters_of(id), vec![1, 3, 4]);
 		assert_noop!(commit(2, id, Verdict::Valid), Error::<Test>::NotEligible);
 		// The heaviest is capped again: 4 holds at most 40 % of what is left.
-		let weights: Vec<u128> = Electorates::<Test>::get(id).iter().map(|b| b.weight).collect();
+		let weights: Vec<u128> = WeightedVoting::electorate(id).iter().map(|b| b.weight).collect();
 		let total: u128 = weights.iter().sum();
 		assert_eq!(Claims::<Test>::get(id).unwrap().eligible_weight, total);
 		assert!(weights[2] * 100 <= total * 40 + 100, "{weights:?}");
@@ -230,7 +230,7 @@ fn opening_freezes_an_electorate_of_eligible_validators() {
 		// Bonding or gaining reputation after the opening changes nothing.
 		set_voters(&[(1, 100_000), (2, 100), (3, 100), (5, 1_000)]);
 		assert_noop!(commit(5, id, Verdict::Valid), Error::<Test>::NotEligible);
-		assert_eq!(Electorates::<Test>::get(id)[0].weight, 100 * NW);
+		assert_eq!(WeightedVoting::electorate(id)[0].weight, 100 * NW);
 	});
 }
 
@@ -496,7 +496,7 @@ fn a_commit_naming_another_claims_commitment_is_refused() {
 		assert_ne!(other, claim_commitment(id));
 		let c = vote_commitment(id, &1u64, &Verdict::Invalid, &salt(1));
 		assert_noop!(WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, other, c), Error::<Test>::NotTheClaimJudged);
-		assert!(Electorates::<Test>::get(id).iter().all(|b| b.commitment.is_none()), "nothing committed");
+		assert!(WeightedVoting::electorate(id).iter().all(|b| b.commitment.is_none()), "nothing committed");
 		assert_ok!(WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, claim_commitment(id), c));
 	});
 }
@@ -574,7 +574,7 @@ fn accepted_claim_rewards_claimant_and_agreeing_voters() {
 		assert_eq!(VoterRecords::<Test>::get(3).strikes, 1);
 		assert_eq!(decided(), vec![(id, ClaimClass::Test, 9, decision_of(id))]);
 		assert!(OpenClaims::<Test>::get().is_empty());
-		assert!(Electorates::<Test>::get(id).is_empty());
+		assert!(WeightedVoting::electorate(id).is_empty());
 	});
 }
 
@@ -1050,20 +1050,136 @@ fn runtime_api_reports_claims_to_vote_on_and_tallies() {
 	});
 }
 
+// ---- ballots and batches ----
+
+fn commits(votes: &[(ClaimId, H256)]) -> BoundedVec<VoteCommit, <Test as Config>::MaxVotesPerCall> {
+	let v: Vec<_> = votes.iter().map(|&(claim, commitment)| VoteCommit { claim, claim_commitment: claim_commitment(claim), commitment }).collect();
+	BoundedVec::try_from(v).unwrap()
+}
+
+fn reveals(votes: &[(ClaimId, Verdict, [u8; 32])]) -> BoundedVec<VoteReveal, <Test as Config>::MaxVotesPerCall> {
+	let v: Vec<_> = votes.iter().map(|&(claim, verdict, salt)| VoteReveal { claim, verdict, salt }).collect();
+	BoundedVec::try_from(v).unwrap()
+}
+
 #[test]
-fn a_vote_is_charged_for_its_claims_electorate_not_the_largest_one() {
-	use crate::weights::WeightInfo;
+fn a_vote_writes_its_own_ballot_only() {
 	new_test_ext().execute_with(|| {
 		let id = open(9);
-		let voters = Electorates::<Test>::get(id).len() as u32;
-		assert_eq!(voters, 3);
-		let c = crate::vote_commitment(id, &1u64, &Verdict::Valid, &salt(1));
-		let post = WeightedVoting::commit_vote(RuntimeOrigin::signed(1), id, claim_commitment(id), c).unwrap();
-		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::commit_vote(voters)));
-		assert!(<() as WeightInfo>::commit_vote(voters).all_lte(<() as WeightInfo>::commit_vote(<<Test as Config>::MaxVoters as Get<u32>>::get())));
-		System::set_block_number(1 + COMMIT);
-		let post = WeightedVoting::reveal_vote(RuntimeOrigin::signed(1), id, Verdict::Valid, salt(1)).unwrap();
-		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::reveal_vote(voters)));
+		let before: Vec<_> = [2u64, 3].iter().map(|w| Ballots::<Test>::get(id, w)).collect();
+		assert_ok!(commit(1, id, Verdict::Valid));
+		assert!(Ballots::<Test>::get(id, 1).unwrap().commitment.is_some());
+		let after: Vec<_> = [2u64, 3].iter().map(|w| Ballots::<Test>::get(id, w)).collect();
+		assert_eq!(before, after);
+		assert_eq!(WeightedVoting::electorate_size(id), 3);
+		assert_noop!(commit(4, id, Verdict::Valid), Error::<Test>::NotEligible);
+	});
+}
+
+#[test]
+fn one_batch_commits_and_one_reveals_votes_on_several_claims() {
+	new_test_ext().execute_with(|| {
+		let ids = [open(9), open(9), open(9)];
+		let vote = |id| crate::vote_commitment(id, &1u64, &Verdict::Valid, &salt(1));
+		assert_ok!(WeightedVoting::commit_votes(RuntimeOrigin::signed(1), commits(&ids.map(|id| (id, vote(id))))));
+		for id in ids {
+			assert_ok!(commit(2, id, Verdict::Valid));
+		}
+		run_to(1 + COMMIT);
+		assert_ok!(WeightedVoting::reveal_votes(RuntimeOrigin::signed(1), reveals(&ids.map(|id| (id, Verdict::Valid, salt(1))))));
+		for id in ids {
+			assert_ok!(reveal(2, id, Verdict::Valid));
+		}
+		assert!(!events().iter().any(|e| matches!(e, Event::VoteFailed { .. })));
+		run_to(1 + COMMIT + REVEAL);
+		for id in ids {
+			assert_eq!(decision_of(id).outcome, Outcome::Accepted, "claim {id}: both batched votes counted");
+			assert!(Ballots::<Test>::iter_prefix(id).next().is_none() && !ElectorateSizes::<Test>::contains_key(id), "ballots cleared");
+		}
+	});
+}
+
+#[test]
+fn a_failing_vote_in_a_batch_changes_nothing_and_the_others_stand() {
+	new_test_ext().execute_with(|| {
+		let (a, b) = (open(9), open(1));
+		let vote = |id| crate::vote_commitment(id, &1u64, &Verdict::Valid, &salt(1));
+		// Unknown claim; 1 is the claimant of `b`; `a` twice (the second is a repeat).
+		let batch = commits(&[(77, vote(77)), (b, vote(b)), (a, vote(a)), (a, H256::repeat_byte(5))]);
+		assert_ok!(WeightedVoting::commit_votes(RuntimeOrigin::signed(1), batch));
+		let failed: Vec<_> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::VoteFailed { claim, voter: 1, error } => Some((claim, error)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(
+			failed,
+			vec![
+				(77, Error::<Test>::UnknownClaim.into()),
+				(b, Error::<Test>::ClaimantCannotVote.into()),
+				(a, Error::<Test>::AlreadyCommitted.into()),
+			]
+		);
+		assert_eq!(Ballots::<Test>::get(a, 1).unwrap().commitment, Some(vote(a)), "the first commit of `a` stands, the repeat did not replace it");
+		assert!(Ballots::<Test>::get(b, 1).is_none());
+
+		// A reveal batch: a wrong salt fails alone.
+		assert_ok!(commit(2, a, Verdict::Invalid));
+		run_to(1 + COMMIT);
+		assert_ok!(WeightedVoting::reveal_votes(RuntimeOrigin::signed(1), reveals(&[(a, Verdict::Invalid, salt(1)), (a, Verdict::Valid, salt(1))])));
+		assert!(events().contains(&Event::VoteFailed { claim: a, voter: 1, error: Error::<Test>::RevealMismatch.into() }));
+		assert_eq!(Ballots::<Test>::get(a, 1).unwrap().verdict, Some(Verdict::Valid));
+	});
+}
+
+#[test]
+fn an_empty_batch_is_refused() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(WeightedVoting::commit_votes(RuntimeOrigin::signed(1), commits(&[])), Error::<Test>::EmptyBatch);
+		assert_noop!(WeightedVoting::reveal_votes(RuntimeOrigin::signed(1), reveals(&[])), Error::<Test>::EmptyBatch);
+	});
+}
+
+#[test]
+fn a_batch_is_charged_for_its_votes() {
+	use crate::weights::WeightInfo;
+	use frame_support::dispatch::GetDispatchInfo;
+	let call = |n: usize| crate::Call::<Test>::commit_votes {
+		votes: BoundedVec::truncate_from(vec![VoteCommit { claim: 0, claim_commitment: H256::zero(), commitment: H256::zero() }; n]),
+	};
+	assert_eq!(call(1).get_dispatch_info().call_weight, <() as WeightInfo>::commit_votes(1));
+	assert_eq!(call(4).get_dispatch_info().call_weight, <() as WeightInfo>::commit_votes(4));
+	assert!(<() as WeightInfo>::commit_votes(1).all_lt(<() as WeightInfo>::commit_votes(4)));
+}
+
+#[test]
+fn the_v3_migration_moves_each_electorate_into_ballots_once() {
+	use crate::migrations::v3::{Electorates, MigrateV2ToV3};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		let id = open(9);
+		assert_ok!(commit(1, id, Verdict::Valid));
+		let electorate = WeightedVoting::electorate(id);
+		assert_eq!(electorate.len(), 3);
+		// Storage as version 2 kept it.
+		let _ = Ballots::<Test>::clear_prefix(id, u32::MAX, None);
+		ElectorateSizes::<Test>::remove(id);
+		Electorates::<Test>::insert(id, BoundedVec::truncate_from(electorate.clone()));
+		StorageVersion::new(2).put::<WeightedVoting>();
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(WeightedVoting::electorate(id), electorate);
+		assert_eq!(WeightedVoting::electorate_size(id), 3);
+		assert!(!Electorates::<Test>::contains_key(id));
+		assert_eq!(WeightedVoting::on_chain_storage_version(), 3);
+		assert_ok!(WeightedVoting::do_try_state());
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
+		// The migrated votes count: 1's commitment survived.
+		run_to(1 + COMMIT);
+		assert_ok!(reveal(1, id, Verdict::Valid));
 	});
 }
 
@@ -1084,7 +1200,7 @@ fn a_committee_is_drawn_from_the_eligible_without_the_parties() {
 		assert_eq!(voters.len(), 3, "{voters:?}");
 		assert!(!voters.contains(&1) && !voters.contains(&2), "neither the claimant nor the conflicted: {voters:?}");
 		let claim = Claims::<Test>::get(id).unwrap();
-		let weights: u128 = Electorates::<Test>::get(id).iter().map(|b| b.weight).sum();
+		let weights: u128 = WeightedVoting::electorate(id).iter().map(|b| b.weight).sum();
 		assert_eq!(claim.eligible_weight, weights, "the committee's weight is the claim's");
 		assert!(events().iter().any(|e| matches!(e, Event::ClaimOpened { claim, voters: 3, .. } if *claim == id)));
 		// A validator not drawn cannot vote.

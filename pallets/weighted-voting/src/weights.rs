@@ -37,9 +37,11 @@ use core::marker::PhantomData;
 
 /// Weight functions of `pallet_weighted_voting`.
 pub trait WeightInfo {
-	fn commit_vote(v: u32, ) -> Weight;
+	fn commit_vote() -> Weight;
+	fn commit_votes(n: u32, ) -> Weight;
 	fn reveal_claimed_score() -> Weight;
-	fn reveal_vote(v: u32, ) -> Weight;
+	fn reveal_vote() -> Weight;
+	fn reveal_votes(n: u32, ) -> Weight;
 	fn set_class_params() -> Weight;
 	fn open_test_claim(v: u32, ) -> Weight;
 	fn queue_ended_claims(c: u32, ) -> Weight;
@@ -55,45 +57,74 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `StakeReputation::CurrentSession` (r:1 w:0)
 	/// Proof: `StakeReputation::CurrentSession` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Electorates` (r:1 w:1)
-	/// Proof: `WeightedVoting::Electorates` (`max_values`: None, `max_size`: Some(8718), added: 11193, mode: `MaxEncodedLen`)
-	/// Component `v` ranges over `[1, 100]`.
-	fn commit_vote(v: u32, ) -> Weight {
-		// Proof size: measured `705`, estimated `12183` bytes.
-		// Fastest run: 27_130_000 ps.
-		Weight::from_parts(32_070_800, 12183)
-			.saturating_add(Weight::from_parts(317_179, 0).saturating_mul(v.into()))
+	/// Storage: `WeightedVoting::Ballots` (r:1 w:1)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	fn commit_vote() -> Weight {
+		// Proof size: measured `1544`, estimated `3798` bytes.
+		// Fastest run: 44_466_000 ps.
+		Weight::from_parts(64_235_000, 3798)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `WeightedVoting::Claims` (r:64 w:0)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::VoterRecords` (r:1 w:0)
+	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `StakeReputation::CurrentSession` (r:1 w:0)
+	/// Proof: `StakeReputation::CurrentSession` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Ballots` (r:64 w:64)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 64]`.
+	fn commit_votes(n: u32, ) -> Weight {
+		// Proof size: measured `715`, estimated `3525` bytes.
+		// Fastest run: 33_930_000 ps.
+		Weight::from_parts(39_964_460, 3525)
+			.saturating_add(Weight::from_parts(21_906_953, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2808).saturating_mul(n.into()))
 	}
 	/// Storage: `WeightedVoting::Claims` (r:1 w:1)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
 	fn reveal_claimed_score() -> Weight {
-		// Proof size: measured `506`, estimated `3798` bytes.
-		// Fastest run: 16_995_000 ps.
-		Weight::from_parts(18_597_000, 3798)
+		// Proof size: measured `540`, estimated `3798` bytes.
+		// Fastest run: 17_506_000 ps.
+		Weight::from_parts(19_179_000, 3798)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `WeightedVoting::Claims` (r:1 w:0)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Electorates` (r:1 w:1)
-	/// Proof: `WeightedVoting::Electorates` (`max_values`: None, `max_size`: Some(8718), added: 11193, mode: `MaxEncodedLen`)
-	/// Component `v` ranges over `[1, 100]`.
-	fn reveal_vote(v: u32, ) -> Weight {
-		// Proof size: measured `518`, estimated `12183` bytes.
-		// Fastest run: 20_952_000 ps.
-		Weight::from_parts(23_520_564, 12183)
-			.saturating_add(Weight::from_parts(375_441, 0).saturating_mul(v.into()))
+	/// Storage: `WeightedVoting::Ballots` (r:1 w:1)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	fn reveal_vote() -> Weight {
+		// Proof size: measured `1353`, estimated `3798` bytes.
+		// Fastest run: 41_241_000 ps.
+		Weight::from_parts(53_590_000, 3798)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `WeightedVoting::Claims` (r:64 w:0)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Ballots` (r:64 w:64)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	/// Component `n` ranges over `[1, 64]`.
+	fn reveal_votes(n: u32, ) -> Weight {
+		// Proof size: measured `491`, estimated `990` bytes.
+		// Fastest run: 25_618_000 ps.
+		Weight::from_parts(41_647_341, 990)
+			.saturating_add(Weight::from_parts(18_511_610, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2808).saturating_mul(n.into()))
 	}
 	/// Storage: `WeightedVoting::ClassParameters` (r:0 w:1)
 	/// Proof: `WeightedVoting::ClassParameters` (`max_values`: None, `max_size`: Some(94), added: 2569, mode: `MaxEncodedLen`)
 	fn set_class_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 7_281_000 ps.
-		Weight::from_parts(8_012_000, 0)
+		// Fastest run: 7_221_000 ps.
+		Weight::from_parts(8_362_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `WeightedVoting::ClassParameters` (r:1 w:0)
@@ -122,19 +153,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `StakeReputation::Reputations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::VoterRecords` (r:100 w:0)
 	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Electorates` (r:0 w:1)
-	/// Proof: `WeightedVoting::Electorates` (`max_values`: None, `max_size`: Some(8718), added: 11193, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::ElectorateSizes` (r:1 w:1)
+	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Claims` (r:0 w:1)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Ballots` (r:0 w:100)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
 	/// Component `v` ranges over `[1, 100]`.
 	fn open_test_claim(v: u32, ) -> Weight {
-		// Proof size: measured `716`, estimated `8279` bytes.
-		// Fastest run: 60_580_000 ps.
-		Weight::from_parts(42_391_159, 8279)
-			.saturating_add(Weight::from_parts(12_760_699, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Proof size: measured `802`, estimated `8279` bytes.
+		// Fastest run: 74_401_000 ps.
+		Weight::from_parts(71_848_401, 8279)
+			.saturating_add(Weight::from_parts(17_661_472, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
 	/// Storage: `WeightedVoting::Deadlines` (r:1 w:1)
@@ -143,24 +177,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::TallyQueue` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Component `c` ranges over `[1, 96]`.
 	fn queue_ended_claims(c: u32, ) -> Weight {
-		// Proof size: measured `398`, estimated `5527` bytes.
-		// Fastest run: 13_229_000 ps.
-		Weight::from_parts(16_202_468, 5527)
-			.saturating_add(Weight::from_parts(151_922, 0).saturating_mul(c.into()))
+		// Proof size: measured `395`, estimated `5527` bytes.
+		// Fastest run: 12_329_000 ps.
+		Weight::from_parts(22_725_830, 5527)
+			.saturating_add(Weight::from_parts(79_402, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `WeightedVoting::Claims` (r:1 w:1)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Electorates` (r:1 w:1)
-	/// Proof: `WeightedVoting::Electorates` (`max_values`: None, `max_size`: Some(8718), added: 11193, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Ballots` (r:101 w:100)
+	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::ElectorateSizes` (r:1 w:1)
+	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Committees` (r:1 w:1)
 	/// Proof: `WeightedVoting::Committees` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `StakeReputation::Reputations` (r:101 w:101)
 	/// Proof: `StakeReputation::Reputations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `StakeReputation::CurrentSession` (r:1 w:0)
 	/// Proof: `StakeReputation::CurrentSession` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::VoterRecords` (r:100 w:100)
+	/// Storage: `WeightedVoting::VoterRecords` (r:100 w:50)
 	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `StakeReputation::SessionGains` (r:50 w:50)
 	/// Proof: `StakeReputation::SessionGains` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
@@ -192,13 +228,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::CommitteeConflicts` (`max_values`: None, `max_size`: Some(785), added: 3260, mode: `MaxEncodedLen`)
 	/// Component `v` ranges over `[1, 100]`.
 	fn tally(v: u32, ) -> Weight {
-		// Proof size: measured `1793`, estimated `12183` bytes.
-		// Fastest run: 91_786_000 ps.
-		Weight::from_parts(165_505_466, 12183)
-			.saturating_add(Weight::from_parts(22_693_359, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(17_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(14_u64))
+		// Proof size: measured `2048`, estimated `6196` bytes.
+		// Fastest run: 174_029_000 ps.
+		Weight::from_parts(407_847_693, 6196)
+			.saturating_add(Weight::from_parts(29_657_301, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(18_u64))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes(13_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2811).saturating_mul(v.into()))
 	}
@@ -206,47 +242,61 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same figures with RocksDB's database weights, for mocks and tests.
 impl WeightInfo for () {
-	fn commit_vote(v: u32, ) -> Weight {
-		Weight::from_parts(32_070_800, 12183)
-			.saturating_add(Weight::from_parts(317_179, 0).saturating_mul(v.into()))
+	fn commit_vote() -> Weight {
+		Weight::from_parts(64_235_000, 3798)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
+	fn commit_votes(n: u32, ) -> Weight {
+		Weight::from_parts(39_964_460, 3525)
+			.saturating_add(Weight::from_parts(21_906_953, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2808).saturating_mul(n.into()))
+	}
 	fn reveal_claimed_score() -> Weight {
-		Weight::from_parts(18_597_000, 3798)
+		Weight::from_parts(19_179_000, 3798)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	fn reveal_vote(v: u32, ) -> Weight {
-		Weight::from_parts(23_520_564, 12183)
-			.saturating_add(Weight::from_parts(375_441, 0).saturating_mul(v.into()))
+	fn reveal_vote() -> Weight {
+		Weight::from_parts(53_590_000, 3798)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
+	fn reveal_votes(n: u32, ) -> Weight {
+		Weight::from_parts(41_647_341, 990)
+			.saturating_add(Weight::from_parts(18_511_610, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2808).saturating_mul(n.into()))
+	}
 	fn set_class_params() -> Weight {
-		Weight::from_parts(8_012_000, 0)
+		Weight::from_parts(8_362_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn open_test_claim(v: u32, ) -> Weight {
-		Weight::from_parts(42_391_159, 8279)
-			.saturating_add(Weight::from_parts(12_760_699, 0).saturating_mul(v.into()))
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
+		Weight::from_parts(71_848_401, 8279)
+			.saturating_add(Weight::from_parts(17_661_472, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
 	fn queue_ended_claims(c: u32, ) -> Weight {
-		Weight::from_parts(16_202_468, 5527)
-			.saturating_add(Weight::from_parts(151_922, 0).saturating_mul(c.into()))
+		Weight::from_parts(22_725_830, 5527)
+			.saturating_add(Weight::from_parts(79_402, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn tally(v: u32, ) -> Weight {
-		Weight::from_parts(165_505_466, 12183)
-			.saturating_add(Weight::from_parts(22_693_359, 0).saturating_mul(v.into()))
-			.saturating_add(RocksDbWeight::get().reads(17_u64))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
-			.saturating_add(RocksDbWeight::get().writes(14_u64))
+		Weight::from_parts(407_847_693, 6196)
+			.saturating_add(Weight::from_parts(29_657_301, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(18_u64))
+			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(v.into())))
+			.saturating_add(RocksDbWeight::get().writes(13_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2811).saturating_mul(v.into()))
 	}

@@ -76,6 +76,31 @@ pub enum Verdict {
 	Abstain,
 }
 
+/// One vote to commit: the arguments of `weightedVoting.commit_vote`, one item of
+/// `weightedVoting.commit_votes`.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct VoteCommit {
+	/// The claim voted on.
+	pub claim: ClaimId,
+	/// The commitment of the claim the vote was worked out for (numbers name other claims on
+	/// other forks).
+	pub claim_commitment: H256,
+	/// `blake2_256(SCALE((claim, voter, verdict, salt)))`.
+	pub commitment: H256,
+}
+
+/// One vote to reveal: the arguments of `weightedVoting.reveal_vote`, one item of
+/// `weightedVoting.reveal_votes`.
+#[derive(Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct VoteReveal {
+	/// The claim voted on.
+	pub claim: ClaimId,
+	/// The verdict committed.
+	pub verdict: Verdict,
+	/// The salt committed with it.
+	pub salt: [u8; 32],
+}
+
 /// The result of a tally.
 #[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum Outcome {

@@ -32,7 +32,8 @@ pub mod markets;
 pub mod routers;
 
 pub use claims::{
-	ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, ScoreBound, Thresholds, Verdict, VoterInfo, VoterSet,
+	ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, Decision, Outcome, ScoreBound, Thresholds, Verdict, VoteCommit, VoteReveal,
+	VoterInfo, VoterSet,
 };
 pub use contributions::{ContributionCategory, ContributionSink, Exposure, FeeSink, RewardPot, StakeExposure, CATEGORIES};
 

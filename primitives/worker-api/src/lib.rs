@@ -21,7 +21,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
-pub use loopx_primitives::Verdict;
+pub use loopx_primitives::{Verdict, VoteCommit, VoteReveal};
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::KeyTypeId;
@@ -176,6 +176,18 @@ pub enum WorkerAction<Balance> {
 		deal: u64,
 		/// The deal key.
 		key: [u8; 32],
+	},
+	/// Weighted voting: commit votes on several claims in one transaction
+	/// (`weightedVoting.commit_votes`: each applied or failed on its own).
+	CommitVotes {
+		/// The votes (at most the runtime's `MaxVotesPerCall`).
+		votes: Vec<VoteCommit>,
+	},
+	/// Weighted voting: reveal votes on several claims in one transaction
+	/// (`weightedVoting.reveal_votes`).
+	RevealVotes {
+		/// The votes (at most the runtime's `MaxVotesPerCall`).
+		votes: Vec<VoteReveal>,
 	},
 }
 

@@ -1,5 +1,5 @@
 //! The fee rules: congestion raises the multiplier, idleness lowers it to a floor, and every
-//! byte of a transaction costs `TransactionByteFee`; and the compute market's fresh randomness.
+//! byte of a transaction costs `TransactionByteFee`.
 
 use super::*;
 use frame_support::dispatch::DispatchInfo;
@@ -37,19 +37,5 @@ fn every_byte_costs_a_micro_lpx() {
 		let info = DispatchInfo::default();
 		let fee = |len: u32| pallet_transaction_payment::Pallet::<Runtime>::compute_fee(len, &info, 0);
 		assert_eq!(fee(1_100) - fee(100), 1_000 * crate::MICRO_UNITS);
-	});
-}
-
-#[test]
-fn the_compute_market_draws_with_the_parent_blocks_vrf_output() {
-	use frame_support::traits::Randomness;
-	ext().execute_with(|| {
-		let epoch = pallet_babe::RandomnessFromOneEpochAgo::<Runtime>::random(b"query 7").0;
-		assert_eq!(FreshRandomness::random(b"query 7").0, epoch, "no VRF output yet: the epoch's");
-		pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some([7u8; 32]));
-		let fresh = FreshRandomness::random(b"query 7").0;
-		assert_ne!(fresh, epoch);
-		pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some([8u8; 32]));
-		assert_ne!(FreshRandomness::random(b"query 7").0, fresh, "each block's output draws anew");
 	});
 }

@@ -290,6 +290,8 @@ impl pallet_weighted_voting::Config for Runtime {
 	type MaxQueuedClaims = ConstU32<256>;
 	// The builder and up to 16 rival trainers of a round (`MaxUpdatesPerRound`), with room.
 	type MaxConflicted = ConstU32<24>;
+	// A validator drawn for many claims votes on 64 of them per transaction.
+	type MaxVotesPerCall = ConstU32<64>;
 	// Charlie holds half the stake of `--chain local`: alone he decides nothing.
 	type MaxVoterShare = MaxVoterShare;
 	type MinVoters = ConstU32<2>;
@@ -316,8 +318,10 @@ impl pallet_weighted_voting::Config for Runtime {
 	type VotePoints = ConstU64<10>;
 	type DivergenceLimit = ConstU32<3>;
 	type SuspensionBase = ConstU32<2>;
-	// Committees are drawn from the parent block's VRF output: unknown before the claim opens.
-	type Randomness = FreshRandomness;
+	// Committees are drawn from the VRF output of the block the claim opens in: before that
+	// block is published only its author knows it, so a claimant cannot pick its committee by
+	// choosing when to submit.
+	type Randomness = BlockVrfRandomness;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type WeightInfo = pallet_weighted_voting::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -643,21 +647,8 @@ impl pallet_builder_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper 
 	}
 }
 
-/// The compute market's draw randomness: the VRF output of the parent block. The draw runs at
-/// the end of the router window, blocks after the query was posted, so a client cannot know
-/// whom it will draw (with the epoch's randomness and a sequential query number it could).
-/// Before the first VRF output, or after a block without one, BABE's epoch randomness.
-pub struct FreshRandomness;
-
-impl frame_support::traits::Randomness<Hash, BlockNumber> for FreshRandomness {
-	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
-		match pallet_babe::ParentBlockRandomness::<Runtime>::random(subject) {
-			(Some(random), at) => (random, at),
-			(None, _) => pallet_babe::RandomnessFromOneEpochAgo::<Runtime>::random(subject),
-		}
-	}
-}
-
 #[cfg(test)]
 mod fee_tests;
+pub mod randomness;
+pub use randomness::{BlockVrfRandomness, FreshRandomness};
 pub mod proxy;

@@ -31,8 +31,13 @@ pub fn is_worker_call(call: &RuntimeCall) -> bool {
 	matches!(
 		call,
 		RuntimeCall::ComputeMarket(Compute::advertise { .. } | Compute::commit_answer { .. } | Compute::reveal_answer { .. })
-			| RuntimeCall::WeightedVoting(Voting::commit_vote { .. } | Voting::reveal_vote { .. } | Voting::reveal_claimed_score { .. })
-			| RuntimeCall::BuilderMarket(Builder::submit_update { .. })
+			| RuntimeCall::WeightedVoting(
+				Voting::commit_vote { .. }
+					| Voting::reveal_vote { .. }
+					| Voting::commit_votes { .. }
+					| Voting::reveal_votes { .. }
+					| Voting::reveal_claimed_score { .. }
+			) | RuntimeCall::BuilderMarket(Builder::submit_update { .. })
 			| RuntimeCall::DataMarket(
 				Data::register_key { .. }
 					| Data::post_offer { .. }
@@ -108,7 +113,9 @@ mod tests {
 			proxy_type: ProxyType::Any,
 			delay: 0,
 		});
+		let batch = RuntimeCall::WeightedVoting(pallet_weighted_voting::Call::reveal_votes { votes: Default::default() });
 		assert!(ProxyType::Worker.filter(&vote));
+		assert!(ProxyType::Worker.filter(&batch));
 		for call in [&transfer, &unbond, &add_proxy] {
 			assert!(!ProxyType::Worker.filter(call), "{call:?}");
 			assert!(ProxyType::Any.filter(call));
