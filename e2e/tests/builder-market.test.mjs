@@ -41,6 +41,12 @@ after(async () => {
 });
 
 const send = async (tx, signer, opts) => (await sendChecked(api, tx, signer, opts)).events;
+// Local-network blocks are often replaced by a sibling of the same height (BABE secondary
+// slots): what a transaction did is read in the block that included it, not the best block.
+const stateAfter = async (tx, signer) => {
+  const { events, blockHash } = await sendChecked(api, tx, signer);
+  return { events, at: await api.at(blockHash) };
+};
 const eventOf = (events, kind) => events.find(({ event }) => kind.is(event))?.event.data;
 const best = async () => (await api.rpc.chain.getHeader()).number.toNumber();
 const seenEvent = (kind, match) => seen.find((e) => kind.is(e) && match(e.data))?.data;
@@ -78,15 +84,15 @@ test('a deployed task takes a validator\'s update, verified by the others, as ve
   const modelHash = randomAsU8a(32);
   const bobsSalt = randomAsU8a(32);
   const sealed = await api.call.weightedVotingApi.scoreSeal(bob.address, 800_000, bobsSalt);
-  const events = await send(api.tx.builderMarket.submitUpdate(task, ZERO, modelHash, sealed), bob);
+  const { events, at } = await stateAfter(api.tx.builderMarket.submitUpdate(task, ZERO, modelHash, sealed), bob);
   const submitted = eventOf(events, api.events.builderMarket.UpdateSubmitted);
   const opened = eventOf(events, api.events.weightedVoting.ClaimOpened);
   const claim = submitted.claim.toNumber();
   assert.equal(opened.claim.toNumber(), claim);
   assert.equal(opened.class.toString(), 'ModelUpdate');
   assert.equal(opened.voters.toNumber(), 3, 'Alice, Charlie and Dave vote; the claimant does not');
-  assert.ok((await api.query.weightedVoting.claims(claim)).unwrap().claimedScore.isNone, 'the claimed score is not shown');
-  const forAlice = (await api.call.weightedVotingApi.claimsForVoter(keys.alice.address)).find((c) => c.claim.toNumber() === claim);
+  assert.ok((await at.query.weightedVoting.claims(claim)).unwrap().claimedScore.isNone, 'the claimed score is not shown');
+  const forAlice = (await at.call.weightedVotingApi.claimsForVoter(keys.alice.address)).find((c) => c.claim.toNumber() === claim);
   assert.ok(forAlice.claimedScore.isNone, 'a voter sees no claimed score while votes are committed');
   await send(api.tx.weightedVoting.revealClaimedScore(claim, 800_000, bobsSalt), bob, { expectError: 'weightedVoting.RevealPeriodNotStarted' });
 
@@ -94,7 +100,7 @@ test('a deployed task takes a validator\'s update, verified by the others, as ve
   const scores = { alice: 800_500, charlie: 799_000, dave: 800_000 };
   const salts = {};
   // A commit names the claim's own commitment (the claim the vote was worked out for).
-  const claimed = (await api.query.weightedVoting.claims(claim)).unwrap().commitment;
+  const claimed = (await at.query.weightedVoting.claims(claim)).unwrap().commitment;
   for (const [name, score] of Object.entries(scores)) {
     salts[name] = randomAsU8a(32);
     const c = await api.call.weightedVotingApi.voteCommitment(claim, keys[name].address, { Score: score }, salts[name]);
@@ -156,8 +162,7 @@ test('the trained version is listed and bought through the data market', { timeo
 });
 
 /** Commits and reveals `scores` (name → score, or 'Abstain') on `claim` for those voters. */
-async function vote(claim, scores, commitEnd) {
-  const claimed = (await api.query.weightedVoting.claims(claim)).unwrap().commitment;
+async function vote({ claim, claimed, commitEnd }, scores) {
   const salts = {};
   const verdict = (s) => (s === 'Abstain' ? 'Abstain' : { Score: s });
   for (const [name, score] of Object.entries(scores)) {
@@ -177,9 +182,12 @@ async function vote(claim, scores, commitEnd) {
 async function submitSealed(who, task, parent, metric) {
   const salt = randomAsU8a(32);
   const sealed = await api.call.weightedVotingApi.scoreSeal(keys[who].address, metric, salt);
-  const events = await send(api.tx.builderMarket.submitUpdate(task, parent, randomAsU8a(32), sealed), keys[who]);
+  const { events, at } = await stateAfter(api.tx.builderMarket.submitUpdate(task, parent, randomAsU8a(32), sealed), keys[who]);
   const opened = eventOf(events, api.events.weightedVoting.ClaimOpened);
-  return { claim: opened.claim.toNumber(), commitEnd: opened.commitEnd.toNumber(), salt };
+  const claim = opened.claim.toNumber();
+  // A vote names the claim's own commitment, as the block that opened it has it.
+  const claimed = (await at.query.weightedVoting.claims(claim)).unwrap().commitment;
+  return { claim, claimed, commitEnd: opened.commitEnd.toNumber(), salt };
 }
 
 const reputation = async (who) => (await api.call.stakeReputationApi.reputation(keys[who].address)).toNumber();
@@ -196,7 +204,7 @@ test('an unchanged model earns nothing, a withheld metric is slashed, a silent v
 
   // Charlie's update at AUC 0.8 becomes version 1.
   const first = await submitSealed('charlie', attacked, ZERO, 800_000);
-  await (await vote(first.claim, { alice: 800_000, bob: 800_000, dave: 800_000 }, first.commitEnd))();
+  await (await vote(first, { alice: 800_000, bob: 800_000, dave: 800_000 }))();
   await send(api.tx.weightedVoting.revealClaimedScore(first.claim, 800_000, first.salt), keys.charlie);
   // The version as the best block has it (an event seen on a fork's block is not enough).
   const v1 = await waitFor('version 1', async () => (await api.call.builderMarketApi.task(attacked)).unwrap().current.unwrapOr(null),
@@ -211,8 +219,8 @@ test('an unchanged model earns nothing, a withheld metric is slashed, a silent v
   const before = { bob: await reputation('bob'), daveBond: await bonded('dave') };
   // Alice and Charlie judge the copy; Dave abstains on it. On Dave's claim Alice stays silent
   // (the lazy voter's cheapest move); Bob and Charlie judge it.
-  const revealCopy = await vote(copy.claim, { alice: 800_000, charlie: 800_000, dave: 'Abstain' }, copy.commitEnd);
-  const revealWithheld = await vote(withheld.claim, { bob: 800_000, charlie: 800_000 }, withheld.commitEnd);
+  const revealCopy = await vote(copy, { alice: 800_000, charlie: 800_000, dave: 'Abstain' });
+  const revealWithheld = await vote(withheld, { bob: 800_000, charlie: 800_000 });
   await revealCopy();
   await revealWithheld();
   await send(api.tx.weightedVoting.revealClaimedScore(copy.claim, 800_000, copy.salt), keys.bob);
@@ -242,6 +250,7 @@ test('an unchanged model earns nothing, a withheld metric is slashed, a silent v
   const paid = await waitFor('the round paid', () => seenEvent(api.events.builderMarket.RoundPaid, (d) => d.task.toNumber() === attacked),
     { timeoutMs: 120_000 });
   assert.equal(paid.updates.toNumber(), 1);
-  const payees = seen.filter((e) => api.events.builderMarket.TrainerPaid.is(e) && e.data.task.toNumber() === attacked).map((e) => e.data.trainer.toString());
-  assert.deepEqual(payees, [keys.charlie.address], 'nothing paid for the copy');
+  // `seen` may hold one payment twice (a block and the sibling that replaced it): who, not how often.
+  const payees = new Set(seen.filter((e) => api.events.builderMarket.TrainerPaid.is(e) && e.data.task.toNumber() === attacked).map((e) => e.data.trainer.toString()));
+  assert.deepEqual([...payees], [keys.charlie.address], 'nothing paid for the copy');
 });
