@@ -12,7 +12,11 @@
 //! was asked, costs the peer [`Payloads::malformed`] reputation; a few of them get it banned
 //! and disconnected by the peer store.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+	collections::BTreeMap,
+	sync::{Arc, Mutex},
+	time::Duration,
+};
 
 use codec::{Decode, DecodeAll, Encode};
 use loopx_runtime::opaque::Block;
@@ -151,13 +155,16 @@ pub struct PayloadFetcher {
 	kind: Payloads,
 	protocol: ProtocolName,
 	announcer: Option<Announcer>,
+	/// Payloads each peer served this node (shared by the clones of this fetcher): the peers
+	/// that served before are asked first.
+	served: Arc<Mutex<BTreeMap<PeerId, u32>>>,
 }
 
 impl PayloadFetcher {
 	/// A fetcher of `kind` payloads over the node's network and its syncing peers, on the
 	/// chain of `genesis`.
 	pub fn new(network: Arc<dyn NetworkService>, sync: Arc<SyncingService<Block>>, genesis: &H256, kind: Payloads) -> Self {
-		Self { network, sync, kind, protocol: protocol_name(genesis, kind), announcer: None }
+		Self { network, sync, kind, protocol: protocol_name(genesis, kind), announcer: None, served: Default::default() }
 	}
 
 	/// The same fetcher, asking first the peers that announced a payload on `announcer`'s
@@ -173,15 +180,19 @@ impl PayloadFetcher {
 		}
 	}
 
-	/// The syncing peers, those that announced `hash` first.
+	/// The syncing peers in the order to ask them for `hash`: those that announced it first,
+	/// then by how many payloads each served this node (most first).
 	async fn peers(&self, hash: &H256) -> Vec<PeerId> {
-		let mut peers: Vec<PeerId> = self.sync.peers_info().await.map(|p| p.into_iter().map(|(peer, _)| peer).collect()).unwrap_or_default();
-		if let Some(announcer) = &self.announcer {
-			let holders = announcer.holders().of(hash);
-			// A stable sort: announced holders first, each group in its own order.
-			peers.sort_by_key(|peer| !holders.contains(peer));
-		}
-		peers
+		let peers: Vec<PeerId> = self.sync.peers_info().await.map(|p| p.into_iter().map(|(peer, _)| peer).collect()).unwrap_or_default();
+		let holders = self.announcer.as_ref().map(|a| a.holders().of(hash)).unwrap_or_default();
+		let served = self.served.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+		order_peers(peers, &holders, &served)
+	}
+
+	fn note_served(&self, peer: PeerId) {
+		let mut served = self.served.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let n = served.entry(peer).or_default();
+		*n = n.saturating_add(1);
 	}
 
 	/// The payload of `hash` from the first peer that has it (checked against the hash),
@@ -196,6 +207,7 @@ impl PayloadFetcher {
 					match read_response(&hash, &bytes, self.kind) {
 						Ok(Some(payload)) => {
 							log::debug!(target: LOG_TARGET, "{} {hash:?} fetched from {peer}", self.kind.name());
+							self.note_served(peer);
 							self.announce(hash);
 							return Some(payload);
 						},
@@ -223,9 +235,24 @@ impl PayloadFetcher {
 	}
 }
 
+/// `peers` in the order to ask them: announced `holders` first, then by payloads `served`
+/// (most first); a stable sort, so ties keep the syncing service's order.
+fn order_peers(mut peers: Vec<PeerId>, holders: &[PeerId], served: &BTreeMap<PeerId, u32>) -> Vec<PeerId> {
+	peers.sort_by_key(|peer| (!holders.contains(peer), core::cmp::Reverse(served.get(peer).copied().unwrap_or(0))));
+	peers
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn peers_that_announced_come_first_then_those_that_served_most() {
+		let [a, b, c, d] = [PeerId::random(), PeerId::random(), PeerId::random(), PeerId::random()];
+		let served = BTreeMap::from([(c, 5), (b, 1), (a, 9)]);
+		assert_eq!(order_peers(vec![a, b, c, d], &[d], &served), vec![d, a, c, b]);
+		assert_eq!(order_peers(vec![d, b], &[], &BTreeMap::new()), vec![d, b], "ties keep their order");
+	}
 
 	#[test]
 	fn serves_held_payloads_and_says_not_found() {

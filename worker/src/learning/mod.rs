@@ -28,6 +28,7 @@ pub mod scorer;
 pub mod serving;
 pub mod tasks;
 
+use futures::StreamExt;
 use loopx_ml_kernels::data::Dataset;
 use loopx_primitives::{ClaimId, TaskId};
 use loopx_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
@@ -51,6 +52,9 @@ use crate::{
 	answers::Unanswerable, chain::WorkerRuntimeApis, outbox::At, payload_net::PayloadFetcher, payload_store::PayloadStore, training::TaskPayload,
 	Faults, LOG_TARGET,
 };
+
+/// Claimed models fetched at the same time (each tries its peers one after another).
+const CONCURRENT_FETCHES: usize = 8;
 
 /// A task as the runtime API shows it.
 pub type TaskViewOf = TaskView<AccountId, Balance, BlockNumber>;
@@ -119,10 +123,12 @@ impl Learning {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		for hash in self.claimed_models_to_fetch(at) {
-			if let Err(e) = self.pool.payload(hash, at.metrics).await {
-				log::info!(target: LOG_TARGET, "{e}");
-			}
+		// All at once (a few at a time): one peer that times out no longer holds up the rest.
+		let pool = &self.pool;
+		let fetches = futures::stream::iter(self.claimed_models_to_fetch(at)).map(|hash| pool.payload(hash, at.metrics));
+		let results: Vec<_> = fetches.buffer_unordered(CONCURRENT_FETCHES).collect().await;
+		for e in results.into_iter().filter_map(Result::err) {
+			log::info!(target: LOG_TARGET, "{e}");
 		}
 		let tasks = match at.chain.client.runtime_api().active_tasks(at.hash) {
 			Ok(t) => t,
