@@ -273,6 +273,11 @@ async function runWorkload(api, workload, pairs) {
     ]);
     const count = block.block.extrinsics.filter((x) => x.isSigned).length;
     included += count;
+    // A batch of votes succeeds as a call while single votes in it may fail: count those too.
+    for (const { event } of events.filter(({ event }) => api.events.weightedVoting.VoteFailed.is(event))) {
+      const name = (({ section, name }) => `${section}.${name} (in a batch)`)(api.registry.findMetaError(event.data.error.asModule));
+      failures[name] = (failures[name] ?? 0) + 1;
+    }
     for (const { event } of events.filter(({ event }) => api.events.system.ExtrinsicFailed.is(event))) {
       failed++;
       const error = event.data.dispatchError;
