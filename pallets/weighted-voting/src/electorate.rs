@@ -23,9 +23,9 @@ impl<T: Config> Pallet<T> {
 		ElectorateSizes::<T>::get(id)
 	}
 
-	/// Replaces the electorate of claim `id` with `ballots`.
+	/// Writes the electorate of claim `id`, which has none (a claim opening, or escalating
+	/// after its tally took the last round's ballots).
 	pub(crate) fn put_electorate(id: ClaimId, ballots: &[Ballot<T::AccountId>]) {
-		Self::clear_electorate(id);
 		for b in ballots {
 			Ballots::<T>::insert(id, &b.who, BallotEntry { weight: b.weight, commitment: b.commitment, verdict: b.verdict });
 		}
