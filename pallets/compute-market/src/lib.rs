@@ -20,6 +20,11 @@
 //! query when it is active, meets the thresholds, advertises the dataset or the model version,
 //! and its price is at most the fee's per-answer share.
 //!
+//! The chain's own tables (blocks, extrinsics, events, transfers, indexed by the validators'
+//! workers) are the dataset `chain`; a query over them names the block it sees, `chain@<n>`,
+//! with `n` below the block it is posted in ([`loopx_primitives::chain_data`]), so answerers
+//! that have indexed to different heights give the same answer.
+//!
 //! ## Routing
 //!
 //! A router (registered and bonded in the one router registry both markets share,
@@ -712,6 +717,12 @@ pub mod pallet {
 		/// more of them agreeing. Otherwise a client would rate its own choice, or a lone
 		/// answerer (say, the only holder of a private dataset) nobody checked.
 		UnverifiedAnswer,
+		/// A query over the chain's own tables names the block it sees as `chain@<n>`: `n` in
+		/// decimal, without leading zeros, within `u32` (`loopx_primitives::chain_data`).
+		BadChainBlock,
+		/// A query over the chain's tables names a block not produced yet: `n` must be below the
+		/// block the query is posted in.
+		ChainBlockNotYetProduced,
 	}
 
 	#[pallet::hooks]

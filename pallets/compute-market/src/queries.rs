@@ -8,7 +8,7 @@ use frame_support::{
 	traits::{fungible::MutateHold, Randomness},
 };
 use loopx_primitives::draw::weighted_draw;
-use loopx_primitives::{agenda, ModelRegistry, RewardPot, VoterInfo, VoterSet};
+use loopx_primitives::{agenda, chain_data, ModelRegistry, RewardPot, VoterInfo, VoterSet};
 use sp_runtime::traits::{BlakeTwo256, Hash as _};
 use sp_runtime::{
 	traits::{AccountIdConversion, Saturating},
@@ -40,6 +40,14 @@ impl<T: Config> Pallet<T> {
 					sql::SqlError::NonDeterministic => Error::<T>::NonDeterministicSql,
 				})?;
 				ensure!(!dataset.is_empty(), Error::<T>::BadTag);
+				match chain_data::dataset(&dataset) {
+					chain_data::Dataset::Other => {},
+					chain_data::Dataset::Malformed => return Err(Error::<T>::BadChainBlock.into()),
+					// Block `n` must exist on this chain before answerers can index it.
+					chain_data::Dataset::ChainAt(n) => {
+						ensure!(BlockNumberFor::<T>::from(n) < frame_system::Pallet::<T>::block_number(), Error::<T>::ChainBlockNotYetProduced)
+					},
+				}
 				let dataset: TagOf<T> = dataset.try_into().map_err(|_| Error::<T>::BadTag)?;
 				QueryKind::Aggregation { sql, dataset }
 			},
@@ -129,7 +137,7 @@ impl<T: Config> Pallet<T> {
 				Capabilities::<T>::get(&v.who).is_some_and(|c| {
 					c.price <= share
 						&& match &q.kind {
-							QueryKind::Aggregation { dataset, .. } => c.tags.contains(dataset),
+							QueryKind::Aggregation { dataset, .. } => c.tags.iter().any(|t| t.as_slice() == chain_data::advertised(dataset)),
 							QueryKind::Inference { model, version, .. } => c.models.contains(&(*model, *version)),
 						}
 				})

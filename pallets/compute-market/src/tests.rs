@@ -146,6 +146,39 @@ fn malformed_oversized_writing_and_non_deterministic_sql_is_refused() {
 }
 
 #[test]
+fn a_query_over_the_chains_tables_names_a_block_that_exists_and_goes_to_validators_indexing_it() {
+	new_test_ext().execute_with(|| {
+		let over = |dataset: &str| {
+			let kind = QueryKind::Aggregation { sql: b"SELECT COUNT(*), SUM(amount) FROM transfers".to_vec(), dataset: dataset.as_bytes().to_vec() };
+			CM::post_query(origin(CLIENT), kind, 1_000, 2, loose(), 20)
+		};
+		run_to(5);
+		// The block is named once, in canonical decimal.
+		for bad in ["chain", "chain@", "chain@05", "chain@x", "chain@4294967296"] {
+			assert_noop!(over(bad), E::BadChainBlock);
+		}
+		// Block 5 is being built and block 6 does not exist: answerers could not index them.
+		assert_noop!(over("chain@5"), E::ChainBlockNotYetProduced);
+		assert_noop!(over("chain@6"), E::ChainBlockNotYetProduced);
+		// V1 and V2 index the chain, V3 holds other data only: a query at any block goes to the
+		// validators advertising `chain`.
+		for v in [V1, V2] {
+			assert_ok!(CM::advertise(origin(v), vec![tag("chain"), tag("wallets")].try_into().unwrap(), Default::default(), 10));
+		}
+		assert_ok!(CM::advertise(origin(V3), vec![tag("wallets")].try_into().unwrap(), Default::default(), 10));
+		assert_ok!(over("chain@4"));
+		assert_ok!(over("chain@0"));
+		for q in [NextQueryId::<Test>::get() - 2, NextQueryId::<Test>::get() - 1] {
+			let eligible: Vec<AccountId> = CM::eligible(&Queries::<Test>::get(q).unwrap()).into_iter().map(|v| v.who).collect();
+			assert_eq!(eligible, vec![V1, V2]);
+		}
+		// `chain` alone is not a block, and a tag that merely starts with it is another dataset.
+		assert_ok!(CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql: SQL.into(), dataset: b"chainlink".to_vec() }, 1_000, 1, loose(), 20));
+		assert_books_balance();
+	});
+}
+
+#[test]
 fn query_parameters_are_checked() {
 	new_test_ext().execute_with(|| {
 		let post = |kind, fee, r, t, deadline| CM::post_query(origin(CLIENT), kind, fee, r, t, deadline);

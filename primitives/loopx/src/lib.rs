@@ -23,6 +23,7 @@ extern crate alloc;
 
 pub mod agenda;
 pub mod answers;
+pub mod chain_data;
 pub mod claims;
 pub mod contributions;
 pub mod draw;
