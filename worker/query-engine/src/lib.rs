@@ -34,6 +34,8 @@ use std::sync::{
 
 pub use loopx_sql_shape::SqlError;
 
+pub mod chain;
+
 /// How many virtual-machine steps SQLite runs between two calls of the progress handler: the
 /// granularity of [`Limits::max_steps`].
 const STEPS_PER_CHECK: u64 = 1_000;
@@ -239,6 +241,35 @@ fn internal_table(name: &str) -> bool {
 	name.starts_with("sqlite_") || name.starts_with("pragma_") || name == "dbstat" || name.starts_with("json_")
 }
 
+/// What a statement may read.
+#[derive(Clone, Copy)]
+enum Readable {
+	/// Every table the engine loaded (an in-memory engine holds nothing else).
+	LoadedTables,
+	/// The chain store's tables, only through the snapshot views ([`chain`]), which show the
+	/// rows up to the query's block: never the stored tables directly.
+	ChainViews,
+}
+
+impl Readable {
+	fn allows(self, table: &str, column: &str, accessor: Option<&str>) -> bool {
+		match self {
+			Self::LoadedTables => !internal_table(table),
+			// SQLite authorizes the view's columns, then the stored table's behind it with the
+			// view as accessor — except a read of no column (`COUNT(*)` over a flattened view),
+			// which comes without one. Statements naming a stored table never get here
+			// ([`chain::ChainReader::run`] refuses them by their text).
+			Self::ChainViews => {
+				chain::is_view(table) || (chain::is_stored_table(table) && (accessor.is_some_and(chain::is_view) || column.is_empty()))
+			},
+		}
+	}
+
+	fn function(self, name: &str) -> bool {
+		matches!(self, Self::ChainViews) && name.eq_ignore_ascii_case(chain::SNAPSHOT_FUNCTION)
+	}
+}
+
 /// An in-memory, read-only database of a validator's tables.
 pub struct Engine {
 	conn: Connection,
@@ -273,6 +304,12 @@ impl Engine {
 			}
 		}
 		tx.commit()?;
+		Self::guard(conn, Readable::LoadedTables)
+	}
+
+	/// Makes `conn` read-only and installs the authorizer: only `readable` tables and the
+	/// deterministic functions (plus `extra_function`, if any) may be used.
+	fn guard(mut conn: Connection, readable: Readable) -> Result<Self, QueryError> {
 		conn.pragma_update(None, "query_only", true)?;
 		conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
 		let refused = Refusal::default();
@@ -280,8 +317,14 @@ impl Engine {
 		conn.authorizer(Some(move |context: AuthContext<'_>| {
 			let refusal = match context.action {
 				AuthAction::Select | AuthAction::Recursive => return Authorization::Allow,
-				AuthAction::Read { table_name, .. } if !internal_table(table_name) => return Authorization::Allow,
-				AuthAction::Function { function_name } if loopx_sql_shape::is_deterministic_function(function_name) => return Authorization::Allow,
+				AuthAction::Read { table_name, column_name } if readable.allows(table_name, column_name, context.accessor) => {
+					return Authorization::Allow
+				},
+				AuthAction::Function { function_name }
+					if loopx_sql_shape::is_deterministic_function(function_name) || readable.function(function_name) =>
+				{
+					return Authorization::Allow
+				},
 				AuthAction::Function { function_name } => QueryError::Function(function_name.to_ascii_lowercase()),
 				AuthAction::Read { table_name, .. } => QueryError::NotAllowed(format!("reading {table_name}")),
 				AuthAction::Pragma { pragma_name, .. } => QueryError::NotAllowed(format!("pragma {pragma_name}")),
