@@ -70,7 +70,9 @@ start_one() {
 		[ -n "${LOOPX_ML_DATA:-}" ] && args+=(--ml-data "$LOOPX_ML_DATA")
 		[ -n "${LOOPX_DATA_OFFERS:-}" ] && args+=(--data-offers "$LOOPX_DATA_OFFERS")
 	else
-		args+=("--$name")
+		# A validator keeps the state of every finalized block, so that its chain index can
+		# backfill from genesis after any gap (`worker/src/chain_index`).
+		args+=("--$name" --state-pruning archive-canonical)
 	fi
 	[ "${LOOPX_NO_WORKERS:-0}" = 1 ] && args+=(--no-workers)
 	if [ "${LOOPX_FAULTY:-}" = "$name" ]; then

@@ -268,6 +268,25 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		let fetcher =
 			payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Models).with_announcer(announcer);
 		let deal_fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Deals);
+		// Validators index the chain into SQL tables for `chain@<n>` queries.
+		let chain_index = if validator {
+			use loopx_worker::chain_index;
+			let path = config.data_path.join(chain_index::STORE_FILE);
+			if let Some(sc_service::PruningMode::Constrained(c)) = &config.state_pruning {
+				log::warn!(
+					"the chain index reads the state of every finalized block it indexes: with the state of only the last {:?} blocks \
+					 kept, this node cannot backfill a longer gap; run validators with --state-pruning archive-canonical",
+					c.max_blocks
+				);
+			}
+			let store = chain_index::ChainStore::open(&path).map_err(|e| ServiceError::Other(format!("chain index {}: {e}", path.display())))?;
+			let status = chain_index::IndexStatus::new(&store, sc_client_api::HeaderBackend::info(&*client).finalized_number.into());
+			let indexing = chain_index::run(client.clone(), store, status.clone(), worker_metrics.clone());
+			task_manager.spawn_handle().spawn_blocking("loopx-chain-index", Some("loopx-worker"), indexing);
+			Some((path, status))
+		} else {
+			None
+		};
 		let params = loopx_worker::Params {
 			client: client.clone(),
 			pool: transaction_pool.clone(),
@@ -284,6 +303,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			deal_store: deals,
 			bought_store: bought,
 			deal_fetcher: Some(deal_fetcher),
+			chain_index,
 		};
 		// Answering runs SQL: keep it off the async executor's threads.
 		task_manager.spawn_handle().spawn_blocking("loopx-workers", Some("loopx-worker"), loopx_worker::run(params));

@@ -3,7 +3,8 @@
 # benchmark signs Alice's transactions itself), submits pre-signed balance transfers, market
 # extrinsics (data-market offers and bids that match), model-update claims and votes, then runs
 # the learning workers' benchmark (model bytes on the wire, training and verification time:
-# worker/benches/learning.rs), and writes scripts/bench/REPORT.md with both.
+# worker/benches/learning.rs) and the chain index's (backfill rate, query latency at 10^6
+# transfers: worker/benches/chain_index.rs), and writes scripts/bench/REPORT.md with all three.
 #   scripts/bench/throughput.sh                      6 senders x 3000 transfers
 #   BENCH_TXS_PER_SENDER=2000 scripts/bench/throughput.sh
 set -euo pipefail
@@ -30,8 +31,10 @@ kill "$node_pid" 2>/dev/null || true
 wait "$node_pid" 2>/dev/null || true
 log "learning workers' benchmark"
 (cd "$REPO_ROOT" && cargo bench --locked -p loopx-worker --bench learning -- --out "$work/learning.md")
+log "chain index benchmark (backfill rate, query latency at 10^6 transfers)"
+(cd "$REPO_ROOT" && cargo bench --locked -p loopx-worker --bench chain_index -- --out "$work/chain-index.md") | tee "$work/chain-index.raw"
 
-python3 - "$BENCH_OUT" "$REPO_ROOT/scripts/bench/REPORT.md" "$work/learning.md" <<'PY'
+python3 - "$BENCH_OUT" "$REPO_ROOT/scripts/bench/REPORT.md" "$work/learning.md" "$work/chain-index.md" "$work/chain-index.raw" <<'PY'
 import json, sys, platform, subprocess, datetime, os
 data = json.load(open(sys.argv[1]))
 report = sys.argv[2]
@@ -92,6 +95,8 @@ if v:
         + "Each claim takes one commit and one reveal per voter.",
     ]
 lines += ["", open(sys.argv[3]).read().rstrip(), ""]
+lines += ["", open(sys.argv[4]).read().rstrip(), "", "Raw output of the chain index benchmark:", "", "```",
+          *[l for l in open(sys.argv[5]).read().splitlines() if not l.startswith(("## ", "- ", "|"))], "```", ""]
 lines += ["", "Raw figures:", "", "```json", json.dumps(data, indent=2), "```", ""]
 open(report, "w").write("\n".join(lines))
 print("\n".join(lines[:16]))

@@ -1,5 +1,6 @@
 //! What this validator answers to a compute-market query. Aggregation SQL runs in the embedded
-//! read-only SQLite of `loopx-query-engine` over the tables of the query's dataset tag.
+//! read-only SQLite of `loopx-query-engine` over the tables of the query's dataset tag, or,
+//! for `chain@<n>`, over the chain tables as of block `n` ([`crate::chain_index`]).
 //!
 //! A statement the engine refuses or that fails is answered too, with the error's kind as the
 //! result (`#error\t<kind>\t<detail>`, [`QueryError::code`]): the engine's limits are counted,
@@ -8,11 +9,27 @@
 
 use std::collections::BTreeMap;
 
-use loopx_query_engine::{Engine, Limits, QueryError};
+use loopx_primitives::chain_data::{self, Dataset};
+use loopx_query_engine::{chain::ChainReader, Engine, Limits, QueryError};
 use pallet_compute_market::KindInput;
+
+use crate::{
+	chain_answers::{ChainAnswers, Outcome},
+	chain_index::IndexStatus,
+};
 
 /// The runtime's `MaxResultLen`: an answer must fit it.
 pub const MAX_RESULT_BYTES: usize = loopx_primitives::limits::MAX_RESULT_BYTES as usize;
+
+/// The limits of a query over the chain tables: whole-history aggregations over millions of
+/// rows take far more steps than the demo table's queries (they run off the block loop).
+pub fn chain_limits() -> Limits {
+	Limits { max_rows: 256, max_bytes: MAX_RESULT_BYTES, max_steps: CHAIN_MAX_STEPS, ..Limits::default() }
+}
+
+/// Most SQLite steps of a query over the chain tables: a few seconds on this project's 2-core
+/// machine.
+pub const CHAIN_MAX_STEPS: u64 = 200_000_000;
 
 /// Why a query gets no answer from this node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,11 +42,24 @@ pub enum Unanswerable {
 	ModelNotServed(String),
 	/// The tables could not be loaded into the engine.
 	Engine(String),
+	/// Block `n` of a `chain@<n>` query is not indexed here yet: asked again at the next block.
+	NotIndexedYet(u32),
+	/// The statement is running on the chain query thread: asked again at the next block.
+	Running,
+}
+
+impl Unanswerable {
+	/// Whether asking again later may give an answer.
+	pub fn passing(&self) -> bool {
+		matches!(self, Self::NotIndexedYet(_) | Self::Running)
+	}
 }
 
 /// The datasets this validator holds and the engines over them.
 pub struct Answerer {
 	engines: BTreeMap<Vec<u8>, Engine>,
+	/// The chain tables' query thread and the indexer's state, if this node indexes the chain.
+	chain: Option<(ChainAnswers, IndexStatus)>,
 	limits: Limits,
 }
 
@@ -41,17 +71,40 @@ impl Answerer {
 			engines.insert(tag, Engine::new(&tables)?);
 		}
 		let limits = Limits { max_rows: 256, max_bytes: MAX_RESULT_BYTES, ..Limits::default() };
-		Ok(Self { engines, limits })
+		Ok(Self { engines, chain: None, limits })
 	}
 
-	/// The dataset tags held.
+	/// Answers `chain@<n>` queries from `reader`, and advertises the chain dataset while
+	/// `status` says the tables are caught up with finality.
+	pub fn with_chain(mut self, reader: ChainReader, status: IndexStatus) -> Result<Self, QueryError> {
+		let answers =
+			ChainAnswers::start(reader, chain_limits()).map_err(|e| QueryError::NotAllowed(format!("cannot start the chain query thread: {e}")))?;
+		self.chain = Some((answers, status));
+		Ok(self)
+	}
+
+	/// The dataset tags held (in order).
 	pub fn tags(&self) -> Vec<Vec<u8>> {
-		self.engines.keys().cloned().collect()
+		let mut tags: Vec<Vec<u8>> = self.engines.keys().cloned().collect();
+		if self.chain.as_ref().is_some_and(|(_, status)| status.caught_up()) {
+			tags.push(chain_data::TAG.to_vec());
+			tags.sort();
+		}
+		tags
 	}
 
 	/// The result bytes for `kind`.
 	pub fn answer(&mut self, kind: &KindInput) -> Result<Vec<u8>, Unanswerable> {
 		match kind {
+			KindInput::Aggregation { sql, dataset } if chain_data::dataset(dataset) != Dataset::Other => {
+				let Dataset::ChainAt(n) = chain_data::dataset(dataset) else { return Err(Unanswerable::UnknownDataset(dataset.clone())) };
+				let (answers, _) = self.chain.as_mut().ok_or_else(|| Unanswerable::UnknownDataset(dataset.clone()))?;
+				match answers.ask(&String::from_utf8_lossy(sql), n.into()) {
+					Some(Outcome::Answer(bytes)) => Ok(bytes),
+					Some(Outcome::NotIndexed) => Err(Unanswerable::NotIndexedYet(n)),
+					None => Err(Unanswerable::Running),
+				}
+			},
 			KindInput::Aggregation { sql, dataset } => {
 				let engine = self.engines.get_mut(dataset).ok_or_else(|| Unanswerable::UnknownDataset(dataset.clone()))?;
 				let sql = String::from_utf8_lossy(sql);
@@ -66,7 +119,7 @@ impl Answerer {
 }
 
 /// The result revealed for a statement that failed: `#error\t<kind>…`, cut to fit.
-fn error_answer(e: &QueryError) -> Vec<u8> {
+pub(crate) fn error_answer(e: &QueryError) -> Vec<u8> {
 	let mut bytes = format!("#error\t{}\n", e.code()).into_bytes();
 	bytes.truncate(MAX_RESULT_BYTES);
 	bytes
@@ -128,5 +181,57 @@ mod tests {
 		assert_eq!(a.answer(&other), Err(Unanswerable::UnknownDataset(b"other".to_vec())));
 		let inference = KindInput::Inference { model: 0, version: 1, input: vec![] };
 		assert_eq!(a.answer(&inference), Err(Unanswerable::InferenceNotServed));
+	}
+
+	#[test]
+	fn chain_queries_see_their_block_and_wait_for_it() {
+		use loopx_query_engine::chain::{BlockRows, ChainStore, TransferRow};
+		let path = std::env::temp_dir().join(format!("loopx-answers-chain-{}.sqlite", std::process::id()));
+		let block = |n: u64| BlockRows {
+			number: n,
+			hash: format!("0x{n:02x}"),
+			parent_hash: String::new(),
+			author: None,
+			timestamp_ms: None,
+			extrinsics: vec![],
+			events: vec![],
+			transfers: vec![TransferRow { idx: 0, sender: "a".into(), receiver: "b".into(), amount: 7 }],
+		};
+		let mut store = ChainStore::open(&path).unwrap();
+		store.write(&[block(0), block(1), block(2)]).unwrap();
+		let status = IndexStatus::default();
+		let reader = ChainReader::open(&path).unwrap();
+		let mut a = answerer().with_chain(reader, status.clone()).unwrap();
+		// Asked at every block until the query thread has the outcome.
+		let ask = |a: &mut Answerer, kind: &KindInput| loop {
+			match a.answer(kind) {
+				Err(Unanswerable::Running) => std::thread::sleep(std::time::Duration::from_millis(5)),
+				other => break other,
+			}
+		};
+		// Far behind finality: the chain dataset is not advertised.
+		status.set(2, 100);
+		assert_eq!(a.tags(), vec![DEMO_TAG.to_vec()]);
+		status.set(2, 3);
+		assert_eq!(a.tags(), vec![chain_data::TAG.to_vec(), DEMO_TAG.to_vec()]);
+		let over =
+			|at: &str| KindInput::Aggregation { sql: b"SELECT COUNT(*), SUM(amount) FROM transfers".to_vec(), dataset: at.as_bytes().to_vec() };
+		assert_eq!(a.answer(&over("chain@1")), Err(Unanswerable::Running), "the first ask starts the statement");
+		assert_eq!(ask(&mut a, &over("chain@1")), Ok(b"COUNT(*)\tSUM(amount)\n2\t14\n".to_vec()));
+		// Not indexed yet: no answer now, asked again later.
+		let later = ask(&mut a, &over("chain@3"));
+		assert_eq!(later, Err(Unanswerable::NotIndexedYet(3)));
+		assert!(later.unwrap_err().passing());
+		store.write(&[block(3)]).unwrap();
+		assert_eq!(ask(&mut a, &over("chain@3")), Ok(b"COUNT(*)\tSUM(amount)\n4\t28\n".to_vec()));
+		// The statement's own errors are answers, alike on every node.
+		let bad = KindInput::Aggregation { sql: b"SELECT nope FROM transfers".to_vec(), dataset: b"chain@1".to_vec() };
+		assert_eq!(ask(&mut a, &bad), Ok(b"#error\tsqlite\t1\n".to_vec()));
+		// A node without the chain tables does not hold the dataset.
+		assert_eq!(answerer().answer(&over("chain@1")), Err(Unanswerable::UnknownDataset(b"chain@1".to_vec())));
+		drop(store);
+		for suffix in ["", "-wal", "-shm"] {
+			let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+		}
 	}
 }

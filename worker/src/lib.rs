@@ -9,7 +9,9 @@
 //! Workers now:
 //! - **compute market** ([`queries`]): advertise the datasets held, answer the aggregation
 //!   queries assigned to this validator in embedded read-only SQLite ([`answers`]) over the
-//!   demo table ([`demo_data`]), commit, then reveal;
+//!   demo table ([`demo_data`]) or the chain's own tables, commit, then reveal;
+//! - **chain index** ([`chain_index`]): every finalized block into the chain tables (blocks,
+//!   extrinsics, events, transfers), backfilled from genesis on start;
 //! - **learning** ([`learning`]): gossip learning on the builder market's tasks: fetch the
 //!   current version and peers' claimed models over the node's model protocol
 //!   ([`payload_net`], served from [`payload_store`]; peers announce the models they hold on
@@ -30,6 +32,8 @@
 pub mod announce;
 pub mod answers;
 pub mod chain;
+pub mod chain_answers;
+pub mod chain_index;
 pub mod deals;
 pub mod demo_data;
 pub mod evaluate;
@@ -96,6 +100,9 @@ pub struct Params<C, P, S> {
 	pub bought_store: payload_store::PayloadStore,
 	/// Fetches sealed deal payloads from peers.
 	pub deal_fetcher: Option<payload_net::PayloadFetcher>,
+	/// The chain tables' file and the indexer's state, if this node indexes the chain
+	/// ([`chain_index`]): `chain@<n>` queries are answered from it.
+	pub chain_index: Option<(std::path::PathBuf, chain_index::IndexStatus)>,
 }
 
 /// Inserts the dev worker key of `seed` (e.g. `//Alice`) into `keystore`: what `--alice` and

@@ -6,7 +6,9 @@
 use loopx_primitives::TaskId;
 use std::time::Duration;
 
-use substrate_prometheus_endpoint::{register, Counter, CounterVec, GaugeVec, Histogram, HistogramOpts, Opts, PrometheusError, Registry, F64, U64};
+use substrate_prometheus_endpoint::{
+	register, Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramOpts, Opts, PrometheusError, Registry, F64, U64,
+};
 
 /// The workers' metrics; inert without a registry.
 #[derive(Clone, Default)]
@@ -25,6 +27,8 @@ struct Inner {
 	announcements: CounterVec<U64>,
 	model_metric: GaugeVec<F64>,
 	updates_decided: CounterVec<U64>,
+	index_height: Gauge<U64>,
+	index_lag: Gauge<U64>,
 }
 
 impl Metrics {
@@ -91,6 +95,8 @@ impl Metrics {
 				)?,
 				registry,
 			)?,
+			index_height: register(Gauge::new("loopx_worker_chain_index_height", "Highest finalized block in the chain tables")?, registry)?,
+			index_lag: register(Gauge::new("loopx_worker_chain_index_lag_blocks", "Finalized blocks not yet in the chain tables")?, registry)?,
 		})))
 	}
 
@@ -152,6 +158,14 @@ impl Metrics {
 	pub(crate) fn answered(&self, took: Duration) {
 		if let Some(m) = &self.0 {
 			m.answer_seconds.observe(took.as_secs_f64());
+		}
+	}
+
+	/// The chain tables hold blocks up to `height`, `lag` behind finality.
+	pub fn chain_indexed(&self, height: u64, lag: u64) {
+		if let Some(m) = &self.0 {
+			m.index_height.set(height);
+			m.index_lag.set(lag);
 		}
 	}
 }

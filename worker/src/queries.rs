@@ -129,6 +129,7 @@ impl QueryWorker {
 		at.metrics.answered(started.elapsed());
 		match &r {
 			Ok(bytes) => log::info!(target: LOG_TARGET, "🧮 query {id}: answer of {} bytes computed in {:?}", bytes.len(), started.elapsed()),
+			Err(why) if why.passing() => log::debug!(target: LOG_TARGET, "query {id}: {why:?}; asked again at the next block"),
 			Err(why) => log::warn!(target: LOG_TARGET, "query {id} assigned but not answerable here: {why:?}"),
 		}
 		if self.faults.forge_answers {
@@ -137,7 +138,10 @@ impl QueryWorker {
 				*bytes = crate::faults::forge(bytes);
 			}
 		}
-		self.results.insert(key, r.clone());
+		// A chain block not indexed yet is asked again at the next block.
+		if !matches!(&r, Err(why) if why.passing()) {
+			self.results.insert(key, r.clone());
+		}
 		r
 	}
 

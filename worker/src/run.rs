@@ -14,12 +14,17 @@ use sp_core::offchain::OffchainStorage;
 use crate::{
 	answers,
 	chain::{Chain, WorkerRuntimeApis},
-	deals, demo_data, learning, outbox, queries, secret, votes, Faults, Params, DEFAULT_ANSWER_PRICE, LOG_TARGET,
+	chain_index, deals, demo_data, learning, outbox, queries, secret, votes, Faults, Params, DEFAULT_ANSWER_PRICE, LOG_TARGET,
 };
 
-/// The datasets this node holds: the embedded demo table.
-fn answerer() -> Result<answers::Answerer, loopx_query_engine::QueryError> {
-	answers::Answerer::new(vec![(demo_data::DEMO_TAG.to_vec(), vec![demo_data::demo_table()])])
+/// The datasets this node holds: the embedded demo table, and the chain tables if it indexes
+/// the chain.
+fn answerer(chain_index: &Option<(std::path::PathBuf, chain_index::IndexStatus)>) -> Result<answers::Answerer, loopx_query_engine::QueryError> {
+	let answerer = answers::Answerer::new(vec![(demo_data::DEMO_TAG.to_vec(), vec![demo_data::demo_table()])])?;
+	Ok(match chain_index {
+		Some((path, status)) => answerer.with_chain(loopx_query_engine::chain::ChainReader::open(path)?, status.clone())?,
+		None => answerer,
+	})
 }
 
 /// Runs the workers until the node stops.
@@ -46,10 +51,13 @@ where
 		deal_store,
 		bought_store,
 		deal_fetcher,
+		chain_index,
 	} = params;
-	let (for_queries, for_votes) = match (answerer(), answerer()) {
+	let (for_queries, for_votes) = match (answerer(&chain_index), answerer(&chain_index)) {
 		(Ok(a), Ok(b)) => (a, b),
-		(Err(e), _) | (_, Err(e)) => return log::error!(target: LOG_TARGET, "workers not started: the demo tables did not load: {e}"),
+		(Err(e), _) | (_, Err(e)) => {
+			return log::error!(target: LOG_TARGET, "workers not started: the demo tables or the chain tables did not load: {e}")
+		},
 	};
 	if faults != Faults::default() {
 		log::warn!(target: LOG_TARGET, "🎭 FAULT INJECTION ON ({faults:?}): this validator will cheat and be slashed. Test networks only.");

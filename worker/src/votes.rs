@@ -215,6 +215,8 @@ impl VoteWorker {
 		let started = std::time::Instant::now();
 		let mine = match crate::queries::answer(&mut self.answerer, learning, at, &kind) {
 			Ok(bytes) => bytes,
+			// Block not indexed yet: asked again at the next block.
+			Err(why) if why.passing() => return None,
 			Err(why) => {
 				log::info!(target: LOG_TARGET, "claim {id} (query {query}): cannot answer it here ({why:?}); abstaining");
 				return Some(Verdict::Abstain);

@@ -1,0 +1,366 @@
+//! A block's extrinsics and events turned into the rows of the chain tables, decoded with the
+//! runtime's own metadata (read from the block's state), so the tables follow the runtime
+//! through upgrades with no type table kept by hand.
+//!
+//! Everything here is a function of the block's bytes and the metadata: every node writes the
+//! same rows for the same block.
+
+use std::fmt::Write as _;
+
+use codec::Decode;
+use frame_metadata::{
+	v15::{RuntimeMetadataV15, StorageEntryType},
+	RuntimeMetadata, RuntimeMetadataPrefixed,
+};
+use loopx_query_engine::chain::{BlockRows, EventRow, ExtrinsicRow, TransferRow};
+use scale_info::{TypeDef, TypeDefPrimitive};
+use scale_value::{Composite, Primitive, Value, ValueDef};
+use sp_core::crypto::{AccountId32, Ss58Codec};
+
+/// The metadata version read from the runtime.
+pub const METADATA_VERSION: u32 = 15;
+
+/// What a block's header and state say besides its body and events.
+#[derive(Clone, Debug)]
+pub struct BlockHead {
+	/// The number.
+	pub number: u64,
+	/// `0x` hex of the hash.
+	pub hash: String,
+	/// `0x` hex of the parent's hash.
+	pub parent_hash: String,
+	/// The author's account, if known.
+	pub author: Option<AccountId32>,
+	/// `Timestamp::Now` in the block's state.
+	pub timestamp_ms: Option<u64>,
+}
+
+/// Decodes blocks of one runtime version.
+pub struct Decoder {
+	metadata: RuntimeMetadataV15,
+	/// The type of `System::Events`.
+	events_ty: u32,
+}
+
+impl Decoder {
+	/// A decoder from the runtime's metadata (SCALE of [`RuntimeMetadataPrefixed`], version
+	/// [`METADATA_VERSION`]).
+	pub fn new(mut bytes: &[u8]) -> Result<Self, String> {
+		let prefixed = RuntimeMetadataPrefixed::decode(&mut bytes).map_err(|e| format!("metadata does not decode: {e}"))?;
+		let RuntimeMetadata::V15(metadata) = prefixed.1 else { return Err("metadata is not version 15".into()) };
+		let events_ty = metadata
+			.pallets
+			.iter()
+			.find(|p| p.name == "System")
+			.and_then(|p| p.storage.as_ref())
+			.and_then(|s| s.entries.iter().find(|e| e.name == "Events"))
+			.and_then(|e| match &e.ty {
+				StorageEntryType::Plain(ty) => Some(ty.id),
+				StorageEntryType::Map { .. } => None,
+			})
+			.ok_or("the metadata has no System::Events")?;
+		Ok(Self { metadata, events_ty })
+	}
+
+	/// The rows of a block: `head`, its extrinsics (each SCALE-encoded with its length prefix,
+	/// as in the block body) and its `System::Events` value (`None`: no events).
+	pub fn rows(&self, head: BlockHead, extrinsics: &[Vec<u8>], events: Option<&[u8]>) -> Result<BlockRows, String> {
+		let events = match events {
+			Some(mut bytes) => self.events(&mut bytes)?,
+			None => Vec::new(),
+		};
+		let mut extrinsic_rows: Vec<ExtrinsicRow> = extrinsics
+			.iter()
+			.enumerate()
+			.map(|(idx, bytes)| {
+				let (pallet, call) = match frame_decode::extrinsics::decode_extrinsic(&mut &bytes[..], &self.metadata, &self.metadata.types) {
+					Ok(x) => (x.pallet_name().to_string(), x.call_name().to_string()),
+					// Kept with empty names: the same bytes fail the same way on every node.
+					Err(_) => (String::new(), String::new()),
+				};
+				ExtrinsicRow { idx: idx as u32, pallet, call, signer: None, success: false, fee: None }
+			})
+			.collect();
+		let mut event_rows = Vec::with_capacity(events.len());
+		let mut transfers = Vec::new();
+		for (idx, event) in events.into_iter().enumerate() {
+			let idx = idx as u32;
+			let row = self.event_row(idx, &event);
+			if let Some(x) = event.extrinsic.and_then(|i| extrinsic_rows.get_mut(i as usize)) {
+				match (row.pallet.as_str(), row.name.as_str()) {
+					("System", "ExtrinsicSuccess") => x.success = true,
+					("TransactionPayment", "TransactionFeePaid") => {
+						x.signer = field(&event.fields, "who").and_then(|v| self.account(v)).map(|a| a.to_ss58check());
+						x.fee = field(&event.fields, "actual_fee").and_then(number);
+					},
+					_ => {},
+				}
+			}
+			if (row.pallet.as_str(), row.name.as_str()) == ("Balances", "Transfer") {
+				let account = |name| field(&event.fields, name).and_then(|v| self.account(v)).map(|a| a.to_ss58check());
+				if let (Some(sender), Some(receiver), Some(amount)) =
+					(account("from"), account("to"), field(&event.fields, "amount").and_then(number))
+				{
+					transfers.push(TransferRow { idx, sender, receiver, amount });
+				}
+			}
+			event_rows.push(row);
+		}
+		Ok(BlockRows {
+			number: head.number,
+			hash: head.hash,
+			parent_hash: head.parent_hash,
+			author: head.author.map(|a| a.to_ss58check()),
+			timestamp_ms: head.timestamp_ms,
+			extrinsics: extrinsic_rows,
+			events: event_rows,
+			transfers,
+		})
+	}
+
+	fn events(&self, bytes: &mut &[u8]) -> Result<Vec<DecodedEvent>, String> {
+		let value =
+			scale_value::scale::decode_as_type(bytes, self.events_ty, &self.metadata.types).map_err(|e| format!("events do not decode: {e}"))?;
+		let ValueDef::Composite(records) = value.value else { return Err("events are not a sequence".into()) };
+		records
+			.into_values()
+			.map(|record| {
+				let phase = named(&record, "phase").ok_or("an event record without a phase")?;
+				let extrinsic = match &phase.value {
+					ValueDef::Variant(v) if v.name == "ApplyExtrinsic" => v.values.values().next().and_then(number).map(|i| i as u32),
+					_ => None,
+				};
+				// `event` is the runtime's enum of pallets, each holding the pallet's enum.
+				let ValueDef::Variant(pallet) = named(&record, "event").ok_or("an event record without an event")?.value.clone() else {
+					return Err("an event that is not a variant".to_string());
+				};
+				let Some(ValueDef::Variant(event)) = pallet.values.into_values().next().map(|v| v.value) else {
+					return Err(format!("an event of {} that is not a variant", pallet.name));
+				};
+				Ok(DecodedEvent { extrinsic, pallet: pallet.name, name: event.name, fields: event.values })
+			})
+			.collect()
+	}
+
+	fn event_row(&self, idx: u32, event: &DecodedEvent) -> EventRow {
+		let mut data_json = String::new();
+		self.composite_json(&event.fields, &mut data_json);
+		EventRow { idx, extrinsic: event.extrinsic, pallet: event.pallet.clone(), name: event.name.clone(), data_json }
+	}
+
+	/// The account in `value`, if its type is `AccountId32`.
+	fn account(&self, value: &Value<u32>) -> Option<AccountId32> {
+		let ty = self.metadata.types.resolve(value.context)?;
+		if ty.path.segments.last().map(String::as_str) != Some("AccountId32") {
+			return None;
+		}
+		self.bytes(value).and_then(|b| <[u8; 32]>::try_from(b).ok()).map(AccountId32::from)
+	}
+
+	/// The bytes of `value` (or of its one field, through newtypes), if its type is a sequence
+	/// or array of `u8`.
+	fn bytes(&self, value: &Value<u32>) -> Option<Vec<u8>> {
+		let ValueDef::Composite(c) = &value.value else { return None };
+		let ty = self.metadata.types.resolve(value.context)?;
+		let element = match &ty.type_def {
+			TypeDef::Array(a) => a.type_param.id,
+			TypeDef::Sequence(s) => s.type_param.id,
+			TypeDef::Composite(_) if c.len() == 1 => return self.bytes(c.values().next()?),
+			_ => return None,
+		};
+		let is_u8 = matches!(self.metadata.types.resolve(element).map(|t| &t.type_def), Some(TypeDef::Primitive(TypeDefPrimitive::U8)));
+		is_u8.then(|| c.values().filter_map(number).map(|b| b as u8).collect())
+	}
+
+	/// `value` as JSON: accounts in SS58, byte strings in `0x` hex, newtypes as their field,
+	/// variants without fields as their name, others as `{"Name": fields}`; integers that fit
+	/// 64 bits as numbers, larger ones as decimal strings.
+	fn json(&self, value: &Value<u32>, out: &mut String) {
+		if let Some(account) = self.account(value) {
+			return string_json(&account.to_ss58check(), out);
+		}
+		if let Some(bytes) = self.bytes(value) {
+			let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+			return string_json(&format!("0x{hex}"), out);
+		}
+		match &value.value {
+			ValueDef::Composite(c) => self.composite_json(c, out),
+			ValueDef::Variant(v) if v.values.is_empty() => string_json(&v.name, out),
+			ValueDef::Variant(v) => {
+				out.push('{');
+				string_json(&v.name, out);
+				out.push(':');
+				self.composite_json(&v.values, out);
+				out.push('}');
+			},
+			ValueDef::BitSequence(bits) => string_json(&bits.iter().map(|b| if b { '1' } else { '0' }).collect::<String>(), out),
+			ValueDef::Primitive(p) => match p {
+				Primitive::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+				Primitive::Char(c) => string_json(&c.to_string(), out),
+				Primitive::String(s) => string_json(s, out),
+				Primitive::U128(n) if *n <= i64::MAX as u128 => {
+					let _ = write!(out, "{n}");
+				},
+				Primitive::I128(n) if i64::try_from(*n).is_ok() => {
+					let _ = write!(out, "{n}");
+				},
+				Primitive::U128(n) => string_json(&n.to_string(), out),
+				Primitive::I128(n) => string_json(&n.to_string(), out),
+				Primitive::U256(b) | Primitive::I256(b) => {
+					string_json(&format!("0x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()), out)
+				},
+			},
+		}
+	}
+
+	fn composite_json(&self, c: &Composite<u32>, out: &mut String) {
+		match c {
+			Composite::Named(fields) => {
+				out.push('{');
+				for (i, (name, v)) in fields.iter().enumerate() {
+					if i > 0 {
+						out.push(',');
+					}
+					string_json(name, out);
+					out.push(':');
+					self.json(v, out);
+				}
+				out.push('}');
+			},
+			Composite::Unnamed(values) if values.len() == 1 => self.json(&values[0], out),
+			Composite::Unnamed(values) => {
+				out.push('[');
+				for (i, v) in values.iter().enumerate() {
+					if i > 0 {
+						out.push(',');
+					}
+					self.json(v, out);
+				}
+				out.push(']');
+			},
+		}
+	}
+}
+
+/// An event as decoded.
+struct DecodedEvent {
+	extrinsic: Option<u32>,
+	pallet: String,
+	name: String,
+	fields: Composite<u32>,
+}
+
+fn named<'a>(value: &'a Value<u32>, name: &str) -> Option<&'a Value<u32>> {
+	match &value.value {
+		ValueDef::Composite(c) => field(c, name),
+		_ => None,
+	}
+}
+
+fn field<'a>(c: &'a Composite<u32>, name: &str) -> Option<&'a Value<u32>> {
+	match c {
+		Composite::Named(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+		Composite::Unnamed(_) => None,
+	}
+}
+
+/// An unsigned integer, through newtypes (`Compact`, wrappers).
+fn number(value: &Value<u32>) -> Option<u128> {
+	match &value.value {
+		ValueDef::Primitive(Primitive::U128(n)) => Some(*n),
+		ValueDef::Composite(c) if c.len() == 1 => c.values().next().and_then(number),
+		_ => None,
+	}
+}
+
+fn string_json(s: &str, out: &mut String) {
+	out.push('"');
+	for c in s.chars() {
+		match c {
+			'"' => out.push_str("\\\""),
+			'\\' => out.push_str("\\\\"),
+			c if (c as u32) < 0x20 => {
+				let _ = write!(out, "\\u{:04x}", c as u32);
+			},
+			c => out.push(c),
+		}
+	}
+	out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use codec::Encode;
+	use frame_system::{EventRecord, Phase};
+	use loopx_runtime::{Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
+	use sp_keyring::Sr25519Keyring;
+
+	fn decoder() -> Decoder {
+		let metadata = Runtime::metadata_at_version(METADATA_VERSION).expect("the runtime has metadata v15");
+		Decoder::new(&metadata).unwrap()
+	}
+
+	fn head(number: u64) -> BlockHead {
+		BlockHead { number, hash: format!("0x{number:064x}"), parent_hash: "0x00".into(), author: None, timestamp_ms: Some(6_000) }
+	}
+
+	#[test]
+	fn a_block_becomes_its_rows() {
+		let (alice, bob) = (Sr25519Keyring::Alice.to_account_id(), Sr25519Keyring::Bob.to_account_id());
+		let timestamp = UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set { now: 6_000 })).encode();
+		let transfer = UncheckedExtrinsic::new_bare(RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: bob.clone().into(),
+			value: 5_000_000_000_000,
+		}))
+		.encode();
+		let record = |phase, event| EventRecord::<RuntimeEvent, sp_core::H256> { phase, event, topics: vec![] };
+		let events = vec![
+			record(Phase::ApplyExtrinsic(0), RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { dispatch_info: Default::default() })),
+			record(
+				Phase::ApplyExtrinsic(1),
+				RuntimeEvent::Balances(pallet_balances::Event::Transfer { from: alice.clone(), to: bob.clone(), amount: 5_000_000_000_000 }),
+			),
+			record(
+				Phase::ApplyExtrinsic(1),
+				RuntimeEvent::TransactionPayment(pallet_transaction_payment::Event::TransactionFeePaid {
+					who: alice.clone(),
+					actual_fee: 1_234,
+					tip: 0,
+				}),
+			),
+			record(Phase::ApplyExtrinsic(1), RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { dispatch_info: Default::default() })),
+			record(Phase::Finalization, RuntimeEvent::Balances(pallet_balances::Event::Deposit { who: bob.clone(), amount: u128::MAX })),
+		];
+		let rows = decoder().rows(head(7), &[timestamp, transfer], Some(&events.encode())).unwrap();
+		assert_eq!(rows.number, 7);
+		let calls: Vec<_> = rows.extrinsics.iter().map(|x| (x.pallet.as_str(), x.call.as_str(), x.success, x.signer.clone(), x.fee)).collect();
+		assert_eq!(
+			calls,
+			vec![("Timestamp", "set", true, None, None), ("Balances", "transfer_keep_alive", true, Some(alice.to_ss58check()), Some(1_234))]
+		);
+		assert_eq!(
+			rows.transfers,
+			vec![TransferRow { idx: 1, sender: alice.to_ss58check(), receiver: bob.to_ss58check(), amount: 5_000_000_000_000 }]
+		);
+		let names: Vec<_> = rows.events.iter().map(|e| (e.extrinsic, e.pallet.as_str(), e.name.as_str())).collect();
+		assert_eq!(names[1], (Some(1), "Balances", "Transfer"));
+		assert_eq!(names[4], (None, "Balances", "Deposit"));
+		assert_eq!(
+			rows.events[1].data_json,
+			format!(r#"{{"from":"{}","to":"{}","amount":5000000000000}}"#, alice.to_ss58check(), bob.to_ss58check())
+		);
+		// Beyond 64 bits, amounts are decimal strings.
+		assert_eq!(rows.events[4].data_json, format!(r#"{{"who":"{}","amount":"{}"}}"#, bob.to_ss58check(), u128::MAX));
+		assert!(rows.events[0].data_json.starts_with(r#"{"dispatch_info":{"#), "{}", rows.events[0].data_json);
+	}
+
+	#[test]
+	fn bytes_that_do_not_decode_are_an_error_or_an_unnamed_call() {
+		let d = decoder();
+		assert!(d.rows(head(1), &[], Some(&[9, 9, 9][..])).is_err());
+		let rows = d.rows(head(1), &[vec![8, 1, 2]], None).unwrap();
+		assert_eq!((rows.extrinsics[0].pallet.as_str(), rows.extrinsics[0].call.as_str()), ("", ""));
+		assert!(Decoder::new(&[1, 2, 3]).is_err());
+	}
+}

@@ -1,0 +1,249 @@
+//! Online and batch ETL of the chain into the validator's SQL store: every finalized block,
+//! in order, becomes rows of the chain tables (`loopx_query_engine::chain`), which the
+//! compute market's `chain@<n>` queries read.
+//!
+//! - **Only finalized blocks**, so no reorg can make two honest validators' tables differ.
+//! - **Batch** (backfill): on start, after a resync or any gap, the indexer works from the
+//!   block after the last one stored (or genesis) up to finality, [`BATCH`] blocks a
+//!   transaction; a crash loses at most the batch being written, which is written again
+//!   (writes are idempotent). Progress goes to the log (blocks/s, ETA) and to the metrics
+//!   (`loopx_worker_chain_index_height`, `loopx_worker_chain_index_lag_blocks`).
+//! - **Online**: once caught up, each newly finalized block is one transaction.
+//!
+//! Reading a block needs its state (events, timestamp, validators): a node whose state is
+//! pruned below what it has not indexed yet cannot backfill and says so; such a node runs with
+//! `--state-pruning archive-canonical`. A node advertises the `chain` dataset only while
+//! [`IndexStatus::caught_up`], so it is never drawn for blocks it cannot answer.
+
+pub mod decode;
+
+pub use loopx_query_engine::chain::ChainStore;
+
+use std::{
+	sync::{
+		atomic::{AtomicBool, AtomicU64, Ordering},
+		Arc,
+	},
+	time::{Duration, Instant},
+};
+
+use codec::{Decode, Encode};
+use futures::StreamExt;
+use loopx_query_engine::chain::BlockRows;
+use loopx_runtime::{opaque::Block, AccountId};
+use sc_client_api::{BlockBackend, BlockchainEvents, StorageProvider};
+use sp_api::{Core, Metadata, ProvideRuntimeApi};
+use sp_blockchain::HeaderBackend;
+use sp_consensus_babe::digests::CompatibleDigestItem;
+use sp_core::{storage::StorageKey, H256};
+use sp_crypto_hashing::twox_128;
+use sp_runtime::traits::Header as _;
+
+use crate::{Metrics, LOG_TARGET};
+use decode::{BlockHead, Decoder, METADATA_VERSION};
+
+/// Blocks written in one transaction while backfilling.
+pub const BATCH: u64 = 256;
+
+/// A node this many finalized blocks behind or fewer advertises the chain dataset.
+pub const CAUGHT_UP_WITHIN: u64 = 4;
+
+/// The file of the chain tables under the node's data path.
+pub const STORE_FILE: &str = "loopx-chain-index.sqlite";
+
+/// What the answerers need to know of the indexer.
+#[derive(Clone, Default)]
+pub struct IndexStatus {
+	indexed: Arc<AtomicU64>,
+	caught_up: Arc<AtomicBool>,
+}
+
+impl IndexStatus {
+	/// The state of `store` with the chain finalized to `finalized`: known before the indexer's
+	/// first pass, so a restarted node advertises what it did before it stopped.
+	pub fn new(store: &ChainStore, finalized: u64) -> Self {
+		let status = Self::default();
+		status.set(store.indexed_to().ok().flatten().unwrap_or(0), finalized);
+		status
+	}
+
+	/// Whether the tables are within [`CAUGHT_UP_WITHIN`] blocks of finality.
+	pub fn caught_up(&self) -> bool {
+		self.caught_up.load(Ordering::Relaxed)
+	}
+
+	/// The highest block indexed (0 before the first).
+	pub fn indexed(&self) -> u64 {
+		self.indexed.load(Ordering::Relaxed)
+	}
+
+	pub(crate) fn set(&self, indexed: u64, finalized: u64) {
+		self.indexed.store(indexed, Ordering::Relaxed);
+		self.caught_up.store(finalized.saturating_sub(indexed) <= CAUGHT_UP_WITHIN, Ordering::Relaxed);
+	}
+}
+
+/// `twox128(pallet) ++ twox128(item)`: the key of a plain storage value.
+fn value_key(pallet: &str, item: &str) -> StorageKey {
+	StorageKey([twox_128(pallet.as_bytes()), twox_128(item.as_bytes())].concat())
+}
+
+fn hex(hash: &H256) -> String {
+	format!("{hash:?}")
+}
+
+/// Indexes finalized blocks into `store` until the node stops.
+pub async fn run<C, B>(client: Arc<C>, mut store: ChainStore, status: IndexStatus, metrics: Metrics)
+where
+	B: sc_client_api::Backend<Block>,
+	C: HeaderBackend<Block> + BlockBackend<Block> + StorageProvider<Block, B> + BlockchainEvents<Block> + ProvideRuntimeApi<Block> + 'static,
+	C::Api: Core<Block> + Metadata<Block>,
+{
+	let mut indexer = Indexer { client: client.clone(), decoder: None };
+	let mut finality = client.finality_notification_stream();
+	let mut progress = Progress::new();
+	loop {
+		let finalized = client.info().finalized_number as u64;
+		let next = match store.next() {
+			Ok(n) => n,
+			Err(e) => return log::error!(target: LOG_TARGET, "chain index stopped: {e}"),
+		};
+		status.set(next.saturating_sub(1), finalized);
+		metrics.chain_indexed(next.saturating_sub(1), finalized.saturating_sub(next.saturating_sub(1)));
+		if next > finalized {
+			// Wait for the next finalized block (the stream yields each finalized head).
+			if finality.next().await.is_none() {
+				return;
+			}
+			continue;
+		}
+		let end = finalized.min(next + BATCH - 1);
+		let raw: Result<Vec<RawBlock>, String> = (next..=end).map(|n| indexer.read(n)).collect();
+		let written = raw.and_then(decode_all).and_then(|rows| store.write(&rows).map_err(|e| e.to_string()));
+		if let Err(e) = written {
+			log::error!(
+				target: LOG_TARGET,
+				"chain index stopped at block {next}: {e}. A node whose state of old blocks is pruned cannot backfill: run it with \
+				 --state-pruning archive-canonical (it does not advertise the chain dataset meanwhile)"
+			);
+			status.set(next.saturating_sub(1), finalized);
+			// Retry later: the error may be passing (a block not yet imported after a warp sync).
+			std::thread::sleep(Duration::from_secs(30));
+			continue;
+		}
+		progress.wrote(next, end, finalized);
+	}
+}
+
+/// A block as read from the client, with the decoder of its runtime version.
+pub struct RawBlock {
+	/// Header facts and what the state says of the block.
+	pub head: BlockHead,
+	/// The extrinsics, each SCALE-encoded with its length prefix.
+	pub extrinsics: Vec<Vec<u8>>,
+	/// `System::Events` at the block.
+	pub events: Option<Vec<u8>>,
+	/// The decoder of the block's runtime.
+	pub decoder: Arc<Decoder>,
+}
+
+/// Decodes `blocks` into rows, on as many threads as there are cores (at most 4), keeping their
+/// order: decoding is the larger part of a backfill.
+pub fn decode_all(blocks: Vec<RawBlock>) -> Result<Vec<BlockRows>, String> {
+	let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+	let chunk = blocks.len().div_ceil(threads).max(1);
+	let decode = |part: &[RawBlock]| -> Result<Vec<BlockRows>, String> {
+		part.iter().map(|b| b.decoder.rows(b.head.clone(), &b.extrinsics, b.events.as_deref())).collect()
+	};
+	if threads == 1 || blocks.len() < 2 * threads {
+		return decode(&blocks);
+	}
+	std::thread::scope(|scope| {
+		let parts: Vec<_> = blocks.chunks(chunk).map(|part| scope.spawn(move || decode(part))).collect();
+		let mut rows = Vec::with_capacity(blocks.len());
+		for part in parts {
+			rows.extend(part.join().map_err(|_| "a decoding thread panicked".to_string())??);
+		}
+		Ok(rows)
+	})
+}
+
+/// Reads blocks from the client.
+struct Indexer<C> {
+	client: Arc<C>,
+	/// The decoder of the last runtime version seen.
+	decoder: Option<(u32, Arc<Decoder>)>,
+}
+
+impl<C> Indexer<C> {
+	fn read<B>(&mut self, number: u64) -> Result<RawBlock, String>
+	where
+		B: sc_client_api::Backend<Block>,
+		C: HeaderBackend<Block> + BlockBackend<Block> + StorageProvider<Block, B> + ProvideRuntimeApi<Block>,
+		C::Api: Core<Block> + Metadata<Block>,
+	{
+		let client = &self.client;
+		let n = u32::try_from(number).map_err(|_| format!("block {number} beyond u32"))?;
+		let hash = client.hash(n).map_err(|e| e.to_string())?.ok_or(format!("block {number} not in the database"))?;
+		let header = client.header(hash).map_err(|e| e.to_string())?.ok_or(format!("header of {number} missing"))?;
+		let body = client.block_body(hash).map_err(|e| e.to_string())?.ok_or(format!("body of {number} missing"))?;
+		let read = |key: &StorageKey| client.storage(hash, key).map_err(|e| format!("state of block {number}: {e}"));
+		let events = read(&value_key("System", "Events"))?;
+		let timestamp_ms = read(&value_key("Timestamp", "Now"))?.and_then(|d| u64::decode(&mut &d.0[..]).ok());
+		let author = header.digest().logs().iter().find_map(|d| d.as_babe_pre_digest()).and_then(|pre| {
+			let validators = read(&value_key("Session", "Validators")).ok().flatten()?;
+			Vec::<AccountId>::decode(&mut &validators.0[..]).ok()?.get(pre.authority_index() as usize).cloned()
+		});
+		let spec = client.runtime_api().version(hash).map_err(|e| e.to_string())?.spec_version;
+		let decoder = match &self.decoder {
+			Some((s, decoder)) if *s == spec => decoder.clone(),
+			_ => {
+				let metadata = client
+					.runtime_api()
+					.metadata_at_version(hash, METADATA_VERSION)
+					.map_err(|e| e.to_string())?
+					.ok_or(format!("runtime {spec} has no metadata v{METADATA_VERSION}"))?;
+				let decoder = Arc::new(Decoder::new(&metadata)?);
+				self.decoder = Some((spec, decoder.clone()));
+				decoder
+			},
+		};
+		let head = BlockHead { number, hash: hex(&hash), parent_hash: hex(header.parent_hash()), author, timestamp_ms };
+		Ok(RawBlock { head, extrinsics: body.iter().map(Encode::encode).collect(), events: events.map(|d| d.0), decoder })
+	}
+}
+
+/// Logs backfill progress every [`Progress::EVERY`] while far behind.
+struct Progress {
+	since: Instant,
+	from: u64,
+	logged: Instant,
+}
+
+impl Progress {
+	const EVERY: Duration = Duration::from_secs(10);
+
+	fn new() -> Self {
+		Self { since: Instant::now(), from: 0, logged: Instant::now() }
+	}
+
+	fn wrote(&mut self, first: u64, last: u64, finalized: u64) {
+		let behind = finalized.saturating_sub(last);
+		if last + 1 - first < BATCH && behind == 0 {
+			// Online: one block at a time, nothing to report.
+			self.since = Instant::now();
+			self.from = last + 1;
+			return;
+		}
+		if self.logged.elapsed() < Self::EVERY && behind > 0 {
+			return;
+		}
+		let rate = (last + 1 - self.from) as f64 / self.since.elapsed().as_secs_f64().max(1e-3);
+		log::info!(
+			target: LOG_TARGET,
+			"📇 chain index: block #{last} of #{finalized} ({rate:.0} blocks/s{})",
+			if behind > 0 { format!(", ETA {:.0} s", behind as f64 / rate.max(1e-3)) } else { ", caught up".into() }
+		);
+		self.logged = Instant::now();
+	}
+}
