@@ -49,6 +49,16 @@ test('a p2p port in use stops the node with an error', { timeout: 60_000 }, asyn
   }
 });
 
+test('a malformed or missing --sql-dataset stops the node with the reason', { timeout: 60_000 }, () => {
+  const base = ['--dev', '--tmp', '--rpc-port', `${port(9976)}`, '--port', `${port(30376)}`, '--no-prometheus'];
+  const malformed = runNode([...base, '--sql-dataset', 'cities.csv'], { timeoutMs: 50_000 });
+  assert.notEqual(malformed.status, 0);
+  assert.match(malformed.stderr, /--sql-dataset cities\.csv: expected <name>:<table>=<file\.csv>/);
+  const missing = runNode([...base, '--sql-dataset', 'cities:cities=/no/such/cities.csv'], { timeoutMs: 50_000 });
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /\/no\/such\/cities\.csv/);
+});
+
 test('build-spec emits LPX properties and, with --raw, a raw genesis', () => {
   const plain = JSON.parse(runNode(['build-spec', '--chain', 'local', '--disable-default-bootnode']).stdout);
   assert.equal(plain.properties.tokenSymbol, 'LPX');

@@ -4,12 +4,17 @@
 // runs the SQL in embedded SQLite, commits and reveals through transactions the runtime builds
 // and signs with her `lpxw` key (inserted by `--dev`). Dave reads the answers back; the fee is
 // split 98 % to Alice, 2 % protocol fee. Restarted, the worker resumes from the chain state and
-// its stored secret: it neither advertises again nor sends a transaction that fails.
+// its stored secret: it neither advertises again nor sends a transaction that fails. Alice's
+// operator also gives her node a CSV file of its own (`--sql-dataset cities:cities=<file>`): it
+// is advertised under a tag that names the file's content and answered like the demo table.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { u8aToString } from '@polkadot/util';
+import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { u8aToHex, u8aToString } from '@polkadot/util';
 import { port, sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
@@ -18,6 +23,9 @@ const PROTOCOL_PERCENT = 2n;
 const DATASET = 'wallet-demo';
 const PROM_PORT = port(9666);
 const LOOSE = { minStake: 0, minReputation: 0 };
+// The operator's own table, and the tag its content gets: `<name>#<8 bytes of blake2-256>`.
+const CITIES = 'city,population,area\nParis,2102650,105.4\nLyon,522250,47.87\nNice,,71.9\n';
+const CITIES_TAG = `cities#${u8aToHex(blake2AsU8a(CITIES, 256).slice(0, 8), -1, false)}`;
 
 let node;
 let api;
@@ -29,7 +37,12 @@ before(async () => {
   const keyring = new Keyring({ type: 'sr25519' });
   alice = keyring.addFromUri('//Alice');
   dave = keyring.addFromUri('//Dave');
-  node = await startDevNode({ rpcPort: port(9956), p2pPort: port(30356), promPort: PROM_PORT, workers: true });
+  const csv = join(mkdtempSync(join(tmpdir(), 'loopx-cities-')), 'cities.csv');
+  writeFileSync(csv, CITIES);
+  node = await startDevNode({
+    rpcPort: port(9956), p2pPort: port(30356), promPort: PROM_PORT, workers: true,
+    args: ['--dev', '--sql-dataset', `cities:cities=${csv}`],
+  });
   api = node.api;
 });
 
@@ -41,9 +54,9 @@ const send = (tx, signer) => sendChecked(api, tx, signer);
 const bestBlock = async () => (await api.rpc.chain.getHeader()).number.toNumber();
 
 /** Posts an aggregation query as Dave; returns its id. */
-async function post(sql) {
+async function post(sql, dataset = DATASET) {
   const deadline = (await bestBlock()) + 40;
-  const { events } = await send(api.tx.computeMarket.postQuery({ Aggregation: { sql, dataset: DATASET } }, FEE, 1, LOOSE, deadline), dave);
+  const { events } = await send(api.tx.computeMarket.postQuery({ Aggregation: { sql, dataset } }, FEE, 1, LOOSE, deadline), dave);
   return events.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
 }
 
@@ -107,6 +120,15 @@ test('aggregation queries are answered by the worker, agree with each other, and
   assert.equal(paid.who.toString(), alice.address);
   assert.equal(paid.amount.toBigInt(), FEE - protocol);
   assert.equal(of(api.events.computeMarket.ProtocolFeePaid)[0].amount.toBigInt(), protocol);
+});
+
+test('an operator\'s CSV dataset is advertised under a tag naming its content and answered', { timeout: 180_000 }, async () => {
+  const tags = (await api.call.computeMarketApi.capabilities(alice.address)).unwrap().tags.map((t) => u8aToString(t));
+  assert.ok(tags.includes(CITIES_TAG), `${CITIES_TAG} among ${tags}`);
+  const query = await post('SELECT COUNT(*), SUM(population), COUNT(population), MAX(area) FROM cities', CITIES_TAG);
+  const [header, row] = rows(await answered(query));
+  assert.deepEqual(header, ['COUNT(*)', 'SUM(population)', 'COUNT(population)', 'MAX(area)']);
+  assert.deepEqual(row, ['3', '2624900', '2', '105.4'], 'typed columns, the empty cell NULL');
 });
 
 test('nobody can make the node sign through RPC: the worker API needs the keystore only the worker registers', { timeout: 30_000 }, async () => {

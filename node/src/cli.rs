@@ -32,6 +32,13 @@ pub struct Cli {
 	#[arg(long, value_name = "SS58")]
 	pub worker_stash: Option<String>,
 
+	/// An SQL dataset of the operator's: `<name>:<table>=<file.csv>` (repeatable). The CSV's
+	/// header names the columns; each column is INTEGER, REAL or TEXT, the narrowest that holds
+	/// its values. Advertised to the compute market as `<name>#<first 8 bytes of the file's
+	/// blake2-256 in hex>`, so that only validators holding the same file answer the same tag.
+	#[arg(long, value_name = "NAME:TABLE=FILE")]
+	pub sql_dataset: Vec<String>,
+
 	/// Run as a data node: sell a data set in the data market with the `lpxw` key's account
 	/// (keep one offer in the book, seal the rows to each buyer's key, deliver them over the
 	/// node's deals protocol, get paid on confirmation). Works without `--validator`.
@@ -110,6 +117,17 @@ impl Default for DataOffers {
 }
 
 impl Cli {
+	/// The datasets of `--sql-dataset`, loaded, or why one does not load.
+	pub fn sql_datasets(&self) -> Result<Vec<loopx_worker::sql_datasets::SqlDataset>, String> {
+		let datasets = self.sql_dataset.iter().map(|spec| loopx_worker::sql_datasets::load(spec)).collect::<Result<Vec<_>, _>>()?;
+		for (i, d) in datasets.iter().enumerate() {
+			if datasets[..i].iter().any(|e| e.tag.split(|b| *b == b'#').next() == d.tag.split(|b| *b == b'#').next()) {
+				return Err(format!("--sql-dataset: the name of {:?} is used twice", String::from_utf8_lossy(&d.tag)));
+			}
+		}
+		Ok(datasets)
+	}
+
 	/// The stash of `--worker-stash`, or why it does not parse.
 	pub fn worker_stash(&self) -> Result<Option<loopx_runtime::AccountId>, String> {
 		use sp_core::crypto::Ss58Codec;

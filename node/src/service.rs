@@ -155,6 +155,8 @@ pub struct WorkerOptions {
 	pub selling: Option<loopx_worker::deals::SellPlan>,
 	/// The stash the worker key is a proxy of (`--worker-stash`).
 	pub acting_for: Option<loopx_runtime::AccountId>,
+	/// The operator's own SQL datasets (`--sql-dataset`).
+	pub sql_datasets: Vec<loopx_worker::sql_datasets::SqlDataset>,
 }
 
 /// Builds and starts the full node: networking, RPC, BABE authoring (for validators), the
@@ -260,7 +262,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	task_manager.spawn_handle().spawn("loopx-announce", Some("loopx-worker"), announcing);
 
 	let validator = config.role.is_authority();
-	if let Some(WorkerOptions { faults, selling, acting_for }) = workers.filter(|w| validator || w.selling.is_some()) {
+	if let Some(WorkerOptions { faults, selling, acting_for, sql_datasets }) = workers.filter(|w| validator || w.selling.is_some()) {
 		let keystore = keystore_container.keystore();
 		if let Some(seed) = &config.dev_key_seed {
 			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
@@ -304,6 +306,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			bought_store: bought,
 			deal_fetcher: Some(deal_fetcher),
 			chain_index,
+			sql_datasets,
 		};
 		// Answering runs SQL: keep it off the async executor's threads.
 		task_manager.spawn_handle().spawn_blocking("loopx-workers", Some("loopx-worker"), loopx_worker::run(params));

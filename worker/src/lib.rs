@@ -48,6 +48,7 @@ pub mod queries;
 mod run;
 pub mod sealed;
 pub mod secret;
+pub mod sql_datasets;
 pub mod training;
 pub mod votes;
 
@@ -103,6 +104,8 @@ pub struct Params<C, P, S> {
 	/// The chain tables' file and the indexer's state, if this node indexes the chain
 	/// ([`chain_index`]): `chain@<n>` queries are answered from it.
 	pub chain_index: Option<(std::path::PathBuf, chain_index::IndexStatus)>,
+	/// The operator's own SQL datasets (`--sql-dataset`).
+	pub sql_datasets: Vec<sql_datasets::SqlDataset>,
 }
 
 /// Inserts the dev worker key of `seed` (e.g. `//Alice`) into `keystore`: what `--alice` and

@@ -14,13 +14,18 @@ use sp_core::offchain::OffchainStorage;
 use crate::{
 	answers,
 	chain::{Chain, WorkerRuntimeApis},
-	chain_index, deals, demo_data, learning, outbox, queries, secret, votes, Faults, Params, DEFAULT_ANSWER_PRICE, LOG_TARGET,
+	chain_index, deals, demo_data, learning, outbox, queries, secret, sql_datasets, votes, Faults, Params, DEFAULT_ANSWER_PRICE, LOG_TARGET,
 };
 
-/// The datasets this node holds: the embedded demo table, and the chain tables if it indexes
-/// the chain.
-fn answerer(chain_index: &Option<(std::path::PathBuf, chain_index::IndexStatus)>) -> Result<answers::Answerer, loopx_query_engine::QueryError> {
-	let answerer = answers::Answerer::new(vec![(demo_data::DEMO_TAG.to_vec(), vec![demo_data::demo_table()])])?;
+/// The datasets this node holds: the embedded demo table, the operator's own, and the chain
+/// tables if it indexes the chain.
+fn answerer(
+	chain_index: &Option<(std::path::PathBuf, chain_index::IndexStatus)>,
+	own: &[sql_datasets::SqlDataset],
+) -> Result<answers::Answerer, loopx_query_engine::QueryError> {
+	let mut datasets = vec![(demo_data::DEMO_TAG.to_vec(), vec![demo_data::demo_table()])];
+	datasets.extend(own.iter().map(|d| (d.tag.clone(), vec![d.table.clone()])));
+	let answerer = answers::Answerer::new(datasets)?;
 	Ok(match chain_index {
 		Some((path, status)) => answerer.with_chain(loopx_query_engine::chain::ChainReader::open(path)?, status.clone())?,
 		None => answerer,
@@ -52,8 +57,20 @@ where
 		bought_store,
 		deal_fetcher,
 		chain_index,
+		sql_datasets,
 	} = params;
-	let (for_queries, for_votes) = match (answerer(&chain_index), answerer(&chain_index)) {
+	for d in &sql_datasets {
+		log::info!(
+			target: LOG_TARGET,
+			"📚 SQL dataset {:?}: table {} ({} rows; columns {:?}), file blake2-256 0x{}",
+			String::from_utf8_lossy(&d.tag),
+			d.table.name,
+			d.table.rows.len(),
+			d.table.columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+			d.commitment.iter().map(|b| format!("{b:02x}")).collect::<String>()
+		);
+	}
+	let (for_queries, for_votes) = match (answerer(&chain_index, &sql_datasets), answerer(&chain_index, &sql_datasets)) {
 		(Ok(a), Ok(b)) => (a, b),
 		(Err(e), _) | (_, Err(e)) => {
 			return log::error!(target: LOG_TARGET, "workers not started: the demo tables or the chain tables did not load: {e}")

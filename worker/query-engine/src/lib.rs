@@ -35,6 +35,7 @@ use std::sync::{
 pub use loopx_sql_shape::SqlError;
 
 pub mod chain;
+pub mod csv_table;
 
 /// How many virtual-machine steps SQLite runs between two calls of the progress handler: the
 /// granularity of [`Limits::max_steps`].
