@@ -127,8 +127,8 @@ if lags:
     within = sum(1 for x in lags if x <= 1) / len(lags)
     lag_line = (f"- Online lag behind finality under load: a fresh `--dev` node with its workers on (Alice's worker indexing), "
                 f"{load['included']} transfers from {load['senders']} senders at {load['tps']:.0f} tx/s ({load['steady_tps'] or 0:.0f} steady, "
-                f"{load['blocks_with_load']} loaded blocks); `loopx_worker_chain_index_lag_blocks` sampled every 0.5 s ({len(lags)} samples) "
-                f"during and 6 s after the load: **max {max(lags)} blocks**, mean {sum(lags)/len(lags):.2f}, {100*within:.0f} % of samples ≤ 1 (goal ≤ 1). "
+                f"{load['blocks_with_load']} loaded blocks); `loopx_worker_chain_index_lag_blocks` sampled every 0.5 s ({len(lags)} samples, "
+                f"from the node's start through the load to 6 s after it): **max {max(lags)} blocks**, mean {sum(lags)/len(lags):.2f}, {100*within:.0f} % of samples ≤ 1 (goal ≤ 1). "
                 f"Samples: `{' '.join(map(str, lags))}`.")
 else:
     lag_line = "- Online lag: no samples (the indexing node did not report its gauge)."
