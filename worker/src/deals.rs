@@ -387,7 +387,7 @@ impl DealWorker {
 			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the deals: {e}"),
 		};
 		let open: BTreeSet<u64> = deals.iter().map(|d| d.id).collect();
-		self.outbox.retain(|step| match step {
+		self.outbox.retain(at.now, |step| match step {
 			Step::Deliver(id) | Step::Confirm(id) | Step::Dispute(id) | Step::RevealKey(id) => open.contains(id),
 			_ => true,
 		});

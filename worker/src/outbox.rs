@@ -53,9 +53,17 @@ impl<K: Ord + Copy + std::fmt::Debug> Outbox<K> {
 		self.sent.get(&key).is_none_or(|at| now >= at.saturating_add(RETRY_AFTER))
 	}
 
-	/// Keeps only the keys `keep` says are still of use.
-	pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
-		self.sent.retain(|k, _| keep(k));
+	/// Keeps the keys `keep` says are still of use, and every key sent within the last
+	/// [`RETRY_AFTER`] blocks: a key whose action landed in a block that a fork switch then
+	/// retracted is due again at the new best block while the pool resubmits the retracted
+	/// transaction, and sending it again would land it twice.
+	pub fn retain(&mut self, now: BlockNumber, mut keep: impl FnMut(&K) -> bool) {
+		self.sent.retain(|k, at| keep(k) || now < at.saturating_add(RETRY_AFTER));
+	}
+
+	/// Forgets `key`, so that it may be sent again at once (its action was replaced).
+	pub fn forget(&mut self, key: &K) {
+		self.sent.remove(key);
 	}
 
 	/// Sends `action` (counted under `call`) unless `key` was sent recently.
@@ -95,5 +103,36 @@ impl<K: Ord + Copy + std::fmt::Debug> Outbox<K> {
 				log::warn!(target: LOG_TARGET, "💤 could not submit {call} ({keys:?}): {e}");
 			},
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// An action that landed in a block a fork switch retracted is due again at the new best
+	/// block, while the pool resubmits it: it must not be sent a second time (it would land
+	/// twice, the second failing on chain).
+	#[test]
+	fn a_key_sent_recently_is_not_forgotten_when_a_fork_switch_makes_it_due_again() {
+		let mut outbox = Outbox::<u32>::default();
+		outbox.sent.insert(3, 22);
+		// At #23 (the block that carried it) the key is no longer due...
+		outbox.retain(23, |_| false);
+		// ...and after the reorg to another #23 it is due again: not yet sendable.
+		assert!(!outbox.may_send(3, 23));
+		// Once the retry period is over a key no longer of use is dropped.
+		outbox.retain(26, |_| false);
+		assert!(outbox.sent.is_empty());
+		assert!(outbox.may_send(3, 26));
+	}
+
+	#[test]
+	fn a_forgotten_key_may_be_sent_at_once() {
+		let mut outbox = Outbox::<u32>::default();
+		outbox.sent.insert(7, 10);
+		assert!(!outbox.may_send(7, 11));
+		outbox.forget(&7);
+		assert!(outbox.may_send(7, 11));
 	}
 }

@@ -104,7 +104,7 @@ impl QueryWorker {
 		// Forget what is no longer assigned (answered, expired, refunded, or on another fork).
 		let keys: Vec<QueryKey> = assigned.iter().map(QueryKey::of).collect();
 		self.results.retain(|key, _| keys.contains(key));
-		self.outbox.retain(|step| match step {
+		self.outbox.retain(at.now, |step| match step {
 			Step::Advertise => true,
 			Step::Commit(key) | Step::Reveal(key) => keys.contains(key),
 		});

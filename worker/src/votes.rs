@@ -120,7 +120,7 @@ impl VoteWorker {
 		};
 		let open: Vec<ClaimKey> = claims.iter().map(ClaimKey::of).collect();
 		self.verdicts.retain(|key, _| open.contains(key));
-		self.outbox.retain(|step| match step {
+		self.outbox.retain(at.now, |step| match step {
 			Step::Commit(key) | Step::Reveal(key) => open.contains(key),
 		});
 		let (mut commits, mut reveals) = (Vec::new(), Vec::new());

@@ -199,7 +199,7 @@ impl RoundDriver {
 				log::info!(target: LOG_TARGET, "task {} round {}: a new version was accepted; training again from it", view.id, key.1);
 				self.prepared.remove(&key);
 				self.done.remove(&key);
-				self.outbox.retain(|k| *k != key);
+				self.outbox.forget(&key);
 			} else {
 				self.outbox.send(at, key, "submit_update", action.clone());
 				return Ok(());
@@ -250,7 +250,7 @@ impl RoundDriver {
 			Ok(due) => due,
 			Err(e) => return log::warn!(target: LOG_TARGET, "cannot read the claimed metrics to reveal: {e}"),
 		};
-		self.reveals.retain(|claim| due.contains(claim));
+		self.reveals.retain(at.now, |claim| due.contains(claim));
 		for claim in due {
 			if !self.reveals.may_send(claim, at.now) {
 				continue;
