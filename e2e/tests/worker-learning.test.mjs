@@ -227,3 +227,39 @@ test('the accepted version answers an inference query: every validator serves it
   }
   assert.deepEqual(paid.sort(), Object.values(ADDR).sort(), 'each answerer paid');
 });
+
+test('every validator scores new transfers with the version in force: a chain query joining transfer_scores gets four agreeing answers', { timeout: 360_000 }, async () => {
+  // Ferdie pays eight fresh accounts at once (a fan-out, as a fraud pattern would).
+  const keyring = new Keyring({ type: 'sr25519' });
+  const mules = Array.from({ length: 8 }, (_, i) => keyring.addFromUri(`//ScoredMule${i}`).address);
+  const start = await best();
+  await sendChecked(api, api.tx.utility.batchAll(mules.map((m) => api.tx.balances.transferKeepAlive(m, 3n * UNITS))), ferdie);
+  const n = await waitFor('the transfers finalized', async () => {
+    const head = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+    const at = await api.at(await api.rpc.chain.getBlockHash(head));
+    return (await at.query.system.account(mules[0])).data.free.toBigInt() > 0n && head;
+  }, { timeoutMs: 120_000, everyMs: 2_000 });
+  const sql = `SELECT t.block, s.task, s.version, COUNT(*), MIN(s.score) >= 0 AND MAX(s.score) <= 1 FROM transfers t `
+    + `JOIN transfer_scores s USING (block, idx) WHERE t.sender = '${ferdie.address}' AND t.block > ${start} AND s.task = ${task} `
+    + 'GROUP BY t.block, s.task, s.version';
+  const { events: posted } = await sendChecked(api,
+    api.tx.computeMarket.postQuery({ Aggregation: { sql, dataset: `chain@${n}` } }, 30n * UNITS, 4, { minStake: 0, minReputation: 0 }, (await best()) + 60), ferdie);
+  const query = posted.find(({ event }) => api.events.computeMarket.QueryPosted.is(event)).event.data.query.toNumber();
+  let view;
+  await waitFor(`query ${query} answered`, async () => {
+    view = (await api.call.computeMarketApi.queriesOf(ferdie.address)).find((q) => q.id.toNumber() === query);
+    return view?.status.isAnswered;
+  }, { timeoutMs: 180_000, everyMs: 3_000 });
+  const result = Buffer.from(view.result.unwrap()).toString('utf8');
+  assert.deepEqual(view.answerers.map(String).sort(), Object.values(ADDR).sort(), `the four answers agreed: ${result}`);
+  const lines = result.trim().split('\n');
+  assert.equal(lines.length, 2, `one block of Ferdie's transfers, scored: ${result}`);
+  const [block, scoredTask, version, count, inRange] = lines[1].split('\t').map(Number);
+  assert.equal(scoredTask, task);
+  assert.equal(count, 8, 'each of the eight transfers has a score');
+  assert.equal(inRange, 1, 'the scores are probabilities');
+  // The version that scored them is the task's current one at their block.
+  const at = await api.at(await api.rpc.chain.getBlockHash(block));
+  const current = (await at.query.builderMarket.tasks(task)).unwrap().current.unwrap().number.toNumber();
+  assert.equal(version, current);
+});

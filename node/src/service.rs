@@ -283,7 +283,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			}
 			let store = chain_index::ChainStore::open(&path).map_err(|e| ServiceError::Other(format!("chain index {}: {e}", path.display())))?;
 			let status = chain_index::IndexStatus::new(&store, sc_client_api::HeaderBackend::info(&*client).finalized_number.into());
-			let indexing = chain_index::run(client.clone(), store, status.clone(), worker_metrics.clone());
+			let scorer = chain_index::scores::TransferScorer::new(models.clone(), Some(fetcher.clone()), worker_metrics.clone());
+			let indexing = chain_index::run(client.clone(), store, scorer, status.clone(), worker_metrics.clone());
 			task_manager.spawn_handle().spawn_blocking("loopx-chain-index", Some("loopx-worker"), indexing);
 			Some((path, status))
 		} else {

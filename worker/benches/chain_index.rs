@@ -18,8 +18,11 @@ use loopx_query_engine::chain::{ChainReader, ChainStore};
 use loopx_runtime::{Runtime, RuntimeCall, RuntimeEvent, UncheckedExtrinsic};
 use loopx_worker::chain_index::{
 	decode::{BlockHead, Decoder, METADATA_VERSION},
-	decode_all, RawBlock,
+	decode_all,
+	scores::{InForce, TransferScorer},
+	RawBlock,
 };
+use loopx_worker::training::TaskModel;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sp_core::{crypto::AccountId32, H256};
@@ -95,29 +98,61 @@ impl Drop for TempFile {
 	}
 }
 
-/// Decodes and writes `blocks` blocks in batches of 256; returns the time decoding and writing
-/// took (block generation excluded).
-fn backfill(decoder: &Arc<Decoder>, store: &mut ChainStore, seed: u64, first: u64, blocks: u64) -> (Duration, Duration) {
+/// A fraud model in force (the e2e task's shape; its initial weights score as fast as trained
+/// ones).
+fn fraud_model() -> InForce {
+	use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
+	use pallet_builder_market::{HyperParams, Metric};
+	let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
+	let architecture = Architecture::Classifier {
+		layers: vec![TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 }, TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 }]
+			.try_into()
+			.expect("a valid architecture"),
+	};
+	let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 10, seed: 7 };
+	let model = TaskModel::new(0, &architecture, Precision::Int8, Metric::Auc, hyper).expect("a fraud model");
+	let state = model.initial().clone();
+	InForce::new(0, 1, model, state)
+}
+
+/// Decodes, scores (with `scoring`'s model in force, if any) and writes `blocks` blocks in
+/// batches of 256; returns the time decoding, scoring and writing took (block generation
+/// excluded).
+fn backfill(
+	decoder: &Arc<Decoder>,
+	store: &mut ChainStore,
+	seed: u64,
+	first: u64,
+	blocks: u64,
+	scoring: Option<&InForce>,
+) -> (Duration, Duration, Duration) {
 	let mut rng = ChaCha8Rng::seed_from_u64(seed);
-	let (mut decoding, mut writing) = (Duration::ZERO, Duration::ZERO);
+	let mut scorer = TransferScorer::new(Default::default(), None, Default::default());
+	let (mut decoding, mut scoring_time, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
 	let mut n = first;
 	while n < first + blocks {
 		let end = (n + loopx_worker::chain_index::BATCH).min(first + blocks);
 		let raw: Vec<_> = (n..end)
 			.map(|b| {
 				let (head, extrinsics, events) = block(&mut rng, b);
-				RawBlock { head, extrinsics, events: Some(events), decoder: decoder.clone() }
+				RawBlock { block_hash: H256::zero(), head, extrinsics, events: Some(events), decoder: decoder.clone() }
 			})
 			.collect();
 		let started = Instant::now();
-		let rows = decode_all(raw).expect("decodes");
+		let mut rows = decode_all(raw).expect("decodes");
 		decoding += started.elapsed();
+		if let Some(model) = scoring {
+			let started = Instant::now();
+			let models: Vec<Vec<InForce>> = rows.iter().map(|_| vec![model.clone()]).collect();
+			scorer.score(&mut rows, &models);
+			scoring_time += started.elapsed();
+		}
 		let started = Instant::now();
 		store.write(&rows).expect("writes");
 		writing += started.elapsed();
 		n = end;
 	}
-	(decoding, writing)
+	(decoding, scoring_time, writing)
 }
 
 fn main() {
@@ -131,13 +166,25 @@ fn main() {
 	for seed in SEEDS {
 		let file = TempFile::new(&format!("backfill-{seed}"));
 		let mut store = ChainStore::open(&file.0).expect("store");
-		let (decoding, writing) = backfill(&decoder, &mut store, seed, 0, BACKFILL_BLOCKS);
+		let (decoding, _, writing) = backfill(&decoder, &mut store, seed, 0, BACKFILL_BLOCKS, None);
 		let rate = BACKFILL_BLOCKS as f64 / (decoding + writing).as_secs_f64();
 		println!(
 			"seed {seed}: {BACKFILL_BLOCKS} blocks of {TRANSFERS_PER_BLOCK} transfers: decoding {decoding:?} + writing {writing:?}: {rate:.0} blocks/s"
 		);
 		rates.push(rate);
 		shares.push(decoding.as_secs_f64() / (decoding + writing).as_secs_f64());
+	}
+	// The same with a fraud model in force: each transfer featurized and scored.
+	let model = fraud_model();
+	let mut scored = Vec::new();
+	for seed in SEEDS {
+		let file = TempFile::new(&format!("scored-{seed}"));
+		let mut store = ChainStore::open(&file.0).expect("store");
+		let (decoding, scoring, writing) = backfill(&decoder, &mut store, seed, 0, BACKFILL_BLOCKS, Some(&model));
+		let transfers_per_s = (BACKFILL_BLOCKS as usize * TRANSFERS_PER_BLOCK) as f64 / scoring.as_secs_f64();
+		let rate = BACKFILL_BLOCKS as f64 / (decoding + scoring + writing).as_secs_f64();
+		println!("seed {seed}: with a fraud model in force: scoring {scoring:?} ({transfers_per_s:.0} transfers/s), {rate:.0} blocks/s in all");
+		scored.push((rate, transfers_per_s));
 	}
 	let mean = rates.iter().sum::<f64>() / rates.len() as f64;
 	let (lo, hi) = rates.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
@@ -148,10 +195,18 @@ fn main() {
 		100.0 * shares.iter().sum::<f64>() / shares.len() as f64
 	));
 
+	let n = scored.len() as f64;
+	report.push_str(&format!(
+		"- With one fraud model in force (features of each transfer from its accounts' history, then the TT classifier): \
+		 **{:.0} blocks/s** in all, scoring alone {:.0} transfers/s (seeds {SEEDS:?}).\n",
+		scored.iter().map(|s| s.0).sum::<f64>() / n,
+		scored.iter().map(|s| s.1).sum::<f64>() / n
+	));
+
 	// Query latency at 10⁶ transfers.
 	let file = TempFile::new("queries");
 	let mut store = ChainStore::open(&file.0).expect("store");
-	let (decoding, writing) = backfill(&decoder, &mut store, 9, 0, QUERY_BLOCKS);
+	let (decoding, _, writing) = backfill(&decoder, &mut store, 9, 0, QUERY_BLOCKS, None);
 	println!("filled {QUERY_BLOCKS} blocks ({} transfers) in {:?}", QUERY_BLOCKS as usize * TRANSFERS_PER_BLOCK, decoding + writing);
 	let mut reader = ChainReader::open(&file.0).expect("reader");
 	let limits = loopx_worker::answers::chain_limits();

@@ -19,7 +19,10 @@ use super::Dataset;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, Normal};
-use std::collections::{HashSet, VecDeque};
+use std::{
+	collections::{HashMap, HashSet, VecDeque},
+	hash::Hash,
+};
 
 /// Number of features per transaction.
 pub const FEATURES: usize = 16;
@@ -220,29 +223,59 @@ struct WalletState {
 const HOUR: u64 = 3_600;
 const NEVER: f64 = 86_400.0;
 
-/// Features, labels (`pattern != Normal`) and groups (the sender) of `txs`, in order.
-pub fn featurize(txs: &[Transaction]) -> Dataset {
-	let wallets = txs.iter().map(|t| t.from.max(t.to)).max().map_or(0, |m| m as usize + 1);
-	let mut state = vec![WalletState::default(); wallets];
-	let mut features = Vec::with_capacity(txs.len() * FEATURES);
-	for tx in txs {
-		let (from, to, t) = (tx.from as usize, tx.to as usize, tx.time);
-		let log_amount = tx.amount.ln_1p();
+/// The features of a stream of transfers, one transfer at a time, in order: what
+/// [`featurize`] computes, for wallets of any key (the chain's accounts as well as the
+/// generator's numbers). The same transfers in the same order always give the same bits.
+#[derive(Clone, Default)]
+pub struct WalletFeaturizer<K> {
+	ids: HashMap<K, u32>,
+	state: Vec<WalletState>,
+}
+
+impl<K: Hash + Eq + Clone> WalletFeaturizer<K> {
+	/// A featurizer that has seen nothing.
+	pub fn new() -> Self {
+		Self { ids: HashMap::new(), state: Vec::new() }
+	}
+
+	/// Wallets seen so far.
+	pub fn wallets(&self) -> usize {
+		self.state.len()
+	}
+
+	fn id(&mut self, wallet: &K) -> u32 {
+		if let Some(&id) = self.ids.get(wallet) {
+			return id;
+		}
+		let id = self.state.len() as u32;
+		self.ids.insert(wallet.clone(), id);
+		self.state.push(WalletState::default());
+		id
+	}
+
+	/// The features of a transfer of `amount` from `from` to `to` at `time` (seconds; never
+	/// earlier than the transfers before it), computed from the transfers before it; then
+	/// takes it into the wallets' history.
+	pub fn next(&mut self, from: &K, to: &K, time: u64, amount: f64) -> [f32; FEATURES] {
+		let (from, to) = (self.id(from), self.id(to));
+		let state = &mut self.state;
+		let t = time;
+		let log_amount = amount.ln_1p();
 		{
-			let s = &mut state[from];
+			let s = &mut state[from as usize];
 			s.first_seen.get_or_insert(t);
 			while s.recent.front().is_some_and(|&(when, _)| when + HOUR < t) {
 				s.recent.pop_front();
 			}
 		}
-		let s = &state[from];
-		let r = &state[to];
+		let s = &state[from as usize];
+		let r = &state[to as usize];
 		let std = if s.sent >= 2 { (s.m2 / f64::from(s.sent - 1)).sqrt().max(0.1) } else { 1.0 };
 		let zscore = if s.sent >= 2 { ((log_amount - s.mean) / std).clamp(-10.0, 10.0) } else { 0.0 };
 		let mut recent_receivers: Vec<u32> = s.recent.iter().map(|&(_, r)| r).collect();
 		recent_receivers.sort_unstable();
 		recent_receivers.dedup();
-		let since = |when: Option<u64>| when.map_or(NEVER, |w| (t - w) as f64).ln_1p();
+		let since = |when: Option<u64>| when.map_or(NEVER, |w| t.saturating_sub(w) as f64).ln_1p();
 		let funder_fanout = s.funder.map_or(0.0, |f| f64::from(state[f as usize].funded).ln_1p());
 		let hour = (t / HOUR) % 24;
 		let angle = 2.0 * std::f64::consts::PI * hour as f64 / 24.0;
@@ -253,37 +286,46 @@ pub fn featurize(txs: &[Transaction]) -> Dataset {
 			(s.receivers.len() as f64).ln_1p(),
 			(s.recent.len() as f64).ln_1p(),
 			(recent_receivers.len() as f64).ln_1p(),
-			f64::from(!s.receivers.contains(&tx.to) as u8),
+			f64::from(!s.receivers.contains(&to) as u8),
 			f64::from(r.received).ln_1p(),
 			since(s.last_sent),
 			since(s.first_seen),
-			s.last_received.map_or(0.0, |(_, a)| (tx.amount / a).min(10.0)),
+			s.last_received.map_or(0.0, |(_, a)| (amount / a).min(10.0)),
 			since(s.last_received.map(|(w, _)| w)),
-			r.first_seen.map_or(0.0, |w| ((t - w) as f64).ln_1p()),
+			r.first_seen.map_or(0.0, |w| (t.saturating_sub(w) as f64).ln_1p()),
 			funder_fanout,
 			angle.sin(),
 			angle.cos(),
 		];
-		features.extend(row.iter().map(|&v| v as f32));
 
 		// Update the sender, then the receiver.
-		let s = &mut state[from];
+		let s = &mut state[from as usize];
 		s.sent += 1;
 		let delta = log_amount - s.mean;
 		s.mean += delta / f64::from(s.sent);
 		s.m2 += delta * (log_amount - s.mean);
-		s.receivers.insert(tx.to);
-		s.recent.push_back((t, tx.to));
+		s.receivers.insert(to);
+		s.recent.push_back((t, to));
 		s.last_sent = Some(t);
-		let first_funding = state[to].first_seen.is_none();
-		let r = &mut state[to];
+		let first_funding = state[to as usize].first_seen.is_none();
+		let r = &mut state[to as usize];
 		r.first_seen.get_or_insert(t);
 		r.received += 1;
-		r.last_received = Some((t, tx.amount));
+		r.last_received = Some((t, amount));
 		if first_funding {
-			r.funder = Some(tx.from);
-			state[from].funded += 1;
+			r.funder = Some(from);
+			state[from as usize].funded += 1;
 		}
+		row.map(|v| v as f32)
+	}
+}
+
+/// Features, labels (`pattern != Normal`) and groups (the sender) of `txs`, in order.
+pub fn featurize(txs: &[Transaction]) -> Dataset {
+	let mut featurizer = WalletFeaturizer::<u32>::new();
+	let mut features = Vec::with_capacity(txs.len() * FEATURES);
+	for tx in txs {
+		features.extend(featurizer.next(&tx.from, &tx.to, tx.time, tx.amount));
 	}
 	Dataset {
 		names: FEATURE_NAMES.iter().map(|n| n.to_string()).collect(),
@@ -325,6 +367,17 @@ mod tests {
 			assert!(txs.iter().any(|t| t.pattern == p), "{p:?} missing");
 		}
 		assert!(txs.windows(2).all(|w| w[0].time <= w[1].time), "time ordered");
+	}
+
+	#[test]
+	fn the_features_do_not_depend_on_how_wallets_are_named() {
+		let txs = generate_transactions(&WalletConfig { transactions: 2_000, ..small() });
+		let by_number = featurize(&txs);
+		let mut by_name = WalletFeaturizer::<String>::new();
+		for (i, tx) in txs.iter().enumerate() {
+			let row = by_name.next(&format!("w{}", tx.from * 7 + 3), &format!("w{}", tx.to * 7 + 3), tx.time, tx.amount);
+			assert_eq!(row.as_slice(), by_number.row(i), "transaction {i}");
+		}
 	}
 
 	#[test]

@@ -10,6 +10,7 @@
 //! | `extrinsics` | block, idx, pallet, call, signer, success, fee                       |
 //! | `events`     | block, idx, extrinsic, pallet, name, data_json                       |
 //! | `transfers`  | block, idx, sender, receiver, amount                                 |
+//! | `transfer_scores` | block, idx, task, version, score                                |
 //!
 //! A query names the block it sees. Statements never read the stored tables (`chain_*`)
 //! directly: the authorizer lets them through only from the views, and the views show the rows
@@ -33,7 +34,7 @@ use rusqlite::{functions::FunctionFlags, params, Connection, OpenFlags, Optional
 use crate::{Answer, Engine, Limits, QueryError, Readable};
 
 /// The version of the tables' layout. A store of another version is rebuilt from genesis.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The SQL function the views filter with: the block the running query sees.
 pub const SNAPSHOT_FUNCTION: &str = "loopx_snapshot";
@@ -42,11 +43,12 @@ pub const SNAPSHOT_FUNCTION: &str = "loopx_snapshot";
 const STORED_PREFIX: &str = "chain_";
 
 /// Each view a statement may read, the table behind it and its block-number column.
-const VIEWS: [(&str, &str, &str); 4] = [
+const VIEWS: [(&str, &str, &str); 5] = [
 	("blocks", "chain_blocks", "number"),
 	("extrinsics", "chain_extrinsics", "block"),
 	("events", "chain_events", "block"),
 	("transfers", "chain_transfers", "block"),
+	("transfer_scores", "chain_transfer_scores", "block"),
 ];
 
 // Rows are keyed by (block, index) and written in that order: `WITHOUT ROWID` keeps each table
@@ -65,6 +67,9 @@ CREATE TABLE chain_events (
 CREATE TABLE chain_transfers (
 	block INTEGER NOT NULL, idx INTEGER NOT NULL, sender TEXT NOT NULL, receiver TEXT NOT NULL,
 	amount INTEGER NOT NULL, PRIMARY KEY (block, idx)) WITHOUT ROWID;
+CREATE TABLE chain_transfer_scores (
+	block INTEGER NOT NULL, idx INTEGER NOT NULL, task INTEGER NOT NULL, version INTEGER NOT NULL,
+	score REAL NOT NULL, PRIMARY KEY (block, idx, task)) WITHOUT ROWID;
 CREATE INDEX chain_blocks_by_time ON chain_blocks (timestamp_ms);
 CREATE INDEX chain_extrinsics_by_signer ON chain_extrinsics (signer, block);
 CREATE INDEX chain_extrinsics_by_call ON chain_extrinsics (pallet, call, block);
@@ -102,6 +107,8 @@ pub struct BlockRows {
 	pub events: Vec<EventRow>,
 	/// The balance transfers (from `Balances.Transfer` events).
 	pub transfers: Vec<TransferRow>,
+	/// The fraud models' scores of the transfers.
+	pub scores: Vec<ScoreRow>,
 }
 
 /// An extrinsic.
@@ -147,6 +154,32 @@ pub struct TransferRow {
 	pub receiver: String,
 	/// The amount, in planck.
 	pub amount: u128,
+}
+
+/// A fraud model's score of a transfer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScoreRow {
+	/// The transfer's `idx`.
+	pub idx: u32,
+	/// The fraud task.
+	pub task: u64,
+	/// The task's version that scored it (the current one at the transfer's block).
+	pub version: u32,
+	/// The probability of fraud, rounded to 3 decimals.
+	pub score: f64,
+}
+
+/// A stored transfer with its block's time, as the fraud scorer replays them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredTransfer {
+	/// SS58 of the sender.
+	pub sender: String,
+	/// SS58 of the receiver.
+	pub receiver: String,
+	/// The amount, in planck, as a float (what the features use).
+	pub amount: f64,
+	/// The block's timestamp, in ms.
+	pub timestamp_ms: u64,
 }
 
 /// Why the store refused a write or could not be opened.
@@ -223,6 +256,25 @@ impl ChainStore {
 		Ok(self.conn.query_row("SELECT hash FROM chain_blocks WHERE number = ?1", [number as i64], |r| r.get(0)).optional()?)
 	}
 
+	/// Every stored transfer in order, with its block's time, for `each` (the fraud scorer
+	/// rebuilds its wallets' history from them on start).
+	pub fn replay_transfers(&self, mut each: impl FnMut(StoredTransfer)) -> Result<(), StoreError> {
+		let mut statement = self.conn.prepare(
+			"SELECT t.sender, t.receiver, t.amount, b.timestamp_ms FROM chain_transfers t JOIN chain_blocks b ON b.number = t.block \
+			 ORDER BY t.block, t.idx",
+		)?;
+		let mut rows = statement.query([])?;
+		while let Some(row) = rows.next()? {
+			let amount = match row.get_ref(2)? {
+				rusqlite::types::ValueRef::Integer(i) => i as f64,
+				other => other.as_f64().map_err(rusqlite::Error::from)?,
+			};
+			let timestamp_ms: Option<i64> = row.get(3)?;
+			each(StoredTransfer { sender: row.get(0)?, receiver: row.get(1)?, amount, timestamp_ms: timestamp_ms.unwrap_or(0) as u64 });
+		}
+		Ok(())
+	}
+
 	/// Writes `blocks` (consecutive, in order) in one transaction. Blocks already stored are
 	/// skipped if their hash matches, so a batch may be written again after a crash.
 	pub fn write(&mut self, blocks: &[BlockRows]) -> Result<(), StoreError> {
@@ -261,6 +313,10 @@ impl ChainStore {
 			let mut insert = tx.prepare_cached("INSERT INTO chain_transfers VALUES (?1, ?2, ?3, ?4, ?5)")?;
 			for t in &block.transfers {
 				insert.execute(params![n, t.idx, t.sender, t.receiver, amount(t.amount)])?;
+			}
+			let mut insert = tx.prepare_cached("INSERT INTO chain_transfer_scores VALUES (?1, ?2, ?3, ?4, ?5)")?;
+			for x in &block.scores {
+				insert.execute(params![n, x.idx, x.task as i64, x.version, x.score])?;
 			}
 			next += 1;
 		}
@@ -380,6 +436,7 @@ mod tests {
 			timestamp_ms: Some(6_000 * n),
 			extrinsics: vec![ExtrinsicRow { idx: 0, pallet: "Timestamp".into(), call: "set".into(), signer: None, success: true, fee: None }],
 			events: vec![EventRow { idx: 0, extrinsic: Some(0), pallet: "System".into(), name: "ExtrinsicSuccess".into(), data_json: "{}".into() }],
+			scores: (0..n as u32).map(|i| ScoreRow { idx: i, task: 0, version: 1, score: 0.25 }).collect(),
 			transfers,
 		}
 	}
@@ -406,6 +463,21 @@ mod tests {
 		let joined = "SELECT COUNT(*) FROM events e JOIN extrinsics x ON x.block = e.block AND x.idx = e.extrinsic";
 		assert_eq!(reader.run(joined, 3, &Limits::default()).unwrap().rows, vec![vec![Value::Integer(4)]]);
 		assert_eq!(reader.indexed_to().unwrap(), Some(9));
+	}
+
+	#[test]
+	fn transfer_scores_join_their_transfers_up_to_the_snapshot_and_transfers_replay_in_order() {
+		let tmp = TempStore::new("scores");
+		let mut store = ChainStore::open(&tmp.0).unwrap();
+		store.write(&(0..=4).map(block).collect::<Vec<_>>()).unwrap();
+		let mut reader = ChainReader::open(&tmp.0).unwrap();
+		let sql = "SELECT COUNT(*), SUM(s.score), MAX(t.block) FROM transfers t JOIN transfer_scores s USING (block, idx) WHERE s.score > 0.2";
+		assert_eq!(reader.run(sql, 2, &Limits::default()).unwrap().rows, vec![vec![Value::Integer(3), Value::Real(0.75), Value::Integer(2)]]);
+		let mut replayed = Vec::new();
+		store.replay_transfers(|t| replayed.push((t.timestamp_ms, t.amount))).unwrap();
+		// Block n holds n transfers of 10 n planck at 6 n s.
+		let expected: Vec<(u64, f64)> = (1..=4u64).flat_map(|n| (0..n).map(move |_| (6_000 * n, 10.0 * n as f64))).collect();
+		assert_eq!(replayed, expected);
 	}
 
 	#[test]

@@ -115,6 +115,7 @@ impl Decoder {
 			extrinsics: extrinsic_rows,
 			events: event_rows,
 			transfers,
+			scores: Vec::new(),
 		})
 	}
 

@@ -9,6 +9,8 @@
 //!   (writes are idempotent). Progress goes to the log (blocks/s, ETA) and to the metrics
 //!   (`loopx_worker_chain_index_height`, `loopx_worker_chain_index_lag_blocks`).
 //! - **Online**: once caught up, each newly finalized block is one transaction.
+//! - **Fraud scores**: each block's transfers are scored by the fraud models in force at it
+//!   ([`scores`]) and written with it.
 //!
 //! Reading a block needs its state (events, timestamp, validators): a node whose state is
 //! pruned below what it has not indexed yet cannot backfill and says so; such a node runs with
@@ -16,6 +18,7 @@
 //! [`IndexStatus::caught_up`], so it is never drawn for blocks it cannot answer.
 
 pub mod decode;
+pub mod scores;
 
 pub use loopx_query_engine::chain::ChainStore;
 
@@ -30,7 +33,7 @@ use std::{
 use codec::{Decode, Encode};
 use futures::StreamExt;
 use loopx_query_engine::chain::BlockRows;
-use loopx_runtime::{opaque::Block, AccountId};
+use loopx_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
 use sc_client_api::{BlockBackend, BlockchainEvents, StorageProvider};
 use sp_api::{Core, Metadata, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
@@ -41,6 +44,8 @@ use sp_runtime::traits::Header as _;
 
 use crate::{Metrics, LOG_TARGET};
 use decode::{BlockHead, Decoder, METADATA_VERSION};
+use pallet_builder_market::runtime_api::BuilderMarketApi;
+use scores::TransferScorer;
 
 /// Blocks written in one transaction while backfilling.
 pub const BATCH: u64 = 256;
@@ -92,14 +97,16 @@ fn hex(hash: &H256) -> String {
 	format!("{hash:?}")
 }
 
-/// Indexes finalized blocks into `store` until the node stops.
-pub async fn run<C, B>(client: Arc<C>, mut store: ChainStore, status: IndexStatus, metrics: Metrics)
+/// Indexes finalized blocks into `store` until the node stops, scoring transfers with
+/// `scorer`.
+pub async fn run<C, B>(client: Arc<C>, mut store: ChainStore, mut scorer: TransferScorer, status: IndexStatus, metrics: Metrics)
 where
 	B: sc_client_api::Backend<Block>,
 	C: HeaderBackend<Block> + BlockBackend<Block> + StorageProvider<Block, B> + BlockchainEvents<Block> + ProvideRuntimeApi<Block> + 'static,
-	C::Api: Core<Block> + Metadata<Block>,
+	C::Api: Core<Block> + Metadata<Block> + BuilderMarketApi<Block, AccountId, Balance, BlockNumber>,
 {
 	let mut indexer = Indexer { client: client.clone(), decoder: None };
+	let mut waiting_for: Option<String> = None;
 	let mut finality = client.finality_notification_stream();
 	let mut progress = Progress::new();
 	loop {
@@ -119,7 +126,41 @@ where
 		}
 		let end = finalized.min(next + BATCH - 1);
 		let raw: Result<Vec<RawBlock>, String> = (next..=end).map(|n| indexer.read(n)).collect();
-		let written = raw.and_then(decode_all).and_then(|rows| store.write(&rows).map_err(|e| e.to_string()));
+		let decoded = raw.and_then(|raw| {
+			let hashes: Vec<H256> = raw.iter().map(|b| b.block_hash).collect();
+			decode_all(raw).map(|rows| (hashes, rows))
+		});
+		let written = match decoded {
+			Ok((hashes, mut rows)) => {
+				let blocks: Vec<(H256, bool)> = hashes.into_iter().zip(&rows).map(|(h, r)| (h, !r.transfers.is_empty())).collect();
+				let models = match scorer.prime(&store) {
+					Ok(()) => scorer.models_at(&*client, &blocks).await,
+					Err(e) => Err(e),
+				};
+				match models {
+					Ok(models) => {
+						waiting_for = None;
+						scorer.score(&mut rows, &models);
+						store.write(&rows).map_err(|e| {
+							scorer.reset();
+							e.to_string()
+						})
+					},
+					Err(why) => {
+						// A model in force is not at hand yet: score nothing rather than
+						// something another node would not (its peers serve it soon).
+						if waiting_for.as_ref() != Some(&why) {
+							log::warn!(target: LOG_TARGET, "📇 chain index waits at block {next} to score its transfers: {why}");
+							waiting_for = Some(why);
+						}
+						status.set(next.saturating_sub(1), finalized);
+						std::thread::sleep(Duration::from_secs(3));
+						continue;
+					},
+				}
+			},
+			Err(e) => Err(e),
+		};
 		if let Err(e) = written {
 			log::error!(
 				target: LOG_TARGET,
@@ -137,6 +178,8 @@ where
 
 /// A block as read from the client, with the decoder of its runtime version.
 pub struct RawBlock {
+	/// The block's hash.
+	pub block_hash: H256,
 	/// Header facts and what the state says of the block.
 	pub head: BlockHead,
 	/// The extrinsics, each SCALE-encoded with its length prefix.
@@ -209,7 +252,7 @@ impl<C> Indexer<C> {
 			},
 		};
 		let head = BlockHead { number, hash: hex(&hash), parent_hash: hex(header.parent_hash()), author, timestamp_ms };
-		Ok(RawBlock { head, extrinsics: body.iter().map(Encode::encode).collect(), events: events.map(|d| d.0), decoder })
+		Ok(RawBlock { block_hash: hash, head, extrinsics: body.iter().map(Encode::encode).collect(), events: events.map(|d| d.0), decoder })
 	}
 }
 
