@@ -2,8 +2,9 @@
 // Each validator's worker indexes every finalized block into its SQLite store (tables blocks,
 // extrinsics, events, transfers) and advertises the dataset `chain`. Ferdie makes transfers,
 // then asks all four validators (redundancy 4) `SELECT COUNT(*), SUM(amount) FROM transfers
-// WHERE block <= N` over `chain@N`, and a GROUP BY over events: every answerer reveals the same
-// bytes (no dispute) and the answer matches what polkadot.js reads from the chain itself.
+// WHERE block <= N` over `chain@N`, a GROUP BY over events and the compute market's history in
+// market_events: every answerer reveals the same bytes (no dispute) and the answer matches what
+// polkadot.js reads from the chain itself.
 // Then Dave's tables are deleted and he is restarted: he backfills from genesis and answers the
 // same again. A block that does not exist yet is refused when the query is posted.
 import { test, before, after } from 'node:test';
@@ -125,6 +126,25 @@ test('a GROUP BY over events matches the events polkadot.js reads', { timeout: 4
   const got = new Map(lines.slice(1).map((l) => l.split('\t')).map(([p, name, c]) => [`${p}.${name}`.toLowerCase(), Number(c)]));
   assert.deepEqual(Object.fromEntries([...got].sort()), Object.fromEntries([...counts].sort()));
   assert.ok(got.get('balances.transfer') >= 5);
+});
+
+test('the markets\' history: the compute market\'s queries and payments in market_events match what polkadot.js reads', { timeout: 420_000 }, async () => {
+  // The two queries asked above were posted, answered and paid: read them back at a finalized block.
+  const m = await bestBlock();
+  await waitFor(`block ${m} finalized`, async () =>
+    (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber() >= m, { timeoutMs: 60_000, everyMs: 1_000 });
+  const expected = ['query\tname\taccount\tamount'];
+  for (const { event } of await chainEvents(m)) {
+    if (api.events.computeMarket.QueryPosted.is(event)) {
+      expected.push(`${event.data.query}\tQueryPosted\t${event.data.client}\t${event.data.fee.toBigInt()}`);
+    } else if (api.events.computeMarket.AnswerPaid.is(event)) {
+      expected.push(`${event.data.query}\tAnswerPaid\t${event.data.who}\t${event.data.amount.toBigInt()}`);
+    }
+  }
+  assert.ok(expected.length >= 1 + 2 + 8, 'two queries posted and eight answers paid');
+  const sql = "SELECT query, name, account, amount FROM market_events WHERE pallet = 'ComputeMarket' "
+    + "AND name IN ('QueryPosted', 'AnswerPaid') ORDER BY block, idx";
+  assert.equal(await askAll(sql, m), `${expected.join('\n')}\n`);
 });
 
 test('a block that does not exist yet is refused at post', { timeout: 60_000 }, async () => {

@@ -197,6 +197,7 @@ mod tests {
 			events: vec![],
 			transfers: vec![TransferRow { idx: 0, sender: "a".into(), receiver: "b".into(), amount: 7 }],
 			scores: vec![],
+			market_events: vec![],
 		};
 		let mut store = ChainStore::open(&path).unwrap();
 		store.write(&[block(0), block(1), block(2)]).unwrap();

@@ -11,6 +11,7 @@
 //! | `events`     | block, idx, extrinsic, pallet, name, data_json                       |
 //! | `transfers`  | block, idx, sender, receiver, amount                                 |
 //! | `transfer_scores` | block, idx, task, version, score                                |
+//! | `market_events` | block, idx, pallet, name, deal, query, claim, task, version, round, era, account, counterparty, amount, outcome |
 //!
 //! A query names the block it sees. Statements never read the stored tables (`chain_*`)
 //! directly: the authorizer lets them through only from the views, and the views show the rows
@@ -43,12 +44,13 @@ pub const SNAPSHOT_FUNCTION: &str = "loopx_snapshot";
 const STORED_PREFIX: &str = "chain_";
 
 /// Each view a statement may read, the table behind it and its block-number column.
-const VIEWS: [(&str, &str, &str); 5] = [
+const VIEWS: [(&str, &str, &str); 6] = [
 	("blocks", "chain_blocks", "number"),
 	("extrinsics", "chain_extrinsics", "block"),
 	("events", "chain_events", "block"),
 	("transfers", "chain_transfers", "block"),
 	("transfer_scores", "chain_transfer_scores", "block"),
+	("market_events", "chain_market_events", "block"),
 ];
 
 // Rows are keyed by (block, index) and written in that order: `WITHOUT ROWID` keeps each table
@@ -70,6 +72,17 @@ CREATE TABLE chain_transfers (
 CREATE TABLE chain_transfer_scores (
 	block INTEGER NOT NULL, idx INTEGER NOT NULL, task INTEGER NOT NULL, version INTEGER NOT NULL,
 	score REAL NOT NULL, PRIMARY KEY (block, idx, task)) WITHOUT ROWID;
+CREATE TABLE chain_market_events (
+	block INTEGER NOT NULL, idx INTEGER NOT NULL, pallet TEXT NOT NULL, name TEXT NOT NULL,
+	deal INTEGER, query INTEGER, claim INTEGER, task INTEGER, version INTEGER, round INTEGER,
+	era INTEGER, account TEXT, counterparty TEXT, amount INTEGER, outcome TEXT,
+	PRIMARY KEY (block, idx)) WITHOUT ROWID;
+CREATE INDEX chain_market_events_by_deal ON chain_market_events (deal) WHERE deal IS NOT NULL;
+CREATE INDEX chain_market_events_by_query ON chain_market_events (query) WHERE query IS NOT NULL;
+CREATE INDEX chain_market_events_by_claim ON chain_market_events (claim) WHERE claim IS NOT NULL;
+CREATE INDEX chain_market_events_by_task ON chain_market_events (task, version) WHERE task IS NOT NULL;
+CREATE INDEX chain_market_events_by_account ON chain_market_events (account, block);
+CREATE INDEX chain_market_events_by_name ON chain_market_events (pallet, name, block);
 CREATE INDEX chain_blocks_by_time ON chain_blocks (timestamp_ms);
 CREATE INDEX chain_extrinsics_by_signer ON chain_extrinsics (signer, block);
 CREATE INDEX chain_extrinsics_by_call ON chain_extrinsics (pallet, call, block);
@@ -109,6 +122,46 @@ pub struct BlockRows {
 	pub transfers: Vec<TransferRow>,
 	/// The fraud models' scores of the transfers.
 	pub scores: Vec<ScoreRow>,
+	/// The markets' events, with their ids, parties and amounts in columns of their own.
+	pub market_events: Vec<MarketEventRow>,
+}
+
+/// An event of one of the LoopX markets' pallets (data, compute and builder markets, voting,
+/// rewards, stake and reputation), its fields picked by name into typed columns; the event's
+/// other fields stay in `events.data_json`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MarketEventRow {
+	/// Index in the block's events (the same as in `events`).
+	pub idx: u32,
+	/// Pallet name.
+	pub pallet: String,
+	/// Event name.
+	pub name: String,
+	/// Field `deal`.
+	pub deal: Option<u64>,
+	/// Field `query`.
+	pub query: Option<u64>,
+	/// Field `claim`.
+	pub claim: Option<u64>,
+	/// Field `task`.
+	pub task: Option<u64>,
+	/// Field `version`.
+	pub version: Option<u64>,
+	/// Field `round`.
+	pub round: Option<u64>,
+	/// Field `era`.
+	pub era: Option<u64>,
+	/// The acting account (SS58): the first of `who`, `client`, `buyer`, `trainer`, `claimant`,
+	/// `voter`, `builder`, `delegator`, `by`.
+	pub account: Option<String>,
+	/// The other party (SS58): the first of `seller`, `provider`, `validator`, `router`.
+	pub counterparty: Option<String>,
+	/// The amount (planck): the first of `amount`, `fee`, `to_seller`, `paid`, `bounty`,
+	/// `refunded`, `released`, `own`.
+	pub amount: Option<u128>,
+	/// The outcome: the first of `outcome`, `decision`, `verdict`, `accepted`, `reason`,
+	/// `rating`, as JSON (a plain name without quotes).
+	pub outcome: Option<String>,
 }
 
 /// An extrinsic.
@@ -318,6 +371,28 @@ impl ChainStore {
 			for x in &block.scores {
 				insert.execute(params![n, x.idx, x.task as i64, x.version, x.score])?;
 			}
+			let mut insert =
+				tx.prepare_cached("INSERT INTO chain_market_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?;
+			let id = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+			for m in &block.market_events {
+				insert.execute(params![
+					n,
+					m.idx,
+					m.pallet,
+					m.name,
+					id(m.deal),
+					id(m.query),
+					id(m.claim),
+					id(m.task),
+					id(m.version),
+					id(m.round),
+					id(m.era),
+					m.account,
+					m.counterparty,
+					m.amount.map(amount),
+					m.outcome
+				])?;
+			}
 			next += 1;
 		}
 		if let Some(top) = next.checked_sub(1) {
@@ -437,6 +512,15 @@ mod tests {
 			extrinsics: vec![ExtrinsicRow { idx: 0, pallet: "Timestamp".into(), call: "set".into(), signer: None, success: true, fee: None }],
 			events: vec![EventRow { idx: 0, extrinsic: Some(0), pallet: "System".into(), name: "ExtrinsicSuccess".into(), data_json: "{}".into() }],
 			scores: (0..n as u32).map(|i| ScoreRow { idx: i, task: 0, version: 1, score: 0.25 }).collect(),
+			market_events: vec![MarketEventRow {
+				idx: 0,
+				pallet: "DataMarket".into(),
+				name: "DealSettled".into(),
+				deal: Some(n),
+				account: Some("alice".into()),
+				amount: Some(u128::from(n) * 5),
+				..Default::default()
+			}],
 			transfers,
 		}
 	}
@@ -473,6 +557,10 @@ mod tests {
 		let mut reader = ChainReader::open(&tmp.0).unwrap();
 		let sql = "SELECT COUNT(*), SUM(s.score), MAX(t.block) FROM transfers t JOIN transfer_scores s USING (block, idx) WHERE s.score > 0.2";
 		assert_eq!(reader.run(sql, 2, &Limits::default()).unwrap().rows, vec![vec![Value::Integer(3), Value::Real(0.75), Value::Integer(2)]]);
+		// The markets' history, by its ids.
+		let deals =
+			reader.run("SELECT COUNT(*), SUM(amount), MAX(deal) FROM market_events WHERE name = 'DealSettled'", 3, &Limits::default()).unwrap();
+		assert_eq!(deals.rows, vec![vec![Value::Integer(4), Value::Integer(30), Value::Integer(3)]]);
 		let mut replayed = Vec::new();
 		store.replay_transfers(|t| replayed.push((t.timestamp_ms, t.amount))).unwrap();
 		// Block n holds n transfers of 10 n planck at 6 n s.

@@ -12,13 +12,25 @@ use frame_metadata::{
 	v15::{RuntimeMetadataV15, StorageEntryType},
 	RuntimeMetadata, RuntimeMetadataPrefixed,
 };
-use loopx_query_engine::chain::{BlockRows, EventRow, ExtrinsicRow, TransferRow};
+use loopx_query_engine::chain::{BlockRows, EventRow, ExtrinsicRow, MarketEventRow, TransferRow};
 use scale_info::{TypeDef, TypeDefPrimitive};
 use scale_value::{Composite, Primitive, Value, ValueDef};
 use sp_core::crypto::{AccountId32, Ss58Codec};
 
 /// The metadata version read from the runtime.
 pub const METADATA_VERSION: u32 = 15;
+
+/// The pallets whose events also go to `market_events`.
+pub const MARKET_PALLETS: [&str; 6] = ["DataMarket", "ComputeMarket", "BuilderMarket", "WeightedVoting", "Rewards", "StakeReputation"];
+
+/// The fields that fill `market_events.account`, the first present.
+const ACCOUNT_FIELDS: [&str; 9] = ["who", "client", "buyer", "trainer", "claimant", "voter", "builder", "delegator", "by"];
+/// The fields that fill `market_events.counterparty`, the first present.
+const COUNTERPARTY_FIELDS: [&str; 4] = ["seller", "provider", "validator", "router"];
+/// The fields that fill `market_events.amount`, the first present.
+const AMOUNT_FIELDS: [&str; 8] = ["amount", "fee", "to_seller", "paid", "bounty", "refunded", "released", "own"];
+/// The fields that fill `market_events.outcome`, the first present.
+const OUTCOME_FIELDS: [&str; 6] = ["outcome", "decision", "verdict", "accepted", "reason", "rating"];
 
 /// What a block's header and state say besides its body and events.
 #[derive(Clone, Debug)]
@@ -83,9 +95,13 @@ impl Decoder {
 			.collect();
 		let mut event_rows = Vec::with_capacity(events.len());
 		let mut transfers = Vec::new();
+		let mut market_events = Vec::new();
 		for (idx, event) in events.into_iter().enumerate() {
 			let idx = idx as u32;
 			let row = self.event_row(idx, &event);
+			if MARKET_PALLETS.contains(&row.pallet.as_str()) {
+				market_events.push(self.market_event_row(idx, &event));
+			}
 			if let Some(x) = event.extrinsic.and_then(|i| extrinsic_rows.get_mut(i as usize)) {
 				match (row.pallet.as_str(), row.name.as_str()) {
 					("System", "ExtrinsicSuccess") => x.success = true,
@@ -116,7 +132,40 @@ impl Decoder {
 			events: event_rows,
 			transfers,
 			scores: Vec::new(),
+			market_events,
 		})
+	}
+
+	/// A market event's fields picked by name into `market_events`' columns.
+	fn market_event_row(&self, idx: u32, event: &DecodedEvent) -> MarketEventRow {
+		let id = |name| field(&event.fields, name).and_then(number).and_then(|n| u64::try_from(n).ok());
+		let first_account =
+			|names: &[&str]| names.iter().find_map(|name| field(&event.fields, name).and_then(|v| self.account(v))).map(|a| a.to_ss58check());
+		let outcome = OUTCOME_FIELDS.iter().find_map(|name| field(&event.fields, name)).map(|v| {
+			let mut json = String::new();
+			self.json(v, &mut json);
+			// A plain name (`"Accepted"`) without its quotes, for `WHERE outcome = 'Accepted'`.
+			match json.strip_prefix('"').and_then(|j| j.strip_suffix('"')) {
+				Some(name) if !name.contains('"') && !name.contains('\\') => name.to_string(),
+				_ => json,
+			}
+		});
+		MarketEventRow {
+			idx,
+			pallet: event.pallet.clone(),
+			name: event.name.clone(),
+			deal: id("deal"),
+			query: id("query"),
+			claim: id("claim"),
+			task: id("task"),
+			version: id("version"),
+			round: id("round"),
+			era: id("era"),
+			account: first_account(&ACCOUNT_FIELDS),
+			counterparty: first_account(&COUNTERPARTY_FIELDS),
+			amount: AMOUNT_FIELDS.iter().find_map(|name| field(&event.fields, name).and_then(number)),
+			outcome,
+		}
 	}
 
 	fn events(&self, bytes: &mut &[u8]) -> Result<Vec<DecodedEvent>, String> {
@@ -332,6 +381,25 @@ mod tests {
 			),
 			record(Phase::ApplyExtrinsic(1), RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { dispatch_info: Default::default() })),
 			record(Phase::Finalization, RuntimeEvent::Balances(pallet_balances::Event::Deposit { who: bob.clone(), amount: u128::MAX })),
+			record(
+				Phase::Finalization,
+				RuntimeEvent::DataMarket(pallet_data_market::Event::DealSettled {
+					deal: 42,
+					seller: bob.clone(),
+					to_seller: 980,
+					router_fee: 0,
+					protocol_fee: 20,
+				}),
+			),
+			record(
+				Phase::Finalization,
+				RuntimeEvent::BuilderMarket(pallet_builder_market::Event::UpdateDecided {
+					task: 3,
+					claim: 17,
+					outcome: loopx_primitives::Outcome::Accepted,
+					verified: Some(955_000),
+				}),
+			),
 		];
 		let rows = decoder().rows(head(7), &[timestamp, transfer], Some(&events.encode())).unwrap();
 		assert_eq!(rows.number, 7);
@@ -354,6 +422,30 @@ mod tests {
 		// Beyond 64 bits, amounts are decimal strings.
 		assert_eq!(rows.events[4].data_json, format!(r#"{{"who":"{}","amount":"{}"}}"#, bob.to_ss58check(), u128::MAX));
 		assert!(rows.events[0].data_json.starts_with(r#"{"dispatch_info":{"#), "{}", rows.events[0].data_json);
+		// The markets' events, their ids, parties, amounts and outcomes in columns.
+		assert_eq!(
+			rows.market_events,
+			vec![
+				MarketEventRow {
+					idx: 5,
+					pallet: "DataMarket".into(),
+					name: "DealSettled".into(),
+					deal: Some(42),
+					counterparty: Some(bob.to_ss58check()),
+					amount: Some(980),
+					..Default::default()
+				},
+				MarketEventRow {
+					idx: 6,
+					pallet: "BuilderMarket".into(),
+					name: "UpdateDecided".into(),
+					task: Some(3),
+					claim: Some(17),
+					outcome: Some("Accepted".into()),
+					..Default::default()
+				},
+			]
+		);
 	}
 
 	#[test]

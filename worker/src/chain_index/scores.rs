@@ -222,6 +222,7 @@ mod tests {
 				.map(|(i, (from, to, amount))| TransferRow { idx: i as u32, sender: from.to_string(), receiver: to.to_string(), amount: *amount })
 				.collect(),
 			scores: vec![],
+			market_events: vec![],
 		}
 	}
 
