@@ -22,6 +22,8 @@
 # to start the validators without their native workers (tests that play their duties by hand);
 # LOOPX_FAULTY=<name> makes that validator's workers cheat (a TEST FACILITY: `--worker-fault` for
 # each word of $LOOPX_FAULT, default forge-answers; the chain catches and slashes it).
+# LOOPX_NODE_ARGS adds its words to the command line of each node started (e.g.
+# `LOOPX_NODE_ARGS='--chain-index-keep-blocks 1200' scripts/local-net.sh start dave`).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -75,6 +77,8 @@ start_one() {
 		args+=("--$name" --state-pruning archive-canonical)
 	fi
 	[ "${LOOPX_NO_WORKERS:-0}" = 1 ] && args+=(--no-workers)
+	# shellcheck disable=SC2206 # the operator's words, split as a shell would
+	[ -n "${LOOPX_NODE_ARGS:-}" ] && args+=(${LOOPX_NODE_ARGS})
 	if [ "${LOOPX_FAULTY:-}" = "$name" ]; then
 		for fault in ${LOOPX_FAULT:-forge-answers}; do args+=(--worker-fault "$fault"); done
 	fi

@@ -41,7 +41,7 @@ after(async () => {
 const bestBlock = async () => (await api.rpc.chain.getHeader()).number.toNumber();
 const advertisesChain = async (who) => {
   const c = await api.call.computeMarketApi.capabilities(who);
-  return c.isSome && c.unwrap().tags.map((t) => u8aToString(t)).includes('chain');
+  return c.isSome && c.unwrap().tags.map((t) => u8aToString(t)).includes('chain/v2');
 };
 
 /** Events of the canonical blocks 0..=n as polkadot.js reads them, each with its block. */
@@ -176,16 +176,23 @@ const promGauge = async (port, name) => {
   return Number(text.match(new RegExp(`^${name}(\\{[^}]*\\})? (\\d+)`, 'm'))?.[2] ?? NaN);
 };
 
-test('a validator whose tables are lost backfills from genesis and answers the same', { timeout: 600_000 }, async () => {
+test('a validator whose tables are lost backfills from genesis and answers the same, keeping only the last 1,200 blocks', { timeout: 600_000 }, async () => {
   localNetWithEnv({}, netDir, 'stop', 'dave');
   const files = daveIndexFiles();
   assert.ok(files.length >= 1, 'Dave had chain tables');
   for (const f of files) rmSync(f);
-  localNetWithEnv({}, netDir, 'start', 'dave');
+  // An operator's bound on the store: Dave advertises it, and is drawn for the ranges he keeps.
+  localNetWithEnv({ LOOPX_NODE_ARGS: '--chain-index-keep-blocks 1200' }, netDir, 'start', 'dave');
   const target = await bestBlock();
   await waitFor('Dave backfilled past the blocks made while he was down', async () =>
     (await promGauge(LOCAL_PROM_PORTS.dave, 'loopx_worker_chain_index_height').catch(() => NaN)) >= target,
   { timeoutMs: 300_000, everyMs: 2_000 });
+  await waitFor('Dave advertising chain/v2/last1200', async () => {
+    const c = await api.call.computeMarketApi.capabilities(ADDR.dave);
+    return c.isSome && c.unwrap().tags.map((t) => u8aToString(t)).includes('chain/v2/last1200');
+  }, { timeoutMs: 60_000, everyMs: 2_000 });
   // The same question at the same block gets the same answer from all four, Dave included.
   assert.equal(await askAll(TRANSFERS_SQL(n), n), expectedTransfers);
+  // A range of blocks: the transfers of blocks 1..=n, again four agreeing answers.
+  assert.equal(await askAll('SELECT COUNT(*), SUM(amount) FROM transfers', `1..${n}`), expectedTransfers);
 });

@@ -49,7 +49,7 @@ test('a p2p port in use stops the node with an error', { timeout: 60_000 }, asyn
   }
 });
 
-test('a malformed or missing --sql-dataset stops the node with the reason', { timeout: 60_000 }, () => {
+test('a malformed or missing --sql-dataset, or too small a --chain-index-keep-blocks, stops the node with the reason', { timeout: 60_000 }, () => {
   const base = ['--dev', '--tmp', '--rpc-port', `${port(9976)}`, '--port', `${port(30376)}`, '--no-prometheus'];
   const malformed = runNode([...base, '--sql-dataset', 'cities.csv'], { timeoutMs: 50_000 });
   assert.notEqual(malformed.status, 0);
@@ -57,6 +57,10 @@ test('a malformed or missing --sql-dataset stops the node with the reason', { ti
   const missing = runNode([...base, '--sql-dataset', 'cities:cities=/no/such/cities.csv'], { timeoutMs: 50_000 });
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /\/no\/such\/cities\.csv/);
+  // A bound on the chain index below the minimum is refused, with the minimum.
+  const tiny = runNode([...base, '--chain-index-keep-blocks', '10'], { timeoutMs: 50_000 });
+  assert.notEqual(tiny.status, 0);
+  assert.match(tiny.stderr, /--chain-index-keep-blocks 10: keep at least 1200 blocks/);
 });
 
 test('build-spec emits LPX properties and, with --raw, a raw genesis', () => {

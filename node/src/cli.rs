@@ -39,6 +39,13 @@ pub struct Cli {
 	#[arg(long, value_name = "NAME:TABLE=FILE")]
 	pub sql_dataset: Vec<String>,
 
+	/// Keep only the last N finalized blocks in the chain index (at least 1,200): every table
+	/// but `transfers` is cut below them. The validator then advertises `chain/v2/last<N>` and is
+	/// drawn only for `chain@<from>..<to>` queries whose first block it still keeps at their
+	/// deadline. Without it every block since genesis is kept.
+	#[arg(long, value_name = "N")]
+	pub chain_index_keep_blocks: Option<u32>,
+
 	/// Run as a data node: sell a data set in the data market with the `lpxw` key's account
 	/// (keep one offer in the book, seal the rows to each buyer's key, deliver them over the
 	/// node's deals protocol, get paid on confirmation). Works without `--validator`.
@@ -117,6 +124,16 @@ impl Default for DataOffers {
 }
 
 impl Cli {
+	/// The chain index's bound (`--chain-index-keep-blocks`), or why it is refused.
+	pub fn chain_index_kept(&self) -> Result<Option<u32>, String> {
+		match self.chain_index_keep_blocks {
+			Some(n) if n < loopx_worker::chain_index::MIN_KEPT_BLOCKS => {
+				Err(format!("--chain-index-keep-blocks {n}: keep at least {} blocks", loopx_worker::chain_index::MIN_KEPT_BLOCKS))
+			},
+			kept => Ok(kept),
+		}
+	}
+
 	/// The datasets of `--sql-dataset`, loaded, or why one does not load.
 	pub fn sql_datasets(&self) -> Result<Vec<loopx_worker::sql_datasets::SqlDataset>, String> {
 		let datasets = self.sql_dataset.iter().map(|spec| loopx_worker::sql_datasets::load(spec)).collect::<Result<Vec<_>, _>>()?;

@@ -127,6 +127,7 @@ pub fn run() -> sc_cli::Result<()> {
 				let selling = cli.sell_plan().map_err(sc_cli::Error::Input)?;
 				let acting_for = cli.worker_stash().map_err(sc_cli::Error::Input)?;
 				let sql_datasets = cli.sql_datasets().map_err(sc_cli::Error::Input)?;
+				let chain_index_kept = cli.chain_index_kept().map_err(sc_cli::Error::Input)?;
 				let workers = (!cli.no_workers).then(|| service::WorkerOptions {
 					faults: loopx_worker::Faults {
 						forge_answers: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeAnswers),
@@ -137,6 +138,7 @@ pub fn run() -> sc_cli::Result<()> {
 					selling,
 					acting_for,
 					sql_datasets,
+					chain_index_kept,
 				});
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => {

@@ -157,6 +157,8 @@ pub struct WorkerOptions {
 	pub acting_for: Option<loopx_runtime::AccountId>,
 	/// The operator's own SQL datasets (`--sql-dataset`).
 	pub sql_datasets: Vec<loopx_worker::sql_datasets::SqlDataset>,
+	/// The blocks the chain index keeps (`--chain-index-keep-blocks`; `None`: all).
+	pub chain_index_kept: Option<u32>,
 }
 
 /// Builds and starts the full node: networking, RPC, BABE authoring (for validators), the
@@ -262,7 +264,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	task_manager.spawn_handle().spawn("loopx-announce", Some("loopx-worker"), announcing);
 
 	let validator = config.role.is_authority();
-	if let Some(WorkerOptions { faults, selling, acting_for, sql_datasets }) = workers.filter(|w| validator || w.selling.is_some()) {
+	if let Some(WorkerOptions { faults, selling, acting_for, sql_datasets, chain_index_kept }) = workers.filter(|w| validator || w.selling.is_some())
+	{
 		let keystore = keystore_container.keystore();
 		if let Some(seed) = &config.dev_key_seed {
 			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
@@ -282,7 +285,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 				);
 			}
 			let store = chain_index::ChainStore::open(&path).map_err(|e| ServiceError::Other(format!("chain index {}: {e}", path.display())))?;
-			let status = chain_index::IndexStatus::new(&store, sc_client_api::HeaderBackend::info(&*client).finalized_number.into());
+			let status =
+				chain_index::IndexStatus::new(&store, sc_client_api::HeaderBackend::info(&*client).finalized_number.into(), chain_index_kept);
 			let scorer = chain_index::scores::TransferScorer::new(models.clone(), Some(fetcher.clone()), worker_metrics.clone());
 			let indexing = chain_index::run(client.clone(), store, scorer, status.clone(), worker_metrics.clone());
 			task_manager.spawn_handle().spawn_blocking("loopx-chain-index", Some("loopx-worker"), indexing);

@@ -44,6 +44,9 @@ pub enum Unanswerable {
 	Engine(String),
 	/// Block `n` of a `chain@<n>` query is not indexed here yet: asked again at the next block.
 	NotIndexedYet(u32),
+	/// Block `from` of a `chain@<from>..<to>` query is no longer kept here (the node was drawn
+	/// before its bound was advertised, or its store was cut since).
+	NotHeld(u32),
 	/// The statement is running on the chain query thread: asked again at the next block.
 	Running,
 }
@@ -86,8 +89,8 @@ impl Answerer {
 	/// The dataset tags held (in order).
 	pub fn tags(&self) -> Vec<Vec<u8>> {
 		let mut tags: Vec<Vec<u8>> = self.engines.keys().cloned().collect();
-		if self.chain.as_ref().is_some_and(|(_, status)| status.caught_up()) {
-			tags.push(chain_data::TAG.to_vec());
+		if let Some((_, status)) = self.chain.as_ref().filter(|(_, status)| status.caught_up()) {
+			tags.push(chain_data::tag(status.kept()));
 			tags.sort();
 		}
 		tags
@@ -97,11 +100,12 @@ impl Answerer {
 	pub fn answer(&mut self, kind: &KindInput) -> Result<Vec<u8>, Unanswerable> {
 		match kind {
 			KindInput::Aggregation { sql, dataset } if chain_data::dataset(dataset) != Dataset::Other => {
-				let Dataset::ChainAt(n) = chain_data::dataset(dataset) else { return Err(Unanswerable::UnknownDataset(dataset.clone())) };
+				let Dataset::Chain { from, to } = chain_data::dataset(dataset) else { return Err(Unanswerable::UnknownDataset(dataset.clone())) };
 				let (answers, _) = self.chain.as_mut().ok_or_else(|| Unanswerable::UnknownDataset(dataset.clone()))?;
-				match answers.ask(&String::from_utf8_lossy(sql), n.into()) {
+				match answers.ask(&String::from_utf8_lossy(sql), from.into(), to.into()) {
 					Some(Outcome::Answer(bytes)) => Ok(bytes),
-					Some(Outcome::NotIndexed) => Err(Unanswerable::NotIndexedYet(n)),
+					Some(Outcome::NotIndexed) => Err(Unanswerable::NotIndexedYet(to)),
+					Some(Outcome::NotHeld) => Err(Unanswerable::NotHeld(from)),
 					None => Err(Unanswerable::Running),
 				}
 			},
@@ -216,6 +220,8 @@ mod tests {
 		assert_eq!(a.tags(), vec![DEMO_TAG.to_vec()]);
 		status.set(2, 3);
 		assert_eq!(a.tags(), vec![chain_data::TAG.to_vec(), DEMO_TAG.to_vec()]);
+		// The tables this worker keeps are the layout the runtime's chain queries name.
+		assert_eq!(loopx_query_engine::chain::SCHEMA_VERSION, i64::from(chain_data::SCHEMA_VERSION));
 		let over =
 			|at: &str| KindInput::Aggregation { sql: b"SELECT COUNT(*), SUM(amount) FROM transfers".to_vec(), dataset: at.as_bytes().to_vec() };
 		assert_eq!(a.answer(&over("chain@1")), Err(Unanswerable::Running), "the first ask starts the statement");
@@ -229,8 +235,18 @@ mod tests {
 		// The statement's own errors are answers, alike on every node.
 		let bad = KindInput::Aggregation { sql: b"SELECT nope FROM transfers".to_vec(), dataset: b"chain@1".to_vec() };
 		assert_eq!(ask(&mut a, &bad), Ok(b"#error\tsqlite\t1\n".to_vec()));
+		// A range of blocks.
+		assert_eq!(ask(&mut a, &over("chain@2..3")), Ok(b"COUNT(*)\tSUM(amount)\n2\t14\n".to_vec()));
 		// A node without the chain tables does not hold the dataset.
 		assert_eq!(answerer().answer(&over("chain@1")), Err(Unanswerable::UnknownDataset(b"chain@1".to_vec())));
+		// A node keeping the last 1,200 blocks advertises it, and does not answer for blocks it
+		// cut (it is not drawn for them).
+		let bounded = IndexStatus::new(&store, 3, Some(1_200));
+		let mut b = answerer().with_chain(ChainReader::open(&path).unwrap(), bounded).unwrap();
+		assert_eq!(b.tags(), vec![b"chain/v2/last1200".to_vec(), DEMO_TAG.to_vec()]);
+		store.prune(2).unwrap();
+		assert_eq!(ask(&mut b, &over("chain@1..3")), Err(Unanswerable::NotHeld(1)));
+		assert_eq!(ask(&mut b, &over("chain@2..3")), Ok(b"COUNT(*)\tSUM(amount)\n2\t14\n".to_vec()));
 		drop(store);
 		for suffix in ["", "-wal", "-shm"] {
 			let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

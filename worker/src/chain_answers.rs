@@ -15,8 +15,8 @@ use loopx_query_engine::{
 
 use crate::{answers::error_answer, LOG_TARGET};
 
-/// A statement at a block.
-type Job = (String, u64);
+/// A statement over blocks `from..=to`: `(sql, from, to)`.
+type Job = (String, u64, u64);
 
 /// What became of a job.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub enum Outcome {
 	Answer(Vec<u8>),
 	/// The block is not indexed here yet.
 	NotIndexed,
+	/// The range's first block is no longer kept here.
+	NotHeld,
 }
 
 /// The handle the block loop keeps.
@@ -41,24 +43,25 @@ impl ChainAnswers {
 		let done = Arc::new(Mutex::new(BTreeMap::new()));
 		let results = done.clone();
 		std::thread::Builder::new().name("loopx-chain-sql".into()).spawn(move || {
-			for (sql, at) in inbox {
+			for (sql, from, at) in inbox {
 				let started = std::time::Instant::now();
-				let outcome = match reader.run(&sql, at, &limits) {
+				let outcome = match reader.run_range(&sql, from, at, &limits) {
 					Ok(answer) => Outcome::Answer(answer.encode()),
 					Err(ChainQueryError::Query(e)) => Outcome::Answer(error_answer(&e)),
 					Err(ChainQueryError::NotIndexed { .. }) => Outcome::NotIndexed,
+					Err(ChainQueryError::NotHeld { .. }) => Outcome::NotHeld,
 				};
-				log::debug!(target: LOG_TARGET, "chain query at #{at} ran in {:?}", started.elapsed());
-				results.lock().unwrap_or_else(|p| p.into_inner()).insert((sql, at), outcome);
+				log::debug!(target: LOG_TARGET, "chain query over #{from}..=#{at} ran in {:?}", started.elapsed());
+				results.lock().unwrap_or_else(|p| p.into_inner()).insert((sql, from, at), outcome);
 			}
 		})?;
 		Ok(Self { jobs, pending: BTreeSet::new(), done })
 	}
 
-	/// The outcome of `sql` at block `at` if it is ready, starting it if it is not running:
-	/// `None` while it runs.
-	pub fn ask(&mut self, sql: &str, at: u64) -> Option<Outcome> {
-		let job = (sql.to_string(), at);
+	/// The outcome of `sql` over blocks `from..=at` if it is ready, starting it if it is not
+	/// running: `None` while it runs.
+	pub fn ask(&mut self, sql: &str, from: u64, at: u64) -> Option<Outcome> {
+		let job = (sql.to_string(), from, at);
 		if let Some(outcome) = self.done.lock().unwrap_or_else(|p| p.into_inner()).remove(&job) {
 			self.pending.remove(&job);
 			return Some(outcome);

@@ -5,6 +5,11 @@
 //! Opened on a directory (the node's `<base>/chains/<id>/loopx-models`, `.../loopx-deals`),
 //! every payload is also a file `<hash hex>.payload` there, so a restarted node still serves
 //! what it made. Files are checked against their names when loaded.
+//!
+//! Some payloads must outlive the first-in first-out bound: the model versions that scored
+//! the chain's transfers ([`crate::chain_index::scores`]), which a node rebuilding its chain
+//! index from genesis fetches again from its peers. They are **pinned**: kept on disk under
+//! `pinned/` (not in memory), [`MAX_PINNED`] at most, and served like the others.
 
 use std::{
 	collections::VecDeque,
@@ -23,6 +28,9 @@ pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 /// Payloads kept.
 pub const MAX_PAYLOADS: usize = 64;
 
+/// Pinned payloads kept (the oldest pinned goes first beyond it).
+pub const MAX_PINNED: usize = 4_096;
+
 /// The hash a payload is known by on chain (`new_hash` of a model-update claim, `ciphertext`
 /// of a delivered deal).
 pub fn payload_hash(bytes: &[u8]) -> H256 {
@@ -32,10 +40,15 @@ pub fn payload_hash(bytes: &[u8]) -> H256 {
 /// A payload held, by hash.
 type Entry = (H256, Arc<Vec<u8>>);
 
+/// A pinned payload's hash, and its bytes in a memory-only store (on disk otherwise).
+type Pinned = (H256, Option<Arc<Vec<u8>>>);
+
 /// Shared between the worker (which adds) and the protocol server (which reads).
 #[derive(Clone, Default)]
 pub struct PayloadStore {
 	payloads: Arc<Mutex<VecDeque<Entry>>>,
+	/// Pinned payloads by hash, oldest first, and (memory-only stores) their bytes.
+	pinned: Arc<Mutex<VecDeque<Pinned>>>,
 	/// Where payloads are kept across restarts (none: memory only).
 	dir: Option<PathBuf>,
 }
@@ -65,11 +78,70 @@ impl PayloadStore {
 		if !found.is_empty() {
 			log::info!(target: crate::LOG_TARGET, "📦 {} payloads kept from an earlier run in {}", found.len() - skip, dir.display());
 		}
-		let store = Self { payloads: Default::default(), dir: Some(dir.to_path_buf()) };
+		let store = Self { payloads: Default::default(), pinned: Default::default(), dir: Some(dir.to_path_buf()) };
 		for (_, hash, bytes) in found.into_iter().skip(skip) {
 			store.lock().push_back((hash, Arc::new(bytes)));
 		}
+		// Pinned payloads: their names only (read when asked for), oldest first.
+		let pinned_dir = dir.join(PINNED_DIR);
+		fs::create_dir_all(&pinned_dir)?;
+		let mut pinned = Vec::new();
+		for entry in fs::read_dir(&pinned_dir)?.flatten() {
+			let path = entry.path();
+			let named =
+				path.extension().is_some_and(|e| e == "payload").then(|| path.file_stem().and_then(|s| s.to_str()).and_then(parse_hash)).flatten();
+			if let Some(hash) = named {
+				pinned.push((entry.metadata().and_then(|m| m.modified()).ok(), hash));
+			}
+		}
+		pinned.sort();
+		store.pinned.lock().unwrap_or_else(|p| p.into_inner()).extend(pinned.into_iter().map(|(_, hash)| (hash, None)));
 		Ok(store)
+	}
+
+	/// Pins `bytes` (refused above [`MAX_PAYLOAD_BYTES`]): kept beyond [`MAX_PAYLOADS`], on
+	/// disk, up to [`MAX_PINNED`]. Returns its hash.
+	pub fn pin(&self, bytes: &[u8]) -> Option<H256> {
+		if bytes.len() > MAX_PAYLOAD_BYTES {
+			return None;
+		}
+		let hash = payload_hash(bytes);
+		let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+		if pinned.iter().any(|(h, _)| *h == hash) {
+			return Some(hash);
+		}
+		if pinned.len() >= MAX_PINNED {
+			if let Some(file) = pinned.pop_front().and_then(|(old, _)| self.pinned_file(&old)) {
+				let _ = fs::remove_file(file);
+			}
+		}
+		match self.pinned_file(&hash) {
+			Some(file) => {
+				let partial = file.with_extension("partial");
+				if let Err(e) = fs::write(&partial, bytes).and_then(|_| fs::rename(&partial, &file)) {
+					log::warn!(target: crate::LOG_TARGET, "cannot pin payload {hash:?} on disk: {e}");
+					return None;
+				}
+				pinned.push_back((hash, None));
+			},
+			None => pinned.push_back((hash, Some(Arc::new(bytes.to_vec())))),
+		}
+		Some(hash)
+	}
+
+	fn pinned_file(&self, hash: &H256) -> Option<PathBuf> {
+		self.dir.as_ref().map(|d| d.join(PINNED_DIR).join(format!("{}.payload", hex(hash))))
+	}
+
+	/// A pinned payload, read from disk and checked against its hash.
+	fn get_pinned(&self, hash: &H256) -> Option<Arc<Vec<u8>>> {
+		let pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+		let (_, bytes) = pinned.iter().find(|(h, _)| h == hash)?;
+		if let Some(bytes) = bytes {
+			return Some(bytes.clone());
+		}
+		let read = fs::read(self.pinned_file(hash)?).ok()?;
+		(read.len() <= MAX_PAYLOAD_BYTES && payload_hash(&read) == *hash).then(|| Arc::new(read))
 	}
 
 	fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(H256, Arc<Vec<u8>>)>> {
@@ -105,16 +177,20 @@ impl PayloadStore {
 		Some(hash)
 	}
 
-	/// The payload of `hash`, if held.
-	/// The hashes held, oldest first.
+	/// The hashes held (not the pinned ones), oldest first.
 	pub fn hashes(&self) -> Vec<H256> {
 		self.lock().iter().map(|(h, _)| *h).collect()
 	}
 
+	/// The payload of `hash`, if held or pinned.
 	pub fn get(&self, hash: &H256) -> Option<Arc<Vec<u8>>> {
-		self.lock().iter().find(|(h, _)| h == hash).map(|(_, b)| b.clone())
+		let held = self.lock().iter().find(|(h, _)| h == hash).map(|(_, b)| b.clone());
+		held.or_else(|| self.get_pinned(hash))
 	}
 }
+
+/// The subdirectory of the pinned payloads.
+const PINNED_DIR: &str = "pinned";
 
 fn hex(hash: &H256) -> String {
 	format!("{hash:x}")
@@ -168,6 +244,31 @@ mod tests {
 		);
 		assert_eq!(parse_hash(&hex(&a)), Some(a));
 		assert_eq!(parse_hash("zz"), None);
+		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn a_pinned_payload_outlives_the_bound_and_a_restart() {
+		let dir = std::env::temp_dir().join(format!("loopx-payload-pinned-{}", std::process::id()));
+		let _ = fs::remove_dir_all(&dir);
+		let store = PayloadStore::open(&dir).unwrap();
+		let version = store.insert(b"a version in force".to_vec()).unwrap();
+		assert_eq!(store.pin(b"a version in force"), Some(version));
+		for i in 0..2 * MAX_PAYLOADS as u32 {
+			store.insert(i.to_le_bytes().to_vec());
+		}
+		assert!(!store.hashes().contains(&version), "evicted from the bounded part");
+		assert_eq!(store.get(&version).unwrap().as_slice(), b"a version in force");
+		let reopened = PayloadStore::open(&dir).unwrap();
+		assert_eq!(reopened.get(&version).unwrap().as_slice(), b"a version in force");
+		// A pinned file altered on disk is not served.
+		fs::write(dir.join(PINNED_DIR).join(format!("{}.payload", hex(&version))), b"forged").unwrap();
+		assert!(reopened.get(&version).is_none());
+		// A memory-only store pins in memory.
+		let memory = PayloadStore::default();
+		let h = memory.pin(b"kept").unwrap();
+		assert_eq!(memory.get(&h).unwrap().as_slice(), b"kept");
+		assert!(memory.pin(&vec![0; MAX_PAYLOAD_BYTES + 1]).is_none());
 		fs::remove_dir_all(&dir).unwrap();
 	}
 }

@@ -224,7 +224,7 @@ impl pallet_compute_market::Config for Test {
 	type MaxSqlLen = ConstU32<256>;
 	type MaxInputLen = ConstU32<64>;
 	type MaxResultLen = ConstU32<64>;
-	type MaxTagLen = ConstU32<16>;
+	type MaxTagLen = ConstU32<32>;
 	type MaxTags = ConstU32<4>;
 	type MaxModels = ConstU32<4>;
 	type MaxRedundancy = ConstU32<4>;

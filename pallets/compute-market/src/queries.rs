@@ -12,7 +12,7 @@ use loopx_primitives::{agenda, chain_data, ModelRegistry, RewardPot, VoterInfo, 
 use sp_runtime::traits::{BlakeTwo256, Hash as _};
 use sp_runtime::{
 	traits::{AccountIdConversion, Saturating},
-	DispatchError, DispatchResult,
+	DispatchError, DispatchResult, SaturatedConversion,
 };
 
 impl<T: Config> Pallet<T> {
@@ -43,9 +43,9 @@ impl<T: Config> Pallet<T> {
 				match chain_data::dataset(&dataset) {
 					chain_data::Dataset::Other => {},
 					chain_data::Dataset::Malformed => return Err(Error::<T>::BadChainBlock.into()),
-					// Block `n` must exist on this chain before answerers can index it.
-					chain_data::Dataset::ChainAt(n) => {
-						ensure!(BlockNumberFor::<T>::from(n) < frame_system::Pallet::<T>::block_number(), Error::<T>::ChainBlockNotYetProduced)
+					// Block `to` must exist on this chain before answerers can index it.
+					chain_data::Dataset::Chain { to, .. } => {
+						ensure!(BlockNumberFor::<T>::from(to) < frame_system::Pallet::<T>::block_number(), Error::<T>::ChainBlockNotYetProduced)
 					},
 				}
 				let dataset: TagOf<T> = dataset.try_into().map_err(|_| Error::<T>::BadTag)?;
@@ -137,7 +137,14 @@ impl<T: Config> Pallet<T> {
 				Capabilities::<T>::get(&v.who).is_some_and(|c| {
 					c.price <= share
 						&& match &q.kind {
-							QueryKind::Aggregation { dataset, .. } => c.tags.iter().any(|t| t.as_slice() == chain_data::advertised(dataset)),
+							QueryKind::Aggregation { dataset, .. } => match chain_data::dataset(dataset) {
+								// A validator holding the blocks the query shows until its deadline.
+								chain_data::Dataset::Chain { from, .. } => {
+									let deadline: u32 = q.deadline.saturated_into();
+									c.tags.iter().any(|t| chain_data::can_answer(t, from, deadline))
+								},
+								_ => c.tags.iter().any(|t| t.as_slice() == dataset.as_slice()),
+							},
 							QueryKind::Inference { model, version, .. } => c.models.contains(&(*model, *version)),
 						}
 				})

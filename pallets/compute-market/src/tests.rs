@@ -140,7 +140,7 @@ fn malformed_oversized_writing_and_non_deterministic_sql_is_refused() {
 		assert_noop!(try_sql(b"SELECT CURRENT_TIMESTAMP".to_vec()), E::NonDeterministicSql);
 		let bad_tag = |dataset: Vec<u8>| CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql: SQL.into(), dataset }, 1_000, 1, loose(), 20);
 		assert_noop!(bad_tag(vec![]), E::BadTag);
-		assert_noop!(bad_tag(vec![b'a'; 17]), E::BadTag);
+		assert_noop!(bad_tag(vec![b'a'; 33]), E::BadTag);
 		assert_eq!(held_fee(CLIENT), 0);
 	});
 }
@@ -154,26 +154,50 @@ fn a_query_over_the_chains_tables_names_a_block_that_exists_and_goes_to_validato
 		};
 		run_to(5);
 		// The block is named once, in canonical decimal.
-		for bad in ["chain", "chain@", "chain@05", "chain@x", "chain@4294967296"] {
+		for bad in ["chain", "chain@", "chain@05", "chain@x", "chain@4294967296", "chain/v2"] {
 			assert_noop!(over(bad), E::BadChainBlock);
 		}
 		// Block 5 is being built and block 6 does not exist: answerers could not index them.
 		assert_noop!(over("chain@5"), E::ChainBlockNotYetProduced);
 		assert_noop!(over("chain@6"), E::ChainBlockNotYetProduced);
-		// V1 and V2 index the chain, V3 holds other data only: a query at any block goes to the
-		// validators advertising `chain`.
+		// V1 and V2 index the chain in the runtime's schema version, V3 in an older one (a node
+		// not upgraded yet): a query at any block goes to the validators advertising `chain/v2`.
 		for v in [V1, V2] {
-			assert_ok!(CM::advertise(origin(v), vec![tag("chain"), tag("wallets")].try_into().unwrap(), Default::default(), 10));
+			assert_ok!(CM::advertise(origin(v), vec![tag("chain/v2"), tag("wallets")].try_into().unwrap(), Default::default(), 10));
 		}
-		assert_ok!(CM::advertise(origin(V3), vec![tag("wallets")].try_into().unwrap(), Default::default(), 10));
+		assert_ok!(CM::advertise(origin(V3), vec![tag("chain/v1"), tag("wallets")].try_into().unwrap(), Default::default(), 10));
 		assert_ok!(over("chain@4"));
 		assert_ok!(over("chain@0"));
 		for q in [NextQueryId::<Test>::get() - 2, NextQueryId::<Test>::get() - 1] {
 			let eligible: Vec<AccountId> = CM::eligible(&Queries::<Test>::get(q).unwrap()).into_iter().map(|v| v.who).collect();
 			assert_eq!(eligible, vec![V1, V2]);
 		}
+		// V3 now keeps the last 1,200 blocks only: it is drawn for a range it will still hold at
+		// the query's deadline (block 20 here), not for one reaching further back.
+		assert_ok!(CM::advertise(origin(V3), vec![tag("chain/v2/last1200")].try_into().unwrap(), Default::default(), 10));
+		assert_noop!(over("chain@3..2"), E::BadChainBlock);
+		assert_ok!(over("chain@1..4"));
+		let recent = Queries::<Test>::get(NextQueryId::<Test>::get() - 1).unwrap();
+		assert_eq!(CM::eligible(&recent).into_iter().map(|v| v.who).collect::<Vec<_>>(), vec![V1, V2, V3]);
+		run_to(1_300);
+		let late = |dataset: &str| {
+			let kind = QueryKind::Aggregation { sql: b"SELECT COUNT(*) FROM transfers".to_vec(), dataset: dataset.as_bytes().to_vec() };
+			assert_ok!(CM::post_query(origin(CLIENT), kind, 1_000, 2, loose(), 1_340));
+			let q = Queries::<Test>::get(NextQueryId::<Test>::get() - 1).unwrap();
+			CM::eligible(&q).into_iter().map(|v| v.who).collect::<Vec<_>>()
+		};
+		assert_eq!(late("chain@141..1200"), vec![V1, V2, V3]);
+		assert_eq!(late("chain@140..1200"), vec![V1, V2]);
+		assert_eq!(late("chain@1200"), vec![V1, V2]);
 		// `chain` alone is not a block, and a tag that merely starts with it is another dataset.
-		assert_ok!(CM::post_query(origin(CLIENT), QueryKind::Aggregation { sql: SQL.into(), dataset: b"chainlink".to_vec() }, 1_000, 1, loose(), 20));
+		assert_ok!(CM::post_query(
+			origin(CLIENT),
+			QueryKind::Aggregation { sql: SQL.into(), dataset: b"chainlink".to_vec() },
+			1_000,
+			1,
+			loose(),
+			1_340
+		));
 		assert_books_balance();
 	});
 }

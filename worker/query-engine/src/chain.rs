@@ -13,9 +13,14 @@
 //! | `transfer_scores` | block, idx, task, version, score                                |
 //! | `market_events` | block, idx, pallet, name, deal, query, claim, task, version, round, era, account, counterparty, amount, outcome |
 //!
-//! A query names the block it sees. Statements never read the stored tables (`chain_*`)
-//! directly: the authorizer lets them through only from the views, and the views show the rows
-//! of blocks up to the query's block ([`SNAPSHOT_FUNCTION`]). So two validators, one of which
+//! A query names the blocks it sees (`from..=to`). Statements never read the stored tables
+//! (`chain_*`) directly: the authorizer lets them through only from the views, and the views
+//! show the rows of those blocks only ([`FROM_FUNCTION`], [`SNAPSHOT_FUNCTION`]).
+//!
+//! An operator may bound the store to the last `N` blocks ([`ChainStore::prune`]); every table
+//! but `chain_transfers` is then cut below them (the fraud features need each account's whole
+//! history, and transfers are the smallest part of a block), and the node advertises what it
+//! keeps so that it is drawn only for ranges it holds. So two validators, one of which
 //! has indexed further than the other, give the same bytes for the same block.
 //!
 //! Blocks are written in order, each block (online) or batch of blocks (backfill) in one
@@ -39,6 +44,9 @@ pub const SCHEMA_VERSION: i64 = 2;
 
 /// The SQL function the views filter with: the block the running query sees.
 pub const SNAPSHOT_FUNCTION: &str = "loopx_snapshot";
+
+/// The SQL function of the first block the running query sees.
+pub const FROM_FUNCTION: &str = "loopx_from";
 
 /// The prefix of the stored tables' names.
 const STORED_PREFIX: &str = "chain_";
@@ -328,6 +336,25 @@ impl ChainStore {
 		Ok(())
 	}
 
+	/// Keeps the last `keep` blocks stored (at least one): deletes every row of an older block
+	/// from every table but `chain_transfers`. Returns the first block kept.
+	pub fn prune(&mut self, keep: u64) -> Result<Option<u64>, StoreError> {
+		let Some(top) = self.indexed_to()? else { return Ok(None) };
+		let cut = (top + 1).saturating_sub(keep.max(1));
+		let low: Option<i64> = self.conn.query_row("SELECT MIN(number) FROM chain_blocks", [], |r| r.get(0))?;
+		if low.is_some_and(|low| low as u64 >= cut) {
+			return Ok(low.map(|l| l as u64));
+		}
+		let tx = self.conn.transaction()?;
+		for (_, table, block) in VIEWS {
+			if table != "chain_transfers" {
+				tx.execute(&format!("DELETE FROM {table} WHERE {block} < ?1"), [cut as i64])?;
+			}
+		}
+		tx.commit()?;
+		Ok(Some(cut))
+	}
+
 	/// Writes `blocks` (consecutive, in order) in one transaction. Blocks already stored are
 	/// skipped if their hash matches, so a batch may be written again after a crash.
 	pub fn write(&mut self, blocks: &[BlockRows]) -> Result<(), StoreError> {
@@ -415,6 +442,14 @@ pub enum ChainQueryError {
 		/// The highest block indexed here.
 		indexed_to: Option<u64>,
 	},
+	/// This node no longer keeps block `from` (it keeps blocks from `kept_from` on): it is not
+	/// drawn for such a range, and does not answer it.
+	NotHeld {
+		/// The first block the query sees.
+		from: u64,
+		/// The first block kept here.
+		kept_from: u64,
+	},
 	/// The statement's own error: the same on every node with the block indexed.
 	Query(QueryError),
 }
@@ -423,6 +458,7 @@ pub enum ChainQueryError {
 /// of one block.
 pub struct ChainReader {
 	engine: Engine,
+	from: Arc<AtomicI64>,
 	snapshot: Arc<AtomicI64>,
 }
 
@@ -433,40 +469,58 @@ impl ChainReader {
 		conn.pragma_update(None, "cache_size", -65_536)?;
 		// GROUP BY and ORDER BY sort in memory, not in temporary files.
 		conn.pragma_update(None, "temp_store", "memory")?;
-		let snapshot = Arc::new(AtomicI64::new(-1));
-		let seen = snapshot.clone();
-		conn.create_scalar_function(SNAPSHOT_FUNCTION, 0, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, move |_| {
-			Ok(seen.load(Ordering::Relaxed))
-		})?;
-		for (view, table, block) in VIEWS {
-			conn.execute_batch(&format!("CREATE TEMP VIEW {view} AS SELECT * FROM main.{table} WHERE {block} <= {SNAPSHOT_FUNCTION}()"))?;
+		let (from, snapshot) = (Arc::new(AtomicI64::new(0)), Arc::new(AtomicI64::new(-1)));
+		for (name, value) in [(FROM_FUNCTION, from.clone()), (SNAPSHOT_FUNCTION, snapshot.clone())] {
+			conn.create_scalar_function(name, 0, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, move |_| {
+				Ok(value.load(Ordering::Relaxed))
+			})?;
 		}
-		Ok(Self { engine: Engine::guard(conn, Readable::ChainViews)?, snapshot })
+		for (view, table, block) in VIEWS {
+			conn.execute_batch(&format!(
+				"CREATE TEMP VIEW {view} AS SELECT * FROM main.{table} WHERE {block} BETWEEN {FROM_FUNCTION}() AND {SNAPSHOT_FUNCTION}()"
+			))?;
+		}
+		Ok(Self { engine: Engine::guard(conn, Readable::ChainViews)?, from, snapshot })
 	}
 
-	/// The highest block stored, if any.
-	pub fn indexed_to(&mut self) -> Result<Option<u64>, QueryError> {
+	/// The first and the last block stored, if any.
+	fn stored(&mut self) -> Result<Option<(u64, u64)>, QueryError> {
+		self.from.store(0, Ordering::Relaxed);
 		self.snapshot.store(i64::MAX, Ordering::Relaxed);
-		let answer = self.engine.run("SELECT MAX(number) FROM blocks", &Limits::default())?;
-		Ok(match answer.rows.first().and_then(|r| r.first()) {
-			Some(crate::Value::Integer(n)) => Some(*n as u64),
+		let answer = self.engine.run("SELECT MIN(number), MAX(number) FROM blocks", &Limits::default())?;
+		Ok(match answer.rows.first().map(Vec::as_slice) {
+			Some([crate::Value::Integer(low), crate::Value::Integer(top)]) => Some((*low as u64, *top as u64)),
 			_ => None,
 		})
 	}
 
-	/// Runs `sql` on the chain as of block `at`.
+	/// The highest block stored, if any.
+	pub fn indexed_to(&mut self) -> Result<Option<u64>, QueryError> {
+		Ok(self.stored()?.map(|(_, top)| top))
+	}
+
+	/// Runs `sql` on the chain as of block `at`, seeing blocks `0..=at`.
 	pub fn run(&mut self, sql: &str, at: u64, limits: &Limits) -> Result<Answer, ChainQueryError> {
+		self.run_range(sql, 0, at, limits)
+	}
+
+	/// Runs `sql` on the chain as of block `at`, seeing blocks `from..=at`.
+	pub fn run_range(&mut self, sql: &str, from: u64, at: u64, limits: &Limits) -> Result<Answer, ChainQueryError> {
 		// However it is quoted, a name of a stored table contains `chain_` (SQLite's identifiers
 		// have no escapes), and SQLite's authorizer cannot always tell a read of one through a
 		// view from a direct one: refuse such statements by their text, the same on every node.
 		if sql.to_ascii_lowercase().contains(STORED_PREFIX) {
 			return Err(ChainQueryError::Query(QueryError::NotAllowed(format!("naming {STORED_PREFIX}* tables"))));
 		}
-		let indexed_to = self.indexed_to().map_err(ChainQueryError::Query)?;
-		if indexed_to.is_none_or(|top| top < at) {
-			return Err(ChainQueryError::NotIndexed { at, indexed_to });
+		let stored = self.stored().map_err(ChainQueryError::Query)?;
+		match stored {
+			Some((_, top)) if top < at => return Err(ChainQueryError::NotIndexed { at, indexed_to: Some(top) }),
+			None => return Err(ChainQueryError::NotIndexed { at, indexed_to: None }),
+			Some((low, _)) if low > from => return Err(ChainQueryError::NotHeld { from, kept_from: low }),
+			Some(_) => {},
 		}
-		self.snapshot.store(at as i64, Ordering::Relaxed);
+		self.from.store(from.min(i64::MAX as u64) as i64, Ordering::Relaxed);
+		self.snapshot.store(at.min(i64::MAX as u64) as i64, Ordering::Relaxed);
 		self.engine.run(sql, limits).map_err(ChainQueryError::Query)
 	}
 }
@@ -566,6 +620,33 @@ mod tests {
 		// Block n holds n transfers of 10 n planck at 6 n s.
 		let expected: Vec<(u64, f64)> = (1..=4u64).flat_map(|n| (0..n).map(move |_| (6_000 * n, 10.0 * n as f64))).collect();
 		assert_eq!(replayed, expected);
+	}
+
+	#[test]
+	fn a_store_bounded_to_the_last_blocks_answers_the_ranges_it_keeps_as_a_whole_one_does() {
+		let (whole, bounded) = (TempStore::new("whole"), TempStore::new("bounded"));
+		let mut full = ChainStore::open(&whole.0).unwrap();
+		let mut kept = ChainStore::open(&bounded.0).unwrap();
+		for n in 0..=9 {
+			full.write(&[block(n)]).unwrap();
+			kept.write(&[block(n)]).unwrap();
+			kept.prune(4).unwrap();
+		}
+		assert_eq!(kept.prune(4).unwrap(), Some(6));
+		let (mut a, mut b) = (ChainReader::open(&whole.0).unwrap(), ChainReader::open(&bounded.0).unwrap());
+		let limits = Limits::default();
+		let sql = "SELECT COUNT(*), SUM(amount), MIN(block) FROM transfers";
+		let joined = "SELECT COUNT(*), SUM(s.score), COUNT(DISTINCT b.number) FROM transfers t JOIN transfer_scores s USING (block, idx) JOIN blocks b ON b.number = t.block";
+		for q in [sql, joined, "SELECT name, COUNT(*) FROM market_events GROUP BY name"] {
+			assert_eq!(a.run_range(q, 6, 8, &limits).unwrap().encode(), b.run_range(q, 6, 8, &limits).unwrap().encode(), "{q}");
+		}
+		// Blocks 6, 7, 8: 21 transfers of 60, 70 and 80 planck.
+		assert_eq!(b.run_range(sql, 6, 8, &limits).unwrap().rows, vec![vec![Value::Integer(21), Value::Integer(1_490), Value::Integer(6)]]);
+		// What it no longer keeps it does not answer (it is not drawn for it).
+		assert_eq!(b.run_range(sql, 5, 8, &limits), Err(ChainQueryError::NotHeld { from: 5, kept_from: 6 }));
+		assert_eq!(b.run(sql, 8, &limits), Err(ChainQueryError::NotHeld { from: 0, kept_from: 6 }));
+		// The range's first block cannot be set from SQL either.
+		assert!(b.run_range("SELECT loopx_from(1)", 6, 8, &limits).is_err());
 	}
 
 	#[test]

@@ -267,7 +267,7 @@ impl Readable {
 	}
 
 	fn function(self, name: &str) -> bool {
-		matches!(self, Self::ChainViews) && name.eq_ignore_ascii_case(chain::SNAPSHOT_FUNCTION)
+		matches!(self, Self::ChainViews) && (name.eq_ignore_ascii_case(chain::SNAPSHOT_FUNCTION) || name.eq_ignore_ascii_case(chain::FROM_FUNCTION))
 	}
 }
 

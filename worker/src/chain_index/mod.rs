@@ -14,7 +14,7 @@
 //!
 //! Reading a block needs its state (events, timestamp, validators): a node whose state is
 //! pruned below what it has not indexed yet cannot backfill and says so; such a node runs with
-//! `--state-pruning archive-canonical`. A node advertises the `chain` dataset only while
+//! `--state-pruning archive-canonical`. A node advertises the chain dataset (`chain/v2`) only while
 //! [`IndexStatus::caught_up`], so it is never drawn for blocks it cannot answer.
 
 pub mod decode;
@@ -47,6 +47,8 @@ use decode::{BlockHead, Decoder, METADATA_VERSION};
 use pallet_builder_market::runtime_api::BuilderMarketApi;
 use scores::TransferScorer;
 
+pub use loopx_primitives::chain_data::MIN_KEPT_BLOCKS;
+
 /// Blocks written in one transaction while backfilling.
 pub const BATCH: u64 = 256;
 
@@ -61,13 +63,15 @@ pub const STORE_FILE: &str = "loopx-chain-index.sqlite";
 pub struct IndexStatus {
 	indexed: Arc<AtomicU64>,
 	caught_up: Arc<AtomicBool>,
+	/// The operator's bound on the blocks kept (`None`: every block).
+	kept: Option<u32>,
 }
 
 impl IndexStatus {
 	/// The state of `store` with the chain finalized to `finalized`: known before the indexer's
 	/// first pass, so a restarted node advertises what it did before it stopped.
-	pub fn new(store: &ChainStore, finalized: u64) -> Self {
-		let status = Self::default();
+	pub fn new(store: &ChainStore, finalized: u64, kept: Option<u32>) -> Self {
+		let status = Self { kept, ..Self::default() };
 		status.set(store.indexed_to().ok().flatten().unwrap_or(0), finalized);
 		status
 	}
@@ -75,6 +79,11 @@ impl IndexStatus {
 	/// Whether the tables are within [`CAUGHT_UP_WITHIN`] blocks of finality.
 	pub fn caught_up(&self) -> bool {
 		self.caught_up.load(Ordering::Relaxed)
+	}
+
+	/// The blocks kept (`None`: every block since genesis).
+	pub fn kept(&self) -> Option<u32> {
+		self.kept
 	}
 
 	/// The highest block indexed (0 before the first).
@@ -141,10 +150,16 @@ where
 					Ok(models) => {
 						waiting_for = None;
 						scorer.score(&mut rows, &models);
-						store.write(&rows).map_err(|e| {
-							scorer.reset();
-							e.to_string()
-						})
+						store
+							.write(&rows)
+							.map_err(|e| {
+								scorer.reset();
+								e.to_string()
+							})
+							.and_then(|()| match status.kept() {
+								Some(keep) => store.prune(keep.into()).map(drop).map_err(|e| e.to_string()),
+								None => Ok(()),
+							})
 					},
 					Err(why) => {
 						// A model in force is not at hand yet: score nothing rather than

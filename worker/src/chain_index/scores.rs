@@ -6,7 +6,9 @@
 //! - **the models**: the current version of each active task the worker's fraud classifier
 //!   covers (a classifier over the wallet features on the demo evaluation set), read from the
 //!   state *at that block*, at most [`MAX_MODELS_PER_BLOCK`] of them (the most bounty left); its payload is fetched from peers when not held, and the block waits
-//!   until it is (a version was accepted only once voters held and scored it);
+//!   until it is (a version was accepted only once voters held and scored it; every node that
+//!   scored with it pins it in its payload store and serves it, so a node rebuilt later finds
+//!   it);
 //! - **the features**: [`WalletFeaturizer`] over every transfer before it in chain order (block,
 //!   event index), with the block's timestamp in seconds and amounts in LPX — rebuilt from the
 //!   stored transfers when the node starts;
@@ -170,6 +172,9 @@ impl TransferScorer {
 		};
 		// An accepted version decodes as its task's model: voters scored it.
 		let (state, _) = model.decode(&bytes).map_err(|e| format!("model {hash:?} does not decode: {e:?}"))?;
+		// Kept and served for as long as the store's pins last: a node rebuilding its index
+		// from genesis fetches every version that was ever in force.
+		self.payloads.pin(&bytes);
 		if self.loaded.len() >= MAX_LOADED {
 			self.loaded.pop_first();
 		}
