@@ -106,14 +106,14 @@ impl Decoder {
 				match (row.pallet.as_str(), row.name.as_str()) {
 					("System", "ExtrinsicSuccess") => x.success = true,
 					("TransactionPayment", "TransactionFeePaid") => {
-						x.signer = field(&event.fields, "who").and_then(|v| self.account(v)).map(|a| a.to_ss58check());
+						x.signer = field(&event.fields, "who").and_then(|v| self.account(v)).map(|a| ss58(&a));
 						x.fee = field(&event.fields, "actual_fee").and_then(number);
 					},
 					_ => {},
 				}
 			}
 			if (row.pallet.as_str(), row.name.as_str()) == ("Balances", "Transfer") {
-				let account = |name| field(&event.fields, name).and_then(|v| self.account(v)).map(|a| a.to_ss58check());
+				let account = |name| field(&event.fields, name).and_then(|v| self.account(v)).map(|a| ss58(&a));
 				if let (Some(sender), Some(receiver), Some(amount)) =
 					(account("from"), account("to"), field(&event.fields, "amount").and_then(number))
 				{
@@ -139,8 +139,7 @@ impl Decoder {
 	/// A market event's fields picked by name into `market_events`' columns.
 	fn market_event_row(&self, idx: u32, event: &DecodedEvent) -> MarketEventRow {
 		let id = |name| field(&event.fields, name).and_then(number).and_then(|n| u64::try_from(n).ok());
-		let first_account =
-			|names: &[&str]| names.iter().find_map(|name| field(&event.fields, name).and_then(|v| self.account(v))).map(|a| a.to_ss58check());
+		let first_account = |names: &[&str]| names.iter().find_map(|name| field(&event.fields, name).and_then(|v| self.account(v))).map(|a| ss58(&a));
 		let outcome = OUTCOME_FIELDS.iter().find_map(|name| field(&event.fields, name)).map(|v| {
 			let mut json = String::new();
 			self.json(v, &mut json);
@@ -180,8 +179,9 @@ impl Decoder {
 					ValueDef::Variant(v) if v.name == "ApplyExtrinsic" => v.values.values().next().and_then(number).map(|i| i as u32),
 					_ => None,
 				};
-				// `event` is the runtime's enum of pallets, each holding the pallet's enum.
-				let ValueDef::Variant(pallet) = named(&record, "event").ok_or("an event record without an event")?.value.clone() else {
+				// `event` is the runtime's enum of pallets, each holding the pallet's enum (taken
+				// out of the record, not copied: events are most of a block's decoding).
+				let ValueDef::Variant(pallet) = take_named(record, "event").ok_or("an event record without an event")?.value else {
 					return Err("an event that is not a variant".to_string());
 				};
 				let Some(ValueDef::Variant(event)) = pallet.values.into_values().next().map(|v| v.value) else {
@@ -227,7 +227,7 @@ impl Decoder {
 	/// 64 bits as numbers, larger ones as decimal strings.
 	fn json(&self, value: &Value<u32>, out: &mut String) {
 		if let Some(account) = self.account(value) {
-			return string_json(&account.to_ss58check(), out);
+			return string_json(&ss58(&account), out);
 		}
 		if let Some(bytes) = self.bytes(value) {
 			let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -307,6 +307,14 @@ fn named<'a>(value: &'a Value<u32>, name: &str) -> Option<&'a Value<u32>> {
 	}
 }
 
+/// The field `name` of `value`, taken out of it.
+fn take_named(value: Value<u32>, name: &str) -> Option<Value<u32>> {
+	match value.value {
+		ValueDef::Composite(Composite::Named(fields)) => fields.into_iter().find(|(n, _)| n == name).map(|(_, v)| v),
+		_ => None,
+	}
+}
+
 fn field<'a>(c: &'a Composite<u32>, name: &str) -> Option<&'a Value<u32>> {
 	match c {
 		Composite::Named(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
@@ -321,6 +329,31 @@ fn number(value: &Value<u32>) -> Option<u128> {
 		ValueDef::Composite(c) if c.len() == 1 => c.values().next().and_then(number),
 		_ => None,
 	}
+}
+
+/// Accounts encoded to SS58 per decoding thread, at most (the cache is emptied beyond).
+const SS58_CACHE: usize = 1 << 16;
+
+thread_local! {
+	/// SS58 of accounts seen on this thread: base-58 encoding is the largest single cost of
+	/// decoding a block of transfers (each names its accounts in ~5 events), and accounts repeat.
+	static SS58: std::cell::RefCell<std::collections::HashMap<AccountId32, String>> = Default::default();
+}
+
+/// `account` in SS58 (the same string as `to_ss58check`).
+fn ss58(account: &AccountId32) -> String {
+	SS58.with(|cache| {
+		let mut cache = cache.borrow_mut();
+		if let Some(s) = cache.get(account) {
+			return s.clone();
+		}
+		if cache.len() >= SS58_CACHE {
+			cache.clear();
+		}
+		let s = account.to_ss58check();
+		cache.insert(account.clone(), s.clone());
+		s
+	})
 }
 
 fn string_json(s: &str, out: &mut String) {
