@@ -5,11 +5,13 @@
 // WHERE block <= N` over `chain@N`, a GROUP BY over events and the compute market's history in
 // market_events: every answerer reveals the same bytes (no dispute) and the answer matches what
 // polkadot.js reads from the chain itself.
-// Then Dave's tables are deleted and he is restarted: he backfills from genesis and answers the
-// same again. A block that does not exist yet is refused when the query is posted.
+// Then Dave's tables are deleted and he is restarted: he backfills from genesis (slowed down, so
+// that he can be killed in the middle of it, as a crash would), resumes where he stopped after
+// a restart and answers the same again. A block that does not exist yet is refused when the
+// query is posted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
@@ -176,13 +178,29 @@ const promGauge = async (port, name) => {
   return Number(text.match(new RegExp(`^${name}(\\{[^}]*\\})? (\\d+)`, 'm'))?.[2] ?? NaN);
 };
 
-test('a validator whose tables are lost backfills from genesis and answers the same, keeping only the last 1,200 blocks', { timeout: 600_000 }, async () => {
+test('a validator whose tables are lost backfills from genesis, survives a crash in the middle and answers the same, keeping only the last 1,200 blocks', { timeout: 600_000 }, async () => {
   localNetWithEnv({}, netDir, 'stop', 'dave');
   const files = daveIndexFiles();
   assert.ok(files.length >= 1, 'Dave had chain tables');
   for (const f of files) rmSync(f);
+  // A slow backfill (2 blocks a transaction, 1.5 s between; the chain is a few dozen blocks
+  // long here): killed part-way.
+  const height = () => promGauge(LOCAL_PROM_PORTS.dave, 'loopx_worker_chain_index_height').catch(() => NaN);
+  localNetWithEnv({ LOOPX_NODE_ARGS: '--chain-index-keep-blocks 1200 --chain-index-batch 2 --chain-index-pause-ms 1500' }, netDir, 'start', 'dave');
+  const finalized = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+  await waitFor('Dave part-way through his backfill', async () => (await height()) >= 4, { timeoutMs: 120_000, everyMs: 200 });
+  const reached = await height();
+  localNetWithEnv({}, netDir, 'kill', 'dave');
+  assert.ok(reached < finalized - 4, `the backfill was still running when Dave was killed (at #${reached} of #${finalized})`);
+  // Restarted at full speed: he resumes after what he had written, not at genesis.
   // An operator's bound on the store: Dave advertises it, and is drawn for the ranges he keeps.
   localNetWithEnv({ LOOPX_NODE_ARGS: '--chain-index-keep-blocks 1200' }, netDir, 'start', 'dave');
+  let resumedAt = NaN;
+  await waitFor('Dave resuming his backfill', async () => {
+    resumedAt = Number(readFileSync(join(netDir, 'dave.log'), 'utf8').match(/chain index: resuming at block #(\d+)/)?.[1] ?? NaN);
+    return !Number.isNaN(resumedAt);
+  }, { timeoutMs: 60_000, everyMs: 500 });
+  assert.ok(resumedAt > reached, `Dave resumed at #${resumedAt}, after the #${reached} he had written`);
   const target = await bestBlock();
   await waitFor('Dave backfilled past the blocks made while he was down', async () =>
     (await promGauge(LOCAL_PROM_PORTS.dave, 'loopx_worker_chain_index_height').catch(() => NaN)) >= target,
@@ -191,6 +209,8 @@ test('a validator whose tables are lost backfills from genesis and answers the s
     const c = await api.call.computeMarketApi.capabilities(ADDR.dave);
     return c.isSome && c.unwrap().tags.map((t) => u8aToString(t)).includes('chain/v2/last1200');
   }, { timeoutMs: 60_000, everyMs: 2_000 });
+  // He was killed in a bulk backfill (without the secondary indexes), and built them at its end.
+  assert.match(readFileSync(join(netDir, 'dave.log'), 'utf8'), /chain index: indexes built to block #\d+/);
   // The same question at the same block gets the same answer from all four, Dave included.
   assert.equal(await askAll(TRANSFERS_SQL(n), n), expectedTransfers);
   // A range of blocks: the transfers of blocks 1..=n, again four agreeing answers.

@@ -46,6 +46,17 @@ pub struct Cli {
 	#[arg(long, value_name = "N")]
 	pub chain_index_keep_blocks: Option<u32>,
 
+	/// Blocks the chain index writes in one transaction while it backfills (1 to 4,096). A
+	/// crash loses at most one batch's work.
+	#[arg(long, value_name = "N", default_value_t = loopx_worker::chain_index::BATCH, value_parser = clap::value_parser!(u64).range(1..=4096))]
+	pub chain_index_batch: u64,
+
+	/// A pause, in milliseconds, after each batch the chain index writes while it backfills:
+	/// spreads a long backfill out so that it leaves the CPU to block production and the
+	/// workers on a small machine.
+	#[arg(long, value_name = "MS", default_value_t = 0)]
+	pub chain_index_pause_ms: u64,
+
 	/// Run as a data node: sell a data set in the data market with the `lpxw` key's account
 	/// (keep one offer in the book, seal the rows to each buyer's key, deliver them over the
 	/// node's deals protocol, get paid on confirmation). Works without `--validator`.
@@ -132,6 +143,11 @@ impl Cli {
 			},
 			kept => Ok(kept),
 		}
+	}
+
+	/// How the chain index backfills (`--chain-index-batch`, `--chain-index-pause-ms`).
+	pub fn chain_index_backfill(&self) -> loopx_worker::chain_index::Backfill {
+		loopx_worker::chain_index::Backfill { batch: self.chain_index_batch, pause: std::time::Duration::from_millis(self.chain_index_pause_ms) }
 	}
 
 	/// The datasets of `--sql-dataset`, loaded, or why one does not load.

@@ -139,6 +139,7 @@ pub fn run() -> sc_cli::Result<()> {
 					acting_for,
 					sql_datasets,
 					chain_index_kept,
+					chain_index_backfill: cli.chain_index_backfill(),
 				});
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => {

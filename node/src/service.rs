@@ -159,6 +159,8 @@ pub struct WorkerOptions {
 	pub sql_datasets: Vec<loopx_worker::sql_datasets::SqlDataset>,
 	/// The blocks the chain index keeps (`--chain-index-keep-blocks`; `None`: all).
 	pub chain_index_kept: Option<u32>,
+	/// How the chain index backfills (`--chain-index-batch`, `--chain-index-pause-ms`).
+	pub chain_index_backfill: loopx_worker::chain_index::Backfill,
 }
 
 /// Builds and starts the full node: networking, RPC, BABE authoring (for validators), the
@@ -264,7 +266,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	task_manager.spawn_handle().spawn("loopx-announce", Some("loopx-worker"), announcing);
 
 	let validator = config.role.is_authority();
-	if let Some(WorkerOptions { faults, selling, acting_for, sql_datasets, chain_index_kept }) = workers.filter(|w| validator || w.selling.is_some())
+	if let Some(WorkerOptions { faults, selling, acting_for, sql_datasets, chain_index_kept, chain_index_backfill }) =
+		workers.filter(|w| validator || w.selling.is_some())
 	{
 		let keystore = keystore_container.keystore();
 		if let Some(seed) = &config.dev_key_seed {
@@ -288,7 +291,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			let status =
 				chain_index::IndexStatus::new(&store, sc_client_api::HeaderBackend::info(&*client).finalized_number.into(), chain_index_kept);
 			let scorer = chain_index::scores::TransferScorer::new(models.clone(), Some(fetcher.clone()), worker_metrics.clone());
-			let indexing = chain_index::run(client.clone(), store, scorer, status.clone(), worker_metrics.clone());
+			let indexing = chain_index::run(client.clone(), store, scorer, status.clone(), chain_index_backfill, worker_metrics.clone());
 			task_manager.spawn_handle().spawn_blocking("loopx-chain-index", Some("loopx-worker"), indexing);
 			Some((path, status))
 		} else {

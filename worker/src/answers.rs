@@ -205,7 +205,7 @@ mod tests {
 		};
 		let mut store = ChainStore::open(&path).unwrap();
 		store.write(&[block(0), block(1), block(2)]).unwrap();
-		let status = IndexStatus::default();
+		let status = IndexStatus::new(&store, 100, None);
 		let reader = ChainReader::open(&path).unwrap();
 		let mut a = answerer().with_chain(reader, status.clone()).unwrap();
 		// Asked at every block until the query thread has the outcome.
@@ -237,6 +237,13 @@ mod tests {
 		assert_eq!(ask(&mut a, &bad), Ok(b"#error\tsqlite\t1\n".to_vec()));
 		// A range of blocks.
 		assert_eq!(ask(&mut a, &over("chain@2..3")), Ok(b"COUNT(*)\tSUM(amount)\n2\t14\n".to_vec()));
+		// While a long backfill runs without the indexes, a statement is not run (its plan, so
+		// its step count, could differ from other nodes') and the dataset is not advertised.
+		store.drop_indexes().unwrap();
+		let mut c = answerer().with_chain(ChainReader::open(&path).unwrap(), IndexStatus::new(&store, 3, None)).unwrap();
+		assert_eq!(c.tags(), vec![DEMO_TAG.to_vec()]);
+		assert_eq!(ask(&mut c, &over("chain@2")), Err(Unanswerable::NotIndexedYet(2)));
+		store.build_indexes().unwrap();
 		// A node without the chain tables does not hold the dataset.
 		assert_eq!(answerer().answer(&over("chain@1")), Err(Unanswerable::UnknownDataset(b"chain@1".to_vec())));
 		// A node keeping the last 1,200 blocks advertises it, and does not answer for blocks it

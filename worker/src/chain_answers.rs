@@ -48,7 +48,7 @@ impl ChainAnswers {
 				let outcome = match reader.run_range(&sql, from, at, &limits) {
 					Ok(answer) => Outcome::Answer(answer.encode()),
 					Err(ChainQueryError::Query(e)) => Outcome::Answer(error_answer(&e)),
-					Err(ChainQueryError::NotIndexed { .. }) => Outcome::NotIndexed,
+					Err(ChainQueryError::NotIndexed { .. } | ChainQueryError::Building) => Outcome::NotIndexed,
 					Err(ChainQueryError::NotHeld { .. }) => Outcome::NotHeld,
 				};
 				log::debug!(target: LOG_TARGET, "chain query over #{from}..=#{at} ran in {:?}", started.elapsed());

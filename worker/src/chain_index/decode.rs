@@ -5,17 +5,15 @@
 //! Everything here is a function of the block's bytes and the metadata: every node writes the
 //! same rows for the same block.
 
-use std::fmt::Write as _;
-
 use codec::Decode;
 use frame_metadata::{
 	v15::{RuntimeMetadataV15, StorageEntryType},
 	RuntimeMetadata, RuntimeMetadataPrefixed,
 };
 use loopx_query_engine::chain::{BlockRows, EventRow, ExtrinsicRow, MarketEventRow, TransferRow};
-use scale_info::{TypeDef, TypeDefPrimitive};
-use scale_value::{Composite, Primitive, Value, ValueDef};
 use sp_core::crypto::{AccountId32, Ss58Codec};
+
+use super::node::{Fields, Node};
 
 /// The metadata version read from the runtime.
 pub const METADATA_VERSION: u32 = 15;
@@ -106,16 +104,16 @@ impl Decoder {
 				match (row.pallet.as_str(), row.name.as_str()) {
 					("System", "ExtrinsicSuccess") => x.success = true,
 					("TransactionPayment", "TransactionFeePaid") => {
-						x.signer = field(&event.fields, "who").and_then(|v| self.account(v)).map(|a| ss58(&a));
-						x.fee = field(&event.fields, "actual_fee").and_then(number);
+						x.signer = event.fields.get("who").and_then(Node::account).map(ss58);
+						x.fee = event.fields.get("actual_fee").and_then(Node::number);
 					},
 					_ => {},
 				}
 			}
 			if (row.pallet.as_str(), row.name.as_str()) == ("Balances", "Transfer") {
-				let account = |name| field(&event.fields, name).and_then(|v| self.account(v)).map(|a| ss58(&a));
+				let account = |name| event.fields.get(name).and_then(Node::account).map(ss58);
 				if let (Some(sender), Some(receiver), Some(amount)) =
-					(account("from"), account("to"), field(&event.fields, "amount").and_then(number))
+					(account("from"), account("to"), event.fields.get("amount").and_then(Node::number))
 				{
 					transfers.push(TransferRow { idx, sender, receiver, amount });
 				}
@@ -138,11 +136,11 @@ impl Decoder {
 
 	/// A market event's fields picked by name into `market_events`' columns.
 	fn market_event_row(&self, idx: u32, event: &DecodedEvent) -> MarketEventRow {
-		let id = |name| field(&event.fields, name).and_then(number).and_then(|n| u64::try_from(n).ok());
-		let first_account = |names: &[&str]| names.iter().find_map(|name| field(&event.fields, name).and_then(|v| self.account(v))).map(|a| ss58(&a));
-		let outcome = OUTCOME_FIELDS.iter().find_map(|name| field(&event.fields, name)).map(|v| {
+		let id = |name| event.fields.get(name).and_then(Node::number).and_then(|n| u64::try_from(n).ok());
+		let first_account = |names: &[&str]| names.iter().find_map(|name| event.fields.get(name).and_then(Node::account)).map(ss58);
+		let outcome = OUTCOME_FIELDS.iter().find_map(|name| event.fields.get(name)).map(|v| {
 			let mut json = String::new();
-			self.json(v, &mut json);
+			v.json(&ss58, &mut json);
 			// A plain name (`"Accepted"`) without its quotes, for `WHERE outcome = 'Accepted'`.
 			match json.strip_prefix('"').and_then(|j| j.strip_suffix('"')) {
 				Some(name) if !name.contains('"') && !name.contains('\\') => name.to_string(),
@@ -151,8 +149,8 @@ impl Decoder {
 		});
 		MarketEventRow {
 			idx,
-			pallet: event.pallet.clone(),
-			name: event.name.clone(),
+			pallet: event.pallet.to_string(),
+			name: event.name.to_string(),
 			deal: id("deal"),
 			query: id("query"),
 			claim: id("claim"),
@@ -162,173 +160,48 @@ impl Decoder {
 			era: id("era"),
 			account: first_account(&ACCOUNT_FIELDS),
 			counterparty: first_account(&COUNTERPARTY_FIELDS),
-			amount: AMOUNT_FIELDS.iter().find_map(|name| field(&event.fields, name).and_then(number)),
+			amount: AMOUNT_FIELDS.iter().find_map(|name| event.fields.get(name).and_then(Node::number)),
 			outcome,
 		}
 	}
 
-	fn events(&self, bytes: &mut &[u8]) -> Result<Vec<DecodedEvent>, String> {
-		let value =
-			scale_value::scale::decode_as_type(bytes, self.events_ty, &self.metadata.types).map_err(|e| format!("events do not decode: {e}"))?;
-		let ValueDef::Composite(records) = value.value else { return Err("events are not a sequence".into()) };
+	fn events(&self, bytes: &mut &[u8]) -> Result<Vec<DecodedEvent<'_>>, String> {
+		let value = Node::decode(bytes, self.events_ty, &self.metadata.types).map_err(|e| format!("events do not decode: {e}"))?;
+		let Node::Composite(Fields::Unnamed(records)) = value else { return Err("events are not a sequence".into()) };
 		records
-			.into_values()
+			.into_iter()
 			.map(|record| {
-				let phase = named(&record, "phase").ok_or("an event record without a phase")?;
-				let extrinsic = match &phase.value {
-					ValueDef::Variant(v) if v.name == "ApplyExtrinsic" => v.values.values().next().and_then(number).map(|i| i as u32),
-					_ => None,
+				let Node::Composite(record) = record else { return Err("an event record that is not a struct".to_string()) };
+				let extrinsic = match record.get("phase") {
+					Some(Node::Variant("ApplyExtrinsic", index)) => index.first().and_then(Node::number).map(|i| i as u32),
+					Some(_) => None,
+					None => return Err("an event record without a phase".into()),
 				};
-				// `event` is the runtime's enum of pallets, each holding the pallet's enum (taken
-				// out of the record, not copied: events are most of a block's decoding).
-				let ValueDef::Variant(pallet) = take_named(record, "event").ok_or("an event record without an event")?.value else {
-					return Err("an event that is not a variant".to_string());
+				// `event` is the runtime's enum of pallets, each holding the pallet's enum.
+				let Some(Node::Variant(pallet, fields)) = record.take("event") else {
+					return Err("an event record without an event, or one that is not a variant".to_string());
 				};
-				let Some(ValueDef::Variant(event)) = pallet.values.into_values().next().map(|v| v.value) else {
-					return Err(format!("an event of {} that is not a variant", pallet.name));
+				let Some(Node::Variant(name, fields)) = fields.into_first() else {
+					return Err(format!("an event of {pallet} that is not a variant"));
 				};
-				Ok(DecodedEvent { extrinsic, pallet: pallet.name, name: event.name, fields: event.values })
+				Ok(DecodedEvent { extrinsic, pallet, name, fields })
 			})
 			.collect()
 	}
 
 	fn event_row(&self, idx: u32, event: &DecodedEvent) -> EventRow {
 		let mut data_json = String::new();
-		self.composite_json(&event.fields, &mut data_json);
-		EventRow { idx, extrinsic: event.extrinsic, pallet: event.pallet.clone(), name: event.name.clone(), data_json }
-	}
-
-	/// The account in `value`, if its type is `AccountId32`.
-	fn account(&self, value: &Value<u32>) -> Option<AccountId32> {
-		let ty = self.metadata.types.resolve(value.context)?;
-		if ty.path.segments.last().map(String::as_str) != Some("AccountId32") {
-			return None;
-		}
-		self.bytes(value).and_then(|b| <[u8; 32]>::try_from(b).ok()).map(AccountId32::from)
-	}
-
-	/// The bytes of `value` (or of its one field, through newtypes), if its type is a sequence
-	/// or array of `u8`.
-	fn bytes(&self, value: &Value<u32>) -> Option<Vec<u8>> {
-		let ValueDef::Composite(c) = &value.value else { return None };
-		let ty = self.metadata.types.resolve(value.context)?;
-		let element = match &ty.type_def {
-			TypeDef::Array(a) => a.type_param.id,
-			TypeDef::Sequence(s) => s.type_param.id,
-			TypeDef::Composite(_) if c.len() == 1 => return self.bytes(c.values().next()?),
-			_ => return None,
-		};
-		let is_u8 = matches!(self.metadata.types.resolve(element).map(|t| &t.type_def), Some(TypeDef::Primitive(TypeDefPrimitive::U8)));
-		is_u8.then(|| c.values().filter_map(number).map(|b| b as u8).collect())
-	}
-
-	/// `value` as JSON: accounts in SS58, byte strings in `0x` hex, newtypes as their field,
-	/// variants without fields as their name, others as `{"Name": fields}`; integers that fit
-	/// 64 bits as numbers, larger ones as decimal strings.
-	fn json(&self, value: &Value<u32>, out: &mut String) {
-		if let Some(account) = self.account(value) {
-			return string_json(&ss58(&account), out);
-		}
-		if let Some(bytes) = self.bytes(value) {
-			let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-			return string_json(&format!("0x{hex}"), out);
-		}
-		match &value.value {
-			ValueDef::Composite(c) => self.composite_json(c, out),
-			ValueDef::Variant(v) if v.values.is_empty() => string_json(&v.name, out),
-			ValueDef::Variant(v) => {
-				out.push('{');
-				string_json(&v.name, out);
-				out.push(':');
-				self.composite_json(&v.values, out);
-				out.push('}');
-			},
-			ValueDef::BitSequence(bits) => string_json(&bits.iter().map(|b| if b { '1' } else { '0' }).collect::<String>(), out),
-			ValueDef::Primitive(p) => match p {
-				Primitive::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-				Primitive::Char(c) => string_json(&c.to_string(), out),
-				Primitive::String(s) => string_json(s, out),
-				Primitive::U128(n) if *n <= i64::MAX as u128 => {
-					let _ = write!(out, "{n}");
-				},
-				Primitive::I128(n) if i64::try_from(*n).is_ok() => {
-					let _ = write!(out, "{n}");
-				},
-				Primitive::U128(n) => string_json(&n.to_string(), out),
-				Primitive::I128(n) => string_json(&n.to_string(), out),
-				Primitive::U256(b) | Primitive::I256(b) => {
-					string_json(&format!("0x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()), out)
-				},
-			},
-		}
-	}
-
-	fn composite_json(&self, c: &Composite<u32>, out: &mut String) {
-		match c {
-			Composite::Named(fields) => {
-				out.push('{');
-				for (i, (name, v)) in fields.iter().enumerate() {
-					if i > 0 {
-						out.push(',');
-					}
-					string_json(name, out);
-					out.push(':');
-					self.json(v, out);
-				}
-				out.push('}');
-			},
-			Composite::Unnamed(values) if values.len() == 1 => self.json(&values[0], out),
-			Composite::Unnamed(values) => {
-				out.push('[');
-				for (i, v) in values.iter().enumerate() {
-					if i > 0 {
-						out.push(',');
-					}
-					self.json(v, out);
-				}
-				out.push(']');
-			},
-		}
+		event.fields.json(&ss58, &mut data_json);
+		EventRow { idx, extrinsic: event.extrinsic, pallet: event.pallet.to_string(), name: event.name.to_string(), data_json }
 	}
 }
 
-/// An event as decoded.
-struct DecodedEvent {
+/// An event as decoded, its names borrowed from the metadata.
+struct DecodedEvent<'r> {
 	extrinsic: Option<u32>,
-	pallet: String,
-	name: String,
-	fields: Composite<u32>,
-}
-
-fn named<'a>(value: &'a Value<u32>, name: &str) -> Option<&'a Value<u32>> {
-	match &value.value {
-		ValueDef::Composite(c) => field(c, name),
-		_ => None,
-	}
-}
-
-/// The field `name` of `value`, taken out of it.
-fn take_named(value: Value<u32>, name: &str) -> Option<Value<u32>> {
-	match value.value {
-		ValueDef::Composite(Composite::Named(fields)) => fields.into_iter().find(|(n, _)| n == name).map(|(_, v)| v),
-		_ => None,
-	}
-}
-
-fn field<'a>(c: &'a Composite<u32>, name: &str) -> Option<&'a Value<u32>> {
-	match c {
-		Composite::Named(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
-		Composite::Unnamed(_) => None,
-	}
-}
-
-/// An unsigned integer, through newtypes (`Compact`, wrappers).
-fn number(value: &Value<u32>) -> Option<u128> {
-	match &value.value {
-		ValueDef::Primitive(Primitive::U128(n)) => Some(*n),
-		ValueDef::Composite(c) if c.len() == 1 => c.values().next().and_then(number),
-		_ => None,
-	}
+	pallet: &'r str,
+	name: &'r str,
+	fields: Fields<'r>,
 }
 
 /// Accounts encoded to SS58 per decoding thread, at most (the cache is emptied beyond).
@@ -354,21 +227,6 @@ fn ss58(account: &AccountId32) -> String {
 		cache.insert(account.clone(), s.clone());
 		s
 	})
-}
-
-fn string_json(s: &str, out: &mut String) {
-	out.push('"');
-	for c in s.chars() {
-		match c {
-			'"' => out.push_str("\\\""),
-			'\\' => out.push_str("\\\\"),
-			c if (c as u32) < 0x20 => {
-				let _ = write!(out, "\\u{:04x}", c as u32);
-			},
-			c => out.push(c),
-		}
-	}
-	out.push('"');
 }
 
 #[cfg(test)]

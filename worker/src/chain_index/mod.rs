@@ -5,8 +5,12 @@
 //! - **Only finalized blocks**, so no reorg can make two honest validators' tables differ.
 //! - **Batch** (backfill): on start, after a resync or any gap, the indexer works from the
 //!   block after the last one stored (or genesis) up to finality, [`BATCH`] blocks a
-//!   transaction; a crash loses at most the batch being written, which is written again
-//!   (writes are idempotent). Progress goes to the log (blocks/s, ETA) and to the metrics
+//!   transaction (`--chain-index-batch`), optionally pausing between batches
+//!   (`--chain-index-pause-ms`, to leave the CPU to the node); a crash loses at most the batch
+//!   being written, which is written again (writes are idempotent). A long backfill (at least
+//!   [`BULK_BATCHES`] batches, and more blocks than are stored) drops the secondary indexes
+//!   and builds them once at its end ([`index_plan`]); the store is not read meanwhile.
+//!   Progress goes to the log (blocks/s, ETA) and to the metrics
 //!   (`loopx_worker_chain_index_height`, `loopx_worker_chain_index_lag_blocks`).
 //! - **Online**: once caught up, each newly finalized block is one transaction.
 //! - **Fraud scores**: each block's transfers are scored by the fraud models in force at it
@@ -18,6 +22,7 @@
 //! [`IndexStatus::caught_up`], so it is never drawn for blocks it cannot answer.
 
 pub mod decode;
+pub mod node;
 pub mod scores;
 
 pub use loopx_query_engine::chain::ChainStore;
@@ -49,8 +54,50 @@ use scores::TransferScorer;
 
 pub use loopx_primitives::chain_data::MIN_KEPT_BLOCKS;
 
-/// Blocks written in one transaction while backfilling.
+/// Blocks written in one transaction while backfilling (default).
 pub const BATCH: u64 = 256;
+
+/// A backfill at least this many batches behind finality writes without the secondary indexes.
+pub const BULK_BATCHES: u64 = 4;
+
+/// How the indexer backfills.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backfill {
+	/// Blocks written in one transaction.
+	pub batch: u64,
+	/// A pause after each batch written while behind.
+	pub pause: Duration,
+}
+
+impl Default for Backfill {
+	fn default() -> Self {
+		Self { batch: BATCH, pause: Duration::ZERO }
+	}
+}
+
+/// What the indexer does with the store's secondary indexes before writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexPlan {
+	/// Nothing: write as they are.
+	Keep,
+	/// Drop them: a long backfill starts.
+	Drop,
+	/// Build them: the backfill is at its last batch.
+	Build,
+}
+
+/// The plan for a store whose next block is `next`, with the chain finalized to `finalized`,
+/// indexes `built` or not, writing `batch` blocks a transaction. Dropping pays when the
+/// backfill is long ([`BULK_BATCHES`] batches) and longer than what is stored (building sorts
+/// every row again, old ones too); once dropped, the indexes stay so until the last batch.
+pub fn index_plan(next: u64, finalized: u64, built: bool, batch: u64) -> IndexPlan {
+	let behind = (finalized + 1).saturating_sub(next);
+	match built {
+		true if behind >= BULK_BATCHES.saturating_mul(batch) && behind >= next => IndexPlan::Drop,
+		false if behind <= batch => IndexPlan::Build,
+		_ => IndexPlan::Keep,
+	}
+}
 
 /// A node this many finalized blocks behind or fewer advertises the chain dataset.
 pub const CAUGHT_UP_WITHIN: u64 = 4;
@@ -63,6 +110,8 @@ pub const STORE_FILE: &str = "loopx-chain-index.sqlite";
 pub struct IndexStatus {
 	indexed: Arc<AtomicU64>,
 	caught_up: Arc<AtomicBool>,
+	/// Whether the store has its secondary indexes (not while backfilling in bulk).
+	built: Arc<AtomicBool>,
 	/// The operator's bound on the blocks kept (`None`: every block).
 	kept: Option<u32>,
 }
@@ -72,13 +121,15 @@ impl IndexStatus {
 	/// first pass, so a restarted node advertises what it did before it stopped.
 	pub fn new(store: &ChainStore, finalized: u64, kept: Option<u32>) -> Self {
 		let status = Self { kept, ..Self::default() };
+		status.built.store(store.indexes_built().unwrap_or(false), Ordering::Relaxed);
 		status.set(store.indexed_to().ok().flatten().unwrap_or(0), finalized);
 		status
 	}
 
-	/// Whether the tables are within [`CAUGHT_UP_WITHIN`] blocks of finality.
+	/// Whether the tables are within [`CAUGHT_UP_WITHIN`] blocks of finality, with their
+	/// indexes built.
 	pub fn caught_up(&self) -> bool {
-		self.caught_up.load(Ordering::Relaxed)
+		self.caught_up.load(Ordering::Relaxed) && self.built.load(Ordering::Relaxed)
 	}
 
 	/// The blocks kept (`None`: every block since genesis).
@@ -108,16 +159,28 @@ fn hex(hash: &H256) -> String {
 
 /// Indexes finalized blocks into `store` until the node stops, scoring transfers with
 /// `scorer`.
-pub async fn run<C, B>(client: Arc<C>, mut store: ChainStore, mut scorer: TransferScorer, status: IndexStatus, metrics: Metrics)
+pub async fn run<C, B>(client: Arc<C>, mut store: ChainStore, mut scorer: TransferScorer, status: IndexStatus, backfill: Backfill, metrics: Metrics)
 where
 	B: sc_client_api::Backend<Block>,
 	C: HeaderBackend<Block> + BlockBackend<Block> + StorageProvider<Block, B> + BlockchainEvents<Block> + ProvideRuntimeApi<Block> + 'static,
 	C::Api: Core<Block> + Metadata<Block> + BuilderMarketApi<Block, AccountId, Balance, BlockNumber>,
 {
-	let mut indexer = Indexer { client: client.clone(), decoder: None };
+	let indexer = Indexer { client: client.clone(), decoder: Default::default() };
+	let mut prefetch = Prefetch::<Result<Decoded, String>>::default();
 	let mut waiting_for: Option<String> = None;
 	let mut finality = client.finality_notification_stream();
-	let mut progress = Progress::new();
+	let mut progress = Progress::new(backfill.batch);
+	let batch = backfill.batch.max(1);
+	match store.indexed_to() {
+		Ok(Some(top)) => log::info!(
+			target: LOG_TARGET,
+			"📇 chain index: resuming at block #{} (finalized #{})",
+			top + 1,
+			client.info().finalized_number
+		),
+		Ok(None) => log::info!(target: LOG_TARGET, "📇 chain index: empty, starting at genesis (finalized #{})", client.info().finalized_number),
+		Err(e) => log::warn!(target: LOG_TARGET, "chain index: cannot read its height: {e}"),
+	}
 	loop {
 		let finalized = client.info().finalized_number as u64;
 		let next = match store.next() {
@@ -126,6 +189,29 @@ where
 		};
 		status.set(next.saturating_sub(1), finalized);
 		metrics.chain_indexed(next.saturating_sub(1), finalized.saturating_sub(next.saturating_sub(1)));
+		let built = status.built.load(Ordering::Relaxed);
+		let plan = index_plan(next, finalized, built, batch);
+		if plan != IndexPlan::Keep {
+			let started = Instant::now();
+			let done = if plan == IndexPlan::Drop { store.drop_indexes() } else { store.build_indexes() };
+			if let Err(e) = done {
+				log::error!(target: LOG_TARGET, "chain index: {plan:?} of the indexes failed: {e}");
+				std::thread::sleep(Duration::from_secs(30));
+				continue;
+			}
+			status.built.store(plan == IndexPlan::Build, Ordering::Relaxed);
+			match plan {
+				IndexPlan::Drop => log::info!(
+					target: LOG_TARGET,
+					"📇 chain index: {} blocks behind, backfilling without its secondary indexes (not answering until they are built)",
+					(finalized + 1).saturating_sub(next)
+				),
+				_ => {
+					log::info!(target: LOG_TARGET, "📇 chain index: indexes built to block #{} in {:.1} s", next.saturating_sub(1), started.elapsed().as_secs_f64())
+				},
+			}
+			continue;
+		}
 		if next > finalized {
 			// Wait for the next finalized block (the stream yields each finalized head).
 			if finality.next().await.is_none() {
@@ -133,14 +219,15 @@ where
 			}
 			continue;
 		}
-		let end = finalized.min(next + BATCH - 1);
-		let raw: Result<Vec<RawBlock>, String> = (next..=end).map(|n| indexer.read(n)).collect();
-		let decoded = raw.and_then(|raw| {
-			let hashes: Vec<H256> = raw.iter().map(|b| b.block_hash).collect();
-			decode_all(raw).map(|rows| (hashes, rows))
-		});
+		let decoded = prefetch.take(next).unwrap_or_else(|| indexer.decode(next, finalized.min(next + batch - 1)));
+		let end = decoded.as_ref().map_or(next, |d| (d.first + d.rows.len() as u64).saturating_sub(1).max(next));
+		// While behind, the next batch is read and decoded while this one is written.
+		if end < finalized {
+			let (ahead, last) = (indexer.clone(), finalized.min(end + batch));
+			prefetch.start(end + 1, move || ahead.decode(end + 1, last));
+		}
 		let written = match decoded {
-			Ok((hashes, mut rows)) => {
+			Ok(Decoded { hashes, mut rows, .. }) => {
 				let blocks: Vec<(H256, bool)> = hashes.into_iter().zip(&rows).map(|(h, r)| (h, !r.transfers.is_empty())).collect();
 				let models = match scorer.prime(&store) {
 					Ok(()) => scorer.models_at(&*client, &blocks).await,
@@ -188,7 +275,56 @@ where
 			continue;
 		}
 		progress.wrote(next, end, finalized);
+		if end < finalized && !backfill.pause.is_zero() {
+			std::thread::sleep(backfill.pause);
+		}
 	}
+}
+
+/// Work on the next batch started while the current one is written: decoding the next batch
+/// overlaps SQLite's writing of this one (each is about half of a backfill's time).
+pub struct Prefetch<T> {
+	ahead: Option<(u64, std::thread::JoinHandle<T>)>,
+}
+
+impl<T: Send + 'static> Default for Prefetch<T> {
+	fn default() -> Self {
+		Self { ahead: None }
+	}
+}
+
+impl<T: Send + 'static> Prefetch<T> {
+	/// Starts `job`, the work on the batch from block `first`, on a thread, unless work on that
+	/// batch is already under way.
+	pub fn start(&mut self, first: u64, job: impl FnOnce() -> T + Send + 'static) {
+		if self.ahead.as_ref().is_some_and(|(from, _)| *from == first) {
+			return;
+		}
+		// Spawning fails only when the system is out of threads: the batch is then done inline.
+		self.ahead = std::thread::Builder::new().name("loopx-chain-prefetch".into()).spawn(job).ok().map(|handle| (first, handle));
+	}
+
+	/// The work on the batch from block `first`, waited for, if it was started; work started
+	/// on another batch is kept for when it is asked for.
+	pub fn take(&mut self, first: u64) -> Option<T> {
+		match self.ahead.take() {
+			Some((from, handle)) if from == first => handle.join().ok(),
+			other => {
+				self.ahead = other;
+				None
+			},
+		}
+	}
+}
+
+/// A batch of blocks read and decoded.
+pub struct Decoded {
+	/// The first block.
+	pub first: u64,
+	/// Each block's hash, in order.
+	pub hashes: Vec<H256>,
+	/// Each block's rows, in order.
+	pub rows: Vec<BlockRows>,
 }
 
 /// A block as read from the client, with the decoder of its runtime version.
@@ -226,15 +362,35 @@ pub fn decode_all(blocks: Vec<RawBlock>) -> Result<Vec<BlockRows>, String> {
 	})
 }
 
-/// Reads blocks from the client.
+/// The decoder of the last runtime version seen, by its spec version.
+type DecoderCache = Arc<std::sync::Mutex<Option<(u32, Arc<Decoder>)>>>;
+
+/// Reads blocks from the client (a clone shares the decoder).
 struct Indexer<C> {
 	client: Arc<C>,
-	/// The decoder of the last runtime version seen.
-	decoder: Option<(u32, Arc<Decoder>)>,
+	decoder: DecoderCache,
+}
+
+impl<C> Clone for Indexer<C> {
+	fn clone(&self) -> Self {
+		Self { client: self.client.clone(), decoder: self.decoder.clone() }
+	}
 }
 
 impl<C> Indexer<C> {
-	fn read<B>(&mut self, number: u64) -> Result<RawBlock, String>
+	/// Reads and decodes blocks `first..=last`.
+	fn decode<B>(&self, first: u64, last: u64) -> Result<Decoded, String>
+	where
+		B: sc_client_api::Backend<Block>,
+		C: HeaderBackend<Block> + BlockBackend<Block> + StorageProvider<Block, B> + ProvideRuntimeApi<Block>,
+		C::Api: Core<Block> + Metadata<Block>,
+	{
+		let raw = (first..=last).map(|n| self.read(n)).collect::<Result<Vec<_>, _>>()?;
+		let hashes = raw.iter().map(|b| b.block_hash).collect();
+		Ok(Decoded { first, hashes, rows: decode_all(raw)? })
+	}
+
+	fn read<B>(&self, number: u64) -> Result<RawBlock, String>
 	where
 		B: sc_client_api::Backend<Block>,
 		C: HeaderBackend<Block> + BlockBackend<Block> + StorageProvider<Block, B> + ProvideRuntimeApi<Block>,
@@ -253,8 +409,9 @@ impl<C> Indexer<C> {
 			Vec::<AccountId>::decode(&mut &validators.0[..]).ok()?.get(pre.authority_index() as usize).cloned()
 		});
 		let spec = client.runtime_api().version(hash).map_err(|e| e.to_string())?.spec_version;
-		let decoder = match &self.decoder {
-			Some((s, decoder)) if *s == spec => decoder.clone(),
+		let cached = self.decoder.lock().map_err(|_| "the decoder cache is poisoned".to_string())?.clone();
+		let decoder = match cached {
+			Some((s, decoder)) if s == spec => decoder,
 			_ => {
 				let metadata = client
 					.runtime_api()
@@ -262,7 +419,9 @@ impl<C> Indexer<C> {
 					.map_err(|e| e.to_string())?
 					.ok_or(format!("runtime {spec} has no metadata v{METADATA_VERSION}"))?;
 				let decoder = Arc::new(Decoder::new(&metadata)?);
-				self.decoder = Some((spec, decoder.clone()));
+				if let Ok(mut cache) = self.decoder.lock() {
+					*cache = Some((spec, decoder.clone()));
+				}
 				decoder
 			},
 		};
@@ -274,34 +433,65 @@ impl<C> Indexer<C> {
 /// Logs backfill progress every [`Progress::EVERY`] while far behind.
 struct Progress {
 	since: Instant,
-	from: u64,
+	/// The first block written since `since` (`None` before the first write).
+	from: Option<u64>,
 	logged: Instant,
+	batch: u64,
 }
 
 impl Progress {
 	const EVERY: Duration = Duration::from_secs(10);
 
-	fn new() -> Self {
-		Self { since: Instant::now(), from: 0, logged: Instant::now() }
+	fn new(batch: u64) -> Self {
+		Self { since: Instant::now(), from: None, logged: Instant::now(), batch }
 	}
 
 	fn wrote(&mut self, first: u64, last: u64, finalized: u64) {
 		let behind = finalized.saturating_sub(last);
-		if last + 1 - first < BATCH && behind == 0 {
+		if last + 1 - first < self.batch && behind == 0 {
 			// Online: one block at a time, nothing to report.
 			self.since = Instant::now();
-			self.from = last + 1;
+			self.from = Some(last + 1);
 			return;
 		}
+		let from = *self.from.get_or_insert_with(|| {
+			log::info!(target: LOG_TARGET, "📇 chain index: backfilling from block #{first} to #{finalized}");
+			first
+		});
 		if self.logged.elapsed() < Self::EVERY && behind > 0 {
 			return;
 		}
-		let rate = (last + 1 - self.from) as f64 / self.since.elapsed().as_secs_f64().max(1e-3);
+		let rate = (last + 1).saturating_sub(from) as f64 / self.since.elapsed().as_secs_f64().max(1e-3);
 		log::info!(
 			target: LOG_TARGET,
 			"📇 chain index: block #{last} of #{finalized} ({rate:.0} blocks/s{})",
 			if behind > 0 { format!(", ETA {:.0} s", behind as f64 / rate.max(1e-3)) } else { ", caught up".into() }
 		);
 		self.logged = Instant::now();
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn only_a_long_backfill_drops_the_indexes_and_they_are_built_before_the_last_batch() {
+		use IndexPlan::*;
+		let batch = 256;
+		let long = BULK_BATCHES * batch;
+		// A fresh node far behind drops them; one a few batches behind keeps them.
+		assert_eq!(index_plan(0, long - 1, true, batch), Drop);
+		assert_eq!(index_plan(0, long - 2, true, batch), Keep);
+		// A gap shorter than what is stored is written into the indexes: building them again
+		// would sort every old row too.
+		assert_eq!(index_plan(10 * long, 11 * long, true, batch), Keep);
+		assert_eq!(index_plan(long, 3 * long, true, batch), Drop);
+		// Once dropped, they stay so while more than a batch is behind, then are built.
+		assert_eq!(index_plan(long, long + batch, false, batch), Keep);
+		assert_eq!(index_plan(long, long + batch - 1, false, batch), Build);
+		// A node caught up (or ahead of a restarted finality) builds what is missing.
+		assert_eq!(index_plan(5, 4, false, batch), Build);
+		assert_eq!(index_plan(5, 4, true, batch), Keep);
 	}
 }
