@@ -104,6 +104,16 @@ mod tests {
 	}
 
 	#[test]
+	fn only_the_testnet_template_defers_slashes() {
+		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH] {
+			assert_eq!(config_of(patch).stake_reputation.slash_defer_sessions, 0, "the e2e tests watch slashes land at once");
+		}
+		let testnet = config_of(include_bytes!("../../chain-spec/testnet/genesis.json"));
+		assert_eq!(testnet.stake_reputation.slash_defer_sessions, 3);
+		assert!(3 < <<crate::Runtime as pallet_stake_reputation::Config>::BondingDuration as frame_support::traits::Get<u32>>::get());
+	}
+
+	#[test]
 	fn local_testnet_stakes_are_one_two_five_two_with_equal_reputation() {
 		let config = config_of(LOCAL_TESTNET_PATCH);
 		let stakes: Vec<_> = config

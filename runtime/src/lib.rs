@@ -78,7 +78,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 119,
+	spec_version: 120,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,

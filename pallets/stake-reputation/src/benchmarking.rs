@@ -247,5 +247,43 @@ mod benchmarks {
 		Ok(())
 	}
 
+	// A full session of deferred slashes, one of which is cancelled.
+	#[benchmark]
+	fn cancel_deferred_slash() -> Result<(), BenchmarkError> {
+		let apply_at = CurrentSession::<T>::get().saturating_add(1);
+		let due: Vec<_> = (0..T::MaxDeferredSlashes::get())
+			.map(|i| DeferredSlash::<T::AccountId> {
+				who: account("offender", i, SEED),
+				fraction: Perbill::from_percent(10),
+				reason: SlashReason::Governance,
+				reported_in: 0,
+			})
+			.collect();
+		let who = due.last().map(|s| s.who.clone()).ok_or(BenchmarkError::Weightless)?;
+		for slash in &due {
+			PendingSlashes::<T>::insert(&slash.who, 1);
+		}
+		DeferredSlashes::<T>::insert(apply_at, BoundedVec::try_from(due).map_err(|_| BenchmarkError::Weightless)?);
+		let origin = T::SlashCancelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, apply_at, who.clone());
+
+		assert_eq!(PendingSlashes::<T>::get(&who), 0);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_slash_defer_sessions() -> Result<(), BenchmarkError> {
+		let origin = T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let sessions = T::BondingDuration::get().saturating_sub(1);
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, sessions);
+
+		assert_eq!(SlashDeferSessions::<T>::get(), sessions);
+		Ok(())
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

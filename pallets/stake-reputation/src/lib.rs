@@ -32,6 +32,10 @@
 //!   [`Config::MaxWeightShare`]; never an empty set.
 //! - **Slashing**: [`Slashing::slash`] cuts the bond and delegations by a fraction, sends the
 //!   funds to [`Config::SlashDestination`] (or burns them), penalises reputation and can chill.
+//!   With [`SlashDeferSessions`] set, the funds are taken only at the start of a later session
+//!   ([`DeferredSlashes`], like pallet-staking's deferred slashes), so that
+//!   [`Config::SlashCancelOrigin`] can cancel a wrong verdict ([`Pallet::cancel_deferred_slash`]);
+//!   meanwhile nobody delegates to the offender and no funds it could cut are withdrawn.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -110,6 +114,20 @@ impl<T: Config> Ledger<T> {
 pub trait BenchmarkHelper<AccountId> {
 	/// Registers session keys for `who`, so that [`Config::HasSessionKeys`] holds for it.
 	fn register_session_keys(who: &AccountId);
+}
+
+/// A slash reported but not applied yet ([`DeferredSlashes`]): its funds are taken at the
+/// start of the session it is filed under, unless [`Config::SlashCancelOrigin`] cancels it.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct DeferredSlash<AccountId> {
+	/// The offender.
+	pub who: AccountId,
+	/// The share of its own and its delegators' stake to take.
+	pub fraction: Perbill,
+	/// Why.
+	pub reason: SlashReason,
+	/// The session in which it was reported.
+	pub reported_in: SessionIndex,
 }
 
 /// A validator candidate.
@@ -244,6 +262,14 @@ pub mod pallet {
 		/// [`Pallet::force_slash`]): governance on a public chain, root on the dev chain.
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
+		/// The origin that cancels a deferred slash ([`Pallet::cancel_deferred_slash`]): a
+		/// governance track on a public chain, root on the dev chain.
+		type SlashCancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Most slashes deferred to one session; past it a slash is applied at once.
+		#[pallet::constant]
+		type MaxDeferredSlashes: Get<u32>;
+
 		/// Sets up, for the benchmarks, what this pallet's calls cannot (session keys).
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
@@ -309,6 +335,22 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Reputations<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ReputationRecord>;
 
+	/// Sessions between a slash's report and the taking of its funds (0: at once). Shorter than
+	/// [`Config::BondingDuration`]; set at genesis or by [`Config::AdminOrigin`].
+	#[pallet::storage]
+	pub type SlashDeferSessions<T> = StorageValue<_, SessionIndex, ValueQuery>;
+
+	/// Slashes reported and not applied yet, by the session at whose start they are applied.
+	#[pallet::storage]
+	pub type DeferredSlashes<T: Config> =
+		StorageMap<_, Twox64Concat, SessionIndex, BoundedVec<DeferredSlash<T::AccountId>, T::MaxDeferredSlashes>, ValueQuery>;
+
+	/// How many deferred slashes await each offender. While any does, nobody delegates to it (a
+	/// newcomer would pay for an offence it did not back) and neither it nor its delegators
+	/// withdraw funds it could cut (they would escape the slash by waiting out the deferral).
+	#[pallet::storage]
+	pub type PendingSlashes<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
 	/// The elected validators and their weights for the current and the next session.
 	#[pallet::storage]
 	pub type ElectedWeights<T: Config> = StorageMap<_, Twox64Concat, SessionIndex, BoundedVec<ElectedValidator<T::AccountId>, T::MaxValidators>>;
@@ -318,6 +360,8 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// Initial stakers: (account, bond, reputation, is a validator candidate).
 		pub stakers: Vec<(T::AccountId, BalanceOf<T>, Reputation, bool)>,
+		/// [`SlashDeferSessions`] (0: slashes are applied at once).
+		pub slash_defer_sessions: SessionIndex,
 	}
 
 	#[pallet::genesis_build]
@@ -334,6 +378,8 @@ pub mod pallet {
 				}
 			}
 			assert!(Candidates::<T>::count() <= T::MaxCandidates::get(), "more genesis candidates than MaxCandidates");
+			assert!(self.slash_defer_sessions < T::BondingDuration::get().max(1), "slash_defer_sessions not below BondingDuration");
+			SlashDeferSessions::<T>::put(self.slash_defer_sessions);
 		}
 	}
 
@@ -375,6 +421,13 @@ pub mod pallet {
 		/// Too few candidates were eligible for `session` (`eligible` of the minimum
 		/// `required`): the current set stays.
 		ElectionKeptCurrentSet { session: SessionIndex, eligible: u32, required: u32 },
+		/// A slash of `who` by `fraction` was reported: its reputation penalty applies now, its
+		/// funds are taken at the start of session `apply_at` unless it is cancelled.
+		SlashDeferred { who: T::AccountId, fraction: Perbill, reason: SlashReason, apply_at: SessionIndex },
+		/// The `count` deferred slashes of `who` due at `apply_at` were cancelled.
+		DeferredSlashCancelled { who: T::AccountId, apply_at: SessionIndex, count: u32 },
+		/// Slashes are now deferred by `sessions` sessions (0: applied at once).
+		SlashDeferSessionsSet { sessions: SessionIndex },
 	}
 
 	#[pallet::error]
@@ -421,6 +474,13 @@ pub mod pallet {
 		NoDelegation,
 		/// A reputation above `MaxReputation`.
 		ReputationOutOfRange,
+		/// A slash of this validator awaits its session: no delegating to it, and none of the
+		/// funds it could cut are withdrawn, until it is applied or cancelled.
+		SlashPending,
+		/// No deferred slash of that account is due at that session.
+		NoDeferredSlash,
+		/// A slash may be deferred by less than `BondingDuration` sessions only.
+		DeferNotBelowBondingDuration,
 	}
 
 	#[pallet::hooks]
@@ -519,7 +579,13 @@ pub mod pallet {
 			ensure!(ledger.is_some() || !validators.is_empty(), Error::<T>::NotBonded);
 			let now = CurrentSession::<T>::get();
 			let mut matured = BalanceOf::<T>::zero();
-			if let Some(mut ledger) = ledger {
+			// Funds a pending slash could cut stay until it is applied or cancelled.
+			let mut held_back = false;
+			if let Some(mut ledger) = ledger.filter(|l| {
+				let pending = PendingSlashes::<T>::get(&who) > 0;
+				held_back |= pending && l.unlocking.iter().any(|c| c.unlock_in <= now);
+				!pending
+			}) {
 				matured = take_matured(&mut ledger.unlocking, now);
 				if ledger.active.is_zero() && ledger.unlocking.is_empty() {
 					Ledgers::<T>::remove(&who);
@@ -532,6 +598,10 @@ pub mod pallet {
 				if chunks.is_empty() {
 					continue;
 				}
+				if PendingSlashes::<T>::get(validator) > 0 {
+					held_back |= chunks.iter().any(|c| c.unlock_in <= now);
+					continue;
+				}
 				let released = take_matured(&mut chunks, now);
 				if released.is_zero() {
 					continue;
@@ -539,7 +609,7 @@ pub mod pallet {
 				matured = matured.saturating_add(released);
 				Self::put_undelegating(validator, &who, chunks);
 			}
-			ensure!(!matured.is_zero(), Error::<T>::NothingToWithdraw);
+			ensure!(!matured.is_zero(), if held_back { Error::<T>::SlashPending } else { Error::<T>::NothingToWithdraw });
 			Self::release(&who, matured)?;
 			Self::deposit_event(Event::Withdrawn { who, amount: matured });
 			Ok(Some(T::WeightInfo::withdraw_unbonded(validators.len() as u32)).into())
@@ -657,6 +727,7 @@ pub mod pallet {
 			let delegator = ensure_signed(origin)?;
 			ensure!(delegator != validator, Error::<T>::CannotDelegateToSelf);
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			ensure!(PendingSlashes::<T>::get(&validator) == 0, Error::<T>::SlashPending);
 			let mut candidate = Candidates::<T>::get(&validator).ok_or(Error::<T>::NotCandidate)?;
 			let existing = Delegations::<T>::get(&validator, &delegator);
 			let total = existing.unwrap_or_default().saturating_add(amount);
@@ -729,7 +800,7 @@ pub mod pallet {
 		}
 
 		/// Slashes `who` by `fraction` (governance), as [`Slashing::slash`] does for the other
-		/// pallets.
+		/// pallets, but at once: governance's own decision is not deferred.
 		///
 		/// Fails with `BadOrigin` unless [`Config::AdminOrigin`], [`Error::NotBonded`] if `who` has no bond. Emits
 		/// [`Event::Slashed`], [`Event::ReputationChanged`] and, if `chill`, [`Event::Chilled`].
@@ -738,7 +809,49 @@ pub mod pallet {
 		pub fn force_slash(origin: OriginFor<T>, who: T::AccountId, fraction: Perbill, chill: bool) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(Ledgers::<T>::contains_key(&who), Error::<T>::NotBonded);
-			<Self as Slashing<T::AccountId, BalanceOf<T>>>::slash(&who, fraction, SlashReason::Governance, chill)?;
+			Self::slash_now(&who, fraction, SlashReason::Governance, chill)?;
+			Ok(())
+		}
+
+		/// Cancels every deferred slash of `who` due at the start of session `apply_at`: its
+		/// funds are not taken (the reputation penalty, applied at the report, stays; restore it
+		/// with [`Pallet::set_reputation`] if the verdict was wrong).
+		///
+		/// Fails with `BadOrigin` unless [`Config::SlashCancelOrigin`],
+		/// [`Error::NoDeferredSlash`] if none is due. Emits [`Event::DeferredSlashCancelled`].
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::cancel_deferred_slash())]
+		pub fn cancel_deferred_slash(origin: OriginFor<T>, apply_at: SessionIndex, who: T::AccountId) -> DispatchResult {
+			T::SlashCancelOrigin::ensure_origin(origin)?;
+			let mut due = DeferredSlashes::<T>::get(apply_at);
+			let before = due.len();
+			due.retain(|s| s.who != who);
+			let count = (before - due.len()) as u32;
+			ensure!(count > 0, Error::<T>::NoDeferredSlash);
+			if due.is_empty() {
+				DeferredSlashes::<T>::remove(apply_at);
+			} else {
+				DeferredSlashes::<T>::insert(apply_at, due);
+			}
+			Self::unpend(&who, count);
+			Self::deposit_event(Event::DeferredSlashCancelled { who, apply_at, count });
+			Ok(())
+		}
+
+		/// Defers the funds of every later slash by `sessions` sessions (0: taken at once), so
+		/// that [`Config::SlashCancelOrigin`] can cancel a wrong one. Slashes deferred already
+		/// keep their session.
+		///
+		/// Fails with `BadOrigin` unless [`Config::AdminOrigin`],
+		/// [`Error::DeferNotBelowBondingDuration`] unless below `BondingDuration`. Emits
+		/// [`Event::SlashDeferSessionsSet`].
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::set_slash_defer_sessions())]
+		pub fn set_slash_defer_sessions(origin: OriginFor<T>, sessions: SessionIndex) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			ensure!(sessions < T::BondingDuration::get().max(1), Error::<T>::DeferNotBelowBondingDuration);
+			SlashDeferSessions::<T>::put(sessions);
+			Self::deposit_event(Event::SlashDeferSessionsSet { sessions });
 			Ok(())
 		}
 	}
@@ -984,6 +1097,14 @@ impl<T: Config> Pallet<T> {
 		for (_, record) in Reputations::<T>::iter() {
 			ensure!(record.score <= T::MaxReputation::get(), "a reputation above the maximum");
 		}
+		let mut pending: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		for (session, due) in DeferredSlashes::<T>::iter() {
+			ensure!(session > CurrentSession::<T>::get(), "a deferred slash past its session");
+			for slash in due {
+				*pending.entry(slash.who).or_default() += 1;
+			}
+		}
+		ensure!(pending.into_iter().eq(PendingSlashes::<T>::iter().collect::<BTreeMap<_, _>>()), "PendingSlashes differs from DeferredSlashes");
 		Ok(())
 	}
 }
@@ -1018,8 +1139,41 @@ impl<T: Config> ReputationHandler<T::AccountId> for Pallet<T> {
 	}
 }
 
-impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+impl<T: Config> Pallet<T> {
+	/// Slashes `who` at once: funds ([`Self::take_slash`]), reputation and, if `chill`, its
+	/// candidacy.
+	fn slash_now(who: &T::AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+		let outcome = Self::take_slash(who, fraction, reason);
+		Self::penalize_slashed(who, chill)?;
+		Ok(outcome)
+	}
+
+	/// What a slash does besides taking funds, at its report: the reputation penalty and, if
+	/// `chill`, the end of the candidacy.
+	fn penalize_slashed(who: &T::AccountId, chill: bool) -> DispatchResult {
+		<Self as ReputationHandler<T::AccountId>>::penalize(who, T::SlashReputationPenalty::get(), ReputationReason::Slashed);
+		if chill && Candidates::<T>::contains_key(who) {
+			Self::do_chill(who)?;
+		}
+		Ok(())
+	}
+
+	/// One fewer deferred slash awaits `who` (`count` fewer).
+	fn unpend(who: &T::AccountId, count: u32) {
+		PendingSlashes::<T>::mutate_exists(who, |n| *n = n.map(|n| n.saturating_sub(count)).filter(|n| *n > 0));
+	}
+
+	/// Takes the funds of the slashes deferred to `session` (at its start).
+	fn apply_deferred_slashes(session: SessionIndex) {
+		for slash in DeferredSlashes::<T>::take(session) {
+			Self::unpend(&slash.who, 1);
+			Self::take_slash(&slash.who, slash.fraction, slash.reason);
+		}
+	}
+
+	/// Takes `fraction` of `who`'s own bond (active and unlocking) and of its delegators'
+	/// delegations (active and undelegated but unlocking). Emits [`Event::Slashed`].
+	fn take_slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason) -> SlashOutcome<BalanceOf<T>> {
 		let mut outcome = SlashOutcome::default();
 		// Own bond: active first, then each unlocking chunk, by the same fraction.
 		if let Some(mut ledger) = Ledgers::<T>::get(who) {
@@ -1074,11 +1228,31 @@ impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		});
 		outcome.delegated = outcome.delegated.saturating_add(unlocking_taken);
 		Self::deposit_event(Event::Slashed { who: who.clone(), fraction, own: outcome.own, delegated: outcome.delegated, reason });
-		<Self as ReputationHandler<T::AccountId>>::penalize(who, T::SlashReputationPenalty::get(), ReputationReason::Slashed);
-		if chill && Candidates::<T>::contains_key(who) {
-			Self::do_chill(who)?;
+		outcome
+	}
+}
+
+impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	/// With [`SlashDeferSessions`] set, the funds are taken at the start of the session that
+	/// many sessions from now ([`Event::SlashDeferred`]; the outcome is then zero) and the
+	/// reputation penalty and chill apply now; otherwise all at once.
+	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+		let defer = SlashDeferSessions::<T>::get();
+		if defer == 0 {
+			return Self::slash_now(who, fraction, reason, chill);
 		}
-		Ok(outcome)
+		let now = CurrentSession::<T>::get();
+		let apply_at = now.saturating_add(defer);
+		let deferred =
+			DeferredSlashes::<T>::mutate(apply_at, |due| due.try_push(DeferredSlash { who: who.clone(), fraction, reason, reported_in: now }));
+		if deferred.is_err() {
+			// The session's queue is full: better slashed now than not at all.
+			return Self::slash_now(who, fraction, reason, chill);
+		}
+		PendingSlashes::<T>::mutate(who, |n| *n = n.saturating_add(1));
+		Self::deposit_event(Event::SlashDeferred { who: who.clone(), fraction, reason, apply_at });
+		Self::penalize_slashed(who, chill)?;
+		Ok(SlashOutcome::default())
 	}
 
 	fn forfeit(who: &T::AccountId, amount: BalanceOf<T>, reason: SlashReason) -> BalanceOf<T> {
@@ -1118,6 +1292,9 @@ where
 
 	fn start_session(start_index: SessionIndex) {
 		CurrentSession::<T>::put(start_index);
+		// Bounded: `MaxDeferredSlashes` slashes of `MaxDelegatorsPerValidator` delegators each,
+		// in the session-change block (which pallet-session charges as a full block).
+		Self::apply_deferred_slashes(start_index);
 		// Weights older than the previous session are no longer read (at sessions 0 and 1 there
 		// are none: a saturating index would remove the current one).
 		if let Some(old) = start_index.checked_sub(2) {

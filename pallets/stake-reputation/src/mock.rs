@@ -96,6 +96,18 @@ parameter_types! {
 	pub static MaxGainPerSession: loopx_primitives::Reputation = 1_000_000;
 	pub static InitialReputation: loopx_primitives::Reputation = NEUTRAL;
 	pub const MaxWeightShare: Perbill = Perbill::from_percent(60);
+	/// The account that may cancel deferred slashes (a council in a real runtime).
+	pub const SlashCanceller: AccountId = 50;
+}
+
+/// The members of [`Config::SlashCancelOrigin`] in the tests.
+pub struct SlashCancellers;
+impl frame_support::traits::SortedMembers<AccountId> for SlashCancellers {
+	fn sorted_members() -> Vec<AccountId> {
+		vec![SlashCanceller::get()]
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn add(_: &AccountId) {}
 }
 
 impl pallet_stake_reputation::Config for Test {
@@ -123,6 +135,8 @@ impl pallet_stake_reputation::Config for Test {
 	type SlashReputationPenalty = ConstU32<100_000>;
 	type SlashDestination = SlashTo;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type SlashCancelOrigin = frame_system::EnsureSignedBy<SlashCancellers, AccountId>;
+	type MaxDeferredSlashes = ConstU32<3>;
 	type HasSessionKeys = Keys;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -147,7 +161,7 @@ pub fn new_test_ext_with(stakers: Vec<(AccountId, Balance, u32, bool)>) -> sp_io
 	balances.push((TREASURY, 1));
 	balances.push((100, u128::MAX / 4));
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }.assimilate_storage(&mut t).unwrap();
-	pallet_stake_reputation::GenesisConfig::<Test> { stakers }.assimilate_storage(&mut t).unwrap();
+	pallet_stake_reputation::GenesisConfig::<Test> { stakers, ..Default::default() }.assimilate_storage(&mut t).unwrap();
 	let mut ext = sp_io::TestExternalities::new(t);
 	ext.execute_with(|| System::set_block_number(1));
 	burn_slashes(false);

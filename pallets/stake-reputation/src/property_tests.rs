@@ -113,6 +113,10 @@ enum Action {
 	Undelegate(u64, u64, u128),
 	Slash(u64, u32),
 	NextSession,
+	/// Slashes deferred by one session (or applied at once).
+	Defer(bool),
+	/// The deferred slashes of an account, due next session, cancelled.
+	Cancel(u64),
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -129,6 +133,8 @@ fn action() -> impl Strategy<Value = Action> {
 		(who.clone(), 1u64..=4, amount).prop_map(|(d, v, a)| Action::Undelegate(d, v, a)),
 		(1u64..=4, 0u32..=100).prop_map(|(w, p)| Action::Slash(w, p)),
 		Just(Action::NextSession),
+		any::<bool>().prop_map(Action::Defer),
+		(1u64..=4).prop_map(Action::Cancel),
 	]
 }
 
@@ -136,9 +142,10 @@ proptest! {
 	#![proptest_config(ProptestConfig::with_cases(64))]
 
 	/// Any sequence of bonds, unbonds, delegations, undelegations, withdrawals, candidacies and
-	/// slashes keeps every invariant of `do_try_state` (holds equal ledgers plus delegations
-	/// plus unlocking delegations, candidates' counts match their pairs), and a refused call
-	/// changes nothing.
+	/// slashes (at once or deferred, applied or cancelled) keeps every invariant of
+	/// `do_try_state` (holds equal ledgers plus delegations plus unlocking delegations,
+	/// candidates' counts match their pairs, pending counts match the deferred slashes), and a
+	/// refused call changes nothing.
 	#[test]
 	fn staking_keeps_its_invariants(actions in prop::collection::vec(action(), 1..40)) {
 		new_test_ext().execute_with(|| {
@@ -170,6 +177,8 @@ proptest! {
 						<Pallet<Test> as pallet_session::SessionManager<_>>::start_session(session);
 						Ok(())
 					},
+					Action::Defer(on) => Pallet::<Test>::set_slash_defer_sessions(RuntimeOrigin::root(), on.into()),
+					Action::Cancel(w) => Pallet::<Test>::cancel_deferred_slash(o(SlashCanceller::get()), session + 1, w),
 				};
 				if result.is_err() {
 					prop_assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "a refused {:?} changed storage", action);

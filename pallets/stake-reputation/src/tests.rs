@@ -707,3 +707,129 @@ fn the_first_sessions_keep_their_weights() {
 		assert_eq!((weights(0).len(), weights(2).len()), (0, 1));
 	});
 }
+
+// ---- deferred slashes ----
+
+#[test]
+fn a_deferred_slash_takes_its_funds_at_its_session_and_the_penalty_at_once() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 1));
+		let (before, rep) = (issuance(), Stake::reputation_of(&1));
+		let out = Stake::slash(&1, Perbill::from_percent(10), SlashReason::ForgedLearning, true).unwrap();
+		assert_eq!((out.own, out.delegated), (0, 0), "nothing taken yet");
+		assert_eq!((held(1), held(6)), (200, 100));
+		assert_eq!(Stake::reputation_of(&1), rep - 100_000, "the penalty applies at the report");
+		assert!(!Candidates::<Test>::contains_key(1), "and so does the chill");
+		assert!(events().contains(&Event::SlashDeferred {
+			who: 1,
+			fraction: Perbill::from_percent(10),
+			reason: SlashReason::ForgedLearning,
+			apply_at: 1
+		}));
+		go_to_session(1);
+		assert_eq!((held(1), held(6)), (180, 90));
+		assert_eq!(issuance(), before, "slashed funds go to the treasury");
+		assert_eq!(free(TREASURY), 1 + 30);
+		assert_eq!(PendingSlashes::<Test>::get(1), 0);
+		assert_eq!(DeferredSlashes::<Test>::get(1).len(), 0);
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_delegator_cannot_withdraw_out_of_a_pending_slash() {
+	// The attack: a delegator whose undelegated funds have matured sees `SlashDeferred` name
+	// its validator and withdraws before the funds are taken.
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::undelegate(origin(6), 1, 100));
+		assert_ok!(Stake::unbond(origin(1), 50));
+		go_to_session(2);
+		assert_ok!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 1));
+		Stake::slash(&1, Perbill::from_percent(10), SlashReason::ForgedLearning, false).unwrap();
+		assert_noop!(Stake::withdraw_unbonded(origin(6)), Error::<Test>::SlashPending);
+		assert_noop!(Stake::withdraw_unbonded(origin(1)), Error::<Test>::SlashPending);
+		go_to_session(3);
+		assert_ok!(Stake::withdraw_unbonded(origin(6)));
+		assert_eq!(free(6), 10_000 - 10, "the slash reached the matured chunk");
+		assert_ok!(Stake::withdraw_unbonded(origin(1)));
+		assert_eq!(free(1), 10_000 - 200 + 45, "the validator's own matured chunk was cut too (5 of its 50)");
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn nobody_joins_a_validator_with_a_pending_slash_and_pays_for_its_past() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 1));
+		Stake::slash(&1, Perbill::from_percent(50), SlashReason::ForgedLearning, false).unwrap();
+		assert_noop!(Stake::delegate(origin(7), 1, 100), Error::<Test>::SlashPending);
+		assert_noop!(Stake::delegate(origin(6), 1, 100), Error::<Test>::SlashPending);
+		go_to_session(1);
+		assert_eq!(held(6), 50);
+		assert_ok!(Stake::delegate(origin(7), 1, 100));
+		assert_eq!(held(7), 100);
+	});
+}
+
+#[test]
+fn only_the_cancel_origin_cancels_a_deferred_slash_and_then_nothing_is_taken() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		candidate(2);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 1));
+		Stake::slash(&1, Perbill::from_percent(10), SlashReason::ForgedLearning, false).unwrap();
+		Stake::slash(&1, Perbill::from_percent(10), SlashReason::ForgedAnswer, false).unwrap();
+		Stake::slash(&2, Perbill::from_percent(10), SlashReason::ForgedAnswer, false).unwrap();
+		assert_eq!(PendingSlashes::<Test>::get(1), 2);
+		// The offender, its delegators and root are not the cancel origin here.
+		for who in [origin(1), origin(6), RuntimeOrigin::root()] {
+			assert_noop!(Stake::cancel_deferred_slash(who, 1, 1), DispatchError::BadOrigin);
+		}
+		let canceller = origin(SlashCanceller::get());
+		assert_noop!(Stake::cancel_deferred_slash(canceller.clone(), 2, 1), Error::<Test>::NoDeferredSlash);
+		assert_noop!(Stake::cancel_deferred_slash(canceller.clone(), 1, 3), Error::<Test>::NoDeferredSlash);
+		let before = issuance();
+		assert_ok!(Stake::cancel_deferred_slash(canceller, 1, 1));
+		assert!(events().contains(&Event::DeferredSlashCancelled { who: 1, apply_at: 1, count: 2 }));
+		assert_eq!(PendingSlashes::<Test>::get(1), 0);
+		Stake::do_try_state().unwrap();
+		go_to_session(1);
+		assert_eq!((held(1), held(6)), (200, 100), "1's slashes were cancelled");
+		assert_eq!(held(2), 180, "2's was not");
+		assert_eq!(issuance(), before);
+		assert_ok!(Stake::delegate(origin(7), 1, 100));
+	});
+}
+
+#[test]
+fn a_full_session_queue_slashes_at_once_and_the_deferral_is_bounded() {
+	new_test_ext().execute_with(|| {
+		for who in 1..=4 {
+			candidate(who);
+		}
+		assert_noop!(Stake::set_slash_defer_sessions(origin(1), 1), DispatchError::BadOrigin);
+		// BondingDuration is 2 sessions here: a deferral must end before funds could unlock.
+		assert_noop!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 2), Error::<Test>::DeferNotBelowBondingDuration);
+		assert_ok!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 1));
+		assert_eq!(events().last(), Some(&Event::SlashDeferSessionsSet { sessions: 1 }));
+		for who in 1..=4 {
+			Stake::slash(&who, Perbill::from_percent(10), SlashReason::ForgedAnswer, false).unwrap();
+		}
+		// MaxDeferredSlashes is 3: the fourth is not dropped, it is taken now.
+		assert_eq!((held(1), held(2), held(3), held(4)), (200, 200, 200, 180));
+		assert_eq!(PendingSlashes::<Test>::get(4), 0);
+		go_to_session(1);
+		assert_eq!((held(1), held(2), held(3), held(4)), (180, 180, 180, 180));
+		// Governance's own slash is never deferred.
+		assert_ok!(Stake::force_slash(RuntimeOrigin::root(), 1, Perbill::from_percent(50), false));
+		assert_eq!(held(1), 90);
+		Stake::do_try_state().unwrap();
+	});
+}

@@ -48,6 +48,8 @@ pub trait WeightInfo {
 	fn undelegate() -> Weight;
 	fn set_reputation() -> Weight;
 	fn force_slash(d: u32, ) -> Weight;
+	fn cancel_deferred_slash() -> Weight;
+	fn set_slash_defer_sessions() -> Weight;
 }
 
 /// Measured weights, with the runtime's database weights.
@@ -244,6 +246,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2892).saturating_mul(d.into()))
 	}
+	// Estimate until `scripts/bench/pallet-weights.sh` measures it: one session's queue of
+	// `MaxDeferredSlashes` (64 × ~50 bytes) read and written, one counter.
+	fn cancel_deferred_slash() -> Weight {
+		Weight::from_parts(40_000_000, 3_700)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	// Estimate until measured: one value written.
+	fn set_slash_defer_sessions() -> Weight {
+		Weight::from_parts(10_000_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same figures with RocksDB's database weights, for mocks and tests.
@@ -313,5 +327,17 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 2892).saturating_mul(d.into()))
+	}
+	// Estimate until `scripts/bench/pallet-weights.sh` measures it: one session's queue of
+	// `MaxDeferredSlashes` (64 × ~50 bytes) read and written, one counter.
+	fn cancel_deferred_slash() -> Weight {
+		Weight::from_parts(40_000_000, 3_700)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+	}
+	// Estimate until measured: one value written.
+	fn set_slash_defer_sessions() -> Weight {
+		Weight::from_parts(10_000_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

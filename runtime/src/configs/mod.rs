@@ -241,6 +241,9 @@ impl pallet_stake_reputation::Config for Runtime {
 	type SlashReputationPenalty = ConstU32<100_000>;
 	type SlashDestination = SlashDestination;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	// Root until OpenGov lands (issue 26): the slash-cancellation track's origin then.
+	type SlashCancelOrigin = frame_system::EnsureRoot<AccountId>;
+	type MaxDeferredSlashes = ConstU32<64>;
 	type HasSessionKeys = HasSessionKeys;
 	type WeightInfo = pallet_stake_reputation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
