@@ -102,14 +102,9 @@ impl Drop for TempFile {
 /// A fraud model in force (the e2e task's shape; its initial weights score as fast as trained
 /// ones).
 fn fraud_model() -> InForce {
-	use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
+	use loopx_model_spec::Precision;
 	use pallet_builder_market::{HyperParams, Metric};
-	let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
-	let architecture = Architecture::Classifier {
-		layers: vec![TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 }, TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 }]
-			.try_into()
-			.expect("a valid architecture"),
-	};
+	let architecture = loopx_worker::training::fraud_classifier(1);
 	let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 10, seed: 7 };
 	let model = TaskModel::new(0, &architecture, Precision::Int8, Metric::Auc, hyper).expect("a fraud model");
 	let state = model.initial().clone();

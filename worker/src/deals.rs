@@ -749,17 +749,9 @@ mod tests {
 	/// The payload of a local model of task 3, its commitment, and a check that knows task 3.
 	fn local_model() -> (Prepared, impl Fn(&TaskPayload) -> Result<(), String>) {
 		use crate::training::TaskModel;
-		use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
+		use loopx_model_spec::Precision;
 		use pallet_builder_market::{HyperParams, Metric};
-		let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
-		let architecture = Architecture::Classifier {
-			layers: vec![
-				TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
-				TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 },
-			]
-			.try_into()
-			.unwrap(),
-		};
+		let architecture = crate::training::fraud_classifier(1);
 		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 10, seed: 7 };
 		let model = TaskModel::new(3, &architecture, Precision::Int8, Metric::Auc, hyper).unwrap();
 		let trained = model.train(model.initial(), &training_shard(1), 1);

@@ -88,21 +88,13 @@ mod tests {
 	use super::*;
 	use crate::demo_data::training_shard;
 	use codec::Encode;
-	use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
+	use loopx_model_spec::Precision;
 	use loopx_primitives::Thresholds;
 	use pallet_builder_market::{HyperParams, Metric};
 
 	fn spec(eval_set: sp_core::H256) -> TaskSpec<Balance, BlockNumber> {
-		let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
 		TaskSpec {
-			architecture: Architecture::Classifier {
-				layers: vec![
-					TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
-					TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 },
-				]
-				.try_into()
-				.unwrap(),
-			},
+			architecture: crate::training::fraud_classifier(1),
 			precision: Precision::Int8,
 			metric: Metric::Auc,
 			target: 990_000,

@@ -30,8 +30,18 @@ use rand_chacha::ChaCha8Rng;
 type Cpu = Flex;
 type Train = Autodiff<Flex>;
 
-/// Values per quantization block on the wire.
-pub const WIRE_BLOCK: usize = 64;
+/// Values per quantization block on the wire (the chain sizes payloads by the same block).
+pub const WIRE_BLOCK: usize = loopx_model_spec::WIRE_BLOCK as usize;
+
+/// A fraud classifier over the 16 wallet features, for tests and benchmarks: `hidden` TT layers
+/// 16 → 16 (modes 4 × 4, rank 3), then the logit. The demo task (`e2e/lib/cycle.mjs`) has two.
+pub fn fraud_classifier(hidden: usize) -> Architecture {
+	use loopx_model_spec::{Modes, TtLayer};
+	let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
+	let mut layers = vec![TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 }; hidden];
+	layers.push(TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 });
+	Architecture::Classifier { layers: layers.try_into().unwrap_or_default() }
+}
 
 /// The first bytes of the model id of every task model on the wire; the next twelve name the
 /// account that made the payload ([`maker_of`]) and the last four the task (big-endian).
@@ -254,19 +264,29 @@ mod tests {
 		demo_data::{eval_set, training_shard},
 		payload_store::payload_hash,
 	};
-	use loopx_model_spec::{Modes, TtLayer};
+	use loopx_model_spec::Modes;
 
 	fn fraud_architecture() -> Architecture {
-		let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
-		Architecture::Classifier {
-			layers: vec![
-				TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
-				TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
-				TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 },
-			]
-			.try_into()
-			.unwrap(),
+		fraud_classifier(2)
+	}
+
+	#[test]
+	fn a_payload_is_never_larger_than_the_chain_sizes_it() {
+		// The builder market bounds a task by `Architecture::payload_bytes`: a worker's payload
+		// must fit it, or a task the chain accepts could make payloads the workers refuse.
+		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 1, seed: 7 };
+		for hidden in [1, 2, 6] {
+			let architecture = fraud_classifier(hidden);
+			for precision in [Precision::F32, Precision::Int8, Precision::Int4] {
+				let model = TaskModel::new(0, &architecture, precision, Metric::Auc, hyper).unwrap();
+				let len = model.encode(model.initial(), 1, 1, 1, &TEST_MAKER).unwrap().len() as u64;
+				let bound = architecture.payload_bytes(precision);
+				assert!(len <= bound, "{hidden} hidden layers, {precision:?}: {len} > {bound}");
+				assert!(bound - len <= loopx_model_spec::WIRE_OVERHEAD_BYTES, "the bound is not loose: {len} of {bound}");
+			}
 		}
+		use sp_core::Get;
+		assert!(<<loopx_runtime::Runtime as pallet_builder_market::Config>::MaxModelBytes as Get<u64>>::get() <= crate::payload_store::MAX_PAYLOAD_BYTES as u64);
 	}
 
 	const TEST_MAKER: Maker = [7; 12];

@@ -373,6 +373,26 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRounds: Get<u32>;
 
+		/// Largest training batch a task may ask for.
+		#[pallet::constant]
+		type MaxBatchSize: Get<u32>;
+
+		/// Most local training steps a round may ask of each trainer.
+		#[pallet::constant]
+		type MaxLocalSteps: Get<u32>;
+
+		/// Largest model payload (`Architecture::payload_bytes` in the task's precision): what
+		/// every validator fetches, stores and serves for each version. No larger than the
+		/// workers' payload limit, so every model the chain accepts can travel.
+		#[pallet::constant]
+		type MaxModelBytes: Get<u64>;
+
+		/// Most training work a round may ask of a trainer, in parameter-samples (parameters ×
+		/// batch size × local steps): a proxy of its CPU time, so that no task makes every
+		/// validator train for long on each round.
+		#[pallet::constant]
+		type MaxTrainingWork: Get<u64>;
+
 		/// Shortest round.
 		#[pallet::constant]
 		type MinRoundLength: Get<BlockNumberFor<Self>>;
@@ -545,6 +565,14 @@ pub mod pallet {
 		UnknownVersion,
 		/// Only the builder or a contributor of the version can sell it.
 		NotHolder,
+		/// A batch size above [`Config::MaxBatchSize`].
+		BatchSizeTooLarge,
+		/// More local steps than [`Config::MaxLocalSteps`].
+		TooManyLocalSteps,
+		/// The model's payload would exceed [`Config::MaxModelBytes`].
+		ModelTooLarge,
+		/// Parameters × batch size × local steps above [`Config::MaxTrainingWork`].
+		TrainingTooHeavy,
 	}
 
 	#[pallet::hooks]

@@ -183,6 +183,10 @@ impl pallet_builder_market::Config for Test {
 	type Market = DataMarket;
 	type MaxLiveTasks = ConstU32<3>;
 	type MaxRounds = ConstU32<10>;
+	type MaxBatchSize = ConstU32<256>;
+	type MaxLocalSteps = ConstU32<100>;
+	type MaxModelBytes = ConstU64<{ 64 << 10 }>;
+	type MaxTrainingWork = ConstU64<{ 1 << 24 }>;
 	type MinRoundLength = ConstU64<5>;
 	type MaxRoundLength = ConstU64<100>;
 	type MaxUpdatesPerRound = ConstU32<3>;

@@ -39,6 +39,12 @@ impl<T: Config> Pallet<T> {
 		spec.architecture.validate().map_err(|_| Error::<T>::InvalidArchitecture)?;
 		ensure!(!spec.metric.higher_is_better() || spec.target <= 1_000_000, Error::<T>::InvalidTarget);
 		ensure!(spec.hyper.batch_size > 0 && spec.hyper.local_steps > 0, Error::<T>::InvalidHyperParams);
+		// What every validator does for the task: bounded, so that no task stalls one.
+		ensure!(spec.hyper.batch_size <= T::MaxBatchSize::get(), Error::<T>::BatchSizeTooLarge);
+		ensure!(spec.hyper.local_steps <= T::MaxLocalSteps::get(), Error::<T>::TooManyLocalSteps);
+		ensure!(spec.architecture.payload_bytes(spec.precision) <= T::MaxModelBytes::get(), Error::<T>::ModelTooLarge);
+		let work = spec.architecture.num_params().saturating_mul(spec.hyper.batch_size.into()).saturating_mul(spec.hyper.local_steps.into());
+		ensure!(work <= T::MaxTrainingWork::get(), Error::<T>::TrainingTooHeavy);
 		ensure!(spec.round_length >= T::MinRoundLength::get() && spec.round_length <= T::MaxRoundLength::get(), Error::<T>::InvalidRoundLength);
 		ensure!(spec.max_rounds > 0 && spec.max_rounds <= T::MaxRounds::get(), Error::<T>::InvalidMaxRounds);
 		ensure!(spec.deadline > now.saturating_add(spec.round_length), Error::<T>::DeadlineTooSoon);

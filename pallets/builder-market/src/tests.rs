@@ -19,6 +19,13 @@ fn fraud() -> Architecture {
 		]),
 	}
 }
+/// A classifier of dense layers (`(outputs, inputs)` each).
+fn dense(layers: &[(u32, u32)]) -> Architecture {
+	let m = |v: u32| Modes::truncate_from(vec![v]);
+	Architecture::Classifier {
+		layers: BoundedVec::truncate_from(layers.iter().map(|&(o, i)| TtLayer { out_modes: m(o), in_modes: m(i), rank: 1 }).collect()),
+	}
+}
 fn spec() -> TaskSpecOf<Test> {
 	TaskSpec {
 		architecture: fraud(),
@@ -110,10 +117,30 @@ fn deploying_an_invalid_spec_fails_with_its_reason_and_holds_nothing() {
 			(bad(|s| s.deadline = 1 + ROUND), Error::DeadlineTooSoon),
 			(bad(|s| s.bounty = MIN_BOUNTY - 1), Error::BountyTooLow),
 			(bad(|s| s.bounty = INITIAL), Error::InsufficientBalance),
+			// What every validator would do for the task, bounded (attacks on the validators:
+			// a batch, a step count, a model or a round's training large enough to stall them).
+			(bad(|s| s.hyper.batch_size = 257), Error::BatchSizeTooLarge),
+			(bad(|s| s.hyper.local_steps = 101), Error::TooManyLocalSteps),
+			(bad(|s| s.architecture = dense(&[(1_024, 64), (1, 1_024)])), Error::ModelTooLarge),
+			(
+				bad(|s| {
+					s.architecture = dense(&[(128, 16), (1, 128)]);
+					s.hyper.batch_size = 256;
+					s.hyper.local_steps = 100;
+				}),
+				Error::TrainingTooHeavy,
+			),
 		];
 		for (s, error) in cases {
 			assert_noop!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), s), error);
 		}
+		// At the bounds, a task deploys.
+		let at_bounds = bad(|s| {
+			s.hyper.batch_size = 256;
+			s.hyper.local_steps = 100;
+			s.precision = Precision::F32;
+		});
+		assert_ok!(BuilderMarket::deploy_model(RuntimeOrigin::signed(BUILDER), at_bounds));
 		// A lower-is-better metric may have any target.
 		assert_ok!(BuilderMarket::deploy_model(
 			RuntimeOrigin::signed(BUILDER),

@@ -18,6 +18,11 @@ pub const MAX_MODE: u32 = 4_096;
 pub const MAX_RANK: u32 = 64;
 /// Most parameters a deployed model may have (what a validator trains, sends and evaluates).
 pub const MAX_PARAMS: u64 = 16 << 20;
+/// Values per quantization block on the wire (one `f32` scale each).
+pub const WIRE_BLOCK: u64 = 64;
+/// What a model payload holds besides its values, at most: the wire header, the shapes of up to
+/// [`MAX_LAYERS`] layers' cores, the payload length and the checksum.
+pub const WIRE_OVERHEAD_BYTES: u64 = 2_048;
 
 /// The factorisation of one dimension into TT modes.
 pub type Modes = BoundedVec<u32, ConstU32<MAX_MODES>>;
@@ -152,6 +157,12 @@ impl Architecture {
 		}
 	}
 
+	/// The most bytes a payload of this model takes on the wire in `precision`: what a validator
+	/// fetches, stores and serves for every version.
+	pub fn payload_bytes(&self, precision: Precision) -> u64 {
+		precision.encoded_bytes(self.num_params()).saturating_add(WIRE_OVERHEAD_BYTES)
+	}
+
 	/// Whether a model can be built from this architecture, and why not.
 	pub fn validate(&self) -> Result<(), SpecError> {
 		match self {
@@ -194,6 +205,19 @@ pub enum Precision {
 	/// 4-bit integers with per-block scales.
 	#[codec(index = 2)]
 	Int4,
+}
+
+impl Precision {
+	/// Bytes that `values` values take in this precision: codes plus one `f32` scale per
+	/// [`WIRE_BLOCK`] values (none for `F32`).
+	pub fn encoded_bytes(self, values: u64) -> u64 {
+		let scales = values.div_ceil(WIRE_BLOCK).saturating_mul(4);
+		match self {
+			Self::F32 => values.saturating_mul(4),
+			Self::Int8 => values.saturating_add(scales),
+			Self::Int4 => values.div_ceil(2).saturating_add(scales),
+		}
+	}
 }
 
 #[cfg(test)]

@@ -426,6 +426,14 @@ impl pallet_builder_market::Config for Runtime {
 	type Market = crate::DataMarket;
 	type MaxLiveTasks = ConstU32<256>;
 	type MaxRounds = ConstU32<1_000>;
+	// What a task asks of every validator, bounded so that none stalls one: batches of up to
+	// 4,096 rows, 1,000 local steps, a payload of 1 MiB (the workers' payload limit: ~1 M int8
+	// parameters) and 2^30 parameter-samples of training a round (about a second of one core
+	// for the TT kernels; the demo task asks 241 × 64 × 60 ≈ 10^6).
+	type MaxBatchSize = ConstU32<4_096>;
+	type MaxLocalSteps = ConstU32<1_000>;
+	type MaxModelBytes = ConstU64<{ 1 << 20 }>;
+	type MaxTrainingWork = ConstU64<{ 1 << 30 }>;
 	// 30 seconds to 12 hours.
 	type MinRoundLength = ConstU32<10>;
 	type MaxRoundLength = ConstU32<14_400>;

@@ -253,17 +253,9 @@ mod tests {
 	}
 
 	fn trained_fraud_model() -> Arc<Loaded> {
-		use loopx_model_spec::{Architecture, Modes, Precision, TtLayer};
+		use loopx_model_spec::Precision;
 		use pallet_builder_market::{HyperParams, Metric};
-		let m = |v: &[u32]| Modes::truncate_from(v.to_vec());
-		let architecture = Architecture::Classifier {
-			layers: vec![
-				TtLayer { out_modes: m(&[4, 4]), in_modes: m(&[4, 4]), rank: 3 },
-				TtLayer { out_modes: m(&[1]), in_modes: m(&[16]), rank: 1 },
-			]
-			.try_into()
-			.unwrap(),
-		};
+		let architecture = crate::training::fraud_classifier(1);
 		let hyper = HyperParams { learning_rate_ppm: 100_000, batch_size: 64, local_steps: 200, seed: 7 };
 		let model = TaskModel::new(3, &architecture, Precision::F32, Metric::Auc, hyper).unwrap();
 		let state = model.train(model.initial(), &crate::demo_data::training_shard(1), 1);
