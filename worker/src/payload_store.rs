@@ -9,7 +9,8 @@
 //! Some payloads must outlive the first-in first-out bound: the model versions that scored
 //! the chain's transfers ([`crate::chain_index::scores`]), which a node rebuilding its chain
 //! index from genesis fetches again from its peers. They are **pinned**: kept on disk under
-//! `pinned/` (not in memory), [`MAX_PINNED`] at most, and served like the others.
+//! `pinned/` (not in memory), [`MAX_PINNED`] at most, and served like the others. So are the
+//! current versions of the tasks a node works on (a late joiner fetches them from it).
 
 use std::{
 	collections::VecDeque,

@@ -286,7 +286,10 @@ mod tests {
 			}
 		}
 		use sp_core::Get;
-		assert!(<<loopx_runtime::Runtime as pallet_builder_market::Config>::MaxModelBytes as Get<u64>>::get() <= crate::payload_store::MAX_PAYLOAD_BYTES as u64);
+		assert!(
+			<<loopx_runtime::Runtime as pallet_builder_market::Config>::MaxModelBytes as Get<u64>>::get()
+				<= crate::payload_store::MAX_PAYLOAD_BYTES as u64
+		);
 	}
 
 	const TEST_MAKER: Maker = [7; 12];

@@ -140,9 +140,14 @@ impl Learning {
 		for view in tasks {
 			if let Some(current) = view.task.current {
 				at.metrics.model_metric(view.id, current.metric);
-				// The current version of a task worked on here is served for inference.
-				if self.tasks.works_on(&view) && self.serving.has_room() && self.pool.payload(current.hash, at.metrics).await.is_ok() {
-					self.serving.serve(view.id, current.number);
+				// The current version of a task worked on here is served for inference, and
+				// pinned: the store's first-in first-out bound (64 payloads) would otherwise let
+				// newer updates push it out on every node, and nobody could fetch it any more.
+				if self.tasks.works_on(&view) && self.serving.has_room() {
+					if let Ok(bytes) = self.pool.payload(current.hash, at.metrics).await {
+						self.pool.pin(&bytes);
+						self.serving.serve(view.id, current.number);
+					}
 				}
 			}
 			self.rounds.track_decisions(at, view.id);

@@ -79,6 +79,11 @@ impl ModelPool {
 		self.store.get(&hash).ok_or(PoolError::NoPeerServes(hash))
 	}
 
+	/// Keeps `bytes` beyond the store's first-in first-out bound (a task's current version).
+	pub fn pin(&self, bytes: &[u8]) {
+		self.store.pin(bytes);
+	}
+
 	/// Holds and serves a payload this node made, and tells the peers; its hash (`None`: the
 	/// store refused it).
 	pub fn publish(&self, payload: Vec<u8>) -> Option<H256> {
@@ -125,5 +130,26 @@ impl ModelPool {
 	/// Whether bought local models of `task` wait to be scored.
 	pub fn has_bought(&self, task: TaskId) -> bool {
 		self.bought.iter().any(|(t, _)| *t == task)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::payload_store::MAX_PAYLOADS;
+
+	#[test]
+	fn a_pinned_current_version_is_still_served_after_many_newer_payloads() {
+		let pool = ModelPool::new(PayloadStore::default(), None);
+		let (version, other) = (pool.publish(b"the current version".to_vec()).unwrap(), pool.publish(b"an older version".to_vec()).unwrap());
+		pool.pin(b"the current version");
+		for i in 0..2 * MAX_PAYLOADS as u32 {
+			pool.publish(i.to_le_bytes().to_vec());
+		}
+		let metrics = Metrics::default();
+		let fetch = |hash| futures::executor::block_on(pool.payload(hash, &metrics));
+		assert_eq!(fetch(version).unwrap().as_slice(), b"the current version");
+		// Without the pin it would be gone (and with no peer, not fetched again).
+		assert!(matches!(fetch(other), Err(PoolError::NoNetwork(_))));
 	}
 }
