@@ -158,6 +158,7 @@ impl pallet_data_market::Config for Test {
 	type ProtocolFee = ProtocolFee;
 	type Routers = Routers;
 	type DisputeDeposit = ConstU128<50>;
+	type KeyDeposit = ConstU128<1>;
 	type DealFailurePenalty = ConstU32<20_000>;
 	type PaymentPerPoint = ConstU128<10>;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;

@@ -74,12 +74,24 @@ fn delivered_deal<T: Config>() -> (DealId, T::AccountId, T::AccountId) {
 mod benchmarks {
 	use super::*;
 
+	// A first registration: the deposit is held.
 	#[benchmark]
 	fn register_key() {
-		let caller: T::AccountId = whitelisted_caller();
+		let caller = funded::<T>("caller", 0);
+		EncryptionKeys::<T>::remove(&caller);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), [9u8; 32]);
 		assert_eq!(EncryptionKeys::<T>::get(&caller), Some([9u8; 32]));
+	}
+
+	#[benchmark]
+	fn remove_key() -> Result<(), BenchmarkError> {
+		let caller = funded::<T>("caller", 0);
+		Pallet::<T>::hold(HoldReason::KeyDeposit, &caller, T::KeyDeposit::get())?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+		assert!(!EncryptionKeys::<T>::contains_key(&caller));
+		Ok(())
 	}
 
 	/// An offer that crosses nothing and climbs from the bottom of a book of `b` to its top.

@@ -250,6 +250,13 @@ impl<T: Config> Pallet<T> {
 				steps += 1;
 				continue;
 			}
+			// A bid whose owner removed its key could not take a delivery: it leaves the book
+			// instead of failing every offer that crosses it.
+			if resting.side == Side::Bid && !EncryptionKeys::<T>::contains_key(&resting.owner) {
+				Self::close_order(top.order, resting, CloseReason::NoBuyerKey);
+				steps += 1;
+				continue;
+			}
 			let crosses = match order.side {
 				Side::Bid => resting.price <= order.price,
 				Side::Offer => resting.price >= order.price,
@@ -794,6 +801,10 @@ impl<T: Config> Pallet<T> {
 		}
 		for (order, _) in BookSlot::<T>::iter() {
 			ensure!(Orders::<T>::contains_key(order), "a booked order that does not exist");
+		}
+		for (who, _) in EncryptionKeys::<T>::iter() {
+			// Keys registered before deposits were taken hold none.
+			ensure!(T::Currency::balance_on_hold(&HoldReason::KeyDeposit.into(), &who) <= T::KeyDeposit::get(), "a key holds more than its deposit");
 		}
 		Ok(())
 	}

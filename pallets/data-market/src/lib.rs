@@ -282,6 +282,9 @@ pub enum CloseReason {
 	Cancelled,
 	/// Its expiry block came.
 	Expired,
+	/// A bid whose owner removed its encryption key, met by an offer: nothing could be
+	/// delivered to it, so it leaves the book rather than block the offers that cross it.
+	NoBuyerKey,
 }
 
 /// Why a buyer was refunded.
@@ -346,6 +349,8 @@ pub mod pallet {
 		RouterBond,
 		/// A buyer's deposit for a dispute.
 		DisputeDeposit,
+		/// The storage deposit of a registered encryption key.
+		KeyDeposit,
 	}
 
 	#[pallet::config]
@@ -430,6 +435,11 @@ pub mod pallet {
 		/// What a buyer holds to dispute a delivery.
 		#[pallet::constant]
 		type DisputeDeposit: Get<BalanceOf<Self>>;
+
+		/// What an account holds for its registered encryption key (a storage deposit),
+		/// returned by [`Pallet::remove_key`].
+		#[pallet::constant]
+		type KeyDeposit: Get<BalanceOf<Self>>;
 
 		/// Reputation lost by a seller that does not deliver or loses a dispute, and by a buyer
 		/// whose dispute the vote rejects.
@@ -536,6 +546,8 @@ pub mod pallet {
 		PeriodsSet { periods: DealPeriods<BlockNumberFor<T>> },
 		/// An account registered (or replaced) its encryption key.
 		KeyRegistered { who: T::AccountId, key: EncryptionKey },
+		/// An account removed its encryption key; its deposit, `released`, is free again.
+		KeyRemoved { who: T::AccountId, released: BalanceOf<T> },
 		/// An order was posted; `held` is what it holds (bond or funds).
 		OrderPosted {
 			order: OrderId,
@@ -697,16 +709,37 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers (or replaces) the caller's X25519 public key. Sellers encrypt payloads to it;
-		/// deals already made keep the key they were made with.
+		/// deals already made keep the key they were made with. A first registration holds
+		/// [`Config::KeyDeposit`] (a replacement holds nothing more).
 		///
-		/// Emits [`Event::KeyRegistered`].
+		/// Fails with [`Error::InvalidKey`] (all zero) or [`Error::InsufficientBalance`] (the
+		/// deposit). Emits [`Event::KeyRegistered`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_key())]
 		pub fn register_key(origin: OriginFor<T>, key: EncryptionKey) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(key != [0u8; 32], Error::<T>::InvalidKey);
+			if !EncryptionKeys::<T>::contains_key(&who) {
+				Self::hold(HoldReason::KeyDeposit, &who, T::KeyDeposit::get())?;
+			}
 			EncryptionKeys::<T>::insert(&who, key);
 			Self::deposit_event(Event::KeyRegistered { who, key });
+			Ok(())
+		}
+
+		/// Removes the caller's encryption key and returns its deposit. Deals already made keep
+		/// their key; the caller's resting bids leave the book when an offer meets them
+		/// ([`CloseReason::NoBuyerKey`]), and it can post no order until it registers a key again.
+		///
+		/// Fails with [`Error::NoEncryptionKey`]. Emits [`Event::KeyRemoved`].
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::remove_key())]
+		pub fn remove_key(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			EncryptionKeys::<T>::take(&who).ok_or(Error::<T>::NoEncryptionKey)?;
+			// A key registered before deposits were taken holds none: release what is held.
+			let released = Self::release(HoldReason::KeyDeposit, &who, T::KeyDeposit::get());
+			Self::deposit_event(Event::KeyRemoved { who, released });
 			Ok(())
 		}
 

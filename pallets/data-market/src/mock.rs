@@ -62,6 +62,8 @@ pub const INITIAL: Balance = 10_000;
 pub const DELIVERY: u64 = 10;
 pub const CONFIRM: u64 = 5;
 pub const DEPOSIT: Balance = 50;
+/// The storage deposit of an encryption key.
+pub const KEY_DEPOSIT: Balance = 5;
 pub const ROUTER_BOND: Balance = 100;
 pub const FAIL_REP: Reputation = 20_000;
 
@@ -150,6 +152,7 @@ impl pallet_data_market::Config for Test {
 	type ProtocolFee = ProtocolFee;
 	type Routers = Routers;
 	type DisputeDeposit = ConstU128<DEPOSIT>;
+	type KeyDeposit = ConstU128<KEY_DEPOSIT>;
 	type DealFailurePenalty = ConstU32<FAIL_REP>;
 	type PaymentPerPoint = ConstU128<10>;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;

@@ -47,6 +47,8 @@ enum Action {
 	Reveal(usize, bool, bool),
 	Decide(usize, u8),
 	Advance(u64),
+	/// A buyer removes its encryption key, or registers one again.
+	ToggleKey(bool),
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -65,6 +67,7 @@ fn action() -> impl Strategy<Value = Action> {
 		1 => (any::<usize>(), any::<bool>(), prop::bool::weighted(0.8)).prop_map(|(d, s, right)| Action::Reveal(d, s, right)),
 		1 => (any::<usize>(), 0u8..3).prop_map(|(d, o)| Action::Decide(d, o)),
 		2 => (1u64..12).prop_map(Action::Advance),
+		1 => any::<bool>().prop_map(Action::ToggleKey),
 	]
 }
 
@@ -142,6 +145,13 @@ fn apply(action: &Action) -> DispatchResult {
 		Action::Advance(n) => {
 			run_to(now + n);
 			Ok(())
+		},
+		Action::ToggleKey(buyer) => {
+			let who = if buyer { BUYER } else { BUYER2 };
+			match EncryptionKeys::<Test>::contains_key(who) {
+				true => DataMarket::remove_key(signed(who)),
+				false => DataMarket::register_key(signed(who), [who as u8; 32]),
+			}
 		},
 	}
 }

@@ -76,6 +76,57 @@ fn register_key_stores_and_replaces_the_key() {
 }
 
 #[test]
+fn an_encryption_key_holds_a_deposit_returned_when_it_is_removed() {
+	new_test_ext().execute_with(|| {
+		let before = Balances::total_issuance();
+		assert_ok!(DataMarket::register_key(RuntimeOrigin::signed(NO_KEY), [7; 32]));
+		assert_eq!(held(HoldReason::KeyDeposit, NO_KEY), KEY_DEPOSIT);
+		// Replacing the key holds nothing more.
+		assert_ok!(DataMarket::register_key(RuntimeOrigin::signed(NO_KEY), [8; 32]));
+		assert_eq!(held(HoldReason::KeyDeposit, NO_KEY), KEY_DEPOSIT);
+		assert_ok!(DataMarket::remove_key(RuntimeOrigin::signed(NO_KEY)));
+		System::assert_last_event(Event::<Test>::KeyRemoved { who: NO_KEY, released: KEY_DEPOSIT }.into());
+		assert_eq!((held(HoldReason::KeyDeposit, NO_KEY), free(NO_KEY)), (0, INITIAL));
+		assert!(!EncryptionKeys::<Test>::contains_key(NO_KEY));
+		assert_noop!(DataMarket::remove_key(RuntimeOrigin::signed(NO_KEY)), Error::<Test>::NoEncryptionKey);
+		// Who cannot pay the deposit registers nothing.
+		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<_>>::transfer(
+			&NO_KEY,
+			&POT,
+			INITIAL - 2,
+			frame_support::traits::tokens::Preservation::Expendable
+		));
+		assert_noop!(DataMarket::register_key(RuntimeOrigin::signed(NO_KEY), [7; 32]), Error::<Test>::InsufficientBalance);
+		// A key registered before deposits were taken (the mock's genesis keys) holds none and
+		// releases none of the account's other holds.
+		assert_ok!(bid(BUYER, 100, 1));
+		assert_ok!(DataMarket::remove_key(RuntimeOrigin::signed(BUYER)));
+		System::assert_last_event(Event::<Test>::KeyRemoved { who: BUYER, released: 0 }.into());
+		assert_eq!(held(HoldReason::Payment, BUYER), 100);
+		assert_eq!(Balances::total_issuance(), before);
+		DataMarket::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_bid_whose_owner_removed_its_key_cannot_block_the_offers_that_cross_it() {
+	// The attack: a buyer rests a high bid, then removes its key. Every offer that crosses the
+	// bid would fail (no key to seal the delivery to), closing the book to sellers.
+	new_test_ext().execute_with(|| {
+		assert_ok!(bid(BUYER, 200, 1));
+		assert_ok!(bid(BUYER2, 100, 1));
+		assert_ok!(DataMarket::remove_key(RuntimeOrigin::signed(BUYER)));
+		assert_ok!(offer(SELLER, 100, 1));
+		// The keyless bid left the book, its funds back to its owner; the offer met the next.
+		System::assert_has_event(Event::<Test>::OrderClosed { order: 0, reason: CloseReason::NoBuyerKey, released: 200 }.into());
+		assert_eq!((held(HoldReason::Payment, BUYER), free(BUYER)), (0, INITIAL));
+		assert_eq!(deal(0).buyer, BUYER2);
+		assert_eq!(book(Side::Bid), vec![]);
+		DataMarket::do_try_state().unwrap();
+	});
+}
+
+#[test]
 fn a_buyer_or_seller_without_a_key_cannot_post() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(bid(NO_KEY, 100, 1), Error::<Test>::NoEncryptionKey);

@@ -38,6 +38,7 @@ use core::marker::PhantomData;
 /// Weight functions of `pallet_data_market`.
 pub trait WeightInfo {
 	fn register_key() -> Weight;
+	fn remove_key() -> Weight;
 	fn post_order_resting(b: u32, ) -> Weight;
 	fn post_order_matching(b: u32, ) -> Weight;
 	fn cancel_order(b: u32, ) -> Weight;
@@ -61,6 +62,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Fastest run: 7_111_000 ps.
 		Weight::from_parts(7_992_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	// Estimate until `scripts/bench/pallet-weights.sh` measures it: the key, a hold released.
+	fn remove_key() -> Weight {
+		Weight::from_parts(40_000_000, 3_800)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `DataMarket::EncryptionKeys` (r:1 w:0)
 	/// Proof: `DataMarket::EncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
@@ -411,6 +418,11 @@ impl WeightInfo for () {
 	fn register_key() -> Weight {
 		Weight::from_parts(7_992_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn remove_key() -> Weight {
+		Weight::from_parts(40_000_000, 3_800)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn post_order_resting(b: u32, ) -> Weight {
 		Weight::from_parts(222_190_325, 18442)

@@ -408,6 +408,8 @@ impl pallet_data_market::Config for Runtime {
 	type ProtocolFee = DataProtocolFee;
 	type Routers = crate::Routers;
 	type DisputeDeposit = ConstU128<{ 10 * UNITS }>;
+	// An encryption key's storage (~130 bytes with its key): 0.1 LPX, returned on removal.
+	type KeyDeposit = ConstU128<{ UNITS / 10 }>;
 	type DealFailurePenalty = ConstU32<20_000>;
 	type PaymentPerPoint = ConstU128<{ UNITS / 10 }>;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
