@@ -130,7 +130,8 @@ test('delivery then confirmation pays the seller 98 % and the protocol 2 %', { t
   // Alice pays the payment and her transaction fees; the bond is free again.
   assert.equal(await total(dave.address), daveBefore + payment - protocolFee - deliverFee - daveFailedFee - zeroFailedFee);
   assert.equal(await total(alice.address), aliceBefore - payment - confirmFee - aliceFailedFee);
-  assert.equal((await api.query.system.account(dave.address)).data.reserved.toBigInt(), 0n, 'no hold left on the seller');
+  assert.equal((await api.query.system.account(dave.address)).data.reserved.toBigInt(), api.consts.dataMarket.keyDeposit.toBigInt(),
+    'no hold left on the seller but his encryption key\'s deposit');
   assert.equal((await api.call.dataMarketApi.dealsOf(dave.address)).length, 0);
   assert.equal((await api.query.dataMarket.deals(deal)).isNone, true);
 });
