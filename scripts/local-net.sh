@@ -13,6 +13,8 @@
 # `start ferdie` adds a fifth node (i = 5) with Ferdie's dev keys. Ferdie is funded in the local
 # genesis but is not a validator there: he becomes one by bonding, `session.setKeys` and
 # `stakeReputation.validate` (see docs/operators-guide.md, "Becoming a validator").
+# `start dave-twin` (a TEST FACILITY, i = 6) starts a second node with Dave's validator keys and no
+# workers: both sign in Dave's slots and rounds, so Dave equivocates and is reported and slashed.
 # `start data` adds a data node (i = 4, not a validator, `--data-node`): a user selling a shard
 # of the demo wallet data in the data market with Eve's account, whose key is put into the
 # node's keystore with `loopx-node key insert` first. LOOPX_DATA_SURI picks another account;
@@ -37,8 +39,8 @@ ALICE_NODE_KEY=0000000000000000000000000000000000000000000000000000000000000001
 
 index_of() {
 	case "$1" in
-	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;; dave) echo 3 ;; data) echo 4 ;; ferdie) echo 5 ;;
-	*) die "unknown node '$1' (alice, bob, charlie, dave, data or ferdie)" ;;
+	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;; dave) echo 3 ;; data) echo 4 ;; ferdie) echo 5 ;; dave-twin) echo 6 ;;
+	*) die "unknown node '$1' (alice, bob, charlie, dave, data, ferdie or dave-twin)" ;;
 	esac
 }
 
@@ -71,12 +73,16 @@ start_one() {
 		args+=(--data-node)
 		[ -n "${LOOPX_ML_DATA:-}" ] && args+=(--ml-data "$LOOPX_ML_DATA")
 		[ -n "${LOOPX_DATA_OFFERS:-}" ] && args+=(--data-offers "$LOOPX_DATA_OFFERS")
+	elif [ "$name" = dave-twin ]; then
+		# Dave's keys on a second machine, as a careless failover would run them.
+		args+=(--dave)
 	else
 		# A validator keeps the state of every finalized block, so that its chain index can
 		# backfill from genesis after any gap (`worker/src/chain_index`).
 		args+=("--$name" --state-pruning archive-canonical)
 	fi
-	[ "${LOOPX_NO_WORKERS:-0}" = 1 ] && args+=(--no-workers)
+	# (The twin never runs workers: its votes and answers would be Dave's second copy.)
+	{ [ "${LOOPX_NO_WORKERS:-0}" = 1 ] || [ "$name" = dave-twin ]; } && args+=(--no-workers)
 	# shellcheck disable=SC2206 # the operator's words, split as a shell would
 	[ -n "${LOOPX_NODE_ARGS:-}" ] && args+=(${LOOPX_NODE_ARGS})
 	if [ "${LOOPX_FAULTY:-}" = "$name" ]; then
@@ -129,7 +135,7 @@ halt_one() {
 # The genesis validators, and the data node and Ferdie if they have been started.
 known() {
 	echo "${ALL[@]}"
-	for extra in data ferdie; do [ -f "$NET_DIR/$extra.pid" ] && echo "$extra"; done
+	for extra in data ferdie dave-twin; do [ -f "$NET_DIR/$extra.pid" ] && echo "$extra"; done
 	true
 }
 
@@ -171,5 +177,5 @@ status) status ;;
 purge)
 	for n in $(known); do halt_one "$n" TERM; done
 	rm -rf "$NET_DIR"; log "removed $NET_DIR" ;;
-*) die "usage: $0 start|stop|kill|status|purge [alice|bob|charlie|dave|data|ferdie ...]" ;;
+*) die "usage: $0 start|stop|kill|status|purge [alice|bob|charlie|dave|data|ferdie|dave-twin ...]" ;;
 esac

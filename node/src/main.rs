@@ -4,6 +4,7 @@
 // once, at start-up or shutdown, so their size costs nothing.
 #![allow(clippy::result_large_err)]
 
+mod babe_equivocation;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod chain_spec;

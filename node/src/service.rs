@@ -375,6 +375,12 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	})?;
 
 	if role.is_authority() {
+		// Equivocations of other authorities, reported with sealed headers (see the module).
+		task_manager.spawn_handle().spawn(
+			"babe-equivocation-reports",
+			Some("block-authoring"),
+			crate::babe_equivocation::run(client.clone(), OffchainTransactionPoolFactory::new(transaction_pool.clone())),
+		);
 		let proposer = sc_basic_authorship::ProposerFactory::new(
 			task_manager.spawn_handle(),
 			client.clone(),

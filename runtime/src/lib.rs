@@ -78,7 +78,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 120,
+	spec_version: 121,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -204,4 +204,8 @@ mod runtime {
 	pub type Routers = pallet_routers;
 	#[runtime::pallet_index(17)]
 	pub type Proxy = pallet_proxy;
+	#[runtime::pallet_index(18)]
+	pub type Historical = pallet_session::historical;
+	#[runtime::pallet_index(19)]
+	pub type Offences = pallet_offences;
 }

@@ -36,11 +36,16 @@
 //!   ([`DeferredSlashes`], like pallet-staking's deferred slashes), so that
 //!   [`Config::SlashCancelOrigin`] can cancel a wrong verdict ([`Pallet::cancel_deferred_slash`]);
 //!   meanwhile nobody delegates to the offender and no funds it could cut are withdrawn.
+//! - **Offences** proven by consensus (BABE and GRANDPA equivocations, through pallet-offences:
+//!   [`offences`]): the offender is slashed by the offence's fraction like any slash, chilled,
+//!   and disabled for the rest of the session ([`Config::Disabler`]); one session's offences
+//!   cost at most their largest fraction ([`OffenceSlashes`]).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub mod election;
+pub mod offences;
 pub mod reputation;
 pub mod runtime_api;
 pub mod weights;
@@ -75,6 +80,7 @@ use sp_runtime::{
 use sp_staking::SessionIndex;
 
 pub use election::ElectedValidator;
+pub use offences::DisableValidator;
 pub use pallet::*;
 pub use reputation::ReputationRecord;
 pub use weights::WeightInfo;
@@ -270,6 +276,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDeferredSlashes: Get<u32>;
 
+		/// Disables an offender for the rest of its session (pallet-session's disabling in the
+		/// runtime).
+		type Disabler: DisableValidator<Self::AccountId>;
+
 		/// Sets up, for the benchmarks, what this pallet's calls cannot (session keys).
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
@@ -351,6 +361,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PendingSlashes<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
+	/// The largest fraction an offender was slashed by for the offences of a session (kept for
+	/// [`Config::BondingDuration`] sessions): a later report of that session takes only what
+	/// goes beyond it.
+	#[pallet::storage]
+	pub type OffenceSlashes<T: Config> = StorageDoubleMap<_, Twox64Concat, SessionIndex, Blake2_128Concat, T::AccountId, Perbill>;
+
 	/// The elected validators and their weights for the current and the next session.
 	#[pallet::storage]
 	pub type ElectedWeights<T: Config> = StorageMap<_, Twox64Concat, SessionIndex, BoundedVec<ElectedValidator<T::AccountId>, T::MaxValidators>>;
@@ -428,6 +444,12 @@ pub mod pallet {
 		DeferredSlashCancelled { who: T::AccountId, apply_at: SessionIndex, count: u32 },
 		/// Slashes are now deferred by `sessions` sessions (0: applied at once).
 		SlashDeferSessionsSet { sessions: SessionIndex },
+		/// `who` committed an offence in `session` (an equivocation, through pallet-offences)
+		/// that costs it `fraction` of its stake in all for that session: it is slashed by what
+		/// goes beyond its earlier offences of that session, chilled and disabled.
+		OffenceReported { who: T::AccountId, session: SessionIndex, fraction: Perbill },
+		/// An offence of `who` in `session` was reported after the bonding duration and ignored.
+		OffenceTooOld { who: T::AccountId, session: SessionIndex },
 	}
 
 	#[pallet::error]
@@ -1105,6 +1127,10 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ensure!(pending.into_iter().eq(PendingSlashes::<T>::iter().collect::<BTreeMap<_, _>>()), "PendingSlashes differs from DeferredSlashes");
+		for (session, _, fraction) in OffenceSlashes::<T>::iter() {
+			ensure!(!Self::offence_too_old(session), "an offence slash kept past the bonding duration");
+			ensure!(!fraction.is_zero(), "a zero offence slash");
+		}
 		Ok(())
 	}
 }
@@ -1295,6 +1321,7 @@ where
 		// Bounded: `MaxDeferredSlashes` slashes of `MaxDelegatorsPerValidator` delegators each,
 		// in the session-change block (which pallet-session charges as a full block).
 		Self::apply_deferred_slashes(start_index);
+		Self::prune_offence_slashes(start_index);
 		// Weights older than the previous session are no longer read (at sessions 0 and 1 there
 		// are none: a saturating index would remove the current one).
 		if let Some(old) = start_index.checked_sub(2) {

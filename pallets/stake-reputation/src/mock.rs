@@ -110,6 +110,23 @@ impl frame_support::traits::SortedMembers<AccountId> for SlashCancellers {
 	fn add(_: &AccountId) {}
 }
 
+std::thread_local! {
+	static DISABLED: RefCell<Vec<(AccountId, Perbill)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records the validators disabled for an offence, with the offence's severity.
+pub struct RecordDisabled;
+impl pallet_stake_reputation::DisableValidator<AccountId> for RecordDisabled {
+	fn disable(who: &AccountId, severity: Perbill) {
+		DISABLED.with(|d| d.borrow_mut().push((*who, severity)));
+	}
+}
+
+/// The validators disabled so far in this test, in order.
+pub fn disabled() -> Vec<(AccountId, Perbill)> {
+	DISABLED.with(|d| d.borrow().clone())
+}
+
 impl pallet_stake_reputation::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
@@ -137,6 +154,7 @@ impl pallet_stake_reputation::Config for Test {
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type SlashCancelOrigin = frame_system::EnsureSignedBy<SlashCancellers, AccountId>;
 	type MaxDeferredSlashes = ConstU32<3>;
+	type Disabler = RecordDisabled;
 	type HasSessionKeys = Keys;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -833,3 +833,104 @@ fn a_full_session_queue_slashes_at_once_and_the_deferral_is_bounded() {
 		Stake::do_try_state().unwrap();
 	});
 }
+
+// ---- offences proven by consensus (equivocations, through pallet-offences) ----
+
+use sp_staking::offence::{OffenceDetails, OnOffenceHandler};
+
+/// pallet-offences reporting `offenders` of `session`, each with its fraction.
+fn report(offenders: &[(AccountId, u32)], session: u32) {
+	let details: Vec<OffenceDetails<AccountId, (AccountId, ())>> =
+		offenders.iter().map(|(who, _)| OffenceDetails { offender: (*who, ()), reporters: vec![9] }).collect();
+	let fractions: Vec<Perbill> = offenders.iter().map(|(_, pct)| Perbill::from_percent(*pct)).collect();
+	let _: frame_support::weights::Weight = <Stake as OnOffenceHandler<AccountId, (AccountId, ()), _>>::on_offence(&details, &fractions, session);
+}
+
+#[test]
+fn an_equivocation_slashes_chills_and_disables_the_offender_and_its_delegators() {
+	// Before this, a double-signing validator kept its stake, candidacy and weight.
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		candidate(2);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		let (before, rep) = (issuance(), Stake::reputation_of(&1));
+		report(&[(1, 10)], 0);
+		assert_eq!((held(1), held(6)), (180, 90), "10 % of the bond and of the delegation");
+		assert_eq!(held(2), 200, "nobody else pays");
+		assert_eq!(Stake::reputation_of(&1), rep - 100_000);
+		assert!(!Candidates::<Test>::contains_key(1), "chilled");
+		assert_eq!(disabled(), vec![(1, Perbill::from_percent(10))]);
+		assert_eq!(issuance(), before, "the slashed funds go to the treasury");
+		assert_eq!(free(TREASURY), 1 + 30);
+		let ev = events();
+		assert!(ev.contains(&Event::OffenceReported { who: 1, session: 0, fraction: Perbill::from_percent(10) }));
+		assert!(ev.contains(&Event::Slashed {
+			who: 1,
+			fraction: Perbill::from_percent(10),
+			own: 20,
+			delegated: 10,
+			reason: SlashReason::Equivocation
+		}));
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn one_sessions_offences_cost_their_largest_fraction_not_the_sum() {
+	// pallet-offences reports an offender again with each co-offender of the same slot (with the
+	// larger group fraction), and BABE and GRANDPA may both report it: summing would let a second
+	// account that equivocates on purpose multiply an honest mistake's slash.
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		candidate(2);
+		report(&[(1, 20)], 0);
+		assert_eq!(held(1), 160);
+		report(&[(1, 20)], 0);
+		report(&[(1, 10)], 0);
+		assert_eq!(held(1), 160, "the same or a smaller fraction takes nothing more");
+		report(&[(1, 50), (2, 50)], 0);
+		assert_eq!(held(1), 100, "50 % of the original 200 in all");
+		assert_eq!(held(2), 100);
+		assert_eq!(disabled().len(), 3, "disabled at each larger fraction (the strategy keeps the highest)");
+		// Another session's offence is another offence.
+		go_to_session(1);
+		report(&[(2, 10)], 1);
+		assert_eq!(held(2), 90);
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn an_offence_past_the_bonding_duration_is_ignored_and_forgotten() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		report(&[(1, 10)], 0);
+		assert_eq!(OffenceSlashes::<Test>::get(0, 1), Some(Perbill::from_percent(10)));
+		go_to_session(1);
+		go_to_session(2); // BondingDuration = 2: session 0's offences are out of reach now
+		assert_eq!(OffenceSlashes::<Test>::get(0, 1), None, "pruned at the session's start");
+		let held_before = held(1);
+		report(&[(1, 50)], 0);
+		assert_eq!(held(1), held_before);
+		assert!(events().contains(&Event::OffenceTooOld { who: 1, session: 0 }));
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_deferred_equivocation_slash_can_be_cancelled_like_any_other() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 1));
+		report(&[(1, 10)], 0);
+		assert_eq!(held(1), 200, "deferred");
+		assert_eq!(disabled(), vec![(1, Perbill::from_percent(10))], "but disabled at once");
+		assert_ok!(Stake::cancel_deferred_slash(origin(SlashCanceller::get()), 1, 1));
+		go_to_session(1);
+		assert_eq!(held(1), 200);
+		// The cancelled offence still counts as taken: a repeat report of it takes nothing.
+		report(&[(1, 10)], 0);
+		assert_eq!(PendingSlashes::<Test>::get(1), 0);
+		Stake::do_try_state().unwrap();
+	});
+}

@@ -114,6 +114,9 @@ pub enum SlashReason {
 	/// the claimant's opening bond is forfeited, so filling claim slots with claims nobody can
 	/// decide is not free.
 	UndecidedClaim,
+	/// Signed two blocks for one slot (BABE) or two votes in one GRANDPA round, reported with
+	/// a proof through pallet-offences.
+	Equivocation,
 }
 
 /// Reads and changes reputations. Every change emits an event that carries the reason.

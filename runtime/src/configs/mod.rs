@@ -82,9 +82,10 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	// Equivocation reports arrive with slashing (stake and reputation issue).
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// Equivocations are reported with a key-ownership proof against the historical session
+	// roots, and punished through pallet-offences (`offences.rs`).
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem = pallet_babe::EquivocationReportSystem<Self, crate::Offences, crate::Historical, offences::ReportLongevity>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -92,9 +93,9 @@ impl pallet_grandpa::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = ConstU32<0>;
-	type MaxSetIdSessionEntries = ConstU64<0>;
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	type MaxSetIdSessionEntries = offences::MaxSetIdSessionEntries;
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem = pallet_grandpa::EquivocationReportSystem<Self, crate::Offences, crate::Historical, offences::ReportLongevity>;
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -160,11 +161,13 @@ impl pallet_session::Config for Runtime {
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
 	// Each session's validators are elected by stake × reputation ...
-	type SessionManager = StakeReputation;
+	// (noting each set in the historical roots that equivocation proofs are checked against) ...
+	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Self, offences::ElectedWithHistory>;
 	// ... and handed to BABE and GRANDPA with their weights.
 	type SessionHandler = crate::weighted_authorities::WeightedSessionHandler;
 	type Keys = SessionKeys;
-	type DisablingStrategy = ();
+	// An offender is disabled for the rest of its session, at most a third of the set at once.
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
 	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
 	type Currency = Balances;
 	type KeyDeposit = ();
@@ -244,6 +247,7 @@ impl pallet_stake_reputation::Config for Runtime {
 	// Root until OpenGov lands (issue 26): the slash-cancellation track's origin then.
 	type SlashCancelOrigin = frame_system::EnsureRoot<AccountId>;
 	type MaxDeferredSlashes = ConstU32<64>;
+	type Disabler = offences::SessionDisabler;
 	type HasSessionKeys = HasSessionKeys;
 	type WeightInfo = pallet_stake_reputation::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -664,4 +668,5 @@ impl pallet_builder_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper 
 mod fee_tests;
 pub mod randomness;
 pub use randomness::{BlockVrfRandomness, FreshRandomness};
+pub mod offences;
 pub mod proxy;
