@@ -176,18 +176,22 @@ mod benchmarks {
 	// it may, to a validator with all but one of the delegators it may have.
 	#[benchmark]
 	fn delegate() -> Result<(), BenchmarkError> {
+		// The heaviest branch: the validator's delegations are all taken, and the caller's larger
+		// one evicts the smallest (every delegation is read to find it).
 		let validator = candidate::<T>("validator", 0)?;
-		add_delegators::<T>(&validator, T::MaxDelegatorsPerValidator::get().saturating_sub(1))?;
+		add_delegators::<T>(&validator, T::MaxDelegatorsPerValidator::get())?;
 		let caller = funded::<T>("caller", 0);
 		for i in 1..T::MaxDelegationsPerDelegator::get() {
 			let other = candidate::<T>("validator", i)?;
 			Pallet::<T>::delegate(signed::<T>(&caller), other, delegation::<T>())?;
 		}
+		let amount = delegation::<T>().saturating_mul(2u32.into());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), validator.clone(), delegation::<T>());
+		_(RawOrigin::Signed(caller.clone()), validator.clone(), amount);
 
-		assert_eq!(Delegations::<T>::get(&validator, &caller), Some(delegation::<T>()));
+		assert_eq!(Delegations::<T>::get(&validator, &caller), Some(amount));
+		assert_eq!(Delegations::<T>::iter_prefix(&validator).count() as u32, T::MaxDelegatorsPerValidator::get());
 		Ok(())
 	}
 

@@ -21,6 +21,10 @@
 //!   unlocks like an unbond but stays with its validator ([`Undelegating`]) until it matures, so
 //!   it shares that validator's slashes: a delegator who sees its validator accused cannot
 //!   undelegate its way out of the slash. Delegators share their validator's slashes pro rata.
+//!   A validator keeps its [`Config::MaxDelegatorsPerValidator`] largest delegations: when they
+//!   are all taken, a larger one takes the place of the smallest, which is undelegated
+//!   ([`Event::DelegationEvicted`]), so minimum-sized delegations cannot close a validator to
+//!   real backers. Pairs still unlocking count against a second bound of as many again.
 //! - **Reputation**: a score in `0..=MaxReputation`. A new account starts at
 //!   [`Config::InitialReputation`] (the validator minimum in the runtime, not the neutral
 //!   score), so a slashed validator gains nothing by bonding again under a fresh account; once
@@ -85,6 +89,9 @@ pub use pallet::*;
 pub use reputation::ReputationRecord;
 pub use weights::WeightInfo;
 
+/// A delegator and its delegation to some validator.
+pub type DelegationOf<T> = (<T as frame_system::Config>::AccountId, BalanceOf<T>);
+
 /// The balance type of the currency that is staked.
 pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
@@ -143,7 +150,8 @@ pub struct Candidate<Balance> {
 	pub commission: Perbill,
 	/// Sum of the delegations to this candidate.
 	pub delegated: Balance,
-	/// Number of delegators.
+	/// Number of delegators: pairs with an active delegation or unlocking chunks (at most twice
+	/// [`Config::MaxDelegatorsPerValidator`]; the active ones at most that many).
 	pub delegators: u32,
 }
 
@@ -230,7 +238,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxCandidates: Get<u32>;
 
-		/// Most delegators of one validator (bounds a slash's work).
+		/// Most active delegations of one validator: the largest are kept (a larger newcomer
+		/// evicts the smallest). As many more delegators may be only unlocking, so a validator
+		/// has at most twice this many (this bounds a slash's work).
 		#[pallet::constant]
 		type MaxDelegatorsPerValidator: Get<u32>;
 
@@ -419,6 +429,9 @@ pub mod pallet {
 		Chilled { who: T::AccountId },
 		/// `delegator` delegated `amount` to `validator`.
 		Delegated { delegator: T::AccountId, validator: T::AccountId, amount: BalanceOf<T> },
+		/// The smallest delegation to `validator`, `delegator`'s `amount`, made room for a larger
+		/// one: it is undelegated and unlocks in session `unlock_in` (slashable until then).
+		DelegationEvicted { validator: T::AccountId, delegator: T::AccountId, amount: BalanceOf<T>, unlock_in: SessionIndex },
 		/// `delegator` withdrew `amount` from `validator`; it unlocks in session `unlock_in`.
 		Undelegated { delegator: T::AccountId, validator: T::AccountId, amount: BalanceOf<T>, unlock_in: SessionIndex },
 		/// A reputation changed.
@@ -488,7 +501,8 @@ pub mod pallet {
 		CannotDelegateToSelf,
 		/// The delegation would be below `MinDelegation` (and above zero).
 		DelegationBelowMinimum,
-		/// The validator has `MaxDelegatorsPerValidator` delegators already.
+		/// The validator has twice `MaxDelegatorsPerValidator` delegators already (counting those
+		/// whose undelegated amounts are still unlocking): wait until some have withdrawn.
 		TooManyDelegators,
 		/// The account delegates to `MaxDelegationsPerDelegator` validators already.
 		TooManyDelegations,
@@ -503,6 +517,9 @@ pub mod pallet {
 		NoDeferredSlash,
 		/// A slash may be deferred by less than `BondingDuration` sessions only.
 		DeferNotBelowBondingDuration,
+		/// The validator has `MaxDelegatorsPerValidator` delegations and none is smaller than
+		/// this one: only a larger delegation takes the place of the smallest.
+		DelegationTooSmallToEnter,
 	}
 
 	#[pallet::hooks]
@@ -682,7 +699,7 @@ pub mod pallet {
 		#[pallet::call_index(5)]
 		/// Charged for the delegations it read: none for a candidate changing its commission,
 		/// the new candidate's active and unlocking ones for a first candidacy.
-		#[pallet::weight(T::WeightInfo::validate(T::MaxDelegatorsPerValidator::get()))]
+		#[pallet::weight(T::WeightInfo::validate(Pallet::<T>::max_delegators()))]
 		pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
@@ -708,7 +725,7 @@ pub mod pallet {
 				},
 				None => {
 					ensure!(Candidates::<T>::count() < T::MaxCandidates::get(), Error::<T>::TooManyCandidates);
-					let max = T::MaxDelegatorsPerValidator::get() as usize;
+					let max = Self::max_delegators() as usize;
 					let delegated = Delegations::<T>::iter_prefix_values(&who).take(max).fold(BalanceOf::<T>::zero(), |a, b| a.saturating_add(b));
 					// Pairs with an active delegation, and those only unlocking.
 					let active = Delegations::<T>::iter_prefix_values(&who).take(max).count();
@@ -718,7 +735,7 @@ pub mod pallet {
 					Candidates::<T>::insert(&who, Candidate { commission, delegated, delegators });
 					// Charged for every pair read: an unlocking chunk beside an active delegation
 					// was read too, though it adds no delegator.
-					(active.saturating_add(unlocking.len()) as u32).min(T::MaxDelegatorsPerValidator::get())
+					(active.saturating_add(unlocking.len()) as u32).min(Self::max_delegators())
 				},
 			};
 			Self::deposit_event(Event::Validating { who, commission });
@@ -737,14 +754,17 @@ pub mod pallet {
 		}
 
 		/// Delegates `amount` of the caller's free balance to the candidate `validator` (held
-		/// under [`HoldReason::Staking`]). Adds to an existing delegation.
+		/// under [`HoldReason::Staking`]). Adds to an existing delegation. When the validator has
+		/// `MaxDelegatorsPerValidator` delegations already, a new one larger than the smallest
+		/// takes its place: the smallest is undelegated ([`Event::DelegationEvicted`]).
 		///
 		/// Fails with [`Error::CannotDelegateToSelf`], [`Error::NotCandidate`],
 		/// [`Error::ZeroAmount`], [`Error::DelegationBelowMinimum`],
-		/// [`Error::TooManyDelegators`], [`Error::TooManyDelegations`] or
+		/// [`Error::DelegationTooSmallToEnter`], [`Error::TooManyDelegators`],
+		/// [`Error::TooManyDelegations`], [`Error::SlashPending`] or
 		/// [`Error::InsufficientFunds`]. Emits [`Event::Delegated`].
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::delegate())]
+		#[pallet::weight(Pallet::<T>::delegate_weight())]
 		pub fn delegate(origin: OriginFor<T>, validator: T::AccountId, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
 			let delegator = ensure_signed(origin)?;
 			ensure!(delegator != validator, Error::<T>::CannotDelegateToSelf);
@@ -756,7 +776,11 @@ pub mod pallet {
 			ensure!(total >= T::MinDelegation::get(), Error::<T>::DelegationBelowMinimum);
 			let new_pair = !Self::has_pair(&validator, &delegator);
 			if new_pair {
-				ensure!(candidate.delegators < T::MaxDelegatorsPerValidator::get(), Error::<T>::TooManyDelegators);
+				ensure!(candidate.delegators < Self::max_delegators(), Error::<T>::TooManyDelegators);
+			}
+			// A new active delegation: the largest `MaxDelegatorsPerValidator` are kept.
+			let evicted = if existing.is_none() { Self::place_for(&validator, total)? } else { None };
+			if new_pair {
 				DelegationsOf::<T>::try_mutate(&delegator, |list| list.try_push(validator.clone()).map_err(|_| Error::<T>::TooManyDelegations))?;
 				candidate.delegators = candidate.delegators.saturating_add(1);
 			}
@@ -765,6 +789,10 @@ pub mod pallet {
 					DelegationsOf::<T>::mutate(&delegator, |list| list.retain(|v| v != &validator));
 				}
 				return Err(e);
+			}
+			if let Some((smallest, smallest_amount)) = evicted {
+				Self::evict(&validator, &smallest, smallest_amount);
+				candidate.delegated = candidate.delegated.saturating_sub(smallest_amount);
 			}
 			candidate.delegated = candidate.delegated.saturating_add(amount);
 			Candidates::<T>::insert(&validator, candidate);
@@ -827,7 +855,7 @@ pub mod pallet {
 		/// Fails with `BadOrigin` unless [`Config::AdminOrigin`], [`Error::NotBonded`] if `who` has no bond. Emits
 		/// [`Event::Slashed`], [`Event::ReputationChanged`] and, if `chill`, [`Event::Chilled`].
 		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::force_slash(T::MaxDelegatorsPerValidator::get()))]
+		#[pallet::weight(T::WeightInfo::force_slash(Pallet::<T>::max_delegators()))]
 		pub fn force_slash(origin: OriginFor<T>, who: T::AccountId, fraction: Perbill, chill: bool) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(Ledgers::<T>::contains_key(&who), Error::<T>::NotBonded);
@@ -1021,6 +1049,58 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Most delegators of a validator, counting those only unlocking: twice the active bound.
+	pub fn max_delegators() -> u32 {
+		T::MaxDelegatorsPerValidator::get().saturating_mul(2)
+	}
+
+	/// `delegate`'s weight: measured, plus reading every active delegation of a full validator
+	/// to find the smallest and the two writes that evict it (an estimate from the database
+	/// weights until the eviction branch is benchmarked on the reference machine).
+	pub fn delegate_weight() -> Weight {
+		T::WeightInfo::delegate().saturating_add(T::DbWeight::get().reads_writes(u64::from(T::MaxDelegatorsPerValidator::get()), 2))
+	}
+
+	/// Room for a new active delegation of `amount` to `validator`: none needed below
+	/// `MaxDelegatorsPerValidator` delegations; otherwise the smallest (the first in storage
+	/// order among equals), which `amount` must exceed.
+	fn place_for(validator: &T::AccountId, amount: BalanceOf<T>) -> Result<Option<DelegationOf<T>>, DispatchError> {
+		let max = T::MaxDelegatorsPerValidator::get() as usize;
+		let mut count = 0usize;
+		let mut smallest: Option<DelegationOf<T>> = None;
+		for (delegator, value) in Delegations::<T>::iter_prefix(validator).take(max) {
+			count += 1;
+			if smallest.as_ref().is_none_or(|(_, least)| value < *least) {
+				smallest = Some((delegator, value));
+			}
+		}
+		if count < max {
+			return Ok(None);
+		}
+		match smallest {
+			Some((who, least)) if amount > least => Ok(Some((who, least))),
+			_ => Err(Error::<T>::DelegationTooSmallToEnter.into()),
+		}
+	}
+
+	/// Undelegates all of `delegator`'s `amount` from `validator` to make room for a larger
+	/// delegation: it unlocks like an undelegation (slashable until then); with its chunks full,
+	/// it joins the last one, which then unlocks no earlier than this one would. The pair keeps
+	/// its delegator slot while it unlocks. The caller updates the candidate's `delegated`.
+	fn evict(validator: &T::AccountId, delegator: &T::AccountId, amount: BalanceOf<T>) {
+		let unlock_in = Self::unlock_session();
+		Delegations::<T>::remove(validator, delegator);
+		Undelegating::<T>::mutate(validator, delegator, |chunks| {
+			if Self::add_unlocking(chunks, amount, unlock_in).is_err() {
+				if let Some(last) = chunks.last_mut() {
+					last.value = last.value.saturating_add(amount);
+					last.unlock_in = last.unlock_in.max(unlock_in);
+				}
+			}
+		});
+		Self::deposit_event(Event::DelegationEvicted { validator: validator.clone(), delegator: delegator.clone(), amount, unlock_in });
+	}
+
 	/// A (validator, delegator) pair with neither an active delegation nor unlocking chunks:
 	/// its delegator slot is freed.
 	fn end_pair(validator: &T::AccountId, delegator: &T::AccountId) {
@@ -1110,6 +1190,11 @@ impl<T: Config> Pallet<T> {
 			pairs.sort();
 			pairs.dedup();
 			ensure!(candidate.delegators == pairs.len() as u32, "a candidate's delegators differs from its pairs");
+			ensure!(candidate.delegators <= Self::max_delegators(), "more delegators than twice MaxDelegatorsPerValidator");
+			ensure!(
+				Delegations::<T>::iter_key_prefix(&validator).count() as u32 <= T::MaxDelegatorsPerValidator::get(),
+				"more active delegations than MaxDelegatorsPerValidator"
+			);
 		}
 		for (delegator, validators) in DelegationsOf::<T>::iter() {
 			for v in validators.iter() {
@@ -1219,7 +1304,7 @@ impl<T: Config> Pallet<T> {
 				Ledgers::<T>::insert(who, ledger);
 			}
 		}
-		// Delegators, pro rata (at most MaxDelegatorsPerValidator of them).
+		// Delegators, pro rata (at most MaxDelegatorsPerValidator active delegations).
 		let delegations: Vec<_> = Delegations::<T>::iter_prefix(who).take(T::MaxDelegatorsPerValidator::get() as usize).collect();
 		for (delegator, amount) in delegations {
 			let taken = Self::take_held(&delegator, fraction * amount);
@@ -1237,7 +1322,7 @@ impl<T: Config> Pallet<T> {
 		// Undelegated amounts still unlocking: a delegator that left after the offence pays its
 		// share too (they are not part of `Candidate::delegated`).
 		let mut unlocking_taken = BalanceOf::<T>::zero();
-		let leaving: Vec<_> = Undelegating::<T>::iter_prefix(who).take(T::MaxDelegatorsPerValidator::get() as usize).collect();
+		let leaving: Vec<_> = Undelegating::<T>::iter_prefix(who).take(Self::max_delegators() as usize).collect();
 		for (delegator, mut chunks) in leaving {
 			for chunk in chunks.iter_mut() {
 				let taken = Self::take_held(&delegator, fraction * chunk.value);
@@ -1318,7 +1403,7 @@ where
 
 	fn start_session(start_index: SessionIndex) {
 		CurrentSession::<T>::put(start_index);
-		// Bounded: `MaxDeferredSlashes` slashes of `MaxDelegatorsPerValidator` delegators each,
+		// Bounded: `MaxDeferredSlashes` slashes of twice `MaxDelegatorsPerValidator` delegators each,
 		// in the session-change block (which pallet-session charges as a full block).
 		Self::apply_deferred_slashes(start_index);
 		Self::prune_offence_slashes(start_index);

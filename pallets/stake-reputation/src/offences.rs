@@ -73,7 +73,7 @@ impl<T: Config> Pallet<T> {
 			// reputation were taken.
 			log::warn!(target: "runtime::stake-reputation", "equivocation of {who:?}: chill failed: {e:?}");
 		}
-		T::WeightInfo::force_slash(T::MaxDelegatorsPerValidator::get()).saturating_add(db.reads_writes(1, 1))
+		T::WeightInfo::force_slash(Self::max_delegators()).saturating_add(db.reads_writes(1, 1))
 	}
 
 	/// Forgets the offences of the session that just left the bonding duration (called at each

@@ -314,7 +314,8 @@ fn delegate_failures_change_nothing() {
 		for d in [7, 8, 9] {
 			assert_ok!(Stake::delegate(origin(d), 1, 10));
 		}
-		assert_noop!(Stake::delegate(origin(5), 1, 10), Error::<Test>::TooManyDelegators);
+		// Full: only a larger delegation than the smallest gets in.
+		assert_noop!(Stake::delegate(origin(5), 1, 10), Error::<Test>::DelegationTooSmallToEnter);
 	});
 }
 
@@ -931,6 +932,100 @@ fn a_deferred_equivocation_slash_can_be_cancelled_like_any_other() {
 		// The cancelled offence still counts as taken: a repeat report of it takes nothing.
 		report(&[(1, 10)], 0);
 		assert_eq!(PendingSlashes::<Test>::get(1), 0);
+		Stake::do_try_state().unwrap();
+	});
+}
+
+// ---- the largest delegations are kept ----
+
+/// Fills validator 1's four delegation places (mock: `MaxDelegatorsPerValidator` = 4) with
+/// `amounts` from accounts 6, 7, 8, 9.
+fn fill_places(amounts: [Balance; 4]) {
+	candidate(1);
+	for (d, a) in [6, 7, 8, 9].into_iter().zip(amounts) {
+		assert_ok!(Stake::delegate(origin(d), 1, a));
+	}
+}
+
+#[test]
+fn minimum_delegations_no_longer_close_a_validator_to_larger_backers() {
+	// The attack: four minimum-sized delegations (5 each) took every place, and any real backer
+	// got `TooManyDelegators`. Now a larger one takes the place of the smallest.
+	new_test_ext().execute_with(|| {
+		fill_places([5, 6, 5, 7]);
+		let before = issuance();
+		assert_ok!(Stake::delegate(origin(5), 1, 500));
+		assert_eq!(Delegations::<Test>::get(1, 5), Some(500));
+		// The smallest (5; account 6 comes before account 8 among equals in storage order, or
+		// the other way round: exactly one of them) was undelegated, not released.
+		let evicted: Vec<_> = [6, 8].into_iter().filter(|d| Delegations::<Test>::get(1, d).is_none()).collect();
+		assert_eq!(evicted.len(), 1);
+		let loser = evicted[0];
+		assert_eq!(Undelegating::<Test>::get(1, loser).iter().map(|c| c.value).sum::<Balance>(), 5);
+		assert_eq!(held(loser), 5, "still held while it unlocks");
+		assert!(events().contains(&Event::DelegationEvicted { validator: 1, delegator: loser, amount: 5, unlock_in: 2 }));
+		let c = Candidates::<Test>::get(1).unwrap();
+		assert_eq!((c.delegated, c.delegators), (5 + 6 + 7 + 500, 5), "four active, one unlocking");
+		assert_eq!(issuance(), before);
+		// Still slashable for the validator's offences until it matures.
+		Stake::slash(&1, Perbill::from_percent(20), SlashReason::ForgedLearning, false).unwrap();
+		assert_eq!(held(loser), 4);
+		Stake::do_try_state().unwrap();
+		// Matured, it is withdrawn and frees its delegator slot.
+		go_to_session(2);
+		assert_ok!(Stake::withdraw_unbonded(origin(loser)));
+		assert_eq!(Candidates::<Test>::get(1).unwrap().delegators, 4);
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_delegation_no_larger_than_the_smallest_is_refused_and_changes_nothing() {
+	new_test_ext().execute_with(|| {
+		fill_places([5, 6, 7, 8]);
+		assert_noop!(Stake::delegate(origin(5), 1, 5), Error::<Test>::DelegationTooSmallToEnter);
+		// Adding to an existing delegation needs no place.
+		assert_ok!(Stake::delegate(origin(6), 1, 1));
+		assert_eq!(Delegations::<Test>::get(1, 6), Some(6));
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn delegators_still_unlocking_are_bounded_at_as_many_again() {
+	// Eight delegator slots in all (twice the four places): evictions fill the other four, and
+	// then nobody new gets in until one of them has withdrawn.
+	new_test_ext().execute_with(|| {
+		for d in 10..=14 {
+			assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), d, 10_000));
+		}
+		fill_places([5, 6, 7, 8]);
+		for (d, a) in [(10, 100), (11, 101), (12, 102), (13, 103)] {
+			assert_ok!(Stake::delegate(origin(d), 1, a));
+		}
+		let c = Candidates::<Test>::get(1).unwrap();
+		assert_eq!(c.delegators, 8);
+		assert_noop!(Stake::delegate(origin(14), 1, 1_000), Error::<Test>::TooManyDelegators);
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn an_evicted_delegation_with_full_unlocking_chunks_joins_the_last_one() {
+	new_test_ext().execute_with(|| {
+		fill_places([50, 60, 70, 80]);
+		// Account 6 fills its three chunks (mock: `MaxUnlockingChunks` = 3), one per session.
+		for session in 0..3 {
+			go_to_session(session);
+			assert_ok!(Stake::undelegate(origin(6), 1, 10));
+		}
+		assert_eq!(Delegations::<Test>::get(1, 6), Some(20));
+		go_to_session(3); // an eviction now unlocks at 5, later than every chunk
+		assert_ok!(Stake::delegate(origin(5), 1, 100));
+		let chunks = Undelegating::<Test>::get(1, 6);
+		assert_eq!(chunks.len(), 3);
+		assert_eq!(chunks.last().map(|c| (c.value, c.unlock_in)), Some((30, 5)), "10 + the evicted 20, unlocking at 3 + 2");
+		assert_eq!(held(6), 50);
 		Stake::do_try_state().unwrap();
 	});
 }
