@@ -7,7 +7,7 @@
 #
 # chain-spec/<network>/network.json  name, id, chainType, protocolId, bootNodes, properties
 # chain-spec/<network>/genesis.json  the runtime genesis patch: validators with their session
-#                                    keys, endowments, sudo key (dev/local only), ...
+#                                    keys, endowments, technical committee, sudo key (dev only), ...
 # The runtime code comes from the built node, so build it first (scripts/run.sh or cargo build).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"

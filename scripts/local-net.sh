@@ -24,6 +24,9 @@
 # to start the validators without their native workers (tests that play their duties by hand);
 # LOOPX_FAULTY=<name> makes that validator's workers cheat (a TEST FACILITY: `--worker-fault` for
 # each word of $LOOPX_FAULT, default forge-answers; the chain catches and slashes it).
+# LOOPX_TEST_SUDO=1 (a TEST FACILITY) starts the network on the local spec with Alice as sudo key
+# added ($LOOPX_NET_DIR/local-test-sudo.json; nodes started later in that directory use it
+# too): the local preset has no sudo, and end-to-end tests that set up scenarios as root use it.
 # LOOPX_NODE_ARGS adds its words to the command line of each node started (e.g.
 # `LOOPX_NODE_ARGS='--chain-index-keep-blocks 1200' scripts/local-net.sh start dave`).
 set -euo pipefail
@@ -42,6 +45,31 @@ index_of() {
 	alice) echo 0 ;; bob) echo 1 ;; charlie) echo 2 ;; dave) echo 3 ;; data) echo 4 ;; ferdie) echo 5 ;; dave-twin) echo 6 ;;
 	*) die "unknown node '$1' (alice, bob, charlie, dave, data, ferdie or dave-twin)" ;;
 	esac
+}
+
+# The local spec plus a sudo key (LOOPX_TEST_SUDO=1), written once per network directory.
+test_sudo_spec() {
+	local spec="$NET_DIR/local-test-sudo.json"
+	if [ ! -f "$spec" ]; then
+		mkdir -p "$NET_DIR"
+		"$NODE" build-spec --chain local --disable-default-bootnode 2>/dev/null >"$spec.base" ||
+			die "could not build the local spec"
+		python3 - "$REPO_ROOT/chain-spec/local/genesis.json" "$spec.base" "$spec.tmp" <<'PY'
+import json, sys
+genesis, base, dest = sys.argv[1:]
+spec = json.load(open(base))
+patch = json.load(open(genesis))
+patch["sudo"] = {"key": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"}  # Alice
+runtime_genesis = spec["genesis"]["runtimeGenesis"]
+for key in ("config", "patch", "namedPreset"):
+    runtime_genesis.pop(key, None)
+runtime_genesis["patch"] = patch
+json.dump(spec, open(dest, "w"), indent=2)
+PY
+		mv "$spec.tmp" "$spec"
+		rm -f "$spec.base"
+	fi
+	echo "$spec"
 }
 
 pid_of() { cat "$NET_DIR/$1.pid" 2>/dev/null || true; }
@@ -164,6 +192,7 @@ start)
 	# cores take minutes. The start returns once every node it started answers RPC.
 	exec 9>"${TMPDIR:-/tmp}/loopx-local-net-start.lock"
 	flock 9
+	if [ "${LOOPX_TEST_SUDO:-0}" = 1 ] || [ -f "$NET_DIR/local-test-sudo.json" ]; then CHAIN="$(test_sudo_spec)"; fi
 	for n in "${names[@]}"; do start_one "$n"; done
 	for n in "${names[@]}"; do wait_for_rpc "$n"; done
 	flock -u 9 ;;

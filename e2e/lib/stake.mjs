@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { ADDR as ALL_ADDR, VALIDATORS } from './cycle.mjs';
-import { LOCAL_RPC_PORTS, connect, localNet, submitAndWatch, tmpDir, waitFor } from './node.mjs';
+import { LOCAL_RPC_PORTS, connect, localNet, localNetWithEnv, submitAndWatch, tmpDir, waitFor } from './node.mjs';
 
 /** The genesis validators' accounts (the other dev accounts are in cycle.mjs's ADDR). */
 export const ADDR = Object.fromEntries(VALIDATORS.map((name) => [name, ALL_ADDR[name]]));
@@ -20,7 +20,8 @@ export async function startStakeNet(prefix) {
   const netDir = tmpDir(prefix);
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
-  localNet(netDir, 'start');
+  // The local preset has no sudo: these tests set scenarios up as root on a test spec with one.
+  localNetWithEnv({ LOOPX_NO_WORKERS: '1', LOOPX_TEST_SUDO: '1' }, netDir, 'start');
   const api = await connect(LOCAL_RPC_PORTS.alice);
   const net = {
     api, keyring, alice, netDir,

@@ -32,6 +32,14 @@ test('the four validators agree on a finalized head', { timeout: 180_000 }, asyn
   assert.deepEqual(peers, [3, 3, 3, 3]);
 });
 
+test('the local chain is governed by referenda: no sudo key, a technical committee, the tracks', async () => {
+  const api = apis.alice;
+  assert.ok((await api.query.sudo.key()).isNone, 'the local preset has no sudo key');
+  assert.equal((await api.query.technicalCommittee.members()).length, 3);
+  const tracks = api.consts.referenda.tracks.map(([id, info]) => [id.toNumber(), info.name.toString().replace(/\0+$/, '')]); // names are NUL-padded to 25 bytes
+  assert.deepEqual(tracks, [[0, 'root'], [1, 'whitelisted_caller'], [2, 'parameter_admin'], [3, 'slash_canceller'], [4, 'treasurer']]);
+});
+
 test('each validator has authored blocks', { timeout: 180_000 }, async () => {
   const api = apis.alice;
   const authors = new Map();

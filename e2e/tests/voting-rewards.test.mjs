@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
 import { u8aEq } from '@polkadot/util';
-import { LOCAL_RPC_PORTS, connect, finalizedEvent, heads, localNet, sendChecked, submitAndWatch, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, finalizedEvent, heads, localNet, localNetWithEnv, sendChecked, submitAndWatch, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-voting-net-');
 const UNITS = 10n ** 12n;
@@ -23,7 +23,8 @@ before(async () => {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
   keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Ferdie'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
-  localNet(netDir, 'start');
+  // Root opens test claims: the local spec plus a sudo key (the local preset has none).
+  localNetWithEnv({ LOOPX_NO_WORKERS: '1', LOOPX_TEST_SUDO: '1' }, netDir, 'start');
   api = await connect(LOCAL_RPC_PORTS.alice);
 });
 

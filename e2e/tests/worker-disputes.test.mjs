@@ -39,7 +39,8 @@ let ferdie;
 before(async () => {
   await cryptoWaitReady();
   ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
-  localNetWithEnv({ LOOPX_FAULTY: 'charlie' }, netDir, 'start');
+  // Root sets committee sizes: the local spec plus a sudo key (the local preset has none).
+  localNetWithEnv({ LOOPX_FAULTY: 'charlie', LOOPX_TEST_SUDO: '1' }, netDir, 'start');
   api = await connect(LOCAL_RPC_PORTS.alice);
 });
 

@@ -11,7 +11,7 @@ use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRE
 /// `development`: one validator (Alice), endowed dev accounts, Alice is sudo.
 pub const DEVELOPMENT_PATCH: &[u8] = include_bytes!("../../chain-spec/dev/genesis.json");
 /// `local_testnet`: four validators (Alice, Bob, Charlie, Dave), so that one of them can be down
-/// while GRANDPA still finalizes; endowed dev accounts, Alice is sudo.
+/// while GRANDPA still finalizes; endowed dev accounts; no sudo key (governed by referenda).
 pub const LOCAL_TESTNET_PATCH: &[u8] = include_bytes!("../../chain-spec/local/genesis.json");
 
 /// The JSON genesis patch of a named preset, or `None` for an unknown name.
@@ -53,6 +53,8 @@ mod tests {
 			(a, b) => *a = b,
 		}
 	}
+
+	const TESTNET_TEMPLATE: &[u8] = include_bytes!("../../chain-spec/testnet/genesis.json");
 
 	fn session_keys_of(who: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AccountId, SessionKeys) {
 		let account: AccountId = who.to_account_id();
@@ -108,7 +110,7 @@ mod tests {
 		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH] {
 			assert_eq!(config_of(patch).stake_reputation.slash_defer_sessions, 0, "the e2e tests watch slashes land at once");
 		}
-		let testnet = config_of(include_bytes!("../../chain-spec/testnet/genesis.json"));
+		let testnet = config_of(TESTNET_TEMPLATE);
 		assert_eq!(testnet.stake_reputation.slash_defer_sessions, 3);
 		assert!(3 < <<crate::Runtime as pallet_stake_reputation::Config>::BondingDuration as frame_support::traits::Get<u32>>::get());
 	}
@@ -176,8 +178,34 @@ mod tests {
 	}
 
 	#[test]
+	fn only_the_development_preset_has_a_sudo_key() {
+		assert!(config_of(DEVELOPMENT_PATCH).sudo.key.is_some());
+		assert_eq!(config_of(LOCAL_TESTNET_PATCH).sudo.key, None, "the local chain is governed by referenda");
+		assert_eq!(config_of(TESTNET_TEMPLATE).sudo.key, None);
+	}
+
+	#[test]
+	fn the_testnet_uses_its_key_ceremonys_keys_and_no_dev_key() {
+		let testnet = core::str::from_utf8(TESTNET_TEMPLATE).expect("UTF-8");
+		for dev in Sr25519Keyring::iter() {
+			assert!(!testnet.contains(&dev.to_account_id().to_string()), "{dev:?}'s well-known key in the testnet genesis");
+		}
+		for dev in Ed25519Keyring::iter() {
+			assert!(!testnet.contains(&AccountId::from(dev.public().0).to_string()), "{dev:?}'s well-known key in the testnet genesis");
+		}
+		let config = config_of(TESTNET_TEMPLATE);
+		assert_eq!(config.session.keys.len(), 4, "four validators: any one may be down");
+		let stashes: Vec<AccountId> = config.session.keys.iter().map(|(stash, ..)| stash.clone()).collect();
+		assert_eq!(config.technical_committee.members, stashes, "the validators' operators sit on the technical committee");
+		assert!(
+			config.session.keys.iter().all(|(stash, _, keys)| AccountId::from(keys.babe.clone().into_inner().0) != *stash),
+			"session keys apart from the stash"
+		);
+	}
+
+	#[test]
 	fn presets_build_a_genesis_state() {
-		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH] {
+		for patch in [DEVELOPMENT_PATCH, LOCAL_TESTNET_PATCH, TESTNET_TEMPLATE] {
 			let config = config_of(patch);
 			let storage = sp_runtime::BuildStorage::build_storage(&config);
 			assert!(storage.is_ok(), "{:?}", storage.err());

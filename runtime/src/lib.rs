@@ -1,8 +1,10 @@
 //! # LoopX runtime
 //!
 //! The state-transition function of the LoopX chain: FRAME system pallets, BABE block production,
-//! GRANDPA finality, sessions, balances (token LPX, 12 decimals), fees, utility and sudo, and the
-//! LoopX pallets: stake & reputation, weighted voting, rewards (the markets follow).
+//! GRANDPA finality, sessions, balances (token LPX, 12 decimals), fees, utility, proxies,
+//! offences, governance ([`governance`]: OpenGov, a technical committee, a treasury; sudo on the
+//! development presets), and the LoopX pallets: stake & reputation, weighted voting, rewards and
+//! the data, builder and compute markets.
 //!
 //! Layout: [`configs`] holds each pallet's configuration, [`apis`] the runtime APIs the node and
 //! clients call, [`genesis_config_presets`] the `development` and `local_testnet` genesis presets
@@ -26,6 +28,7 @@ pub mod apis;
 pub mod configs;
 pub mod constants;
 pub mod genesis_config_presets;
+pub mod governance;
 mod weighted_authorities;
 mod worker;
 
@@ -78,7 +81,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 121,
+	spec_version: 122,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -208,4 +211,22 @@ mod runtime {
 	pub type Historical = pallet_session::historical;
 	#[runtime::pallet_index(19)]
 	pub type Offences = pallet_offences;
+
+	// Governance (`governance`): OpenGov, the technical committee and the treasury.
+	#[runtime::pallet_index(20)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(21)]
+	pub type Scheduler = pallet_scheduler;
+	#[runtime::pallet_index(22)]
+	pub type Origins = governance::origins::pallet_loopx_origins;
+	#[runtime::pallet_index(23)]
+	pub type Referenda = pallet_referenda;
+	#[runtime::pallet_index(24)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+	#[runtime::pallet_index(25)]
+	pub type TechnicalCommittee = pallet_collective<Instance1>;
+	#[runtime::pallet_index(26)]
+	pub type Whitelist = pallet_whitelist;
+	#[runtime::pallet_index(27)]
+	pub type Treasury = pallet_treasury;
 }

@@ -243,9 +243,8 @@ impl pallet_stake_reputation::Config for Runtime {
 	type MaxWeightShare = MaxWeightShare;
 	type SlashReputationPenalty = ConstU32<100_000>;
 	type SlashDestination = SlashDestination;
-	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
-	// Root until OpenGov lands (issue 26): the slash-cancellation track's origin then.
-	type SlashCancelOrigin = frame_system::EnsureRoot<AccountId>;
+	type AdminOrigin = crate::governance::AdminOrigin;
+	type SlashCancelOrigin = crate::governance::SlashCancelOrigin;
 	type MaxDeferredSlashes = ConstU32<64>;
 	type Disabler = offences::SessionDisabler;
 	type HasSessionKeys = HasSessionKeys;
@@ -329,7 +328,7 @@ impl pallet_weighted_voting::Config for Runtime {
 	// block is published only its author knows it, so a claimant cannot pick its committee by
 	// choosing when to submit.
 	type Randomness = BlockVrfRandomness;
-	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type AdminOrigin = crate::governance::AdminOrigin;
 	type WeightInfo = pallet_weighted_voting::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LoopxBenchmarkHelper;
@@ -362,7 +361,7 @@ impl pallet_rewards::Config for Runtime {
 	type CleanupPerBlock = ConstU32<256>;
 	// A tenth of what earlier eras carried over joins each era's budgets.
 	type CarryOverRelease = CarryOverRelease;
-	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type AdminOrigin = crate::governance::AdminOrigin;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LoopxBenchmarkHelper;
@@ -416,7 +415,7 @@ impl pallet_data_market::Config for Runtime {
 	type KeyDeposit = ConstU128<{ UNITS / 10 }>;
 	type DealFailurePenalty = ConstU32<20_000>;
 	type PaymentPerPoint = ConstU128<{ UNITS / 10 }>;
-	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+	type AdminOrigin = crate::governance::AdminOrigin;
 	type WeightInfo = pallet_data_market::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LoopxBenchmarkHelper;
