@@ -5,7 +5,10 @@
 
 use super::*;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, Get};
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get,
+};
 use frame_system::RawOrigin;
 use loopx_primitives::{ClaimClass, ClaimOutcome, Decision, Outcome};
 use sp_runtime::traits::{Bounded, Saturating};
@@ -219,8 +222,9 @@ mod benchmarks {
 		assert!(!Passes::<T>::contains_key(&who));
 	}
 
-	#[benchmark]
-	fn rate() {
+	/// An answered query whose answers the runtime drew and `MaxRedundancy` of them agreed on,
+	/// its client with the means for rating deposits, and one of its answerers.
+	fn rateable<T: Config>() -> (QueryId, T::AccountId, T::AccountId) {
 		let r = T::MaxRedundancy::get();
 		let results: Vec<Vec<u8>> = (0..r).map(|_| alloc::vec![1u8; 8]).collect();
 		let (q, validators) = committed::<T>(r, &results);
@@ -234,11 +238,28 @@ mod benchmarks {
 			Pallet::<T>::do_reveal(q, v.clone(), results[k].clone(), [k as u8; 32]).expect("valid reveal");
 		}
 		let client = Queries::<T>::get(q).expect("answered").client;
-		let provider = validators[r as usize - 1].clone();
-		Pallet::<T>::do_rate(q, client.clone(), provider.clone(), Rating::Bad).expect("rated");
+		T::Currency::set_balance(&client, T::RatingDeposit::get().saturating_mul(100u32.into()).saturating_add(T::Currency::minimum_balance()));
+		(q, client, validators[r as usize - 1].clone())
+	}
+
+	/// The heaviest rating is a client's first of a provider: it holds the deposit.
+	#[benchmark]
+	fn rate() {
+		let (q, client, provider) = rateable::<T>();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(client), q, provider.clone(), Rating::Good);
+		_(RawOrigin::Signed(client.clone()), q, provider.clone(), Rating::Good);
 		assert_eq!(RatingSums::<T>::get(&provider), 1);
+		assert!(Ratings::<T>::contains_key(&provider, &client));
+	}
+
+	#[benchmark]
+	fn withdraw_rating() {
+		let (q, client, provider) = rateable::<T>();
+		Pallet::<T>::do_rate(q, client.clone(), provider.clone(), Rating::Good).expect("rated");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client.clone()), provider.clone());
+		assert!(!Ratings::<T>::contains_key(&provider, &client));
+		assert_eq!(RatingSums::<T>::get(&provider), 0);
 	}
 
 	/// The router window closes: the runtime draws `r` of the largest electorate.

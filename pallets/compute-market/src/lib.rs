@@ -65,7 +65,8 @@
 //! The client of an answered query rates each of its answerers Good, Fair or Bad (+1, 0, −1)
 //! with [`Pallet::rate`]; only its latest rating of a provider counts. A provider's service
 //! reputation is MintAI's logistic `max / (1 + e^(−θ·Σ ratings))`; each change of it moves
-//! the provider's reputation by the same amount.
+//! the provider's reputation by the same amount. A stored rating holds the client's
+//! [`Config::RatingDeposit`] until [`Pallet::withdraw_rating`] removes it.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -332,6 +333,8 @@ pub mod pallet {
 		RouterBond,
 		/// Tokens locked for a service pass.
 		Pass,
+		/// A client's deposit for a rating it keeps in storage ([`Config::RatingDeposit`]).
+		Rating,
 	}
 
 	#[pallet::config]
@@ -464,6 +467,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type PassCooldown: Get<BlockNumberFor<Self>>;
 
+		/// Held from a client for each provider it rates, while the rating is stored; returned
+		/// by [`Pallet::withdraw_rating`].
+		#[pallet::constant]
+		type RatingDeposit: Get<BalanceOf<Self>>;
+
 		/// Free queries per era over all passes.
 		#[pallet::constant]
 		type FreeQueriesPerEra: Get<u32>;
@@ -554,6 +562,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Ratings<T: Config> = StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, T::AccountId, Rating>;
 
+	/// The answerers of a query its client has rated: (query, provider) → (). One rating per
+	/// answer, so that flipping a rating back and forth costs a query each time. Removed with
+	/// the query.
+	#[pallet::storage]
+	pub type RatedAnswers<T: Config> = StorageDoubleMap<_, Twox64Concat, QueryId, Blake2_128Concat, T::AccountId, ()>;
+
+	/// The deposit held for a stored rating: (provider, client) → amount (none for ratings
+	/// stored before deposits were taken).
+	#[pallet::storage]
+	pub type RatingDeposits<T: Config> = StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, T::AccountId, BalanceOf<T>>;
+
 	/// The sum of a provider's latest ratings.
 	#[pallet::storage]
 	pub type RatingSums<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, i64, ValueQuery>;
@@ -613,6 +632,9 @@ pub mod pallet {
 		/// `client` rated `provider`'s answer to `query`; the provider's service reputation is
 		/// now `service_reputation`.
 		Rated { query: QueryId, client: T::AccountId, provider: T::AccountId, rating: Rating, service_reputation: Reputation },
+		/// `client` withdrew its rating of `provider` and got its `deposit` back; the provider's
+		/// service reputation is now `service_reputation`.
+		RatingWithdrawn { client: T::AccountId, provider: T::AccountId, deposit: BalanceOf<T>, service_reputation: Reputation },
 	}
 
 	#[pallet::error]
@@ -717,6 +739,13 @@ pub mod pallet {
 		/// more of them agreeing. Otherwise a client would rate its own choice, or a lone
 		/// answerer (say, the only holder of a private dataset) nobody checked.
 		UnverifiedAnswer,
+		/// The caller has not rated this provider.
+		NoRating,
+		/// The client rated this answerer's answer to this query already (one rating per
+		/// answer; a later query's answer can change it).
+		AlreadyRated,
+		/// The caller cannot put up [`Config::RatingDeposit`] for a first rating of a provider.
+		CannotHoldRatingDeposit,
 		/// A query over the chain's own tables names the block it sees as `chain@<n>`: `n` in
 		/// decimal, without leading zeros, within `u32` (`loopx_primitives::chain_data`).
 		BadChainBlock,
@@ -903,6 +932,10 @@ pub mod pallet {
 		/// Rates `provider`'s answer to the caller's answered `query`: Good, Fair or Bad. Only
 		/// the latest rating of a provider by a client counts. Only verified answers can be
 		/// rated (two or more answerers the runtime drew that agreed; [`Error::UnverifiedAnswer`]).
+		/// Each answer is rated once ([`Error::AlreadyRated`]): a client that flips its rating
+		/// of a provider pays a query for each flip. A client's first rating of a provider holds
+		/// [`Config::RatingDeposit`] while it is stored ([`Error::CannotHoldRatingDeposit`] if it
+		/// cannot); later ones hold nothing more.
 		///
 		/// Emits [`Event::Rated`] (and the reputation pallet's change event).
 		#[pallet::call_index(12)]
@@ -910,6 +943,18 @@ pub mod pallet {
 		pub fn rate(origin: OriginFor<T>, query: QueryId, provider: T::AccountId, rating: Rating) -> DispatchResult {
 			let client = ensure_signed(origin)?;
 			Self::do_rate(query, client, provider, rating)
+		}
+
+		/// Removes the caller's rating of `provider` (it counts as no rating again) and returns
+		/// its deposit.
+		///
+		/// Fails with [`Error::NoRating`] if there is none. Emits [`Event::RatingWithdrawn`]
+		/// (and the reputation pallet's change event if the service reputation moves).
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::withdraw_rating())]
+		pub fn withdraw_rating(origin: OriginFor<T>, provider: T::AccountId) -> DispatchResult {
+			let client = ensure_signed(origin)?;
+			Self::do_withdraw_rating(client, provider)
 		}
 	}
 }

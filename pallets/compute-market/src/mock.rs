@@ -63,6 +63,8 @@ pub const ROUTER: AccountId = 7;
 pub const POT: AccountId = 90;
 /// What every account starts with; the pot starts with [`POT_FUNDS`].
 pub const INITIAL: Balance = 100_000;
+/// What a first rating of a provider holds from its client.
+pub const RATING_DEPOSIT: Balance = 50;
 pub const POT_FUNDS: Balance = 10_000;
 pub const FREE_FEE: Balance = 300;
 /// A model version the registry knows.
@@ -242,6 +244,7 @@ impl pallet_compute_market::Config for Test {
 	type Routers = Routers;
 	type MinPassLock = ConstU128<1_000>;
 	type PassCooldown = ConstU64<10>;
+	type RatingDeposit = ConstU128<RATING_DEPOSIT>;
 	type FreeQueriesPerEra = ConstU32<4>;
 	type FreeQueryFee = ConstU128<FREE_FEE>;
 	type AnswerPoints = ConstU64<10>;

@@ -93,19 +93,47 @@ impl<T: Config> Pallet<T> {
 		ensure!(matches!(q.status, QueryStatus::Answered { .. }), Error::<T>::NotAnswered);
 		ensure!(q.answerers.contains(&provider), Error::<T>::NotAnAnswerer);
 		ensure!(Self::verified(&q, q.answerers.len(), false), Error::<T>::UnverifiedAnswer);
-		let old = Ratings::<T>::get(&provider, &client).map_or(0, Rating::value);
-		let sum = RatingSums::<T>::get(&provider).saturating_sub(old).saturating_add(rating.value());
-		Ratings::<T>::insert(&provider, &client, rating);
-		RatingSums::<T>::insert(&provider, sum);
-		let before = ServiceReputation::<T>::get(&provider).unwrap_or_else(|| Self::service_reputation(0));
-		let after = Self::service_reputation(sum);
-		ServiceReputation::<T>::insert(&provider, after);
-		if after > before {
-			T::Reputations::reward(&provider, after - before, ReputationReason::ClientRating);
-		} else if before > after {
-			T::Reputations::penalize(&provider, before - after, ReputationReason::ClientRating);
+		ensure!(!RatedAnswers::<T>::contains_key(query, &provider), Error::<T>::AlreadyRated);
+		let previous = Ratings::<T>::get(&provider, &client);
+		if previous.is_none() {
+			let deposit = T::RatingDeposit::get();
+			if !deposit.is_zero() {
+				T::Currency::hold(&HoldReason::Rating.into(), &client, deposit).map_err(|_| Error::<T>::CannotHoldRatingDeposit)?;
+				RatingDeposits::<T>::insert(&provider, &client, deposit);
+			}
 		}
+		Ratings::<T>::insert(&provider, &client, rating);
+		RatedAnswers::<T>::insert(query, &provider, ());
+		let after = Self::move_rating_sum(&provider, rating.value().saturating_sub(previous.map_or(0, Rating::value)));
 		Self::deposit_event(Event::Rated { query, client, provider, rating, service_reputation: after });
 		Ok(())
+	}
+
+	/// Removes `client`'s rating of `provider` and releases its deposit.
+	pub(crate) fn do_withdraw_rating(client: T::AccountId, provider: T::AccountId) -> DispatchResult {
+		let rating = Ratings::<T>::take(&provider, &client).ok_or(Error::<T>::NoRating)?;
+		let deposit = RatingDeposits::<T>::take(&provider, &client).unwrap_or_else(Zero::zero);
+		if !deposit.is_zero() {
+			T::Currency::release(&HoldReason::Rating.into(), &client, deposit, Precision::BestEffort)?;
+		}
+		let after = Self::move_rating_sum(&provider, 0i64.saturating_sub(rating.value()));
+		Self::deposit_event(Event::RatingWithdrawn { client, provider, deposit, service_reputation: after });
+		Ok(())
+	}
+
+	/// Adds `delta` to `provider`'s rating sum and moves its reputation by as much as its
+	/// service reputation moves; returns the new service reputation.
+	fn move_rating_sum(provider: &T::AccountId, delta: i64) -> Reputation {
+		let sum = RatingSums::<T>::get(provider).saturating_add(delta);
+		RatingSums::<T>::insert(provider, sum);
+		let before = ServiceReputation::<T>::get(provider).unwrap_or_else(|| Self::service_reputation(0));
+		let after = Self::service_reputation(sum);
+		ServiceReputation::<T>::insert(provider, after);
+		if after > before {
+			T::Reputations::reward(provider, after - before, ReputationReason::ClientRating);
+		} else if before > after {
+			T::Reputations::penalize(provider, before - after, ReputationReason::ClientRating);
+		}
+		after
 	}
 }

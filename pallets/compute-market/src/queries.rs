@@ -282,6 +282,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn remove_query(query: QueryId, q: &QueryOf<T>) {
 		for a in q.answerers.iter() {
 			Answers::<T>::remove(query, a);
+			RatedAnswers::<T>::remove(query, a);
 		}
 		Results::<T>::remove(query);
 		Queries::<T>::remove(query);
@@ -320,6 +321,12 @@ impl<T: Config> Pallet<T> {
 		for (query, who, _) in Answers::<T>::iter() {
 			let q = Queries::<T>::get(query).ok_or("an answer to no query")?;
 			ensure!(q.answerers.contains(&who), "an answer from a validator not assigned");
+		}
+		for (provider, client, _) in RatingDeposits::<T>::iter() {
+			ensure!(Ratings::<T>::contains_key(&provider, &client), "a rating deposit without its rating");
+		}
+		for (query, _, ()) in RatedAnswers::<T>::iter() {
+			ensure!(Queries::<T>::contains_key(query), "a rated answer of no query");
 		}
 		Ok(())
 	}

@@ -813,17 +813,91 @@ fn clients_rate_the_answerers_of_their_answered_queries() {
 		let up = CM::service_reputation(1);
 		assert_eq!(ServiceReputation::<Test>::get(V1), Some(up));
 		assert!(reputation_changes().contains(&(V1, (up - mid) as i64, ReputationReason::ClientRating)));
+		// One rating per answer: a flip needs another query's answer.
+		assert_noop!(CM::rate(origin(CLIENT), q, V1, Rating::Bad), E::AlreadyRated);
+		let q2 = answered_again(&answerers);
 		// Only the latest rating counts: Good then Bad is a sum of −1, not 0.
-		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Bad));
+		assert_ok!(CM::rate(origin(CLIENT), q2, V1, Rating::Bad));
 		assert_eq!(RatingSums::<Test>::get(V1), -1);
 		let down = CM::service_reputation(-1);
 		assert_eq!(ServiceReputation::<Test>::get(V1), Some(down));
 		assert!(reputation_changes().contains(&(V1, down as i64 - up as i64, ReputationReason::ClientRating)));
 		assert!(matches!(market_events().last(), Some(Event::Rated { rating: Rating::Bad, .. })));
-		// Rating the same again changes nothing.
-		let before = reputation_changes().len();
+	});
+}
+
+/// Posts another query with the same answerers drawn, has them agree, returns it.
+fn answered_again(answerers: &[AccountId]) -> QueryId {
+	let q = post(1_000, answerers.len() as u32);
+	run_to(System::block_number() + 4);
+	let drawn = Queries::<Test>::get(q).unwrap().answerers.into_inner();
+	assert_eq!(drawn.len(), answerers.len());
+	let answers: Vec<_> = drawn.iter().map(|v| (*v, &b"ok"[..])).collect();
+	answer(q, &answers);
+	q
+}
+
+#[test]
+fn a_first_rating_holds_a_deposit_until_it_is_withdrawn() {
+	new_test_ext().execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let (q, answerers) = drawn(1_000, 4);
+		let answers: Vec<_> = answerers.iter().map(|v| (*v, &b"ok"[..])).collect();
+		answer(q, &answers);
+		let rating_hold = || Balances::balance_on_hold(&HoldReason::Rating.into(), &CLIENT);
 		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Bad));
-		assert_eq!(reputation_changes().len(), before);
+		assert_eq!(rating_hold(), RATING_DEPOSIT);
+		assert_eq!(RatingDeposits::<Test>::get(V1, CLIENT), Some(RATING_DEPOSIT));
+		// Rating another provider holds one more deposit; re-rating one holds nothing more.
+		let other = *answerers.iter().find(|v| **v != V1).expect("four answerers");
+		assert_ok!(CM::rate(origin(CLIENT), q, other, Rating::Good));
+		assert_eq!(rating_hold(), 2 * RATING_DEPOSIT);
+		let q2 = answered_again(&answerers);
+		assert_ok!(CM::rate(origin(CLIENT), q2, V1, Rating::Fair));
+		assert_eq!(rating_hold(), 2 * RATING_DEPOSIT);
+
+		assert_noop!(CM::withdraw_rating(origin(OTHER), V1), E::NoRating);
+		assert_ok!(CM::withdraw_rating(origin(CLIENT), V1));
+		assert_eq!(rating_hold(), RATING_DEPOSIT);
+		assert!(!Ratings::<Test>::contains_key(V1, CLIENT) && !RatingDeposits::<Test>::contains_key(V1, CLIENT));
+		assert_eq!(RatingSums::<Test>::get(V1), 0, "as if never rated");
+		assert_eq!(ServiceReputation::<Test>::get(V1), Some(CM::service_reputation(0)));
+		assert!(matches!(market_events().last(), Some(Event::RatingWithdrawn { client: CLIENT, provider: V1, deposit: RATING_DEPOSIT, .. })));
+		assert_noop!(CM::withdraw_rating(origin(CLIENT), V1), E::NoRating);
+		// Withdrawing does not reopen an answer for rating.
+		assert_noop!(CM::rate(origin(CLIENT), q2, V1, Rating::Good), E::AlreadyRated);
+		assert_ok!(CM::withdraw_rating(origin(CLIENT), other));
+		assert_eq!(rating_hold(), 0);
+		assert_eq!(Balances::total_issuance(), issuance, "deposits are held and released, never minted or burnt");
+	});
+}
+
+#[test]
+fn a_client_that_cannot_put_up_the_deposit_rates_nothing() {
+	new_test_ext().execute_with(|| {
+		let (q, answerers) = drawn(1_000, 4);
+		let answers: Vec<_> = answerers.iter().map(|v| (*v, &b"ok"[..])).collect();
+		answer(q, &answers);
+		// Leave the client its existential deposit and less than a rating's deposit.
+		let spare =
+			free(CLIENT) - RATING_DEPOSIT / 2 - <<Test as pallet_balances::Config>::ExistentialDeposit as frame_support::traits::Get<Balance>>::get();
+		assert_ok!(Balances::transfer_allow_death(origin(CLIENT), OTHER, spare));
+		assert_noop!(CM::rate(origin(CLIENT), q, V1, Rating::Bad), E::CannotHoldRatingDeposit);
+	});
+}
+
+#[test]
+fn an_answers_rating_mark_leaves_with_its_query() {
+	new_test_ext().execute_with(|| {
+		let (q, answerers) = drawn(1_000, 4);
+		let answers: Vec<_> = answerers.iter().map(|v| (*v, &b"ok"[..])).collect();
+		answer(q, &answers);
+		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Good));
+		assert!(RatedAnswers::<Test>::contains_key(q, V1));
+		run_to(System::block_number() + 100);
+		assert!(!Queries::<Test>::contains_key(q), "the result expired");
+		assert!(!RatedAnswers::<Test>::contains_key(q, V1));
+		assert!(Ratings::<Test>::contains_key(V1, CLIENT), "the rating itself stays until withdrawn");
 	});
 }
 

@@ -48,6 +48,7 @@ pub trait WeightInfo {
 	fn request_unlock() -> Weight;
 	fn unlock() -> Weight;
 	fn rate() -> Weight;
+	fn withdraw_rating() -> Weight;
 	fn route_due(r: u32, ) -> Weight;
 	fn evaluate_due(r: u32, ) -> Weight;
 	fn expire_due() -> Weight;
@@ -254,8 +255,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size: measured `1482`, estimated `7905` bytes.
 		// Fastest run: 75_502_000 ps.
 		Weight::from_parts(87_039_000, 7905)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+	}
+	/// Not benchmarked yet: `rate`'s measured time with its storage (the rating, its deposit
+	/// and the hold, the sums and the reputation).
+	fn withdraw_rating() -> Weight {
+		Weight::from_parts(87_039_000, 7905)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `ComputeMarket::Queries` (r:1 w:1)
 	/// Proof: `ComputeMarket::Queries` (`max_values`: None, `max_size`: Some(4440), added: 6915, mode: `MaxEncodedLen`)
@@ -484,8 +492,13 @@ impl WeightInfo for () {
 	}
 	fn rate() -> Weight {
 		Weight::from_parts(87_039_000, 7905)
+			.saturating_add(RocksDbWeight::get().reads(9_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
+	}
+	fn withdraw_rating() -> Weight {
+		Weight::from_parts(87_039_000, 7905)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn route_due(r: u32, ) -> Weight {
 		Weight::from_parts(1_688_340_591, 320690)

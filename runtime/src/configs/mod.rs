@@ -510,6 +510,8 @@ impl pallet_compute_market::Config for Runtime {
 	type MinPassLock = ConstU128<{ 100 * UNITS }>;
 	// 1 hour.
 	type PassCooldown = ConstU32<1_200>;
+	// A rating is ~100 bytes of state: 0.1 LPX while it is stored.
+	type RatingDeposit = ConstU128<{ UNITS / 10 }>;
 	type FreeQueriesPerEra = ConstU32<1_000>;
 	// Paid by the reward pot (inflation) per free query: the smallest fee of a paid query.
 	type FreeQueryFee = ConstU128<{ UNITS / 10 }>;
