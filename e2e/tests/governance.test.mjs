@@ -6,9 +6,9 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, blake2AsHex } from '@polkadot/util-crypto';
+import { referendum as governanceReferendum } from '../lib/governance.mjs';
 import { startDevNode, sendChecked, waitFor, subscribeEvents } from '../lib/node.mjs';
 
-const LPX = 10n ** 12n;
 let node;
 let api;
 let keys;
@@ -29,24 +29,8 @@ after(async () => {
   await node?.stop();
 });
 
-/** Notes `call`'s preimage and submits it as a referendum asking for `origin` (the first voter
- * pays the deposits), places the decision deposit, and both voters vote aye with 980,000 LPX each
- * (a third of the issuance); returns the referendum's index. */
-async function referendum(call, origin, [eve, ferdie] = [keys.eve, keys.ferdie]) {
-  const hex = call.method.toHex();
-  await sendChecked(api, api.tx.preimage.notePreimage(hex), eve);
-  const proposal = { Lookup: { hash: blake2AsHex(hex, 256), len: (hex.length - 2) / 2 } };
-  const { events } = await sendChecked(api, api.tx.referenda.submit(origin, proposal, { After: 0 }), eve);
-  const submitted = events.find(({ event }) => api.events.referenda.Submitted.is(event));
-  const index = submitted.event.data.index.toNumber();
-  assert.ok(submitted, 'referenda.Submitted');
-  await sendChecked(api, api.tx.referenda.placeDecisionDeposit(index), eve);
-  for (const voter of [eve, ferdie]) {
-    const vote = { Standard: { vote: { aye: true, conviction: 'Locked1x' }, balance: 980_000n * LPX } };
-    await sendChecked(api, api.tx.convictionVoting.vote(index, vote), voter);
-  }
-  return index;
-}
+/** A referendum (lib/governance.mjs); Eve pays and votes with Ferdie unless told otherwise. */
+const referendum = (call, origin, voters = [keys.eve, keys.ferdie]) => governanceReferendum(api, call, origin, voters);
 
 const event = (pred) => seen.find(([, e]) => pred(e));
 

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
 import { u8aEq } from '@polkadot/util';
+import { referendum } from '../lib/governance.mjs';
 import { LOCAL_RPC_PORTS, connect, finalizedEvent, heads, localNet, localNetWithEnv, sendChecked, submitAndWatch, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-voting-net-');
@@ -22,7 +23,7 @@ let keys;
 before(async () => {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
-  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Ferdie'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
+  keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
   // Root opens test claims: the local spec plus a sudo key (the local preset has none).
   localNetWithEnv({ LOOPX_NO_WORKERS: '1', LOOPX_TEST_SUDO: '1' }, netDir, 'start');
   api = await connect(LOCAL_RPC_PORTS.alice);
@@ -201,5 +202,51 @@ test('a committee of two of the four validators, drawn from the block\'s randomn
     assert.equal(decision.revealedWeight.toBigInt(), opened.eligibleWeight.toBigInt(), 'all of the committee\'s weight revealed');
   } finally {
     await send(api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('Test', 0)), alice);
+  }
+});
+
+test('a deferred slash is cancelled by a referendum on the slash_canceller track before it lands', { timeout: 420_000 }, async () => {
+  const { alice, eve, ferdie } = keys;
+  // Root defers slashes by 8 one-minute sessions (the bonding duration is 10).
+  await send(api.tx.sudo.sudo(api.tx.stakeReputation.setSlashDeferSessions(8)), alice);
+  try {
+    const bond = (await api.query.stakeReputation.ledgers(ferdie.address)).unwrap().active.toBigInt();
+    const events = await send(api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, randomAsU8a(32), randomAsU8a(32), null)), alice);
+    const opened = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).event.data;
+    const id = opened.claim.toNumber();
+    const claimed = (await api.query.weightedVoting.claims(id)).unwrap().commitment;
+    const salts = {};
+    for (const name of ['alice', 'bob', 'charlie', 'dave']) {
+      salts[name] = randomAsU8a(32);
+      const c = await api.call.weightedVotingApi.voteCommitment(id, keys[name].address, 'Invalid', salts[name]);
+      await send(api.tx.weightedVoting.commitVote(id, claimed, c), keys[name]);
+    }
+    await waitFor(`block ${opened.commitEnd.toNumber()}`, async () => (await best()) >= opened.commitEnd.toNumber(), { timeoutMs: 90_000, everyMs: 1_000 });
+    for (const name of ['alice', 'bob', 'charlie', 'dave']) await send(api.tx.weightedVoting.revealVote(id, 'Invalid', salts[name]), keys[name]);
+
+    // The claim is rejected: Ferdie's slash is deferred, his funds untouched for now.
+    const applyAt = await waitFor('Ferdie\'s slash deferred', async () => {
+      for (const [key, due] of await api.query.stakeReputation.deferredSlashes.entries()) {
+        if (due.some((d) => d.who.toString() === ferdie.address)) return key.args[0].toNumber();
+      }
+      return undefined;
+    }, { timeoutMs: 120_000, everyMs: 1_000 });
+    assert.equal((await api.query.stakeReputation.pendingSlashes(ferdie.address)).toNumber(), 1);
+    assert.equal((await api.query.stakeReputation.ledgers(ferdie.address)).unwrap().active.toBigInt(), bond, 'nothing taken yet');
+
+    // Governance finds the verdict wrong: a referendum on slash_canceller (Eve and Ferdie vote).
+    const track = api.consts.referenda.tracks.find(([id]) => id.toNumber() === 3)[1];
+    assert.equal(track.name.toString().replace(/\0+$/, ''), 'slash_canceller');
+    const index = await referendum(api, api.tx.stakeReputation.cancelDeferredSlash(applyAt, ferdie.address), { Origins: 'SlashCanceller' }, [eve, ferdie]);
+    await waitFor('the slash cancelled', async () => (await api.query.stakeReputation.pendingSlashes(ferdie.address)).toNumber() === 0,
+      { timeoutMs: 240_000, everyMs: 2_000 });
+    const due = await api.query.stakeReputation.deferredSlashes(applyAt);
+    assert.ok(!due.some((d) => d.who.toString() === ferdie.address), 'no slash of Ferdie is due any more');
+    assert.ok((await api.query.referenda.referendumInfoFor(index)).unwrap().isApproved, 'by the referendum');
+    const session = (await api.query.session.currentIndex()).toNumber();
+    assert.ok(session < applyAt, `cancelled in session ${session}, before session ${applyAt}`);
+    assert.equal((await api.query.stakeReputation.ledgers(ferdie.address)).unwrap().active.toBigInt(), bond, 'Ferdie keeps his bond');
+  } finally {
+    await send(api.tx.sudo.sudo(api.tx.stakeReputation.setSlashDeferSessions(0)), alice);
   }
 });
