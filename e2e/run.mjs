@@ -29,7 +29,7 @@ const OFFSET_STEP = 400;
 
 // Longest first (measured on the 2-core machine, 2026-12-03).
 const DEFAULT_ORDER = ['full-cycle', 'stake-reputation', 'fault-tolerance', 'stake-changes', 'worker-learning', 'partition', 'equivocation',
-  'worker-disputes', 'governance', 'chain-queries', 'data-disputes', 'builder-market', 'voting-rewards', 'local-net', 'worker-garbage', 'worker-deals',
+  'worker-disputes', 'runtime-upgrade', 'governance', 'chain-queries', 'data-disputes', 'builder-market', 'voting-rewards', 'local-net', 'worker-garbage', 'worker-deals',
   'compute-market', 'worker-queries', 'data-market', 'cli-subcommands', 'dev-chain', 'cli'];
 
 const files = (process.argv.slice(2).length > 0 ? process.argv.slice(2)

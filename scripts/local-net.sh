@@ -27,6 +27,9 @@
 # LOOPX_TEST_SUDO=1 (a TEST FACILITY) starts the network on the local spec with Alice as sudo key
 # added ($LOOPX_NET_DIR/local-test-sudo.json; nodes started later in that directory use it
 # too): the local preset has no sudo, and end-to-end tests that set up scenarios as root use it.
+# LOOPX_GENESIS_RUNTIME=<file.wasm> (a TEST FACILITY) starts the network on the local spec with
+# that runtime's code instead of the node's own ($LOOPX_NET_DIR/local-genesis-runtime.json; later
+# starts in that directory use it too): the runtime-upgrade test starts on an earlier release's.
 # LOOPX_NODE_ARGS adds its words to the command line of each node started (e.g.
 # `LOOPX_NODE_ARGS='--chain-index-keep-blocks 1200' scripts/local-net.sh start dave`).
 set -euo pipefail
@@ -65,6 +68,28 @@ for key in ("config", "patch", "namedPreset"):
     runtime_genesis.pop(key, None)
 runtime_genesis["patch"] = patch
 json.dump(spec, open(dest, "w"), indent=2)
+PY
+		mv "$spec.tmp" "$spec"
+		rm -f "$spec.base"
+	fi
+	echo "$spec"
+}
+
+# The local spec with the runtime code of $LOOPX_GENESIS_RUNTIME, written once per network
+# directory. Its genesis is built by that runtime from the local preset.
+genesis_runtime_spec() {
+	local spec="$NET_DIR/local-genesis-runtime.json"
+	if [ ! -f "$spec" ]; then
+		[ -f "${LOOPX_GENESIS_RUNTIME:-}" ] || die "LOOPX_GENESIS_RUNTIME names no file: '${LOOPX_GENESIS_RUNTIME:-}'"
+		mkdir -p "$NET_DIR"
+		"$NODE" build-spec --chain local --disable-default-bootnode 2>/dev/null >"$spec.base" ||
+			die "could not build the local spec"
+		python3 - "$LOOPX_GENESIS_RUNTIME" "$spec.base" "$spec.tmp" <<'PY'
+import json, sys
+wasm, base, dest = sys.argv[1:]
+spec = json.load(open(base))
+spec["genesis"]["runtimeGenesis"]["code"] = "0x" + open(wasm, "rb").read().hex()
+json.dump(spec, open(dest, "w"))
 PY
 		mv "$spec.tmp" "$spec"
 		rm -f "$spec.base"
@@ -193,6 +218,7 @@ start)
 	exec 9>"${TMPDIR:-/tmp}/loopx-local-net-start.lock"
 	flock 9
 	if [ "${LOOPX_TEST_SUDO:-0}" = 1 ] || [ -f "$NET_DIR/local-test-sudo.json" ]; then CHAIN="$(test_sudo_spec)"; fi
+	if [ -n "${LOOPX_GENESIS_RUNTIME:-}" ] || [ -f "$NET_DIR/local-genesis-runtime.json" ]; then CHAIN="$(genesis_runtime_spec)"; fi
 	for n in "${names[@]}"; do start_one "$n"; done
 	for n in "${names[@]}"; do wait_for_rpc "$n"; done
 	flock -u 9 ;;

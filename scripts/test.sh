@@ -50,6 +50,8 @@ fi
 
 if [ "$what" = all ] || [ "$what" = e2e ]; then
 	build_node
+	# The runtime-upgrade test's earlier release (built once, then cached).
+	build_upgrade_fixture >/dev/null
 	ensure_e2e_packages
 	log "end-to-end tests (e2e/run.mjs: ${LOOPX_E2E_JOBS:-4} files at a time)"
 	# Stop nodes left behind by an interrupted earlier run on the same ports.

@@ -81,7 +81,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 123,
+	spec_version: 124,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -143,6 +143,7 @@ type Migrations = (
 	pallet_rewards::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_compute_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_compute_market::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_compute_market::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_builder_market::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_builder_market::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_weighted_voting::migrations::v1::MigrateV0ToV1<Runtime>,

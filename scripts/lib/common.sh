@@ -58,6 +58,34 @@ build_node() {
 	(cd "$REPO_ROOT" && cargo build --release --locked -p loopx-node -p loopx-flood)
 }
 
+# The runtime of an earlier release, for the end-to-end runtime-upgrade test: a local network
+# starts on it and upgrades to the runtime built from this checkout (spec version bump, storage
+# migrations). Its source is fixed by commit, so after the first build (~25 minutes on 2 cores)
+# it is never rebuilt. Prints the path of its compressed WebAssembly.
+UPGRADE_FROM_COMMIT=50d5d8b9f0327ad8921e13611c8efb6f0edddc3e
+build_upgrade_fixture() {
+	local root="$HOME/.cache/loopx/upgrade-from" src target wasm
+	src="$root/src-${UPGRADE_FROM_COMMIT:0:12}"
+	target="$root/target"
+	wasm="$target/release/wbuild/loopx-runtime/loopx_runtime.compact.compressed.wasm"
+	if [ ! -f "$src/.complete" ]; then
+		log "unpacking the runtime source of release ${UPGRADE_FROM_COMMIT:0:12} into $src"
+		rm -rf "$src" && mkdir -p "$src"
+		(cd "$REPO_ROOT" && git archive "$UPGRADE_FROM_COMMIT" | tar -x -C "$src") ||
+			die "could not unpack release $UPGRADE_FROM_COMMIT (a clone with its history is needed)"
+		touch "$src/.complete"
+	fi
+	if [ ! -f "$wasm" ] || [ ! -f "$root/.built-${UPGRADE_FROM_COMMIT:0:12}" ]; then
+		log "building the runtime of release ${UPGRADE_FROM_COMMIT:0:12} into $target (once)"
+		# Check mode for the native side: only the build script's WebAssembly is needed.
+		(cd "$src" && CARGO_TARGET_DIR="$target" WASM_BUILD_TYPE=release cargo check --release --locked -p loopx-runtime) >&2 ||
+			die "the upgrade fixture's runtime did not build"
+		[ -f "$wasm" ] || die "the upgrade fixture's WebAssembly was not built ($wasm)"
+		touch "$root/.built-${UPGRADE_FROM_COMMIT:0:12}"
+	fi
+	echo "$wasm"
+}
+
 # npm packages of the end-to-end tests, pinned by e2e/package-lock.json.
 ensure_e2e_packages() {
 	if [ ! -d "$REPO_ROOT/e2e/node_modules/@polkadot/api" ]; then

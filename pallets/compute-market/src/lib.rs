@@ -316,7 +316,9 @@ pub mod pallet {
 	/// v1: routers live in the one router registry ([`crate::migrations::v1`]).
 	/// v2: [`QueryCount`] counts live queries only, and [`ClientQueries`] per client
 	/// ([`crate::migrations::v2`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// v3: every stored rating holds its client's [`Config::RatingDeposit`]
+	/// ([`crate::migrations::v3`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -568,8 +570,8 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RatedAnswers<T: Config> = StorageDoubleMap<_, Twox64Concat, QueryId, Blake2_128Concat, T::AccountId, ()>;
 
-	/// The deposit held for a stored rating: (provider, client) → amount (none for ratings
-	/// stored before deposits were taken).
+	/// The deposit held for a stored rating: (provider, client) → amount (one for every stored
+	/// rating while [`Config::RatingDeposit`] is not zero).
 	#[pallet::storage]
 	pub type RatingDeposits<T: Config> = StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, T::AccountId, BalanceOf<T>>;
 
@@ -635,6 +637,10 @@ pub mod pallet {
 		/// `client` withdrew its rating of `provider` and got its `deposit` back; the provider's
 		/// service reputation is now `service_reputation`.
 		RatingWithdrawn { client: T::AccountId, provider: T::AccountId, deposit: BalanceOf<T>, service_reputation: Reputation },
+		/// The v3 migration held `client`'s `deposit` for its rating of `provider`, stored before
+		/// ratings held deposits (a client that could not put it up lost the rating instead:
+		/// [`Event::RatingWithdrawn`] with no deposit).
+		RatingDepositHeld { client: T::AccountId, provider: T::AccountId, deposit: BalanceOf<T> },
 	}
 
 	#[pallet::error]

@@ -123,7 +123,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Adds `delta` to `provider`'s rating sum and moves its reputation by as much as its
 	/// service reputation moves; returns the new service reputation.
-	fn move_rating_sum(provider: &T::AccountId, delta: i64) -> Reputation {
+	pub(crate) fn move_rating_sum(provider: &T::AccountId, delta: i64) -> Reputation {
 		let sum = RatingSums::<T>::get(provider).saturating_add(delta);
 		RatingSums::<T>::insert(provider, sum);
 		let before = ServiceReputation::<T>::get(provider).unwrap_or_else(|| Self::service_reputation(0));

@@ -325,6 +325,11 @@ impl<T: Config> Pallet<T> {
 		for (provider, client, _) in RatingDeposits::<T>::iter() {
 			ensure!(Ratings::<T>::contains_key(&provider, &client), "a rating deposit without its rating");
 		}
+		if !T::RatingDeposit::get().is_zero() {
+			for (provider, client, _) in Ratings::<T>::iter() {
+				ensure!(RatingDeposits::<T>::contains_key(&provider, &client), "a rating without its deposit");
+			}
+		}
 		for (query, _, ()) in RatedAnswers::<T>::iter() {
 			ensure!(Queries::<T>::contains_key(query), "a rated answer of no query");
 		}

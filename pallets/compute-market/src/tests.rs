@@ -933,3 +933,53 @@ fn the_v1_migration_releases_the_old_router_bonds_once() {
 		assert_books_balance();
 	});
 }
+
+#[test]
+fn the_v3_migration_holds_a_deposit_for_every_rating_stored_without_one() {
+	use frame_support::traits::{
+		fungible::{Mutate, MutateHold},
+		tokens::{Precision, Preservation},
+		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+	new_test_ext().execute_with(|| {
+		let (q, answerers) = drawn(1_000, 4);
+		let answers: Vec<_> = answerers.iter().map(|v| (*v, &b"ok"[..])).collect();
+		answer(q, &answers);
+		let other = *answerers.iter().find(|v| **v != V1).expect("four answerers");
+		assert_ok!(CM::rate(origin(CLIENT), q, V1, Rating::Good));
+		assert_ok!(CM::rate(origin(CLIENT), q, other, Rating::Bad));
+		// As storage version 2 left them: ratings stored without deposits.
+		let reason: RuntimeHoldReason = HoldReason::Rating.into();
+		for provider in [V1, other] {
+			RatingDeposits::<Test>::remove(provider, CLIENT);
+		}
+		assert_ok!(Balances::release(&reason, &CLIENT, 2 * RATING_DEPOSIT, Precision::Exact));
+		StorageVersion::new(2).put::<CM>();
+		// The client can put up one deposit, not two.
+		let spare = free(CLIENT) - RATING_DEPOSIT - RATING_DEPOSIT / 2;
+		assert_ok!(<Balances as Mutate<AccountId>>::transfer(&CLIENT, &OTHER, spare, Preservation::Preserve));
+		let sums_before = (RatingSums::<Test>::get(V1), RatingSums::<Test>::get(other));
+		assert_eq!(sums_before, (1, -1));
+
+		crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(CM::on_chain_storage_version(), StorageVersion::new(3));
+		assert_eq!(Balances::balance_on_hold(&reason, &CLIENT), RATING_DEPOSIT, "one deposit held");
+		let kept: Vec<_> = [V1, other].into_iter().filter(|p| Ratings::<Test>::contains_key(p, CLIENT)).collect();
+		assert_eq!(kept.len(), 1, "the rating it could not hold for is gone");
+		let (kept, dropped) = (kept[0], if kept[0] == V1 { other } else { V1 });
+		assert_eq!(RatingDeposits::<Test>::get(kept, CLIENT), Some(RATING_DEPOSIT));
+		assert!(!RatingDeposits::<Test>::contains_key(dropped, CLIENT));
+		assert_eq!(RatingSums::<Test>::get(dropped), 0, "the dropped rating no longer counts");
+		assert_eq!(ServiceReputation::<Test>::get(dropped), Some(CM::service_reputation(0)));
+		let events = market_events();
+		assert!(events.contains(&Event::RatingDepositHeld { client: CLIENT, provider: kept, deposit: RATING_DEPOSIT }));
+		assert!(events.iter().any(|e| matches!(e, Event::RatingWithdrawn { client: CLIENT, provider, deposit: 0, .. } if *provider == dropped)));
+		assert_ok!(CM::do_try_state());
+		assert_books_balance();
+
+		// Once only: a second run finds version 3 and changes nothing.
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		crate::migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+	});
+}
