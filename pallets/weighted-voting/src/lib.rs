@@ -267,6 +267,18 @@ pub struct CommitteeRound {
 	pub level: u8,
 }
 
+impl CommitteeRound {
+	/// The committee an escalation of this round draws: its level and size (`2k + 1`, or
+	/// `None` for every eligible validator at the last level); `None` when this round is the
+	/// last. The one rule the tally, its weight bound and the scaling simulation follow.
+	pub fn escalation(self) -> Option<(u8, Option<u32>)> {
+		(self.level < MAX_ESCALATIONS).then(|| {
+			let level = self.level.saturating_add(1);
+			(level, (level < MAX_ESCALATIONS).then(|| self.size.saturating_mul(2).saturating_add(1)))
+		})
+	}
+}
+
 /// The commitment a voter publishes: `blake2_256(SCALE((claim, voter, verdict, salt)))`. The
 /// voter's account is inside, so that nobody can copy another's commitment.
 pub fn vote_commitment<AccountId: Encode>(claim: ClaimId, voter: &AccountId, verdict: &Verdict, salt: &[u8; 32]) -> H256 {
@@ -1276,13 +1288,10 @@ impl<T: Config> Pallet<T> {
 	/// market's handler of the outcome, and, for a committee `round` that can still escalate,
 	/// drawing the next, larger committee.
 	pub fn tally_bound(class: ClaimClass, voters: u32, round: Option<CommitteeRound>) -> Weight {
-		let escalation = match round {
-			Some(r) if r.level < MAX_ESCALATIONS => {
-				let next = if r.level.saturating_add(1) < MAX_ESCALATIONS { r.size.saturating_mul(2).saturating_add(1) } else { T::MaxVoters::get() };
-				T::WeightInfo::open_test_claim(next.min(T::MaxVoters::get()))
-			},
-			_ => Weight::zero(),
-		};
+		let max = T::MaxVoters::get();
+		let escalation = round
+			.and_then(CommitteeRound::escalation)
+			.map_or(Weight::zero(), |(_, size)| T::WeightInfo::open_test_claim(size.map_or(max, |k| k.min(max))));
 		T::WeightInfo::tally(voters).saturating_add(T::OnDecided::weight_bound(class)).saturating_add(escalation)
 	}
 
@@ -1348,9 +1357,9 @@ impl<T: Config> Pallet<T> {
 		}
 		let mut weight = T::WeightInfo::tally(voters);
 		if decision.outcome == Outcome::NoQuorum || close {
-			if let Some(round) = Committees::<T>::get(id).filter(|r| r.level < MAX_ESCALATIONS) {
+			if let Some(next) = Committees::<T>::get(id).and_then(CommitteeRound::escalation) {
 				// Without a larger committee to draw, the claim is decided as it is.
-				if Self::escalate(id, &mut claim, &electorate, round, now).is_ok() {
+				if Self::escalate(id, &mut claim, &electorate, next, now).is_ok() {
 					if close {
 						Self::deposit_event(Event::CloseVerdictEscalated {
 							claim: id,
@@ -1426,17 +1435,16 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Draws the next, larger committee of `claim` (`2k + 1`, then every eligible validator)
-	/// and restarts its periods from `now`; `Err` when it would not be larger than `before`.
+	/// Draws the next, larger committee of `claim` (`(level, size)` from
+	/// [`CommitteeRound::escalation`]) and restarts its periods from `now`; `Err` when it would
+	/// not be larger than `before`.
 	fn escalate(
 		id: ClaimId,
 		claim: &mut Claim<T::AccountId, BlockNumberFor<T>>,
 		before: &[Ballot<T::AccountId>],
-		round: CommitteeRound,
+		(level, size): (u8, Option<u32>),
 		now: BlockNumberFor<T>,
 	) -> Result<(), ()> {
-		let level = round.level.saturating_add(1);
-		let size = (level < MAX_ESCALATIONS).then(|| round.size.saturating_mul(2).saturating_add(1));
 		let conflicted = CommitteeConflicts::<T>::get(id).unwrap_or_default();
 		let (electorate, _) = Self::draw_electorate(id.wrapping_add(u64::from(level) << 48), size, &claim.claimant, &conflicted, &claim.thresholds);
 		if electorate.len() <= before.len() {

@@ -17,7 +17,7 @@
 //! `scripts/bench/scale-sim.sh` (`cargo test --release -p pallet-weighted-voting scale_grid --
 //! --ignored`).
 
-use crate::{tally, Ballot, VoteMode};
+use crate::{tally, Ballot, CommitteeRound, VoteMode};
 use loopx_primitives::{draw::weighted_draw, Outcome, Verdict};
 use sp_runtime::{
 	traits::{BlakeTwo256, Hash as _},
@@ -42,8 +42,6 @@ fn tallies_per_block(voters: usize, next_committee: Option<usize>) -> u64 {
 	}
 	(TALLY_BUDGET_PS / one.ref_time().max(1)).max(1)
 }
-/// Escalation levels after the first committee (2k + 1, then everyone).
-const MAX_ESCALATIONS: u8 = 2;
 
 /// One point of the grid.
 #[derive(Clone, Copy, Debug)]
@@ -161,10 +159,12 @@ pub fn run(s: &Scenario) -> Measured {
 				let decision = tally::decide(&ballots, eligible, &rules, None);
 				let everyone_voted = size.is_none_or(|k| k >= others.len());
 				let close = tally::is_close(&decision, s.decisive);
-				if (decision.outcome == Outcome::NoQuorum || close) && level < MAX_ESCALATIONS && !everyone_voted {
+				// `everyone_voted` covers a committee of everyone (`size` None): nothing larger.
+				let next = size.and_then(|k| CommitteeRound { size: k as u32, level }.escalation());
+				if let (Some((next_level, next_size)), true) = (next, (decision.outcome == Outcome::NoQuorum || close) && !everyone_voted) {
 					m.escalations += 1;
-					level += 1;
-					size = if level < MAX_ESCALATIONS { size.map(|k| 2 * k + 1) } else { None };
+					level = next_level;
+					size = next_size.map(|k| k as usize);
 					continue;
 				}
 				rounds_of_tallies = rounds_of_tallies.max(u64::from(level) + 1);
@@ -191,9 +191,11 @@ pub fn run(s: &Scenario) -> Measured {
 		let mut size = s.committee;
 		for level in 0..rounds_of_tallies as u8 {
 			let voters = size.map_or(n, |k| k.min(n));
-			let next = (level < MAX_ESCALATIONS).then(|| if level + 1 < MAX_ESCALATIONS { size.map_or(n, |k| (2 * k + 1).min(n)) } else { n });
-			blocks += (n as u64).div_ceil(tallies_per_block(voters, next.filter(|_| size.is_some())));
-			size = if level + 1 < MAX_ESCALATIONS { size.map(|k| 2 * k + 1) } else { None };
+			// A committee of everyone cannot escalate; a drawn one draws the next.
+			let escalation = size.and_then(|k| CommitteeRound { size: k as u32, level }.escalation());
+			let next = escalation.map(|(_, next)| next.map_or(n, |k| (k as usize).min(n)));
+			blocks += (n as u64).div_ceil(tallies_per_block(voters, next));
+			size = escalation.and_then(|(_, next)| next.map(|k| k as usize));
 		}
 		m.tally_blocks = m.tally_blocks.max(blocks);
 	}
