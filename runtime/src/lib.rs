@@ -149,6 +149,7 @@ type Migrations = (
 	pallet_weighted_voting::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_weighted_voting::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_weighted_voting::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_stake_reputation::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
 /// Executive: handles dispatch to the various pallets.

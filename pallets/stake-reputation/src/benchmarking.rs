@@ -261,6 +261,7 @@ mod benchmarks {
 				fraction: Perbill::from_percent(10),
 				reason: SlashReason::Governance,
 				reported_in: 0,
+				offence_in: None,
 			})
 			.collect();
 		let who = due.last().map(|s| s.who.clone()).ok_or(BenchmarkError::Weightless)?;

@@ -49,6 +49,7 @@
 extern crate alloc;
 
 pub mod election;
+pub mod migrations;
 pub mod offences;
 pub mod reputation;
 pub mod runtime_api;
@@ -141,6 +142,10 @@ pub struct DeferredSlash<AccountId> {
 	pub reason: SlashReason,
 	/// The session in which it was reported.
 	pub reported_in: SessionIndex,
+	/// For an offence proven by consensus, the session it was committed in: only the stake
+	/// that backed the offender then pays ([`Pallet::take_slash`]). `None` for a claim's
+	/// verdict: every delegation and unlocking chunk at the application pays.
+	pub offence_in: Option<SessionIndex>,
 }
 
 /// A validator candidate.
@@ -159,8 +164,9 @@ pub struct Candidate<Balance> {
 pub mod pallet {
 	use super::*;
 
-	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The in-code storage version. v1: deferred slashes name the session of their offence
+	/// ([`crate::migrations::v1`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -364,6 +370,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type DeferredSlashes<T: Config> =
 		StorageMap<_, Twox64Concat, SessionIndex, BoundedVec<DeferredSlash<T::AccountId>, T::MaxDeferredSlashes>, ValueQuery>;
+
+	/// The session each active delegation began in: (validator, delegator) → session. A top-up
+	/// keeps it; the entry leaves with the active delegation. A delegation without one predates
+	/// this record and counts as made at session 0. An offence of an earlier session does not
+	/// reach the delegation ([`Pallet::take_slash`]).
+	#[pallet::storage]
+	pub type DelegatedSince<T: Config> = StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Blake2_128Concat, T::AccountId, SessionIndex>;
 
 	/// How many deferred slashes await each offender. While any does, nobody delegates to it (a
 	/// newcomer would pay for an offence it did not back) and neither it nor its delegators
@@ -797,6 +810,9 @@ pub mod pallet {
 			candidate.delegated = candidate.delegated.saturating_add(amount);
 			Candidates::<T>::insert(&validator, candidate);
 			Delegations::<T>::insert(&validator, &delegator, total);
+			if existing.is_none() {
+				DelegatedSince::<T>::insert(&validator, &delegator, CurrentSession::<T>::get());
+			}
 			Self::deposit_event(Event::Delegated { delegator, validator, amount });
 			Ok(())
 		}
@@ -824,6 +840,7 @@ pub mod pallet {
 			Undelegating::<T>::try_mutate(&validator, &delegator, |chunks| Self::add_unlocking(chunks, amount, unlock_in))?;
 			if remaining.is_zero() {
 				Delegations::<T>::remove(&validator, &delegator);
+				DelegatedSince::<T>::remove(&validator, &delegator);
 			} else {
 				Delegations::<T>::insert(&validator, &delegator, remaining);
 			}
@@ -859,7 +876,7 @@ pub mod pallet {
 		pub fn force_slash(origin: OriginFor<T>, who: T::AccountId, fraction: Perbill, chill: bool) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			ensure!(Ledgers::<T>::contains_key(&who), Error::<T>::NotBonded);
-			Self::slash_now(&who, fraction, SlashReason::Governance, chill)?;
+			Self::slash_now(&who, fraction, SlashReason::Governance, chill, None)?;
 			Ok(())
 		}
 
@@ -1090,6 +1107,7 @@ impl<T: Config> Pallet<T> {
 	fn evict(validator: &T::AccountId, delegator: &T::AccountId, amount: BalanceOf<T>) {
 		let unlock_in = Self::unlock_session();
 		Delegations::<T>::remove(validator, delegator);
+		DelegatedSince::<T>::remove(validator, delegator);
 		Undelegating::<T>::mutate(validator, delegator, |chunks| {
 			if Self::add_unlocking(chunks, amount, unlock_in).is_err() {
 				if let Some(last) = chunks.last_mut() {
@@ -1174,6 +1192,9 @@ impl<T: Config> Pallet<T> {
 			add(&delegator, amount);
 			ensure!(DelegationsOf::<T>::get(&delegator).contains(&validator), "an active delegation missing from DelegationsOf");
 		}
+		for (validator, delegator, _) in DelegatedSince::<T>::iter() {
+			ensure!(Delegations::<T>::contains_key(&validator, &delegator), "a DelegatedSince entry without its delegation");
+		}
 		for (validator, delegator, chunks) in Undelegating::<T>::iter() {
 			ensure!(!chunks.is_empty(), "an empty Undelegating entry");
 			add(&delegator, chunks.iter().fold(Zero::zero(), |a: BalanceOf<T>, c| a.saturating_add(c.value)));
@@ -1253,10 +1274,47 @@ impl<T: Config> ReputationHandler<T::AccountId> for Pallet<T> {
 impl<T: Config> Pallet<T> {
 	/// Slashes `who` at once: funds ([`Self::take_slash`]), reputation and, if `chill`, its
 	/// candidacy.
-	fn slash_now(who: &T::AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
-		let outcome = Self::take_slash(who, fraction, reason);
+	fn slash_now(
+		who: &T::AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		chill: bool,
+		offence_in: Option<SessionIndex>,
+	) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+		let outcome = Self::take_slash(who, fraction, reason, offence_in);
 		Self::penalize_slashed(who, chill)?;
 		Ok(outcome)
+	}
+
+	/// [`Slashing::slash`], for an offence of session `offence_in` if given (only the stake
+	/// that backed the offender then pays, [`Self::take_slash`]): with [`SlashDeferSessions`]
+	/// set, the funds are taken at the start of the session that many sessions from now
+	/// ([`Event::SlashDeferred`]; the outcome is then zero) and the reputation penalty and
+	/// chill apply now; otherwise all at once.
+	pub(crate) fn slash_for(
+		who: &T::AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		chill: bool,
+		offence_in: Option<SessionIndex>,
+	) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+		let defer = SlashDeferSessions::<T>::get();
+		if defer == 0 {
+			return Self::slash_now(who, fraction, reason, chill, offence_in);
+		}
+		let now = CurrentSession::<T>::get();
+		let apply_at = now.saturating_add(defer);
+		let deferred = DeferredSlashes::<T>::mutate(apply_at, |due| {
+			due.try_push(DeferredSlash { who: who.clone(), fraction, reason, reported_in: now, offence_in })
+		});
+		if deferred.is_err() {
+			// The session's queue is full: better slashed now than not at all.
+			return Self::slash_now(who, fraction, reason, chill, offence_in);
+		}
+		PendingSlashes::<T>::mutate(who, |n| *n = n.saturating_add(1));
+		Self::deposit_event(Event::SlashDeferred { who: who.clone(), fraction, reason, apply_at });
+		Self::penalize_slashed(who, chill)?;
+		Ok(SlashOutcome::default())
 	}
 
 	/// What a slash does besides taking funds, at its report: the reputation penalty and, if
@@ -1278,13 +1336,20 @@ impl<T: Config> Pallet<T> {
 	fn apply_deferred_slashes(session: SessionIndex) {
 		for slash in DeferredSlashes::<T>::take(session) {
 			Self::unpend(&slash.who, 1);
-			Self::take_slash(&slash.who, slash.fraction, slash.reason);
+			Self::take_slash(&slash.who, slash.fraction, slash.reason, slash.offence_in);
 		}
 	}
 
 	/// Takes `fraction` of `who`'s own bond (active and unlocking) and of its delegators'
 	/// delegations (active and undelegated but unlocking). Emits [`Event::Slashed`].
-	fn take_slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason) -> SlashOutcome<BalanceOf<T>> {
+	///
+	/// For an offence of session `offence_in`, only what backed `who` then pays: delegations
+	/// begun after it ([`DelegatedSince`]) and chunks that started unlocking before it (a chunk
+	/// unlocking in session `u` started in `u − BondingDuration`) are spared. Leaving in the
+	/// offence's session, or joining in it, is not leaving before or joining after.
+	fn take_slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason, offence_in: Option<SessionIndex>) -> SlashOutcome<BalanceOf<T>> {
+		let backed_by_chunk =
+			|chunk: &UnlockChunk<BalanceOf<T>>| offence_in.is_none_or(|s| chunk.unlock_in.saturating_sub(T::BondingDuration::get()) >= s);
 		let mut outcome = SlashOutcome::default();
 		// Own bond: active first, then each unlocking chunk, by the same fraction.
 		if let Some(mut ledger) = Ledgers::<T>::get(who) {
@@ -1292,7 +1357,7 @@ impl<T: Config> Pallet<T> {
 			let taken = Self::take_held(who, cut);
 			ledger.active = ledger.active.saturating_sub(taken);
 			outcome.own = taken;
-			for chunk in ledger.unlocking.iter_mut() {
+			for chunk in ledger.unlocking.iter_mut().filter(|c| backed_by_chunk(c)) {
 				let taken = Self::take_held(who, fraction * chunk.value);
 				chunk.value = chunk.value.saturating_sub(taken);
 				outcome.own = outcome.own.saturating_add(taken);
@@ -1307,10 +1372,14 @@ impl<T: Config> Pallet<T> {
 		// Delegators, pro rata (at most MaxDelegatorsPerValidator active delegations).
 		let delegations: Vec<_> = Delegations::<T>::iter_prefix(who).take(T::MaxDelegatorsPerValidator::get() as usize).collect();
 		for (delegator, amount) in delegations {
+			if offence_in.is_some_and(|s| DelegatedSince::<T>::get(who, &delegator).unwrap_or(0) > s) {
+				continue;
+			}
 			let taken = Self::take_held(&delegator, fraction * amount);
 			let left = amount.saturating_sub(taken);
 			if left.is_zero() {
 				Delegations::<T>::remove(who, &delegator);
+				DelegatedSince::<T>::remove(who, &delegator);
 				if !Undelegating::<T>::contains_key(who, &delegator) {
 					Self::end_pair(who, &delegator);
 				}
@@ -1324,7 +1393,7 @@ impl<T: Config> Pallet<T> {
 		let mut unlocking_taken = BalanceOf::<T>::zero();
 		let leaving: Vec<_> = Undelegating::<T>::iter_prefix(who).take(Self::max_delegators() as usize).collect();
 		for (delegator, mut chunks) in leaving {
-			for chunk in chunks.iter_mut() {
+			for chunk in chunks.iter_mut().filter(|c| backed_by_chunk(c)) {
 				let taken = Self::take_held(&delegator, fraction * chunk.value);
 				chunk.value = chunk.value.saturating_sub(taken);
 				unlocking_taken = unlocking_taken.saturating_add(taken);
@@ -1344,26 +1413,11 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	/// With [`SlashDeferSessions`] set, the funds are taken at the start of the session that
-	/// many sessions from now ([`Event::SlashDeferred`]; the outcome is then zero) and the
-	/// reputation penalty and chill apply now; otherwise all at once.
+	/// A claim's verdict names no session: every delegation and unlocking chunk of `who` at the
+	/// taking pays ([`Pallet::slash_for`], deferred like any slash when [`SlashDeferSessions`]
+	/// is set).
 	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
-		let defer = SlashDeferSessions::<T>::get();
-		if defer == 0 {
-			return Self::slash_now(who, fraction, reason, chill);
-		}
-		let now = CurrentSession::<T>::get();
-		let apply_at = now.saturating_add(defer);
-		let deferred =
-			DeferredSlashes::<T>::mutate(apply_at, |due| due.try_push(DeferredSlash { who: who.clone(), fraction, reason, reported_in: now }));
-		if deferred.is_err() {
-			// The session's queue is full: better slashed now than not at all.
-			return Self::slash_now(who, fraction, reason, chill);
-		}
-		PendingSlashes::<T>::mutate(who, |n| *n = n.saturating_add(1));
-		Self::deposit_event(Event::SlashDeferred { who: who.clone(), fraction, reason, apply_at });
-		Self::penalize_slashed(who, chill)?;
-		Ok(SlashOutcome::default())
+		Self::slash_for(who, fraction, reason, chill, None)
 	}
 
 	fn forfeit(who: &T::AccountId, amount: BalanceOf<T>, reason: SlashReason) -> BalanceOf<T> {

@@ -68,12 +68,17 @@ impl<T: Config> Pallet<T> {
 		// `prior` of the stake is gone already: `fraction` of the original stake is `prior` plus
 		// `extra` of what is left. (`prior` < `fraction` ≤ 100 %, so `prior` < 100 %.)
 		let extra = Perbill::from_rational(fraction.deconstruct() - prior.deconstruct(), Perbill::one().deconstruct() - prior.deconstruct());
-		if let Err(e) = <Self as Slashing<T::AccountId, BalanceOf<T>>>::slash(who, extra, SlashReason::Equivocation, true) {
+		// Only the stake that backed `who` in `session` pays (`take_slash`).
+		if let Err(e) = Self::slash_for(who, extra, SlashReason::Equivocation, true, Some(session)) {
 			// Only chilling can fail, for an account that is not a candidate: the funds and
 			// reputation were taken.
 			log::warn!(target: "runtime::stake-reputation", "equivocation of {who:?}: chill failed: {e:?}");
 		}
-		T::WeightInfo::force_slash(Self::max_delegators()).saturating_add(db.reads_writes(1, 1))
+		// `force_slash` measures a claim's slash; an offence's also reads each active
+		// delegation's `DelegatedSince`.
+		T::WeightInfo::force_slash(Self::max_delegators())
+			.saturating_add(db.reads_writes(1, 1))
+			.saturating_add(db.reads(u64::from(T::MaxDelegatorsPerValidator::get())))
 	}
 
 	/// Forgets the offences of the session that just left the bonding duration (called at each

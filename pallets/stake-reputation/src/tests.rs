@@ -1029,3 +1029,105 @@ fn an_evicted_delegation_with_full_unlocking_chunks_joins_the_last_one() {
 		Stake::do_try_state().unwrap();
 	});
 }
+
+#[test]
+fn an_offence_is_paid_by_the_stake_that_backed_it_not_by_stake_that_came_later_or_left_before() {
+	// Before this, a report reached every delegation at the report (one made after the double
+	// signing paid for it) and every unlocking chunk (one that had left before it paid too).
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::delegate(origin(7), 1, 100));
+		assert_ok!(Stake::undelegate(origin(7), 1, 100)); // 7 leaves in session 0
+		assert_ok!(Stake::unbond(origin(1), 50)); // so does part of 1's own bond
+		go_to_session(1); // 1 double-signs in session 1
+		go_to_session(2);
+		assert_ok!(Stake::undelegate(origin(6), 1, 50)); // 6 leaves after it: still pays
+		assert_ok!(Stake::delegate(origin(8), 1, 100)); // 8 joins after it: does not
+		report(&[(1, 10)], 1);
+		assert_eq!(held(1), 150 - 15 + 50, "10 % of the active bond; the chunk unbonded before the offence is spared");
+		assert_eq!(held(6), 90, "6 backed the offence: 10 % of its active 50 and unlocking 50");
+		assert_eq!(held(7), 100, "7 had left before it");
+		assert_eq!(held(8), 100, "8 joined after it");
+		assert!(events().contains(&Event::Slashed {
+			who: 1,
+			fraction: Perbill::from_percent(10),
+			own: 15,
+			delegated: 10,
+			reason: SlashReason::Equivocation
+		}));
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_deferred_offence_slash_spares_at_its_application_who_did_not_back_the_offence() {
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 1));
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::delegate(origin(7), 1, 100));
+		assert_ok!(Stake::undelegate(origin(7), 1, 100)); // 7 leaves in session 0
+		go_to_session(1); // the offence
+		assert_ok!(Stake::delegate(origin(9), 1, 100)); // 9 joins in the offence's session: pays
+		go_to_session(2);
+		assert_ok!(Stake::delegate(origin(8), 1, 100)); // 8 joins after it, before the report
+		report(&[(1, 10)], 1);
+		assert_eq!(held(6), 100, "deferred");
+		go_to_session(3);
+		assert_eq!((held(1), held(6), held(7), held(8), held(9)), (180, 90, 100, 100, 90));
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_claims_slash_still_reaches_every_delegation_and_unlocking_chunk() {
+	// A verdict names no session: whoever backs the validator now, or left and is unlocking,
+	// pays (the newcomer guard keeps delegations away from an accused validator meanwhile).
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(7), 1, 100));
+		assert_ok!(Stake::undelegate(origin(7), 1, 100));
+		go_to_session(1);
+		assert_ok!(Stake::delegate(origin(8), 1, 100));
+		assert_ok!(Stake::slash(&1, Perbill::from_percent(10), SlashReason::ForgedLearning, false));
+		assert_eq!((held(7), held(8)), (90, 90));
+	});
+}
+
+#[test]
+fn the_v1_migration_gives_queued_deferred_slashes_no_offence_session_once() {
+	use codec::Encode;
+	use frame_support::{
+		storage::unhashed,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		assert_ok!(Stake::set_slash_defer_sessions(RuntimeOrigin::root(), 1));
+		assert_ok!(Stake::slash(&1, Perbill::from_percent(10), SlashReason::ForgedLearning, false));
+		// As storage version 0 wrote it: the same slash without its offence session.
+		let key = DeferredSlashes::<Test>::hashed_key_for(1);
+		let old = vec![crate::migrations::v1::OldDeferredSlash {
+			who: 1u64,
+			fraction: Perbill::from_percent(10),
+			reason: SlashReason::ForgedLearning,
+			reported_in: 0,
+		}];
+		unhashed::put_raw(&key, &old.encode());
+		StorageVersion::new(0).put::<Stake>();
+
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Stake::on_chain_storage_version(), StorageVersion::new(1));
+		let queued = DeferredSlashes::<Test>::get(1);
+		assert_eq!(queued.len(), 1);
+		assert_eq!((queued[0].who, queued[0].reported_in, queued[0].offence_in), (1, 0, None));
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
+		go_to_session(1);
+		assert_eq!(held(6), 90, "taken as before");
+		Stake::do_try_state().unwrap();
+	});
+}
