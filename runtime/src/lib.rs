@@ -30,6 +30,7 @@ pub mod constants;
 pub mod genesis_config_presets;
 pub mod governance;
 mod weighted_authorities;
+pub mod weights;
 mod worker;
 
 use sp_runtime::{

@@ -1,17 +1,16 @@
 //! Configuration of every pallet in the runtime.
 //!
-//! Weights are the upstream benchmarked defaults (`SubstrateWeight`) until the LoopX pallets bring
-//! weights generated on our own reference machine.
+//! Base weights (block, extrinsic, database) are measured on our reference machine
+//! (`crate::weights`); LoopX pallets bring weights benchmarked there too
+//! (`scripts/bench/pallet-weights.sh`); upstream pallets keep upstream's `SubstrateWeight`,
+//! priced with our database weights.
 
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
 	traits::{ConstU128, ConstU32, ConstU64, ConstU8, Contains, VariantCountOf},
-	weights::{
-		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
-	},
+	weights::{constants::WEIGHT_REF_TIME_PER_SECOND, IdentityFee, Weight},
 	PalletId,
 };
 use frame_system::limits::{BlockLength, BlockWeights};
@@ -22,6 +21,7 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use crate::weights::{BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight};
 use crate::{
 	AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
 	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Session, SessionKeys, StakeReputation, System, EPOCH_DURATION_IN_SLOTS,
@@ -37,10 +37,21 @@ const MAXIMUM_BLOCK_WEIGHT: Weight = Weight::from_parts(WEIGHT_REF_TIME_PER_SECO
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
 	pub const Version: RuntimeVersion = VERSION;
-	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
-		MAXIMUM_BLOCK_WEIGHT,
-		NORMAL_DISPATCH_RATIO,
-	);
+	/// `BlockWeights::with_sensible_defaults`, with the base weights measured here.
+	pub RuntimeBlockWeights: BlockWeights = BlockWeights::builder()
+		.base_block(BlockExecutionWeight::get())
+		.for_class(DispatchClass::all(), |weights| {
+			weights.base_extrinsic = ExtrinsicBaseWeight::get();
+		})
+		.for_class(DispatchClass::Normal, |weights| {
+			weights.max_total = Some(NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+		})
+		.for_class(DispatchClass::Operational, |weights| {
+			weights.max_total = Some(MAXIMUM_BLOCK_WEIGHT);
+			weights.reserved = Some(MAXIMUM_BLOCK_WEIGHT - NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+		})
+		.avg_block_initialization(Perbill::from_percent(10))
+		.build_or_panic();
 	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
 		.max_length(5 * 1024 * 1024)
 		.modify_max_length_for_class(DispatchClass::Normal, |m| {
@@ -60,7 +71,7 @@ impl frame_system::Config for Runtime {
 	type Nonce = Nonce;
 	type Hash = Hash;
 	type BlockHashCount = BlockHashCount;
-	type DbWeight = RocksDbWeight;
+	type DbWeight = ParityDbWeight;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
