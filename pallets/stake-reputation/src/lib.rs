@@ -1071,11 +1071,10 @@ impl<T: Config> Pallet<T> {
 		T::MaxDelegatorsPerValidator::get().saturating_mul(2)
 	}
 
-	/// `delegate`'s weight: measured, plus reading every active delegation of a full validator
-	/// to find the smallest and the two writes that evict it (an estimate from the database
-	/// weights until the eviction branch is benchmarked on the reference machine).
+	/// `delegate`'s weight: its benchmark takes the heaviest branch (a full validator: every
+	/// active delegation read to find the smallest, which is evicted).
 	pub fn delegate_weight() -> Weight {
-		T::WeightInfo::delegate().saturating_add(T::DbWeight::get().reads_writes(u64::from(T::MaxDelegatorsPerValidator::get()), 2))
+		T::WeightInfo::delegate()
 	}
 
 	/// Room for a new active delegation of `amount` to `validator`: none needed below

@@ -5,6 +5,8 @@
 
 pub mod block_weights;
 pub mod extrinsic_weights;
+// The generated file documents the fields of a struct expression, which rustc does not use.
+#[allow(unused_doc_comments)]
 pub mod paritydb_weights;
 
 pub use block_weights::BlockExecutionWeight;
