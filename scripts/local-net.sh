@@ -29,7 +29,8 @@
 # too): the local preset has no sudo, and end-to-end tests that set up scenarios as root use it.
 # LOOPX_GENESIS_RUNTIME=<file.wasm> (a TEST FACILITY) starts the network on the local spec with
 # that runtime's code instead of the node's own ($LOOPX_NET_DIR/local-genesis-runtime.json; later
-# starts in that directory use it too): the runtime-upgrade test starts on an earlier release's.
+# starts in that directory use it too): the runtime-upgrade test starts on an earlier release's,
+# with that release's genesis patch (LOOPX_GENESIS_PATCH=<genesis.json>, else this checkout's).
 # LOOPX_NODE_ARGS adds its words to the command line of each node started (e.g.
 # `LOOPX_NODE_ARGS='--chain-index-keep-blocks 1200' scripts/local-net.sh start dave`).
 set -euo pipefail
@@ -84,11 +85,13 @@ genesis_runtime_spec() {
 		mkdir -p "$NET_DIR"
 		"$NODE" build-spec --chain local --disable-default-bootnode 2>/dev/null >"$spec.base" ||
 			die "could not build the local spec"
-		python3 - "$LOOPX_GENESIS_RUNTIME" "$spec.base" "$spec.tmp" <<'PY'
+		python3 - "$LOOPX_GENESIS_RUNTIME" "$spec.base" "$spec.tmp" "${LOOPX_GENESIS_PATCH:-}" <<'PY'
 import json, sys
-wasm, base, dest = sys.argv[1:]
+wasm, base, dest, patch = sys.argv[1:]
 spec = json.load(open(base))
 spec["genesis"]["runtimeGenesis"]["code"] = "0x" + open(wasm, "rb").read().hex()
+if patch:
+    spec["genesis"]["runtimeGenesis"]["patch"] = json.load(open(patch))
 json.dump(spec, open(dest, "w"))
 PY
 		mv "$spec.tmp" "$spec"

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { openDataDisputes } from '../lib/claims.mjs';
 import { connect, sendChecked, sleep, submitAndWatch } from '../lib/node.mjs';
 
 const RPC_PORT = Number(process.env.BENCH_RPC_PORT || 9950);
@@ -19,9 +20,10 @@ const SENDERS = process.env.BENCH_SENDERS ? process.env.BENCH_SENDERS.split(',')
 const TRANSFERS_ONLY = process.env.BENCH_TRANSFERS_ONLY === '1';
 
 const UNITS = 10n ** 12n;
-// Claims and votes per run: the runtime keeps at most 256 claims open, shared by both.
+// Claims and votes per run: the runtime keeps at most 256 claims open, shared by both, and at
+// most 96 of one class (the votes' claims beyond that would wait in the queue).
 const CLAIMS = Number(process.env.BENCH_CLAIMS || 120);
-const VOTES = Number(process.env.BENCH_VOTES || 120);
+const VOTES = Number(process.env.BENCH_VOTES || 96);
 const ZERO_HASH = new Uint8Array(32);
 // The claims the vote workloads share (commit, then reveal).
 const VOTE_STATE = {};
@@ -30,10 +32,10 @@ const BATCH = Number(process.env.BENCH_VOTE_BATCH || 48);
 const BATCH_CALLS = 2;
 const BATCH_STATE = {};
 
-/** Waits until no Test claim is open or waiting (the class's slots are free for the next set). */
+/** Waits until no DataDispute claim is open or waiting (the class's slots are free for the next set). */
 async function waitQuiet(api) {
   for (;;) {
-    const open = (await api.query.weightedVoting.openPerClass('Test')).toNumber();
+    const open = (await api.query.weightedVoting.openPerClass('DataDispute')).toNumber();
     const waiting = (await api.query.weightedVoting.claimQueue()).length;
     if (open === 0 && waiting === 0) return;
     await sleep(1_000);
@@ -82,23 +84,17 @@ const WORKLOADS = [
     },
   },
   {
-    // Votes: Alice commits a verdict on each of VOTES open claims (of the dev genesis' Test
-    // class, opened by root with Bob as claimant, so that Alice is in the electorate), then, in
-    // the next workload, reveals them once the commit period is over.
+    // Votes: Alice commits a verdict on each of VOTES open claims (data disputes: Charlie
+    // disputes deals Bob sold him, so that Alice, the dev chain's validator, is the electorate),
+    // then, in the next workload, reveals them once the commit period is over.
     name: 'weightedVoting.commit_vote',
     senders: [0],
     perSender: VOTES,
     async setup(api, pairs) {
-      const [alice, bob] = pairs;
-      // In batches that fit a block (open_test_claim snapshots the electorate), one after the
-      // other: they span a few blocks, well inside the 10-block commit period.
-      const results = [];
-      for (let at = 0; at < VOTES; at += 40) {
-        const opens = [];
-        for (let k = at; k < Math.min(VOTES, at + 40); k++) opens.push(api.tx.weightedVoting.openTestClaim(bob.address, bytes32(k + 1), bytes32(k + 7), null));
-        results.push(await sendChecked(api, api.tx.sudo.sudo(api.tx.utility.batchAll(opens)), alice));
-      }
-      const opened = results.flatMap(({ events }) => events.filter(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).map(({ event }) => event.data));
+      const [alice, bob, charlie] = pairs;
+      // Opened in batches that fit a block, one after the other: the disputes span a few
+      // blocks, well inside the 20-block commit period.
+      const opened = await openDataDisputes(api, { seller: bob, buyer: charlie, count: VOTES });
       VOTE_STATE.claims = opened.map((d) => d.claim.toNumber());
       VOTE_STATE.commitEnd = Math.max(...opened.map((d) => d.commitEnd.toNumber()));
       VOTE_STATE.salts = VOTE_STATE.claims.map((_, k) => bytes32(k + 500_000));
@@ -123,19 +119,16 @@ const WORKLOADS = [
   },
   {
     // The same votes as a validator's worker sends them: one `commit_votes` of BATCH votes per
-    // call, on a fresh set of Test claims (opened once the ones above are decided: the class has
+    // call, on a fresh set of disputes (opened once the ones above are decided: the class has
     // 96 slots). Reported per call and, with `votes_per_call`, per vote.
     name: `weightedVoting.commit_votes (${BATCH} votes a call)`,
     senders: [0],
     perSender: BATCH_CALLS,
     votesPerCall: BATCH,
     async setup(api, pairs) {
-      const [alice, bob] = pairs;
+      const [alice, bob, charlie] = pairs;
       await waitQuiet(api);
-      const opens = Array.from({ length: BATCH * BATCH_CALLS }, (_, k) => api.tx.weightedVoting.openTestClaim(bob.address, bytes32(k + 300_001), bytes32(k + 7), null));
-      const results = [];
-      for (let at = 0; at < opens.length; at += 40) results.push(await sendChecked(api, api.tx.sudo.sudo(api.tx.utility.batchAll(opens.slice(at, at + 40))), alice));
-      const opened = results.flatMap(({ events }) => events.filter(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).map(({ event }) => event.data));
+      const opened = await openDataDisputes(api, { seller: bob, buyer: charlie, count: BATCH * BATCH_CALLS });
       BATCH_STATE.claims = opened.map((d) => d.claim.toNumber());
       BATCH_STATE.commitEnd = Math.max(...opened.map((d) => d.commitEnd.toNumber()));
       BATCH_STATE.salts = BATCH_STATE.claims.map((_, k) => bytes32(k + 600_000));

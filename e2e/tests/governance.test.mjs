@@ -37,7 +37,7 @@ const event = (pred) => seen.find(([, e]) => pred(e));
 // The two run at the same time (their referenda mostly wait for blocks), with different accounts.
 describe('governance', { concurrency: true }, () => {
   test('a parameter change passes the parameter_admin track and is enacted; its origin cannot cancel a slash', { timeout: 420_000 }, async () => {
-    const quota = api.tx.weightedVoting.setClassQuota('Test', 7);
+    const quota = api.tx.weightedVoting.setClassQuota('EvaluationScore', 7);
     const track = api.consts.referenda.tracks.find(([id]) => id.toNumber() === 2)[1];
     assert.equal(track.name.toString().replace(/\0+$/, ''), 'parameter_admin'); // NUL-padded to 25 bytes
     const index = await referendum(quota, { Origins: 'ParameterAdmin' });
@@ -52,7 +52,7 @@ describe('governance', { concurrency: true }, () => {
     const [enactedAt, quotaSet] = await waitFor('the quota set', async () => event((e) => api.events.weightedVoting.ClassQuotaSet.is(e)), { timeoutMs: 120_000, everyMs: 2_000 });
     assert.equal(quotaSet.data.quota.toNumber(), 7);
     assert.ok(enactedAt - confirmedAt >= track.minEnactmentPeriod.toNumber(), `enacted at #${enactedAt}, confirmed at #${confirmedAt}`);
-    assert.equal((await api.query.weightedVoting.classQuotas('Test')).toString(), '7');
+    assert.equal((await api.query.weightedVoting.classQuotas('EvaluationScore')).toString(), '7');
 
     // The misused referendum is dispatched with `ParameterAdmin` and fails with BadOrigin.
     await waitFor('the misused referendum approved', async () => (await api.query.referenda.referendumInfoFor(misuse)).unwrap().isApproved, { timeoutMs: 120_000, everyMs: 2_000 });

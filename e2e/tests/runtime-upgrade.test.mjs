@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { Metadata, TypeRegistry } from '@polkadot/types';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
@@ -23,13 +24,17 @@ let api;
 let keys;
 let newCode; // this checkout's runtime (the node's own), hex
 
-/** The earlier release's runtime, built once and cached (see scripts/lib/common.sh). */
-function upgradeFromWasm() {
-  const r = spawnSync('bash', ['-c', 'set -euo pipefail; source scripts/lib/common.sh; build_upgrade_fixture'], {
+/**
+ * The earlier release's runtime, built once and cached (see scripts/lib/common.sh), and the
+ * local genesis that release shipped.
+ */
+function upgradeFrom() {
+  const r = spawnSync('bash', ['-c', 'set -euo pipefail; source scripts/lib/common.sh; build_upgrade_fixture; upgrade_fixture_source'], {
     cwd: REPO_ROOT, encoding: 'utf8', timeout: 3_600_000,
   });
   if (r.status !== 0) throw new Error(`build_upgrade_fixture failed:\n${r.stderr.slice(-4000)}`);
-  return r.stdout.trim();
+  const [wasm, source] = r.stdout.trim().split('\n').slice(-2);
+  return { LOOPX_GENESIS_RUNTIME: wasm, LOOPX_GENESIS_PATCH: join(source, 'chain-spec', 'local', 'genesis.json') };
 }
 
 before(async () => {
@@ -37,7 +42,7 @@ before(async () => {
   const keyring = new Keyring({ type: 'sr25519' });
   keys = Object.fromEntries(['Alice', 'Bob', 'Eve', 'Ferdie'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
   newCode = JSON.parse(runNode(['build-spec', '--chain', 'local', '--disable-default-bootnode']).stdout).genesis.runtimeGenesis.code;
-  localNetWithEnv({ LOOPX_GENESIS_RUNTIME: upgradeFromWasm() }, netDir, 'start');
+  localNetWithEnv(upgradeFrom(), netDir, 'start');
   api = await connect(LOCAL_RPC_PORTS.alice);
   await api.rpc.chain.subscribeNewHeads(async (header) => {
     try {
@@ -111,6 +116,8 @@ test('an earlier release upgrades to this one through the whitelist and a refere
   assert.equal(before, 122, 'the network starts on the earlier release');
   assert.equal((await api.query.computeMarket.palletVersion()).toNumber(), 2);
   assert.equal((await api.query.stakeReputation.palletVersion()).toNumber(), 0);
+  assert.equal((await api.query.weightedVoting.palletVersion()).toNumber(), 3);
+  assert.ok((await api.query.weightedVoting.classParameters('Test')).isSome, 'the earlier release had a test-only class');
   assert.equal(api.tx.computeMarket.withdrawRating, undefined, 'a call the earlier release did not have');
 
   // On the earlier release a rating holds nothing.
@@ -144,7 +151,7 @@ test('an earlier release upgrades to this one through the whitelist and a refere
   const appliedIn = (await api.rpc.chain.getHeader(applied.blockHash)).number.toNumber();
   const [updatedAt] = await finalizedEvent('system.CodeUpdated finalized', appliedIn - 5, (e) => e.section === 'system' && e.method === 'CodeUpdated', 120_000);
   await waitFor('the new runtime running', async () => (await specVersion()) > before, { timeoutMs: 60_000, everyMs: 1_000 });
-  assert.equal(await specVersion(), 124);
+  assert.equal(await specVersion(), 125);
 
   // The migration ran once, in the first block of the new runtime: the old rating holds its deposit.
   const held = await finalizedEvent('computeMarket.RatingDepositHeld finalized', updatedAt, (e) => e.section === 'computeMarket' && e.method === 'RatingDepositHeld', 120_000);
@@ -157,6 +164,11 @@ test('an earlier release upgrades to this one through the whitelist and a refere
   assert.equal((await api.query.stakeReputation.palletVersion()).toNumber(), 1, 'stake-reputation v1 ran too (no deferred slash to rewrite here)');
   assert.equal((await api.query.computeMarket.ratingDeposits(provider, ferdie.address)).unwrap().toBigInt(), deposit);
   assert.equal(await ratingHold(), deposit);
+  // Weighted-voting v4 removed the test-only class: every class entry decodes with the new types.
+  assert.equal((await api.query.weightedVoting.palletVersion()).toNumber(), 4);
+  assert.equal(api.tx.weightedVoting.openTestClaim, undefined, 'no test-only call in this release');
+  const classes = (await api.query.weightedVoting.classParameters.entries()).map(([key]) => key.args[0].toString()).sort();
+  assert.deepEqual(classes, ['DataDispute', 'EvaluationScore', 'ModelUpdate', 'QueryResult']);
 
   // The network goes on: finality passes the upgrade, and the workers answer on the new runtime.
   await waitFor('finality past the upgrade', async () => (await heads(api)).finalized > updatedAt + 10, { timeoutMs: 120_000, everyMs: 2_000 });

@@ -1,6 +1,6 @@
-// Weighted voting and rewards on the four-validator network: root opens a claim of the Test
-// class (configured only in the dev/local genesis) against Ferdie; Alice, Bob, Charlie and Dave
-// commit and reveal (Alice and Charlie: invalid, Bob and Dave: valid; stakes 1 : 2 : 5 : 2 with
+// Weighted voting and rewards on the four-validator network: Eve disputes data she bought from
+// Ferdie, which opens a DataDispute claim with Ferdie as claimant (root first gives the class
+// the test's periods and slash); Alice, Bob, Charlie and Dave commit and reveal (Alice and Charlie: invalid, Bob and Dave: valid; stakes 1 : 2 : 5 : 2 with
 // equal reputations, Charlie's half cut to the 40 % a voter may hold of a claim, so 13/25 of the
 // weight says invalid); the claim is rejected, Ferdie is
 // slashed, the voters' reputations move, and at the era's end the voters on the side of the
@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady, randomAsU8a } from '@polkadot/util-crypto';
 import { u8aEq } from '@polkadot/util';
+import { openDataDispute } from '../lib/claims.mjs';
 import { referendum } from '../lib/governance.mjs';
-import { LOCAL_RPC_PORTS, connect, finalizedEvent, heads, localNet, localNetWithEnv, sendChecked, submitAndWatch, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
+import { LOCAL_RPC_PORTS, connect, finalizedEvent, heads, localNet, localNetWithEnv, sendChecked, tmpDir, waitFor, disposeNet } from '../lib/node.mjs';
 
 const netDir = tmpDir('loopx-voting-net-');
 const UNITS = 10n ** 12n;
@@ -24,9 +25,13 @@ before(async () => {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
   keys = Object.fromEntries(['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'].map((n) => [n.toLowerCase(), keyring.addFromUri(`//${n}`)]));
-  // Root opens test claims: the local spec plus a sudo key (the local preset has none).
+  // Root sets the class parameters: the local spec plus a sudo key (the local preset has none).
   localNetWithEnv({ LOOPX_NO_WORKERS: '1', LOOPX_TEST_SUDO: '1' }, netDir, 'start');
   api = await connect(LOCAL_RPC_PORTS.alice);
+  // Disputes decided in 10 + 10 blocks, a rejected seller losing 10 % of his bond.
+  const params = (await api.query.weightedVoting.classParameters('DataDispute')).unwrap().toJSON();
+  const quick = { ...params, commitPeriod: 10, revealPeriod: 10, slash: 100_000_000 };
+  await sendChecked(api, api.tx.sudo.sudo(api.tx.weightedVoting.setClassParams('DataDispute', quick)), keys.alice);
 });
 
 after(async () => {
@@ -43,22 +48,16 @@ const reputation = async (who) => (await api.call.stakeReputationApi.reputation(
 let claimId;
 let decidedEra;
 
-test('a rejected test claim slashes its claimant and moves the voters\' reputations', { timeout: 300_000 }, async () => {
-  const { alice, bob, ferdie } = keys;
+test('a rejected claim slashes its claimant and moves the voters\' reputations', { timeout: 300_000 }, async () => {
+  const { alice, bob, eve, ferdie } = keys;
   await send(api.tx.stakeReputation.bond(100n * UNITS), ferdie);
   assert.equal((await api.query.stakeReputation.ledgers(ferdie.address)).unwrap().active.toBigInt(), 100n * UNITS);
 
-  // Only root opens test claims.
-  const subject = randomAsU8a(32);
-  const commitment = randomAsU8a(32);
-  const signed = await submitAndWatch(api.tx.weightedVoting.openTestClaim(ferdie.address, subject, commitment, null), alice);
-  assert.ok(signed.dispatchError?.isBadOrigin, 'a signed origin cannot open a test claim');
-  const events = await send(api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, subject, commitment, null)), alice);
-  const sudid = events.find(({ event }) => api.events.sudo.Sudid.is(event));
-  assert.ok(sudid.event.data.sudoResult.isOk, 'root opened the claim');
-  const opened = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).event.data;
+  // Eve disputes what Ferdie sold her: Ferdie claims his delivery is what he offered.
+  const { opened, deal } = await openDataDispute(api, { seller: ferdie, buyer: eve });
   claimId = opened.claim.toNumber();
-  assert.equal(opened.voters.toNumber(), 4, 'Alice, Bob, Charlie and Dave vote');
+  assert.equal(opened.class.toString(), 'DataDispute');
+  assert.equal(opened.voters.toNumber(), 4, 'Alice, Bob, Charlie and Dave vote (Eve, the buyer, is no validator)');
   assert.equal(opened.claimant.toString(), ferdie.address);
   const commitEnd = opened.commitEnd.toNumber();
   const revealEnd = opened.revealEnd.toNumber();
@@ -109,6 +108,12 @@ test('a rejected test claim slashes its claimant and moves the voters\' reputati
   assert.equal(await reputation(ferdie), 0, 'Ferdie lost the slash and the claim penalties');
   assert.ok((await reputation(alice)) > before.alice, 'Alice voted with the outcome');
   assert.ok((await reputation(bob)) < before.bob, 'Bob voted against it');
+  // The data market acted on the verdict: Eve was refunded and given Ferdie's seller bond.
+  const refunded = (await (await api.at(await api.rpc.chain.getBlockHash(at.toNumber()))).query.system.events())
+    .find(({ event }) => api.events.dataMarket.DealRefunded.is(event) && event.data.deal.toNumber() === deal)?.event.data;
+  assert.equal(refunded?.reason.toString(), 'DisputeLost');
+  assert.equal(refunded.buyer.toString(), eve.address);
+  assert.equal((await api.query.dataMarket.deals(deal)).isNone, true);
 });
 
 test('at the era\'s end the voters with the outcome are paid their verification share', { timeout: 300_000 }, async () => {
@@ -154,10 +159,10 @@ test('at the era\'s end the voters with the outcome are paid their verification 
 test('a committee of two of the four validators, drawn from the block\'s randomness, decides a claim alone', { timeout: 300_000 }, async () => {
   const { alice, ferdie } = keys;
   const validators = ['alice', 'bob', 'charlie', 'dave'];
-  await send(api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('Test', 2)), alice);
+  await send(api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('DataDispute', 2)), alice);
   try {
-    const subject = randomAsU8a(32);
-    const { blockHash: sentIn } = await sendChecked(api, api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, subject, randomAsU8a(32), null)), alice);
+    const { opened: sent, blockHash: sentIn } = await openDataDispute(api, { seller: ferdie, buyer: keys.eve });
+    const subject = sent.subject;
     // The committee is drawn with the VRF output of the block the claim opens in: read it where
     // the finalized chain opened it (a replaced block's sibling draws another committee).
     const { data: opened, blockHash } = await finalizedEvent(api, sentIn,
@@ -201,7 +206,8 @@ test('a committee of two of the four validators, drawn from the block\'s randomn
     assert.equal(decision.outcome.type, 'Accepted', 'the two drawn validators decided');
     assert.equal(decision.revealedWeight.toBigInt(), opened.eligibleWeight.toBigInt(), 'all of the committee\'s weight revealed');
   } finally {
-    await send(api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('Test', 0)), alice);
+    // Back to the local genesis' 16 (more than the four validators: all of them vote).
+    await send(api.tx.sudo.sudo(api.tx.weightedVoting.setCommitteeSize('DataDispute', 16)), alice);
   }
 });
 
@@ -211,8 +217,7 @@ test('a deferred slash is cancelled by a referendum on the slash_canceller track
   await send(api.tx.sudo.sudo(api.tx.stakeReputation.setSlashDeferSessions(8)), alice);
   try {
     const bond = (await api.query.stakeReputation.ledgers(ferdie.address)).unwrap().active.toBigInt();
-    const events = await send(api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, randomAsU8a(32), randomAsU8a(32), null)), alice);
-    const opened = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event)).event.data;
+    const { opened } = await openDataDispute(api, { seller: ferdie, buyer: eve });
     const id = opened.claim.toNumber();
     const claimed = (await api.query.weightedVoting.claims(id)).unwrap().commitment;
     const salts = {};

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { u8aToString } from '@polkadot/util';
+import { deliveredDeal } from '../lib/claims.mjs';
 import { LOCAL_RPC_PORTS, connect, localNetWithEnv, sendChecked, sendCheckedAs, waitFor, disposeNet } from '../lib/node.mjs';
 
 const UNITS = 10n ** 12n;
@@ -169,15 +170,17 @@ test('a flood of disputed answers waits for slots of its class: other classes ke
   const queries = posted.filter(({ event }) => api.events.computeMarket.QueryPosted.is(event)).map(({ event }) => event.data.query.toNumber());
   assert.equal(queries.length, 2);
 
-  // While the flood holds every QueryResult slot, a claim of another class opens at once (the
-  // Test class of the local genesis, opened by root, stands in for a model update or a data
-  // dispute).
+  // While the flood holds every QueryResult slot, a claim of another class opens at once: Ferdie
+  // disputes data he bought from Eve. (The class stays full while its waiting claims take the
+  // slots that free up: some 40 blocks, far more than the deal's four transactions.)
   await waitFor('the QueryResult class full and claims waiting', async () =>
     (await api.query.weightedVoting.openPerClass('QueryResult')).toNumber() === 4 && (await api.query.weightedVoting.claimQueue()).length > 0,
   { timeoutMs: 300_000, everyMs: 1_000 });
-  const { events: probe } = await sendCheckedAs(api,
-    () => api.tx.sudo.sudo(api.tx.weightedVoting.openTestClaim(ferdie.address, new Uint8Array(32).fill(7), new Uint8Array(32).fill(8), null)), alice);
-  assert.ok(probe.some(({ event }) => api.events.weightedVoting.ClaimOpened.is(event) && event.data.class.toString() === 'Test'),
+  const { dispute } = await deliveredDeal(api, { seller: new Keyring({ type: 'sr25519' }).addFromUri('//Eve'), buyer: ferdie });
+  const { events: probe, blockHash: probedIn } = await sendChecked(api, dispute(), ferdie);
+  const parent = await api.at((await api.rpc.chain.getHeader(probedIn)).parentHash);
+  assert.equal((await parent.query.weightedVoting.openPerClass('QueryResult')).toNumber(), 4, 'the QueryResult class was full');
+  assert.ok(probe.some(({ event }) => api.events.weightedVoting.ClaimOpened.is(event) && event.data.class.toString() === 'DataDispute'),
     'a claim of another class opened at once, not queued');
   assert.ok(!probe.some(({ event }) => api.events.weightedVoting.ClaimQueued.is(event)));
 

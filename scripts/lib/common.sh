@@ -86,6 +86,12 @@ build_upgrade_fixture() {
 	echo "$wasm"
 }
 
+# The source tree of the runtime-upgrade test's earlier release (unpacked by
+# build_upgrade_fixture): its chain-spec/local/genesis.json is the genesis that release shipped.
+upgrade_fixture_source() {
+	echo "$HOME/.cache/loopx/upgrade-from/src-${UPGRADE_FROM_COMMIT:0:12}"
+}
+
 # npm packages of the end-to-end tests, pinned by e2e/package-lock.json.
 ensure_e2e_packages() {
 	if [ ! -d "$REPO_ROOT/e2e/node_modules/@polkadot/api" ]; then

@@ -182,7 +182,7 @@ impl VoteWorker {
 			},
 			// Worked out by the deal worker, which fetches and opens the disputed payload.
 			ClaimClass::DataDispute => *disputes.get(&(claim.claim, claim.commitment))?,
-			ClaimClass::EvaluationScore | ClaimClass::Test => Verdict::Abstain,
+			ClaimClass::EvaluationScore => Verdict::Abstain,
 		};
 		self.verdicts.insert(key, verdict);
 		Some(verdict)

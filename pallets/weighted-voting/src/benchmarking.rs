@@ -23,13 +23,20 @@ fn params<T: Config>() -> ClassParams<BlockNumberFor<T>> {
 	}
 }
 
-/// A test-class claim with an electorate of `v` voters; returns the claim and the voters.
-fn claim_with_voters<T: Config>(v: u32) -> Result<(ClaimId, Vec<T::AccountId>), BenchmarkError> {
-	ClassParameters::<T>::insert(ClaimClass::Test, params::<T>());
-	let voters = T::BenchmarkHelper::setup_voters(v);
-	let claimant = T::BenchmarkHelper::setup_claimant();
-	let id = Pallet::<T>::do_open(ClaimRequest {
-		class: ClaimClass::Test,
+/// The binary class the benchmarks open claims of.
+const CLASS: ClaimClass = ClaimClass::DataDispute;
+
+/// Gives [`CLASS`] the benchmark parameters and no committee: every eligible voter is drawn.
+fn setup_class<T: Config>() {
+	ClassParameters::<T>::insert(CLASS, params::<T>());
+	CommitteeSizes::<T>::remove(CLASS);
+	ClassQuotas::<T>::remove(CLASS);
+}
+
+/// A claim request of [`CLASS`] by `claimant`.
+fn request<T: Config>(claimant: T::AccountId) -> ClaimRequest<T::AccountId> {
+	ClaimRequest {
+		class: CLASS,
 		claimant,
 		subject: H256::repeat_byte(1),
 		commitment: H256::repeat_byte(2),
@@ -39,12 +46,20 @@ fn claim_with_voters<T: Config>(v: u32) -> Result<(ClaimId, Vec<T::AccountId>), 
 		thresholds: None,
 		conflicted: Vec::new(),
 		rivals: Vec::new(),
-	})?;
+	}
+}
+
+/// A binary claim with an electorate of `v` voters; returns the claim and the voters.
+fn claim_with_voters<T: Config>(v: u32) -> Result<(ClaimId, Vec<T::AccountId>), BenchmarkError> {
+	setup_class::<T>();
+	let voters = T::BenchmarkHelper::setup_voters(v);
+	let claimant = T::BenchmarkHelper::setup_claimant();
+	let id = Pallet::<T>::do_open(request::<T>(claimant))?;
 	assert_eq!(Pallet::<T>::electorate(id).len() as u32, v);
 	Ok((id, voters))
 }
 
-/// `n` test-class claims opened in one block with one voter; returns them and the voter.
+/// `n` binary claims opened in one block with one voter; returns them and the voter.
 fn claims_of_one_voter<T: Config>(n: u32) -> Result<(Vec<ClaimId>, T::AccountId), BenchmarkError> {
 	let mut ids = Vec::new();
 	let mut voter = None;
@@ -203,16 +218,20 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// Opening a claim (what a market pays when it opens one) with an electorate of `v`.
 	#[benchmark]
-	fn open_test_claim(v: Linear<1, { T::MaxVoters::get() }>) {
-		ClassParameters::<T>::insert(ClaimClass::Test, params::<T>());
+	fn open_claim(v: Linear<1, { T::MaxVoters::get() }>) -> Result<(), BenchmarkError> {
+		setup_class::<T>();
 		T::BenchmarkHelper::setup_voters(v);
 		let claimant = T::BenchmarkHelper::setup_claimant();
 
-		#[extrinsic_call]
-		_(RawOrigin::Root, claimant, H256::repeat_byte(1), H256::repeat_byte(2), None);
+		#[block]
+		{
+			Pallet::<T>::do_open(request::<T>(claimant))?;
+		}
 
 		assert_eq!(Pallet::<T>::electorate(NextClaimId::<T>::get() - 1).len() as u32, v);
+		Ok(())
 	}
 
 	/// Moving `c` claims whose reveal period ends now into the tally queue.

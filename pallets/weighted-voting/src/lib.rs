@@ -63,13 +63,15 @@
 //! ## Worked example
 //!
 //! Three validators (the local network had three before Dave joined it; with four,
-//! `e2e/tests/voting-rewards.test.mjs` runs the same story). Its genesis configures the `Test` class: binary,
-//! thresholds min stake 0 and min reputation 100,000, commit and reveal periods of 10 blocks,
-//! quorum 50 %, approval 50 %, slash 10 %. The runtime sets voter reward 1,000 reputation, voter
-//! penalty 5,000, claimant penalty 50,000 and 10 verification points per agreeing vote.
+//! `e2e/tests/voting-rewards.test.mjs` runs the same story). The `DataDispute` class is set to:
+//! binary, thresholds min stake 0 and min reputation 100,000, commit and reveal periods of 10
+//! blocks, quorum 50 %, approval 50 %, slash 10 %. The runtime sets voter reward 1,000
+//! reputation, voter penalty 5,000, claimant penalty 50,000 and 10 verification points per
+//! agreeing vote.
 //!
-//! 1. Block n: Dave (bonded 100 LPX) is the claimant of a claim root opens with
-//!    `open_test_claim`. The electorate is frozen: Alice, Bob and Charlie back 10,000, 20,000
+//! 1. Block n: Dave (bonded 100 LPX) sold data that the buyer, Eve, disputes with the deal key:
+//!    the data market opens a claim with Dave, who stands by his delivery, as its claimant (a
+//!    rejected claim also refunds Eve and pays her Dave's seller bond). The electorate is frozen: Alice, Bob and Charlie back 10,000, 20,000
 //!    and 50,000 LPX with reputation 500,000, so their weights are 5·10²¹, 10²² and 2.5·10²²
 //!    (stake in 10⁻¹² LPX × reputation). Charlie's 62.5 % is cut to the 40 % a voter may hold:
 //!    10²², so that 10²² = 40 % of the eligible weight 2.5·10²². Commits until block n + 10,
@@ -305,7 +307,7 @@ pub mod pallet {
 
 	/// The in-code storage version. v1: [`OpenPerClass`] ([`crate::migrations::v1`]); v2:
 	/// [`Claim::sealed_score`] ([`crate::migrations::v2`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -540,7 +542,7 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// The voting parameters of each class (the `Test` class only on development chains).
+		/// The voting parameters of each class.
 		pub classes: Vec<(ClaimClass, ClassParams<BlockNumberFor<T>>)>,
 		/// Committee sizes by class ([`CommitteeSizes`]); a class not listed is voted on by
 		/// every eligible validator.
@@ -639,8 +641,6 @@ pub mod pallet {
 		/// The parameters are inconsistent: a period is zero or above `MaxPeriod`, the quorum is
 		/// zero, the approval threshold is 100 %, or the thresholds lie outside their bounds.
 		InvalidParams,
-		/// The `Test` class is configured only in a development genesis.
-		TestClassIsGenesisOnly,
 		/// A committee smaller than [`Config::MinVoters`] (other than 0, no committee) could
 		/// never decide a claim.
 		CommitteeTooSmall,
@@ -714,7 +714,7 @@ pub mod pallet {
 				T::MaxOpenPerClass::get() > 0 && T::MaxOpenPerClass::get() <= T::MaxOpenClaims::get(),
 				"MaxOpenPerClass must be positive and at most MaxOpenClaims"
 			);
-			let worst = [ClaimClass::ModelUpdate, ClaimClass::QueryResult, ClaimClass::DataDispute, ClaimClass::EvaluationScore, ClaimClass::Test]
+			let worst = [ClaimClass::ModelUpdate, ClaimClass::QueryResult, ClaimClass::DataDispute, ClaimClass::EvaluationScore]
 				.into_iter()
 				.map(|class| Self::tally_bound(class, T::MaxVoters::get(), Some(CommitteeRound { size: T::MaxVoters::get(), level: 0 })))
 				.fold(Weight::zero(), |a, b| a.max(b));
@@ -814,13 +814,11 @@ pub mod pallet {
 
 		/// Sets the voting parameters of `class` ([`Config::AdminOrigin`]). Claims already open keep theirs.
 		///
-		/// Rejects inconsistent parameters, and the `Test` class, which only a development
-		/// genesis configures. Emits `ClassParamsSet`.
+		/// Fails with [`Error::InvalidParams`] for inconsistent parameters. Emits `ClassParamsSet`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::set_class_params())]
 		pub fn set_class_params(origin: OriginFor<T>, class: ClaimClass, params: ClassParams<BlockNumberFor<T>>) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
-			ensure!(class != ClaimClass::Test, Error::<T>::TestClassIsGenesisOnly);
 			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
 			ClassParameters::<T>::insert(class, params);
 			Self::deposit_event(Event::ClassParamsSet { class, params });
@@ -867,33 +865,6 @@ pub mod pallet {
 			}
 			Self::deposit_event(Event::ClassQuotaSet { class, quota });
 			Ok(())
-		}
-
-		/// Opens a claim of the `Test` class (root; for end-to-end tests on development chains,
-		/// the only ones whose genesis configures that class). Emits `ClaimOpened`.
-		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::open_test_claim(T::MaxVoters::get()))]
-		pub fn open_test_claim(
-			origin: OriginFor<T>,
-			claimant: T::AccountId,
-			subject: H256,
-			commitment: H256,
-			claimed_score: Option<u32>,
-		) -> DispatchResult {
-			ensure_root(origin)?;
-			Self::do_open(ClaimRequest {
-				class: ClaimClass::Test,
-				claimant,
-				subject,
-				commitment,
-				claimed_score,
-				sealed_score: None,
-				must_beat: None,
-				thresholds: None,
-				conflicted: Vec::new(),
-				rivals: Vec::new(),
-			})
-			.map(|_| ())
 		}
 	}
 }
@@ -1240,7 +1211,7 @@ impl<T: Config> Pallet<T> {
 		}
 		// The queue is written back once, whatever happens.
 		meter.consume(db.writes(1));
-		let opening = T::WeightInfo::open_test_claim(T::MaxVoters::get()).saturating_add(db.reads(1));
+		let opening = T::WeightInfo::open_claim(T::MaxVoters::get()).saturating_add(db.reads(1));
 		let mut i = 0;
 		while i < waiting.len() && meter.can_consume(opening) {
 			let id = waiting[i];
@@ -1258,7 +1229,7 @@ impl<T: Config> Pallet<T> {
 				// Cannot happen: `has_slot` said there is room.
 				log::error!(target: "runtime::weighted-voting", "queued claim {id} could not open: {e:?}");
 			}
-			meter.consume(T::WeightInfo::open_test_claim(T::MaxVoters::get()));
+			meter.consume(T::WeightInfo::open_claim(T::MaxVoters::get()));
 		}
 		ClaimQueue::<T>::put(waiting);
 	}
@@ -1291,7 +1262,7 @@ impl<T: Config> Pallet<T> {
 		let max = T::MaxVoters::get();
 		let escalation = round
 			.and_then(CommitteeRound::escalation)
-			.map_or(Weight::zero(), |(_, size)| T::WeightInfo::open_test_claim(size.map_or(max, |k| k.min(max))));
+			.map_or(Weight::zero(), |(_, size)| T::WeightInfo::open_claim(size.map_or(max, |k| k.min(max))));
 		T::WeightInfo::tally(voters).saturating_add(T::OnDecided::weight_bound(class)).saturating_add(escalation)
 	}
 
@@ -1373,7 +1344,7 @@ impl<T: Config> Pallet<T> {
 						Self::penalize_no_show(ballot, &decision, &rules);
 					}
 					Claims::<T>::insert(id, claim);
-					return weight.saturating_add(T::WeightInfo::open_test_claim(T::MaxVoters::get()));
+					return weight.saturating_add(T::WeightInfo::open_claim(T::MaxVoters::get()));
 				}
 			}
 		}
@@ -1589,7 +1560,6 @@ fn slash_reason(class: ClaimClass) -> SlashReason {
 		ClaimClass::ModelUpdate | ClaimClass::EvaluationScore => SlashReason::ForgedLearning,
 		ClaimClass::QueryResult => SlashReason::ForgedAnswer,
 		ClaimClass::DataDispute => SlashReason::LostDispute,
-		ClaimClass::Test => SlashReason::RejectedClaim,
 	}
 }
 

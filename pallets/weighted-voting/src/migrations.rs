@@ -152,3 +152,110 @@ pub mod v3 {
 	/// Runs [`InnerMigrateV2ToV3`] once, from storage version 2 to 3.
 	pub type MigrateV2ToV3<T> = VersionedMigration<2, 3, InnerMigrateV2ToV3<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }
+
+/// v3 → v4: the test-only claim class (`ClaimClass` index 4, opened by root through
+/// `open_test_claim` on development chains) is gone from the runtime. Its parameters, committee
+/// size, quota and count, and its claims with their ballots, deadlines and queue places, would
+/// no longer decode: they are removed.
+pub mod v4 {
+	use crate::{
+		Ballots, ClaimQueue, Claims, ClassParameters, ClassQuotas, CommitteeConflicts, CommitteeSizes, Committees, Config, Deadlines,
+		ElectorateSizes, OpenClaims, OpenPerClass, Pallet, QueuedConflicts, TallyQueue,
+	};
+	use alloc::{collections::btree_set::BTreeSet, vec::Vec};
+	use frame_support::{
+		migrations::VersionedMigration,
+		storage::{unhashed, StoragePrefixedMap},
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+		StorageHasher, Twox64Concat,
+	};
+	use loopx_primitives::ClaimId;
+
+	/// The SCALE index the test class had.
+	pub const RETIRED_CLASS: u8 = 4;
+
+	/// The raw key of the retired class in a map keyed by class (`Twox64Concat`) with the
+	/// final prefix `prefix`.
+	pub fn retired_key(prefix: [u8; 32]) -> Vec<u8> {
+		let mut key = prefix.to_vec();
+		key.extend(Twox64Concat::hash(&[RETIRED_CLASS]));
+		key
+	}
+
+	/// The claims of the retired class: a stored claim starts with its class.
+	pub fn retired_claims<T: Config>() -> BTreeSet<ClaimId> {
+		Claims::<T>::iter_keys()
+			.filter(|id| unhashed::get_raw(&Claims::<T>::hashed_key_for(id)).is_some_and(|raw| raw.first() == Some(&RETIRED_CLASS)))
+			.collect()
+	}
+
+	/// The unversioned step (wrapped in [`MigrateV3ToV4`]). Claims are pruned after they are
+	/// decided, so the scan is bounded by `MaxOpenClaims`, `MaxQueuedClaims` and the pruning
+	/// window; it runs in one block.
+	pub struct InnerMigrateV3ToV4<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut writes = 4u64;
+			for prefix in [
+				ClassParameters::<T>::final_prefix(),
+				CommitteeSizes::<T>::final_prefix(),
+				ClassQuotas::<T>::final_prefix(),
+				OpenPerClass::<T>::final_prefix(),
+			] {
+				unhashed::kill(&retired_key(prefix));
+			}
+			let scanned = Claims::<T>::iter_keys().count() as u64;
+			let retired = retired_claims::<T>();
+			let mut ballots = 0u64;
+			for id in retired.iter() {
+				Claims::<T>::remove(id);
+				ballots += u64::from(Ballots::<T>::clear_prefix(id, u32::MAX, None).backend);
+				ElectorateSizes::<T>::remove(id);
+				Committees::<T>::remove(id);
+				CommitteeConflicts::<T>::remove(id);
+				QueuedConflicts::<T>::remove(id);
+				writes += 6;
+			}
+			let mut deadlines = 0u64;
+			if !retired.is_empty() {
+				OpenClaims::<T>::mutate(|open| open.retain(|id| !retired.contains(id)));
+				ClaimQueue::<T>::mutate(|queue| queue.retain(|id| !retired.contains(id)));
+				TallyQueue::<T>::mutate(|queue| queue.retain(|id| !retired.contains(id)));
+				let keys: Vec<_> = Deadlines::<T>::iter_keys().collect();
+				deadlines = keys.len() as u64;
+				for at in keys {
+					Deadlines::<T>::mutate_exists(at, |due| {
+						if let Some(ids) = due {
+							ids.retain(|id| !retired.contains(id));
+							if ids.is_empty() {
+								*due = None;
+							}
+						}
+					});
+				}
+				writes += 3 + deadlines;
+			}
+			log::info!(target: "runtime::weighted-voting", "v4: {} claims of the retired test class removed", retired.len());
+			T::DbWeight::get().reads_writes(3 + 2 * scanned + deadlines, writes + ballots)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			for prefix in [
+				ClassParameters::<T>::final_prefix(),
+				CommitteeSizes::<T>::final_prefix(),
+				ClassQuotas::<T>::final_prefix(),
+				OpenPerClass::<T>::final_prefix(),
+			] {
+				frame_support::ensure!(!unhashed::exists(&retired_key(prefix)), "the retired class is still configured");
+			}
+			frame_support::ensure!(retired_claims::<T>().is_empty(), "a claim of the retired class is left");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Runs [`InnerMigrateV3ToV4`] once, from storage version 3 to 4.
+	pub type MigrateV3ToV4<T> = VersionedMigration<3, 4, InnerMigrateV3ToV4<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}

@@ -227,7 +227,7 @@ pub fn score_params() -> ClassParams<u64> {
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_weighted_voting::GenesisConfig::<Test> {
-		classes: vec![(ClaimClass::Test, binary_params()), (ClaimClass::EvaluationScore, score_params())],
+		classes: vec![(ClaimClass::QueryResult, binary_params()), (ClaimClass::EvaluationScore, score_params())],
 		committees: Vec::new(),
 	}
 	.assimilate_storage(&mut t)
@@ -255,7 +255,7 @@ pub fn tallies_per_block(n: u64) {
 	use frame_support::traits::Get;
 	let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
 	let worst = crate::CommitteeRound { size: 5, level: 0 };
-	let one = WeightedVoting::tally_bound(ClaimClass::Test, 5, Some(worst)).saturating_add(db.reads(3));
+	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, 5, Some(worst)).saturating_add(db.reads(3));
 	TallyBudget::set(one.saturating_mul(n).saturating_add(db.reads_writes(2, 2)));
 }
 
@@ -264,7 +264,7 @@ pub fn tallies_per_block(n: u64) {
 pub fn room_for(n: u64, voters: u32) {
 	use frame_support::traits::Get;
 	let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
-	let one = WeightedVoting::tally_bound(ClaimClass::Test, voters, None).saturating_add(db.reads(3));
+	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, voters, None).saturating_add(db.reads(3));
 	TallyBudget::set(one.saturating_mul(n).saturating_add(db.reads_writes(2, 2)));
 }
 

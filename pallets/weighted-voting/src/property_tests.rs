@@ -196,7 +196,7 @@ proptest! {
 					}
 				}
 				run_to(System::block_number() + wait);
-				for class in [ClaimClass::Test, ClaimClass::EvaluationScore] {
+				for class in [ClaimClass::QueryResult, ClaimClass::EvaluationScore] {
 					let voting = OpenClaims::<Test>::get().iter().filter(|id| Claims::<Test>::get(id).is_some_and(|c| c.class == class)).count();
 					prop_assert_eq!(OpenPerClass::<Test>::get(class) as usize, voting);
 					prop_assert!(voting <= MOCK_MAX_OPEN_PER_CLASS);
@@ -228,7 +228,7 @@ const MOCK_MAX_OPEN_PER_CLASS: usize = 6;
 
 fn test_request() -> ClaimRequest<AccountId> {
 	ClaimRequest {
-		class: ClaimClass::Test,
+		class: ClaimClass::QueryResult,
 		claimant: 99,
 		subject: Default::default(),
 		commitment: Default::default(),

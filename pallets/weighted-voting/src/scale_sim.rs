@@ -38,7 +38,7 @@ fn tallies_per_block(voters: usize, next_committee: Option<usize>) -> u64 {
 	let handler = frame_support::weights::Weight::from_parts(860_617_000, 0).saturating_add(db.reads_writes(28, 27));
 	let mut one = <() as WeightInfo>::tally(voters as u32).saturating_add(handler).saturating_add(db.reads(3));
 	if let Some(next) = next_committee {
-		one = one.saturating_add(<() as WeightInfo>::open_test_claim(next as u32));
+		one = one.saturating_add(<() as WeightInfo>::open_claim(next as u32));
 	}
 	(TALLY_BUDGET_PS / one.ref_time().max(1)).max(1)
 }

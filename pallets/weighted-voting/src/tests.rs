@@ -24,7 +24,7 @@ fn request(class: ClaimClass, claimant: AccountId) -> ClaimRequest<AccountId> {
 }
 
 fn open(claimant: AccountId) -> ClaimId {
-	WeightedVoting::open_claim(request(ClaimClass::Test, claimant)).unwrap()
+	WeightedVoting::open_claim(request(ClaimClass::QueryResult, claimant)).unwrap()
 }
 
 fn voters_of(claim: ClaimId) -> Vec<AccountId> {
@@ -135,7 +135,7 @@ fn the_conflicted_are_not_drawn() {
 	new_test_ext().execute_with(|| {
 		// 2 is, say, the buyer of a disputed deal whose seller (9) is the claimant.
 		set_voters(&[(1, 100), (2, 500), (3, 100), (9, 500)]);
-		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![2], ..request(ClaimClass::Test, 9) }).unwrap();
+		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![2], ..request(ClaimClass::QueryResult, 9) }).unwrap();
 		assert_eq!(voters_of(id), vec![1, 3]);
 		assert_eq!(Claims::<Test>::get(id).unwrap().eligible_weight, 2 * 100 * NW);
 		assert_noop!(commit(2, id, Verdict::Invalid), Error::<Test>::NotEligible);
@@ -149,12 +149,12 @@ fn rivals_are_left_out_when_enough_others_can_decide() {
 		// 9's answer disagrees with 4's and 5's (co-answerers of one query); 1, 2 and 3 did
 		// not answer and decide alone.
 		set_voters(&[(1, 100), (2, 100), (3, 100), (4, 100), (5, 100), (9, 100)]);
-		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::Test, 9) }).unwrap();
+		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::QueryResult, 9) }).unwrap();
 		assert_eq!(voters_of(id), vec![1, 2, 3]);
 		assert_noop!(commit(4, id, Verdict::Invalid), Error::<Test>::NotEligible);
 		// With a margin of four voters asked for, three left is not enough: the rivals stay.
 		MinVotersWithoutRivals::set(4);
-		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::Test, 9) }).unwrap();
+		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::QueryResult, 9) }).unwrap();
 		assert_eq!(voters_of(id), vec![1, 2, 3, 4, 5]);
 	});
 }
@@ -166,10 +166,10 @@ fn rivals_stay_in_when_nobody_else_could_decide() {
 		// Every validator but 1 answered the query: without the rivals one voter would be left,
 		// and a claim needs two, so the rivals judge (they gain nothing by a false verdict).
 		set_voters(&[(1, 100), (4, 100), (5, 100), (9, 100)]);
-		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::Test, 9) }).unwrap();
+		let id = WeightedVoting::open_claim(ClaimRequest { rivals: vec![4, 5], ..request(ClaimClass::QueryResult, 9) }).unwrap();
 		assert_eq!(voters_of(id), vec![1, 4, 5]);
 		// The conflicted are left out whatever is left.
-		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![1], rivals: vec![4], ..request(ClaimClass::Test, 9) }).unwrap();
+		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![1], rivals: vec![4], ..request(ClaimClass::QueryResult, 9) }).unwrap();
 		assert_eq!(voters_of(id), vec![4, 5]);
 	});
 }
@@ -219,7 +219,7 @@ fn opening_freezes_an_electorate_of_eligible_validators() {
 		assert_eq!(OpenClaims::<Test>::get().to_vec(), vec![0]);
 		assert!(events().contains(&Event::ClaimOpened {
 			claim: 0,
-			class: ClaimClass::Test,
+			class: ClaimClass::QueryResult,
 			claimant: 9,
 			subject: H256::repeat_byte(7),
 			voters: 3,
@@ -252,7 +252,7 @@ fn electorate_excludes_low_reputation_and_suspended_and_keeps_the_heaviest() {
 #[test]
 fn openers_may_move_thresholds_within_the_class_bounds_only() {
 	new_test_ext().execute_with(|| {
-		let mut r = request(ClaimClass::Test, 9);
+		let mut r = request(ClaimClass::QueryResult, 9);
 		r.thresholds = Some(Thresholds { min_stake: 10, min_reputation: 0 });
 		let id = WeightedVoting::open_claim(r.clone()).unwrap();
 		assert_eq!(voters_of(id), vec![1, 2, 3, 4]);
@@ -267,7 +267,7 @@ fn openers_may_move_thresholds_within_the_class_bounds_only() {
 fn opening_rejects_bad_requests_and_writes_nothing() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::ModelUpdate, 9)), Error::<Test>::ClassNotConfigured);
-		let mut r = request(ClaimClass::Test, 9);
+		let mut r = request(ClaimClass::QueryResult, 9);
 		r.claimed_score = Some(5);
 		assert_noop!(WeightedVoting::open_claim(r), Error::<Test>::ClaimedScoreInBinaryMode);
 		// Six of one class fill its quota; the other class still opens, up to eight in all;
@@ -283,9 +283,9 @@ fn opening_rejects_bad_requests_and_writes_nothing() {
 		}
 		assert_eq!(ClaimQueue::<Test>::get().len(), 2);
 		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)), Error::<Test>::TooManyOpenClaims);
-		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 9)), Error::<Test>::ClassFull);
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::QueryResult, 9)), Error::<Test>::ClassFull);
 		assert_eq!(NextClaimId::<Test>::get(), 10);
-		assert_eq!((OpenPerClass::<Test>::get(ClaimClass::Test), OpenPerClass::<Test>::get(ClaimClass::EvaluationScore)), (6, 2));
+		assert_eq!((OpenPerClass::<Test>::get(ClaimClass::QueryResult), OpenPerClass::<Test>::get(ClaimClass::EvaluationScore)), (6, 2));
 	});
 }
 
@@ -297,23 +297,23 @@ fn a_decided_claim_frees_its_class_slot() {
 			open(9);
 		}
 		run_to(1 + COMMIT + REVEAL + 5);
-		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 0);
-		assert!(!OpenPerClass::<Test>::contains_key(ClaimClass::Test), "no zero entries left behind");
+		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::QueryResult), 0);
+		assert!(!OpenPerClass::<Test>::contains_key(ClaimClass::QueryResult), "no zero entries left behind");
 		open(9);
-		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 1);
+		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::QueryResult), 1);
 	});
 }
 
 #[test]
 fn the_admin_lowers_a_class_quota_and_its_flood_waits_while_others_open() {
 	new_test_ext().execute_with(|| {
-		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::signed(1), ClaimClass::Test, 2), DispatchError::BadOrigin);
-		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::Test, 0), Error::<Test>::InvalidQuota);
-		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::Test, 7), Error::<Test>::InvalidQuota);
+		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::signed(1), ClaimClass::QueryResult, 2), DispatchError::BadOrigin);
+		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::QueryResult, 0), Error::<Test>::InvalidQuota);
+		assert_noop!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::QueryResult, 7), Error::<Test>::InvalidQuota);
 		let flood = [open(9), open(9)];
-		assert_ok!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::Test, 2));
-		assert!(events().contains(&Event::ClassQuotaSet { class: ClaimClass::Test, quota: 2 }));
-		assert_eq!(WeightedVoting::class_quota(ClaimClass::Test), 2);
+		assert_ok!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::QueryResult, 2));
+		assert!(events().contains(&Event::ClassQuotaSet { class: ClaimClass::QueryResult, quota: 2 }));
+		assert_eq!(WeightedVoting::class_quota(ClaimClass::QueryResult), 2);
 		// The class is full at 2: the next claim of it waits; another class opens at once.
 		let waiting = open(8);
 		assert_eq!(ClaimQueue::<Test>::get().into_inner(), vec![waiting]);
@@ -324,8 +324,8 @@ fn the_admin_lowers_a_class_quota_and_its_flood_waits_while_others_open() {
 		assert!(flood.iter().all(|id| matches!(Claims::<Test>::get(id).map(|c| c.status), Some(ClaimStatus::Decided { .. }))));
 		assert_eq!(Claims::<Test>::get(waiting).map(|c| c.status), Some(ClaimStatus::Voting));
 		// Back to the maximum: the override is removed.
-		assert_ok!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::Test, 6));
-		assert!(!ClassQuotas::<Test>::contains_key(ClaimClass::Test));
+		assert_ok!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::QueryResult, 6));
+		assert!(!ClassQuotas::<Test>::contains_key(ClaimClass::QueryResult));
 		WeightedVoting::do_try_state().unwrap();
 	});
 }
@@ -342,12 +342,12 @@ fn a_claim_of_a_full_class_waits_for_a_slot_and_opens_when_one_frees() {
 		assert_eq!(Claims::<Test>::get(first).map(|c| c.status), Some(ClaimStatus::Queued), "not open yet: no electorate, no periods");
 		assert!(voters_of(first).is_empty());
 		assert_noop!(commit(1, first, Verdict::Valid), Error::<Test>::UnknownClaim);
-		assert!(events().contains(&Event::ClaimQueued { claim: first, class: ClaimClass::Test, claimant: 8, subject: H256::repeat_byte(7) }));
+		assert!(events().contains(&Event::ClaimQueued { claim: first, class: ClaimClass::QueryResult, claimant: 8, subject: H256::repeat_byte(7) }));
 		let other = WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)).unwrap();
 		assert_eq!(Claims::<Test>::get(other).map(|c| c.status), Some(ClaimStatus::Voting));
 		// The queue is full too: a third is refused and nothing is written.
 		let next = NextClaimId::<Test>::get();
-		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::Test, 6)), Error::<Test>::ClassFull);
+		assert_noop!(WeightedVoting::open_claim(request(ClaimClass::QueryResult, 6)), Error::<Test>::ClassFull);
 		assert_eq!(NextClaimId::<Test>::get(), next);
 		// The flood's claims end without votes; their slots go to the waiting claims, oldest
 		// first, as many a block as the tally budget leaves room for.
@@ -379,7 +379,7 @@ fn a_claim_of_a_full_class_waits_for_a_slot_and_opens_when_one_frees() {
 #[test]
 fn a_claim_naming_too_many_conflicted_is_refused() {
 	new_test_ext().execute_with(|| {
-		let mut r = request(ClaimClass::Test, 9);
+		let mut r = request(ClaimClass::QueryResult, 9);
 		r.conflicted = vec![1, 2, 3, 4, 5];
 		assert_noop!(WeightedVoting::open_claim(r), Error::<Test>::TooManyConflicted);
 	});
@@ -396,20 +396,10 @@ fn the_v1_migration_counts_the_open_claims_per_class_once() {
 		let _ = OpenPerClass::<Test>::clear(u32::MAX, None);
 		StorageVersion::new(0).put::<WeightedVoting>();
 		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
-		assert_eq!((OpenPerClass::<Test>::get(ClaimClass::Test), OpenPerClass::<Test>::get(ClaimClass::EvaluationScore)), (3, 1));
+		assert_eq!((OpenPerClass::<Test>::get(ClaimClass::QueryResult), OpenPerClass::<Test>::get(ClaimClass::EvaluationScore)), (3, 1));
 		assert_eq!(WeightedVoting::on_chain_storage_version(), 1);
 		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
-		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::Test), 3, "once only");
-	});
-}
-
-#[test]
-fn open_test_claim_is_root_only() {
-	new_test_ext().execute_with(|| {
-		let (s, c) = (H256::repeat_byte(1), H256::repeat_byte(2));
-		assert_noop!(WeightedVoting::open_test_claim(RuntimeOrigin::signed(1), 9, s, c, None), DispatchError::BadOrigin);
-		assert_ok!(WeightedVoting::open_test_claim(RuntimeOrigin::root(), 9, s, c, None));
-		assert_eq!(Claims::<Test>::get(0).unwrap().class, ClaimClass::Test);
+		assert_eq!(OpenPerClass::<Test>::get(ClaimClass::QueryResult), 3, "once only");
 	});
 }
 
@@ -431,7 +421,6 @@ fn set_class_params_is_root_only_and_validated() {
 	new_test_ext().execute_with(|| {
 		let p = binary_params();
 		assert_noop!(WeightedVoting::set_class_params(RuntimeOrigin::signed(1), ClaimClass::ModelUpdate, p), DispatchError::BadOrigin);
-		assert_noop!(WeightedVoting::set_class_params(RuntimeOrigin::root(), ClaimClass::Test, p), Error::<Test>::TestClassIsGenesisOnly);
 		let bad = [
 			ClassParams { commit_period: 0, ..p },
 			ClassParams { reveal_period: 0, ..p },
@@ -572,7 +561,7 @@ fn accepted_claim_rewards_claimant_and_agreeing_voters() {
 		assert!(log.contains(&(3, -5_000, RR::VotedAgainstOutcome)));
 		assert_eq!(points(), vec![(1, ContributionCategory::Verification, 10), (2, ContributionCategory::Verification, 10)]);
 		assert_eq!(VoterRecords::<Test>::get(3).strikes, 1);
-		assert_eq!(decided(), vec![(id, ClaimClass::Test, 9, decision_of(id))]);
+		assert_eq!(decided(), vec![(id, ClaimClass::QueryResult, 9, decision_of(id))]);
 		assert!(OpenClaims::<Test>::get().is_empty());
 		assert!(WeightedVoting::electorate(id).is_empty());
 	});
@@ -583,7 +572,7 @@ fn rejected_claim_slashes_the_claimant() {
 	new_test_ext().execute_with(|| {
 		let id = vote_and_tally([Some(Verdict::Invalid), Some(Verdict::Invalid), Some(Verdict::Valid)]);
 		assert_eq!(decision_of(id).outcome, Outcome::Rejected);
-		assert_eq!(slashes(), vec![(9, Perbill::from_percent(10), SlashReason::RejectedClaim)]);
+		assert_eq!(slashes(), vec![(9, Perbill::from_percent(10), SlashReason::ForgedAnswer)]);
 		assert!(rep_log().contains(&(9, -50_000, RR::ClaimRejected)));
 		assert!(events().contains(&Event::ClaimantSlashed { claim: id, who: 9, fraction: Perbill::from_percent(10) }));
 		assert!(rep_log().contains(&(3, -5_000, RR::VotedAgainstOutcome)));
@@ -951,7 +940,7 @@ fn an_accepted_claim_that_does_not_beat_its_bound_earns_its_claimant_nothing() {
 		score_votes(id, start);
 		run_to(start + COMMIT + REVEAL);
 		assert!(rep_log().contains(&(9, 20_000, RR::ClaimAccepted)));
-		let mut binary = request(ClaimClass::Test, 9);
+		let mut binary = request(ClaimClass::QueryResult, 9);
 		binary.must_beat = Some(bound);
 		assert_noop!(WeightedVoting::open_claim(binary), Error::<Test>::ClaimedScoreInBinaryMode);
 	});
@@ -964,7 +953,7 @@ fn a_score_is_shown_or_sealed_and_only_a_sealed_one_is_revealed() {
 		both.claimed_score = Some(1);
 		both.sealed_score = Some(H256::repeat_byte(1));
 		assert_noop!(WeightedVoting::open_claim(both), Error::<Test>::ScoreShownAndSealed);
-		let mut binary = request(ClaimClass::Test, 9);
+		let mut binary = request(ClaimClass::QueryResult, 9);
 		binary.sealed_score = Some(H256::repeat_byte(1));
 		assert_noop!(WeightedVoting::open_claim(binary), Error::<Test>::ClaimedScoreInBinaryMode);
 		let mut shown = request(ClaimClass::EvaluationScore, 9);
@@ -1194,8 +1183,8 @@ fn eight_voters() {
 fn a_committee_is_drawn_from_the_eligible_without_the_parties() {
 	new_test_ext().execute_with(|| {
 		eight_voters();
-		CommitteeSizes::<Test>::insert(ClaimClass::Test, 3);
-		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![2], ..request(ClaimClass::Test, 1) }).unwrap();
+		CommitteeSizes::<Test>::insert(ClaimClass::QueryResult, 3);
+		let id = WeightedVoting::open_claim(ClaimRequest { conflicted: vec![2], ..request(ClaimClass::QueryResult, 1) }).unwrap();
 		let voters = voters_of(id);
 		assert_eq!(voters.len(), 3, "{voters:?}");
 		assert!(!voters.contains(&1) && !voters.contains(&2), "neither the claimant nor the conflicted: {voters:?}");
@@ -1250,7 +1239,7 @@ fn without_a_committee_or_with_one_as_large_as_the_electorate_everyone_votes() {
 		// Every eligible voter, up to MaxVoters (the heaviest).
 		let all = voters_of(open(9));
 		assert_eq!(all.len(), 8.min(<<Test as Config>::MaxVoters as Get<u32>>::get() as usize));
-		CommitteeSizes::<Test>::insert(ClaimClass::Test, 8);
+		CommitteeSizes::<Test>::insert(ClaimClass::QueryResult, 8);
 		assert_eq!(voters_of(open(9)), all);
 	});
 }
@@ -1273,7 +1262,7 @@ fn the_admin_sets_committee_sizes() {
 fn a_committee_without_a_quorum_is_followed_by_a_larger_one_then_by_everyone() {
 	new_test_ext().execute_with(|| {
 		eight_voters();
-		CommitteeSizes::<Test>::insert(ClaimClass::Test, 1);
+		CommitteeSizes::<Test>::insert(ClaimClass::QueryResult, 1);
 		let id = open(9);
 		let first = voters_of(id);
 		assert_eq!(first.len(), 1);
@@ -1316,7 +1305,7 @@ fn a_close_committee_verdict_is_escalated_and_everyone_decides() {
 	new_test_ext().execute_with(|| {
 		DecisiveShare::set(Perbill::from_percent(67));
 		set_voters(&[(1, 100), (2, 100), (3, 100), (4, 100), (5, 100), (6, 100), (9, 100)]);
-		CommitteeSizes::<Test>::insert(ClaimClass::Test, 4);
+		CommitteeSizes::<Test>::insert(ClaimClass::QueryResult, 4);
 		let id = open(9);
 		let first = voters_of(id);
 		assert_eq!(first.len(), 4);
@@ -1358,7 +1347,7 @@ fn a_close_committee_verdict_is_escalated_and_everyone_decides() {
 fn the_last_round_without_a_quorum_is_decided_as_no_quorum() {
 	new_test_ext().execute_with(|| {
 		eight_voters();
-		CommitteeSizes::<Test>::insert(ClaimClass::Test, 2);
+		CommitteeSizes::<Test>::insert(ClaimClass::QueryResult, 2);
 		let id = open(9);
 		for _ in 0..3 {
 			let end = Claims::<Test>::get(id).unwrap().reveal_end;
@@ -1404,4 +1393,72 @@ fn a_cheat_with_a_tenth_or_three_tenths_of_the_weight_captures_a_committee_as_th
 			assert!(expected > 0.005 && expected < 0.05, "three tenths capture one in {:.0}", 1.0 / expected);
 		}
 	}
+}
+
+/// A development chain upgraded from a runtime with the test-only class (index 4): its
+/// configuration and its claims are removed, everything else is kept, once only.
+#[test]
+fn the_v4_migration_removes_the_retired_test_class_once() {
+	use crate::migrations::v4::{retired_claims, retired_key, MigrateV3ToV4, RETIRED_CLASS};
+	use frame_support::{
+		storage::{unhashed, StoragePrefixedMap},
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+	new_test_ext().execute_with(|| {
+		let kept = open(9);
+		let retired = open(8);
+		let queued_retired = {
+			assert_ok!(WeightedVoting::set_class_quota(RuntimeOrigin::root(), ClaimClass::QueryResult, 2));
+			open(8)
+		};
+		assert!(ClaimQueue::<Test>::get().contains(&queued_retired));
+		assert_ok!(commit(1, retired, Verdict::Valid));
+		// Storage as version 3 kept it on a development chain: the test class configured, and
+		// two of the claims of that class (one open, one waiting).
+		for id in [retired, queued_retired] {
+			let key = Claims::<Test>::hashed_key_for(id);
+			let mut raw = unhashed::get_raw(&key).unwrap();
+			raw[0] = RETIRED_CLASS;
+			unhashed::put_raw(&key, &raw);
+		}
+		let params = ClassParameters::<Test>::get(ClaimClass::QueryResult).unwrap();
+		unhashed::put_raw(&retired_key(ClassParameters::<Test>::final_prefix()), &codec::Encode::encode(&params));
+		unhashed::put_raw(&retired_key(CommitteeSizes::<Test>::final_prefix()), &codec::Encode::encode(&3u32));
+		unhashed::put_raw(&retired_key(OpenPerClass::<Test>::final_prefix()), &codec::Encode::encode(&1u32));
+		assert_eq!(retired_claims::<Test>().into_iter().collect::<Vec<_>>(), vec![retired, queued_retired]);
+		StorageVersion::new(3).put::<WeightedVoting>();
+
+		MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(WeightedVoting::on_chain_storage_version(), 4);
+		assert!(retired_claims::<Test>().is_empty());
+		for id in [retired, queued_retired] {
+			assert!(!Claims::<Test>::contains_key(id));
+			assert_eq!(Ballots::<Test>::iter_prefix(id).count(), 0);
+			assert!(!ElectorateSizes::<Test>::contains_key(id));
+		}
+		assert_eq!(OpenClaims::<Test>::get().into_inner(), vec![kept]);
+		assert!(ClaimQueue::<Test>::get().is_empty());
+		assert!(Deadlines::<Test>::iter().all(|(_, ids)| ids.into_inner() == vec![kept]));
+		for prefix in [ClassParameters::<Test>::final_prefix(), CommitteeSizes::<Test>::final_prefix(), OpenPerClass::<Test>::final_prefix()] {
+			assert!(!unhashed::exists(&retired_key(prefix)));
+		}
+		// Every remaining entry decodes, and the kept claim is decided as before.
+		assert_eq!(ClassParameters::<Test>::iter().count(), 2);
+		assert_eq!(ClassParameters::<Test>::get(ClaimClass::QueryResult), Some(params));
+		// (Its class count still holds the retired claims it was given by the fixture above.)
+		OpenPerClass::<Test>::insert(ClaimClass::QueryResult, 1);
+		assert_ok!(WeightedVoting::do_try_state());
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
+		for voter in [1, 2] {
+			assert_ok!(commit(voter, kept, Verdict::Valid));
+		}
+		run_to(1 + COMMIT);
+		for voter in [1, 2] {
+			assert_ok!(reveal(voter, kept, Verdict::Valid));
+		}
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(decision_of(kept).outcome, Outcome::Accepted);
+	});
 }

@@ -50,10 +50,8 @@ pub enum ClaimClass {
 	/// An evaluation score (score mode: voters report a number, the tally takes the median).
 	#[codec(index = 3)]
 	EvaluationScore,
-	/// A claim class for tests on development chains only: its parameters exist only in the
-	/// dev/local genesis and root cannot create them on a live chain.
-	#[codec(index = 4)]
-	Test,
+	// Index 4 was a test-only class (removed in spec 125, weighted-voting storage v4): never
+	// reuse it.
 }
 
 /// A voter's verdict on a claim.

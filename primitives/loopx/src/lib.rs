@@ -99,23 +99,29 @@ pub enum ReputationReason {
 #[derive(Encode, Decode, DecodeWithMemTracking, Clone, Copy, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum SlashReason {
 	/// Slashed by governance (root).
+	#[codec(index = 0)]
 	Governance,
 	/// A forged learning proof (model update claim rejected).
+	#[codec(index = 1)]
 	ForgedLearning,
 	/// A forged query answer (inference or aggregation).
+	#[codec(index = 2)]
 	ForgedAnswer,
 	/// A lost dispute in a market.
+	#[codec(index = 3)]
 	LostDispute,
 	/// Failed to deliver what was sold.
+	#[codec(index = 4)]
 	NonDelivery,
-	/// A claim of a class without a more specific reason (tests) was rejected.
-	RejectedClaim,
+	// Index 5 was the rejected test-only claim (removed in spec 125): never reuse it.
 	/// A claim its claimant opened (a disagreeing answer, a model update) could not be decided:
 	/// the claimant's opening bond is forfeited, so filling claim slots with claims nobody can
 	/// decide is not free.
+	#[codec(index = 6)]
 	UndecidedClaim,
 	/// Signed two blocks for one slot (BABE) or two votes in one GRANDPA round, reported with
 	/// a proof through pallet-offences.
+	#[codec(index = 7)]
 	Equivocation,
 }
 

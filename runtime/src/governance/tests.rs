@@ -130,7 +130,10 @@ fn a_deferred_slash_stays_cancellable_through_its_track_on_the_testnet() {
 #[test]
 fn a_parameter_change_passes_its_track_and_is_enacted_after_its_periods() {
 	local_testnet().execute_with(|| {
-		let call = RuntimeCall::WeightedVoting(pallet_weighted_voting::Call::set_class_quota { class: loopx_primitives::ClaimClass::Test, quota: 7 });
+		let call = RuntimeCall::WeightedVoting(pallet_weighted_voting::Call::set_class_quota {
+			class: loopx_primitives::ClaimClass::EvaluationScore,
+			quota: 7,
+		});
 		let index = referendum(call, OriginCaller::Origins(GovOrigin::ParameterAdmin), 980_000);
 		let info = tracks::TracksInfo::info(tracks::PARAMETER_ADMIN).expect("the track exists");
 		// Not before the documented minute of preparation and minute of confirmation have run.
@@ -151,7 +154,10 @@ fn a_parameter_change_passes_its_track_and_is_enacted_after_its_periods() {
 #[test]
 fn a_referendum_without_enough_support_is_not_enacted() {
 	local_testnet().execute_with(|| {
-		let call = RuntimeCall::WeightedVoting(pallet_weighted_voting::Call::set_class_quota { class: loopx_primitives::ClaimClass::Test, quota: 7 });
+		let call = RuntimeCall::WeightedVoting(pallet_weighted_voting::Call::set_class_quota {
+			class: loopx_primitives::ClaimClass::EvaluationScore,
+			quota: 7,
+		});
 		// 2 × 10 LPX of some six million: far below even the curve's 1 % floor.
 		let index = referendum(call, OriginCaller::Origins(GovOrigin::ParameterAdmin), 10);
 		let info = tracks::TracksInfo::info(tracks::PARAMETER_ADMIN).expect("the track exists");
