@@ -113,7 +113,7 @@ if v:
         f"a model-update claim open {v['model_update_blocks_open']} blocks (commit + reveal), so at most "
         f"{v['claims_per_second_open_bound']:.2f} claims/s. "
         + (f"Tallies share a budget of {v['tally_budget_ms']:.0f} ms of each {v['block_seconds']:.0f} s block, each charged its "
-           "measured worst case (about 23 ms for a committee of 16, more for 100 voters that may escalate; "
+           "measured worst case (a committee that may escalate is charged the draw of its next committee, which reads every validator of the session; "
            "claims decided per block by committee size: `scripts/bench/SCALE.md`). "
            if 'tally_budget_ms' in v else
            f"At most {v['max_tallies_per_block']} claims decided per {v['block_seconds']:.0f} s block, "

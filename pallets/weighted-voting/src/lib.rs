@@ -1255,14 +1255,21 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::queue_ended_claims(moved)
 	}
 
+	/// The most drawing an electorate of `size` (`None`: every eligible validator) may cost.
+	/// The draw reads every validator of the session (at most `MaxVoters`) whatever the size;
+	/// only the drawn get a ballot written. (`open_claim(v)` is measured with `v` validators
+	/// all drawn.)
+	pub fn draw_bound(size: Option<u32>) -> Weight {
+		let max = T::MaxVoters::get();
+		let unwritten = max.saturating_sub(size.map_or(max, |k| k.min(max)));
+		T::WeightInfo::open_claim(max).saturating_sub(T::DbWeight::get().writes(u64::from(unwritten)))
+	}
+
 	/// The most deciding one claim of `class` with `voters` ballots may cost: its tally, the
 	/// market's handler of the outcome, and, for a committee `round` that can still escalate,
 	/// drawing the next, larger committee.
 	pub fn tally_bound(class: ClaimClass, voters: u32, round: Option<CommitteeRound>) -> Weight {
-		let max = T::MaxVoters::get();
-		let escalation = round
-			.and_then(CommitteeRound::escalation)
-			.map_or(Weight::zero(), |(_, size)| T::WeightInfo::open_claim(size.map_or(max, |k| k.min(max))));
+		let escalation = round.and_then(CommitteeRound::escalation).map_or(Weight::zero(), |(_, size)| Self::draw_bound(size));
 		T::WeightInfo::tally(voters).saturating_add(T::OnDecided::weight_bound(class)).saturating_add(escalation)
 	}
 

@@ -27,18 +27,20 @@ use sp_runtime::{
 /// The runtime's `TallyBudget`: a quarter of its 2 s block (ref time, picoseconds).
 const TALLY_BUDGET_PS: u64 = 500_000_000_000;
 
-/// Model-update claims of `voters` voters tallied in one block of the runtime's budget: each
+/// Model-update claims of `voters` voters (of `validators`) tallied in one block of the runtime's budget: each
 /// charged what the pallet's hook charges ([`crate::Pallet::tally_bound`]: the measured tally,
 /// the builder market's handler, the next committee if it can escalate), with RocksDB weights
 /// as in the runtime.
-fn tallies_per_block(voters: usize, next_committee: Option<usize>) -> u64 {
+fn tallies_per_block(validators: usize, voters: usize, next_committee: Option<usize>) -> u64 {
 	use crate::weights::WeightInfo;
 	let db = frame_support::weights::constants::RocksDbWeight::get();
 	// pallets/builder-market/src/weights.rs `update_decided`.
 	let handler = frame_support::weights::Weight::from_parts(860_617_000, 0).saturating_add(db.reads_writes(28, 27));
 	let mut one = <() as WeightInfo>::tally(voters as u32).saturating_add(handler).saturating_add(db.reads(3));
 	if let Some(next) = next_committee {
-		one = one.saturating_add(<() as WeightInfo>::open_claim(next as u32));
+		// As `Pallet::draw_bound`: every validator read, the next committee's ballots written.
+		let draw = <() as WeightInfo>::open_claim(validators as u32).saturating_sub(db.writes(validators.saturating_sub(next) as u64));
+		one = one.saturating_add(draw);
 	}
 	(TALLY_BUDGET_PS / one.ref_time().max(1)).max(1)
 }
@@ -194,7 +196,7 @@ pub fn run(s: &Scenario) -> Measured {
 			// A committee of everyone cannot escalate; a drawn one draws the next.
 			let escalation = size.and_then(|k| CommitteeRound { size: k as u32, level }.escalation());
 			let next = escalation.map(|(_, next)| next.map_or(n, |k| (k as usize).min(n)));
-			blocks += (n as u64).div_ceil(tallies_per_block(voters, next));
+			blocks += (n as u64).div_ceil(tallies_per_block(n, voters, next));
 			size = escalation.and_then(|(_, next)| next.map(|k| k as usize));
 		}
 		m.tally_blocks = m.tally_blocks.max(blocks);

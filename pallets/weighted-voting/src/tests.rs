@@ -1462,3 +1462,22 @@ fn the_v4_migration_removes_the_retired_test_class_once() {
 		assert_eq!(decision_of(kept).outcome, Outcome::Accepted);
 	});
 }
+
+/// Drawing an escalated committee reads every validator of the session (ledger, candidacy,
+/// reputation, voter record), however few it draws: the tally's bound must pay for all of them,
+/// not for the committee's size only, or a block of escalations would run over its budget.
+#[test]
+fn an_escalation_is_charged_for_reading_every_validator() {
+	use crate::weights::WeightInfo;
+	use frame_support::weights::constants::RocksDbWeight;
+	new_test_ext().execute_with(|| {
+		let max: u32 = <<Test as Config>::MaxVoters as frame_support::traits::Get<u32>>::get();
+		let round = CommitteeRound { size: 1, level: 0 };
+		assert_eq!(round.escalation(), Some((1, Some(3))), "a committee of 3 of at most {max} validators");
+		let bound = WeightedVoting::tally_bound(ClaimClass::QueryResult, 1, Some(round));
+		let db = RocksDbWeight::get();
+		// The opening's fixed reads and writes, 4 reads of each of `max` validators, 3 ballots.
+		let reads_and_writes = db.reads(9 + 4 * u64::from(max)).saturating_add(db.writes(6 + 3));
+		assert!(bound.all_gte(<() as WeightInfo>::tally(1).saturating_add(reads_and_writes)), "{bound:?} does not pay for reading {max} validators");
+	});
+}
