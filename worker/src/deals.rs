@@ -392,14 +392,31 @@ impl DealWorker {
 			_ => true,
 		});
 
+		// Every delivery to judge, fetched side by side before any is judged.
+		let deliveries = deals.iter().filter_map(|deal| match (deal.is_seller, &deal.deal.state) {
+			(false, DealState::Delivered { ciphertext, .. })
+				if matches!(deal.next, NextStep::ConfirmOrDispute) && self.may_judge(deal.id, at.now) =>
+			{
+				Some(*ciphertext)
+			},
+			_ => None,
+		});
+		let payloads = match &self.fetcher {
+			Some(fetcher) => fetcher.fetch_all(deliveries, at.metrics).await,
+			None => Default::default(),
+		};
 		for deal in &deals {
 			match (deal.is_seller, deal.next) {
 				(true, NextStep::Deliver) => self.deliver(at, deal.id, &deal.deal.buyer_key, &deal.deal.goods),
 				(true, NextStep::RevealKey) => self.reveal_key(at, deal.id, &deal.deal),
 				(false, NextStep::ConfirmOrDispute) => {
 					let DealState::Delivered { ciphertext, key_commitment } = deal.deal.state else { continue };
+					if !self.may_judge(deal.id, at.now) {
+						continue;
+					}
 					let deadline = deal.deal.deadline.unwrap_or(at.now);
-					match self.receive(at, deal.id, (ciphertext, key_commitment), deadline, &deal.deal.goods, learning).await {
+					let payload = payloads.get(&ciphertext).cloned();
+					match self.receive(at, deal.id, (ciphertext, key_commitment), payload, deadline, &deal.deal.goods, learning) {
 						Some(Bought::Data(data)) => learning.add_training_data(data),
 						Some(Bought::Model(task, payload)) => learning.add_bought_model(task, payload),
 						Some(Bought::Version(_)) | None => {},
@@ -453,6 +470,8 @@ impl DealWorker {
 		};
 		let disputes: Vec<_> = claims.into_iter().filter(|c| c.class == ClaimClass::DataDispute).collect();
 		self.dispute_verdicts.retain(|(id, commitment), _| disputes.iter().any(|c| c.claim == *id && c.commitment == *commitment));
+		// The disputes to judge, their ciphertexts fetched side by side first.
+		let mut to_judge = Vec::new();
 		for claim in disputes {
 			let key = (claim.claim, claim.commitment);
 			// A verdict to commit, or one to reveal that a restart forgot (it is worked out again
@@ -472,10 +491,14 @@ impl DealWorker {
 				self.dispute_verdicts.insert(key, Verdict::Abstain);
 				continue;
 			};
-			let fetched = match &self.fetcher {
-				Some(fetcher) => fetcher.fetch(ciphertext, at.metrics).await,
-				None => None,
-			};
+			to_judge.push((claim, key, deal, ciphertext, revealed, goods));
+		}
+		let payloads = match &self.fetcher {
+			Some(fetcher) => fetcher.fetch_all(to_judge.iter().map(|(.., ciphertext, _, _)| *ciphertext), at.metrics).await,
+			None => Default::default(),
+		};
+		for (claim, key, deal, ciphertext, revealed, goods) in to_judge {
+			let fetched = payloads.get(&ciphertext).cloned();
 			let last_chance = at.now.saturating_add(crate::votes::LAST_CHANCE_BLOCKS) >= claim.commit_end;
 			if fetched.is_none() && !last_chance {
 				log::info!(target: LOG_TARGET, "⏳ claim {}: the ciphertext {ciphertext:?} of deal #{deal} not found at any peer yet", claim.claim);
@@ -668,11 +691,21 @@ impl DealWorker {
 		self.outbox.send(at, Step::RevealKey(id), "reveal_deal_key", WorkerAction::RevealDealKey { deal: id, key });
 	}
 
-	async fn receive<C, P>(
+	/// Whether a delivery of `deal` may be judged now: no confirmation or dispute of it is
+	/// waiting for its retry.
+	fn may_judge(&self, deal: u64, now: BlockNumber) -> bool {
+		self.outbox.may_send(Step::Confirm(deal), now) && self.outbox.may_send(Step::Dispute(deal), now)
+	}
+
+	/// Judges the delivery of `deal` (its sealed payload `fetched`, when a peer served it):
+	/// confirms it or disputes it.
+	#[allow(clippy::too_many_arguments)]
+	fn receive<C, P>(
 		&mut self,
 		at: &At<'_, C, P>,
 		deal: u64,
 		(ciphertext, key_commitment): (H256, H256),
+		fetched: Option<Vec<u8>>,
 		deadline: BlockNumber,
 		goods: &Goods,
 		learning: &mut Learning,
@@ -682,13 +715,6 @@ impl DealWorker {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		if !self.outbox.may_send(Step::Confirm(deal), at.now) || !self.outbox.may_send(Step::Dispute(deal), at.now) {
-			return None;
-		}
-		let fetched = match &self.fetcher {
-			Some(fetcher) => fetcher.fetch(ciphertext, at.metrics).await,
-			None => None,
-		};
 		// The key this node derives, when it is the one the seller committed to: a dispute
 		// reveals it at once, and the voters judge the payload right away.
 		let mut key = None;

@@ -225,6 +225,11 @@ impl PayloadFetcher {
 		None
 	}
 
+	/// The payloads of `hashes` fetched concurrently ([`fetch_concurrently`]).
+	pub async fn fetch_all(&self, hashes: impl IntoIterator<Item = H256>, metrics: &Metrics) -> BTreeMap<H256, Vec<u8>> {
+		fetch_concurrently(hashes, |hash| self.fetch(hash, metrics)).await
+	}
+
 	/// **Test facility** (`--worker-fault garbage-requests`): sends each peer a request that
 	/// does not decode, as a misbehaving peer would.
 	pub async fn send_garbage(&self, seed: u32) {
@@ -233,6 +238,30 @@ impl PayloadFetcher {
 			let _ = self.network.request(peer, self.protocol.clone(), garbage, None, IfDisconnected::ImmediateError).await;
 		}
 	}
+}
+
+/// Payloads fetched at the same time (each tries its peers one after another, up to a 10 s
+/// timeout each): one silent peer no longer holds up the fetches queued behind it.
+pub const CONCURRENT_FETCHES: usize = 8;
+
+/// Runs `fetch` for each distinct hash of `hashes`, [`CONCURRENT_FETCHES`] at a time; returns
+/// what was found (hashes nothing was found for are missing).
+pub async fn fetch_concurrently<F, Fut>(hashes: impl IntoIterator<Item = H256>, fetch: F) -> BTreeMap<H256, Vec<u8>>
+where
+	F: Fn(H256) -> Fut,
+	Fut: core::future::Future<Output = Option<Vec<u8>>>,
+{
+	use futures::StreamExt;
+	let distinct: std::collections::BTreeSet<H256> = hashes.into_iter().collect();
+	futures::stream::iter(distinct)
+		.map(|hash| {
+			let fetched = fetch(hash);
+			async move { fetched.await.map(|payload| (hash, payload)) }
+		})
+		.buffer_unordered(CONCURRENT_FETCHES)
+		.filter_map(|found| async move { found })
+		.collect()
+		.await
 }
 
 /// `peers` in the order to ask them: announced `holders` first, then by payloads `served`
@@ -245,6 +274,43 @@ fn order_peers(mut peers: Vec<PeerId>, holders: &[PeerId], served: &BTreeMap<Pee
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// A future that is pending once (waking itself) before it returns `value`.
+	struct YieldOnce<T>(Option<T>, bool);
+	impl<T: Unpin> core::future::Future for YieldOnce<T> {
+		type Output = T;
+		fn poll(mut self: core::pin::Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<T> {
+			if !self.1 {
+				self.1 = true;
+				cx.waker().wake_by_ref();
+				return core::task::Poll::Pending;
+			}
+			core::task::Poll::Ready(self.0.take().expect("polled after completion"))
+		}
+	}
+
+	#[test]
+	fn fetches_run_side_by_side_each_hash_once_and_missing_ones_are_left_out() {
+		use std::sync::atomic::{AtomicUsize, Ordering};
+		let (in_flight, most, calls) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+		let hashes: Vec<H256> = (0..20u8).map(H256::repeat_byte).chain([H256::repeat_byte(3)]).collect();
+		let found = futures::executor::block_on(fetch_concurrently(hashes, |hash| {
+			calls.fetch_add(1, Ordering::SeqCst);
+			let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+			most.fetch_max(now, Ordering::SeqCst);
+			let reply = (hash.0[0] % 2 == 0).then(|| vec![hash.0[0]]);
+			let in_flight = &in_flight;
+			async move {
+				let reply = YieldOnce(Some(reply), false).await;
+				in_flight.fetch_sub(1, Ordering::SeqCst);
+				reply
+			}
+		}));
+		assert_eq!(calls.load(Ordering::SeqCst), 20, "the repeated hash is fetched once");
+		assert_eq!(most.load(Ordering::SeqCst), CONCURRENT_FETCHES, "{CONCURRENT_FETCHES} at a time, not one after another");
+		assert_eq!(found.len(), 10, "the odd ones were not found");
+		assert!(found.iter().all(|(hash, payload)| payload == &vec![hash.0[0]]));
+	}
 
 	#[test]
 	fn peers_that_announced_come_first_then_those_that_served_most() {

@@ -49,12 +49,14 @@ pub use serving::{InferenceService, ServeError};
 pub use tasks::{TaskError, TaskRegistry};
 
 use crate::{
-	answers::Unanswerable, chain::WorkerRuntimeApis, outbox::At, payload_net::PayloadFetcher, payload_store::PayloadStore, training::TaskPayload,
+	answers::Unanswerable,
+	chain::WorkerRuntimeApis,
+	outbox::At,
+	payload_net::{PayloadFetcher, CONCURRENT_FETCHES},
+	payload_store::PayloadStore,
+	training::TaskPayload,
 	Faults, LOG_TARGET,
 };
-
-/// Claimed models fetched at the same time (each tries its peers one after another).
-const CONCURRENT_FETCHES: usize = 8;
 
 /// A task as the runtime API shows it.
 pub type TaskViewOf = TaskView<AccountId, Balance, BlockNumber>;
