@@ -7,6 +7,7 @@
 // its stored secret: it neither advertises again nor sends a transaction that fails. Alice's
 // operator also gives her node a CSV file of its own (`--sql-dataset cities:cities=<file>`): it
 // is advertised under a tag that names the file's content and answered like the demo table.
+// Last, a learning task whose training is slow (fault injection) does not hold answers up.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { u8aToHex, u8aToString } from '@polkadot/util';
 import { port, sendChecked, startDevNode, waitFor } from '../lib/node.mjs';
+import { fraudTaskSpec } from '../lib/cycle.mjs';
 
 const UNITS = 10n ** 12n;
 const FEE = 10n * UNITS;
@@ -41,7 +43,7 @@ before(async () => {
   writeFileSync(csv, CITIES);
   node = await startDevNode({
     rpcPort: port(9956), p2pPort: port(30356), promPort: PROM_PORT, workers: true,
-    args: ['--dev', '--sql-dataset', `cities:cities=${csv}`],
+    args: ['--dev', '--sql-dataset', `cities:cities=${csv}`, '--worker-fault', 'slow-training'],
   });
   api = node.api;
 });
@@ -174,4 +176,20 @@ test('restarted, the worker resumes from the chain: no second advertisement, no 
       assert.ok(!(xt.isSigned && xt.signer.toString() === alice.address), `Alice's ${xt.method.section}.${xt.method.method} failed in block ${n}`);
     }
   }
+});
+
+test('a slow local update trains beside the block loop: queries are answered while it runs', { timeout: 240_000 }, async () => {
+  // Alice runs with `--worker-fault slow-training`: each round's local update waits a minute
+  // before it trains, as on a very slow machine (nothing else in this file trains). A worker
+  // that trained in its block loop would answer nothing for that minute.
+  const ferdie = new Keyring({ type: 'sr25519' }).addFromUri('//Ferdie');
+  const spec = { ...fraudTaskSpec((await bestBlock()) + 1_000), maxRounds: 1 };
+  const { events } = await send(api.tx.builderMarket.deployModel(spec), ferdie);
+  const task = events.find(({ event }) => api.events.builderMarket.TaskDeployed.is(event)).event.data.task.toNumber();
+  await waitFor(`Alice's worker training task ${task}`, async () => node.log().includes(`task ${task} round 0: training in the background`),
+    { timeoutMs: 60_000, everyMs: 500 });
+  const query = await post('SELECT COUNT(*) AS n FROM transactions WHERE amount > 10');
+  const [header] = rows(await answered(query));
+  assert.deepEqual(header, ['n']);
+  assert.ok(!node.log().includes(`task ${task} round 0: trained`), 'answered while the round was still training');
 });

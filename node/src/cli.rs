@@ -214,6 +214,8 @@ pub enum WorkerFault {
 	GarbageRequests,
 	/// As a data node, deliver garbage sealed under the committed deal key.
 	SellGarbage,
+	/// Train as a very slow machine would: each round's local update waits a minute first.
+	SlowTraining,
 }
 
 /// Subcommands of `loopx-node`.

@@ -134,6 +134,7 @@ pub fn run() -> sc_cli::Result<()> {
 						forge_claims: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeClaims),
 						garbage_requests: cli.worker_fault.contains(&crate::cli::WorkerFault::GarbageRequests),
 						sell_garbage: cli.worker_fault.contains(&crate::cli::WorkerFault::SellGarbage),
+						slow_training: cli.worker_fault.contains(&crate::cli::WorkerFault::SlowTraining),
 					},
 					selling,
 					acting_for,

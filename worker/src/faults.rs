@@ -15,7 +15,13 @@ pub struct Faults {
 	/// As a data node, deliver garbage ([`garble`]) sealed under the committed deal key instead
 	/// of the rows offered: the buyer disputes and the voters decide for it.
 	pub sell_garbage: bool,
+	/// Train as a very slow machine would: each round's local update waits [`SLOW_TRAINING`]
+	/// before it starts (not a cheat: it shows that votes and answers do not wait for training).
+	pub slow_training: bool,
 }
+
+/// How much longer a round's local update takes with [`Faults::slow_training`].
+pub const SLOW_TRAINING: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What a garbage-selling data node delivers instead of `plain`: the same number of bytes,
 /// every one changed, so it opens with the deal key but matches nothing the offer committed to.

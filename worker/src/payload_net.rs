@@ -113,7 +113,7 @@ pub fn config<N: NetworkBackend<Block, H256>>(
 /// The response to the request bytes `payload`, or what the sender's reputation loses.
 pub fn respond(store: &PayloadStore, payload: &[u8], kind: Payloads) -> Result<Vec<u8>, ReputationChange> {
 	let PayloadRequest::Fetch(hash) = PayloadRequest::decode_all(&mut &payload[..]).map_err(|_| kind.malformed())?;
-	Ok(match store.get(&hash) {
+	Ok(match store.serve(&hash) {
 		Some(bytes) => PayloadResponse::Found(bytes.to_vec()).encode(),
 		None => PayloadResponse::NotFound.encode(),
 	})

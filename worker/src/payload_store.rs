@@ -1,12 +1,14 @@
 //! Content-addressed payloads this node serves to peers, by their blake2-256 hash: compressed
 //! models (the ones it trained and the ones it fetched) in one store, sealed data-market
-//! payloads in another. Bounded in count and in size; the oldest goes first.
+//! payloads in another. Bounded in count and in size; the least recently used goes first.
+//! Only this node's own reads count as use ([`PayloadStore::get`]): what a peer asks for
+//! ([`PayloadStore::serve`]) does not, so no peer can keep payloads in or push them out.
 //!
 //! Opened on a directory (the node's `<base>/chains/<id>/loopx-models`, `.../loopx-deals`),
 //! every payload is also a file `<hash hex>.payload` there, so a restarted node still serves
 //! what it made. Files are checked against their names when loaded.
 //!
-//! Some payloads must outlive the first-in first-out bound: the model versions that scored
+//! Some payloads must outlive the bound: the model versions that scored
 //! the chain's transfers ([`crate::chain_index::scores`]), which a node rebuilding its chain
 //! index from genesis fetches again from its peers. They are **pinned**: kept on disk under
 //! `pinned/` (not in memory), [`MAX_PINNED`] at most, and served like the others. So are the
@@ -160,7 +162,12 @@ impl PayloadStore {
 		}
 		let hash = payload_hash(&bytes);
 		let mut payloads = self.lock();
-		if !payloads.iter().any(|(h, _)| *h == hash) {
+		if let Some(i) = payloads.iter().position(|(h, _)| *h == hash) {
+			// Made or fetched again: used now.
+			if let Some(entry) = payloads.remove(i) {
+				payloads.push_back(entry);
+			}
+		} else {
 			if payloads.len() >= MAX_PAYLOADS {
 				if let Some(file) = payloads.pop_front().and_then(|(old, _)| self.file(&old)) {
 					let _ = fs::remove_file(file);
@@ -178,13 +185,28 @@ impl PayloadStore {
 		Some(hash)
 	}
 
-	/// The hashes held (not the pinned ones), oldest first.
+	/// The hashes held (not the pinned ones), least recently used first.
 	pub fn hashes(&self) -> Vec<H256> {
 		self.lock().iter().map(|(h, _)| *h).collect()
 	}
 
-	/// The payload of `hash`, if held or pinned.
+	/// The payload of `hash`, if held or pinned, for this node's own use: a held one becomes
+	/// the most recently used (the last to be evicted).
 	pub fn get(&self, hash: &H256) -> Option<Arc<Vec<u8>>> {
+		let held = {
+			let mut payloads = self.lock();
+			payloads.iter().position(|(h, _)| h == hash).and_then(|i| payloads.remove(i)).map(|entry| {
+				let bytes = entry.1.clone();
+				payloads.push_back(entry);
+				bytes
+			})
+		};
+		held.or_else(|| self.get_pinned(hash))
+	}
+
+	/// The payload of `hash`, if held or pinned, for a peer that asked: its place in the
+	/// eviction order stays as it is.
+	pub fn serve(&self, hash: &H256) -> Option<Arc<Vec<u8>>> {
 		let held = self.lock().iter().find(|(h, _)| h == hash).map(|(_, b)| b.clone());
 		held.or_else(|| self.get_pinned(hash))
 	}
@@ -217,6 +239,34 @@ mod tests {
 		}
 		assert!(store.get(&h).is_none(), "the oldest is dropped past MAX_PAYLOADS");
 		assert!(store.get(&payload_hash(&(MAX_PAYLOADS as u32 - 1).to_le_bytes())).is_some());
+	}
+
+	#[test]
+	fn the_least_recently_used_goes_first_and_peers_requests_do_not_count_as_use() {
+		let store = PayloadStore::default();
+		let payload = |i: u32| i.to_le_bytes().to_vec();
+		for i in 0..MAX_PAYLOADS as u32 {
+			store.insert(payload(i));
+		}
+		let (first, second, third) = (payload_hash(&payload(0)), payload_hash(&payload(1)), payload_hash(&payload(2)));
+		// This node reads the oldest: it stays, the next oldest goes.
+		assert!(store.get(&first).is_some());
+		store.insert(payload(1_000));
+		assert!(store.serve(&first).is_some(), "used lately: kept");
+		assert!(store.serve(&second).is_none(), "the least recently used is evicted");
+		// A peer asking for the oldest, however often, does not keep it in.
+		for _ in 0..10 {
+			assert!(store.serve(&third).is_some());
+		}
+		store.insert(payload(1_001));
+		assert!(store.serve(&third).is_none(), "peers' requests are not use");
+		// Inserting a payload held already makes it the most recently used.
+		let oldest = store.hashes()[0];
+		let bytes = store.serve(&oldest).unwrap().to_vec();
+		store.insert(bytes);
+		store.insert(payload(1_002));
+		assert!(store.serve(&oldest).is_some());
+		assert_eq!(store.hashes().len(), MAX_PAYLOADS);
 	}
 
 	#[test]

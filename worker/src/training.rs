@@ -112,6 +112,7 @@ pub fn model_schema(task: TaskId) -> sp_core::H256 {
 }
 
 /// One task's model, as the worker trains and scores it.
+#[derive(Clone)]
 pub struct TaskModel {
 	task: TaskId,
 	spec: MlpSpec,
@@ -254,6 +255,11 @@ impl TaskModel {
 	/// The spec built from the chain's architecture.
 	pub fn spec(&self) -> &MlpSpec {
 		&self.spec
+	}
+
+	/// The SGD steps of one round's local update.
+	pub fn local_steps(&self) -> u32 {
+		self.hyper.local_steps
 	}
 }
 

@@ -15,9 +15,10 @@
 //! claimed model, by the same deterministic evaluation ([`Learning::update_verdict`]).
 //!
 //! One module a duty: [`tasks`] (the task registry: spec → model), [`rounds`] (the round
-//! driver), [`pool`] (the model pool: payloads held and fetched, models to merge), [`serving`]
-//! (the inference service) and [`scorer`] (the update scorer). [`Learning`] holds them and
-//! runs them in order at each block.
+//! driver), [`trainer`] (a round's local update, on a thread of its own so that votes and
+//! answers never wait for it), [`pool`] (the model pool: payloads held and fetched, models to
+//! merge), [`serving`] (the inference service) and [`scorer`] (the update scorer).
+//! [`Learning`] holds them and runs them in order at each block.
 //!
 //! What happened is read back from the chain at each block (its open rounds list this node as
 //! a trainer), so a restarted node does not claim twice in a round.
@@ -27,6 +28,7 @@ pub mod rounds;
 pub mod scorer;
 pub mod serving;
 pub mod tasks;
+pub mod trainer;
 
 use futures::StreamExt;
 use loopx_ml_kernels::data::Dataset;
@@ -143,7 +145,7 @@ impl Learning {
 			if let Some(current) = view.task.current {
 				at.metrics.model_metric(view.id, current.metric);
 				// The current version of a task worked on here is served for inference, and
-				// pinned: the store's first-in first-out bound (64 payloads) would otherwise let
+				// pinned: the store's bound (64 payloads, least recently used out) would otherwise let
 				// newer updates push it out on every node, and nobody could fetch it any more.
 				if self.tasks.works_on(&view) && self.serving.has_room() {
 					if let Ok(bytes) = self.pool.payload(current.hash, at.metrics).await {

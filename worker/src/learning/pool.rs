@@ -79,7 +79,7 @@ impl ModelPool {
 		self.store.get(&hash).ok_or(PoolError::NoPeerServes(hash))
 	}
 
-	/// Keeps `bytes` beyond the store's first-in first-out bound (a task's current version).
+	/// Keeps `bytes` beyond the store's bound (a task's current version).
 	pub fn pin(&self, bytes: &[u8]) {
 		self.store.pin(bytes);
 	}

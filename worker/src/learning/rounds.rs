@@ -3,7 +3,10 @@
 //! back from the chain at each block so that a restarted node does not claim twice in a round.
 //! It also trains a data node's local model.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	sync::Arc,
+};
 
 use loopx_ml_kernels::{data::Dataset, models::state::ModelState};
 use loopx_primitives::{ClaimId, TaskId};
@@ -19,12 +22,12 @@ use super::{
 	pool::{ModelPool, PoolError},
 	scorer::UpdateScorer,
 	tasks::TaskRegistry,
+	trainer::{Progress, RoundJob, Trained, Training},
 	TaskViewOf,
 };
 use crate::{
 	chain::WorkerRuntimeApis,
 	demo_data::training_shard,
-	faults::{forge_claim, Forgery},
 	outbox::{At, Outbox},
 	secret::score_salt,
 	training::maker_of,
@@ -46,6 +49,8 @@ pub enum RoundError {
 	WaitingForVersion(PoolError),
 	/// The version to train from does not decode: the round is skipped.
 	VersionDoesNotDecode,
+	/// The training thread ended without a result: the round is skipped.
+	TrainingFailed,
 }
 
 impl core::fmt::Display for RoundError {
@@ -54,6 +59,7 @@ impl core::fmt::Display for RoundError {
 			Self::Chain(e) => write!(f, "cannot read its rounds: {e}"),
 			Self::WaitingForVersion(e) => write!(f, "waiting for the current version: {e}"),
 			Self::VersionDoesNotDecode => f.write_str("the current version does not decode; skipping the round"),
+			Self::TrainingFailed => f.write_str("the training thread failed; skipping the round"),
 		}
 	}
 }
@@ -81,7 +87,7 @@ pub struct RoundDriver {
 	faults: Faults,
 	/// This validator's data shard (with the data sets it bought), made on
 	/// first use and again when data is bought.
-	shard: Option<Dataset>,
+	shard: Option<Arc<Dataset>>,
 	/// Data sets bought in the data market.
 	bought: Vec<Dataset>,
 	/// Rounds done (trained and claimed, or nothing better found).
@@ -90,6 +96,12 @@ pub struct RoundDriver {
 	prepared: BTreeMap<RoundKey, WorkerAction<Balance>>,
 	/// Rounds whose update of this node is on chain and not decided yet (for the metrics).
 	awaiting: BTreeSet<RoundKey>,
+	/// The round training in the background, and the version it trains from. One at a time:
+	/// the node's other core produces and imports blocks.
+	training: Option<(RoundKey, H256, Training)>,
+	/// A job given up (its round moved on, or a newer version came) whose thread still runs:
+	/// no job starts until it ends.
+	abandoned: Option<Training>,
 	/// The metric sealed in each update claimed (by model hash), to reveal once the claim's
 	/// commit period is over. After a restart the model is scored again instead.
 	sealed: BTreeMap<(TaskId, H256), u32>,
@@ -109,6 +121,8 @@ impl RoundDriver {
 			done: BTreeSet::new(),
 			prepared: BTreeMap::new(),
 			awaiting: BTreeSet::new(),
+			training: None,
+			abandoned: None,
 			sealed: BTreeMap::new(),
 			secret,
 			outbox: Outbox::default(),
@@ -133,6 +147,16 @@ impl RoundDriver {
 		self.done.retain(running);
 		self.prepared.retain(|key, _| self.done.contains(key) || running(key));
 		self.awaiting.retain(|(task, _)| tasks.iter().any(|t| t.id == *task));
+		if self.training.as_ref().is_some_and(|(key, _, _)| !running(key)) {
+			self.abandon();
+		}
+	}
+
+	/// Gives up the job training in the background (its result will be dropped).
+	fn abandon(&mut self) {
+		if let Some((_, _, training)) = self.training.take() {
+			self.abandoned = Some(training);
+		}
 	}
 
 	/// Counts this node's updates in `task` as accepted or rejected once their rounds have no
@@ -208,6 +232,33 @@ impl RoundDriver {
 		if self.done.contains(&key) || !tasks.works_on(view) {
 			return Ok(());
 		}
+		if let Some((job_key, job_parent, training)) = &self.training {
+			if *job_key != key {
+				// Another round trains: this one waits its turn.
+				return Ok(());
+			}
+			if *job_parent != parent_hash {
+				log::info!(target: LOG_TARGET, "task {} round {}: a new version was accepted; training again from it", view.id, key.1);
+				self.abandon();
+			} else {
+				return match training.poll() {
+					Progress::Running => Ok(()),
+					Progress::Failed => {
+						self.training = None;
+						self.done.insert(key);
+						Err(RoundError::TrainingFailed)
+					},
+					Progress::Done(trained) => {
+						self.training = None;
+						self.finish(at, view, parent_hash, trained, pool)
+					},
+				};
+			}
+		}
+		if self.abandoned.as_ref().is_some_and(|t| !t.finished()) {
+			return Ok(());
+		}
+		self.abandoned = None;
 		let parent = if parent_hash == H256::zero() {
 			tasks.model(view).ok().map(|m| (m.initial().clone(), 0))
 		} else {
@@ -218,21 +269,45 @@ impl RoundDriver {
 			self.done.insert(key);
 			return Err(RoundError::VersionDoesNotDecode);
 		};
-		let started = std::time::Instant::now();
-		let trained = self.train(at, view, parent, tasks, pool, scorer);
-		at.metrics.trained(started.elapsed());
-		if let Some((payload, metric)) = trained {
-			let Some(new_hash) = pool.publish(payload) else { return Ok(()) };
-			let salt = score_salt(&self.secret, view.id, &new_hash);
-			let sealed_metric =
-				at.chain.client.runtime_api().score_seal(at.hash, at.me.clone(), metric, salt).map_err(|e| RoundError::Chain(e.to_string()))?;
-			log::info!(target: LOG_TARGET, "📤 task {} round {}: claiming model {new_hash:?} with metric {metric} ppm (sealed)", view.id, key.1);
-			self.sealed.insert((view.id, new_hash), metric);
-			let action = WorkerAction::SubmitUpdate { task: view.id, parent: parent_hash, new_hash, sealed_metric };
-			self.prepared.insert(key, action.clone());
-			self.outbox.send(at, key, "submit_update", action);
+		let Some(job) = self.job(at, view, parent, tasks, pool, scorer) else {
+			self.done.insert(key);
+			return Ok(());
+		};
+		match Training::start(job.clone()) {
+			Ok(training) => {
+				log::info!(target: LOG_TARGET, "task {} round {}: training in the background", view.id, key.1);
+				self.training = Some((key, parent_hash, training));
+				Ok(())
+			},
+			// No thread to be had: train here, as a node did before.
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "no training thread ({e}): training in the block loop");
+				self.finish(at, view, parent_hash, job.run(), pool)
+			},
 		}
+	}
+
+	/// Ends `view`'s running round with what its training made: the round is done, and a model
+	/// worth claiming is served and claimed with its metric sealed.
+	fn finish<C, P>(&mut self, at: &At<'_, C, P>, view: &TaskViewOf, parent_hash: H256, trained: Trained, pool: &ModelPool) -> Result<(), RoundError>
+	where
+		C: ProvideRuntimeApi<Block> + Send + Sync,
+		C::Api: WorkerRuntimeApis,
+		P: TransactionPool<Block = Block>,
+	{
+		let key = (view.id, view.task.round);
+		at.metrics.trained(trained.took);
 		self.done.insert(key);
+		let Some((payload, metric)) = trained.claim else { return Ok(()) };
+		let Some(new_hash) = pool.publish(payload) else { return Ok(()) };
+		let salt = score_salt(&self.secret, view.id, &new_hash);
+		let sealed_metric =
+			at.chain.client.runtime_api().score_seal(at.hash, at.me.clone(), metric, salt).map_err(|e| RoundError::Chain(e.to_string()))?;
+		log::info!(target: LOG_TARGET, "📤 task {} round {}: claiming model {new_hash:?} with metric {metric} ppm (sealed)", view.id, key.1);
+		self.sealed.insert((view.id, new_hash), metric);
+		let action = WorkerAction::SubmitUpdate { task: view.id, parent: parent_hash, new_hash, sealed_metric };
+		self.prepared.insert(key, action.clone());
+		self.outbox.send(at, key, "submit_update", action);
 		Ok(())
 	}
 
@@ -273,20 +348,22 @@ impl RoundDriver {
 	}
 
 	/// This validator's data shard (made on first use).
-	fn shard(&mut self, seed: u64) -> &Dataset {
+	fn shard(&mut self, seed: u64) -> Arc<Dataset> {
 		let bought = &self.bought;
-		self.shard.get_or_insert_with(|| {
-			let mut shard = training_shard(seed);
-			for more in bought {
-				append(&mut shard, more);
-			}
-			shard
-		})
+		self.shard
+			.get_or_insert_with(|| {
+				let mut shard = training_shard(seed);
+				for more in bought {
+					append(&mut shard, more);
+				}
+				Arc::new(shard)
+			})
+			.clone()
 	}
 
-	/// Merge, local update and score; `Some((payload, metric))` when the result is worth
-	/// claiming.
-	fn train<C, P>(
+	/// The local update of `view`'s running round from `parent`: this node's shard, the task's
+	/// evaluation set and the received models worth merging (`None`: the task is not held).
+	fn job<C, P>(
 		&mut self,
 		at: &At<'_, C, P>,
 		view: &TaskViewOf,
@@ -294,63 +371,37 @@ impl RoundDriver {
 		tasks: &TaskRegistry,
 		pool: &ModelPool,
 		scorer: &UpdateScorer,
-	) -> Option<(Vec<u8>, u32)> {
+	) -> Option<RoundJob> {
 		let seed = seed_of(at.me);
-		let maker = maker_of(at.me);
-		let forge_claims = self.faults.forge_claims;
-		let shard = self.shard(seed);
-		let model = tasks.get(view.id)?;
+		let model = tasks.get(view.id)?.clone();
 		let spec = &view.task.spec;
 		let round = view.task.round;
-		let step_seed = seed ^ (u64::from(view.id) << 32) ^ u64::from(round);
-		let age = parent.1.saturating_add(u64::from(spec.hyper.local_steps));
 		let current = view.task.current.map(|c| c.metric);
-		let beats = |m: u32| current.is_none_or(|c| spec.metric.better(m, c));
 		// Received models join the merge if they score at least as well as the version (the
 		// version itself, often one of them, is the parent already).
 		let version = view.task.current.map(|c| c.hash);
-		let mut merging = vec![parent.clone()];
-		merging.extend(
-			pool.received(view.id)
-				.iter()
-				.filter(|r| Some(r.hash) != version)
-				.filter(|r| current.is_none_or(|c| !spec.metric.better(c, r.score)))
-				.map(|r| (r.state.clone(), r.age)),
-		);
-		let mut starts = Vec::new();
-		if merging.len() > 1 {
-			starts.extend(model.merge(&merging).map(|(m, _)| m));
-		}
-		starts.push(parent.0);
-		let mut best: Option<(Vec<u8>, u32)> = None;
-		for (i, start) in starts.iter().enumerate() {
-			let trained = model.train(start, shard, step_seed);
-			let Ok(payload) = model.encode(&trained, u64::from(round) + 1, age, step_seed, &maker) else { continue };
-			let Ok(metric) = model.score_payload(&payload, scorer.eval()) else { continue };
-			let merged = i == 0 && starts.len() > 1;
-			log::info!(target: LOG_TARGET, "🏋️ task {} round {round}: trained from {} models → {metric} ppm", view.id, if merged { merging.len() } else { 1 });
-			if best.as_ref().is_none_or(|(_, m)| spec.metric.better(metric, *m)) {
-				best = Some((payload, metric));
-			}
-			if beats(metric) {
-				break;
-			}
-		}
-		let (mut payload, mut metric) = best?;
-		if forge_claims {
-			match forge_claim(metric, spec.metric.higher_is_better()) {
-				Forgery::Metric(forged) => metric = forged,
-				Forgery::UntrainedModel(forged) => {
-					metric = forged;
-					payload = model.encode(model.initial(), u64::from(round) + 1, age, step_seed, &maker).ok()?;
-				},
-			}
-			log::warn!(target: LOG_TARGET, "🎭 task {} round {round}: forging the claim: {metric} ppm", view.id);
-		} else if !beats(metric) {
-			log::info!(target: LOG_TARGET, "task {} round {round}: {metric} ppm does not beat the current version; no claim", view.id);
-			return None;
-		}
-		Some((payload, metric))
+		let received = pool
+			.received(view.id)
+			.iter()
+			.filter(|r| Some(r.hash) != version)
+			.filter(|r| current.is_none_or(|c| !spec.metric.better(c, r.score)))
+			.map(|r| (r.state.clone(), r.age))
+			.collect();
+		Some(RoundJob {
+			task: view.id,
+			round,
+			model,
+			metric: spec.metric,
+			current,
+			parent,
+			received,
+			shard: self.shard(seed),
+			eval: scorer.shared_eval(),
+			step_seed: seed ^ (u64::from(view.id) << 32) ^ u64::from(round),
+			maker: maker_of(at.me),
+			forge: self.faults.forge_claims,
+			slow: self.faults.slow_training,
+		})
 	}
 
 	/// A data node's local model: trained on `data` from the initial model of the first active

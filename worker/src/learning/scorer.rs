@@ -3,6 +3,8 @@
 //! gives the vote on a `ModelUpdate` claim, checks a bought local model before the deal is
 //! confirmed, and scores bought models before they join a merge.
 
+use std::sync::Arc;
+
 use loopx_ml_kernels::data::Dataset;
 use loopx_primitives::{ClaimId, TaskId};
 use loopx_runtime::opaque::Block;
@@ -64,12 +66,12 @@ impl From<TaskError> for ScoreError {
 
 /// Scores models on the evaluation set (the demo one: the only one this node holds).
 pub struct UpdateScorer {
-	eval: Dataset,
+	eval: Arc<Dataset>,
 }
 
 impl Default for UpdateScorer {
 	fn default() -> Self {
-		Self { eval: eval_set() }
+		Self { eval: Arc::new(eval_set()) }
 	}
 }
 
@@ -77,6 +79,11 @@ impl UpdateScorer {
 	/// The evaluation set.
 	pub fn eval(&self) -> &Dataset {
 		&self.eval
+	}
+
+	/// The evaluation set, to share with a training thread.
+	pub fn shared_eval(&self) -> Arc<Dataset> {
+		self.eval.clone()
 	}
 
 	/// Decodes `payload` as a model of `model`'s task and scores it.
