@@ -273,9 +273,18 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 		if let Some(seed) = &config.dev_key_seed {
 			loopx_worker::insert_dev_key(&keystore, seed).map_err(ServiceError::Other)?;
 		}
-		let fetcher =
-			payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Models).with_announcer(announcer);
-		let deal_fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Deals);
+		// Fetches run as tasks of their own: the workers' block pass never waits for a peer.
+		// Models fetched land in the store the node serves from; sealed deliveries in a
+		// memory-only store of their own (the buyer opens them, it does not serve them).
+		let spawner: Arc<dyn sp_core::traits::SpawnNamed> = Arc::new(task_manager.spawn_handle());
+		let fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Models)
+			.with_announcer(announcer)
+			.in_background(spawner.clone(), models.clone(), worker_metrics.clone());
+		let deal_fetcher = payload_net::PayloadFetcher::new(network.clone(), sync_service.clone(), &genesis_hash, Payloads::Deals).in_background(
+			spawner,
+			loopx_worker::payload_store::PayloadStore::default(),
+			worker_metrics.clone(),
+		);
 		// Validators index the chain into SQL tables for `chain@<n>` queries.
 		let chain_index = if validator {
 			use loopx_worker::chain_index;

@@ -37,7 +37,7 @@ use pallet_data_market::{
 	runtime_api::{DataMarketApi, NextStep},
 	DealState, Goods, GoodsKind, Side,
 };
-use pallet_weighted_voting::runtime_api::{Phase, WeightedVotingApi};
+use pallet_weighted_voting::runtime_api::{Phase, VotableClaim, WeightedVotingApi};
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_core::H256;
@@ -392,17 +392,26 @@ impl DealWorker {
 			_ => true,
 		});
 
-		// Every delivery to judge, fetched side by side before any is judged.
-		let deliveries = deals.iter().filter_map(|deal| match (deal.is_seller, &deal.deal.state) {
-			(false, DealState::Delivered { ciphertext, .. })
-				if matches!(deal.next, NextStep::ConfirmOrDispute) && self.may_judge(deal.id, at.now) =>
-			{
-				Some(*ciphertext)
-			},
-			_ => None,
-		});
+		// Every delivery to judge, fetched side by side before any is judged: in the background
+		// (found at a later block), except those whose deal is about to be disputed for want of
+		// them, which are waited for.
+		let (last_chance, in_time): (Vec<_>, Vec<_>) = deals
+			.iter()
+			.filter_map(|deal| match (deal.is_seller, &deal.deal.state) {
+				(false, DealState::Delivered { ciphertext, .. })
+					if matches!(deal.next, NextStep::ConfirmOrDispute) && self.may_judge(deal.id, at.now) =>
+				{
+					Some((*ciphertext, at.now.saturating_add(DISPUTE_MARGIN) >= deal.deal.deadline.unwrap_or(at.now)))
+				},
+				_ => None,
+			})
+			.partition(|(_, last_chance)| *last_chance);
 		let payloads = match &self.fetcher {
-			Some(fetcher) => fetcher.fetch_all(deliveries, at.metrics).await,
+			Some(fetcher) => {
+				let mut payloads = fetcher.fetch_ready(in_time.into_iter().map(|(hash, _)| hash), at.metrics).await;
+				payloads.extend(fetcher.fetch_waiting(last_chance.into_iter().map(|(hash, _)| hash), at.metrics).await);
+				payloads
+			},
 			None => Default::default(),
 		};
 		for deal in &deals {
@@ -493,13 +502,22 @@ impl DealWorker {
 			};
 			to_judge.push((claim, key, deal, ciphertext, revealed, goods));
 		}
+		// In the background, except for the disputes whose commit period is about to end: a
+		// ciphertext not found then counts as a bad delivery, so it is waited for.
+		let last_chance = |claim: &VotableClaim<BlockNumber>| at.now.saturating_add(crate::votes::LAST_CHANCE_BLOCKS) >= claim.commit_end;
 		let payloads = match &self.fetcher {
-			Some(fetcher) => fetcher.fetch_all(to_judge.iter().map(|(.., ciphertext, _, _)| *ciphertext), at.metrics).await,
+			Some(fetcher) => {
+				let ciphertexts =
+					|last: bool| to_judge.iter().filter(move |(claim, ..)| last_chance(claim) == last).map(|(.., ciphertext, _, _)| *ciphertext);
+				let mut payloads = fetcher.fetch_ready(ciphertexts(false), at.metrics).await;
+				payloads.extend(fetcher.fetch_waiting(ciphertexts(true), at.metrics).await);
+				payloads
+			},
 			None => Default::default(),
 		};
 		for (claim, key, deal, ciphertext, revealed, goods) in to_judge {
 			let fetched = payloads.get(&ciphertext).cloned();
-			let last_chance = at.now.saturating_add(crate::votes::LAST_CHANCE_BLOCKS) >= claim.commit_end;
+			let last_chance = last_chance(&claim);
 			if fetched.is_none() && !last_chance {
 				log::info!(target: LOG_TARGET, "⏳ claim {}: the ciphertext {ciphertext:?} of deal #{deal} not found at any peer yet", claim.claim);
 				continue;

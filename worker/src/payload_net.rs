@@ -13,12 +13,13 @@
 //! and disconnected by the peer store.
 
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, BTreeSet},
 	sync::{Arc, Mutex},
 	time::Duration,
 };
 
 use codec::{Decode, DecodeAll, Encode};
+use futures::{future::BoxFuture, FutureExt};
 use loopx_runtime::opaque::Block;
 use sc_network::{
 	request_responses::{IncomingRequest, OutgoingResponse},
@@ -26,7 +27,7 @@ use sc_network::{
 	IfDisconnected, NetworkBackend, PeerId, ProtocolName, ReputationChange,
 };
 use sc_network_sync::SyncingService;
-use sp_core::{hexdisplay::HexDisplay, H256};
+use sp_core::{hexdisplay::HexDisplay, traits::SpawnNamed, H256};
 
 use crate::{
 	announce::Announcer,
@@ -158,13 +159,61 @@ pub struct PayloadFetcher {
 	/// Payloads each peer served this node (shared by the clones of this fetcher): the peers
 	/// that served before are asked first.
 	served: Arc<Mutex<BTreeMap<PeerId, u32>>>,
+	/// Where [`Self::fetch_ready`] fetches (none: in the caller's pass).
+	background: Option<Background>,
 }
 
 impl PayloadFetcher {
 	/// A fetcher of `kind` payloads over the node's network and its syncing peers, on the
 	/// chain of `genesis`.
 	pub fn new(network: Arc<dyn NetworkService>, sync: Arc<SyncingService<Block>>, genesis: &H256, kind: Payloads) -> Self {
-		Self { network, sync, kind, protocol: protocol_name(genesis, kind), announcer: None, served: Default::default() }
+		Self { network, sync, kind, protocol: protocol_name(genesis, kind), announcer: None, served: Default::default(), background: None }
+	}
+
+	/// The same fetcher, fetching for [`Self::fetch_ready`] in tasks of `spawner` that put what
+	/// they find in `into` (shared by the clones of this fetcher).
+	pub fn in_background(self, spawner: Arc<dyn SpawnNamed>, into: PayloadStore, metrics: Metrics) -> Self {
+		Self { background: Some(Background::new(spawner, into, metrics)), ..self }
+	}
+
+	/// Whether [`Self::fetch_ready`] leaves payloads it does not hold yet for a later call.
+	pub fn fetches_in_background(&self) -> bool {
+		self.background.is_some()
+	}
+
+	/// The payloads of `hashes` at hand now, without waiting for the network: those a
+	/// background fetch found earlier; the others are fetched in the background (see
+	/// [`Background`]) and found by a later call. A fetcher without a background fetches them
+	/// here ([`Self::fetch_all`]).
+	pub async fn fetch_ready(&self, hashes: impl IntoIterator<Item = H256>, metrics: &Metrics) -> BTreeMap<H256, Vec<u8>> {
+		match &self.background {
+			Some(background) => {
+				let fetcher = Self { background: None, ..self.clone() };
+				background.ready(hashes, move |hash, metrics| {
+					let fetcher = fetcher.clone();
+					async move { fetcher.fetch(hash, &metrics).await }.boxed()
+				})
+			},
+			None => self.fetch_all(hashes, metrics).await,
+		}
+	}
+
+	/// The payloads of `hashes`, waiting for the network: those a background fetch found
+	/// earlier, the others fetched here (for a last chance, when not finding one has
+	/// consequences: a dispute, a vote against).
+	pub async fn fetch_waiting(&self, hashes: impl IntoIterator<Item = H256>, metrics: &Metrics) -> BTreeMap<H256, Vec<u8>> {
+		let mut found = BTreeMap::new();
+		let mut missing = Vec::new();
+		for hash in hashes.into_iter().collect::<BTreeSet<_>>() {
+			match self.background.as_ref().and_then(|b| b.into.get(&hash)) {
+				Some(bytes) => {
+					found.insert(hash, bytes.to_vec());
+				},
+				None => missing.push(hash),
+			}
+		}
+		found.extend(self.fetch_all(missing, metrics).await);
+		found
 	}
 
 	/// The same fetcher, asking first the peers that announced a payload on `announcer`'s
@@ -262,6 +311,98 @@ where
 		.filter_map(|found| async move { found })
 		.collect()
 		.await
+}
+
+/// Fetches that run beside the worker's block pass, so that no vote, answer or verdict waits
+/// for a slow or silent peer: each is a task of the node's spawner, [`CONCURRENT_FETCHES`] at
+/// most at a time and one per hash, and puts what it finds in a payload store, where a later
+/// pass takes it ([`Background::ready`]). A fetch that finds nothing ends, and is started
+/// again by the next pass that still needs its payload; the hashes tried least often start
+/// first, so payloads nobody serves do not keep the others waiting.
+#[derive(Clone)]
+pub struct Background {
+	spawner: Arc<dyn SpawnNamed>,
+	into: PayloadStore,
+	pending: Arc<Mutex<BTreeSet<H256>>>,
+	/// Fetches started per hash not found yet (forgotten past [`MAX_TRIED`] hashes).
+	tried: Arc<Mutex<BTreeMap<H256, u32>>>,
+	metrics: Metrics,
+}
+
+/// Hashes whose fetch attempts are counted, at most.
+const MAX_TRIED: usize = 1_024;
+
+impl Background {
+	/// Fetches spawned on `spawner`, their payloads put in `into`.
+	pub fn new(spawner: Arc<dyn SpawnNamed>, into: PayloadStore, metrics: Metrics) -> Self {
+		Self { spawner, into, pending: Default::default(), tried: Default::default(), metrics }
+	}
+
+	/// The payloads of `hashes` found so far; for each of the others a fetch (`fetch`) is
+	/// started unless one is running or [`CONCURRENT_FETCHES`] are.
+	pub fn ready<F>(&self, hashes: impl IntoIterator<Item = H256>, fetch: F) -> BTreeMap<H256, Vec<u8>>
+	where
+		F: Fn(H256, Metrics) -> BoxFuture<'static, Option<Vec<u8>>>,
+	{
+		let mut found = BTreeMap::new();
+		let mut missing = Vec::new();
+		let mut tried = self.tried.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		for hash in hashes.into_iter().collect::<BTreeSet<_>>() {
+			match self.into.get(&hash) {
+				Some(bytes) => {
+					tried.remove(&hash);
+					found.insert(hash, bytes.to_vec());
+				},
+				None => missing.push((tried.get(&hash).copied().unwrap_or(0), hash)),
+			}
+		}
+		missing.sort();
+		for (_, hash) in missing {
+			if self.start(hash, &fetch) {
+				if tried.len() >= MAX_TRIED {
+					tried.clear();
+				}
+				*tried.entry(hash).or_default() += 1;
+			}
+		}
+		found
+	}
+
+	/// Fetches currently running.
+	pub fn pending(&self) -> usize {
+		self.lock().len()
+	}
+
+	fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<H256>> {
+		self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+	}
+
+	/// Starts a fetch of `hash` unless one is running or too many are; whether it did.
+	fn start<F>(&self, hash: H256, fetch: &F) -> bool
+	where
+		F: Fn(H256, Metrics) -> BoxFuture<'static, Option<Vec<u8>>>,
+	{
+		{
+			let mut pending = self.lock();
+			if pending.len() >= CONCURRENT_FETCHES || !pending.insert(hash) {
+				return false;
+			}
+		}
+		let fetched = fetch(hash, self.metrics.clone());
+		let this = self.clone();
+		self.spawner.spawn(
+			"loopx-fetch",
+			Some("loopx-worker"),
+			async move {
+				if let Some(bytes) = fetched.await {
+					this.into.insert(bytes);
+				}
+				this.lock().remove(&hash);
+			}
+			.boxed(),
+		);
+		true
+	}
 }
 
 /// `peers` in the order to ask them: announced `holders` first, then by payloads `served`
@@ -368,5 +509,72 @@ mod tests {
 		assert!(a.ends_with("/loopx/models/1"));
 		assert_ne!(a, protocol_name(&H256::repeat_byte(2), Payloads::Models));
 		assert!(protocol_name(&H256::repeat_byte(1), Payloads::Deals).ends_with("/loopx/deals/1"));
+	}
+
+	/// A spawner that keeps what it is given, to run by hand.
+	#[derive(Clone, Default)]
+	struct Held(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+	impl SpawnNamed for Held {
+		fn spawn_blocking(&self, _: &'static str, _: Option<&'static str>, future: BoxFuture<'static, ()>) {
+			self.0.lock().unwrap().push(future);
+		}
+		fn spawn(&self, _: &'static str, _: Option<&'static str>, future: BoxFuture<'static, ()>) {
+			self.0.lock().unwrap().push(future);
+		}
+	}
+	impl Held {
+		/// Runs every task spawned so far; how many.
+		fn run(&self) -> usize {
+			let tasks: Vec<_> = std::mem::take(&mut *self.0.lock().unwrap());
+			let n = tasks.len();
+			for task in tasks {
+				futures::executor::block_on(task);
+			}
+			n
+		}
+	}
+
+	#[test]
+	fn background_fetches_never_wait_start_once_a_hash_and_are_found_by_a_later_pass() {
+		use std::sync::atomic::{AtomicUsize, Ordering};
+		let spawner = Held::default();
+		let into = PayloadStore::default();
+		let background = Background::new(Arc::new(spawner.clone()), into.clone(), Metrics::default());
+		let calls = Arc::new(AtomicUsize::new(0));
+		// A network where payload `b` exists and `c` does not (yet).
+		let network = |calls: Arc<AtomicUsize>| {
+			move |hash: H256, _: Metrics| -> BoxFuture<'static, Option<Vec<u8>>> {
+				calls.fetch_add(1, Ordering::SeqCst);
+				async move { (hash == payload_hash(b"b")).then(|| b"b".to_vec()) }.boxed()
+			}
+		};
+		let (a, b, c) = (payload_hash(b"a"), payload_hash(b"b"), payload_hash(b"c"));
+		into.insert(b"a".to_vec());
+		// First pass: `a` is at hand, `b` and `c` are started, nothing waited for.
+		let found = background.ready([a, b, c, b], network(calls.clone()));
+		assert_eq!(found.keys().copied().collect::<Vec<_>>(), vec![a]);
+		assert_eq!(background.pending(), 2);
+		// A second pass before they ran starts nothing more.
+		assert!(background.ready([b, c], network(calls.clone())).is_empty());
+		assert_eq!(spawner.run(), 2, "one fetch a hash");
+		assert_eq!(calls.load(Ordering::SeqCst), 2);
+		assert_eq!(background.pending(), 0);
+		// A later pass finds `b`; `c`, found nowhere, is fetched again.
+		let found = background.ready([b, c], network(calls.clone()));
+		assert_eq!(found.get(&b).map(Vec::as_slice), Some(&b"b"[..]));
+		assert!(!found.contains_key(&c));
+		assert_eq!(spawner.run(), 1);
+		// At most CONCURRENT_FETCHES at a time; the rest start at a later pass.
+		let many: Vec<H256> = (0..2 * CONCURRENT_FETCHES as u8).map(H256::repeat_byte).collect();
+		background.ready(many.clone(), network(calls.clone()));
+		assert_eq!(background.pending(), CONCURRENT_FETCHES);
+		assert_eq!(spawner.run(), CONCURRENT_FETCHES);
+		let before = calls.load(Ordering::SeqCst);
+		background.ready(many.clone(), network(calls.clone()));
+		assert_eq!(background.pending(), CONCURRENT_FETCHES);
+		let started: BTreeSet<H256> = background.lock().clone();
+		assert_eq!(started, many[CONCURRENT_FETCHES..].iter().copied().collect(), "those not tried yet go first");
+		assert_eq!(spawner.run(), CONCURRENT_FETCHES);
+		assert_eq!(calls.load(Ordering::SeqCst), before + CONCURRENT_FETCHES);
 	}
 }

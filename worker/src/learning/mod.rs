@@ -127,12 +127,16 @@ impl Learning {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		// All at once (a few at a time): one peer that times out no longer holds up the rest.
+		// All at once (a few at a time): one peer that times out no longer holds up the rest; the
+		// node's fetcher starts them in the background and returns at once (found at a later block).
 		let pool = &self.pool;
 		let fetches = futures::stream::iter(self.claimed_models_to_fetch(at)).map(|hash| pool.payload(hash, at.metrics));
 		let results: Vec<_> = fetches.buffer_unordered(CONCURRENT_FETCHES).collect().await;
 		for e in results.into_iter().filter_map(Result::err) {
-			log::info!(target: LOG_TARGET, "{e}");
+			match e {
+				PoolError::Fetching(_) => log::debug!(target: LOG_TARGET, "{e}"),
+				_ => log::info!(target: LOG_TARGET, "{e}"),
+			}
 		}
 		let tasks = match at.chain.client.runtime_api().active_tasks(at.hash) {
 			Ok(t) => t,

@@ -36,6 +36,8 @@ pub enum PoolError {
 	NoNetwork(H256),
 	/// Not held, and no peer served it.
 	NoPeerServes(H256),
+	/// Not held yet: being fetched in the background (a later block finds it).
+	Fetching(H256),
 }
 
 impl core::fmt::Display for PoolError {
@@ -43,6 +45,7 @@ impl core::fmt::Display for PoolError {
 		match self {
 			Self::NoNetwork(hash) => write!(f, "model {hash:?} is not held and there is no network to fetch it"),
 			Self::NoPeerServes(hash) => write!(f, "model {hash:?}: no peer serves it yet"),
+			Self::Fetching(hash) => write!(f, "model {hash:?}: being fetched"),
 		}
 	}
 }
@@ -68,13 +71,17 @@ impl ModelPool {
 		self.store.get(hash)
 	}
 
-	/// A payload by hash: held here, or fetched from a peer (and then held and served).
+	/// A payload by hash: held here, or fetched from a peer (and then held and served). A
+	/// fetcher that fetches in the background (the node's) never waits: a payload not held
+	/// yet is [`PoolError::Fetching`], and held at a later block once a peer served it.
 	pub async fn payload(&self, hash: H256, metrics: &Metrics) -> Result<Arc<Vec<u8>>, PoolError> {
 		if let Some(bytes) = self.store.get(&hash) {
 			return Ok(bytes);
 		}
 		let fetcher = self.fetcher.as_ref().ok_or(PoolError::NoNetwork(hash))?;
-		let bytes = fetcher.fetch(hash, metrics).await.ok_or(PoolError::NoPeerServes(hash))?;
+		let Some(bytes) = fetcher.fetch_ready([hash], metrics).await.remove(&hash) else {
+			return Err(if fetcher.fetches_in_background() { PoolError::Fetching(hash) } else { PoolError::NoPeerServes(hash) });
+		};
 		self.store.insert(bytes);
 		self.store.get(&hash).ok_or(PoolError::NoPeerServes(hash))
 	}
