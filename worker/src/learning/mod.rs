@@ -116,7 +116,7 @@ impl Learning {
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
-		RoundDriver::local_model(at, data, &mut self.tasks, &self.scorer)
+		self.rounds.local_model(at, data, &mut self.tasks, &self.scorer)
 	}
 
 	/// One pass at a new best block: fetch the models of the update claims to vote on, then

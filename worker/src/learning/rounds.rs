@@ -82,6 +82,10 @@ pub fn append(data: &mut Dataset, more: &Dataset) -> bool {
 	true
 }
 
+/// What training a data node's local model makes: its payload (`None`: it did not encode),
+/// and how long it took.
+type LocalModel = (Option<Vec<u8>>, std::time::Duration);
+
 /// The round driver's memory between blocks.
 pub struct RoundDriver {
 	faults: Faults,
@@ -102,6 +106,8 @@ pub struct RoundDriver {
 	/// A job given up (its round moved on, or a newer version came) whose thread still runs:
 	/// no job starts until it ends.
 	abandoned: Option<Training>,
+	/// A data node's local model training, for its task.
+	local: Option<(TaskId, Training<LocalModel>)>,
 	/// The metric sealed in each update claimed (by model hash), to reveal once the claim's
 	/// commit period is over. After a restart the model is scored again instead.
 	sealed: BTreeMap<(TaskId, H256), u32>,
@@ -123,6 +129,7 @@ impl RoundDriver {
 			awaiting: BTreeSet::new(),
 			training: None,
 			abandoned: None,
+			local: None,
 			sealed: BTreeMap::new(),
 			secret,
 			outbox: Outbox::default(),
@@ -405,29 +412,61 @@ impl RoundDriver {
 	}
 
 	/// A data node's local model: trained on `data` from the initial model of the first active
-	/// task it can train, for [`LOCAL_MODEL_ROUNDS`] rounds of the task's local steps. The task
-	/// and the payload; `None` while there is no such task.
-	pub fn local_model<C, P>(at: &At<'_, C, P>, data: &Dataset, tasks: &mut TaskRegistry, scorer: &UpdateScorer) -> Option<(TaskId, Vec<u8>)>
+	/// task it can train, for [`LOCAL_MODEL_ROUNDS`] rounds of the task's local steps, on a
+	/// thread of its own (see [`super::trainer`]). The task and the payload once trained;
+	/// `None` while there is no such task, or while it trains.
+	pub fn local_model<C, P>(
+		&mut self,
+		at: &At<'_, C, P>,
+		data: &Dataset,
+		tasks: &mut TaskRegistry,
+		scorer: &UpdateScorer,
+	) -> Option<(TaskId, Vec<u8>)>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
 		P: TransactionPool<Block = Block>,
 	{
+		if let Some((task, training)) = &self.local {
+			let task = *task;
+			return match training.poll() {
+				Progress::Running => None,
+				Progress::Done((payload, took)) => {
+					self.local = None;
+					at.metrics.trained(took);
+					payload.map(|p| (task, p))
+				},
+				// Tried again at the next block.
+				Progress::Failed => {
+					self.local = None;
+					None
+				},
+			};
+		}
 		let active = at.chain.client.runtime_api().active_tasks(at.hash).ok()?;
 		let view = active.iter().find(|v| v.task.status == TaskStatus::Active && tasks.works_on(v))?;
-		let model = tasks.model(view).ok()?;
-		let seed = seed_of(at.me) ^ u64::from(view.id);
-		let started = std::time::Instant::now();
-		let mut state = model.initial().clone();
-		for round in 0..LOCAL_MODEL_ROUNDS {
-			state = model.train(&state, data, seed ^ round);
-		}
-		at.metrics.trained(started.elapsed());
+		let model = tasks.model(view).ok()?.clone();
+		let (task, rows, seed) = (view.id, data.len(), seed_of(at.me) ^ u64::from(view.id));
 		let age = LOCAL_MODEL_ROUNDS * u64::from(view.task.spec.hyper.local_steps);
-		let payload = model.encode(&state, 0, age, seed, &maker_of(at.me)).ok()?;
-		let metric = model.score_payload(&payload, scorer.eval()).ok()?;
-		log::info!(target: LOG_TARGET, "🏋️ task {}: local model trained on {} rows → {metric} ppm on the evaluation set", view.id, data.len());
-		Some((view.id, payload))
+		let (data, eval, maker) = (data.clone(), scorer.shared_eval(), maker_of(at.me));
+		let job = move || {
+			let started = std::time::Instant::now();
+			let mut state = model.initial().clone();
+			for round in 0..LOCAL_MODEL_ROUNDS {
+				state = model.train(&state, &data, seed ^ round);
+			}
+			let payload = model.encode(&state, 0, age, seed, &maker).ok().and_then(|payload| {
+				let metric = model.score_payload(&payload, &eval).ok()?;
+				log::info!(target: LOG_TARGET, "🏋️ task {task}: local model trained on {rows} rows → {metric} ppm on the evaluation set");
+				Some(payload)
+			});
+			(payload, started.elapsed())
+		};
+		match Training::spawn(format!("loopx-local-{task}"), job) {
+			Ok(training) => self.local = Some((task, training)),
+			Err(e) => log::warn!(target: LOG_TARGET, "no thread to train the local model on: {e}"),
+		}
+		None
 	}
 }
 

@@ -111,35 +111,42 @@ impl RoundJob {
 	}
 }
 
-/// A job running on its own thread.
-pub struct Training {
-	result: mpsc::Receiver<Trained>,
+/// A job running on its own thread, with its result of type `T` to collect.
+pub struct Training<T = Trained> {
+	result: mpsc::Receiver<T>,
 	thread: JoinHandle<()>,
 }
 
 /// Where a job stands.
-pub enum Progress {
+pub enum Progress<T = Trained> {
 	/// Still running.
 	Running,
 	/// Done: its result.
-	Done(Trained),
-	/// The thread ended without a result (it panicked): the round is given up.
+	Done(T),
+	/// The thread ended without a result (it panicked): the job is given up.
 	Failed,
 }
 
 impl Training {
-	/// Starts `job` on a new thread (`Err` when no thread can be made).
+	/// Starts a round's `job` on a new thread (`Err` when no thread can be made).
 	pub fn start(job: RoundJob) -> std::io::Result<Self> {
+		Self::spawn(format!("loopx-train-{}", job.task), move || job.run())
+	}
+}
+
+impl<T: Send + 'static> Training<T> {
+	/// Runs `job` on a new thread named `name` (`Err` when no thread can be made).
+	pub fn spawn(name: String, job: impl FnOnce() -> T + Send + 'static) -> std::io::Result<Self> {
 		let (send, result) = mpsc::channel();
-		let thread = std::thread::Builder::new().name(format!("loopx-train-{}", job.task)).spawn(move || {
-			// The receiver may be gone (the round moved on): the result is then dropped.
-			let _ = send.send(job.run());
+		let thread = std::thread::Builder::new().name(name).spawn(move || {
+			// The receiver may be gone (the job was given up): the result is then dropped.
+			let _ = send.send(job());
 		})?;
 		Ok(Self { result, thread })
 	}
 
 	/// Its result if it is done (once: the result is taken).
-	pub fn poll(&self) -> Progress {
+	pub fn poll(&self) -> Progress<T> {
 		match self.result.try_recv() {
 			Ok(trained) => Progress::Done(trained),
 			Err(mpsc::TryRecvError::Empty) => Progress::Running,
