@@ -71,6 +71,7 @@ const posted = new Set();
 const answered = new Map(); // query -> block
 const refunded = new Set();
 const failures = {};
+let carriedOver = 0; // blocks whose due steps did not all fit in the due budget
 const blocks = [];
 let n = startBlock + 1;
 let lastPost = 0;
@@ -87,6 +88,8 @@ for (;;) {
       answered.set(event.data.query.toNumber(), n);
     } else if (api.events.computeMarket.QueryRefunded.is(event) && posted.has(event.data.query.toNumber())) {
       refunded.add(event.data.query.toNumber());
+    } else if (api.events.computeMarket.DueCarriedOver.is(event)) {
+      carriedOver++;
     } else if (api.events.system.ExtrinsicFailed.is(event)) {
       const error = event.data.dispatchError;
       const name = error.isModule ? (({ section, name }) => `${section}.${name}`)(api.registry.findMetaError(error.asModule)) : error.type;
@@ -128,6 +131,8 @@ const result = {
   steady_settled_per_second: span > 0 ? inner / span : null,
   answers_per_block: perBlock,
   max_due_per_block: api.consts.computeMarket.maxDuePerBlock.toNumber(),
+  due_budget_ms: api.consts.computeMarket.dueBudget.refTime.toNumber() / 1e9,
+  blocks_carrying_over: carriedOver,
 };
 console.log(JSON.stringify(result));
 writeFileSync(OUT, JSON.stringify(result, null, 2));

@@ -36,6 +36,14 @@ import json, sys, datetime, statistics, subprocess
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 due = runs[0]["max_due_per_block"]
+budget = runs[0]["due_budget_ms"]
+carried = sum(r["blocks_carrying_over"] for r in runs)
+# Each step's charge (ms): the query's read plus route_due / expire_due / evaluate_due(5) of
+# pallets/compute-market/src/weights.rs at ParityDB's 17.487 µs a read, 121.941 µs a write.
+READ, WRITE = 0.017487, 0.121941
+ROUTE = READ + 2.024049 + 407 * READ + 2 * WRITE
+EXPIRE = READ + 0.051599 + 1 * READ + 12 * WRITE
+EVALUATE = READ + 0.331856 + 5 * 1.745443 + (54 + 500) * READ + (13 + 90) * WRITE
 lines = [
     "# Compute market capacity",
     "",
@@ -66,15 +74,19 @@ lines += [
     f"Mean over the runs: **{statistics.mean(alls):.2f} settled/s** in all (min {min(alls):.2f}, max {max(alls):.2f}), "
     f"**{statistics.mean(steady):.2f}/s** steady (min {min(steady):.2f}, max {max(steady):.2f}).",
     "",
-    f"What bounds it: the runtime routes and expires queries from per-block buckets of `MaxDuePerBlock` = {due} "
-    "(`computeMarket.due`; a full bucket slides its item to the next blocks, at most 16 on, and a post that finds "
-    f"no room fails with `TooManyDue`). A burst is routed at {due} a block, about {due / 3:.1f} a second, which the "
-    "steady rate above meets. Sustained, each answered query takes a second slot when its result expires "
-    f"(`ResultLifetime` = 1,200 blocks after the answer), so after the first hour the buckets carry {due // 2} "
-    f"settled queries a block, **{due / 2 / 3:.1f} a second**: below the goal of 10. Raising the bucket alone does not do: "
-    "`on_initialize` charges every due item its worst case (routing reads each validator's capabilities; "
-    "evaluating a disputed query with 5 answerers is the heaviest), so the next step is a hook that spends "
-    "from a weight budget and carries over what did not fit, as the vote's tallies do.",
+    "What bounds it: each block's `on_initialize` spends at most `DueBudget` on due steps "
+    f"({budget:.0f} ms, a quarter of the 2 s block), charging each step its worst case from "
+    "`pallets/compute-market/src/weights.rs` with the runtime's ParityDB weights: a routing "
+    f"{ROUTE:.2f} ms (it reads every validator's capabilities, up to 100), an expiry {EXPIRE:.2f} ms, "
+    f"a disputed evaluation {EVALUATE:.1f} ms; a step that does not fit waits, in order, for the next "
+    "block (`DueCarriedOver`, `computeMarket.dueIncompleteSince`; "
+    f"{carried} block(s) carried over in these runs). A burst is routed at up to {budget // ROUTE:.0f} a block "
+    f"({budget // ROUTE / 3:.1f}/s). Sustained, each settled query also takes an expiry when its result "
+    f"goes (`ResultLifetime` = 1,200 blocks after the answer): {budget // (ROUTE + EXPIRE):.0f} queries a block, "
+    f"**{budget // (ROUTE + EXPIRE) / 3:.1f} a second**, within buckets of `MaxDuePerBlock` = {due} "
+    f"(room for {due // 2} a block). The runtime test `a_blocks_due_budget_routes_and_expires_ten_queries_a_second` "
+    "checks that bound against the weights. Above that, queries wait for their step rather than fail; "
+    "one whose draw comes too late for a commit and a reveal phase is refunded (`RoutedTooLate`).",
 ]
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

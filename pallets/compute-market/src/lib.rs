@@ -93,7 +93,7 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::*, traits::fungible};
+use frame_support::{pallet_prelude::*, traits::fungible, weights::WeightMeter};
 use frame_system::pallet_prelude::*;
 use loopx_primitives::{Reputation, RouterRegistry, Thresholds};
 use scale_info::TypeInfo;
@@ -283,6 +283,9 @@ pub enum RefundReason {
 	NoAcceptedAnswer,
 	/// The answers disagreed and the weighted vote could not take the dispute.
 	DisputeFailed,
+	/// The runtime's draw ran too late for a commit and a reveal phase before the deadline
+	/// (its step waited in a bucket that did not fit in the blocks' due budget).
+	RoutedTooLate,
 }
 
 /// What the benchmarks need from the runtime.
@@ -425,6 +428,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDuePerBlock: Get<u32>;
 
+		/// Weight `on_initialize` may spend on due steps (routing, evaluation, expiry) a block.
+		/// Each step is charged its own worst case; what does not fit waits in its bucket for
+		/// the next block ([`Event::DueCarriedOver`]). Must hold the heaviest single step.
+		#[pallet::constant]
+		type DueBudget: Get<Weight>;
+
 		/// Blocks a router has to assign a query before the runtime does.
 		#[pallet::constant]
 		type RouterWindow: Get<BlockNumberFor<Self>>;
@@ -548,6 +557,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Due<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<QueryId, T::MaxDuePerBlock>, ValueQuery>;
 
+	/// The oldest block whose bucket of [`Due`] steps did not fit in its block's
+	/// [`Config::DueBudget`] (as pallet-scheduler's `IncompleteSince`): the next block starts
+	/// there. `None` when every bucket up to the last block is done.
+	#[pallet::storage]
+	pub type DueIncompleteSince<T: Config> = StorageValue<_, BlockNumberFor<T>>;
+
 	/// What validators advertise.
 	#[pallet::storage]
 	pub type Capabilities<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, CapabilityOf<T>>;
@@ -641,6 +656,9 @@ pub mod pallet {
 		/// ratings held deposits (a client that could not put it up lost the rating instead:
 		/// [`Event::RatingWithdrawn`] with no deposit).
 		RatingDepositHeld { client: T::AccountId, provider: T::AccountId, deposit: BalanceOf<T> },
+		/// `left` due steps of block `since`'s bucket (and the buckets after it) did not fit in
+		/// this block's [`Config::DueBudget`]; the next block goes on from there.
+		DueCarriedOver { since: BlockNumberFor<T>, left: u32 },
 	}
 
 	#[pallet::error]
@@ -768,21 +786,20 @@ pub mod pallet {
 		}
 
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = Due::<T>::take(now);
-			let per_query = T::WeightInfo::route_due(T::MaxRedundancy::get())
-				.max(T::WeightInfo::evaluate_due(T::MaxRedundancy::get()))
-				.max(T::WeightInfo::expire_due());
-			let mut weight = T::DbWeight::get().reads_writes(1, 1);
-			for query in due {
-				Self::on_due(query, now);
-				weight = weight.saturating_add(per_query);
-			}
-			weight
+			let mut meter = WeightMeter::with_limit(T::DueBudget::get());
+			Self::run_due(now, &mut meter);
+			// The cursor's read and write, outside the budget so that a budget too small for
+			// even one bucket still moves nothing and is charged.
+			T::DbWeight::get().reads_writes(1, 1).saturating_add(meter.consumed())
 		}
 
 		fn integrity_test() {
 			assert!(T::MaxRedundancy::get() > 0, "MaxRedundancy must be positive");
 			assert!(T::MaxDuePerBlock::get() > 0, "MaxDuePerBlock must be positive");
+			assert!(
+				T::DueBudget::get().all_gte(Self::heaviest_due_step().saturating_add(T::DbWeight::get().reads_writes(2, 1))),
+				"DueBudget must hold the heaviest due step, or a bucket holding it would never empty"
+			);
 			let (lo, hi) = (T::LoosestThresholds::get(), T::StrictestThresholds::get());
 			assert!(lo.within(&lo, &hi), "LoosestThresholds must not be stricter than StrictestThresholds");
 		}

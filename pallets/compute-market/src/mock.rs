@@ -12,6 +12,7 @@ use frame_support::{
 		tokens::Preservation,
 		ConstU128, ConstU32, ConstU64, Hooks, Randomness,
 	},
+	weights::Weight,
 	PalletId,
 };
 use loopx_primitives::{
@@ -183,6 +184,7 @@ parameter_types! {
 	pub const ProtocolFee: Perbill = Perbill::from_percent(10);
 	pub const MaxRouterFee: Perbill = Perbill::from_percent(20);
 	pub static MaxQueriesPerClient: u32 = 8;
+	pub static DueBudget: Weight = Weight::MAX;
 }
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -233,6 +235,7 @@ impl pallet_compute_market::Config for Test {
 	type MaxQueries = ConstU32<8>;
 	type MaxQueriesPerClient = MaxQueriesPerClient;
 	type MaxDuePerBlock = ConstU32<4>;
+	type DueBudget = DueBudget;
 	type RouterWindow = ConstU64<3>;
 	type MinAnswerPeriod = ConstU64<2>;
 	type MaxQueryLifetime = ConstU64<100>;

@@ -6,12 +6,13 @@ use alloc::vec::Vec;
 use frame_support::{
 	storage::with_storage_layer,
 	traits::{fungible::MutateHold, Randomness},
+	weights::WeightMeter,
 };
 use loopx_primitives::draw::weighted_draw;
 use loopx_primitives::{agenda, chain_data, ModelRegistry, RewardPot, VoterInfo, VoterSet};
 use sp_runtime::traits::{BlakeTwo256, Hash as _};
 use sp_runtime::{
-	traits::{AccountIdConversion, Saturating},
+	traits::{AccountIdConversion, One, Saturating},
 	DispatchError, DispatchResult, SaturatedConversion,
 };
 
@@ -199,6 +200,14 @@ impl<T: Config> Pallet<T> {
 	/// VRF output), or a refund when there are fewer.
 	pub(crate) fn auto_assign(query: QueryId, mut q: QueryOf<T>) {
 		q.due = None;
+		// A draw carried over from full blocks may come too late for both answer phases.
+		let now = frame_system::Pallet::<T>::block_number();
+		let min_answer = T::MinAnswerPeriod::get();
+		if q.deadline < now.saturating_add(min_answer).saturating_add(min_answer) {
+			Self::refund(query, &q, RefundReason::RoutedTooLate);
+			Self::remove_query(query, &q);
+			return;
+		}
 		let eligible = Self::eligible(&q);
 		if eligible.len() < q.redundancy as usize {
 			Self::refund(query, &q, RefundReason::NoProviders);
@@ -259,10 +268,83 @@ impl<T: Config> Pallet<T> {
 		Ok(true)
 	}
 
-	/// Runs the step due for `query` at `now`.
-	pub(crate) fn on_due(query: QueryId, now: BlockNumberFor<T>) {
+	/// Runs the due steps of the blocks from the oldest unfinished bucket
+	/// ([`DueIncompleteSince`]) to `now`, each charged its worst case from `meter`; the first
+	/// step that does not fit and everything after it wait for the next block, in order.
+	pub(crate) fn run_due(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
+		let db = T::DbWeight::get();
+		let mut block = DueIncompleteSince::<T>::take().unwrap_or(now);
+		while block <= now {
+			// The bucket's read, and its write if it is left unfinished.
+			if meter.try_consume(db.reads_writes(1, 1)).is_err() {
+				Self::carry_over(block, None);
+				return;
+			}
+			let due = Due::<T>::take(block);
+			let mut done = 0;
+			for query in due.iter() {
+				// The query's status decides what its step costs.
+				let cost = db.reads(1).saturating_add(Self::due_step_bound(*query));
+				if meter.try_consume(cost).is_err() {
+					break;
+				}
+				Self::on_due(*query, block);
+				done += 1;
+			}
+			if done < due.len() {
+				let left: BoundedVec<_, T::MaxDuePerBlock> = BoundedVec::truncate_from(due.into_inner().split_off(done));
+				Self::carry_over(block, Some(left));
+				return;
+			}
+			block = block.saturating_add(One::one());
+		}
+	}
+
+	/// Leaves the steps of block `since` (its bucket, with `left` the steps still to run when
+	/// it was taken) and of the blocks after it to the next block.
+	fn carry_over(since: BlockNumberFor<T>, left: Option<BoundedVec<QueryId, T::MaxDuePerBlock>>) {
+		let count = match left {
+			Some(left) => {
+				let count = left.len() as u32;
+				// Steps run from this bucket may have scheduled into it again: none do (every
+				// step schedules after the block it runs in), but keep them if they did.
+				Due::<T>::mutate(since, |due| {
+					let later = core::mem::replace(due, left);
+					for q in later {
+						let _ = due.try_push(q);
+					}
+				});
+				count
+			},
+			None => Due::<T>::decode_len(since).unwrap_or(0) as u32,
+		};
+		DueIncompleteSince::<T>::put(since);
+		Self::deposit_event(Event::DueCarriedOver { since, left: count });
+	}
+
+	/// The most the due step of `query` costs: routing and evaluation by its redundancy,
+	/// expiry, or nothing for a query that is gone or disputed.
+	fn due_step_bound(query: QueryId) -> Weight {
+		let Some(q) = Queries::<T>::get(query) else { return Weight::zero() };
+		match q.status {
+			QueryStatus::Open { .. } => T::WeightInfo::route_due(q.redundancy),
+			QueryStatus::Answering { .. } => T::WeightInfo::evaluate_due(q.redundancy),
+			QueryStatus::Answered { .. } => T::WeightInfo::expire_due(),
+			QueryStatus::Disputed { .. } => Weight::zero(),
+		}
+	}
+
+	/// The heaviest due step there can be (the budget must hold it).
+	pub(crate) fn heaviest_due_step() -> Weight {
+		let r = T::MaxRedundancy::get();
+		T::WeightInfo::route_due(r).max(T::WeightInfo::evaluate_due(r)).max(T::WeightInfo::expire_due()).saturating_add(T::DbWeight::get().reads(1))
+	}
+
+	/// Runs the step due for `query` in the bucket of block `at` (now, or an earlier block
+	/// whose bucket was carried over).
+	pub(crate) fn on_due(query: QueryId, at: BlockNumberFor<T>) {
 		let Some(mut q) = Queries::<T>::get(query) else { return };
-		if q.due != Some(now) {
+		if q.due != Some(at) {
 			// Rescheduled or settled since; a stale entry.
 			return;
 		}

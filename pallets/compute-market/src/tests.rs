@@ -6,6 +6,10 @@ use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
 };
+use frame_support::{
+	traits::{Get, Hooks},
+	weights::Weight,
+};
 use loopx_primitives::{ClaimClass, ClaimOutcome, ContributionCategory as C, Decision, Outcome, ReputationReason};
 use sp_runtime::{traits::Zero, TokenError};
 
@@ -467,6 +471,76 @@ fn without_a_router_the_runtime_draws_eligible_validators() {
 		assert_eq!(drawn, vec![V1, V2, V3]);
 		assert!(q.router.is_none());
 		assert!(market_events().iter().any(|e| matches!(e, Event::QueryAssigned { router: None, .. })));
+	});
+}
+
+fn db() -> frame_support::weights::RuntimeDbWeight {
+	<Test as frame_system::Config>::DbWeight::get()
+}
+/// The weight of `n` routings of one answerer each, with their bucket's read and write.
+fn routings(n: u64) -> Weight {
+	let db = db();
+	let one = db.reads(1).saturating_add(<() as WeightInfo>::route_due(1));
+	db.reads_writes(1, 1).saturating_add(one.saturating_mul(n))
+}
+
+#[test]
+fn due_steps_over_the_budget_wait_in_their_bucket_and_run_in_order_at_the_next_block() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		let queries: Vec<_> = (0..4).map(|_| post(1_000, 1)).collect();
+		// Block 4 (the router window's end) can route two of the four.
+		DueBudget::set(routings(2));
+		run_to(3);
+		System::set_block_number(4);
+		let used = ComputeMarket::on_initialize(4);
+		let fixed = db().reads_writes(1, 1);
+		assert!(used.all_lte(routings(2).saturating_add(fixed)), "{used:?} over the budget");
+		let assigned = |q: &QueryId| matches!(status(*q), QueryStatus::Answering { .. });
+		assert_eq!(queries.iter().map(assigned).collect::<Vec<_>>(), vec![true, true, false, false]);
+		assert_eq!(DueIncompleteSince::<Test>::get(), Some(4));
+		assert_eq!(Due::<Test>::get(4).into_inner(), queries[2..].to_vec());
+		assert!(market_events().contains(&Event::DueCarriedOver { since: 4, left: 2 }));
+		// Block 5 goes on where block 4 stopped, before its own bucket.
+		run_to(5);
+		assert!(queries.iter().all(assigned));
+		assert_eq!(DueIncompleteSince::<Test>::get(), None);
+		assert!(!Due::<Test>::contains_key(4));
+		// The late ones answer within their deadline like the others.
+		let late = Queries::<Test>::get(queries[3]).unwrap();
+		let QueryStatus::Answering { commit_end } = late.status else { unreachable!() };
+		assert!(commit_end > 5 && commit_end < late.deadline);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_draw_carried_over_too_late_to_answer_refunds_the_client() {
+	new_test_ext().execute_with(|| {
+		advertise_all();
+		// The earliest deadline: the router window, then a commit and a reveal phase.
+		assert_ok!(CM::post_query(origin(CLIENT), aggregation(SQL), 1_000, 1, loose(), 8));
+		let q = NextQueryId::<Test>::get() - 1;
+		let issuance = Balances::total_issuance();
+		// Blocks 4 and 5 have no room for its draw.
+		DueBudget::set(routings(0));
+		run_to(5);
+		assert!(matches!(status(q), QueryStatus::Open { .. }));
+		assert_eq!(DueIncompleteSince::<Test>::get(), Some(4));
+		// At block 6 two blocks are left, not enough to commit and then reveal.
+		DueBudget::set(Weight::MAX);
+		run_to(6);
+		assert!(Queries::<Test>::get(q).is_none());
+		assert_eq!((free(CLIENT), held_fee(CLIENT)), (INITIAL, 0));
+		assert!(market_events().contains(&Event::QueryRefunded {
+			query: q,
+			payer: Payer::Client,
+			amount: 1_000,
+			reason: RefundReason::RoutedTooLate
+		}));
+		assert_eq!(Balances::total_issuance(), issuance);
+		assert_eq!((QueryCount::<Test>::get(), DueIncompleteSince::<Test>::get()), (0, None));
+		assert_books_balance();
 	});
 }
 

@@ -212,6 +212,10 @@ parameter_types! {
 	pub const CarryOverRelease: Perbill = Perbill::from_percent(10);
 	pub const DecisiveShare: Perbill = Perbill::from_percent(67);
 	pub TallyBudget: Weight = Perbill::from_percent(25) * MAXIMUM_BLOCK_WEIGHT;
+	/// The compute market's due steps: a routing is charged ~9.4 ms (every validator's
+	/// capabilities read), an expiry ~1.5 ms, a disputed evaluation ~31 ms, so a quarter of the
+	/// block routes and expires about 45 queries (15 a second).
+	pub DueBudget: Weight = Perbill::from_percent(25) * MAXIMUM_BLOCK_WEIGHT;
 }
 
 /// The treasury's pallet id (its account receives slashes).
@@ -504,9 +508,10 @@ impl pallet_compute_market::Config for Runtime {
 	type MaxQueries = ConstU32<4_096>;
 	// One client holds at most 1/16 of the live queries.
 	type MaxQueriesPerClient = ConstU32<256>;
-	// A due step costs up to ~9.4 ms (a dispute of 5 answers, each claim drawing the electorate):
-	// 32 of them stay under a sixth of a block; more slide to the next blocks.
-	type MaxDuePerBlock = ConstU32<32>;
+	// Room for a block's routings and expiries at 10+ queries a second; what the budget
+	// cannot run in its block is carried over, and a full bucket slides to the next blocks.
+	type MaxDuePerBlock = ConstU32<128>;
+	type DueBudget = DueBudget;
 	// 9 seconds for a router, then the runtime draws.
 	type RouterWindow = ConstU32<3>;
 	type MinAnswerPeriod = ConstU32<2>;
@@ -678,6 +683,8 @@ impl pallet_builder_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper 
 
 #[cfg(test)]
 mod fee_tests;
+#[cfg(test)]
+mod compute_capacity_tests;
 pub mod randomness;
 pub use randomness::{BlockVrfRandomness, FreshRandomness};
 pub mod offences;
