@@ -8,7 +8,7 @@ use std::{
 	sync::Arc,
 };
 
-use loopx_ml_kernels::{data::Dataset, models::state::ModelState};
+use loopx_ml_kernels::{data::Dataset, models::state::ModelState, selection::cap_per_group};
 use loopx_primitives::{ClaimId, TaskId};
 use loopx_runtime::{opaque::Block, AccountId, Balance};
 use loopx_worker_api::WorkerAction;
@@ -82,6 +82,18 @@ pub fn append(data: &mut Dataset, more: &Dataset) -> bool {
 	true
 }
 
+/// Most rows of one group (a wallet, a user) kept from one bought data set: a seller cannot
+/// make one actor dominate a buyer's training data by volume (`ml-kernels`'
+/// `selection::cap_per_group`). The demo stream's busiest wallet has 121 transfers, so an
+/// honest seller of it keeps every row (tested).
+pub const MAX_BOUGHT_ROWS_PER_GROUP: usize = 128;
+
+/// A bought data set as it joins the training data: at most [`MAX_BOUGHT_ROWS_PER_GROUP`] rows
+/// of each group, the first ones in the seller's order.
+pub fn admit_bought(data: &Dataset) -> Dataset {
+	data.subset(&cap_per_group(&data.groups, MAX_BOUGHT_ROWS_PER_GROUP))
+}
+
 /// What training a data node's local model makes: its payload (`None`: it did not encode),
 /// and how long it took.
 type LocalModel = (Option<Vec<u8>>, std::time::Duration);
@@ -143,8 +155,14 @@ impl RoundDriver {
 		if !names_match {
 			return log::warn!(target: LOG_TARGET, "bought data has other columns than the tasks use: not trained on");
 		}
-		log::info!(target: LOG_TARGET, "🧺 {} bought rows join the training data", data.len());
-		self.bought.push(data);
+		let admitted = admit_bought(&data);
+		log::info!(
+			target: LOG_TARGET,
+			"🧺 {} bought rows join the training data ({} over {MAX_BOUGHT_ROWS_PER_GROUP} a group left out)",
+			admitted.len(),
+			data.len() - admitted.len()
+		);
+		self.bought.push(admitted);
 		self.shard = None;
 	}
 
@@ -473,6 +491,39 @@ impl RoundDriver {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn a_bought_data_set_keeps_at_most_its_cap_of_rows_a_group() {
+		// An honest seller's stream loses little or nothing (the demo's: nothing).
+		let honest = training_shard(2);
+		let kept = admit_bought(&honest);
+		let mut per_group = BTreeMap::<u64, usize>::new();
+		honest.groups.iter().for_each(|g| *per_group.entry(*g).or_default() += 1);
+		eprintln!(
+			"{} groups, the busiest {} rows; {} of {} rows kept",
+			per_group.len(),
+			per_group.values().max().unwrap_or(&0),
+			kept.len(),
+			honest.len()
+		);
+		assert!(kept.len() * 100 >= honest.len() * 95, "{} of {} rows kept", kept.len(), honest.len());
+		// One wallet stuffed with copies of a row keeps its cap, in the seller's order.
+		let mut stuffed = honest.clone();
+		let (row, dim) = (honest.row(0).to_vec(), honest.dim());
+		for _ in 0..1_000 {
+			stuffed.features.extend_from_slice(&row);
+			stuffed.labels.push(true);
+			stuffed.groups.push(honest.groups[0]);
+		}
+		let admitted = admit_bought(&stuffed);
+		let of_wallet = admitted.groups.iter().filter(|g| **g == honest.groups[0]).count();
+		assert_eq!(of_wallet, MAX_BOUGHT_ROWS_PER_GROUP);
+		assert_eq!(admitted.features.len(), admitted.len() * dim);
+		assert_eq!(
+			admitted.len(),
+			kept.len() + MAX_BOUGHT_ROWS_PER_GROUP - honest.groups.iter().filter(|g| **g == honest.groups[0]).count().min(MAX_BOUGHT_ROWS_PER_GROUP)
+		);
+	}
 
 	#[test]
 	fn bought_rows_are_appended_with_their_own_groups_and_other_columns_are_refused() {
