@@ -22,7 +22,10 @@
 //! Decided afresh from the chain at every best block, so a restarted node carries on; bought
 //! data is kept on disk by content hash and loaded again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	sync::Arc,
+};
 
 use loopx_ml_kernels::data::{
 	table::{read_csv, write_csv},
@@ -297,7 +300,7 @@ pub struct DealWorker {
 	public: [u8; 32],
 	selling: Option<SellPlan>,
 	/// The rows sold, and their payload (made on first use).
-	prepared: Option<(Dataset, Prepared)>,
+	prepared: Option<(Arc<Dataset>, Prepared)>,
 	/// The local model sold, once trained, and its task.
 	model: Option<(TaskId, Prepared)>,
 	buying: Option<BuyPlan>,
@@ -534,13 +537,13 @@ impl DealWorker {
 	}
 
 	/// The data set sold, prepared once (the demo shard is seeded by the account).
-	fn prepared(&mut self, at_me: &loopx_runtime::AccountId, plan: &SellPlan) -> Option<&(Dataset, Prepared)> {
+	fn prepared(&mut self, at_me: &loopx_runtime::AccountId, plan: &SellPlan) -> Option<&(Arc<Dataset>, Prepared)> {
 		if self.prepared.is_none() {
 			let data = match &plan.data {
 				Some(data) => data.clone(),
 				None => crate::demo_data::training_shard(crate::learning::seed_of(at_me)),
 			};
-			self.prepared = prepare(&data).map(|p| (data, p));
+			self.prepared = prepare(&data).map(|p| (Arc::new(data), p));
 			if self.prepared.is_none() {
 				log::error!(target: LOG_TARGET, "the data set to sell is empty or larger than a payload ({MAX_PAYLOAD_BYTES} bytes): nothing offered");
 			}
@@ -564,7 +567,8 @@ impl DealWorker {
 			}
 		}
 		if self.model.is_none() {
-			let data = self.prepared.as_ref()?.0.clone();
+			// Shared with the training thread, not copied at each block while it trains.
+			let data = Arc::clone(&self.prepared.as_ref()?.0);
 			let (task, payload) = learning.local_model(at, &data)?;
 			self.model = prepare_model(task, payload, data.len() as u64).map(|p| (task, p));
 		}

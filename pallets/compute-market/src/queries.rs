@@ -415,6 +415,10 @@ impl<T: Config> Pallet<T> {
 		for (query, _, ()) in RatedAnswers::<T>::iter() {
 			ensure!(Queries::<T>::contains_key(query), "a rated answer of no query");
 		}
+		// Due steps are never lost: every bucket left is of a later block, or of the block the
+		// next one carries on from, or after it.
+		let next = DueIncompleteSince::<T>::get().unwrap_or_else(|| frame_system::Pallet::<T>::block_number().saturating_add(One::one()));
+		ensure!(Due::<T>::iter_keys().all(|at| at >= next), "a bucket of due steps that no block will run");
 		Ok(())
 	}
 }

@@ -501,11 +501,17 @@ fn due_steps_over_the_budget_wait_in_their_bucket_and_run_in_order_at_the_next_b
 		assert_eq!(DueIncompleteSince::<Test>::get(), Some(4));
 		assert_eq!(Due::<Test>::get(4).into_inner(), queries[2..].to_vec());
 		assert!(market_events().contains(&Event::DueCarriedOver { since: 4, left: 2 }));
+		assert_ok!(CM::do_try_state());
 		// Block 5 goes on where block 4 stopped, before its own bucket.
 		run_to(5);
 		assert!(queries.iter().all(assigned));
 		assert_eq!(DueIncompleteSince::<Test>::get(), None);
 		assert!(!Due::<Test>::contains_key(4));
+		assert_ok!(CM::do_try_state());
+		// A bucket behind the cursor would never run: the invariant catches it.
+		Due::<Test>::insert(5, BoundedVec::truncate_from(vec![queries[0]]));
+		assert!(CM::do_try_state().is_err());
+		Due::<Test>::remove(5);
 		// The late ones answer within their deadline like the others.
 		let late = Queries::<Test>::get(queries[3]).unwrap();
 		let QueryStatus::Answering { commit_end } = late.status else { unreachable!() };

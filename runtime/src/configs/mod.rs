@@ -682,9 +682,9 @@ impl pallet_builder_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper 
 }
 
 #[cfg(test)]
-mod fee_tests;
-#[cfg(test)]
 mod compute_capacity_tests;
+#[cfg(test)]
+mod fee_tests;
 pub mod randomness;
 pub use randomness::{BlockVrfRandomness, FreshRandomness};
 pub mod offences;

@@ -43,6 +43,7 @@ use pallet_weighted_voting::runtime_api::WeightedVotingApi;
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_core::H256;
+use std::sync::Arc;
 
 pub use pool::{ModelPool, PoolError, Scored};
 pub use rounds::{append, seed_of, RoundDriver, RoundError, LOCAL_MODEL_ROUNDS};
@@ -110,7 +111,7 @@ impl Learning {
 	}
 
 	/// A data node's local model (see [`RoundDriver::local_model`]).
-	pub fn local_model<C, P>(&mut self, at: &At<'_, C, P>, data: &Dataset) -> Option<(TaskId, Vec<u8>)>
+	pub fn local_model<C, P>(&mut self, at: &At<'_, C, P>, data: &Arc<Dataset>) -> Option<(TaskId, Vec<u8>)>
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,

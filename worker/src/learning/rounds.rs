@@ -436,7 +436,7 @@ impl RoundDriver {
 	pub fn local_model<C, P>(
 		&mut self,
 		at: &At<'_, C, P>,
-		data: &Dataset,
+		data: &Arc<Dataset>,
 		tasks: &mut TaskRegistry,
 		scorer: &UpdateScorer,
 	) -> Option<(TaskId, Vec<u8>)>
@@ -466,7 +466,7 @@ impl RoundDriver {
 		let model = tasks.model(view).ok()?.clone();
 		let (task, rows, seed) = (view.id, data.len(), seed_of(at.me) ^ u64::from(view.id));
 		let age = LOCAL_MODEL_ROUNDS * u64::from(view.task.spec.hyper.local_steps);
-		let (data, eval, maker) = (data.clone(), scorer.shared_eval(), maker_of(at.me));
+		let (data, eval, maker) = (Arc::clone(data), scorer.shared_eval(), maker_of(at.me));
 		let job = move || {
 			let started = std::time::Instant::now();
 			let mut state = model.initial().clone();
