@@ -151,7 +151,7 @@ test('an earlier release upgrades to this one through the whitelist and a refere
   const appliedIn = (await api.rpc.chain.getHeader(applied.blockHash)).number.toNumber();
   const [updatedAt] = await finalizedEvent('system.CodeUpdated finalized', appliedIn - 5, (e) => e.section === 'system' && e.method === 'CodeUpdated', 120_000);
   await waitFor('the new runtime running', async () => (await specVersion()) > before, { timeoutMs: 60_000, everyMs: 1_000 });
-  assert.equal(await specVersion(), 126);
+  assert.equal(await specVersion(), 127);
 
   // The migration ran once, in the first block of the new runtime: the old rating holds its deposit.
   const held = await finalizedEvent('computeMarket.RatingDepositHeld finalized', updatedAt, (e) => e.section === 'computeMarket' && e.method === 'RatingDepositHeld', 120_000);
@@ -165,7 +165,7 @@ test('an earlier release upgrades to this one through the whitelist and a refere
   assert.equal((await api.query.computeMarket.ratingDeposits(provider, ferdie.address)).unwrap().toBigInt(), deposit);
   assert.equal(await ratingHold(), deposit);
   // Weighted-voting v4 removed the test-only class: every class entry decodes with the new types.
-  assert.equal((await api.query.weightedVoting.palletVersion()).toNumber(), 4);
+  assert.equal((await api.query.weightedVoting.palletVersion()).toNumber(), 5);
   assert.equal(api.tx.weightedVoting.openTestClaim, undefined, 'no test-only call in this release');
   const classes = (await api.query.weightedVoting.classParameters.entries()).map(([key]) => key.args[0].toString()).sort();
   assert.deepEqual(classes, ['DataDispute', 'EvaluationScore', 'ModelUpdate', 'QueryResult']);

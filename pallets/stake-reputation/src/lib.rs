@@ -1412,11 +1412,23 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> Slashing<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	/// A claim's verdict names no session: every delegation and unlocking chunk of `who` at the
+	/// A slash that names no session: every delegation and unlocking chunk of `who` at the
 	/// taking pays ([`Pallet::slash_for`], deferred like any slash when [`SlashDeferSessions`]
-	/// is set).
+	/// is set). Claims' verdicts use [`Slashing::slash_backing`].
 	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
 		Self::slash_for(who, fraction, reason, chill, None)
+	}
+
+	/// A claim's verdict for work submitted in session `backed_in`: the offences' rule
+	/// ([`Pallet::slash_for`]): what backed `who` then pays, whenever the verdict comes.
+	fn slash_backing(
+		who: &T::AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		chill: bool,
+		backed_in: Option<SessionIndex>,
+	) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+		Self::slash_for(who, fraction, reason, chill, backed_in)
 	}
 
 	fn forfeit(who: &T::AccountId, amount: BalanceOf<T>, reason: SlashReason) -> BalanceOf<T> {

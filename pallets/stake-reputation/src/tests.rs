@@ -1061,6 +1061,25 @@ fn an_offence_is_paid_by_the_stake_that_backed_it_not_by_stake_that_came_later_o
 }
 
 #[test]
+fn a_claims_verdict_is_paid_by_the_stake_that_backed_the_claimant_when_it_submitted() {
+	// The attack: a delegator sees a claim against its validator (public for its 40 blocks)
+	// and leaves, or a newcomer joins after it and pays for work it never backed.
+	new_test_ext().execute_with(|| {
+		candidate(1);
+		assert_ok!(Stake::delegate(origin(6), 1, 100));
+		go_to_session(1); // 1 submits a forged update in session 1
+		go_to_session(2);
+		assert_ok!(Stake::undelegate(origin(6), 1, 100)); // 6 runs: still pays
+		assert_ok!(Stake::delegate(origin(8), 1, 100)); // 8 joins: does not
+		let out = <Stake as Slashing<_, _>>::slash_backing(&1, Perbill::from_percent(10), SlashReason::ForgedLearning, false, Some(1)).unwrap();
+		assert_eq!(out.delegated, 10);
+		assert_eq!(held(6), 90, "6 backed the claim and left during the vote: 10 % of its unlocking 100");
+		assert_eq!(held(8), 100, "8 joined after the claim was submitted");
+		Stake::do_try_state().unwrap();
+	});
+}
+
+#[test]
 fn a_deferred_offence_slash_spares_at_its_application_who_did_not_back_the_offence() {
 	new_test_ext().execute_with(|| {
 		candidate(1);

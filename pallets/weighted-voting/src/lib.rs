@@ -229,6 +229,11 @@ pub struct Claim<AccountId, BlockNumber> {
 	pub params: ClassParams<BlockNumber>,
 	/// Block in which it opened (a queued claim: in which it was queued).
 	pub opened_at: BlockNumber,
+	/// The session the claim was submitted in: only stake that backed the claimant then pays
+	/// the slash of a rejection ([`Slashing::slash_backing`]), so a delegation made once the
+	/// claim is public does not pay for work it never backed, and undelegating during the vote
+	/// does not escape it. `None` for claims stored before storage version 5.
+	pub submitted_in: Option<loopx_primitives::claims::SessionIndex>,
 	/// First block in which votes can no longer be committed (and can be revealed); for a
 	/// queued claim, set when it opens.
 	pub commit_end: BlockNumber,
@@ -307,7 +312,7 @@ pub mod pallet {
 
 	/// The in-code storage version. v1: [`OpenPerClass`] ([`crate::migrations::v1`]); v2:
 	/// [`Claim::sealed_score`] ([`crate::migrations::v2`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -1118,6 +1123,7 @@ impl<T: Config> Pallet<T> {
 			thresholds,
 			params,
 			opened_at: now,
+			submitted_in: Some(T::Voters::current_session()),
 			commit_end: now,
 			reveal_end: now,
 			eligible_weight: 0,
@@ -1388,7 +1394,7 @@ impl<T: Config> Pallet<T> {
 			},
 			Outcome::Rejected => {
 				let fraction = claim.params.slash;
-				match T::Slasher::slash(&claim.claimant, fraction, slash_reason(claim.class), false) {
+				match T::Slasher::slash_backing(&claim.claimant, fraction, slash_reason(claim.class), false, claim.submitted_in) {
 					Ok(_) => Self::deposit_event(Event::ClaimantSlashed { claim: id, who: claim.claimant.clone(), fraction }),
 					Err(e) => {
 						log::warn!(target: "runtime::weighted-voting", "slash of claimant of {id} failed: {e:?}");

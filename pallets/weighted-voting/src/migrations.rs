@@ -33,7 +33,7 @@ pub mod v1 {
 /// score to beat ([`crate::Claim::must_beat`]); the claims stored before showed theirs and
 /// named none.
 pub mod v2 {
-	use crate::{Claim, ClaimStatus, Claims, ClassParams, Config, Pallet};
+	use crate::{ClaimStatus, ClassParams, Config, Pallet};
 	use codec::{Decode, Encode};
 	use frame_support::{
 		migrations::VersionedMigration,
@@ -79,9 +79,10 @@ pub mod v2 {
 	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 		fn on_runtime_upgrade() -> Weight {
 			let mut n = 0u64;
-			Claims::<T>::translate::<OldClaim<T::AccountId, BlockNumberFor<T>>, _>(|_, old| {
+			// Written in the layout of versions 2 to 4 (v5 adds a field of its own).
+			crate::migrations::v5::ClaimsV4::<T>::translate::<OldClaim<T::AccountId, BlockNumberFor<T>>, _>(|_, old| {
 				n += 1;
-				Some(Claim {
+				Some(crate::migrations::v5::ClaimV4 {
 					class: old.class,
 					claimant: old.claimant,
 					subject: old.subject,
@@ -258,4 +259,96 @@ pub mod v4 {
 
 	/// Runs [`InnerMigrateV3ToV4`] once, from storage version 3 to 4.
 	pub type MigrateV3ToV4<T> = VersionedMigration<3, 4, InnerMigrateV3ToV4<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}
+
+/// v4 → v5: a claim records the session it was submitted in ([`crate::Claim::submitted_in`]),
+/// so that only the stake that backed its claimant then pays a rejection's slash. Claims stored
+/// before did not record it: `None` (everything at the taking pays, as before).
+pub mod v5 {
+	use crate::{Claim, ClaimStatus, Claims, ClassParams, Config, Pallet};
+	use codec::{Decode, Encode};
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		storage_alias,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use loopx_primitives::{ClaimId, ScoreBound, Thresholds};
+	use sp_core::H256;
+
+	/// A claim as storage versions 2 to 4 kept it.
+	#[derive(Encode, Decode, Clone, PartialEq, Debug)]
+	pub struct ClaimV4<AccountId, BlockNumber> {
+		pub class: loopx_primitives::ClaimClass,
+		pub claimant: AccountId,
+		pub subject: H256,
+		pub commitment: H256,
+		pub claimed_score: Option<u32>,
+		pub sealed_score: Option<H256>,
+		pub must_beat: Option<ScoreBound>,
+		pub thresholds: Thresholds,
+		pub params: ClassParams<BlockNumber>,
+		pub opened_at: BlockNumber,
+		pub commit_end: BlockNumber,
+		pub reveal_end: BlockNumber,
+		pub eligible_weight: u128,
+		pub status: ClaimStatus<BlockNumber>,
+	}
+
+	/// The claims (`WeightedVoting::Claims`) read in the layout of versions 2 to 4.
+	pub mod v4_layout {
+		use super::*;
+
+		#[storage_alias]
+		pub type Claims<T: Config> = StorageMap<Pallet<T>, Twox64Concat, ClaimId, ClaimV4<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>>;
+	}
+	pub use v4_layout::Claims as ClaimsV4;
+
+	/// The unversioned step (wrapped in [`MigrateV4ToV5`]). Claims are pruned after they are
+	/// decided, so the map holds at most the open, queued and recently decided ones.
+	pub struct InnerMigrateV4ToV5<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV4ToV5<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut n = 0u64;
+			Claims::<T>::translate::<ClaimV4<T::AccountId, BlockNumberFor<T>>, _>(|_, old| {
+				n += 1;
+				Some(Claim {
+					class: old.class,
+					claimant: old.claimant,
+					subject: old.subject,
+					commitment: old.commitment,
+					claimed_score: old.claimed_score,
+					sealed_score: old.sealed_score,
+					must_beat: old.must_beat,
+					thresholds: old.thresholds,
+					params: old.params,
+					opened_at: old.opened_at,
+					submitted_in: None,
+					commit_end: old.commit_end,
+					reveal_end: old.reveal_end,
+					eligible_weight: old.eligible_weight,
+					status: old.status,
+				})
+			});
+			T::DbWeight::get().reads_writes(n, n)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok((ClaimsV4::<T>::iter_keys().count() as u64).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let before = u64::decode(&mut &state[..]).map_err(|_| "the pre-upgrade count")?;
+			frame_support::ensure!(Claims::<T>::iter().count() as u64 == before, "a claim did not decode after v5");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Runs [`InnerMigrateV4ToV5`] once, from storage version 4 to 5.
+	pub type MigrateV4ToV5<T> = VersionedMigration<4, 5, InnerMigrateV4ToV5<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }

@@ -37,6 +37,7 @@ thread_local! {
 	static REP_LOG: RefCell<Vec<(AccountId, i64, ReputationReason)>> = const { RefCell::new(Vec::new()) };
 	static SLASHES: RefCell<Vec<(AccountId, Perbill, SlashReason)>> = const { RefCell::new(Vec::new()) };
 	static SLASH_FAILS: RefCell<bool> = const { RefCell::new(false) };
+	static SLASHED_BACKING: RefCell<Vec<(AccountId, Option<SessionIndex>)>> = const { RefCell::new(Vec::new()) };
 	static FORFEITS: RefCell<Vec<(AccountId, u128, SlashReason)>> = const { RefCell::new(Vec::new()) };
 	static POINTS: RefCell<Vec<(AccountId, ContributionCategory, u64)>> = const { RefCell::new(Vec::new()) };
 	static DECIDED: RefCell<Vec<(ClaimId, ClaimClass, AccountId, Decision)>> = const { RefCell::new(Vec::new()) };
@@ -60,6 +61,10 @@ pub fn rep_log() -> Vec<(AccountId, i64, ReputationReason)> {
 }
 pub fn slashes() -> Vec<(AccountId, Perbill, SlashReason)> {
 	SLASHES.with(|s| s.borrow().clone())
+}
+/// The session each claim's slash was for (whose backing pays).
+pub fn slashed_backing() -> Vec<(AccountId, Option<SessionIndex>)> {
+	SLASHED_BACKING.with(|s| s.borrow().clone())
 }
 pub fn forfeits() -> Vec<(AccountId, u128, SlashReason)> {
 	FORFEITS.with(|f| f.borrow().clone())
@@ -106,6 +111,17 @@ impl Slashing<AccountId, u128> for Fakes {
 		}
 		SLASHES.with(|s| s.borrow_mut().push((*who, fraction, reason)));
 		Ok(SlashOutcome { own: 0, delegated: 0 })
+	}
+	fn slash_backing(
+		who: &AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		chill: bool,
+		backed_in: Option<SessionIndex>,
+	) -> Result<SlashOutcome<u128>, DispatchError> {
+		let outcome = Self::slash(who, fraction, reason, chill)?;
+		SLASHED_BACKING.with(|s| s.borrow_mut().push((*who, backed_in)));
+		Ok(outcome)
 	}
 	fn forfeit(who: &AccountId, amount: u128, reason: SlashReason) -> u128 {
 		FORFEITS.with(|f| f.borrow_mut().push((*who, amount, reason)));
@@ -240,6 +256,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		REPUTATION.with(|m| m.borrow_mut().clear());
 		REP_LOG.with(|l| l.borrow_mut().clear());
 		SLASHES.with(|s| s.borrow_mut().clear());
+		SLASHED_BACKING.with(|s| s.borrow_mut().clear());
 		FORFEITS.with(|f| f.borrow_mut().clear());
 		POINTS.with(|p| p.borrow_mut().clear());
 		DECIDED.with(|d| d.borrow_mut().clear());

@@ -580,6 +580,28 @@ fn rejected_claim_slashes_the_claimant() {
 }
 
 #[test]
+fn a_rejection_is_paid_by_the_stake_that_backed_the_claimant_when_it_submitted() {
+	new_test_ext().execute_with(|| {
+		// Submitted in session 3; the verdict comes in session 5, after delegators could see
+		// the claim and move.
+		set_session(3);
+		let id = open(9);
+		assert_eq!(Claims::<Test>::get(id).unwrap().submitted_in, Some(3));
+		for who in 1..=3 {
+			assert_ok!(commit(who, id, Verdict::Invalid));
+		}
+		run_to(1 + COMMIT);
+		set_session(5);
+		for who in 1..=3 {
+			assert_ok!(reveal(who, id, Verdict::Invalid));
+		}
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!(decision_of(id).outcome, Outcome::Rejected);
+		assert_eq!(slashed_backing(), vec![(9, Some(3))], "the backing of session 3 pays, not that of the verdict's");
+	});
+}
+
+#[test]
 fn a_failed_slash_is_reported_and_the_decision_stands() {
 	new_test_ext().execute_with(|| {
 		fail_slashes(true);
@@ -994,11 +1016,48 @@ fn the_v2_migration_gives_stored_claims_no_seal_once() {
 		unhashed::put_raw(&Claims::<Test>::hashed_key_for(id), &old.encode());
 		StorageVersion::new(1).put::<WeightedVoting>();
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
-		let migrated = Claims::<Test>::get(id).unwrap();
+		let migrated = crate::migrations::v5::ClaimsV4::<Test>::get(id).unwrap();
 		assert_eq!((migrated.claimed_score, migrated.sealed_score, migrated.must_beat, migrated.reveal_end), (Some(802), None, None, c.reveal_end));
 		assert_eq!(WeightedVoting::on_chain_storage_version(), 2);
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
+	});
+}
+
+#[test]
+fn the_v5_migration_gives_stored_claims_no_submission_session_once() {
+	use crate::migrations::v5::{ClaimV4, ClaimsV4, MigrateV4ToV5};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		set_session(2);
+		let id = open(9);
+		let c = Claims::<Test>::get(id).unwrap();
+		let old = ClaimV4 {
+			class: c.class,
+			claimant: c.claimant,
+			subject: c.subject,
+			commitment: c.commitment,
+			claimed_score: c.claimed_score,
+			sealed_score: c.sealed_score,
+			must_beat: c.must_beat,
+			thresholds: c.thresholds,
+			params: c.params,
+			opened_at: c.opened_at,
+			commit_end: c.commit_end,
+			reveal_end: c.reveal_end,
+			eligible_weight: c.eligible_weight,
+			status: c.status,
+		};
+		ClaimsV4::<Test>::insert(id, old);
+		assert_ne!(Claims::<Test>::get(id).as_ref(), Some(&c), "read in the new layout, the old bytes are not the claim");
+		StorageVersion::new(4).put::<WeightedVoting>();
+		MigrateV4ToV5::<Test>::on_runtime_upgrade();
+		let migrated = Claims::<Test>::get(id).unwrap();
+		assert_eq!(migrated, Claim { submitted_in: None, ..c });
+		assert_eq!(WeightedVoting::on_chain_storage_version(), 5);
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		MigrateV4ToV5::<Test>::on_runtime_upgrade();
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
 	});
 }

@@ -152,6 +152,17 @@ pub trait Slashing<AccountId, Balance> {
 	/// slash destination, applies the reputation penalty and, if `chill`, removes `who` from the
 	/// candidates. Returns what was taken.
 	fn slash(who: &AccountId, fraction: Perbill, reason: SlashReason, chill: bool) -> Result<SlashOutcome<Balance>, DispatchError>;
+	/// [`Slashing::slash`] for an act of `who` in session `backed_in` (a claim submitted then):
+	/// only stake that backed `who` in that session pays — delegations begun in a later
+	/// session are spared, and so is what had started unlocking before it; leaving or joining
+	/// in that session itself pays. `None`: everything at the taking, as [`Slashing::slash`].
+	fn slash_backing(
+		who: &AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		chill: bool,
+		backed_in: Option<claims::SessionIndex>,
+	) -> Result<SlashOutcome<Balance>, DispatchError>;
 	/// Takes up to `amount` from `who`'s own bond (active first, then unlocking), never from
 	/// its delegators, to the slash destination, without touching its reputation: a fixed bond
 	/// for an act of `who` alone (opening a claim nobody could decide). Returns what was taken.
