@@ -20,8 +20,8 @@ const SENDERS = process.env.BENCH_SENDERS ? process.env.BENCH_SENDERS.split(',')
 const TRANSFERS_ONLY = process.env.BENCH_TRANSFERS_ONLY === '1';
 
 const UNITS = 10n ** 12n;
-// Claims and votes per run: the runtime keeps at most 256 claims open, shared by both, and at
-// most 96 of one class (the votes' claims beyond that would wait in the queue).
+// Claims and votes per run: a few hundred claims fit the runtime's open-claims caps
+// (weightedVoting.maxOpenClaims, maxOpenPerClass) with room to spare.
 const CLAIMS = Number(process.env.BENCH_CLAIMS || 120);
 const VOTES = Number(process.env.BENCH_VOTES || 96);
 const ZERO_HASH = new Uint8Array(32);
@@ -63,8 +63,8 @@ const WORKLOADS = [
   {
     // Model-update claims as the learning workers submit them: one `submit_update` per task and
     // round from Alice (the dev chain's validator), each opening a ModelUpdate claim in the
-    // weighted vote (an electorate snapshot). The runtime keeps at most 256 claims open at once,
-    // so a run is one batch of CLAIMS claims on as many tasks, deployed by the other senders.
+    // weighted vote (an electorate snapshot). A run is one batch of CLAIMS claims on as many
+    // tasks, deployed by the other senders.
     name: 'builderMarket.submit_update (model-update claims)',
     senders: [0],
     perSender: CLAIMS,
@@ -357,12 +357,14 @@ const modelUpdate = (await api.query.weightedVoting.classParameters('ModelUpdate
 const blockSeconds = api.consts.babe.expectedBlockTime.toNumber() / 1000;
 const voting = {
   max_open_claims: api.consts.weightedVoting.maxOpenClaims.toNumber(),
+  // Model-update claims are one class: at most this many of them open at once.
+  max_open_per_class: api.consts.weightedVoting.maxOpenPerClass.toNumber(),
   // Tallies share a weight budget a block (each charged its worst case, `tally_bound`).
   tally_budget_ms: api.consts.weightedVoting.tallyBudget.refTime.toNumber() / 1e9,
   model_update_blocks_open: modelUpdate.commitPeriod.toNumber() + modelUpdate.revealPeriod.toNumber(),
   block_seconds: blockSeconds,
 };
-voting.claims_per_second_open_bound = voting.max_open_claims / (voting.model_update_blocks_open * blockSeconds);
+voting.claims_per_second_open_bound = voting.max_open_per_class / (voting.model_update_blocks_open * blockSeconds);
 writeFileSync(OUT, JSON.stringify({ per_sender: PER_SENDER, senders: SENDERS.length, results, voting }, null, 2));
 await api.disconnect();
 process.exit(0);

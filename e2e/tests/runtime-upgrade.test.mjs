@@ -151,7 +151,7 @@ test('an earlier release upgrades to this one through the whitelist and a refere
   const appliedIn = (await api.rpc.chain.getHeader(applied.blockHash)).number.toNumber();
   const [updatedAt] = await finalizedEvent('system.CodeUpdated finalized', appliedIn - 5, (e) => e.section === 'system' && e.method === 'CodeUpdated', 120_000);
   await waitFor('the new runtime running', async () => (await specVersion()) > before, { timeoutMs: 60_000, everyMs: 1_000 });
-  assert.equal(await specVersion(), 127);
+  assert.equal(await specVersion(), 128);
 
   // The migration ran once, in the first block of the new runtime: the old rating holds its deposit.
   const held = await finalizedEvent('computeMarket.RatingDepositHeld finalized', updatedAt, (e) => e.section === 'computeMarket' && e.method === 'RatingDepositHeld', 120_000);
@@ -165,7 +165,15 @@ test('an earlier release upgrades to this one through the whitelist and a refere
   assert.equal((await api.query.computeMarket.ratingDeposits(provider, ferdie.address)).unwrap().toBigInt(), deposit);
   assert.equal(await ratingHold(), deposit);
   // Weighted-voting v4 removed the test-only class: every class entry decodes with the new types.
-  assert.equal((await api.query.weightedVoting.palletVersion()).toNumber(), 5);
+  assert.equal((await api.query.weightedVoting.palletVersion()).toNumber(), 6);
+  // v6: the open claims have a key each, counted, and each of them is voting at its deadline.
+  const open = await api.query.weightedVoting.openClaims.entries();
+  assert.equal((await api.query.weightedVoting.counterForOpenClaims()).toNumber(), open.length);
+  for (const [key] of open) {
+    const claim = (await api.query.weightedVoting.claims(key.args[0])).unwrap();
+    assert.ok(claim.status.isVoting, `open claim #${key.args[0]} is voting`);
+    assert.ok((await api.query.weightedVoting.deadlines(claim.revealEnd, key.args[0])).isSome, `open claim #${key.args[0]} has its deadline`);
+  }
   assert.equal(api.tx.weightedVoting.openTestClaim, undefined, 'no test-only call in this release');
   const classes = (await api.query.weightedVoting.classParameters.entries()).map(([key]) => key.args[0].toString()).sort();
   assert.deepEqual(classes, ['DataDispute', 'EvaluationScore', 'ModelUpdate', 'QueryResult']);

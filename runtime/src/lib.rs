@@ -82,7 +82,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	authoring_version: 1,
 	// Bump on every change of the runtime's logic; bump `transaction_version` when call indices or
 	// argument encodings change.
-	spec_version: 127,
+	spec_version: 128,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 5,
@@ -152,6 +152,7 @@ type Migrations = (
 	pallet_weighted_voting::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_weighted_voting::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_weighted_voting::migrations::v5::MigrateV4ToV5<Runtime>,
+	pallet_weighted_voting::migrations::v6::MigrateV5ToV6<Runtime>,
 	pallet_stake_reputation::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 

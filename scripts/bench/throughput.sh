@@ -109,9 +109,10 @@ v = data.get("voting")
 if v:
     lines += [
         "",
-        f"The vote itself bounds sustained claims below any of these: at most {v['max_open_claims']} claims open at once, "
-        f"a model-update claim open {v['model_update_blocks_open']} blocks (commit + reveal), so at most "
-        f"{v['claims_per_second_open_bound']:.2f} claims/s. "
+        f"The vote itself bounds sustained claims below any of these: at most {v['max_open_claims']} claims open at once"
+        + (f", {v['max_open_per_class']} of one class" if 'max_open_per_class' in v else "")
+        + f", a model-update claim open {v['model_update_blocks_open']} blocks (commit + reveal), so at most "
+        f"{v['claims_per_second_open_bound']:.2f} model-update claims/s. "
         + (f"Tallies share a budget of {v['tally_budget_ms']:.0f} ms of each {v['block_seconds']:.0f} s block, each charged its "
            "measured worst case (a committee that may escalate is charged the draw of its next committee, which reads every validator of the session; "
            "claims decided per block by committee size: `scripts/bench/SCALE.md`). "

@@ -234,24 +234,6 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// Moving `c` claims whose reveal period ends now into the tally queue.
-	#[benchmark]
-	fn queue_ended_claims(c: Linear<1, { T::MaxOpenPerClass::get() }>) -> Result<(), BenchmarkError> {
-		let (first, _) = claim_with_voters::<T>(1)?;
-		for _ in 1..c {
-			claim_with_voters::<T>(1)?;
-		}
-		let end = Claims::<T>::get(first).map(|c| c.reveal_end).ok_or(BenchmarkError::Weightless)?;
-
-		#[block]
-		{
-			Pallet::<T>::queue_ended_claims(end);
-		}
-
-		assert_eq!(TallyQueue::<T>::get().len() as u32, c);
-		Ok(())
-	}
-
 	/// One claim with `v` voters, all revealed, half against: rejected, claimant slashed, every
 	/// voter's reputation changed.
 	#[benchmark]

@@ -35,11 +35,15 @@
 //!   [`Config::MaxVotesPerCall`] votes on different claims in one transaction, each applied
 //!   or failed ([`Event::VoteFailed`]) on its own. Ballots are stored per `(claim, voter)`
 //!   ([`Ballots`]): a vote costs the same whatever the size of the electorate.
-//! - **Tally** in `on_initialize`: claims whose reveal period ended join a queue, tallied in
-//!   order while their worst case ([`Pallet::tally_bound`]: the tally for the claim's
-//!   electorate, the market's handler, a larger committee drawn) fits in what is left of
-//!   [`Config::TallyBudget`] this block; the rest carry over (`TalliesCarriedOver`). Queued
-//!   claims open from what is left of the same budget.
+//! - **Tally** in `on_initialize`: claims whose reveal period ended are tallied, earliest
+//!   deadline first ([`Deadlines`], one key per claim), while their worst case
+//!   ([`Pallet::tally_bound`]: the tally for the claim's electorate, the market's handler, a
+//!   larger committee drawn) fits in what is left of [`Config::TallyBudget`] this block; the
+//!   rest wait at their deadline and the next block resumes there ([`TallyIncompleteSince`],
+//!   `TalliesCarriedOver`). Queued claims open from what is left of the same budget, and
+//!   decided claims past [`Config::DecidedRetention`] are pruned from what is left after that
+//!   (at least two a block). Open claims and deadlines have a key per claim: opening or
+//!   deciding one costs the same however many are open.
 //!   - No quorum if the revealed weight is below `quorum × eligible` (rounded up) or fewer
 //!     than [`Config::MinVoters`] voters revealed.
 //!   - Binary: accepted when the `Valid` weight is strictly more than `approval × revealed`.
@@ -311,8 +315,9 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version. v1: [`OpenPerClass`] ([`crate::migrations::v1`]); v2:
-	/// [`Claim::sealed_score`] ([`crate::migrations::v2`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
+	/// [`Claim::sealed_score`] ([`crate::migrations::v2`]); v6: open claims and deadlines
+	/// one key each ([`crate::migrations::v6`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(6);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -512,9 +517,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ElectorateSizes<T: Config> = StorageMap<_, Twox64Concat, ClaimId, u32, ValueQuery>;
 
-	/// The claims not yet decided, in the order they opened.
+	/// The claims not yet decided (at most [`Config::MaxOpenClaims`]), one key each: opening or
+	/// deciding a claim writes its own key and the count, whatever the number open.
 	#[pallet::storage]
-	pub type OpenClaims<T: Config> = StorageValue<_, BoundedVec<ClaimId, T::MaxOpenClaims>, ValueQuery>;
+	pub type OpenClaims<T: Config> = CountedStorageMap<_, Twox64Concat, ClaimId, ()>;
 
 	/// How many claims of each class are open (at most [`Config::MaxOpenPerClass`]).
 	#[pallet::storage]
@@ -528,13 +534,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type QueuedConflicts<T: Config> = StorageMap<_, Twox64Concat, ClaimId, BoundedVec<T::AccountId, T::MaxConflicted>, ValueQuery>;
 
-	/// The claims whose reveal period ends at the start of a block.
+	/// The open claims by the block at whose start their reveal period ends (`(block, claim)`,
+	/// a claim's key removed when it is tallied): a block's tallies take their claims one key
+	/// at a time, and any number of claims may end in one block.
 	#[pallet::storage]
-	pub type Deadlines<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<ClaimId, T::MaxOpenClaims>, ValueQuery>;
+	pub type Deadlines<T: Config> = StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, ClaimId, ()>;
 
-	/// Claims whose reveal period is over, waiting for their tally (oldest first).
+	/// The earliest block whose ended claims are not all tallied yet (as `pallet-scheduler`'s
+	/// `IncompleteSince`): the next block's tallies start there. `None`: every claim whose
+	/// reveal period ended is decided.
 	#[pallet::storage]
-	pub type TallyQueue<T: Config> = StorageValue<_, BoundedVec<ClaimId, T::MaxOpenClaims>, ValueQuery>;
+	pub type TallyIncompleteSince<T: Config> = StorageValue<_, BlockNumberFor<T>>;
 
 	/// The oldest claim id that may still need pruning.
 	#[pallet::storage]
@@ -632,9 +642,9 @@ pub mod pallet {
 		RivalExcluded { claim: ClaimId, who: T::AccountId, eligible_weight: u128 },
 		/// `who` voted against the outcome too often and may not vote before session `until`.
 		VoterSuspended { who: T::AccountId, until: SessionIndex },
-		/// `count` claims wait for a tally in a later block (more ended than
-		/// [`Config::TallyBudget`] could decide in this one).
-		TalliesCarriedOver { count: u32 },
+		/// Claims whose reveal period ended at block `since` or later wait for a tally in a
+		/// later block (more ended than [`Config::TallyBudget`] could decide in this one).
+		TalliesCarriedOver { since: BlockNumberFor<T> },
 	}
 
 	#[pallet::error]
@@ -704,12 +714,14 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			// Queueing and pruning are bounded on their own; tallies and openings share the budget.
-			let fixed = Self::queue_ended_claims(now).saturating_add(Self::prune(now));
+			// Tallies and openings share the budget; pruning takes what they left, and at least
+			// two claims' worth a block.
 			let mut meter = WeightMeter::with_limit(T::TallyBudget::get());
 			let overrun = Self::run_tallies(now, &mut meter);
 			Self::open_queued(&mut meter);
-			fixed.saturating_add(meter.consumed()).saturating_add(overrun)
+			let mut pruning = WeightMeter::with_limit(meter.remaining().max(Self::prune_bound(2)));
+			Self::prune(now, &mut pruning);
+			meter.consumed().saturating_add(pruning.consumed()).saturating_add(overrun)
 		}
 
 		fn integrity_test() {
@@ -880,7 +892,8 @@ impl<T: Config> Pallet<T> {
 	/// claim is voting, has its electorate and is counted once in its class; every voting claim
 	/// is open; every waiting claim is queued.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		let open = OpenClaims::<T>::get();
+		let open: alloc::collections::btree_set::BTreeSet<ClaimId> = OpenClaims::<T>::iter_keys().collect();
+		ensure!(open.len() as u32 == OpenClaims::<T>::count(), "the open claims' count differs from their keys");
 		let mut per_class: alloc::collections::btree_map::BTreeMap<ClaimClass, u32> = Default::default();
 		for id in open.iter() {
 			let claim = Claims::<T>::get(id).ok_or("an open claim without its record")?;
@@ -890,8 +903,18 @@ impl<T: Config> Pallet<T> {
 				Ballots::<T>::iter_prefix(id).count() as u32 == ElectorateSizes::<T>::get(id),
 				"an electorate whose size is not its number of ballots"
 			);
+			ensure!(Deadlines::<T>::contains_key(claim.reveal_end, id), "an open claim without its deadline");
 			*per_class.entry(claim.class).or_default() += 1;
 		}
+		let mut deadlines = 0usize;
+		for (at, id, ()) in Deadlines::<T>::iter() {
+			ensure!(open.contains(&id), "a deadline of a claim that is not open");
+			ensure!(Claims::<T>::get(id).is_some_and(|c| c.reveal_end == at), "a deadline that is not its claim's end of reveal");
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(at >= now || TallyIncompleteSince::<T>::get().is_some_and(|since| since <= at), "an ended claim left behind the tallies");
+			deadlines += 1;
+		}
+		ensure!(deadlines == open.len(), "open claims and deadlines differ in number");
 		for (class, n) in OpenPerClass::<T>::iter() {
 			ensure!(per_class.remove(&class) == Some(n), "OpenPerClass differs from the open claims");
 		}
@@ -1153,21 +1176,17 @@ impl<T: Config> Pallet<T> {
 	/// Whether a claim of `class` can open now; else why not.
 	fn has_slot(class: ClaimClass) -> Result<(), Error<T>> {
 		ensure!(OpenPerClass::<T>::get(class) < Self::class_quota(class), Error::<T>::ClassFull);
-		ensure!((OpenClaims::<T>::decode_len().unwrap_or(0) as u32) < T::MaxOpenClaims::get(), Error::<T>::TooManyOpenClaims);
+		ensure!(OpenClaims::<T>::count() < T::MaxOpenClaims::get(), Error::<T>::TooManyOpenClaims);
 		Ok(())
 	}
 
 	/// Opens claim `id` (a slot is free): draws its electorate without the claimant and
 	/// `conflicted`, and starts its periods.
 	fn open_now(id: ClaimId, mut claim: Claim<T::AccountId, BlockNumberFor<T>>, conflicted: &[T::AccountId]) -> DispatchResult {
-		let mut open = OpenClaims::<T>::get();
-		open.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
+		ensure!(OpenClaims::<T>::count() < T::MaxOpenClaims::get(), Error::<T>::TooManyOpenClaims);
 		let now = frame_system::Pallet::<T>::block_number();
 		let commit_end = now.saturating_add(claim.params.commit_period);
 		let reveal_end = commit_end.saturating_add(claim.params.reveal_period);
-		let mut deadline = Deadlines::<T>::get(reveal_end);
-		// Cannot fail: a deadline bucket holds open claims only, at most `MaxOpenClaims`.
-		deadline.try_push(id).map_err(|_| Error::<T>::TooManyOpenClaims)?;
 
 		let committee = CommitteeSizes::<T>::get(claim.class).filter(|k| *k > 0);
 		let (electorate, drawn) = Self::draw_electorate(id, committee, &claim.claimant, conflicted, &claim.thresholds);
@@ -1180,9 +1199,9 @@ impl<T: Config> Pallet<T> {
 		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		let voters = electorate.len() as u32;
 		// Checks done: write.
-		OpenClaims::<T>::put(open);
+		OpenClaims::<T>::insert(id, ());
 		OpenPerClass::<T>::mutate(claim.class, |n| *n = n.saturating_add(1));
-		Deadlines::<T>::insert(reveal_end, deadline);
+		Deadlines::<T>::insert(reveal_end, id, ());
 		Self::put_electorate(id, &electorate);
 		Self::deposit_event(Event::ClaimOpened {
 			claim: id,
@@ -1240,27 +1259,6 @@ impl<T: Config> Pallet<T> {
 		ClaimQueue::<T>::put(waiting);
 	}
 
-	/// Moves the claims whose reveal period ends now into the tally queue.
-	fn queue_ended_claims(now: BlockNumberFor<T>) -> Weight {
-		if !Deadlines::<T>::contains_key(now) {
-			return T::DbWeight::get().reads(1);
-		}
-		let ended = Deadlines::<T>::take(now);
-		let moved = ended.len() as u32;
-		let mut queue = TallyQueue::<T>::get();
-		for (i, id) in ended.iter().enumerate() {
-			if queue.try_push(*id).is_err() {
-				// Cannot happen (both hold open claims only); keep the rest for the next block.
-				log::error!(target: "runtime::weighted-voting", "tally queue full; {} claims deferred", moved as usize - i);
-				let rest = BoundedVec::truncate_from(ended[i..].to_vec());
-				Deadlines::<T>::insert(now.saturating_add(One::one()), rest);
-				break;
-			}
-		}
-		TallyQueue::<T>::put(queue);
-		T::WeightInfo::queue_ended_claims(moved)
-	}
-
 	/// The most drawing an electorate of `size` (`None`: every eligible validator) may cost.
 	/// The draw reads every validator of the session (at most `MaxVoters`) whatever the size;
 	/// only the drawn get a ballot written. (`open_claim(v)` is measured with `v` validators
@@ -1279,47 +1277,63 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::tally(voters).saturating_add(T::OnDecided::weight_bound(class)).saturating_add(escalation)
 	}
 
-	/// Tallies queued claims, oldest first, while the next one's worst case fits in `meter`;
-	/// the rest wait for the next block. Returns what tallies used beyond their bounds (none
-	/// unless a market's handler exceeds its `weight_bound`), charged outside the meter.
+	/// What taking one ended claim off its deadline costs beyond its tally: finding its key,
+	/// peeking at its class, electorate size and committee round, removing its deadline, and
+	/// removing it from the open claims (its key and the count).
+	pub fn tally_overhead() -> Weight {
+		T::DbWeight::get().reads_writes(6, 3)
+	}
+
+	/// Tallies the claims whose reveal period ended, block by block from the earliest with
+	/// claims left ([`TallyIncompleteSince`]) up to `now`, while the next one's worst case fits
+	/// in `meter`; the rest wait for the next block. Returns what tallies used beyond their
+	/// bounds (none unless a market's handler exceeds its `weight_bound`), charged outside the
+	/// meter.
 	fn run_tallies(now: BlockNumberFor<T>, meter: &mut WeightMeter) -> Weight {
 		let db = T::DbWeight::get();
 		let mut overrun = Weight::zero();
 		if !meter.can_consume(db.reads_writes(1, 1)) {
 			return overrun;
 		}
-		let mut queue = TallyQueue::<T>::get();
-		meter.consume(db.reads(1));
-		if queue.is_empty() {
-			return overrun;
-		}
-		meter.consume(db.writes(1));
-		let mut done = 0;
-		for id in queue.iter() {
-			// What the claim costs at most: its class, the size of its electorate (the length
-			// prefix only, not the ballots) and whether it can escalate.
-			let peek = db.reads(3);
-			if !meter.can_consume(peek) {
-				break;
+		meter.consume(db.reads_writes(1, 1));
+		let since = TallyIncompleteSince::<T>::get();
+		let mut at = since.unwrap_or(now).min(now);
+		let mut stopped = None;
+		'blocks: while at <= now {
+			loop {
+				// Each step looks up the block's next ended claim (the tallied one's key is gone).
+				if !meter.can_consume(Self::tally_overhead()) {
+					stopped = Some(at);
+					break 'blocks;
+				}
+				let Some(id) = Deadlines::<T>::iter_key_prefix(at).next() else {
+					meter.consume(db.reads(1));
+					break;
+				};
+				meter.consume(Self::tally_overhead());
+				let class = Claims::<T>::get(id).map(|c| c.class);
+				let voters = Self::electorate_size(id);
+				let bound = class.map_or(Weight::zero(), |class| Self::tally_bound(class, voters, Committees::<T>::get(id)));
+				if !meter.can_consume(bound) {
+					stopped = Some(at);
+					break 'blocks;
+				}
+				Deadlines::<T>::remove(at, id);
+				let used = Self::tally(id, now);
+				let charged = used.min(meter.remaining());
+				meter.consume(charged);
+				overrun.saturating_accrue(used.saturating_sub(charged));
 			}
-			let class = Claims::<T>::get(id).map(|c| c.class);
-			let voters = Self::electorate_size(*id);
-			let bound = class.map_or(Weight::zero(), |class| Self::tally_bound(class, voters, Committees::<T>::get(id)));
-			if !meter.can_consume(peek.saturating_add(bound)) {
-				break;
-			}
-			meter.consume(peek);
-			let used = Self::tally(*id, now);
-			let charged = used.min(meter.remaining());
-			meter.consume(charged);
-			overrun.saturating_accrue(used.saturating_sub(charged));
-			done += 1;
+			at = at.saturating_add(One::one());
 		}
-		queue.drain(..done);
-		if !queue.is_empty() {
-			Self::deposit_event(Event::TalliesCarriedOver { count: queue.len() as u32 });
+		match stopped {
+			Some(since) => {
+				TallyIncompleteSince::<T>::put(since);
+				Self::deposit_event(Event::TalliesCarriedOver { since });
+			},
+			None if since.is_some() => TallyIncompleteSince::<T>::kill(),
+			None => {},
 		}
-		TallyQueue::<T>::put(queue);
 		overrun
 	}
 
@@ -1411,7 +1425,7 @@ impl<T: Config> Pallet<T> {
 		}
 
 		claim.status = ClaimStatus::Decided { decision, at: now };
-		OpenClaims::<T>::mutate(|open| open.retain(|c| *c != id));
+		OpenClaims::<T>::remove(id);
 		OpenPerClass::<T>::mutate_exists(claim.class, |n| *n = n.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0));
 		Self::deposit_event(Event::ClaimDecided { claim: id, class: claim.class, claimant: claim.claimant.clone(), decision });
 		weight = weight.saturating_add(T::OnDecided::on_claim_decided(id, claim.class, &claim.claimant, &claim.subject, &decision));
@@ -1436,7 +1450,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let commit_end = now.saturating_add(claim.params.commit_period);
 		let reveal_end = commit_end.saturating_add(claim.params.reveal_period);
-		Deadlines::<T>::try_mutate(reveal_end, |d| d.try_push(id)).map_err(|_| ())?;
+		Deadlines::<T>::insert(reveal_end, id, ());
 		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		let voters = electorate.len() as u32;
 		Self::put_electorate(id, &electorate);
@@ -1474,35 +1488,51 @@ impl<T: Config> Pallet<T> {
 		VoterRecords::<T>::insert(who, record);
 	}
 
-	/// Removes up to two decided claims older than `DecidedRetention`, oldest id first.
-	fn prune(now: BlockNumberFor<T>) -> Weight {
+	/// What pruning `n` claims may cost: the cursor and the next id, each claim read and
+	/// removed, the cursor written back.
+	pub fn prune_bound(n: u64) -> Weight {
+		T::DbWeight::get().reads_writes(2u64.saturating_add(n), 1u64.saturating_add(n))
+	}
+
+	/// Removes decided claims older than `DecidedRetention`, oldest id first, while one more
+	/// fits in `meter` (so pruning keeps up with as many claims as tallies decide).
+	fn prune(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
+		if !meter.can_consume(Self::prune_bound(0)) {
+			return;
+		}
+		meter.consume(Self::prune_bound(0));
+		let step = Self::prune_bound(1).saturating_sub(Self::prune_bound(0));
 		let mut cursor = PruneCursor::<T>::get();
+		let start = cursor;
 		let next = NextClaimId::<T>::get();
-		let mut weight = T::DbWeight::get().reads(2);
-		for _ in 0..2 {
-			if cursor >= next {
-				break;
-			}
-			weight = weight.saturating_add(T::DbWeight::get().reads(1));
+		while cursor < next && meter.can_consume(step) {
+			meter.consume(step);
 			match Claims::<T>::get(cursor) {
 				Some(Claim { status: ClaimStatus::Decided { at, .. }, .. }) if at.saturating_add(T::DecidedRetention::get()) <= now => {
 					Claims::<T>::remove(cursor);
-					weight = weight.saturating_add(T::DbWeight::get().writes(1));
 				},
 				Some(_) => break,
 				None => {},
 			}
 			cursor = cursor.saturating_add(1);
 		}
-		PruneCursor::<T>::put(cursor);
-		weight.saturating_add(T::DbWeight::get().writes(1))
+		if cursor != start {
+			PruneCursor::<T>::put(cursor);
+		}
+	}
+
+	/// The open claims, in the order they were submitted (ids ascending).
+	pub fn open_claims() -> Vec<ClaimId> {
+		let mut open: Vec<_> = OpenClaims::<T>::iter_keys().collect();
+		open.sort_unstable();
+		open
 	}
 
 	/// The open claims `who` may still act on (runtime API).
 	pub fn claims_for_voter(who: &T::AccountId) -> Vec<runtime_api::VotableClaim<BlockNumberFor<T>>> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let suspended = Self::is_suspended(who);
-		OpenClaims::<T>::get()
+		Self::open_claims()
 			.into_iter()
 			.filter_map(|id| {
 				let claim = Claims::<T>::get(id)?;
@@ -1536,7 +1566,7 @@ impl<T: Config> Pallet<T> {
 	/// The open claims of `claimant` whose sealed score it may and must reveal now (runtime API).
 	pub fn scores_to_reveal(claimant: &T::AccountId) -> Vec<ClaimId> {
 		let now = frame_system::Pallet::<T>::block_number();
-		OpenClaims::<T>::get()
+		Self::open_claims()
 			.into_iter()
 			.filter(|id| {
 				Claims::<T>::get(id).is_some_and(|c| {

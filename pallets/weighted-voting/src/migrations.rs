@@ -2,7 +2,7 @@
 
 /// v0 → v1: the open claims are counted per class in [`crate::OpenPerClass`].
 pub mod v1 {
-	use crate::{Claims, Config, OpenClaims, OpenPerClass, Pallet};
+	use crate::{migrations::v6::v5_layout::OpenClaims, Claims, Config, OpenPerClass, Pallet};
 	use frame_support::{
 		migrations::VersionedMigration,
 		traits::{Get, UncheckedOnRuntimeUpgrade},
@@ -160,8 +160,9 @@ pub mod v3 {
 /// no longer decode: they are removed.
 pub mod v4 {
 	use crate::{
-		Ballots, ClaimQueue, Claims, ClassParameters, ClassQuotas, CommitteeConflicts, CommitteeSizes, Committees, Config, Deadlines,
-		ElectorateSizes, OpenClaims, OpenPerClass, Pallet, QueuedConflicts, TallyQueue,
+		migrations::v6::v5_layout::{Deadlines, OpenClaims, TallyQueue},
+		Ballots, ClaimQueue, Claims, ClassParameters, ClassQuotas, CommitteeConflicts, CommitteeSizes, Committees, Config, ElectorateSizes,
+		OpenPerClass, Pallet, QueuedConflicts,
 	};
 	use alloc::{collections::btree_set::BTreeSet, vec::Vec};
 	use frame_support::{
@@ -253,7 +254,8 @@ pub mod v4 {
 				frame_support::ensure!(!unhashed::exists(&retired_key(prefix)), "the retired class is still configured");
 			}
 			frame_support::ensure!(retired_claims::<T>().is_empty(), "a claim of the retired class is left");
-			Pallet::<T>::do_try_state()
+			// The pallet's invariants hold for the layout of the last version (checked after v6).
+			Ok(())
 		}
 	}
 
@@ -345,10 +347,107 @@ pub mod v5 {
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
 			let before = u64::decode(&mut &state[..]).map_err(|_| "the pre-upgrade count")?;
 			frame_support::ensure!(Claims::<T>::iter().count() as u64 == before, "a claim did not decode after v5");
-			Pallet::<T>::do_try_state()
+			// The pallet's invariants hold for the layout of the last version (checked after v6).
+			Ok(())
 		}
 	}
 
 	/// Runs [`InnerMigrateV4ToV5`] once, from storage version 4 to 5.
 	pub type MigrateV4ToV5<T> = VersionedMigration<4, 5, InnerMigrateV4ToV5<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+}
+
+/// v5 → v6: the open claims and the deadlines have one key per claim ([`crate::OpenClaims`], a
+/// counted map; [`crate::Deadlines`], a `(block, claim)` double map) instead of one list each,
+/// so that opening or deciding a claim writes its own keys whatever the number open, and the
+/// tally queue is gone: claims wait at their deadline and the tallies resume from
+/// [`crate::TallyIncompleteSince`].
+pub mod v6 {
+	use crate::{Claims, Config, Deadlines, OpenClaims, Pallet, TallyIncompleteSince};
+	use alloc::vec::Vec;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use loopx_primitives::ClaimId;
+
+	/// The lists of versions up to 5 (under the same names).
+	pub mod v5_layout {
+		use super::*;
+		use frame_support::storage_alias;
+
+		/// The claims not yet decided, in the order they opened.
+		#[storage_alias]
+		pub type OpenClaims<T: Config> = StorageValue<Pallet<T>, Vec<ClaimId>, ValueQuery>;
+
+		/// The claims whose reveal period ends at the start of a block.
+		#[storage_alias]
+		pub type Deadlines<T: Config> = StorageMap<Pallet<T>, Twox64Concat, BlockNumberFor<T>, Vec<ClaimId>, ValueQuery>;
+
+		/// Claims whose reveal period is over, waiting for their tally (oldest first).
+		#[storage_alias]
+		pub type TallyQueue<T: Config> = StorageValue<Pallet<T>, Vec<ClaimId>, ValueQuery>;
+	}
+
+	/// The unversioned step (wrapped in [`MigrateV5ToV6`]): at most `MaxOpenClaims` claims (256
+	/// in the runtimes of version 5), so it runs in one block.
+	pub struct InnerMigrateV5ToV6<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV5ToV6<T> {
+		fn on_runtime_upgrade() -> Weight {
+			// The old lists are read whole before a key of the new layout (under the same
+			// prefixes) is written.
+			let open = v5_layout::OpenClaims::<T>::take();
+			let deadlines: Vec<(BlockNumberFor<T>, Vec<ClaimId>)> = v5_layout::Deadlines::<T>::drain().collect();
+			let waiting = v5_layout::TallyQueue::<T>::take();
+			for id in open.iter() {
+				OpenClaims::<T>::insert(id, ());
+			}
+			let mut writes = 3 + 2 * open.len() as u64;
+			for (at, ids) in deadlines.iter() {
+				for id in ids {
+					Deadlines::<T>::insert(at, id, ());
+					writes += 1;
+				}
+			}
+			// Claims that waited for a tally wait at their own deadline; the tallies resume from
+			// the earliest.
+			let mut since: Option<BlockNumberFor<T>> = None;
+			for id in waiting.iter() {
+				if let Some(claim) = Claims::<T>::get(id) {
+					Deadlines::<T>::insert(claim.reveal_end, id, ());
+					since = Some(since.map_or(claim.reveal_end, |s| s.min(claim.reveal_end)));
+					writes += 1;
+				}
+			}
+			if let Some(since) = since {
+				TallyIncompleteSince::<T>::put(since);
+			}
+			log::info!(
+				target: "runtime::weighted-voting",
+				"v6: {} open claims, {} deadlines and {} waiting tallies moved to keys of their own",
+				open.len(),
+				deadlines.len(),
+				waiting.len()
+			);
+			T::DbWeight::get().reads_writes(3 + deadlines.len() as u64 + waiting.len() as u64, writes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			Ok((v5_layout::OpenClaims::<T>::get().len() as u32).encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let before = u32::decode(&mut &state[..]).map_err(|_| "the pre-upgrade count")?;
+			frame_support::ensure!(OpenClaims::<T>::count() == before, "an open claim was lost in v6");
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	/// Runs [`InnerMigrateV5ToV6`] once, from storage version 5 to 6.
+	pub type MigrateV5ToV6<T> = VersionedMigration<5, 6, InnerMigrateV5ToV6<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
 }

@@ -272,7 +272,7 @@ pub fn tallies_per_block(n: u64) {
 	use frame_support::traits::Get;
 	let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
 	let worst = crate::CommitteeRound { size: 5, level: 0 };
-	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, 5, Some(worst)).saturating_add(db.reads(3));
+	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, 5, Some(worst)).saturating_add(WeightedVoting::tally_overhead());
 	TallyBudget::set(one.saturating_mul(n).saturating_add(db.reads_writes(2, 2)));
 }
 
@@ -281,7 +281,7 @@ pub fn tallies_per_block(n: u64) {
 pub fn room_for(n: u64, voters: u32) {
 	use frame_support::traits::Get;
 	let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
-	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, voters, None).saturating_add(db.reads(3));
+	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, voters, None).saturating_add(WeightedVoting::tally_overhead());
 	TallyBudget::set(one.saturating_mul(n).saturating_add(db.reads_writes(2, 2)));
 }
 
@@ -324,4 +324,11 @@ pub fn claim_commitment(claim: ClaimId) -> H256 {
 /// Reveals `verdict` for `who` on `claim` with [`salt`].
 pub fn reveal(who: AccountId, claim: ClaimId, verdict: Verdict) -> sp_runtime::DispatchResult {
 	WeightedVoting::reveal_vote(RuntimeOrigin::signed(who), claim, verdict, salt(who))
+}
+
+/// `ids` in ascending order.
+pub fn sorted(ids: impl Iterator<Item = ClaimId>) -> Vec<ClaimId> {
+	let mut ids: Vec<_> = ids.collect();
+	ids.sort_unstable();
+	ids
 }

@@ -197,7 +197,7 @@ proptest! {
 				}
 				run_to(System::block_number() + wait);
 				for class in [ClaimClass::QueryResult, ClaimClass::EvaluationScore] {
-					let voting = OpenClaims::<Test>::get().iter().filter(|id| Claims::<Test>::get(id).is_some_and(|c| c.class == class)).count();
+					let voting = WeightedVoting::open_claims().iter().filter(|id| Claims::<Test>::get(id).is_some_and(|c| c.class == class)).count();
 					prop_assert_eq!(OpenPerClass::<Test>::get(class) as usize, voting);
 					prop_assert!(voting <= MOCK_MAX_OPEN_PER_CLASS);
 				}

@@ -216,7 +216,7 @@ fn opening_freezes_an_electorate_of_eligible_validators() {
 		let claim = Claims::<Test>::get(id).unwrap();
 		assert_eq!(claim.eligible_weight, 3 * 100 * NW);
 		assert_eq!((claim.commit_end, claim.reveal_end), (1 + COMMIT, 1 + COMMIT + REVEAL));
-		assert_eq!(OpenClaims::<Test>::get().to_vec(), vec![0]);
+		assert_eq!(WeightedVoting::open_claims(), vec![0]);
 		assert!(events().contains(&Event::ClaimOpened {
 			claim: 0,
 			class: ClaimClass::QueryResult,
@@ -394,6 +394,7 @@ fn the_v1_migration_counts_the_open_claims_per_class_once() {
 		}
 		assert_ok!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)));
 		let _ = OpenPerClass::<Test>::clear(u32::MAX, None);
+		store_in_v5_layout(&[]);
 		StorageVersion::new(0).put::<WeightedVoting>();
 		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
 		assert_eq!((OpenPerClass::<Test>::get(ClaimClass::QueryResult), OpenPerClass::<Test>::get(ClaimClass::EvaluationScore)), (3, 1));
@@ -520,14 +521,17 @@ fn reveal_failures() {
 fn revealing_late_is_rejected_while_the_tally_waits() {
 	new_test_ext().execute_with(|| {
 		tallies_per_block(1);
-		let first = open(9);
-		let id = open(9);
-		assert_ok!(commit(1, id, Verdict::Valid));
+		let ids = [open(9), open(9)];
+		for id in ids {
+			assert_ok!(commit(1, id, Verdict::Valid));
+		}
 		run_to(1 + COMMIT + REVEAL);
-		// `id` waits in the queue behind `first`: still open, but its reveal period is over.
-		assert_eq!(Claims::<Test>::get(id).unwrap().status, ClaimStatus::Voting);
-		assert!(matches!(Claims::<Test>::get(first).unwrap().status, ClaimStatus::Decided { .. }));
-		assert_noop!(reveal(1, id, Verdict::Valid), Error::<Test>::RevealPeriodOver);
+		// Room for one tally: the other claim waits, still open, but its reveal period is over.
+		let decided: Vec<_> = decided().iter().map(|d| d.0).collect();
+		assert_eq!(decided.len(), 1);
+		let waiting = if decided[0] == ids[0] { ids[1] } else { ids[0] };
+		assert_eq!(Claims::<Test>::get(waiting).unwrap().status, ClaimStatus::Voting);
+		assert_noop!(reveal(1, waiting, Verdict::Valid), Error::<Test>::RevealPeriodOver);
 	});
 }
 
@@ -562,7 +566,7 @@ fn accepted_claim_rewards_claimant_and_agreeing_voters() {
 		assert_eq!(points(), vec![(1, ContributionCategory::Verification, 10), (2, ContributionCategory::Verification, 10)]);
 		assert_eq!(VoterRecords::<Test>::get(3).strikes, 1);
 		assert_eq!(decided(), vec![(id, ClaimClass::QueryResult, 9, decision_of(id))]);
-		assert!(OpenClaims::<Test>::get().is_empty());
+		assert_eq!(OpenClaims::<Test>::count(), 0);
 		assert!(WeightedVoting::electorate(id).is_empty());
 	});
 }
@@ -702,13 +706,12 @@ fn the_budget_not_a_count_decides_how_many_claims_a_block_tallies() {
 		let first_block = decided().len();
 		assert!(first_block > 2, "only {first_block} one-voter claims decided in a budget for two five-voter ones");
 		run_to(3 + COMMIT + REVEAL);
-		assert_eq!(decided().iter().map(|d| d.0).collect::<Vec<_>>(), ids, "the rest in order, in the next blocks");
+		assert_eq!(sorted(decided().iter().map(|d| d.0)), ids, "the rest in the next blocks");
 	});
 }
 
 #[test]
 fn the_tally_hook_spends_no_more_than_its_budget() {
-	use frame_support::traits::Get;
 	new_test_ext().execute_with(|| {
 		let ids: Vec<_> = (0..5).map(|_| open(9)).collect();
 		assert_eq!(voters_of(ids[0]), vec![1, 2, 3]);
@@ -729,13 +732,11 @@ fn the_tally_hook_spends_no_more_than_its_budget() {
 		run_to(end - 1);
 		System::set_block_number(end);
 		let used = WeightedVoting::on_initialize(end);
-		// Outside the budget: moving the five ended claims to the tally queue, and pruning
-		// (two reads and a write with nothing to prune).
-		let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
-		let fixed = <() as crate::weights::WeightInfo>::queue_ended_claims(5).saturating_add(db.reads_writes(2, 1));
+		// Outside the budget: pruning, at most two claims' worth when the budget is spent.
+		let fixed = WeightedVoting::prune_bound(2);
 		assert!(used.all_lte(TallyBudget::get().saturating_add(fixed)), "{used:?} over the budget {:?} + {fixed:?}", TallyBudget::get());
 		assert_eq!(decided().len(), 2, "room for two, not three");
-		assert!(events().contains(&Event::TalliesCarriedOver { count: 3 }));
+		assert!(events().contains(&Event::TalliesCarriedOver { since: end }));
 	});
 }
 
@@ -754,16 +755,20 @@ fn more_claims_ending_in_one_block_than_k_carry_over() {
 		let ids: Vec<_> = (0..5).map(|_| open(9)).collect();
 		room_for(2, voters_of(ids[0]).len() as u32);
 		run_to(1 + COMMIT + REVEAL);
-		// Room for two: two decided, three carried over.
+		// Room for two: two decided, three carried over; they wait at their deadline.
+		let end = 1 + COMMIT + REVEAL;
 		assert_eq!(decided().len(), 2);
-		assert!(events().contains(&Event::TalliesCarriedOver { count: 3 }));
-		assert_eq!(TallyQueue::<Test>::get().to_vec(), ids[2..].to_vec());
-		run_to(2 + COMMIT + REVEAL);
+		assert!(events().contains(&Event::TalliesCarriedOver { since: end }));
+		assert_eq!(Deadlines::<Test>::iter_key_prefix(end).count(), 3);
+		assert_eq!(TallyIncompleteSince::<Test>::get(), Some(end));
+		WeightedVoting::do_try_state().unwrap();
+		run_to(end + 1);
 		assert_eq!(decided().len(), 4);
-		run_to(3 + COMMIT + REVEAL);
-		assert_eq!(decided().iter().map(|d| d.0).collect::<Vec<_>>(), ids);
-		assert!(TallyQueue::<Test>::get().is_empty());
-		assert!(OpenClaims::<Test>::get().is_empty());
+		run_to(end + 2);
+		assert_eq!(sorted(decided().iter().map(|d| d.0)), ids);
+		assert_eq!(TallyIncompleteSince::<Test>::get(), None, "nothing left behind");
+		assert_eq!(Deadlines::<Test>::iter().count(), 0);
+		assert_eq!(OpenClaims::<Test>::count(), 0);
 	});
 }
 
@@ -1351,7 +1356,7 @@ fn a_committee_without_a_quorum_is_followed_by_a_larger_one_then_by_everyone() {
 		}
 		run_to(claim.reveal_end);
 		assert_eq!(decided()[0].3.outcome, Outcome::Accepted);
-		assert!(Committees::<Test>::get(id).is_none() && !OpenClaims::<Test>::get().contains(&id));
+		assert!(Committees::<Test>::get(id).is_none() && !OpenClaims::<Test>::contains_key(id));
 		assert!(WeightedVoting::do_try_state().is_ok());
 	});
 }
@@ -1458,7 +1463,10 @@ fn a_cheat_with_a_tenth_or_three_tenths_of_the_weight_captures_a_committee_as_th
 /// configuration and its claims are removed, everything else is kept, once only.
 #[test]
 fn the_v4_migration_removes_the_retired_test_class_once() {
-	use crate::migrations::v4::{retired_claims, retired_key, MigrateV3ToV4, RETIRED_CLASS};
+	use crate::migrations::{
+		v4::{retired_claims, retired_key, MigrateV3ToV4, RETIRED_CLASS},
+		v6::v5_layout,
+	};
 	use frame_support::{
 		storage::{unhashed, StoragePrefixedMap},
 		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
@@ -1472,6 +1480,7 @@ fn the_v4_migration_removes_the_retired_test_class_once() {
 		};
 		assert!(ClaimQueue::<Test>::get().contains(&queued_retired));
 		assert_ok!(commit(1, retired, Verdict::Valid));
+		store_in_v5_layout(&[]);
 		// Storage as version 3 kept it on a development chain: the test class configured, and
 		// two of the claims of that class (one open, one waiting).
 		for id in [retired, queued_retired] {
@@ -1495,9 +1504,9 @@ fn the_v4_migration_removes_the_retired_test_class_once() {
 			assert_eq!(Ballots::<Test>::iter_prefix(id).count(), 0);
 			assert!(!ElectorateSizes::<Test>::contains_key(id));
 		}
-		assert_eq!(OpenClaims::<Test>::get().into_inner(), vec![kept]);
+		assert_eq!(v5_layout::OpenClaims::<Test>::get(), vec![kept]);
 		assert!(ClaimQueue::<Test>::get().is_empty());
-		assert!(Deadlines::<Test>::iter().all(|(_, ids)| ids.into_inner() == vec![kept]));
+		assert!(v5_layout::Deadlines::<Test>::iter().all(|(_, ids)| ids == vec![kept]));
 		for prefix in [ClassParameters::<Test>::final_prefix(), CommitteeSizes::<Test>::final_prefix(), OpenPerClass::<Test>::final_prefix()] {
 			assert!(!unhashed::exists(&retired_key(prefix)));
 		}
@@ -1506,10 +1515,13 @@ fn the_v4_migration_removes_the_retired_test_class_once() {
 		assert_eq!(ClassParameters::<Test>::get(ClaimClass::QueryResult), Some(params));
 		// (Its class count still holds the retired claims it was given by the fixture above.)
 		OpenPerClass::<Test>::insert(ClaimClass::QueryResult, 1);
-		assert_ok!(WeightedVoting::do_try_state());
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 		MigrateV3ToV4::<Test>::on_runtime_upgrade();
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
+		// On to the layout of today (v5 left the claims as they are: written in today's).
+		StorageVersion::new(5).put::<WeightedVoting>();
+		crate::migrations::v6::MigrateV5ToV6::<Test>::on_runtime_upgrade();
+		assert_ok!(WeightedVoting::do_try_state());
 		for voter in [1, 2] {
 			assert_ok!(commit(voter, kept, Verdict::Valid));
 		}
@@ -1538,5 +1550,142 @@ fn an_escalation_is_charged_for_reading_every_validator() {
 		// The opening's fixed reads and writes, 4 reads of each of `max` validators, 3 ballots.
 		let reads_and_writes = db.reads(9 + 4 * u64::from(max)).saturating_add(db.writes(6 + 3));
 		assert!(bound.all_gte(<() as WeightInfo>::tally(1).saturating_add(reads_and_writes)), "{bound:?} does not pay for reading {max} validators");
+	});
+}
+
+/// Rewrites the open claims and deadlines as storage versions up to 5 kept them (one list each),
+/// with `waiting` (claims whose reveal period ended) in the tally queue instead of at their
+/// deadline.
+fn store_in_v5_layout(waiting: &[ClaimId]) {
+	use crate::migrations::v6::v5_layout;
+	let open = WeightedVoting::open_claims();
+	let deadlines: Vec<(u64, ClaimId, ())> = Deadlines::<Test>::iter().collect();
+	let _ = OpenClaims::<Test>::clear(u32::MAX, None);
+	let _ = Deadlines::<Test>::clear(u32::MAX, None);
+	TallyIncompleteSince::<Test>::kill();
+	v5_layout::OpenClaims::<Test>::put(open);
+	let mut by_block: std::collections::BTreeMap<u64, Vec<ClaimId>> = Default::default();
+	for (at, id, ()) in deadlines {
+		if !waiting.contains(&id) {
+			by_block.entry(at).or_default().push(id);
+		}
+	}
+	for (at, mut ids) in by_block {
+		ids.sort_unstable();
+		v5_layout::Deadlines::<Test>::insert(at, ids);
+	}
+	v5_layout::TallyQueue::<Test>::put(waiting.to_vec());
+}
+
+/// A chain upgraded while claims are open, one of them waiting for its tally: every claim keeps
+/// its place (open, at its deadline; the waiting one where the tallies resume), once only.
+#[test]
+fn the_v6_migration_gives_each_open_claim_and_deadline_a_key_once() {
+	use crate::migrations::v6::{v5_layout, MigrateV5ToV6};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		let early: Vec<_> = (0..3).map(|_| open(9)).collect();
+		run_to(3);
+		let late = open(9);
+		// The first of the early claims ended and waits for its tally.
+		let end = 1 + COMMIT + REVEAL;
+		run_to(end - 1);
+		System::set_block_number(end);
+		store_in_v5_layout(&early[..1]);
+		assert_eq!(v5_layout::OpenClaims::<Test>::get(), vec![early[0], early[1], early[2], late]);
+		assert_eq!(v5_layout::TallyQueue::<Test>::get(), vec![early[0]]);
+		assert!(WeightedVoting::do_try_state().is_err(), "the lists are not read as keys");
+		StorageVersion::new(5).put::<WeightedVoting>();
+
+		MigrateV5ToV6::<Test>::on_runtime_upgrade();
+		assert_eq!(WeightedVoting::on_chain_storage_version(), 6);
+		assert_eq!(WeightedVoting::open_claims(), vec![early[0], early[1], early[2], late]);
+		assert_eq!(OpenClaims::<Test>::count(), 4);
+		assert_eq!(sorted(Deadlines::<Test>::iter_key_prefix(end)), early);
+		assert_eq!(sorted(Deadlines::<Test>::iter_key_prefix(3 + COMMIT + REVEAL)), vec![late]);
+		assert_eq!(TallyIncompleteSince::<Test>::get(), Some(end));
+		assert!(!v5_layout::TallyQueue::<Test>::exists());
+		assert_ok!(WeightedVoting::do_try_state());
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		MigrateV5ToV6::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root, "once only");
+
+		// The block goes on: the three early claims are decided now, the late one at its end.
+		WeightedVoting::on_initialize(end);
+		assert_eq!(sorted(decided().iter().map(|d| d.0)), early);
+		run_to(3 + COMMIT + REVEAL);
+		assert_eq!(sorted(decided().iter().map(|d| d.0)), vec![early[0], early[1], early[2], late]);
+		assert_eq!(OpenClaims::<Test>::count(), 0);
+		assert_ok!(WeightedVoting::do_try_state());
+	});
+}
+
+/// The pallet's storage, key by key.
+fn pallet_state() -> std::collections::BTreeMap<Vec<u8>, Vec<u8>> {
+	let prefix = sp_io::hashing::twox_128(b"WeightedVoting");
+	let mut key = prefix.to_vec();
+	let mut state = std::collections::BTreeMap::new();
+	while let Some(next) = sp_io::storage::next_key(&key).filter(|k| k.starts_with(&prefix)) {
+		state.insert(next.clone(), sp_io::storage::get(&next).map(|v| v.to_vec()).unwrap_or_default());
+		key = next;
+	}
+	state
+}
+
+/// Bytes of the pallet's storage that `f` writes (new or changed values) or removes (keys).
+fn bytes_written(f: impl FnOnce()) -> usize {
+	let before = pallet_state();
+	f();
+	let after = pallet_state();
+	let written: usize = after.iter().filter(|(k, v)| before.get(*k) != Some(*v)).map(|(_, v)| v.len()).sum();
+	written + before.keys().filter(|k| !after.contains_key(*k)).count()
+}
+
+/// Opening and deciding a claim must not rewrite a list of every open claim: at thousands open,
+/// each opening and each tally would write kilobytes (and 256 was the most the list could hold).
+#[test]
+fn opening_and_deciding_a_claim_write_as_much_however_many_are_open() {
+	let costs = |already: usize| {
+		new_test_ext().execute_with(|| {
+			for _ in 0..already {
+				assert_ok!(WeightedVoting::open_claim(request(ClaimClass::EvaluationScore, 9)));
+			}
+			let mut id = 0;
+			let opening = bytes_written(|| id = open(9));
+			for who in 1..=3 {
+				assert_ok!(commit(who, id, Verdict::Valid));
+			}
+			run_to(1 + COMMIT);
+			for who in 1..=3 {
+				assert_ok!(reveal(who, id, Verdict::Valid));
+			}
+			let end = Claims::<Test>::get(id).unwrap().reveal_end;
+			run_to(end - 1);
+			// The others end at the same block: decide `id` alone.
+			System::set_block_number(end);
+			let deciding = bytes_written(|| {
+				Deadlines::<Test>::remove(end, id);
+				let _ = WeightedVoting::tally(id, end);
+			});
+			assert_eq!(decision_of(id).outcome, Outcome::Accepted);
+			(opening, deciding)
+		})
+	};
+	assert_eq!(costs(6), costs(0), "bytes written by an opening and a tally with 6 others open and with none");
+}
+
+/// Pruning keeps up with the tallies: a block that decided many claims has them all pruned
+/// once they are past the retention, not two a block.
+#[test]
+fn decided_claims_are_pruned_as_fast_as_they_were_decided() {
+	new_test_ext().execute_with(|| {
+		TallyBudget::set(Weight::MAX);
+		let ids: Vec<_> = (0..6).map(|_| open(9)).collect();
+		let decided_at = 1 + COMMIT + REVEAL;
+		run_to(decided_at);
+		assert_eq!(decided().len(), 6);
+		run_to(decided_at + 10);
+		assert!(ids.iter().all(|id| !Claims::<Test>::contains_key(id)), "all six pruned in the block their retention ended");
+		assert_eq!(PruneCursor::<Test>::get(), 6);
 	});
 }

@@ -44,7 +44,6 @@ pub trait WeightInfo {
 	fn reveal_votes(n: u32, ) -> Weight;
 	fn set_class_params() -> Weight;
 	fn open_claim(v: u32, ) -> Weight;
-	fn queue_ended_claims(c: u32, ) -> Weight;
 	fn tally(v: u32, ) -> Weight;
 }
 
@@ -171,19 +170,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
-	/// Storage: `WeightedVoting::Deadlines` (r:1 w:1)
-	/// Proof: `WeightedVoting::Deadlines` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::TallyQueue` (r:1 w:1)
-	/// Proof: `WeightedVoting::TallyQueue` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
-	/// Component `c` ranges over `[1, 96]`.
-	fn queue_ended_claims(c: u32, ) -> Weight {
-		// Proof size: measured `395`, estimated `5527` bytes.
-		// Fastest run: 15_000_000 ps.
-		Weight::from_parts(17_902_687, 5527)
-			.saturating_add(Weight::from_parts(98_874, 0).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
 	/// Storage: `WeightedVoting::Claims` (r:1 w:1)
 	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Ballots` (r:101 w:100)
@@ -288,12 +274,6 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
-	}
-	fn queue_ended_claims(c: u32, ) -> Weight {
-		Weight::from_parts(17_902_687, 5527)
-			.saturating_add(Weight::from_parts(98_874, 0).saturating_mul(c.into()))
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn tally(v: u32, ) -> Weight {
 		Weight::from_parts(172_578_433, 6196)

@@ -305,9 +305,12 @@ impl pallet_weighted_voting::Config for Runtime {
 	// The markets that open claims act on their outcomes.
 	type OnDecided = (crate::DataMarket, crate::BuilderMarket, crate::ComputeMarket);
 	type MaxVoters = MaxAuthorities;
-	type MaxOpenClaims = ConstU32<256>;
-	// Two classes flooded still leave 64 slots to the others.
-	type MaxOpenPerClass = ConstU32<96>;
+	// A block's tally budget decides ~28 model-update claims of a 16-voter committee (~9 a
+	// second, `claim_capacity_tests`); a claim is open 40 blocks: 1,120 at once. One key each,
+	// so the cap costs nothing per claim (storage v6). Two classes flooded still leave 640 slots
+	// to the others.
+	type MaxOpenClaims = ConstU32<3_200>;
+	type MaxOpenPerClass = ConstU32<1_280>;
 	type MaxQueuedClaims = ConstU32<256>;
 	// The builder and up to 16 rival trainers of a round (`MaxUpdatesPerRound`), with room.
 	type MaxConflicted = ConstU32<24>;
@@ -681,6 +684,8 @@ impl pallet_builder_market::BenchmarkHelper<AccountId> for LoopxBenchmarkHelper 
 	}
 }
 
+#[cfg(test)]
+mod claim_capacity_tests;
 #[cfg(test)]
 mod compute_capacity_tests;
 #[cfg(test)]
