@@ -268,9 +268,55 @@ pub enum Subcommand {
 	/// Database metadata.
 	ChainInfo(sc_cli::ChainInfoCmd),
 
-	/// Score a model payload on the demo evaluation set, as the validators' votes do, and print
-	/// the metrics as JSON: an independent check of a claimed or accepted metric.
+	/// Score a model payload on its task's evaluation set (the demo one, or a CSV file given
+	/// with `--eval-csv`), as the validators' votes do, and print the metrics as JSON: an
+	/// independent check of a claimed or accepted metric.
 	EvaluateModel(EvaluateModelCmd),
+
+	/// Data-set tools for builders and data nodes.
+	#[command(subcommand)]
+	Dataset(DatasetCmd),
+}
+
+/// `loopx-node dataset …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum DatasetCmd {
+	/// Print what the chain names a CSV data set by, as JSON: its schema hash (an offer's
+	/// `schema`), its commitment (a task's `eval_set`, an offer's `contentHash`), size and rows,
+	/// the feature columns, the label balance and the groups. A bad row is refused with its line.
+	Inspect(DatasetInspectCmd),
+}
+
+impl DatasetCmd {
+	/// Runs the subcommand.
+	pub fn run(&self) -> Result<(), String> {
+		match self {
+			Self::Inspect(cmd) => cmd.run(),
+		}
+	}
+}
+
+/// `loopx-node dataset inspect`.
+#[derive(Debug, clap::Args)]
+pub struct DatasetInspectCmd {
+	/// The CSV file: a `label` column (0/1), an optional `group` column, numeric features.
+	#[arg(value_name = "FILE")]
+	pub file: std::path::PathBuf,
+}
+
+impl DatasetInspectCmd {
+	/// Prints the data set's description as one JSON object.
+	pub fn run(&self) -> Result<(), String> {
+		let data = loopx_worker::dataset_info::read_file(&self.file).map_err(|e| format!("{}: {e}", self.file.display()))?;
+		let i = loopx_worker::dataset_info::inspect(&data).map_err(|e| format!("{}: {e}", self.file.display()))?;
+		let json = serde_json::json!({
+			"schema": format!("{:?}", i.schema), "commitment": format!("{:?}", i.commitment), "size": i.size,
+			"rows": i.rows, "features": i.features, "positives": i.positives, "negatives": i.rows - i.positives,
+			"groups": i.groups, "largestGroup": i.largest_group,
+		});
+		println!("{json}");
+		Ok(())
+	}
 }
 
 /// `loopx-node evaluate-model`.
@@ -284,6 +330,10 @@ pub struct EvaluateModelCmd {
 	/// `<base>/chains/<id>/loopx-models`.
 	#[arg(long, value_name = "PATH")]
 	pub payload: std::path::PathBuf,
+	/// The task's evaluation set as a CSV file (its commitment must be the task's `eval_set`:
+	/// `loopx-node dataset inspect` prints it). Without it, only tasks scored on the demo set.
+	#[arg(long, value_name = "FILE")]
+	pub eval_csv: Option<std::path::PathBuf>,
 }
 
 impl EvaluateModelCmd {
@@ -291,7 +341,11 @@ impl EvaluateModelCmd {
 	pub fn run(&self) -> Result<(), String> {
 		let spec = sp_core::bytes::from_hex(&self.spec).map_err(|e| format!("--spec: not hex: {e}"))?;
 		let payload = std::fs::read(&self.payload).map_err(|e| format!("--payload {}: {e}", self.payload.display()))?;
-		let e = loopx_worker::evaluate::evaluate_payload(&spec, &payload).map_err(|e| e.to_string())?;
+		let eval = match &self.eval_csv {
+			Some(path) => Some(loopx_worker::dataset_info::read_file(path).map_err(|e| format!("--eval-csv {}: {e}", path.display()))?),
+			None => None,
+		};
+		let e = loopx_worker::evaluate::evaluate_payload(&spec, &payload, eval.as_ref()).map_err(|e| e.to_string())?;
 		let json = serde_json::json!({
 			"task": e.task, "hash": e.hash, "rows": e.rows,
 			"auc": e.auc, "accuracy": e.accuracy, "logLoss": e.log_loss, "metricPpm": e.metric_ppm,

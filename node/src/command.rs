@@ -110,6 +110,7 @@ pub fn run() -> sc_cli::Result<()> {
 			(use a separate CARGO_TARGET_DIR: see the README)"
 			.into()),
 		Some(Subcommand::EvaluateModel(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
+		Some(Subcommand::Dataset(cmd)) => cmd.run().map_err(sc_cli::Error::Input),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))

@@ -34,6 +34,7 @@ pub mod answers;
 pub mod chain;
 pub mod chain_answers;
 pub mod chain_index;
+pub mod dataset_info;
 pub mod deals;
 pub mod demo_data;
 pub mod evaluate;

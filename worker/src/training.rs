@@ -212,6 +212,11 @@ impl TaskModel {
 		evaluate(&Mlp::<Cpu>::from_state(state, &device), eval, &device).map_err(|e| TaskModelError::Evaluation(e.to_string()))
 	}
 
+	/// How many features a row must have for this model.
+	pub fn inputs(&self) -> usize {
+		self.spec.inputs()
+	}
+
 	/// The task's metric of `state` on `eval`, in parts per million (deterministic).
 	pub fn score(&self, state: &ModelState, eval: &Dataset) -> Result<u32, TaskModelError> {
 		self.evaluate(state, eval).map(|(_, ppm)| ppm)
