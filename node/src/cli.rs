@@ -76,6 +76,78 @@ pub struct Cli {
 	/// buyer an offer, 200 blocks in the book; `"model_tag": ""` sells no model).
 	#[arg(long, value_name = "PATH", requires = "data_node")]
 	pub data_offers: Option<std::path::PathBuf>,
+
+	/// What a validator buys in the data market: a JSON file such as
+	/// `{"tag": "wallet-tx", "model_tag": "wallet-model", "max_price": 10000000000000,
+	/// "lifetime": 100, "max_datasets": 8}` (every field optional; these are the defaults: data
+	/// sets and local models at up to 10 LPX each, a bid 100 blocks in the book, 8 bought at most
+	/// in the node's life — a bound on spending; `"model_tag": ""` buys no local models). Only
+	/// data sets of the schema the node trains on and local models of tasks it works on are
+	/// bought.
+	#[arg(long, value_name = "PATH")]
+	pub buy_plan: Option<std::path::PathBuf>,
+}
+
+/// What a validator buys (`--buy-plan`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataBuys {
+	/// The market of data sets.
+	#[serde(default = "default_tag")]
+	pub tag: String,
+	/// The market of local models (empty: none bought).
+	#[serde(default = "default_model_tag")]
+	pub model_tag: String,
+	/// Highest price paid per data set or local model, in plancks.
+	#[serde(default = "default_max_price")]
+	pub max_price: u128,
+	/// Blocks a bid stays in the book.
+	#[serde(default = "default_bid_lifetime")]
+	pub lifetime: u32,
+	/// Data sets and local models bought at most.
+	#[serde(default = "default_max_datasets")]
+	pub max_datasets: u32,
+}
+
+impl Default for DataBuys {
+	fn default() -> Self {
+		Self {
+			tag: default_tag(),
+			model_tag: default_model_tag(),
+			max_price: default_max_price(),
+			lifetime: default_bid_lifetime(),
+			max_datasets: default_max_datasets(),
+		}
+	}
+}
+
+fn default_max_price() -> u128 {
+	loopx_worker::deals::BuyPlan::default().max_price
+}
+fn default_bid_lifetime() -> u32 {
+	loopx_worker::deals::BuyPlan::default().lifetime
+}
+fn default_max_datasets() -> u32 {
+	loopx_worker::deals::BuyPlan::default().max_datasets as u32
+}
+
+impl DataBuys {
+	/// The plan these settings describe, or why they are wrong.
+	pub fn plan(self) -> Result<loopx_worker::deals::BuyPlan, String> {
+		if self.tag.is_empty() || self.tag.len() > 32 || self.model_tag.len() > 32 || self.lifetime == 0 || self.max_datasets == 0 {
+			return Err("the tag must have 1 to 32 bytes, the model tag at most 32, lifetime and max_datasets must not be zero".into());
+		}
+		if self.model_tag == self.tag {
+			return Err("the model tag must differ from the data tag (a bid buys from one book)".into());
+		}
+		Ok(loopx_worker::deals::BuyPlan {
+			tag: self.tag.into_bytes(),
+			model_tag: (!self.model_tag.is_empty()).then(|| self.model_tag.into_bytes()),
+			max_price: self.max_price,
+			lifetime: self.lifetime,
+			max_datasets: self.max_datasets as usize,
+		})
+	}
 }
 
 /// The offer settings of a data node (`--data-offers`).
@@ -168,6 +240,18 @@ impl Cli {
 			.as_deref()
 			.map(|s| loopx_runtime::AccountId::from_ss58check(s).map_err(|e| format!("--worker-stash {s}: not an SS58 account ({e:?})")))
 			.transpose()
+	}
+
+	/// What a validator buys (`--buy-plan`, else the defaults), or why the file is wrong.
+	pub fn buy_plan(&self) -> Result<loopx_worker::deals::BuyPlan, String> {
+		let buys = match &self.buy_plan {
+			Some(path) => {
+				let text = std::fs::read_to_string(path).map_err(|e| format!("--buy-plan {}: {e}", path.display()))?;
+				serde_json::from_str::<DataBuys>(&text).map_err(|e| format!("--buy-plan {}: {e}", path.display()))?
+			},
+			None => DataBuys::default(),
+		};
+		buys.plan().map_err(|e| format!("--buy-plan: {e}"))
 	}
 
 	/// What the data node sells (`None` without `--data-node`), or why the options are wrong.
@@ -352,5 +436,34 @@ impl EvaluateModelCmd {
 		});
 		println!("{json}");
 		Ok(())
+	}
+}
+
+#[cfg(test)]
+mod buy_plan_tests {
+	use super::DataBuys;
+
+	fn parse(json: &str) -> Result<loopx_worker::deals::BuyPlan, String> {
+		serde_json::from_str::<DataBuys>(json).map_err(|e| e.to_string())?.plan()
+	}
+
+	#[test]
+	fn a_buy_plan_defaults_to_the_workers_and_takes_the_operators_bounds() {
+		let default = loopx_worker::deals::BuyPlan::default();
+		let plan = parse("{}").unwrap();
+		assert_eq!(
+			(plan.tag, plan.model_tag, plan.max_price, plan.lifetime, plan.max_datasets),
+			(default.tag, default.model_tag, default.max_price, default.lifetime, default.max_datasets)
+		);
+		let plan = parse(r#"{"max_price": 5, "max_datasets": 2, "model_tag": ""}"#).unwrap();
+		assert_eq!((plan.max_price, plan.max_datasets, plan.model_tag), (5, 2, None));
+	}
+
+	#[test]
+	fn a_bad_buy_plan_is_refused_with_the_reason() {
+		assert!(parse(r#"{"max_datasets": 0}"#).unwrap_err().contains("must not be zero"));
+		assert!(parse(r#"{"tag": ""}"#).is_err());
+		assert!(parse(r#"{"model_tag": "wallet-tx"}"#).unwrap_err().contains("must differ"));
+		assert!(parse(r#"{"budget": 1}"#).unwrap_err().contains("unknown field"));
 	}
 }

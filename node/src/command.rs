@@ -129,6 +129,7 @@ pub fn run() -> sc_cli::Result<()> {
 				let acting_for = cli.worker_stash().map_err(sc_cli::Error::Input)?;
 				let sql_datasets = cli.sql_datasets().map_err(sc_cli::Error::Input)?;
 				let chain_index_kept = cli.chain_index_kept().map_err(sc_cli::Error::Input)?;
+				let buying = cli.buy_plan().map_err(sc_cli::Error::Input)?;
 				let workers = (!cli.no_workers).then(|| service::WorkerOptions {
 					faults: loopx_worker::Faults {
 						forge_answers: cli.worker_fault.contains(&crate::cli::WorkerFault::ForgeAnswers),
@@ -138,6 +139,7 @@ pub fn run() -> sc_cli::Result<()> {
 						slow_training: cli.worker_fault.contains(&crate::cli::WorkerFault::SlowTraining),
 					},
 					selling,
+					buying,
 					acting_for,
 					sql_datasets,
 					chain_index_kept,

@@ -153,6 +153,8 @@ pub struct WorkerOptions {
 	pub faults: loopx_worker::Faults,
 	/// What a data node sells (`--data-node`).
 	pub selling: Option<loopx_worker::deals::SellPlan>,
+	/// What a validator buys (`--buy-plan`).
+	pub buying: loopx_worker::deals::BuyPlan,
 	/// The stash the worker key is a proxy of (`--worker-stash`).
 	pub acting_for: Option<loopx_runtime::AccountId>,
 	/// The operator's own SQL datasets (`--sql-dataset`).
@@ -266,7 +268,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 	task_manager.spawn_handle().spawn("loopx-announce", Some("loopx-worker"), announcing);
 
 	let validator = config.role.is_authority();
-	if let Some(WorkerOptions { faults, selling, acting_for, sql_datasets, chain_index_kept, chain_index_backfill }) =
+	if let Some(WorkerOptions { faults, selling, buying, acting_for, sql_datasets, chain_index_kept, chain_index_backfill }) =
 		workers.filter(|w| validator || w.selling.is_some())
 	{
 		let keystore = keystore_container.keystore();
@@ -319,6 +321,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 			fetcher: Some(fetcher),
 			validator,
 			selling,
+			buying,
 			deal_store: deals,
 			bought_store: bought,
 			deal_fetcher: Some(deal_fetcher),

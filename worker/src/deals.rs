@@ -32,12 +32,12 @@ use loopx_ml_kernels::data::{
 	Dataset,
 };
 use loopx_primitives::{ClaimClass, ClaimId, TaskId};
-use loopx_runtime::{opaque::Block, Balance, BlockNumber};
+use loopx_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
 use loopx_worker_api::Verdict;
 use loopx_worker_api::WorkerAction;
 use pallet_builder_market::{runtime_api::BuilderMarketApi, TaskStatus};
 use pallet_data_market::{
-	runtime_api::{DataMarketApi, NextStep},
+	runtime_api::{DataMarketApi, NextStep, OrderView},
 	DealState, Goods, GoodsKind, Side,
 };
 use pallet_weighted_voting::runtime_api::{Phase, VotableClaim, WeightedVotingApi};
@@ -150,8 +150,37 @@ pub struct Prepared {
 
 /// The schema commitment of a data set: blake2-256 of its CSV header.
 pub fn schema_hash(data: &Dataset) -> H256 {
-	let header = ["label", "group"].into_iter().chain(data.names.iter().map(String::as_str)).collect::<Vec<_>>().join(",");
+	schema_of_features(data.names.iter().map(String::as_str))
+}
+
+/// The schema commitment of a data set with these feature columns (in order).
+pub fn schema_of_features<'a>(features: impl IntoIterator<Item = &'a str>) -> H256 {
+	let header = ["label", "group"].into_iter().chain(features).collect::<Vec<_>>().join(",");
 	H256(sp_crypto_hashing::blake2_256(header.as_bytes()))
+}
+
+/// The schema of the data this node trains on (the wallet transactions' features): the only
+/// data sets it buys.
+pub fn training_schema() -> H256 {
+	schema_of_features(loopx_ml_kernels::data::wallet::FEATURE_NAMES.iter().copied())
+}
+
+/// The best offer in `offers` (best first) worth buying for `me`: not its own, at most
+/// `max_price`, goods of `kind` it does not have yet, in a schema it can use (`usable`: data it
+/// trains on, local models of tasks it works on). Anything else would be paid for and dropped.
+pub fn offer_to_buy<'a>(
+	offers: &'a [OrderView<AccountId, Balance, BlockNumber>],
+	me: &AccountId,
+	max_price: Balance,
+	kind: GoodsKind,
+	have: &BTreeSet<H256>,
+	usable: impl Fn(&H256) -> bool,
+) -> Option<&'a OrderView<AccountId, Balance, BlockNumber>> {
+	offers.iter().find(|o| {
+		&o.owner != me
+			&& o.price <= max_price
+			&& o.goods.is_some_and(|g| g.kind == kind && !have.contains(&g.commitment.content_hash) && usable(&g.commitment.schema))
+	})
 }
 
 /// `data` as a payload with its commitment, if it fits a payload.
@@ -449,7 +478,7 @@ impl DealWorker {
 		}
 		if let Some(plan) = self.buying.clone() {
 			let buying = deals.iter().any(|d| !d.is_seller);
-			self.maybe_bid(at, &plan, buying);
+			self.maybe_bid(at, &plan, buying, learning);
 		}
 	}
 
@@ -613,7 +642,7 @@ impl DealWorker {
 		self.outbox.send(at, Step::Offer(local_model), "post_offer", action);
 	}
 
-	fn maybe_bid<C, P>(&mut self, at: &At<'_, C, P>, plan: &BuyPlan, buying: bool)
+	fn maybe_bid<C, P>(&mut self, at: &At<'_, C, P>, plan: &BuyPlan, buying: bool, learning: &Learning)
 	where
 		C: ProvideRuntimeApi<Block> + Send + Sync,
 		C::Api: WorkerRuntimeApis,
@@ -635,12 +664,10 @@ impl DealWorker {
 				return;
 			}
 			let offers = api.best_orders(at.hash, tag.clone(), Side::Offer, 64).unwrap_or_default();
-			let wanted = offers.iter().find(|o| {
-				&o.owner != at.me
-					&& o.price <= plan.max_price
-					&& o.goods.is_some_and(|g| g.kind == kind && !self.have.contains(&g.commitment.content_hash))
-			});
-			let Some(offer) = wanted else { continue };
+			let data_schema = training_schema();
+			let model_schemas: Vec<H256> = if local_model { learning.tasks_worked_on().into_iter().map(model_schema).collect() } else { Vec::new() };
+			let usable = |schema: &H256| if local_model { model_schemas.contains(schema) } else { *schema == data_schema };
+			let Some(offer) = offer_to_buy(&offers, at.me, plan.max_price, kind, &self.have, usable) else { continue };
 			log::info!(
 				target: LOG_TARGET,
 				"🛒 bidding {} for the {} of offer #{} on {:?}",
@@ -932,5 +959,39 @@ mod tests {
 		assert!(worker.have.contains(&prepared.goods.commitment.content_hash), "not bought twice");
 		assert!(worker.have.contains(&model.goods.commitment.content_hash), "not bought twice");
 		std::fs::remove_dir_all(&dir).unwrap();
+	}
+
+	fn offer(id: u64, owner: u8, price: Balance, kind: GoodsKind, schema: H256) -> OrderView<AccountId, Balance, BlockNumber> {
+		let commitment = pallet_data_market::Commitment { content_hash: H256::repeat_byte(id as u8), size: 100, samples: 10, schema };
+		OrderView { id, owner: AccountId::from([owner; 32]), price, remaining: 1, expires: 100, goods: Some(Goods { kind, commitment }) }
+	}
+
+	/// A data set this node cannot train on is not bought, however cheap and first in the book:
+	/// it would be paid for, match its offer (so no dispute refunds it) and be dropped.
+	#[test]
+	fn a_validator_buys_only_data_it_can_train_on() {
+		let me = AccountId::from([1; 32]);
+		let wallet = training_schema();
+		assert_eq!(wallet, schema_hash(&training_shard(3)), "the schema of the data the node trains on");
+		let other = schema_of_features(["pixels"]);
+		let offers = vec![
+			offer(1, 2, 1, GoodsKind::RawData, other),
+			offer(2, 1, 2, GoodsKind::RawData, wallet),
+			offer(3, 3, 3, GoodsKind::RawData, wallet),
+			offer(4, 4, 4, GoodsKind::RawData, wallet),
+		];
+		let usable = |s: &H256| *s == wallet;
+		let none = BTreeSet::new();
+		// Not the other schema (first), not its own (second): the third.
+		assert_eq!(offer_to_buy(&offers, &me, 10, GoodsKind::RawData, &none, usable).map(|o| o.id), Some(3));
+		// Above its price, or already bought: the next one, or none.
+		assert_eq!(offer_to_buy(&offers, &me, 2, GoodsKind::RawData, &none, usable).map(|o| o.id), None);
+		let have = BTreeSet::from([H256::repeat_byte(3)]);
+		assert_eq!(offer_to_buy(&offers, &me, 10, GoodsKind::RawData, &have, usable).map(|o| o.id), Some(4));
+		assert_eq!(offer_to_buy(&offers, &me, 10, GoodsKind::LocalModel, &none, |_| true).map(|o| o.id), None, "no model offers");
+		// Local models: only of the tasks it works on.
+		let models = vec![offer(5, 2, 1, GoodsKind::LocalModel, model_schema(9)), offer(6, 3, 1, GoodsKind::LocalModel, model_schema(7))];
+		let worked_on = [model_schema(7)];
+		assert_eq!(offer_to_buy(&models, &me, 10, GoodsKind::LocalModel, &none, |s| worked_on.contains(s)).map(|o| o.id), Some(6));
 	}
 }

@@ -96,6 +96,8 @@ pub struct Params<C, P, S> {
 	pub validator: bool,
 	/// What this node sells as a data node (`--data-node`), if anything.
 	pub selling: Option<deals::SellPlan>,
+	/// What a validator buys in the data market (`--buy-plan`; used only by a validator).
+	pub buying: deals::BuyPlan,
 	/// Sealed payloads of this node's deliveries, served over the deals protocol.
 	pub deal_store: payload_store::PayloadStore,
 	/// Data sets bought, kept across restarts.

@@ -53,6 +53,7 @@ where
 		fetcher,
 		validator,
 		selling,
+		buying,
 		deal_store,
 		bought_store,
 		deal_fetcher,
@@ -90,7 +91,7 @@ where
 		}
 	}
 	let mut learning = learning::Learning::new(models, fetcher, faults, secret);
-	let buying = validator.then(deals::BuyPlan::default);
+	let buying = validator.then_some(buying);
 	let (mut deals, bought) = deals::DealWorker::new(&secret, selling.clone(), buying, deal_store, bought_store, deal_fetcher);
 	if faults.sell_garbage {
 		deals.sell_garbage();

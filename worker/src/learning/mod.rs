@@ -99,6 +99,11 @@ impl Learning {
 		self.pool.add_bought(task, payload);
 	}
 
+	/// The tasks seen that this node trains and verifies (whose local models it may buy).
+	pub fn tasks_worked_on(&self) -> Vec<TaskId> {
+		self.tasks.worked_on().collect()
+	}
+
 	/// Whether `payload` is a model of its task as the chain describes it (what a buyer checks
 	/// before it confirms a local-model deal).
 	pub fn check_model<C, P>(&mut self, at: &At<'_, C, P>, payload: &TaskPayload) -> Result<(), ScoreError>

@@ -85,4 +85,9 @@ impl TaskRegistry {
 	pub fn get(&self, task: TaskId) -> Option<&TaskModel> {
 		self.tasks.get(&task)?.as_ref().ok()
 	}
+
+	/// The tasks seen that this node works on.
+	pub fn worked_on(&self) -> impl Iterator<Item = TaskId> + '_ {
+		self.tasks.iter().filter(|(_, m)| m.is_ok()).map(|(id, _)| *id)
+	}
 }
