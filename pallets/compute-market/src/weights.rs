@@ -76,9 +76,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `m` ranges over `[0, 16]`.
 	fn advertise(_t: u32, m: u32, ) -> Weight {
 		// Proof size: measured `12447`, estimated `286990` bytes.
-		// Fastest run: 949_068_000 ps.
-		Weight::from_parts(1_015_504_854, 286990)
-			.saturating_add(Weight::from_parts(1_998_366, 0).saturating_mul(m.into()))
+		// Fastest run: 944_631_000 ps.
+		Weight::from_parts(1_049_082_646, 286990)
+			.saturating_add(Weight::from_parts(1_105_142, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(303_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -86,8 +86,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::Capabilities` (`max_values`: None, `max_size`: Some(722), added: 3197, mode: `MaxEncodedLen`)
 	fn withdraw_capabilities() -> Weight {
 		// Proof size: measured `793`, estimated `4187` bytes.
-		// Fastest run: 29_056_000 ps.
-		Weight::from_parts(33_344_000, 4187)
+		// Fastest run: 31_080_000 ps.
+		Weight::from_parts(35_829_000, 4187)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -102,15 +102,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(355), added: 2830, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Due` (r:1 w:1)
-	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(269), added: 2744, mode: `MaxEncodedLen`)
+	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Queries` (r:0 w:1)
 	/// Proof: `ComputeMarket::Queries` (`max_values`: None, `max_size`: Some(4440), added: 6915, mode: `MaxEncodedLen`)
 	/// Component `l` ranges over `[16, 2048]`.
 	fn post_query(l: u32, ) -> Weight {
-		// Proof size: measured `271`, estimated `3820` bytes.
-		// Fastest run: 77_524_000 ps.
-		Weight::from_parts(86_954_447, 3820)
-			.saturating_add(Weight::from_parts(17_179, 0).saturating_mul(l.into()))
+		// Proof size: measured `271`, estimated `4503` bytes.
+		// Fastest run: 76_784_000 ps.
+		Weight::from_parts(87_770_940, 4503)
+			.saturating_add(Weight::from_parts(17_269, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -133,15 +133,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Rewards::EraSpent` (r:1 w:1)
 	/// Proof: `Rewards::EraSpent` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Due` (r:1 w:1)
-	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(269), added: 2744, mode: `MaxEncodedLen`)
+	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Queries` (r:0 w:1)
 	/// Proof: `ComputeMarket::Queries` (`max_values`: None, `max_size`: Some(4440), added: 6915, mode: `MaxEncodedLen`)
 	/// Component `l` ranges over `[16, 2048]`.
 	fn post_free_query(l: u32, ) -> Weight {
 		// Proof size: measured `436`, estimated `6196` bytes.
-		// Fastest run: 108_681_000 ps.
-		Weight::from_parts(118_998_399, 6196)
-			.saturating_add(Weight::from_parts(17_086, 0).saturating_mul(l.into()))
+		// Fastest run: 114_753_000 ps.
+		Weight::from_parts(120_873_140, 6196)
+			.saturating_add(Weight::from_parts(17_171, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -162,13 +162,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ComputeMarket::Capabilities` (r:100 w:0)
 	/// Proof: `ComputeMarket::Capabilities` (`max_values`: None, `max_size`: Some(722), added: 3197, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Due` (r:2 w:2)
-	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(269), added: 2744, mode: `MaxEncodedLen`)
+	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Component `r` ranges over `[1, 5]`.
 	fn assign(r: u32, ) -> Weight {
 		// Proof size: measured `13564`, estimated `320690` bytes.
-		// Fastest run: 1_238_587_000 ps.
-		Weight::from_parts(1_274_149_170, 320690)
-			.saturating_add(Weight::from_parts(6_223_291, 0).saturating_mul(r.into()))
+		// Fastest run: 1_254_536_000 ps.
+		Weight::from_parts(1_289_802_394, 320690)
+			.saturating_add(Weight::from_parts(18_369_258, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(406_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -178,8 +178,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::Answers` (`max_values`: None, `max_size`: Some(4196), added: 6671, mode: `MaxEncodedLen`)
 	fn commit_answer() -> Weight {
 		// Proof size: measured `596`, estimated `7905` bytes.
-		// Fastest run: 38_755_000 ps.
-		Weight::from_parts(44_320_000, 7905)
+		// Fastest run: 41_030_000 ps.
+		Weight::from_parts(48_095_000, 7905)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -190,9 +190,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `l` ranges over `[0, 4096]`.
 	fn reveal_answer(l: u32, ) -> Weight {
 		// Proof size: measured `1074`, estimated `34345` bytes.
-		// Fastest run: 81_502_000 ps.
-		Weight::from_parts(90_243_401, 34345)
-			.saturating_add(Weight::from_parts(3_636, 0).saturating_mul(l.into()))
+		// Fastest run: 83_000_000 ps.
+		Weight::from_parts(92_830_050, 34345)
+			.saturating_add(Weight::from_parts(4_644, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -208,8 +208,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::TotalLocked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn lock_for_pass() -> Weight {
 		// Proof size: measured `313`, estimated `3820` bytes.
-		// Fastest run: 67_761_000 ps.
-		Weight::from_parts(75_000_000, 3820)
+		// Fastest run: 73_137_000 ps.
+		Weight::from_parts(77_661_000, 3820)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -219,8 +219,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::TotalLocked` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn request_unlock() -> Weight {
 		// Proof size: measured `180`, estimated `3542` bytes.
-		// Fastest run: 19_178_000 ps.
-		Weight::from_parts(22_343_000, 3542)
+		// Fastest run: 20_724_000 ps.
+		Weight::from_parts(22_858_000, 3542)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -232,8 +232,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(355), added: 2830, mode: `MaxEncodedLen`)
 	fn unlock() -> Weight {
 		// Proof size: measured `376`, estimated `3820` bytes.
-		// Fastest run: 59_582_000 ps.
-		Weight::from_parts(64_570_000, 3820)
+		// Fastest run: 61_878_000 ps.
+		Weight::from_parts(65_921_000, 3820)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -261,8 +261,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::RatingDeposits` (`max_values`: None, `max_size`: Some(112), added: 2587, mode: `MaxEncodedLen`)
 	fn rate() -> Weight {
 		// Proof size: measured `2264`, estimated `7905` bytes.
-		// Fastest run: 163_313_000 ps.
-		Weight::from_parts(176_044_000, 7905)
+		// Fastest run: 172_012_000 ps.
+		Weight::from_parts(183_497_000, 7905)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -284,8 +284,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `StakeReputation::CurrentSession` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn withdraw_rating() -> Weight {
 		// Proof size: measured `2142`, estimated `3820` bytes.
-		// Fastest run: 136_864_000 ps.
-		Weight::from_parts(146_038_000, 3820)
+		// Fastest run: 141_345_000 ps.
+		Weight::from_parts(151_747_000, 3820)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -310,12 +310,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
 	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Due` (r:1 w:1)
-	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(269), added: 2744, mode: `MaxEncodedLen`)
+	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Component `r` ranges over `[1, 5]`.
 	fn route_due(_r: u32, ) -> Weight {
 		// Proof size: measured `22112`, estimated `320690` bytes.
-		// Fastest run: 1_764_943_000 ps.
-		Weight::from_parts(2_024_048_879, 320690)
+		// Fastest run: 1_803_578_000 ps.
+		Weight::from_parts(1_944_580_260, 320690)
 			.saturating_add(T::DbWeight::get().reads(407_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -341,10 +341,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::OpenPerClass` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::ClassQuotas` (r:1 w:0)
 	/// Proof: `WeightedVoting::ClassQuotas` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::OpenClaims` (r:1 w:1)
-	/// Proof: `WeightedVoting::OpenClaims` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Deadlines` (r:1 w:1)
-	/// Proof: `WeightedVoting::Deadlines` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::CounterForOpenClaims` (r:1 w:1)
+	/// Proof: `WeightedVoting::CounterForOpenClaims` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::CommitteeSizes` (r:1 w:0)
 	/// Proof: `WeightedVoting::CommitteeSizes` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::Initialized` (r:1 w:0)
@@ -355,14 +353,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
 	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::OpenClaims` (r:5 w:5)
+	/// Proof: `WeightedVoting::OpenClaims` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::AnswerClaims` (r:0 w:5)
 	/// Proof: `ComputeMarket::AnswerClaims` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Queries` (r:0 w:1)
 	/// Proof: `ComputeMarket::Queries` (`max_values`: None, `max_size`: Some(4440), added: 6915, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Committees` (r:0 w:5)
 	/// Proof: `WeightedVoting::Committees` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Deadlines` (r:0 w:5)
+	/// Proof: `WeightedVoting::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Claims` (r:0 w:5)
-	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::ElectorateSizes` (r:0 w:5)
 	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Ballots` (r:0 w:80)
@@ -380,7 +382,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Rewards::EraFees` (r:1 w:1)
 	/// Proof: `Rewards::EraFees` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Due` (r:1 w:1)
-	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(269), added: 2744, mode: `MaxEncodedLen`)
+	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::QueryCount` (r:1 w:1)
 	/// Proof: `ComputeMarket::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::ClientQueries` (r:1 w:1)
@@ -389,14 +391,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::Results` (`max_values`: None, `max_size`: Some(4114), added: 6589, mode: `MaxEncodedLen`)
 	/// Component `r` ranges over `[1, 5]`.
 	fn evaluate_due(r: u32, ) -> Weight {
-		// Proof size: measured `13087`, estimated `286990` bytes.
-		// Fastest run: 323_964_000 ps.
-		Weight::from_parts(331_856_000, 286990)
-			.saturating_add(Weight::from_parts(1_745_442_739, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(54_u64))
-			.saturating_add(T::DbWeight::get().reads((100_u64).saturating_mul(r.into())))
+		// Proof size: measured `13050`, estimated `286990` bytes.
+		// Fastest run: 341_558_000 ps.
+		Weight::from_parts(354_779_000, 286990)
+			.saturating_add(Weight::from_parts(1_896_368_244, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(53_u64))
+			.saturating_add(T::DbWeight::get().reads((101_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
-			.saturating_add(T::DbWeight::get().writes((18_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes((20_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 7003).saturating_mul(r.into()))
 	}
 	/// Storage: `ComputeMarket::Queries` (r:1 w:1)
@@ -409,8 +411,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeMarket::RatedAnswers` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn expire_due() -> Weight {
 		// Proof size: measured `653`, estimated `7905` bytes.
-		// Fastest run: 46_770_000 ps.
-		Weight::from_parts(51_599_000, 7905)
+		// Fastest run: 54_025_000 ps.
+		Weight::from_parts(62_832_000, 7905)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
@@ -439,7 +441,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Rewards::EraPoints` (r:1 w:1)
 	/// Proof: `Rewards::EraPoints` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::Due` (r:1 w:1)
-	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(269), added: 2744, mode: `MaxEncodedLen`)
+	/// Proof: `ComputeMarket::Due` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::QueryCount` (r:1 w:1)
 	/// Proof: `ComputeMarket::QueryCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeMarket::ClientQueries` (r:1 w:1)
@@ -449,9 +451,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `r` ranges over `[1, 5]`.
 	fn answer_judged(r: u32, ) -> Weight {
 		// Proof size: measured `2595`, estimated `11402` bytes.
-		// Fastest run: 393_000 ps.
-		Weight::from_parts(475_000, 11402)
-			.saturating_add(Weight::from_parts(167_777_662, 0).saturating_mul(r.into()))
+		// Fastest run: 428_000 ps.
+		Weight::from_parts(506_000, 11402)
+			.saturating_add(Weight::from_parts(187_180_792, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 6671).saturating_mul(r.into()))
@@ -461,92 +463,92 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with RocksDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn advertise(_t: u32, m: u32, ) -> Weight {
-		Weight::from_parts(1_015_504_854, 286990)
-			.saturating_add(Weight::from_parts(1_998_366, 0).saturating_mul(m.into()))
+		Weight::from_parts(1_049_082_646, 286990)
+			.saturating_add(Weight::from_parts(1_105_142, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(303_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_capabilities() -> Weight {
-		Weight::from_parts(33_344_000, 4187)
+		Weight::from_parts(35_829_000, 4187)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn post_query(l: u32, ) -> Weight {
-		Weight::from_parts(86_954_447, 3820)
-			.saturating_add(Weight::from_parts(17_179, 0).saturating_mul(l.into()))
+		Weight::from_parts(87_770_940, 4503)
+			.saturating_add(Weight::from_parts(17_269, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn post_free_query(l: u32, ) -> Weight {
-		Weight::from_parts(118_998_399, 6196)
-			.saturating_add(Weight::from_parts(17_086, 0).saturating_mul(l.into()))
+		Weight::from_parts(120_873_140, 6196)
+			.saturating_add(Weight::from_parts(17_171, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn assign(r: u32, ) -> Weight {
-		Weight::from_parts(1_274_149_170, 320690)
-			.saturating_add(Weight::from_parts(6_223_291, 0).saturating_mul(r.into()))
+		Weight::from_parts(1_289_802_394, 320690)
+			.saturating_add(Weight::from_parts(18_369_258, 0).saturating_mul(r.into()))
 			.saturating_add(RocksDbWeight::get().reads(406_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn commit_answer() -> Weight {
-		Weight::from_parts(44_320_000, 7905)
+		Weight::from_parts(48_095_000, 7905)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reveal_answer(l: u32, ) -> Weight {
-		Weight::from_parts(90_243_401, 34345)
-			.saturating_add(Weight::from_parts(3_636, 0).saturating_mul(l.into()))
+		Weight::from_parts(92_830_050, 34345)
+			.saturating_add(Weight::from_parts(4_644, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn lock_for_pass() -> Weight {
-		Weight::from_parts(75_000_000, 3820)
+		Weight::from_parts(77_661_000, 3820)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn request_unlock() -> Weight {
-		Weight::from_parts(22_343_000, 3542)
+		Weight::from_parts(22_858_000, 3542)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn unlock() -> Weight {
-		Weight::from_parts(64_570_000, 3820)
+		Weight::from_parts(65_921_000, 3820)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn rate() -> Weight {
-		Weight::from_parts(176_044_000, 7905)
+		Weight::from_parts(183_497_000, 7905)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn withdraw_rating() -> Weight {
-		Weight::from_parts(146_038_000, 3820)
+		Weight::from_parts(151_747_000, 3820)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 	}
 	fn route_due(_r: u32, ) -> Weight {
-		Weight::from_parts(2_024_048_879, 320690)
+		Weight::from_parts(1_944_580_260, 320690)
 			.saturating_add(RocksDbWeight::get().reads(407_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn evaluate_due(r: u32, ) -> Weight {
-		Weight::from_parts(331_856_000, 286990)
-			.saturating_add(Weight::from_parts(1_745_442_739, 0).saturating_mul(r.into()))
-			.saturating_add(RocksDbWeight::get().reads(54_u64))
-			.saturating_add(RocksDbWeight::get().reads((100_u64).saturating_mul(r.into())))
+		Weight::from_parts(354_779_000, 286990)
+			.saturating_add(Weight::from_parts(1_896_368_244, 0).saturating_mul(r.into()))
+			.saturating_add(RocksDbWeight::get().reads(53_u64))
+			.saturating_add(RocksDbWeight::get().reads((101_u64).saturating_mul(r.into())))
 			.saturating_add(RocksDbWeight::get().writes(13_u64))
-			.saturating_add(RocksDbWeight::get().writes((18_u64).saturating_mul(r.into())))
+			.saturating_add(RocksDbWeight::get().writes((20_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 7003).saturating_mul(r.into()))
 	}
 	fn expire_due() -> Weight {
-		Weight::from_parts(51_599_000, 7905)
+		Weight::from_parts(62_832_000, 7905)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(12_u64))
 	}
 	fn answer_judged(r: u32, ) -> Weight {
-		Weight::from_parts(475_000, 11402)
-			.saturating_add(Weight::from_parts(167_777_662, 0).saturating_mul(r.into()))
+		Weight::from_parts(506_000, 11402)
+			.saturating_add(Weight::from_parts(187_180_792, 0).saturating_mul(r.into()))
 			.saturating_add(RocksDbWeight::get().reads((10_u64).saturating_mul(r.into())))
 			.saturating_add(RocksDbWeight::get().writes((8_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 6671).saturating_mul(r.into()))

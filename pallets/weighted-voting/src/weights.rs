@@ -51,7 +51,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `WeightedVoting::Claims` (r:1 w:0)
-	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::VoterRecords` (r:1 w:0)
 	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `StakeReputation::CurrentSession` (r:1 w:0)
@@ -59,14 +59,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `WeightedVoting::Ballots` (r:1 w:1)
 	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
 	fn commit_vote() -> Weight {
-		// Proof size: measured `1566`, estimated `3798` bytes.
-		// Fastest run: 57_907_000 ps.
-		Weight::from_parts(65_291_000, 3798)
+		// Proof size: measured `1598`, estimated `3803` bytes.
+		// Fastest run: 57_433_000 ps.
+		Weight::from_parts(66_738_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `WeightedVoting::Claims` (r:64 w:0)
-	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::VoterRecords` (r:1 w:0)
 	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	/// Storage: `StakeReputation::CurrentSession` (r:1 w:0)
@@ -75,73 +75,71 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 64]`.
 	fn commit_votes(n: u32, ) -> Weight {
-		// Proof size: measured `737`, estimated `3525` bytes.
-		// Fastest run: 40_047_000 ps.
-		Weight::from_parts(27_975_351, 3525)
-			.saturating_add(Weight::from_parts(21_140_231, 0).saturating_mul(n.into()))
+		// Proof size: measured `764`, estimated `3525` bytes.
+		// Fastest run: 40_191_000 ps.
+		Weight::from_parts(33_211_603, 3525)
+			.saturating_add(Weight::from_parts(20_829_018, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2808).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2813).saturating_mul(n.into()))
 	}
 	/// Storage: `WeightedVoting::Claims` (r:1 w:1)
-	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	fn reveal_claimed_score() -> Weight {
-		// Proof size: measured `540`, estimated `3798` bytes.
-		// Fastest run: 21_122_000 ps.
-		Weight::from_parts(23_544_000, 3798)
+		// Proof size: measured `550`, estimated `3803` bytes.
+		// Fastest run: 20_002_000 ps.
+		Weight::from_parts(23_369_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `WeightedVoting::Claims` (r:1 w:0)
-	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Ballots` (r:1 w:1)
 	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
 	fn reveal_vote() -> Weight {
-		// Proof size: measured `1353`, estimated `3798` bytes.
-		// Fastest run: 46_512_000 ps.
-		Weight::from_parts(54_977_000, 3798)
+		// Proof size: measured `1363`, estimated `3803` bytes.
+		// Fastest run: 45_028_000 ps.
+		Weight::from_parts(51_691_000, 3803)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `WeightedVoting::Claims` (r:64 w:0)
-	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Ballots` (r:64 w:64)
 	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[1, 64]`.
 	fn reveal_votes(n: u32, ) -> Weight {
-		// Proof size: measured `492`, estimated `990` bytes.
-		// Fastest run: 30_981_000 ps.
-		Weight::from_parts(15_422_156, 990)
-			.saturating_add(Weight::from_parts(19_531_547, 0).saturating_mul(n.into()))
+		// Proof size: measured `497`, estimated `990` bytes.
+		// Fastest run: 31_387_000 ps.
+		Weight::from_parts(20_711_884, 990)
+			.saturating_add(Weight::from_parts(19_267_467, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2808).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2813).saturating_mul(n.into()))
 	}
 	/// Storage: `WeightedVoting::ClassParameters` (r:0 w:1)
 	/// Proof: `WeightedVoting::ClassParameters` (`max_values`: None, `max_size`: Some(94), added: 2569, mode: `MaxEncodedLen`)
 	fn set_class_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 8_896_000 ps.
-		Weight::from_parts(10_505_000, 0)
+		// Fastest run: 9_518_000 ps.
+		Weight::from_parts(11_025_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `WeightedVoting::ClassParameters` (r:1 w:0)
 	/// Proof: `WeightedVoting::ClassParameters` (`max_values`: None, `max_size`: Some(94), added: 2569, mode: `MaxEncodedLen`)
+	/// Storage: `StakeReputation::CurrentSession` (r:1 w:0)
+	/// Proof: `StakeReputation::CurrentSession` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::NextClaimId` (r:1 w:1)
 	/// Proof: `WeightedVoting::NextClaimId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::OpenPerClass` (r:1 w:1)
 	/// Proof: `WeightedVoting::OpenPerClass` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::ClassQuotas` (r:1 w:0)
 	/// Proof: `WeightedVoting::ClassQuotas` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::OpenClaims` (r:1 w:1)
-	/// Proof: `WeightedVoting::OpenClaims` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
-	/// Storage: `WeightedVoting::Deadlines` (r:1 w:1)
-	/// Proof: `WeightedVoting::Deadlines` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::CounterForOpenClaims` (r:1 w:1)
+	/// Proof: `WeightedVoting::CounterForOpenClaims` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::CommitteeSizes` (r:1 w:0)
 	/// Proof: `WeightedVoting::CommitteeSizes` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
-	/// Storage: `StakeReputation::CurrentSession` (r:1 w:0)
-	/// Proof: `StakeReputation::CurrentSession` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `StakeReputation::ElectedWeights` (r:1 w:0)
 	/// Proof: `StakeReputation::ElectedWeights` (`max_values`: None, `max_size`: Some(4814), added: 7289, mode: `MaxEncodedLen`)
 	/// Storage: `StakeReputation::Ledgers` (r:100 w:0)
@@ -152,8 +150,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `StakeReputation::Reputations` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::VoterRecords` (r:100 w:0)
 	/// Proof: `WeightedVoting::VoterRecords` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::OpenClaims` (r:1 w:1)
+	/// Proof: `WeightedVoting::OpenClaims` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::Deadlines` (r:0 w:1)
+	/// Proof: `WeightedVoting::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Claims` (r:0 w:1)
-	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::ElectorateSizes` (r:0 w:1)
 	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Ballots` (r:0 w:100)
@@ -161,17 +163,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `v` ranges over `[1, 100]`.
 	fn open_claim(v: u32, ) -> Weight {
 		// Proof size: measured `769`, estimated `8279` bytes.
-		// Fastest run: 73_761_000 ps.
-		Weight::from_parts(63_988_414, 8279)
-			.saturating_add(Weight::from_parts(15_587_931, 0).saturating_mul(v.into()))
+		// Fastest run: 78_185_000 ps.
+		Weight::from_parts(70_001_996, 8279)
+			.saturating_add(Weight::from_parts(15_413_438, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
 	/// Storage: `WeightedVoting::Claims` (r:1 w:1)
-	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(333), added: 2808, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::Claims` (`max_values`: None, `max_size`: Some(338), added: 2813, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::Ballots` (r:101 w:100)
 	/// Proof: `WeightedVoting::Ballots` (`max_values`: None, `max_size`: Some(119), added: 2594, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::ElectorateSizes` (r:1 w:1)
@@ -209,7 +211,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `StakeReputation::Undelegating` (r:1 w:0)
 	/// Proof: `StakeReputation::Undelegating` (`max_values`: None, `max_size`: Some(417), added: 2892, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::OpenClaims` (r:1 w:1)
-	/// Proof: `WeightedVoting::OpenClaims` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
+	/// Proof: `WeightedVoting::OpenClaims` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `WeightedVoting::CounterForOpenClaims` (r:1 w:1)
+	/// Proof: `WeightedVoting::CounterForOpenClaims` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `WeightedVoting::OpenPerClass` (r:1 w:1)
 	/// Proof: `WeightedVoting::OpenPerClass` (`max_values`: None, `max_size`: Some(13), added: 2488, mode: `MaxEncodedLen`)
 	/// Storage: `DataMarket::Disputes` (r:1 w:0)
@@ -218,13 +222,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::CommitteeConflicts` (`max_values`: None, `max_size`: Some(785), added: 3260, mode: `MaxEncodedLen`)
 	/// Component `v` ranges over `[1, 100]`.
 	fn tally(v: u32, ) -> Weight {
-		// Proof size: measured `2080`, estimated `6196` bytes.
-		// Fastest run: 62_088_000 ps.
-		Weight::from_parts(172_578_433, 6196)
-			.saturating_add(Weight::from_parts(31_221_431, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(17_u64))
+		// Proof size: measured `2124`, estimated `6196` bytes.
+		// Fastest run: 65_721_000 ps.
+		Weight::from_parts(168_334_733, 6196)
+			.saturating_add(Weight::from_parts(31_166_775, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+			.saturating_add(T::DbWeight::get().writes(13_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2810).saturating_mul(v.into()))
 	}
@@ -233,54 +237,54 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with RocksDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn commit_vote() -> Weight {
-		Weight::from_parts(65_291_000, 3798)
+		Weight::from_parts(66_738_000, 3803)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn commit_votes(n: u32, ) -> Weight {
-		Weight::from_parts(27_975_351, 3525)
-			.saturating_add(Weight::from_parts(21_140_231, 0).saturating_mul(n.into()))
+		Weight::from_parts(33_211_603, 3525)
+			.saturating_add(Weight::from_parts(20_829_018, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2808).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2813).saturating_mul(n.into()))
 	}
 	fn reveal_claimed_score() -> Weight {
-		Weight::from_parts(23_544_000, 3798)
+		Weight::from_parts(23_369_000, 3803)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reveal_vote() -> Weight {
-		Weight::from_parts(54_977_000, 3798)
+		Weight::from_parts(51_691_000, 3803)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reveal_votes(n: u32, ) -> Weight {
-		Weight::from_parts(15_422_156, 990)
-			.saturating_add(Weight::from_parts(19_531_547, 0).saturating_mul(n.into()))
+		Weight::from_parts(20_711_884, 990)
+			.saturating_add(Weight::from_parts(19_267_467, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2808).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2813).saturating_mul(n.into()))
 	}
 	fn set_class_params() -> Weight {
-		Weight::from_parts(10_505_000, 0)
+		Weight::from_parts(11_025_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn open_claim(v: u32, ) -> Weight {
-		Weight::from_parts(63_988_414, 8279)
-			.saturating_add(Weight::from_parts(15_587_931, 0).saturating_mul(v.into()))
+		Weight::from_parts(70_001_996, 8279)
+			.saturating_add(Weight::from_parts(15_413_438, 0).saturating_mul(v.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(v.into())))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
 	fn tally(v: u32, ) -> Weight {
-		Weight::from_parts(172_578_433, 6196)
-			.saturating_add(Weight::from_parts(31_221_431, 0).saturating_mul(v.into()))
-			.saturating_add(RocksDbWeight::get().reads(17_u64))
+		Weight::from_parts(168_334_733, 6196)
+			.saturating_add(Weight::from_parts(31_166_775, 0).saturating_mul(v.into()))
+			.saturating_add(RocksDbWeight::get().reads(18_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(v.into())))
-			.saturating_add(RocksDbWeight::get().writes(12_u64))
+			.saturating_add(RocksDbWeight::get().writes(13_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 2810).saturating_mul(v.into()))
 	}

@@ -305,8 +305,8 @@ impl pallet_weighted_voting::Config for Runtime {
 	// The markets that open claims act on their outcomes.
 	type OnDecided = (crate::DataMarket, crate::BuilderMarket, crate::ComputeMarket);
 	type MaxVoters = MaxAuthorities;
-	// A block's tally budget decides ~28 model-update claims of a 16-voter committee (~9 a
-	// second, `claim_capacity_tests`); a claim is open 40 blocks: 1,120 at once. One key each,
+	// A block's tally budget decides ~29 model-update claims of a 16-voter committee (~10 a
+	// second, `claim_capacity_tests`); a claim is open 40 blocks: 1,160 at once. One key each,
 	// so the cap costs nothing per claim (storage v6). Two classes flooded still leave 640 slots
 	// to the others.
 	type MaxOpenClaims = ConstU32<3_200>;
