@@ -59,6 +59,13 @@ pub trait HeapSlots {
 	fn clear(&mut self, slot: u32);
 }
 
+/// The depth of `slot` in a heap (the top is 0): how many levels an entry put there climbs at
+/// most, and how far an entry sinks at most in a heap whose last slot it is. A book's weights
+/// grow with it, not with the book's length.
+pub fn depth(slot: u32) -> u32 {
+	slot.saturating_add(1).ilog2()
+}
+
 /// The best entry.
 pub fn peek<S: HeapSlots>(heap: &S) -> Option<BookEntry> {
 	heap.get(0)

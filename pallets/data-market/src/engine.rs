@@ -286,21 +286,54 @@ impl<T: Config> Pallet<T> {
 		StoredBook::<T>::new(tag.clone(), side).len()
 	}
 
+	/// The most resting an order may cost in a book of `len` orders with it: it climbs at most
+	/// the depth of the last slot; and its expiry may find its block's timeouts full and go to
+	/// the next block's (one more read and write, which the benchmark's deepest point, a book of
+	/// 1,023 orders expiring together, shows and its fit over the depth does not).
+	pub fn resting_weight(len: u32) -> Weight {
+		T::WeightInfo::post_order_resting(book::depth(len.clamp(1, T::MaxBookSize::get()).saturating_sub(1)))
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+	}
+
+	/// The most cancelling an order of a book of `len` orders may cost: the book's last entry
+	/// sinks at most its depth. (The benchmark's line over the depth runs one read and one
+	/// write under its measured points past the top: added.)
+	pub fn cancel_weight(len: u32) -> Weight {
+		T::WeightInfo::cancel_order(book::depth(len.clamp(1, T::MaxBookSize::get()).saturating_sub(1)))
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+	}
+
+	/// What a post may cost at most (declared before dispatch).
+	pub fn post_bound() -> Weight {
+		let max_book = T::MaxBookSize::get();
+		Self::matching_weight(max_book).max(Self::resting_weight(max_book))
+	}
+
+	/// The most a full match (`MaxFillsPerOrder` fills, each the best order taken off the top
+	/// and the last entry sinking) may cost in a book of `len` orders: by the depth of its
+	/// last slot, as resting is (a book of fewer orders than the fills counts as one that has
+	/// them).
+	pub fn matching_weight(len: u32) -> Weight {
+		let max_book = T::MaxBookSize::get();
+		let len = len.max(T::MaxFillsPerOrder::get()).clamp(1, max_book);
+		T::WeightInfo::post_order_matching(book::depth(len.saturating_sub(1)))
+	}
+
 	/// The weight of a post that did `work`: the measured cost of resting in a book of that
-	/// length (plus the read of a best order that did not cross), plus the measured extra of a
-	/// full match (`MaxFillsPerOrder` fills) pro rata to the fills and expiry closures it made
-	/// (each costs about one fill: an order read, a removal from the heap, a timeout
-	/// unscheduled). Never above what the call declared.
+	/// length (by the depth it climbs; plus the read of a best order that did not cross), plus
+	/// the measured extra of a full match (`MaxFillsPerOrder` fills) pro rata to the fills and
+	/// expiry closures it made (each costs about one fill: an order read, a removal from the
+	/// heap, a timeout unscheduled). Never above what the call declared.
 	pub(crate) fn post_weight(work: PostWork) -> Weight {
 		let max_book = T::MaxBookSize::get();
 		let max_fills = T::MaxFillsPerOrder::get().max(1);
 		let b = work.book_len.clamp(1, max_book);
-		let resting = T::WeightInfo::post_order_resting(b).saturating_add(T::DbWeight::get().reads(1));
-		let declared = T::WeightInfo::post_order_matching(max_book).max(T::WeightInfo::post_order_resting(max_book));
+		let resting = Self::resting_weight(work.book_len).saturating_add(T::DbWeight::get().reads(1));
+		let declared = Self::post_bound();
 		if work.steps == 0 {
 			return resting.min(declared);
 		}
-		let extra = T::WeightInfo::post_order_matching(b.max(max_fills)).saturating_sub(resting);
+		let extra = Self::matching_weight(b).saturating_sub(resting);
 		let steps = u64::from(work.steps.min(max_fills));
 		let share = |full: u64| full.saturating_mul(steps).div_ceil(u64::from(max_fills));
 		let matched = Weight::from_parts(share(extra.ref_time()), share(extra.proof_size()));

@@ -752,8 +752,7 @@ pub mod pallet {
 		/// Emits [`Event::OrderPosted`], a [`Event::DealMatched`] per fill and
 		/// [`Event::OrderClosed`] for each order filled completely.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::post_order_matching(T::MaxBookSize::get())
-			.max(T::WeightInfo::post_order_resting(T::MaxBookSize::get())))]
+		#[pallet::weight(Pallet::<T>::post_bound())]
 		pub fn post_offer(
 			origin: OriginFor<T>,
 			tag: alloc::vec::Vec<u8>,
@@ -780,8 +779,7 @@ pub mod pallet {
 		/// Emits [`Event::OrderPosted`], a [`Event::DealMatched`] per fill and
 		/// [`Event::OrderClosed`] for each order filled completely.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::post_order_matching(T::MaxBookSize::get())
-			.max(T::WeightInfo::post_order_resting(T::MaxBookSize::get())))]
+		#[pallet::weight(Pallet::<T>::post_bound())]
 		pub fn post_bid(
 			origin: OriginFor<T>,
 			tag: alloc::vec::Vec<u8>,
@@ -801,14 +799,14 @@ pub mod pallet {
 		///
 		/// Emits [`Event::OrderClosed`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::cancel_order(T::MaxBookSize::get()))]
+		#[pallet::weight(Pallet::<T>::cancel_weight(T::MaxBookSize::get()))]
 		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
 			ensure!(o.owner == who, Error::<T>::NotOrderOwner);
 			let book_len = Self::book_len(&o.tag, o.side);
 			Self::close_order(order, o, CloseReason::Cancelled);
-			Ok(Some(T::WeightInfo::cancel_order(book_len.clamp(1, T::MaxBookSize::get()))).into())
+			Ok(Some(Self::cancel_weight(book_len)).into())
 		}
 
 		/// As a router, matches `quantity` units of `offer` with `bid` at the offer's price. At

@@ -997,11 +997,13 @@ fn a_post_pays_for_the_work_it_did_not_for_the_worst_case() {
 	use crate::weights::WeightInfo;
 	new_test_ext().execute_with(|| {
 		let max = <<Test as Config>::MaxBookSize as Get<u32>>::get();
-		let declared = <() as WeightInfo>::post_order_matching(max).max(<() as WeightInfo>::post_order_resting(max));
-		// Resting in an empty book: the resting cost of a one-order book.
+		let declared = <() as WeightInfo>::post_order_matching(crate::book::depth(max - 1)).max(DataMarket::resting_weight(max));
+		assert_eq!(declared, DataMarket::post_bound());
+		// Resting in an empty book: it climbs nothing.
 		let rest = charged(DataMarket::post_offer(RuntimeOrigin::signed(SELLER), TAG.to_vec(), goods(), 10, 1, EXPIRES, None));
 		let read = <<Test as frame_system::Config>::DbWeight as Get<frame_support::weights::RuntimeDbWeight>>::get().reads(1);
-		assert_eq!(rest, <() as WeightInfo>::post_order_resting(1).saturating_add(read));
+		assert_eq!(rest, DataMarket::resting_weight(1).saturating_add(read));
+		assert!(rest.all_gte(<() as WeightInfo>::post_order_resting(0)));
 		assert!(rest.ref_time() < declared.ref_time());
 		assert_ok!(offer(SELLER2, 11, 1));
 		// A bid that takes one of the two offers pays for one fill of three, not for three.
@@ -1014,7 +1016,8 @@ fn a_post_pays_for_the_work_it_did_not_for_the_worst_case() {
 		// Cancelling is charged for the book it left.
 		let order = book(Side::Bid)[0].0;
 		let cancel = DataMarket::cancel_order(RuntimeOrigin::signed(BUYER2), order).unwrap().actual_weight.unwrap();
-		assert_eq!(cancel, <() as WeightInfo>::cancel_order(1));
+		assert_eq!(cancel, DataMarket::cancel_weight(1));
+		assert!(cancel.all_gte(<() as WeightInfo>::cancel_order(0)));
 	});
 }
 
@@ -1026,14 +1029,35 @@ fn the_charged_weight_grows_with_the_fills_and_never_passes_the_declared_one() {
 		for steps in 0..=max_fills + 2 {
 			for book_len in [0, 1, 3, 4, 100] {
 				let w = DataMarket::post_weight(crate::engine::PostWork { steps, book_len });
-				let max = <<Test as Config>::MaxBookSize as Get<u32>>::get();
-				let declared =
-					<() as crate::weights::WeightInfo>::post_order_matching(max).max(<() as crate::weights::WeightInfo>::post_order_resting(max));
+				let declared = DataMarket::post_bound();
 				assert!(w.all_lte(declared), "{steps} {book_len}: {w:?} > {declared:?}");
 			}
 			let w = DataMarket::post_weight(crate::engine::PostWork { steps, book_len: 4 });
 			assert!(w.all_gte(last), "more fills never cost less");
 			last = w;
 		}
+	});
+}
+
+/// A heap's reads and writes grow with its depth: the weight charged for resting in, and for
+/// cancelling from, a book follows the depth the order climbs or the last entry sinks — one more
+/// level each time the book's length passes a power of two — so the deepest book is charged
+/// for its deepest walk (a linear fit over the length charged it as a middle-sized one).
+#[test]
+fn a_book_is_charged_by_the_depth_of_its_heap() {
+	use crate::{book::depth, weights::WeightInfo};
+	assert_eq!([0, 1, 2, 3, 6, 7, 1022, 1023].map(depth), [0, 1, 1, 2, 2, 3, 9, 10]);
+	new_test_ext().execute_with(|| {
+		// Resting with 1, 2..3, 4 orders in the book (the mock's books hold 4): depth 0, 1, 2.
+		for (len, d) in [(1, 0), (2, 1), (3, 1), (4, 2), (100, 2)] {
+			let spill = <<Test as frame_system::Config>::DbWeight as Get<frame_support::weights::RuntimeDbWeight>>::get().reads_writes(1, 1);
+			assert_eq!(DataMarket::resting_weight(len), <() as WeightInfo>::post_order_resting(d).saturating_add(spill), "{len} orders");
+			assert_eq!(DataMarket::cancel_weight(len), <() as WeightInfo>::cancel_order(d).saturating_add(spill), "{len} orders");
+		}
+		// A full match too, with a book at least as long as the fills (3 in the mock).
+		for (len, d) in [(1, 1), (3, 1), (4, 2)] {
+			assert_eq!(DataMarket::matching_weight(len), <() as WeightInfo>::post_order_matching(d), "{len} orders");
+		}
+		assert!(<() as WeightInfo>::post_order_resting(2).all_gt(<() as WeightInfo>::post_order_resting(0)));
 	});
 }
