@@ -2,7 +2,7 @@
 // one, so a test opens a data dispute the way a buyer would.
 import { randomAsU8a } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
-import { dealKeyCommitment, sendChecked } from './node.mjs';
+import { dealKeyCommitment, finalizedEvent, sendChecked } from './node.mjs';
 
 const UNITS = 10n ** 12n;
 
@@ -22,24 +22,35 @@ async function freshListing(api, blocks) {
   };
 }
 
+/** Deals [`deliveredDeal`] returned, so that a later call of the same parties cannot take one. */
+const dealsTaken = new Set();
+
 /**
  * `seller` offers one unit under a tag nobody else trades (so that no worker buys it), `buyer`
  * buys it and the seller delivers it with a committed deal key. Returns `{ deal, dispute }`:
  * `dispute()` builds the buyer's dispute with that key, which opens a `DataDispute` claim whose
  * claimant is the seller (who stands by the delivery) and from whose electorate the buyer is left
  * out. A rejected claim slashes the seller, refunds the buyer and pays it the seller's bond.
+ *
+ * Each step waits until the finalized chain holds the one before: on a local network a block is
+ * often replaced by a sibling, and a transaction of the replaced block can land after the next
+ * step's (a delivery before its deal was matched fails with `UnknownDeal`).
  */
 export async function deliveredDeal(api, { seller, buyer, price = UNITS }) {
   await ensureKey(api, seller);
   await ensureKey(api, buyer);
   const { tag, goods, expires } = await freshListing(api, 200);
-  await sendChecked(api, api.tx.dataMarket.postOffer(tag, goods, price, 1, expires, null), seller);
-  const { events: bid } = await sendChecked(api, api.tx.dataMarket.postBid(tag, price, 1, expires, null), buyer);
-  const matched = bid.find(({ event }) => api.events.dataMarket.DealMatched.is(event));
-  if (!matched) throw new Error(`the bid on ${tag} did not match the offer`);
-  const deal = matched.event.data.deal.toNumber();
+  const { blockHash: offeredIn } = await sendChecked(api, api.tx.dataMarket.postOffer(tag, goods, price, 1, expires, null), seller);
+  await finalizedEvent(api, offeredIn, (e) => api.events.dataMarket.OrderPosted.is(e) && e.data.tag.toUtf8() === tag, { back: 3 });
+  const { events: bid, blockHash: bidIn } = await sendChecked(api, api.tx.dataMarket.postBid(tag, price, 1, expires, null), buyer);
+  if (!bid.some(({ event }) => api.events.dataMarket.DealMatched.is(event))) throw new Error(`the bid on ${tag} did not match the offer`);
+  const { data: matched } = await finalizedEvent(api, bidIn, (e) => api.events.dataMarket.DealMatched.is(e)
+    && e.data.seller.eq(seller.address) && e.data.buyer.eq(buyer.address) && !dealsTaken.has(e.data.deal.toNumber()), { back: 3 });
+  const deal = matched.deal.toNumber();
+  dealsTaken.add(deal);
   const key = randomAsU8a(32);
-  await sendChecked(api, api.tx.dataMarket.deliver(deal, randomAsU8a(32), dealKeyCommitment(deal, key)), seller);
+  const { blockHash: deliveredIn } = await sendChecked(api, api.tx.dataMarket.deliver(deal, randomAsU8a(32), dealKeyCommitment(deal, key)), seller);
+  await finalizedEvent(api, deliveredIn, (e) => api.events.dataMarket.Delivered.is(e) && e.data.deal.toNumber() === deal, { back: 3 });
   // (An `Option<[u8; 32]>` argument is given as hex: polkadot.js reads a Uint8Array as an
   // encoded Option.)
   return { deal, dispute: () => api.tx.dataMarket.dispute(deal, randomAsU8a(32), u8aToHex(key)) };
@@ -47,13 +58,17 @@ export async function deliveredDeal(api, { seller, buyer, price = UNITS }) {
 
 /**
  * A `DataDispute` claim, opened as [`deliveredDeal`] describes. Returns `{ opened, deal,
- * blockHash }`: the `ClaimOpened` event's data, the deal and the block the dispute was included in.
+ * blockHash }`: the `ClaimOpened` event's data and the block that holds it, both of the finalized
+ * chain (a claim's committee is drawn with the VRF output of the block it opens in, so a replaced
+ * block's sibling can open it with other voters), and the deal.
  */
 export async function openDataDispute(api, parties) {
   const { deal, dispute } = await deliveredDeal(api, parties);
-  const { events, blockHash } = await sendChecked(api, dispute(), parties.buyer);
-  const opened = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event))?.event.data;
-  if (!opened) throw new Error(`the dispute of deal ${deal} opened no claim`);
+  const { events, blockHash: sentIn } = await sendChecked(api, dispute(), parties.buyer);
+  const sent = events.find(({ event }) => api.events.weightedVoting.ClaimOpened.is(event))?.event.data;
+  if (!sent) throw new Error(`the dispute of deal ${deal} opened no claim`);
+  const { data: opened, blockHash } = await finalizedEvent(api, sentIn,
+    (e) => api.events.weightedVoting.ClaimOpened.is(e) && e.data.subject.eq(sent.subject), { back: 3 });
   return { opened, deal, blockHash };
 }
 

@@ -253,10 +253,12 @@ export async function sendCheckedAs(api, makeTx, signer, opts) {
  * height on, and the block that holds it: on a local network a block is often replaced by a
  * sibling of the same height (BABE secondary slots), and a transaction of the replaced block is
  * included again in another, where what it did can differ (a claim's committee is drawn with the
- * VRF output of the block it opens in). Waits for finality to reach the event.
+ * VRF output of the block it opens in). Waits for finality to reach the event. `back` blocks
+ * below `blockHash`'s height are searched too (the transaction may land lower on the fork that
+ * wins); `match` must then tell this transaction's event from earlier ones.
  */
-export async function finalizedEvent(api, blockHash, match, { timeoutMs = 90_000 } = {}) {
-  const from = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
+export async function finalizedEvent(api, blockHash, match, { timeoutMs = 90_000, back = 0 } = {}) {
+  const from = Math.max(1, (await api.rpc.chain.getHeader(blockHash)).number.toNumber() - back);
   let next = from;
   let found;
   await waitFor(`the event of block #${from} finalized`, async () => {
