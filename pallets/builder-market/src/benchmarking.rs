@@ -162,6 +162,20 @@ mod benchmarks {
 		assert!(frame_system::Pallet::<T>::events().len() > 1);
 	}
 
+	/// A pending update of a round still open is accepted and improves the task: a new
+	/// version, the round written back, nothing paid yet (what most decided updates do).
+	#[benchmark]
+	fn update_recorded() {
+		let (task, builder, claim) = round_with_one_pending::<T>(0);
+		let decision = Decision { outcome: Outcome::Accepted, score: Some(900_000), revealed_weight: 1, agreeing_weight: 1 };
+		#[block]
+		{
+			Pallet::<T>::on_claim_decided(claim, ClaimClass::ModelUpdate, &builder, &H256::zero(), &decision);
+		}
+		assert!(Versions::<T>::contains_key(task, T::MaxUpdatesPerRound::get()));
+		assert!(Rounds::<T>::get(task, 0).is_some_and(|r| r.pending == 0 && !r.ended));
+	}
+
 	/// The last pending update of an ended round is accepted: a new version and a full payout.
 	#[benchmark]
 	fn update_decided() {

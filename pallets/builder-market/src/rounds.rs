@@ -310,14 +310,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Records a decided update: an accepted one joins its round (and may become the new
-	/// version); the round is paid once it has ended and nothing is pending.
-	fn on_update_decided(claim: ClaimId, decision: &Decision) {
-		let Some(update) = UpdateClaims::<T>::take(claim) else { return };
+	/// version); the round is paid once it has ended and nothing is pending. Returns the weight
+	/// of the branch taken.
+	fn on_update_decided(claim: ClaimId, decision: &Decision) -> Weight {
+		let recorded = T::WeightInfo::update_recorded();
+		let Some(update) = UpdateClaims::<T>::take(claim) else { return recorded };
 		let task = update.task;
 		let verified = decision.score;
 		Self::deposit_event(Event::UpdateDecided { task, claim, outcome: decision.outcome, verified });
-		let Some(mut t) = Tasks::<T>::get(task) else { return };
-		let Some(mut round) = Rounds::<T>::get(task, update.round) else { return };
+		let Some(mut t) = Tasks::<T>::get(task) else { return recorded };
+		let Some(mut round) = Rounds::<T>::get(task, update.round) else { return recorded };
 		round.pending = round.pending.saturating_sub(1);
 		// Score mode: an accepted claim always carries the voters' median.
 		let metric = verified.unwrap_or_default();
@@ -358,13 +360,16 @@ impl<T: Config> Pallet<T> {
 			t.unpaid_rounds = t.unpaid_rounds.saturating_sub(1);
 			if let TaskStatus::Finishing(reason) = t.status {
 				if t.unpaid_rounds == 0 {
-					return Self::release_all(task, t, reason);
+					Self::release_all(task, t, reason);
+					return T::WeightInfo::update_decided();
 				}
 			}
-		} else {
-			Rounds::<T>::insert(task, update.round, round);
+			Tasks::<T>::insert(task, t);
+			return T::WeightInfo::update_decided();
 		}
+		Rounds::<T>::insert(task, update.round, round);
 		Tasks::<T>::insert(task, t);
+		recorded
 	}
 }
 
@@ -373,8 +378,8 @@ impl<T: Config> ClaimOutcome<T::AccountId> for Pallet<T> {
 		if class != ClaimClass::ModelUpdate {
 			return Weight::zero();
 		}
-		Self::on_update_decided(id, decision);
-		T::WeightInfo::update_decided()
+		// Most updates are only recorded; the last of an ended round pays the round.
+		Self::on_update_decided(id, decision)
 	}
 
 	fn weight_bound(class: ClaimClass) -> Weight {

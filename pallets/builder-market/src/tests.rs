@@ -298,6 +298,29 @@ fn the_last_round_waits_for_its_verdicts_before_the_task_ends() {
 	});
 }
 
+/// A decided update that pays nothing is charged what recording it costs; only the one that
+/// closes an ended round is charged the round's payout (a block decides many updates, and each
+/// charged a payout would cut the claims the tally budget decides by half).
+#[test]
+fn a_decided_update_is_charged_the_branch_it_took() {
+	new_test_ext().execute_with(|| {
+		let id = deploy();
+		let a = submit(TRAINER, id, H256::zero(), 1, 700_000);
+		let b = submit(TRAINER2, id, H256::zero(), 2, 710_000);
+		let d = |score| Decision { outcome: Outcome::Accepted, score: Some(score), revealed_weight: 10, agreeing_weight: 10 };
+		let recorded = BuilderMarket::on_claim_decided(a, ClaimClass::ModelUpdate, &0, &H256::zero(), &d(700_000));
+		assert_eq!(recorded, <() as crate::weights::WeightInfo>::update_recorded());
+		run_to(1 + ROUND);
+		let paid = BuilderMarket::on_claim_decided(b, ClaimClass::ModelUpdate, &0, &H256::zero(), &d(710_000));
+		assert_eq!(paid, <() as crate::weights::WeightInfo>::update_decided());
+		assert!(builder_events().iter().any(|e| matches!(e, Event::RoundPaid { task, .. } if *task == id)));
+		// The bound the tally admits a claim by is the payout.
+		assert_eq!(BuilderMarket::weight_bound(ClaimClass::ModelUpdate), paid);
+		assert!(recorded.all_lt(paid), "recording an update costs less than paying a round");
+		assert_books_balance();
+	});
+}
+
 // ---- updates ----
 
 #[test]

@@ -44,6 +44,7 @@ pub trait WeightInfo {
 	fn end_task() -> Weight;
 	fn submit_update() -> Weight;
 	fn list_version() -> Weight;
+	fn update_recorded() -> Weight;
 	fn update_decided() -> Weight;
 	fn close_rounds(n: u32, ) -> Weight;
 }
@@ -65,8 +66,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::Tasks` (`max_values`: None, `max_size`: Some(672), added: 3147, mode: `MaxEncodedLen`)
 	fn deploy_model() -> Weight {
 		// Proof size: measured `237`, estimated `3820` bytes.
-		// Fastest run: 111_170_000 ps.
-		Weight::from_parts(133_615_000, 3820)
+		// Fastest run: 129_680_000 ps.
+		Weight::from_parts(136_210_000, 3820)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -78,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(355), added: 2830, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size: measured `1011`, estimated `4137` bytes.
-		// Fastest run: 66_672_000 ps.
-		Weight::from_parts(78_871_000, 4137)
+		// Fastest run: 76_289_000 ps.
+		Weight::from_parts(82_433_000, 4137)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -87,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::Tasks` (`max_values`: None, `max_size`: Some(672), added: 3147, mode: `MaxEncodedLen`)
 	fn pause() -> Weight {
 		// Proof size: measured `759`, estimated `4137` bytes.
-		// Fastest run: 17_954_000 ps.
-		Weight::from_parts(21_861_000, 4137)
+		// Fastest run: 20_400_000 ps.
+		Weight::from_parts(23_082_000, 4137)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -98,8 +99,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::RoundEnds` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof size: measured `743`, estimated `4137` bytes.
-		// Fastest run: 22_246_000 ps.
-		Weight::from_parts(27_554_000, 4137)
+		// Fastest run: 26_140_000 ps.
+		Weight::from_parts(29_967_000, 4137)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -119,8 +120,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::RoundClaims` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn end_task() -> Weight {
 		// Proof size: measured `5266`, estimated `42638` bytes.
-		// Fastest run: 779_042_000 ps.
-		Weight::from_parts(901_905_000, 42638)
+		// Fastest run: 918_205_000 ps.
+		Weight::from_parts(941_875_000, 42638)
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
 	}
@@ -182,8 +183,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `WeightedVoting::ElectorateSizes` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn submit_update() -> Weight {
 		// Proof size: measured `28808`, estimated `286990` bytes.
-		// Fastest run: 2_927_864_000 ps.
-		Weight::from_parts(3_365_901_000, 286990)
+		// Fastest run: 3_399_806_000 ps.
+		Weight::from_parts(3_521_614_000, 286990)
 			.saturating_add(T::DbWeight::get().reads(481_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
@@ -211,8 +212,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataMarket::BookSlot` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn list_version() -> Weight {
 		// Proof size: measured `3368`, estimated `8087` bytes.
-		// Fastest run: 213_346_000 ps.
-		Weight::from_parts(229_917_000, 8087)
+		// Fastest run: 231_122_000 ps.
+		Weight::from_parts(239_812_000, 8087)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+	}
+	/// Storage: `BuilderMarket::UpdateClaims` (r:1 w:1)
+	/// Proof: `BuilderMarket::UpdateClaims` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Storage: `BuilderMarket::Tasks` (r:1 w:1)
+	/// Proof: `BuilderMarket::Tasks` (`max_values`: None, `max_size`: Some(672), added: 3147, mode: `MaxEncodedLen`)
+	/// Storage: `BuilderMarket::Rounds` (r:1 w:1)
+	/// Proof: `BuilderMarket::Rounds` (`max_values`: None, `max_size`: Some(1119), added: 3594, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::CurrentEra` (r:1 w:0)
+	/// Proof: `Rewards::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::EraExposures` (r:2 w:1)
+	/// Proof: `Rewards::EraExposures` (`max_values`: None, `max_size`: Some(3155), added: 5630, mode: `MaxEncodedLen`)
+	/// Storage: `StakeReputation::Candidates` (r:1 w:0)
+	/// Proof: `StakeReputation::Candidates` (`max_values`: None, `max_size`: Some(72), added: 2547, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::AccountPoints` (r:2 w:2)
+	/// Proof: `Rewards::AccountPoints` (`max_values`: None, `max_size`: Some(116), added: 2591, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::EraPoints` (r:1 w:1)
+	/// Proof: `Rewards::EraPoints` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `BuilderMarket::Versions` (r:0 w:1)
+	/// Proof: `BuilderMarket::Versions` (`max_values`: None, `max_size`: Some(609), added: 3084, mode: `MaxEncodedLen`)
+	fn update_recorded() -> Weight {
+		// Proof size: measured `3438`, estimated `12250` bytes.
+		// Fastest run: 137_279_000 ps.
+		Weight::from_parts(143_926_000, 12250)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -242,8 +268,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `BuilderMarket::RoundClaims` (`max_values`: None, `max_size`: Some(153), added: 2628, mode: `MaxEncodedLen`)
 	fn update_decided() -> Weight {
 		// Proof size: measured `6818`, estimated `45241` bytes.
-		// Fastest run: 869_332_000 ps.
-		Weight::from_parts(932_567_000, 45241)
+		// Fastest run: 918_133_000 ps.
+		Weight::from_parts(945_342_000, 45241)
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().writes(27_u64))
 	}
@@ -262,9 +288,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[0, 16]`.
 	fn close_rounds(n: u32, ) -> Weight {
 		// Proof size: measured `4388`, estimated `42638` bytes.
-		// Fastest run: 4_174_000 ps.
-		Weight::from_parts(157_898_318, 42638)
-			.saturating_add(Weight::from_parts(704_030_265, 0).saturating_mul(n.into()))
+		// Fastest run: 4_106_000 ps.
+		Weight::from_parts(304_057_576, 42638)
+			.saturating_add(Weight::from_parts(778_506_807, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -276,48 +302,53 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with RocksDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn deploy_model() -> Weight {
-		Weight::from_parts(133_615_000, 3820)
+		Weight::from_parts(136_210_000, 3820)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn top_up() -> Weight {
-		Weight::from_parts(78_871_000, 4137)
+		Weight::from_parts(82_433_000, 4137)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn pause() -> Weight {
-		Weight::from_parts(21_861_000, 4137)
+		Weight::from_parts(23_082_000, 4137)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn resume() -> Weight {
-		Weight::from_parts(27_554_000, 4137)
+		Weight::from_parts(29_967_000, 4137)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn end_task() -> Weight {
-		Weight::from_parts(901_905_000, 42638)
+		Weight::from_parts(941_875_000, 42638)
 			.saturating_add(RocksDbWeight::get().reads(21_u64))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
 	}
 	fn submit_update() -> Weight {
-		Weight::from_parts(3_365_901_000, 286990)
+		Weight::from_parts(3_521_614_000, 286990)
 			.saturating_add(RocksDbWeight::get().reads(481_u64))
 			.saturating_add(RocksDbWeight::get().writes(41_u64))
 	}
 	fn list_version() -> Weight {
-		Weight::from_parts(229_917_000, 8087)
+		Weight::from_parts(239_812_000, 8087)
+			.saturating_add(RocksDbWeight::get().reads(10_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
+	}
+	fn update_recorded() -> Weight {
+		Weight::from_parts(143_926_000, 12250)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	fn update_decided() -> Weight {
-		Weight::from_parts(932_567_000, 45241)
+		Weight::from_parts(945_342_000, 45241)
 			.saturating_add(RocksDbWeight::get().reads(28_u64))
 			.saturating_add(RocksDbWeight::get().writes(27_u64))
 	}
 	fn close_rounds(n: u32, ) -> Weight {
-		Weight::from_parts(157_898_318, 42638)
-			.saturating_add(Weight::from_parts(704_030_265, 0).saturating_mul(n.into()))
+		Weight::from_parts(304_057_576, 42638)
+			.saturating_add(Weight::from_parts(778_506_807, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(12_u64))
