@@ -151,7 +151,7 @@ test('an earlier release upgrades to this one through the whitelist and a refere
   const appliedIn = (await api.rpc.chain.getHeader(applied.blockHash)).number.toNumber();
   const [updatedAt] = await finalizedEvent('system.CodeUpdated finalized', appliedIn - 5, (e) => e.section === 'system' && e.method === 'CodeUpdated', 120_000);
   await waitFor('the new runtime running', async () => (await specVersion()) > before, { timeoutMs: 60_000, everyMs: 1_000 });
-  assert.equal(await specVersion(), 128);
+  assert.equal(await specVersion(), 129);
 
   // The migration ran once, in the first block of the new runtime: the old rating holds its deposit.
   const held = await finalizedEvent('computeMarket.RatingDepositHeld finalized', updatedAt, (e) => e.section === 'computeMarket' && e.method === 'RatingDepositHeld', 120_000);

@@ -80,7 +80,7 @@ fn salt(i: u32) -> [u8; 32] {
 /// Half the voters say `Valid`, half `Invalid`: the claim is rejected, so the tally slashes the
 /// claimant and changes every voter's reputation (the most work).
 fn verdict(i: u32) -> Verdict {
-	if i % 2 == 0 {
+	if i.is_multiple_of(2) {
 		Verdict::Invalid
 	} else {
 		Verdict::Valid
@@ -247,12 +247,38 @@ mod benchmarks {
 		let end = Claims::<T>::get(id).map(|c| c.reveal_end).ok_or(BenchmarkError::Weightless)?;
 		frame_system::Pallet::<T>::set_block_number(end);
 
+		// The voters' sums are written once a block for all its tallies: `settle_voter`.
+		let mut owed = settlement::Settlements::default();
 		#[block]
 		{
-			Pallet::<T>::tally(id, end);
+			Pallet::<T>::tally(id, end, &mut owed);
 		}
 
 		assert!(matches!(Claims::<T>::get(id).map(|c| c.status), Some(ClaimStatus::Decided { .. })));
+		// Every voter with a standing is owed something (none without a quorum: one voter).
+		assert!(owed.voters() <= voters.len());
+		Ok(())
+	}
+
+	/// One voter's sums of a block's tallies written: a gain (over the session's cap: the
+	/// capped path writes as much and says so), verification points in an era it has none in
+	/// yet (its exposure is snapshotted), and each kind of penalty.
+	#[benchmark]
+	fn settle_voter() -> Result<(), BenchmarkError> {
+		let who = T::BenchmarkHelper::setup_voters(1).pop().ok_or(BenchmarkError::Weightless)?;
+		let owed = settlement::Owed {
+			reward: T::VoterReward::get().saturating_mul(1_000),
+			points: T::VotePoints::get(),
+			against: T::VoterPenalty::get(),
+			missed_reveal: T::MissedRevealPenalty::get(),
+			absent: T::AbsentPenalty::get(),
+		};
+		let before = T::Reputations::reputation(&who);
+		#[block]
+		{
+			settlement::settle::<T::AccountId, T::Reputations, T::Contributions>(&who, owed);
+		}
+		assert!(T::Reputations::reputation(&who) != before);
 		Ok(())
 	}
 

@@ -24,7 +24,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Writes the electorate of claim `id`, which has none (a claim opening, or escalating
-	/// after its tally took the last round's ballots).
+	/// after the last round's ballots were cleared).
 	pub(crate) fn put_electorate(id: ClaimId, ballots: &[Ballot<T::AccountId>]) {
 		for b in ballots {
 			Ballots::<T>::insert(id, &b.who, BallotEntry { weight: b.weight, commitment: b.commitment, verdict: b.verdict });
@@ -32,14 +32,8 @@ impl<T: Config> Pallet<T> {
 		ElectorateSizes::<T>::insert(id, ballots.len() as u32);
 	}
 
-	/// Removes the electorate of claim `id` and returns it.
-	pub(crate) fn take_electorate(id: ClaimId) -> Vec<Ballot<T::AccountId>> {
-		let ballots = Self::electorate(id);
-		Self::clear_electorate(id);
-		ballots
-	}
-
-	fn clear_electorate(id: ClaimId) {
+	/// Removes the electorate of claim `id` (when it escalates, or is pruned).
+	pub(crate) fn clear_electorate(id: ClaimId) {
 		let size = ElectorateSizes::<T>::take(id);
 		// At most `size` keys (+1 so that a miscount cannot leave one behind unnoticed by the
 		// invariant check, which compares the two).

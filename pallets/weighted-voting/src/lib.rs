@@ -41,9 +41,12 @@
 //!   larger committee drawn) fits in what is left of [`Config::TallyBudget`] this block; the
 //!   rest wait at their deadline and the next block resumes there ([`TallyIncompleteSince`],
 //!   `TalliesCarriedOver`). Queued claims open from what is left of the same budget, and
-//!   decided claims past [`Config::DecidedRetention`] are pruned from what is left after that
-//!   (at least two a block). Open claims and deadlines have a key per claim: opening or
-//!   deciding one costs the same however many are open.
+//!   decided claims past [`Config::DecidedRetention`] are pruned with their ballots from what
+//!   is left after that (at least two a block) and from the block's idle weight (`on_idle`): a
+//!   tally reads its ballots and leaves them to the pruning. Open claims and deadlines have a key per claim: opening or
+//!   deciding one costs the same however many are open. What a block's tallies owe each voter
+//!   (reputation, verification points) is summed and written once a voter when they end
+//!   ([`settlement`]), each admission reserving the settlement of all its voters.
 //!   - No quorum if the revealed weight is below `quorum × eligible` (rounded up) or fewer
 //!     than [`Config::MinVoters`] voters revealed.
 //!   - Binary: accepted when the `Valid` weight is strictly more than `approval × revealed`.
@@ -102,6 +105,7 @@ pub mod migrations;
 pub mod runtime_api;
 #[cfg(test)]
 mod scale_sim;
+pub mod settlement;
 pub mod tally;
 pub mod weights;
 
@@ -120,10 +124,11 @@ use core::fmt::Debug;
 use frame_support::{pallet_prelude::*, weights::WeightMeter, BoundedVec};
 use frame_system::pallet_prelude::*;
 use loopx_primitives::{
-	claims::SessionIndex, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionCategory, ContributionSink, Decision, Outcome,
-	Reputation, ReputationHandler, ReputationReason, ScoreBound, SlashReason, Slashing, Thresholds, Verdict, VoterSet,
+	claims::SessionIndex, ClaimClass, ClaimId, ClaimOutcome, ClaimRegistry, ClaimRequest, ContributionSink, Decision, Outcome, Reputation,
+	ReputationHandler, ReputationReason, ScoreBound, SlashReason, Slashing, Thresholds, Verdict, VoterSet,
 };
 use scale_info::TypeInfo;
+use settlement::Settlements;
 use sp_core::H256;
 use sp_runtime::{
 	traits::{BlakeTwo256, Hash, One, Saturating, Zero},
@@ -715,13 +720,20 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			// Tallies and openings share the budget; pruning takes what they left, and at least
-			// two claims' worth a block.
+			// two claims' worth a block (the rest in `on_idle`).
 			let mut meter = WeightMeter::with_limit(T::TallyBudget::get());
 			let overrun = Self::run_tallies(now, &mut meter);
 			Self::open_queued(&mut meter);
 			let mut pruning = WeightMeter::with_limit(meter.remaining().max(Self::prune_bound(2)));
 			Self::prune(now, &mut pruning);
 			meter.consumed().saturating_add(pruning.consumed()).saturating_add(overrun)
+		}
+
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			// Decided claims and their ballots leave in the block's spare weight.
+			let mut meter = WeightMeter::with_limit(remaining);
+			Self::prune(now, &mut meter);
+			meter.consumed()
 		}
 
 		fn integrity_test() {
@@ -734,7 +746,8 @@ pub mod pallet {
 			let worst = [ClaimClass::ModelUpdate, ClaimClass::QueryResult, ClaimClass::DataDispute, ClaimClass::EvaluationScore]
 				.into_iter()
 				.map(|class| Self::tally_bound(class, T::MaxVoters::get(), Some(CommitteeRound { size: T::MaxVoters::get(), level: 0 })))
-				.fold(Weight::zero(), |a, b| a.max(b));
+				.fold(Weight::zero(), |a, b| a.max(b))
+				.saturating_add(T::WeightInfo::settle_voter().saturating_mul(u64::from(T::MaxVoters::get())));
 			assert!(
 				T::TallyBudget::get().all_gte(worst),
 				"TallyBudget must hold a tally of MaxVoters voters, or such a claim would never be decided"
@@ -923,6 +936,11 @@ impl<T: Config> Pallet<T> {
 			if claim.status == ClaimStatus::Voting {
 				ensure!(open.contains(&id), "a voting claim that is not open");
 			}
+		}
+		for (id, size) in ElectorateSizes::<T>::iter() {
+			// A decided claim keeps its ballots until it is pruned.
+			ensure!(Claims::<T>::contains_key(id), "an electorate of a pruned claim");
+			ensure!(Ballots::<T>::iter_prefix(id).count() as u32 == size, "an electorate whose size is not its number of ballots");
 		}
 		for id in ClaimQueue::<T>::get().iter() {
 			ensure!(Claims::<T>::get(id).is_some_and(|c| c.status == ClaimStatus::Queued), "a waiting claim that is not queued");
@@ -1273,7 +1291,9 @@ impl<T: Config> Pallet<T> {
 	/// market's handler of the outcome, and, for a committee `round` that can still escalate,
 	/// drawing the next, larger committee.
 	pub fn tally_bound(class: ClaimClass, voters: u32, round: Option<CommitteeRound>) -> Weight {
-		let escalation = round.and_then(CommitteeRound::escalation).map_or(Weight::zero(), |(_, size)| Self::draw_bound(size));
+		let escalation = round
+			.and_then(CommitteeRound::escalation)
+			.map_or(Weight::zero(), |(_, size)| Self::draw_bound(size).saturating_add(Self::clear_electorate_weight(voters)));
 		T::WeightInfo::tally(voters).saturating_add(T::OnDecided::weight_bound(class)).saturating_add(escalation)
 	}
 
@@ -1299,6 +1319,7 @@ impl<T: Config> Pallet<T> {
 		let since = TallyIncompleteSince::<T>::get();
 		let mut at = since.unwrap_or(now).min(now);
 		let mut stopped = None;
+		let mut owed = Settlements::default();
 		'blocks: while at <= now {
 			loop {
 				// Each step looks up the block's next ended claim (the tallied one's key is gone).
@@ -1313,19 +1334,25 @@ impl<T: Config> Pallet<T> {
 				meter.consume(Self::tally_overhead());
 				let class = Claims::<T>::get(id).map(|c| c.class);
 				let voters = Self::electorate_size(id);
+				// Every voter may be one the block has not settled yet.
+				let settling = T::WeightInfo::settle_voter().saturating_mul(u64::from(voters));
 				let bound = class.map_or(Weight::zero(), |class| Self::tally_bound(class, voters, Committees::<T>::get(id)));
-				if !meter.can_consume(bound) {
+				if !meter.can_consume(bound.saturating_add(settling)) {
 					stopped = Some(at);
 					break 'blocks;
 				}
 				Deadlines::<T>::remove(at, id);
-				let used = Self::tally(id, now);
+				let settled_before = owed.voters();
+				let used = Self::tally(id, now, &mut owed)
+					.saturating_add(T::WeightInfo::settle_voter().saturating_mul(owed.voters().saturating_sub(settled_before) as u64));
 				let charged = used.min(meter.remaining());
 				meter.consume(charged);
 				overrun.saturating_accrue(used.saturating_sub(charged));
 			}
 			at = at.saturating_add(One::one());
 		}
+		// Paid for as each voter joined: one write of each of its sums, however many claims.
+		owed.apply::<T::Reputations, T::Contributions>();
 		match stopped {
 			Some(since) => {
 				TallyIncompleteSince::<T>::put(since);
@@ -1337,10 +1364,13 @@ impl<T: Config> Pallet<T> {
 		overrun
 	}
 
-	/// Decides one claim and applies the consequences; returns the weight used.
-	fn tally(id: ClaimId, now: BlockNumberFor<T>) -> Weight {
+	/// Decides one claim and applies the consequences, the voters' into `owed` (applied once the
+	/// block's tallies end); returns the weight used, `owed`'s settlement aside.
+	pub(crate) fn tally(id: ClaimId, now: BlockNumberFor<T>, owed: &mut Settlements<T::AccountId>) -> Weight {
 		let Some(mut claim) = Claims::<T>::get(id) else { return T::DbWeight::get().reads(1) };
-		let electorate = Self::take_electorate(id);
+		// Read, not removed: a decided claim's ballots go with it when it is pruned (in idle
+		// block space), which keeps a tally to one read a voter.
+		let electorate = Self::electorate(id);
 		let voters = electorate.len() as u32;
 		let rules = rules_of(&claim.params, T::MinVoters::get());
 		let mut decision = tally::decide(&electorate, claim.eligible_weight, &rules, claim.claimed_score);
@@ -1368,10 +1398,12 @@ impl<T: Config> Pallet<T> {
 					}
 					// The no-shows of this round pay; the claim votes again.
 					for ballot in &electorate {
-						Self::penalize_no_show(ballot, &decision, &rules);
+						Self::penalize_no_show(ballot, &decision, &rules, owed);
 					}
 					Claims::<T>::insert(id, claim);
-					return weight.saturating_add(T::WeightInfo::open_claim(T::MaxVoters::get()));
+					return weight
+						.saturating_add(T::WeightInfo::open_claim(T::MaxVoters::get()))
+						.saturating_add(Self::clear_electorate_weight(voters));
 				}
 			}
 		}
@@ -1381,22 +1413,21 @@ impl<T: Config> Pallet<T> {
 		for ballot in &electorate {
 			match tally::standing(ballot, &decision, &rules) {
 				Standing::Agreed => {
-					T::Reputations::reward(&ballot.who, T::VoterReward::get(), ReputationReason::VotedWithOutcome);
-					T::Contributions::note(&ballot.who, ContributionCategory::Verification, T::VotePoints::get());
+					let o = owed.of(&ballot.who);
+					o.reward = o.reward.saturating_add(T::VoterReward::get());
+					o.points = o.points.saturating_add(T::VotePoints::get());
 					// A run of divergent votes ends here; most voters have none to end (no write).
 					if VoterRecords::<T>::get(&ballot.who).strikes != 0 {
 						VoterRecords::<T>::mutate(&ballot.who, |r| r.strikes = 0);
 					}
 				},
 				Standing::Diverged => {
-					T::Reputations::penalize(&ballot.who, T::VoterPenalty::get(), ReputationReason::VotedAgainstOutcome);
+					let o = owed.of(&ballot.who);
+					o.against = o.against.saturating_add(T::VoterPenalty::get());
 					Self::add_strike(&ballot.who);
 				},
-				Standing::MissedReveal => T::Reputations::penalize(&ballot.who, T::MissedRevealPenalty::get(), ReputationReason::MissedReveal),
-				Standing::Absent if !Self::is_suspended(&ballot.who) => {
-					T::Reputations::penalize(&ballot.who, T::AbsentPenalty::get(), ReputationReason::NotVoted)
-				},
-				Standing::Absent | Standing::Abstained | Standing::Undecided => {},
+				Standing::MissedReveal | Standing::Absent => Self::penalize_no_show(ballot, &decision, &rules, owed),
+				Standing::Abstained | Standing::Undecided => {},
 			}
 		}
 		match decision.outcome {
@@ -1453,6 +1484,8 @@ impl<T: Config> Pallet<T> {
 		Deadlines::<T>::insert(reveal_end, id, ());
 		let eligible_weight = electorate.iter().fold(0u128, |acc, b| acc.saturating_add(b.weight));
 		let voters = electorate.len() as u32;
+		// The last round's ballots make way for the new committee's.
+		Self::clear_electorate(id);
 		Self::put_electorate(id, &electorate);
 		Committees::<T>::insert(id, CommitteeRound { size: size.unwrap_or(voters), level });
 		claim.commit_end = commit_end;
@@ -1463,11 +1496,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The reputation penalty of a drawn voter that did not vote (or did not reveal).
-	fn penalize_no_show(ballot: &Ballot<T::AccountId>, decision: &Decision, rules: &tally::Rules) {
+	fn penalize_no_show(ballot: &Ballot<T::AccountId>, decision: &Decision, rules: &tally::Rules, owed: &mut Settlements<T::AccountId>) {
 		match tally::standing(ballot, decision, rules) {
-			Standing::MissedReveal => T::Reputations::penalize(&ballot.who, T::MissedRevealPenalty::get(), ReputationReason::MissedReveal),
+			Standing::MissedReveal => {
+				let o = owed.of(&ballot.who);
+				o.missed_reveal = o.missed_reveal.saturating_add(T::MissedRevealPenalty::get());
+			},
 			Standing::Absent if !Self::is_suspended(&ballot.who) => {
-				T::Reputations::penalize(&ballot.who, T::AbsentPenalty::get(), ReputationReason::NotVoted)
+				let o = owed.of(&ballot.who);
+				o.absent = o.absent.saturating_add(T::AbsentPenalty::get());
 			},
 			_ => {},
 		}
@@ -1488,28 +1525,44 @@ impl<T: Config> Pallet<T> {
 		VoterRecords::<T>::insert(who, record);
 	}
 
-	/// What pruning `n` claims may cost: the cursor and the next id, each claim read and
-	/// removed, the cursor written back.
-	pub fn prune_bound(n: u64) -> Weight {
-		T::DbWeight::get().reads_writes(2u64.saturating_add(n), 1u64.saturating_add(n))
+	/// What removing an electorate of `ballots` ballots costs: its size read and removed, each
+	/// ballot found and removed.
+	pub fn clear_electorate_weight(ballots: u32) -> Weight {
+		let n = u64::from(ballots);
+		T::DbWeight::get().reads_writes(n.saturating_add(1), n.saturating_add(1))
 	}
 
-	/// Removes decided claims older than `DecidedRetention`, oldest id first, while one more
-	/// fits in `meter` (so pruning keeps up with as many claims as tallies decide).
+	/// What pruning `n` claims of at most `MaxVoters` ballots may cost: the cursor and the next
+	/// id, each claim read and removed with its electorate, the cursor written back.
+	pub fn prune_bound(n: u64) -> Weight {
+		let claim = T::DbWeight::get().reads_writes(1, 1).saturating_add(Self::clear_electorate_weight(T::MaxVoters::get()));
+		T::DbWeight::get().reads_writes(2, 1).saturating_add(claim.saturating_mul(n))
+	}
+
+	/// Removes decided claims older than `DecidedRetention` and their ballots, oldest id first,
+	/// while the next fits in `meter`. Runs after the tallies of each block (at least two
+	/// claims' worth) and in the block's idle weight, so that pruning keeps up with as many
+	/// claims as tallies decide.
 	fn prune(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
-		if !meter.can_consume(Self::prune_bound(0)) {
+		let db = T::DbWeight::get();
+		if !meter.can_consume(db.reads_writes(2, 1)) {
 			return;
 		}
-		meter.consume(Self::prune_bound(0));
-		let step = Self::prune_bound(1).saturating_sub(Self::prune_bound(0));
+		meter.consume(db.reads_writes(2, 1));
 		let mut cursor = PruneCursor::<T>::get();
 		let start = cursor;
 		let next = NextClaimId::<T>::get();
-		while cursor < next && meter.can_consume(step) {
-			meter.consume(step);
+		while cursor < next && meter.can_consume(db.reads(1)) {
+			meter.consume(db.reads(1));
 			match Claims::<T>::get(cursor) {
 				Some(Claim { status: ClaimStatus::Decided { at, .. }, .. }) if at.saturating_add(T::DecidedRetention::get()) <= now => {
+					let cost = db.writes(1).saturating_add(Self::clear_electorate_weight(Self::electorate_size(cursor)));
+					if !meter.can_consume(cost) {
+						break;
+					}
+					meter.consume(cost);
 					Claims::<T>::remove(cursor);
+					Self::clear_electorate(cursor);
 				},
 				Some(_) => break,
 				None => {},

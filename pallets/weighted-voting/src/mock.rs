@@ -266,14 +266,19 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext
 }
 
-/// Sets [`TallyBudget`] to what `n` worst-case tallies of `MaxVoters` voters need, with the
-/// hook's reads and writes of its queues.
+/// Sets [`TallyBudget`] to what `n` worst-case tallies of `MaxVoters` voters need (each voter
+/// new to the block), with the hook's reads and writes of its queues.
 pub fn tallies_per_block(n: u64) {
 	use frame_support::traits::Get;
 	let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+	use crate::weights::WeightInfo;
 	let worst = crate::CommitteeRound { size: 5, level: 0 };
-	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, 5, Some(worst)).saturating_add(WeightedVoting::tally_overhead());
-	TallyBudget::set(one.saturating_mul(n).saturating_add(db.reads_writes(2, 2)));
+	// Five voters new to the block each time, and the last admission's reservation of theirs.
+	let settling = <() as WeightInfo>::settle_voter().saturating_mul(5);
+	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, 5, Some(worst))
+		.saturating_add(WeightedVoting::tally_overhead())
+		.saturating_add(settling);
+	TallyBudget::set(one.saturating_mul(n).saturating_add(settling).saturating_add(db.reads_writes(2, 2)));
 }
 
 /// Sets [`TallyBudget`] to what `n` tallies of claims of `voters` voters without a committee
@@ -281,8 +286,11 @@ pub fn tallies_per_block(n: u64) {
 pub fn room_for(n: u64, voters: u32) {
 	use frame_support::traits::Get;
 	let db: frame_support::weights::RuntimeDbWeight = <Test as frame_system::Config>::DbWeight::get();
+	use crate::weights::WeightInfo;
 	let one = WeightedVoting::tally_bound(ClaimClass::QueryResult, voters, None).saturating_add(WeightedVoting::tally_overhead());
-	TallyBudget::set(one.saturating_mul(n).saturating_add(db.reads_writes(2, 2)));
+	// The same voters each time: settled once, and each admission reserves their settlement.
+	let settling = <() as WeightInfo>::settle_voter().saturating_mul(u64::from(voters));
+	TallyBudget::set(one.saturating_mul(n).saturating_add(settling.saturating_mul(2)).saturating_add(db.reads_writes(2, 2)));
 }
 
 /// Runs `on_initialize` of every block up to and including `n`.

@@ -30,19 +30,21 @@ const TALLY_BUDGET_PS: u64 = 500_000_000_000;
 /// Model-update claims of `voters` voters (of `validators`) tallied in one block of the runtime's budget: each
 /// charged what the pallet's hook charges ([`crate::Pallet::tally_bound`]: the measured tally,
 /// the builder market's handler, the next committee if it can escalate), with RocksDB weights
-/// as in the runtime.
+/// as in the runtime, and every validator's settlement of the block ([`crate::settlement`]).
 fn tallies_per_block(validators: usize, voters: usize, next_committee: Option<usize>) -> u64 {
 	use crate::weights::WeightInfo;
 	let db = frame_support::weights::constants::RocksDbWeight::get();
-	// pallets/builder-market/src/weights.rs `update_decided`.
-	let handler = frame_support::weights::Weight::from_parts(860_617_000, 0).saturating_add(db.reads_writes(28, 27));
+	// pallets/builder-market/src/weights.rs `update_decided` (every update paying a round: the worst case).
+	let handler = frame_support::weights::Weight::from_parts(945_342_000, 0).saturating_add(db.reads_writes(28, 27));
 	let mut one = <() as WeightInfo>::tally(voters as u32).saturating_add(handler).saturating_add(db.reads(3));
 	if let Some(next) = next_committee {
 		// As `Pallet::draw_bound`: every validator read, the next committee's ballots written.
 		let draw = <() as WeightInfo>::open_claim(validators as u32).saturating_sub(db.writes(validators.saturating_sub(next) as u64));
 		one = one.saturating_add(draw);
 	}
-	(TALLY_BUDGET_PS / one.ref_time().max(1)).max(1)
+	// Each validator's reputation and points are written once a block, whatever it voted on.
+	let settling = <() as WeightInfo>::settle_voter().saturating_mul(validators as u64).ref_time();
+	(TALLY_BUDGET_PS.saturating_sub(settling) / one.ref_time().max(1)).max(1)
 }
 
 /// One point of the grid.

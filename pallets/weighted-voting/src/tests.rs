@@ -2,7 +2,7 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
-use loopx_primitives::{ClaimRegistry, ReputationReason as RR};
+use loopx_primitives::{ClaimRegistry, ContributionCategory, ReputationReason as RR};
 use sp_runtime::DispatchError;
 
 /// A neutral voter's weight per unit of stake ([`loopx_primitives::stake_weight`]).
@@ -520,8 +520,8 @@ fn reveal_failures() {
 #[test]
 fn revealing_late_is_rejected_while_the_tally_waits() {
 	new_test_ext().execute_with(|| {
-		tallies_per_block(1);
 		let ids = [open(9), open(9)];
+		room_for(1, voters_of(ids[0]).len() as u32);
 		for id in ids {
 			assert_ok!(commit(1, id, Verdict::Valid));
 		}
@@ -551,6 +551,73 @@ fn copying_another_voters_commitment_cannot_be_revealed() {
 
 // --- tally and consequences ---
 
+/// Voters drawn for several claims decided in one block have their reputation and verification
+/// points written once for all of them, with the sums: a tally wrote four keys a ballot, which
+/// bounded the claims a block decides. Strikes still count each divergent vote.
+#[test]
+fn a_blocks_tallies_settle_each_voter_once() {
+	new_test_ext().execute_with(|| {
+		let verdict = |who| if who == 3 { Verdict::Invalid } else { Verdict::Valid };
+		let ids: Vec<_> = (0..3).map(|_| open(9)).collect();
+		for &id in &ids {
+			for who in 1..=3 {
+				assert_ok!(commit(who, id, verdict(who)));
+			}
+		}
+		run_to(1 + COMMIT);
+		for &id in &ids {
+			for who in 1..=3 {
+				assert_ok!(reveal(who, id, verdict(who)));
+			}
+		}
+		run_to(1 + COMMIT + REVEAL);
+		for &id in &ids {
+			assert_eq!(decision_of(id).outcome, Outcome::Accepted);
+		}
+		let of = |who| rep_log().into_iter().filter(|(w, ..)| *w == who).collect::<Vec<_>>();
+		assert_eq!(of(1), vec![(1, 3_000, RR::VotedWithOutcome)]);
+		assert_eq!(of(2), vec![(2, 3_000, RR::VotedWithOutcome)]);
+		assert_eq!(of(3), vec![(3, -15_000, RR::VotedAgainstOutcome)]);
+		assert_eq!(points(), vec![(1, ContributionCategory::Verification, 30), (2, ContributionCategory::Verification, 30)]);
+		// Two divergent votes in a row suspend (the mock's limit), the third starts a new run.
+		assert_eq!((VoterRecords::<Test>::get(3).suspensions, VoterRecords::<Test>::get(3).strikes), (1, 1));
+		assert_eq!(of(9), vec![(9, 20_000, RR::ClaimAccepted); 3], "claimants are settled claim by claim");
+	});
+}
+
+/// The hook charges a voter's settlement once a block: deciding two more claims of the same
+/// voters costs two more tallies, and nothing more for the voters' reputation and points.
+#[test]
+fn a_voters_settlement_is_charged_once_a_block() {
+	let used = |claims: usize| {
+		new_test_ext().execute_with(|| {
+			TallyBudget::set(Weight::MAX);
+			let ids: Vec<_> = (0..claims).map(|_| open(9)).collect();
+			for &id in &ids {
+				for who in 1..=3 {
+					assert_ok!(commit(who, id, Verdict::Valid));
+				}
+			}
+			run_to(1 + COMMIT);
+			for &id in &ids {
+				for who in 1..=3 {
+					assert_ok!(reveal(who, id, Verdict::Valid));
+				}
+			}
+			let end = 1 + COMMIT + REVEAL;
+			run_to(end - 1);
+			System::set_block_number(end);
+			let used = WeightedVoting::on_initialize(end);
+			assert_eq!(decided().len(), claims);
+			used
+		})
+	};
+	use crate::weights::WeightInfo;
+	let one_more = <() as WeightInfo>::tally(3).saturating_add(WeightedVoting::tally_overhead()).saturating_add(Weight::from_parts(1_000, 0));
+	assert_eq!(used(3).saturating_sub(used(1)), one_more.saturating_mul(2));
+	assert!(used(1).all_gte(<() as WeightInfo>::settle_voter().saturating_mul(3)), "the first claim pays its three voters' settlement");
+}
+
 #[test]
 fn accepted_claim_rewards_claimant_and_agreeing_voters() {
 	new_test_ext().execute_with(|| {
@@ -567,7 +634,8 @@ fn accepted_claim_rewards_claimant_and_agreeing_voters() {
 		assert_eq!(VoterRecords::<Test>::get(3).strikes, 1);
 		assert_eq!(decided(), vec![(id, ClaimClass::QueryResult, 9, decision_of(id))]);
 		assert_eq!(OpenClaims::<Test>::count(), 0);
-		assert!(WeightedVoting::electorate(id).is_empty());
+		// The ballots stay, read-only, until the claim is pruned.
+		assert_eq!(voters_of(id), vec![1, 2, 3]);
 	});
 }
 
@@ -1147,7 +1215,7 @@ fn one_batch_commits_and_one_reveals_votes_on_several_claims() {
 		run_to(1 + COMMIT + REVEAL);
 		for id in ids {
 			assert_eq!(decision_of(id).outcome, Outcome::Accepted, "claim {id}: both batched votes counted");
-			assert!(Ballots::<Test>::iter_prefix(id).next().is_none() && !ElectorateSizes::<Test>::contains_key(id), "ballots cleared");
+			assert_eq!(voters_of(id), vec![1, 2, 3], "the ballots stay until the claim is pruned");
 		}
 	});
 }
@@ -1665,13 +1733,37 @@ fn opening_and_deciding_a_claim_write_as_much_however_many_are_open() {
 			System::set_block_number(end);
 			let deciding = bytes_written(|| {
 				Deadlines::<Test>::remove(end, id);
-				let _ = WeightedVoting::tally(id, end);
+				let _ = WeightedVoting::tally(id, end, &mut Default::default());
 			});
 			assert_eq!(decision_of(id).outcome, Outcome::Accepted);
 			(opening, deciding)
 		})
 	};
 	assert_eq!(costs(6), costs(0), "bytes written by an opening and a tally with 6 others open and with none");
+}
+
+/// A tally reads its claim's ballots and leaves them (no write a voter); they go with the claim
+/// when it is pruned: after each block's tallies, and in the block's idle weight.
+#[test]
+fn a_decided_claims_ballots_go_when_it_is_pruned_in_idle_weight() {
+	new_test_ext().execute_with(|| {
+		let ids: Vec<_> = (0..4).map(|_| open(9)).collect();
+		let decided_at = 1 + COMMIT + REVEAL;
+		run_to(decided_at);
+		assert_eq!(decided().len(), 4);
+		assert!(ids.iter().all(|id| voters_of(*id).len() == 3), "the ballots outlive the tally");
+		assert_ok!(WeightedVoting::do_try_state());
+		run_to(decided_at + 9);
+		assert!(ids.iter().all(|id| voters_of(*id).len() == 3), "kept through the retention");
+		// The block's idle weight alone prunes them (the mock's database weights are zero: how
+		// much fits is the runtime's `claim_capacity_tests`' business).
+		System::set_block_number(decided_at + 10);
+		WeightedVoting::on_idle(decided_at + 10, Weight::MAX);
+		assert!(ids.iter().all(|id| !Claims::<Test>::contains_key(id) && !ElectorateSizes::<Test>::contains_key(id)), "pruned in idle weight");
+		assert!(Ballots::<Test>::iter().next().is_none(), "with their ballots");
+		assert_eq!(PruneCursor::<Test>::get(), 4);
+		assert_ok!(WeightedVoting::do_try_state());
+	});
 }
 
 /// Pruning keeps up with the tallies: a block that decided many claims has them all pruned

@@ -305,12 +305,12 @@ impl pallet_weighted_voting::Config for Runtime {
 	// The markets that open claims act on their outcomes.
 	type OnDecided = (crate::DataMarket, crate::BuilderMarket, crate::ComputeMarket);
 	type MaxVoters = MaxAuthorities;
-	// A block's tally budget decides ~29 model-update claims of a 16-voter committee (~10 a
-	// second, `claim_capacity_tests`); a claim is open 40 blocks: 1,160 at once. One key each,
-	// so the cap costs nothing per claim (storage v6). Two classes flooded still leave 640 slots
-	// to the others.
-	type MaxOpenClaims = ConstU32<3_200>;
-	type MaxOpenPerClass = ConstU32<1_280>;
+	// A block's tally budget decides up to 62 model-update claims of a 16-voter committee (~21 a
+	// second, `claim_capacity_tests`); a claim is open 40 blocks: 2,480 at once. One key each,
+	// so the cap costs nothing per claim (storage v6). Two classes flooded still leave 1,280
+	// slots to the others.
+	type MaxOpenClaims = ConstU32<6_400>;
+	type MaxOpenPerClass = ConstU32<2_560>;
 	type MaxQueuedClaims = ConstU32<256>;
 	// The builder and up to 16 rival trainers of a round (`MaxUpdatesPerRound`), with room.
 	type MaxConflicted = ConstU32<24>;
