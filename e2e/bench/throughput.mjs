@@ -18,6 +18,9 @@ const OUT = process.env.BENCH_OUT || 'throughput.json';
 const SENDERS = process.env.BENCH_SENDERS ? process.env.BENCH_SENDERS.split(',') : ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'];
 // BENCH_TRANSFERS_ONLY=1: the transfer baseline alone.
 const TRANSFERS_ONLY = process.env.BENCH_TRANSFERS_ONLY === '1';
+// BENCH_ONLY=prefix[,prefix]: the transfer baseline and the workloads whose names start so
+// (e.g. BENCH_ONLY=dataMarket), for one workload's ratio without the whole run.
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
 
 const UNITS = 10n ** 12n;
 // Claims and votes per run: a few hundred claims fit the runtime's open-claims caps
@@ -339,7 +342,9 @@ const keyring = new Keyring({ type: 'sr25519' });
 const pairs = SENDERS.map((uri) => keyring.addFromUri(uri));
 const api = await connect(RPC_PORT);
 const results = [];
-for (const workload of TRANSFERS_ONLY ? WORKLOADS.slice(0, 1) : WORKLOADS) {
+const chosen = TRANSFERS_ONLY ? WORKLOADS.slice(0, 1)
+  : ONLY ? WORKLOADS.filter((w, i) => i === 0 || ONLY.some((prefix) => w.name.startsWith(prefix))) : WORKLOADS;
+for (const workload of chosen) {
   const r = await runWorkload(api, workload, pairs);
   console.log(JSON.stringify(r));
   results.push(r);
