@@ -585,6 +585,31 @@ fn a_blocks_tallies_settle_each_voter_once() {
 	});
 }
 
+/// Summed settlement gives a voter no way out of a penalty: a voter at zero reputation that
+/// votes with the outcome on one claim and against it on another decided in the same block ends
+/// at zero (the gain is applied first, the penalty takes it), not at the gain.
+#[test]
+fn a_gain_of_the_block_cannot_cancel_a_penalty_of_the_same_block() {
+	new_test_ext().execute_with(|| {
+		let (a, b) = (open(9), open(9));
+		for who in 1..=3 {
+			assert_ok!(commit(who, a, Verdict::Valid));
+			assert_ok!(commit(who, b, if who == 3 { Verdict::Invalid } else { Verdict::Valid }));
+		}
+		run_to(1 + COMMIT);
+		for who in 1..=3 {
+			assert_ok!(reveal(who, a, Verdict::Valid));
+			assert_ok!(reveal(who, b, if who == 3 { Verdict::Invalid } else { Verdict::Valid }));
+		}
+		// Voter 3's weight was frozen when the claims opened; its reputation is gone since.
+		set_reputation(3, 0);
+		run_to(1 + COMMIT + REVEAL);
+		assert_eq!((decision_of(a).outcome, decision_of(b).outcome), (Outcome::Accepted, Outcome::Accepted));
+		assert_eq!(reputation(3), 0, "the penalty of claim b took the gain of claim a");
+		assert_eq!(reputation(1), NEUTRAL + 2_000);
+	});
+}
+
 /// The hook charges a voter's settlement once a block: deciding two more claims of the same
 /// voters costs two more tallies, and nothing more for the voters' reputation and points.
 #[test]
